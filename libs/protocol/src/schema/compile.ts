@@ -363,7 +363,8 @@ function compileStructEncoder(struct: StructSpec, ctx: Context, path: string): A
 
 function writeTaggedFields(w: Writer, o: AnyRecord, tagged: readonly TaggedEncoder[]): void {
   const unknown = o.unknownTaggedFields as readonly UnknownTaggedField[] | undefined;
-  if (tagged.length === 0 && unknown === undefined) {
+  // The common case on hot paths (fetch partitions): nothing to tag, nothing to allocate.
+  if (unknown === undefined && tagged.every((t) => t.isDefault(o[t.name]))) {
     w.uvarint(0);
     return;
   }
