@@ -18,3 +18,5 @@ export { ApiRegistry } from './api/registry.ts';
 export type { ApiRegistration, AdvertisedApi } from './api/registry.ts';
 export { errorInfo, errorName, isRetriable } from './errors.ts';
 export * from './generated/index.ts';
+export * from './records/index.ts';
+export * from './compression/index.ts';
