@@ -1,0 +1,6 @@
+// Public entry of @stratus/runtime.
+
+export { systemClock, ManualClock } from './clock.ts';
+export type { Clock } from './clock.ts';
+export { SeededRandom, systemRandom } from './random.ts';
+export type { Random } from './random.ts';
