@@ -2,6 +2,8 @@
 # Installs the real peers the tests talk to, idempotently: a second run on a provisioned
 # machine only checks and returns. Run by `npm test` (pretest) and by CI.
 #  - kcat (Debian's, built on librdkafka): a real C client for the protocol tests.
+#  - minio and fake-gcs-server (built with `go install` when missing): the S3 and GCS
+#    servers the object-store contract tests start.
 # kafkajs comes from npm (devDependencies).
 set -euo pipefail
 
@@ -19,3 +21,6 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
 fi
 echo "provision: kcat ready ($(kcat -V 2>/dev/null | grep -o "librdkafka [0-9.]*" || echo "version unknown"))" >&2
+
+bash "$(dirname "$0")/minio.sh"
+bash "$(dirname "$0")/fake-gcs.sh"

@@ -49,8 +49,9 @@ export class ManualClock implements Clock {
     this.now = startMs;
   }
 
+  /** Whole milliseconds, like Date.now(), even after fractional sleeps. */
   nowMs(): number {
-    return this.now;
+    return Math.floor(this.now);
   }
 
   monotonicMs(): number {
