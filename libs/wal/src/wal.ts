@@ -1,0 +1,93 @@
+// The write-ahead log contract. The implementation (segmented files, group commit,
+// recovery) lives beside this file; callers depend only on these types.
+//
+// Contract:
+// - `append` assigns each record the next sequence number (contiguous, starting where
+//   recovery left off). Appends complete in sequence order, and a resolved append is
+//   durable: its bytes and every earlier record's are written and fdatasync'ed.
+// - A failed write or fsync fails the log: that append and every later one reject with
+//   WalIoError, and nothing is retried on the same file (a failed fsync may have
+//   dropped dirty pages). The process must reopen the log, which recovers the durable
+//   prefix.
+// - `trim(upTo)` is exclusive: records with seq < upTo are no longer needed. Whole
+//   segments below `upTo` are deleted; the un-trimmed byte count drops accordingly.
+// - Capacity: when un-trimmed bytes exceed `capacityBytes` (the object store is down and
+//   nothing is uploaded), appends wait up to `appendWaitMs` for a trim, then reject with
+//   WalFullError (retriable). The log never fills the disk silently.
+
+export interface WalRecord {
+  readonly seq: number;
+  readonly data: Buffer;
+}
+
+export interface WalStats {
+  /** Lowest sequence number still held (not trimmed). */
+  readonly firstSeq: number;
+  /** Sequence number the next append will get. */
+  readonly nextSeq: number;
+  /** Bytes on disk not yet trimmed (whole segments count). */
+  readonly untrimmedBytes: number;
+  readonly segments: number;
+}
+
+export interface WriteAheadLog {
+  /**
+   * Appends one record (given as one or more chunks); resolves with its sequence number once durable.
+   * The chunks are written as given, without a copy: do not modify them until the promise
+   * settles. A record larger than maxRecordBytes rejects with RangeError (a caller bug,
+   * no sequence number used). A rejected append may still turn up in a later replay (its
+   * bytes may have reached the disk); only resolved ones are guaranteed to.
+   */
+  append(data: Buffer | readonly Buffer[]): Promise<number>;
+  /**
+   * The records with seq >= fromSeq still held, in order. Meant for recovery, before appends start.
+   * Reads only records already durable when called, segment by segment with bounded
+   * memory. A record that no longer verifies throws WalError 'corrupt'; a failed read 'io'.
+   */
+  replay(fromSeq?: number): AsyncIterable<WalRecord>;
+  /**
+   * Releases every record with seq < upTo (exclusive bound).
+   * Persisted (a small checkpoint file) before it resolves, so a restart does not replay
+   * released records. upTo beyond nextSeq rejects with RangeError. A failed trim rejects
+   * with WalError 'io' but leaves the log usable.
+   */
+  trim(upTo: number): Promise<void>;
+  stats(): WalStats;
+  /** Waits for in-flight appends, then closes files. Later appends reject with WalClosedError. */
+  close(): Promise<void>;
+}
+
+/**
+ * - 'io': a write, fsync, read or directory operation failed (the WalIoError above); after
+ *   a failed append the log stays failed until reopened.
+ * - 'full': the capacity budget stayed used up for appendWaitMs (WalFullError); retriable.
+ * - 'closed': the log was closed (WalClosedError).
+ * - 'corrupt': replay read a record that no longer verifies (a bad sector after recovery).
+ */
+export type WalErrorCode = 'io' | 'full' | 'closed' | 'corrupt';
+
+export class WalError extends Error {
+  readonly code: WalErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: WalErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, { cause: options?.cause });
+    this.name = 'WalError';
+    this.code = code;
+    this.retriable = code === 'full';
+  }
+}
+
+/** What recovery found when the log was opened. */
+export interface RecoveryReport {
+  /** Segments held after recovery, including the fresh active one. */
+  readonly segments: number;
+  /** Records held: nextSeq − firstSeq. */
+  readonly records: number;
+  readonly firstSeq: number;
+  readonly nextSeq: number;
+  /** Bytes cut from the tail because they were torn or failed their checksum (whole segments deleted after a gap included). */
+  readonly truncatedBytes: number;
+  /** Human-readable notes: which file was cut where and why. */
+  readonly notes: readonly string[];
+}

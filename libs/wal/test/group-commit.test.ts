@@ -1,0 +1,120 @@
+// Group commit: concurrent appends share writes and fdatasyncs, batches respect
+// flushMaxBytes, and flushMaxDelayMs waits (on the injected clock) to gather more.
+
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '@stratus/runtime';
+import { openWal } from '@stratus/wal';
+import type { FileHandle, FileSystem } from '@stratus/wal';
+import { MemoryFileSystem } from '@stratus/wal/testing';
+import { DIR, collect, openMemoryWal, payload, turns } from './support/helpers.ts';
+
+/** Wraps a file system to record the byte size of every writev to a segment. */
+function recordingWrites(inner: FileSystem): { fs: FileSystem; writes: number[] } {
+  const writes: number[] = [];
+  const wrap = (file: FileHandle, path: string): FileHandle => ({
+    writev: (buffers, position) => {
+      if (path.endsWith('.wal')) writes.push(buffers.reduce((sum, b) => sum + b.length, 0));
+      return file.writev(buffers, position);
+    },
+    read: (...args) => file.read(...args),
+    datasync: () => file.datasync(),
+    truncate: (size) => file.truncate(size),
+    size: () => file.size(),
+    close: () => file.close(),
+  });
+  const fs: FileSystem = {
+    open: async (path, mode) => wrap(await inner.open(path, mode), path),
+    readdir: (d) => inner.readdir(d),
+    unlink: (p) => inner.unlink(p),
+    rename: (a, b) => inner.rename(a, b),
+    mkdir: (d) => inner.mkdir(d),
+    syncDir: (d) => inner.syncDir(d),
+    stat: (p) => inner.stat(p),
+  };
+  return { fs, writes };
+}
+
+describe('group commit', () => {
+  it('coalesces concurrent appenders into far fewer fdatasyncs than appends', async () => {
+    const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 1024 * 1024 });
+    const syncsBefore = fs.counters.datasyncs;
+    const appenders = 32;
+    const perAppender = 20;
+    await Promise.all(
+      Array.from({ length: appenders }, async (_, a) => {
+        for (let i = 0; i < perAppender; i++) await wal.append(payload(a * 1000 + i, 200));
+      }),
+    );
+    const syncs = fs.counters.datasyncs - syncsBefore;
+    const appends = appenders * perAppender;
+    // Closed-loop appenders all land in each round's batch: about one sync per round.
+    expect(syncs).toBeLessThanOrEqual(perAppender + 2);
+    expect(syncs * 10).toBeLessThan(appends);
+    expect(fs.counters.writes - 1).toBe(syncs); // one writev per fdatasync (the 1 is the segment header)
+    expect((await collect(wal.replay())).length).toBe(appends);
+    await wal.close();
+  });
+
+  it('a burst of appends issued together is written by one writev and one fdatasync', async () => {
+    const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 1024 * 1024 });
+    const before = { ...fs.counters };
+    await Promise.all(Array.from({ length: 500 }, (_, i) => wal.append(payload(i, 100))));
+    expect(fs.counters.datasyncs - before.datasyncs).toBe(1);
+    expect(fs.counters.writes - before.writes).toBe(1);
+    await wal.close();
+  });
+
+  it('bounds each write by flushMaxBytes, except a single larger record', async () => {
+    const recording = recordingWrites(new MemoryFileSystem());
+    const { wal } = await openWal({ dir: DIR, fs: recording.fs, segmentBytes: 64 * 1024, flushMaxBytes: 1000 });
+    recording.writes.length = 0;
+    const sizes = [100, 300, 50, 2000, 10, 10, 900, 600, 400, 5];
+    await Promise.all(sizes.map((size, i) => wal.append(payload(i, size))));
+    for (const bytes of recording.writes) {
+      if (bytes > 1000) expect(bytes).toBe(2000 + 16); // the oversized record, alone
+      else expect(bytes).toBeLessThanOrEqual(1000);
+    }
+    expect(recording.writes.reduce((a, b) => a + b, 0)).toBe(sizes.reduce((a, b) => a + b + 16, 0));
+    await wal.close();
+  });
+
+  it('never lets a batch overflow the segment: it rolls between batches', async () => {
+    const recording = recordingWrites(new MemoryFileSystem());
+    const { wal } = await openWal({ dir: DIR, fs: recording.fs, segmentBytes: 1000, flushMaxBytes: 64 * 1024 });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => wal.append(payload(i, 100))));
+    expect(wal.stats().segments).toBeGreaterThan(4);
+    expect((await collect(wal.replay())).map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    await wal.close();
+  });
+
+  it('flushMaxDelayMs waits on the clock to gather, and flushes early at flushMaxBytes', async () => {
+    const clock = new ManualClock();
+    const { wal, fs } = await openMemoryWal(undefined, { clock, flushMaxDelayMs: 5, flushMaxBytes: 1000 });
+    const before = fs.counters.datasyncs;
+    let resolved = 0;
+    const first = [wal.append(payload(0, 100)), wal.append(payload(1, 100))].map((p) => p.then(() => resolved++));
+    await turns(20);
+    expect(resolved).toBe(0); // still gathering
+    await clock.advance(3);
+    first.push(wal.append(payload(2, 100)).then(() => resolved++));
+    await turns(20);
+    expect(resolved).toBe(0);
+    await clock.advance(2); // 5 ms after the oldest append
+    await Promise.all(first);
+    expect(fs.counters.datasyncs - before).toBe(1);
+
+    // Reaching flushMaxBytes flushes without waiting for the clock: 8 × 136 frame bytes
+    // make one batch of 7 (952 ≤ 1000) at once; the 8th waits for its delay.
+    const big = Array.from({ length: 8 }, (_, i) => wal.append(payload(10 + i, 120)));
+    await Promise.all(big.slice(0, 7));
+    expect(fs.counters.datasyncs - before).toBe(2);
+    let lastDone = false;
+    void big[7]!.then(() => (lastDone = true));
+    await turns(20);
+    expect(lastDone).toBe(false);
+    await clock.advance(5);
+    await big[7];
+    expect(fs.counters.datasyncs - before).toBe(3);
+    await wal.close();
+  });
+});
