@@ -1,0 +1,43 @@
+// How the uploader records uploaded data: it commits an object's extents to the owner of
+// the partition index (the controller; an in-memory index in tests). Until a commit
+// succeeds nothing points at the object and the WAL keeps the data.
+//
+// Contract for implementations:
+// - Idempotent per object key: committing the same object again (a retry after a lost
+//   answer) succeeds without adding extents twice.
+// - Per partition, an extent is accepted only if its leader epoch is the partition's
+//   current one (older epochs are fenced) and its baseOffset equals the partition's
+//   committed end offset (no gap, no overlap). Rejected partitions are reported, the
+//   others are committed: one partition's fencing does not block the rest.
+// - A thrown error means nothing is known to be committed; the caller retries.
+
+import type { Extent, TopicPartition } from '../extent.ts';
+
+export type CommitRejection = 'fenced' | 'offset_mismatch' | 'unknown_partition';
+
+export interface CommitResult {
+  readonly rejected: readonly (TopicPartition & { readonly reason: CommitRejection; readonly detail: string })[];
+}
+
+export interface ObjectCommit {
+  readonly objectKey: string;
+  readonly objectSize: number;
+  readonly extents: readonly Extent[];
+}
+
+export interface ExtentCommitter {
+  commit(commit: ObjectCommit): Promise<CommitResult>;
+}
+
+/** What partition logs ask the index: where committed data lies. */
+export interface ExtentSource {
+  /** Offset after the last committed one (0 for a new partition). */
+  committedEndOffset(tp: TopicPartition): Promise<number>;
+  /** Lowest offset still readable. */
+  logStartOffset(tp: TopicPartition): Promise<number>;
+  /**
+   * Committed extents with lastOffset >= offset, in offset order, at most `maxExtents`.
+   * Empty when the offset is at or past the committed end.
+   */
+  extentsFrom(tp: TopicPartition, offset: number, maxExtents: number): Promise<readonly Extent[]>;
+}

@@ -1,0 +1,119 @@
+// An in-memory partition index implementing the committer contract: used by tests and
+// the storage simulation, where it plays the controller (it survives broker crashes).
+// The controller's persistent index keeps the same rules.
+
+import { partitionKey } from '../extent.ts';
+import type { Extent, TopicPartition } from '../extent.ts';
+import type { CommitResult, ExtentCommitter, ExtentSource, ObjectCommit } from './committer.ts';
+
+interface PartitionState {
+  leaderEpoch: number;
+  logStartOffset: number;
+  endOffset: number;
+  /** In offset order; the first may start below logStartOffset after retention. */
+  extents: Extent[];
+}
+
+export class InMemoryPartitionIndex implements ExtentCommitter, ExtentSource {
+  private readonly partitions = new Map<string, PartitionState>();
+  /** Results by object key, so a retried commit gets the answer of the first one. */
+  private readonly committedObjects = new Map<string, CommitResult>();
+  /** Count of successful commit calls that added extents (idempotent retries excluded). */
+  commits = 0;
+
+  /** Creates or updates a partition's leader epoch (epochs never decrease). */
+  setLeaderEpoch(tp: TopicPartition, leaderEpoch: number): void {
+    const p = this.state(tp, true)!;
+    if (leaderEpoch < p.leaderEpoch) throw new Error(`leader epoch of ${partitionKey(tp.topicId, tp.partition)} cannot go from ${p.leaderEpoch} to ${leaderEpoch}`);
+    p.leaderEpoch = leaderEpoch;
+  }
+
+  private state(tp: TopicPartition, create = false): PartitionState | undefined {
+    const key = partitionKey(tp.topicId, tp.partition);
+    let p = this.partitions.get(key);
+    if (p === undefined && create) this.partitions.set(key, (p = { leaderEpoch: 0, logStartOffset: 0, endOffset: 0, extents: [] }));
+    return p;
+  }
+
+  async commit(c: ObjectCommit): Promise<CommitResult> {
+    const earlier = this.committedObjects.get(c.objectKey);
+    if (earlier !== undefined) return earlier;
+    const rejected: CommitResult['rejected'][number][] = [];
+    const accepted: Extent[] = [];
+    // Check first, then apply: a commit is atomic per partition.
+    const nextEnd = new Map<string, number>();
+    for (const e of c.extents) {
+      const key = partitionKey(e.topicId, e.partition);
+      const p = this.partitions.get(key);
+      if (p === undefined) {
+        rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'unknown_partition', detail: 'no such partition' });
+        continue;
+      }
+      if (e.leaderEpoch !== p.leaderEpoch) {
+        rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'fenced', detail: `epoch ${e.leaderEpoch}, current ${p.leaderEpoch}` });
+        continue;
+      }
+      const end = nextEnd.get(key) ?? p.endOffset;
+      if (e.baseOffset !== end) {
+        rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'offset_mismatch', detail: `extent starts at ${e.baseOffset}, committed end is ${end}` });
+        continue;
+      }
+      nextEnd.set(key, e.lastOffset + 1);
+      accepted.push(e);
+    }
+    const rejectedKeys = new Set(rejected.map((r) => partitionKey(r.topicId, r.partition)));
+    for (const e of accepted) {
+      const key = partitionKey(e.topicId, e.partition);
+      if (rejectedKeys.has(key)) continue;
+      const p = this.partitions.get(key)!;
+      p.extents.push(e);
+      p.endOffset = e.lastOffset + 1;
+    }
+    const result = { rejected };
+    this.committedObjects.set(c.objectKey, result);
+    this.commits++;
+    return result;
+  }
+
+  async committedEndOffset(tp: TopicPartition): Promise<number> {
+    return this.state(tp)?.endOffset ?? 0;
+  }
+
+  async logStartOffset(tp: TopicPartition): Promise<number> {
+    return this.state(tp)?.logStartOffset ?? 0;
+  }
+
+  async extentsFrom(tp: TopicPartition, offset: number, maxExtents: number): Promise<readonly Extent[]> {
+    const p = this.state(tp);
+    if (p === undefined) return [];
+    // Binary search for the first extent whose lastOffset >= offset.
+    let lo = 0;
+    let hi = p.extents.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p.extents[mid]!.lastOffset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return p.extents.slice(lo, lo + maxExtents);
+  }
+
+  /** Every extent of a partition (tests, retention). */
+  allExtents(tp: TopicPartition): readonly Extent[] {
+    return this.state(tp)?.extents ?? [];
+  }
+
+  /** Moves the log start offset forward and drops extents wholly below it. */
+  advanceLogStart(tp: TopicPartition, offset: number): void {
+    const p = this.state(tp);
+    if (p === undefined || offset <= p.logStartOffset) return;
+    p.logStartOffset = Math.min(offset, p.endOffset);
+    p.extents = p.extents.filter((e) => e.lastOffset >= p.logStartOffset);
+  }
+
+  /** Object keys some extent still points at (garbage collection keeps these). */
+  referencedObjects(): Set<string> {
+    const out = new Set<string>();
+    for (const p of this.partitions.values()) for (const e of p.extents) out.add(e.objectKey);
+    return out;
+  }
+}

@@ -1,0 +1,192 @@
+// The storage engine of one broker: opens the WAL (recovering what was durable), starts
+// the uploader, and opens partition logs on demand. It is the only place that knows how
+// the pieces are wired; the broker sees PartitionLogs.
+//
+// Start-up recovery: every WAL entry is replayed once. Entries the partition index has
+// already committed (a crash between commit and WAL trim) are skipped; the rest are
+// queued for upload again, under the leader epoch they were written with — if
+// leadership moved meanwhile the index fences them, as it must. Partition logs opened
+// later take over their recovered entries as their in-memory tail.
+
+import type { ObjectStore } from '@stratus/objectstore';
+import type { Clock, Random } from '@stratus/runtime';
+import type { WriteAheadLog } from '@stratus/wal';
+import { readInt64 } from '@stratus/protocol';
+import type { ExtentCommitter, ExtentSource } from './commit/committer.ts';
+import { partitionKey } from './extent.ts';
+import { ByteBudget } from './log/byte-budget.ts';
+import { PartitionLog } from './log/partition-log.ts';
+import type { ExtentReader, PartitionLogConfig, RecoveredEntry } from './log/partition-log.ts';
+import { TailCache } from './log/tail-cache.ts';
+import { Uploader } from './log/uploader.ts';
+import type { UploaderOptions } from './log/uploader.ts';
+import { decodeWalEntry, WAL_ENTRY_HEADER_BYTES } from './log/wal-entry.ts';
+
+export interface StorageEngineOptions {
+  readonly wal: WriteAheadLog;
+  readonly store: ObjectStore;
+  /** The partition index: commits extents and answers where committed data lies. */
+  readonly index: ExtentCommitter & ExtentSource;
+  readonly reader: ExtentReader;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly nodeId: number;
+  readonly keyPrefix: string;
+  /** Appended but not yet uploaded bytes, all partitions together (default 256 MiB). */
+  readonly pendingBytes?: number;
+  /** Uploaded batches kept in memory for tailing readers (default 128 MiB). */
+  readonly tailBytes?: number;
+  /** How long a produce waits for room in pendingBytes (default 5000 ms). */
+  readonly appendWaitMs?: number;
+  readonly upload?: Pick<UploaderOptions, 'maxObjectBytes' | 'maxDelayMs' | 'urgentDelayMs' | 'retryBaseDelayMs' | 'retryMaxDelayMs'>;
+  readonly onError?: (error: unknown, context: string) => void;
+}
+
+export interface RecoverySummary {
+  readonly replayedEntries: number;
+  /** Entries already committed before the crash (not uploaded again). */
+  readonly skippedEntries: number;
+  readonly requeuedEntries: number;
+  readonly requeuedBytes: number;
+}
+
+export class StorageEngine {
+  readonly uploader: Uploader;
+  readonly pending: ByteBudget;
+  readonly tail: TailCache;
+  readonly recovery: RecoverySummary;
+  private readonly o: StorageEngineOptions;
+  private readonly recovered = new Map<string, RecoveredEntry[]>();
+  private readonly logs = new Map<string, PartitionLog>();
+  private fatal: Error | undefined;
+
+  private constructor(o: StorageEngineOptions, uploader: Uploader, pending: ByteBudget, tail: TailCache, recovery: RecoverySummary) {
+    this.o = o;
+    this.uploader = uploader;
+    this.pending = pending;
+    this.tail = tail;
+    this.recovery = recovery;
+  }
+
+  static async open(o: StorageEngineOptions): Promise<StorageEngine> {
+    const pending = new ByteBudget(o.pendingBytes ?? 256 * 1024 * 1024, o.clock);
+    const tail = new TailCache(o.tailBytes ?? 128 * 1024 * 1024);
+    const uploader = new Uploader({
+      ...o.upload,
+      store: o.store,
+      committer: o.index,
+      trim: (upTo) => o.wal.trim(upTo),
+      clock: o.clock,
+      random: o.random,
+      nodeId: o.nodeId,
+      keyPrefix: o.keyPrefix,
+      ...(o.onError ? { onError: o.onError } : {}),
+    });
+    const recovered = new Map<string, RecoveredEntry[]>();
+    const committedEnds = new Map<string, number>();
+    let replayed = 0;
+    let skipped = 0;
+    let requeuedBytes = 0;
+    let firstRequeuedSeq: number | undefined;
+    let lastSeq = -1;
+    for await (const record of o.wal.replay()) {
+      replayed++;
+      lastSeq = record.seq;
+      const entry = decodeWalEntry(record.data);
+      const tp = { topicId: entry.topicId, partition: entry.partition };
+      const key = partitionKey(entry.topicId, entry.partition);
+      let committedEnd = committedEnds.get(key);
+      if (committedEnd === undefined) committedEnds.set(key, (committedEnd = await o.index.committedEndOffset(tp)));
+      const baseOffset = readInt64(entry.batch, 0);
+      const lastOffset = baseOffset + entry.batch.readInt32BE(23);
+      if (lastOffset < committedEnd) {
+        skipped++;
+        continue;
+      }
+      firstRequeuedSeq ??= record.seq;
+      const bytes = entry.batch.length + WAL_ENTRY_HEADER_BYTES;
+      requeuedBytes += bytes;
+      // Recovered data is already on disk: account for it without waiting.
+      await pending.reserve(Math.min(bytes, pending.capacityBytes), 0).catch(() => undefined);
+      const committed = uploader.add({
+        seq: record.seq,
+        topicId: entry.topicId,
+        partition: entry.partition,
+        leaderEpoch: entry.leaderEpoch,
+        baseOffset,
+        lastOffset,
+        maxTimestamp: readInt64(entry.batch, 35),
+        batch: entry.batch,
+        urgent: entry.durability === 'object',
+      });
+      committed.then(
+        () => pending.release(bytes),
+        () => pending.release(bytes),
+      );
+      let list = recovered.get(key);
+      if (list === undefined) recovered.set(key, (list = []));
+      list.push({ baseOffset, lastOffset, batch: entry.batch, committed });
+    }
+    // Everything before the first entry that still needs uploading is committed already.
+    await o.wal.trim(firstRequeuedSeq ?? lastSeq + 1);
+    const summary: RecoverySummary = { replayedEntries: replayed, skippedEntries: skipped, requeuedEntries: replayed - skipped, requeuedBytes };
+    const engine = new StorageEngine(o, uploader, pending, tail, summary);
+    for (const [k, v] of recovered) engine.recovered.set(k, v);
+    uploader.start();
+    return engine;
+  }
+
+  /** Opens (or returns the open) log of a partition this broker leads. */
+  async openPartition(config: PartitionLogConfig): Promise<PartitionLog> {
+    if (this.fatal) throw this.fatal;
+    const key = partitionKey(config.topicId, config.partition);
+    const open = this.logs.get(key);
+    if (open !== undefined) return open;
+    const log = await PartitionLog.open(
+      config,
+      {
+        wal: this.o.wal,
+        uploader: this.uploader,
+        index: this.o.index,
+        reader: this.o.reader,
+        pending: this.pending,
+        tail: this.tail,
+        clock: this.o.clock,
+        appendWaitMs: this.o.appendWaitMs ?? 5000,
+        onFatal: (e) => this.failAll(e),
+      },
+      this.recovered.get(key) ?? [],
+    );
+    this.recovered.delete(key);
+    this.logs.set(key, log);
+    return log;
+  }
+
+  /** Stops serving a partition (leadership moved): its log fails and is forgotten. */
+  closePartition(topicId: string, partition: number, reason: string): void {
+    const key = partitionKey(topicId, partition);
+    this.logs.get(key)?.fail(new Error(reason));
+    this.logs.delete(key);
+  }
+
+  partition(topicId: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(partitionKey(topicId, partition));
+  }
+
+  /** A WAL failure: every partition stops taking writes; the process should restart and recover. */
+  private failAll(error: Error): void {
+    if (this.fatal) return;
+    this.fatal = error;
+    this.o.onError?.(error, 'wal failed; partitions are unavailable until restart');
+    for (const log of this.logs.values()) log.fail(error);
+  }
+
+  /**
+   * Graceful: uploads and commits everything durable, then closes the WAL (a restart then
+   * has nothing to replay). Without flush, un-uploaded data stays in the WAL for recovery.
+   */
+  async close(options: { flush: boolean }): Promise<void> {
+    await this.uploader.stop({ flush: options.flush && this.fatal === undefined });
+    await this.o.wal.close();
+  }
+}

@@ -1,0 +1,25 @@
+// Public entry of @stratus/storage.
+
+export type { Extent, TopicPartition, Durability } from './extent.ts';
+export { partitionKey } from './extent.ts';
+export { buildStreamSet } from './stream-set/writer.ts';
+export type { StreamSetBatch, BuiltStreamSet } from './stream-set/writer.ts';
+export { readStreamSetIndex, parseFooter, parseIndex, StreamSetFormatError } from './stream-set/reader.ts';
+export * from './stream-set/format.ts';
+export type { ExtentCommitter, ExtentSource, ObjectCommit, CommitResult, CommitRejection } from './commit/committer.ts';
+export { InMemoryPartitionIndex } from './commit/memory-index.ts';
+export { ByteBudget, BudgetExceededError } from './log/byte-budget.ts';
+export { TailCache } from './log/tail-cache.ts';
+export { Uploader, CommitRejectedError, UploaderStoppedError } from './log/uploader.ts';
+export type { UploadEntry, UploaderOptions, UploaderStats } from './log/uploader.ts';
+export { PartitionLog, PartitionFailedError } from './log/partition-log.ts';
+export type { TimestampAndOffset } from './log/batch-scan.ts';
+export type { AppendInfo, AppendResult, ExtentReader, PartitionLogConfig, ReadResult } from './log/partition-log.ts';
+export { streamSetObjectKey } from './log/object-keys.ts';
+export { storeReader } from './log/store-reader.ts';
+export { encodeWalEntryHeader, decodeWalEntry, WAL_ENTRY_HEADER_BYTES } from './log/wal-entry.ts';
+export { StorageEngine } from './engine.ts';
+export type { StorageEngineOptions, RecoverySummary } from './engine.ts';
+export { planRetention } from './retention.ts';
+export type { RetentionPolicy, RetentionPlan } from './retention.ts';
+export * from './cache/index.ts';

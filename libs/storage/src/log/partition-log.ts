@@ -1,0 +1,426 @@
+// One partition's log on a broker: assigns offsets, makes batches durable through the
+// WAL, hands them to the uploader, keeps recent batches in memory for tailing readers,
+// and serves reads by offset from that tail or from committed extents in objects.
+//
+// High watermark (what consumers may read):
+//   local  durability: advances when the WAL fsync of a batch completes;
+//   object durability: advances when the batch's object is committed to the index.
+// Both resolve in append order (the WAL completes in order; objects commit in order).
+//
+// Not here: Kafka error codes, idempotent-producer state, leadership decisions — the
+// broker owns those and calls in with already validated batches.
+
+import type { WriteAheadLog } from '@stratus/wal';
+import { readInt64, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '@stratus/protocol';
+import type { Clock } from '@stratus/runtime';
+import type { Durability, TopicPartition } from '../extent.ts';
+import { partitionKey } from '../extent.ts';
+import type { ExtentSource } from '../commit/committer.ts';
+import type { ByteBudget } from './byte-budget.ts';
+import type { TailCache, Evictable } from './tail-cache.ts';
+import type { Uploader } from './uploader.ts';
+import { encodeWalEntryHeader, WAL_ENTRY_HEADER_BYTES } from './wal-entry.ts';
+import { batchesIn, firstRecordAtOrAfter, maxTimestampRecord } from './batch-scan.ts';
+import type { BatchView, TimestampAndOffset } from './batch-scan.ts';
+
+/** Reads object bytes (the block cache implements it). */
+export interface ExtentReader {
+  read(objectKey: string, position: number, length: number, objectSize: number, streamId?: string): Promise<Buffer>;
+}
+
+export interface PartitionLogConfig extends TopicPartition {
+  readonly leaderEpoch: number;
+  readonly durability: Durability;
+  /** Rewrite batch timestamps to the append time (message.timestamp.type=LogAppendTime). */
+  readonly logAppendTime?: boolean;
+}
+
+export interface PartitionLogDeps {
+  readonly wal: WriteAheadLog;
+  readonly uploader: Uploader;
+  readonly index: ExtentSource;
+  readonly reader: ExtentReader;
+  /** Bytes appended but not yet uploaded, across partitions. */
+  readonly pending: ByteBudget;
+  readonly tail: TailCache;
+  readonly clock: Clock;
+  /** How long an append may wait for room in `pending` before failing (retriable). */
+  readonly appendWaitMs: number;
+  /** Called when the WAL fails: the engine fails every partition. */
+  readonly onFatal: (error: Error) => void;
+}
+
+/** What the broker already knows about a validated batch. */
+export interface AppendInfo {
+  readonly lastOffsetDelta: number;
+  readonly maxTimestamp: number;
+}
+
+export interface AppendResult {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  /** The broker time written into the batch for LogAppendTime topics, else -1. */
+  readonly logAppendTimeMs: number;
+  readonly logStartOffset: number;
+}
+
+export type ReadResult =
+  | { readonly ok: true; readonly batches: readonly Buffer[]; readonly bytes: number; readonly highWatermark: number; readonly logStartOffset: number }
+  | { readonly ok: false; readonly error: 'offset_out_of_range'; readonly highWatermark: number; readonly logStartOffset: number };
+
+export class PartitionFailedError extends Error {
+  constructor(tp: string, cause: unknown) {
+    super(`partition ${tp} is unavailable after a storage failure`, { cause });
+    this.name = 'PartitionFailedError';
+  }
+}
+
+interface TailEntry {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly batch: Buffer;
+}
+
+/** A durable, not yet committed entry found in the WAL at start-up. */
+export interface RecoveredEntry {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly batch: Buffer;
+  /** Settles when the re-upload commits (or is rejected). */
+  readonly committed: Promise<void>;
+}
+
+const MAX_EXTENTS_PER_READ = 4;
+/** Extents fetched per index call when scanning a whole partition. */
+const SCAN_PAGE_EXTENTS = 256;
+const LAST_OFFSET_DELTA_AT = 23;
+
+export class PartitionLog implements Evictable {
+  readonly topicId: string;
+  readonly partition: number;
+  readonly key: string;
+  readonly durability: Durability;
+  leaderEpoch: number;
+  private readonly logAppendTime: boolean;
+  private readonly deps: PartitionLogDeps;
+  private nextOffset: number;
+  private hw: number;
+  private startOffset: number;
+  /** Batches in offset order: uploaded ones first (evictable), then pending ones. */
+  private entries: TailEntry[] = [];
+  private waiters: { offset: number; resolve: () => void }[] = [];
+  private failure: Error | undefined;
+
+  private constructor(config: PartitionLogConfig, deps: PartitionLogDeps, endOffset: number, highWatermark: number, logStartOffset: number) {
+    this.topicId = config.topicId;
+    this.partition = config.partition;
+    this.key = partitionKey(config.topicId, config.partition);
+    this.durability = config.durability;
+    this.leaderEpoch = config.leaderEpoch;
+    this.logAppendTime = config.logAppendTime ?? false;
+    this.deps = deps;
+    this.nextOffset = endOffset;
+    this.hw = highWatermark;
+    this.startOffset = logStartOffset;
+  }
+
+  /** Opens a partition after start-up, taking over the entries recovery found for it. */
+  static async open(config: PartitionLogConfig, deps: PartitionLogDeps, recovered: readonly RecoveredEntry[]): Promise<PartitionLog> {
+    const committedEnd = await deps.index.committedEndOffset(config);
+    const logStart = await deps.index.logStartOffset(config);
+    const last = recovered[recovered.length - 1];
+    const end = Math.max(committedEnd, last === undefined ? 0 : last.lastOffset + 1);
+    // Recovered entries are durable in the WAL: readable at once for local durability;
+    // object durability waits for their re-upload to commit.
+    const hw = config.durability === 'local' ? end : committedEnd;
+    const log = new PartitionLog(config, deps, end, hw, logStart);
+    for (const r of recovered) {
+      const entry = { baseOffset: r.baseOffset, lastOffset: r.lastOffset, batch: r.batch };
+      log.entries.push(entry);
+      r.committed.then(
+        () => log.onCommitted(entry),
+        () => undefined,
+      );
+    }
+    return log;
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  get logEndOffset(): number {
+    return this.nextOffset;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Marks the log unusable: later appends reject. Used when the WAL fails or leadership is lost. */
+  fail(cause: unknown): void {
+    if (this.failure === undefined) this.failure = new PartitionFailedError(this.key, cause);
+    for (const w of this.waiters) w.resolve();
+    this.waiters = [];
+  }
+
+  /**
+   * Appends one validated batch (offsets are assigned here, in place). Resolves when the
+   * batch is durable per the partition's durability mode.
+   */
+  append(batch: Buffer, info: AppendInfo): Promise<AppendResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const walBytes = batch.length + WAL_ENTRY_HEADER_BYTES;
+    // Reserve before assigning offsets: a full budget rejects cleanly, leaving no hole.
+    // When there is room, offsets are assigned right here, synchronously, so appends get
+    // offsets in exactly the order they were called (pipelined produce requests).
+    if (this.deps.pending.tryReserve(walBytes)) return this.appendReserved(batch, info, walBytes);
+    return this.deps.pending.reserve(walBytes, this.deps.appendWaitMs).then(() => {
+      if (this.failure) {
+        this.deps.pending.release(walBytes);
+        throw this.failure;
+      }
+      return this.appendReserved(batch, info, walBytes);
+    });
+  }
+
+  private async appendReserved(batch: Buffer, info: AppendInfo, walBytes: number): Promise<AppendResult> {
+    const baseOffset = this.nextOffset;
+    const lastOffset = baseOffset + info.lastOffsetDelta;
+    this.nextOffset = lastOffset + 1;
+    setBaseOffset(batch, 0, baseOffset);
+    setPartitionLeaderEpoch(batch, 0, this.leaderEpoch);
+    let logAppendTimeMs = -1;
+    let maxTimestamp = info.maxTimestamp;
+    if (this.logAppendTime) {
+      logAppendTimeMs = this.deps.clock.nowMs();
+      maxTimestamp = logAppendTimeMs;
+      setLogAppendTime(batch, 0, logAppendTimeMs);
+    }
+    const entry: TailEntry = { baseOffset, lastOffset, batch };
+    this.entries.push(entry);
+
+    let seq: number;
+    try {
+      seq = await this.deps.wal.append([encodeWalEntryHeader(this.topicId, this.partition, this.leaderEpoch, this.durability), batch]);
+    } catch (e) {
+      this.deps.pending.release(walBytes);
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.deps.onFatal(err);
+      this.fail(err);
+      throw this.failure;
+    }
+    const committed = this.deps.uploader.add({
+      seq,
+      topicId: this.topicId,
+      partition: this.partition,
+      leaderEpoch: this.leaderEpoch,
+      baseOffset,
+      lastOffset,
+      maxTimestamp,
+      batch,
+      urgent: this.durability === 'object',
+    });
+    const settled = committed.then(
+      () => {
+        this.deps.pending.release(walBytes);
+        this.onCommitted(entry);
+      },
+      (e: unknown) => {
+        this.deps.pending.release(walBytes);
+        throw e;
+      },
+    );
+    if (this.durability === 'local') {
+      settled.catch((e: unknown) => this.fail(e));
+      this.advanceHw(lastOffset + 1);
+    } else {
+      try {
+        await settled;
+      } catch (e) {
+        this.fail(e);
+        throw this.failure;
+      }
+    }
+    return { baseOffset, lastOffset, logAppendTimeMs, logStartOffset: this.startOffset };
+  }
+
+  private onCommitted(entry: TailEntry): void {
+    if (this.durability === 'object') this.advanceHw(entry.lastOffset + 1);
+    this.deps.tail.track(this, entry.baseOffset, entry.batch.length);
+  }
+
+  evictThrough(baseOffset: number): void {
+    let n = 0;
+    while (n < this.entries.length && this.entries[n]!.baseOffset <= baseOffset) n++;
+    if (n > 0) this.entries.splice(0, n);
+  }
+
+  private advanceHw(offset: number): void {
+    if (offset <= this.hw) return;
+    this.hw = offset;
+    if (this.waiters.length === 0) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (w.offset < offset) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  /** Resolves once data at or after `offset` is readable (hw > offset), or the signal aborts. */
+  waitForData(offset: number, signal: AbortSignal): Promise<void> {
+    if (this.hw > offset || this.failure || signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const waiter = { offset, resolve };
+      this.waiters.push(waiter);
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /**
+   * Whole batches from the one containing `offset`, up to `maxBytes` — but always at
+   * least one batch when any is readable (KIP-74), and never past the high watermark.
+   */
+  async read(offset: number, maxBytes: number): Promise<ReadResult> {
+    const hw = this.hw;
+    const start = this.startOffset;
+    if (offset < start || offset > hw) return { ok: false, error: 'offset_out_of_range', highWatermark: hw, logStartOffset: start };
+    if (offset === hw) return { ok: true, batches: [], bytes: 0, highWatermark: hw, logStartOffset: start };
+    const first = this.entries[0];
+    const batches: Buffer[] = [];
+    let bytes = 0;
+    if (first !== undefined && offset >= first.baseOffset) {
+      let i = this.findEntry(offset);
+      for (; i < this.entries.length; i++) {
+        const e = this.entries[i]!;
+        if (e.baseOffset >= hw) break;
+        if (batches.length > 0 && bytes + e.batch.length > maxBytes) break;
+        batches.push(e.batch);
+        bytes += e.batch.length;
+      }
+    } else {
+      bytes = await this.readCommitted(offset, maxBytes, hw, batches);
+    }
+    return { ok: true, batches, bytes, highWatermark: hw, logStartOffset: start };
+  }
+
+  private findEntry(offset: number): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entries[mid]!.lastOffset < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private async readCommitted(offset: number, maxBytes: number, hw: number, out: Buffer[]): Promise<number> {
+    const extents = await this.deps.index.extentsFrom(this, offset, MAX_EXTENTS_PER_READ);
+    let bytes = 0;
+    for (const e of extents) {
+      const data = await this.deps.reader.read(e.objectKey, e.position, e.length, e.objectSize, this.key);
+      // Walk batch headers only: the batches go out as they are.
+      for (let pos = 0; pos + 61 <= data.length; ) {
+        const size = data.readInt32BE(pos + 8) + 12;
+        const base = readInt64(data, pos);
+        const last = base + data.readInt32BE(pos + LAST_OFFSET_DELTA_AT);
+        if (base >= hw) return bytes;
+        if (last >= offset) {
+          if (out.length > 0 && bytes + size > maxBytes) return bytes;
+          out.push(data.subarray(pos, pos + size));
+          bytes += size;
+        }
+        pos += size;
+      }
+      if (bytes >= maxBytes) break;
+    }
+    return bytes;
+  }
+
+  /**
+   * Moves the log start offset forward (DeleteRecords, retention), never back and never
+   * past the high watermark. Reads below it become out of range.
+   */
+  advanceLogStart(offset: number): void {
+    this.startOffset = Math.max(this.startOffset, Math.min(offset, this.hw));
+  }
+
+  /** Batches held in memory (recovered and recent), oldest first: producer state is rebuilt from them. */
+  tailBatches(): readonly Buffer[] {
+    return this.entries.map((e) => e.batch);
+  }
+
+  /** Every readable batch from the log start to the high watermark, committed ones first. */
+  private async *scan(): AsyncGenerator<BatchView> {
+    const hw = this.hw;
+    let offset = this.startOffset;
+    const tailStart = this.entries[0]?.baseOffset ?? hw;
+    while (offset < Math.min(tailStart, hw)) {
+      const extents = await this.deps.index.extentsFrom(this, offset, SCAN_PAGE_EXTENTS);
+      if (extents.length === 0) break;
+      for (const e of extents) {
+        const data = await this.deps.reader.read(e.objectKey, e.position, e.length, e.objectSize, this.key);
+        for (const b of batchesIn(data)) {
+          if (b.baseOffset >= Math.min(tailStart, hw)) return yield* this.scanTail(hw);
+          if (b.lastOffset >= offset) yield b;
+        }
+        offset = e.lastOffset + 1;
+      }
+    }
+    yield* this.scanTail(hw);
+  }
+
+  private *scanTail(hw: number): Generator<BatchView> {
+    for (const e of this.entries) {
+      if (e.baseOffset >= hw) return;
+      if (e.lastOffset < this.startOffset) continue;
+      yield* batchesIn(e.batch);
+    }
+  }
+
+  /** ListOffsets by timestamp: the first offset whose record timestamp is >= `timestamp`. */
+  async offsetForTimestamp(timestamp: number): Promise<TimestampAndOffset | undefined> {
+    const start = this.startOffset;
+    for await (const b of this.scan()) {
+      if (b.maxTimestamp < timestamp) continue;
+      const found = firstRecordAtOrAfter(b, timestamp, start);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** ListOffsets MAX_TIMESTAMP (-3): the first record carrying the largest timestamp. */
+  async maxTimestamp(): Promise<TimestampAndOffset | undefined> {
+    let best: BatchView | undefined;
+    for await (const b of this.scan()) if (best === undefined || b.maxTimestamp > best.maxTimestamp) best = b;
+    return best === undefined ? undefined : maxTimestampRecord(best, this.startOffset);
+  }
+
+  /**
+   * OffsetForLeaderEpoch: the end offset of `epoch` — the first offset written under a
+   * later epoch, or the log end offset when `epoch` is the latest one seen. Returns the
+   * largest epoch <= `epoch` that has data (Kafka's rule), or undefined when none does.
+   */
+  async endOffsetForEpoch(epoch: number): Promise<{ epoch: number; endOffset: number } | undefined> {
+    if (epoch >= this.leaderEpoch) return { epoch: this.leaderEpoch, endOffset: this.nextOffset };
+    let found: number | undefined;
+    for await (const b of this.scan()) {
+      if (b.leaderEpoch <= epoch) found = b.leaderEpoch;
+      else return found === undefined ? undefined : { epoch: found, endOffset: b.baseOffset };
+    }
+    return found === undefined ? undefined : { epoch: found, endOffset: this.nextOffset };
+  }
+}

@@ -1,0 +1,318 @@
+// Drains durable WAL entries of all partitions into stream-set objects. One object per
+// flush, whatever the number of partitions, so PUT cost tracks bytes, not partitions.
+//
+// Order of operations for each object, and why:
+//   1. PUT the object (retried with backoff while the store is down; new data keeps
+//      queueing, bounded by the engine's byte budget and the WAL's capacity).
+//   2. Commit its extents to the partition index (retried; the committer is idempotent
+//      per object key, so a lost answer is safe to retry).
+//   3. Resolve the entries' waiters (object-durability produces are acknowledged here).
+//   4. Trim the WAL below the last entry of the object. Never before the commit: until
+//      then the WAL is the only durable copy the cluster knows about.
+// Entries are taken in WAL sequence order, so trimming below the last uploaded entry
+// never drops data that is still waiting. An idle uploader makes no requests at all.
+
+import type { ObjectStore } from '@stratus/objectstore';
+import { ObjectStoreError } from '@stratus/objectstore';
+import type { Clock, Random } from '@stratus/runtime';
+import type { Extent } from '../extent.ts';
+import { partitionKey } from '../extent.ts';
+import type { CommitRejection, ExtentCommitter } from '../commit/committer.ts';
+import { buildStreamSet } from '../stream-set/writer.ts';
+import { streamSetObjectKey } from './object-keys.ts';
+
+export interface UploadEntry {
+  /** WAL sequence number of the entry. */
+  readonly seq: number;
+  readonly topicId: string;
+  readonly partition: number;
+  readonly leaderEpoch: number;
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly maxTimestamp: number;
+  readonly batch: Buffer;
+  /** A producer waits for the commit (object durability): flush soon. */
+  readonly urgent: boolean;
+}
+
+export class CommitRejectedError extends Error {
+  readonly reason: CommitRejection;
+  constructor(reason: CommitRejection, detail: string) {
+    super(`commit rejected (${reason}): ${detail}`);
+    this.name = 'CommitRejectedError';
+    this.reason = reason;
+  }
+}
+
+export class UploaderStoppedError extends Error {
+  constructor() {
+    super('uploader stopped before the entry was committed; it stays in the WAL');
+    this.name = 'UploaderStoppedError';
+  }
+}
+
+export interface UploaderOptions {
+  readonly store: ObjectStore;
+  readonly committer: ExtentCommitter;
+  /** Releases WAL records below `upToSeq` (exclusive). */
+  readonly trim: (upToSeq: number) => Promise<void>;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly nodeId: number;
+  /** Key prefix inside the store (after the spreading hash), e.g. a cluster name. */
+  readonly keyPrefix: string;
+  /** Flush when this many bytes wait (default 8 MiB). */
+  readonly maxObjectBytes?: number;
+  /** Flush when the oldest entry has waited this long (default 500 ms). */
+  readonly maxDelayMs?: number;
+  /** Same, when an object-durability producer waits (default 20 ms). */
+  readonly urgentDelayMs?: number;
+  readonly retryBaseDelayMs?: number;
+  readonly retryMaxDelayMs?: number;
+  /** Called after a commit with the committed entries and their extents. */
+  readonly onCommitted?: (entries: readonly UploadEntry[], extents: readonly Extent[]) => void;
+  /** Called for failures that are retried or worked around (for logs and metrics). */
+  readonly onError?: (error: unknown, context: string) => void;
+}
+
+interface Queued {
+  readonly entry: UploadEntry;
+  readonly addedAtMs: number;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
+export interface UploaderStats {
+  objects: number;
+  bytes: number;
+  putAttempts: number;
+  commitAttempts: number;
+  rejectedEntries: number;
+}
+
+export class Uploader {
+  private readonly o: Required<Omit<UploaderOptions, 'onCommitted' | 'onError'>> & Pick<UploaderOptions, 'onCommitted' | 'onError'>;
+  private queue: Queued[] = [];
+  private queuedBytes = 0;
+  private urgentCount = 0;
+  private lastSeq = -1;
+  private inFlight = 0;
+  private objectSeq = 0;
+  private wake: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private flushOnStop = false;
+  private readonly stopSignal = new AbortController();
+  readonly stats: UploaderStats = { objects: 0, bytes: 0, putAttempts: 0, commitAttempts: 0, rejectedEntries: 0 };
+
+  constructor(options: UploaderOptions) {
+    this.o = {
+      maxObjectBytes: 8 * 1024 * 1024,
+      maxDelayMs: 500,
+      urgentDelayMs: 20,
+      retryBaseDelayMs: 50,
+      retryMaxDelayMs: 5000,
+      ...options,
+    };
+    if (!(this.o.maxObjectBytes > 0)) throw new RangeError('maxObjectBytes must be positive');
+    if (!(this.o.maxDelayMs >= 0) || !(this.o.urgentDelayMs >= 0)) throw new RangeError('upload delays must not be negative');
+  }
+
+  /** Bytes queued for upload (not counting the object being uploaded). */
+  get pendingBytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** Entries not yet committed: queued plus those in the object being uploaded. */
+  get pendingEntries(): number {
+    return this.queue.length + this.inFlight;
+  }
+
+  /** Queues a durable entry; resolves once its extent is committed. Entries must come in WAL order. */
+  add(entry: UploadEntry): Promise<void> {
+    if (this.stopping) return Promise.reject(new UploaderStoppedError());
+    if (entry.seq <= this.lastSeq) return Promise.reject(new Error(`entry seq ${entry.seq} is not after ${this.lastSeq}`));
+    this.lastSeq = entry.seq;
+    return new Promise<void>((resolve, reject) => {
+      const wasEmpty = this.queue.length === 0;
+      const wasUrgent = this.urgentCount > 0;
+      const wasFull = this.queuedBytes >= this.o.maxObjectBytes;
+      this.queue.push({ entry, addedAtMs: this.o.clock.monotonicMs(), resolve, reject });
+      this.queuedBytes += entry.batch.length;
+      if (entry.urgent) this.urgentCount++;
+      // Wake the loop only when this entry changes its decision.
+      if (wasEmpty || (entry.urgent && !wasUrgent) || (!wasFull && this.queuedBytes >= this.o.maxObjectBytes)) this.wake?.abort();
+    });
+  }
+
+  start(): void {
+    if (this.running === undefined) this.running = this.loop();
+  }
+
+  /**
+   * Stops the loop. With `flush`, uploads everything queued first (graceful shutdown);
+   * without, queued entries reject with UploaderStoppedError and stay in the WAL.
+   */
+  async stop(options: { flush: boolean }): Promise<void> {
+    this.stopping = true;
+    this.flushOnStop = options.flush;
+    if (!options.flush) this.stopSignal.abort();
+    this.wake?.abort();
+    await this.running;
+    for (const q of this.queue) q.reject(new UploaderStoppedError());
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.urgentCount = 0;
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      if (this.stopping && (!this.flushOnStop || this.queue.length === 0)) return;
+      if (this.queue.length === 0) {
+        await this.nap(undefined);
+        continue;
+      }
+      const dueAt = this.queue[0]!.addedAtMs + (this.urgentCount > 0 ? this.o.urgentDelayMs : this.o.maxDelayMs);
+      const now = this.o.clock.monotonicMs();
+      if (!this.stopping && this.queuedBytes < this.o.maxObjectBytes && now < dueAt) {
+        await this.nap(dueAt - now);
+        continue;
+      }
+      try {
+        await this.uploadOnce();
+      } catch (e) {
+        if (this.stopSignal.signal.aborted) return;
+        this.o.onError?.(e, 'upload');
+      }
+    }
+  }
+
+  /** Sleeps until `ms` pass (forever when undefined) or add() wakes us. */
+  private async nap(ms: number | undefined): Promise<void> {
+    const wake = new AbortController();
+    this.wake = wake;
+    if (ms === undefined) {
+      await new Promise<void>((resolve) => wake.signal.addEventListener('abort', () => resolve(), { once: true }));
+    } else {
+      await this.o.clock.sleep(ms, wake.signal).catch(() => undefined);
+    }
+    this.wake = undefined;
+  }
+
+  private takeObjectBatch(): Queued[] {
+    const taken: Queued[] = [];
+    let bytes = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (taken.length > 0 && bytes + next.entry.batch.length > this.o.maxObjectBytes) break;
+      taken.push(next);
+      bytes += next.entry.batch.length;
+      this.queue.shift();
+    }
+    return taken;
+  }
+
+  private async uploadOnce(): Promise<void> {
+    const taken = this.takeObjectBatch();
+    let bytes = 0;
+    for (const q of taken) {
+      bytes += q.entry.batch.length;
+      if (q.entry.urgent) this.urgentCount--;
+    }
+    this.queuedBytes -= bytes;
+    this.inFlight = taken.length;
+    try {
+      await this.upload(taken);
+    } catch (e) {
+      // Only a stop without flush gets here: the entries stay in the WAL for recovery.
+      for (const q of taken) q.reject(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    } finally {
+      this.inFlight = 0;
+    }
+  }
+
+  private async upload(taken: readonly Queued[]): Promise<void> {
+    const built = buildStreamSet(
+      taken.map(({ entry: e }) => ({
+        topicId: e.topicId,
+        partition: e.partition,
+        leaderEpoch: e.leaderEpoch,
+        baseOffset: e.baseOffset,
+        lastOffset: e.lastOffset,
+        maxTimestamp: e.maxTimestamp,
+        bytes: e.batch,
+      })),
+    );
+    const key = await this.put(built.body);
+    const extents: Extent[] = built.extents.map((e) => ({ ...e, objectKey: key, objectSize: built.size }));
+    const result = await this.retry('commit', () => {
+      this.stats.commitAttempts++;
+      return this.o.committer.commit({ objectKey: key, objectSize: built.size, extents });
+    });
+    this.stats.objects++;
+    this.stats.bytes += built.size;
+
+    const rejected = new Map(result.rejected.map((r) => [partitionKey(r.topicId, r.partition), r]));
+    const committed: UploadEntry[] = [];
+    for (const q of taken) {
+      const r = rejected.get(partitionKey(q.entry.topicId, q.entry.partition));
+      if (r === undefined) {
+        committed.push(q.entry);
+        q.resolve();
+      } else {
+        this.stats.rejectedEntries++;
+        q.reject(new CommitRejectedError(r.reason, r.detail));
+      }
+    }
+    if (rejected.size > 0) this.o.onError?.(new Error(`commit of ${key} rejected ${rejected.size} partitions`), 'commit');
+    this.o.onCommitted?.(
+      committed,
+      extents.filter((e) => !rejected.has(partitionKey(e.topicId, e.partition))),
+    );
+    try {
+      await this.o.trim(taken[taken.length - 1]!.entry.seq + 1);
+    } catch (e) {
+      // A failed trim only delays reclaiming WAL space; the next object trims further.
+      this.o.onError?.(e, 'wal trim');
+    }
+  }
+
+  /** PUTs under a fresh key, create-only. Returns the key the object landed under. */
+  private async put(body: readonly Buffer[]): Promise<string> {
+    let key = streamSetObjectKey(this.o.keyPrefix, this.o.nodeId, this.o.clock.nowMs(), this.objectSeq++);
+    let attempts = 0;
+    return this.retry('put', async () => {
+      attempts++;
+      this.stats.putAttempts++;
+      try {
+        await this.o.store.put(key, body, { ifNoneMatch: true, signal: this.stopSignal.signal });
+        return key;
+      } catch (e) {
+        if (e instanceof ObjectStoreError && e.code === 'precondition_failed') {
+          // On a retry this means an earlier attempt landed and only its answer was lost.
+          if (attempts > 1) return key;
+          // On the first attempt the name is taken (a reused node id): pick another.
+          key = streamSetObjectKey(this.o.keyPrefix, this.o.nodeId, this.o.clock.nowMs(), this.objectSeq++);
+          throw new ObjectStoreError('unavailable', 'put', key, 'object key already taken, retrying under a new key');
+        }
+        throw e;
+      }
+    });
+  }
+
+  /** Retries `fn` with jittered exponential backoff until it succeeds or the uploader is stopped without flush. */
+  private async retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.stopSignal.signal.aborted) throw new UploaderStoppedError();
+      try {
+        return await fn();
+      } catch (e) {
+        if (this.stopSignal.signal.aborted) throw new UploaderStoppedError();
+        this.o.onError?.(e, `${what} attempt ${attempt + 1}`);
+        const cap = Math.min(this.o.retryMaxDelayMs, this.o.retryBaseDelayMs * 2 ** Math.min(attempt, 20));
+        await this.o.clock.sleep(cap / 2 + this.o.random.next() * (cap / 2), this.stopSignal.signal).catch(() => undefined);
+      }
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { planRetention } from '../src/retention.ts';
+import type { Extent } from '../src/extent.ts';
+
+const NOW = 1_700_000_100_000;
+function e(baseOffset: number, lastOffset: number, length: number, ageMs: number): Extent {
+  return { topicId: 'A', partition: 0, objectKey: `o${baseOffset}`, objectSize: 1000, baseOffset, lastOffset, position: 8, length, maxTimestamp: NOW - ageMs, leaderEpoch: 0 };
+}
+const extents = [e(0, 9, 100, 50_000), e(10, 19, 100, 40_000), e(20, 29, 100, 5_000), e(30, 39, 100, 1_000)];
+
+describe('planRetention', () => {
+  it('expires the oldest extents past retention.ms and moves the log start to the next one', () => {
+    const plan = planRetention(extents, { retentionMs: 30_000, retentionBytes: -1 }, NOW);
+    expect(plan.expired.map((x) => x.baseOffset)).toEqual([0, 10]);
+    expect(plan.logStartOffset).toBe(20);
+  });
+
+  it('expires the oldest extents while the rest still reach retention.bytes', () => {
+    expect(planRetention(extents, { retentionMs: -1, retentionBytes: 250 }, NOW).expired.map((x) => x.baseOffset)).toEqual([0]);
+    expect(planRetention(extents, { retentionMs: -1, retentionBytes: 200 }, NOW).logStartOffset).toBe(20);
+  });
+
+  it('keeps everything with unlimited retention and stops at the first young extent', () => {
+    expect(planRetention(extents, { retentionMs: -1, retentionBytes: -1 }, NOW)).toEqual({ expired: [], logStartOffset: undefined });
+    const mixed = [e(0, 9, 100, 1_000), e(10, 19, 100, 90_000)];
+    expect(planRetention(mixed, { retentionMs: 30_000, retentionBytes: -1 }, NOW).expired).toEqual([]);
+  });
+
+  it('moves the log start past the end when every extent expires, never backwards', () => {
+    const plan = planRetention(extents, { retentionMs: 0, retentionBytes: -1 }, NOW);
+    expect(plan.expired).toHaveLength(4);
+    expect(plan.logStartOffset).toBe(40);
+    expect(planRetention(extents, { retentionMs: 45_000, retentionBytes: -1 }, NOW, 15).logStartOffset).toBe(15);
+  });
+});
