@@ -24,7 +24,9 @@ export function planRetention(extents: readonly Extent[], policy: RetentionPolic
   let n = 0;
   while (n < extents.length) {
     const e = extents[n]!;
-    const tooOld = policy.retentionMs >= 0 && e.maxTimestamp < nowMs - policy.retentionMs;
+    // maxTimestamp -1: the batches carry no timestamps (old clients). Time cannot expire
+    // such an extent; size still can.
+    const tooOld = policy.retentionMs >= 0 && e.maxTimestamp >= 0 && e.maxTimestamp < nowMs - policy.retentionMs;
     const tooBig = policy.retentionBytes >= 0 && total - e.length >= policy.retentionBytes;
     if (!tooOld && !tooBig) break;
     total -= e.length;

@@ -32,4 +32,12 @@ describe('planRetention', () => {
     expect(plan.logStartOffset).toBe(40);
     expect(planRetention(extents, { retentionMs: 45_000, retentionBytes: -1 }, NOW, 15).logStartOffset).toBe(15);
   });
+
+  it('never expires extents without timestamps by time, only by size', () => {
+    const untimed = [{ ...e(0, 9, 100, 0), maxTimestamp: -1 }, e(10, 19, 100, 90_000)];
+    expect(planRetention(untimed, { retentionMs: 30_000, retentionBytes: -1 }, NOW).expired).toEqual([]);
+    // Size removes the untimed one; then the next is judged by time again (90 s > 30 s).
+    expect(planRetention(untimed, { retentionMs: 30_000, retentionBytes: 100 }, NOW).expired.map((x) => x.baseOffset)).toEqual([0, 10]);
+    expect(planRetention(untimed, { retentionMs: -1, retentionBytes: 100 }, NOW).expired.map((x) => x.baseOffset)).toEqual([0]);
+  });
 });
