@@ -1,0 +1,152 @@
+// The controller's API as the broker sees it. In embedded mode (`stratus dev`) the
+// Controller class is called in process; later a gRPC client implements the same
+// interface, so nothing on the broker side changes when the controller moves out.
+//
+// Errors: operations that the Kafka protocol reports per item (a topic, a partition, a
+// group) return Kafka error codes (@stratus/protocol ErrorCode) with a message, because
+// those are the vocabulary the broker answers in. Failures of the controller itself
+// (journal I/O) reject the promise.
+
+import type { ExtentCommitter, ExtentSource, TopicPartition } from '@stratus/storage';
+
+export interface BrokerInfo {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+}
+
+export interface PartitionInfo {
+  readonly partition: number;
+  /** Leader broker id, or -1 when no live broker leads it. */
+  readonly leader: number;
+  /** Bumped on every leadership change; never decreases. */
+  readonly leaderEpoch: number;
+}
+
+export interface TopicInfo {
+  readonly name: string;
+  /** Kafka textual UUID (22-character URL-safe base64). */
+  readonly topicId: string;
+  readonly partitions: readonly PartitionInfo[];
+  /** Explicitly set configs only; defaults come from the config schema. */
+  readonly configs: Readonly<Record<string, string>>;
+  readonly internal: boolean;
+}
+
+export interface ClusterMetadata {
+  readonly clusterId: string;
+  readonly controllerId: number;
+  readonly brokers: readonly BrokerInfo[];
+  readonly topics: readonly TopicInfo[];
+  /** Increases with every metadata change (topics, partitions, leadership, configs). */
+  readonly version: number;
+}
+
+export interface ItemResult {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+export interface CreateTopicRequest {
+  readonly name: string;
+  /** -1: the cluster default. */
+  readonly numPartitions: number;
+  /** -1 or 1 accepted (object storage keeps one copy); anything else is INVALID_REPLICATION_FACTOR. */
+  readonly replicationFactor: number;
+  readonly configs: Readonly<Record<string, string | null>>;
+}
+
+export interface CreateTopicResult extends ItemResult {
+  readonly name: string;
+  readonly topic: TopicInfo | null;
+}
+
+export type ConfigResourceType = 'topic' | 'broker';
+
+export interface ConfigEntry {
+  readonly name: string;
+  readonly value: string | null;
+  readonly readOnly: boolean;
+  /** Kafka's ConfigSource: 1 dynamic topic, 4 static broker, 5 default. */
+  readonly source: number;
+  readonly sensitive: boolean;
+  /** Kafka's ConfigType (v3+): 1 boolean, 2 string, 3 int, 4 short, 5 long, 6 double, 7 list, 8 class, 9 password. */
+  readonly type: number;
+  readonly documentation: string | null;
+}
+
+export interface DescribeConfigsResult extends ItemResult {
+  readonly resourceType: ConfigResourceType;
+  readonly resourceName: string;
+  readonly entries: readonly ConfigEntry[];
+}
+
+export type AlterConfigOp = 'set' | 'delete' | 'append' | 'subtract';
+
+export interface CommittedOffset {
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string | null;
+  readonly commitTimestampMs: number;
+}
+
+export interface OffsetCommitItem extends TopicPartition {
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string | null;
+}
+
+export interface ProducerIdBlock {
+  readonly firstProducerId: number;
+  readonly size: number;
+}
+
+export interface ControllerApi extends ExtentCommitter, ExtentSource {
+  // Brokers and metadata.
+  registerBroker(broker: BrokerInfo): Promise<void>;
+  metadata(): ClusterMetadata;
+  /** Calls `listener` after every metadata change; returns an unsubscribe function. */
+  watch(listener: (metadata: ClusterMetadata) => void): () => void;
+
+  // Topics.
+  createTopics(requests: readonly CreateTopicRequest[], options: { validateOnly: boolean }): Promise<CreateTopicResult[]>;
+  /** By name or topic id. Removes the partitions' extents; their objects are collected later. */
+  deleteTopics(topics: readonly { name?: string; topicId?: string }[]): Promise<(ItemResult & { name: string | null; topicId: string })[]>;
+  createPartitions(requests: readonly { name: string; count: number }[], options: { validateOnly: boolean }): Promise<(ItemResult & { name: string })[]>;
+
+  // Configs (topic and broker resources).
+  describeConfigs(resources: readonly { type: ConfigResourceType; name: string; keys: readonly string[] | null }[]): Promise<DescribeConfigsResult[]>;
+  /** Replaces all dynamic configs of each resource (AlterConfigs). */
+  alterConfigs(resources: readonly { type: ConfigResourceType; name: string; configs: Readonly<Record<string, string | null>> }[], options: { validateOnly: boolean }): Promise<(ItemResult & { type: ConfigResourceType; name: string })[]>;
+  /** Applies per-key operations (IncrementalAlterConfigs). */
+  incrementalAlterConfigs(
+    resources: readonly { type: ConfigResourceType; name: string; ops: readonly { name: string; op: AlterConfigOp; value: string | null }[] }[],
+    options: { validateOnly: boolean },
+  ): Promise<(ItemResult & { type: ConfigResourceType; name: string })[]>;
+
+  // The partition index (commit, committedEndOffset, logStartOffset, extentsFrom come from
+  // ExtentCommitter & ExtentSource) and DeleteRecords.
+  /** Moves the log start offset up to `offset` (-1: to the committed end). Returns the new log start. */
+  deleteRecords(tp: TopicPartition, offset: number): Promise<ItemResult & { logStartOffset: number }>;
+
+  // Consumer group offsets (membership lives in the broker's group coordinator).
+  commitOffsets(group: string, offsets: readonly OffsetCommitItem[]): Promise<(TopicPartition & ItemResult)[]>;
+  /**
+   * Committed offsets of the group; all of them when `partitions` is null. Keyed by
+   * `partitionKey(topicId, partition)` from @stratus/storage ("<topicId>:<partition>");
+   * partitions without a committed offset are absent.
+   */
+  fetchOffsets(group: string, partitions: readonly TopicPartition[] | null): Promise<Map<string, CommittedOffset>>;
+  deleteOffsets(group: string, partitions: readonly TopicPartition[]): Promise<void>;
+  /** Removes every committed offset of the group. */
+  deleteGroupOffsets(group: string): Promise<void>;
+  /** Groups that have committed offsets. */
+  groupsWithOffsets(): Promise<string[]>;
+
+  // Producer ids.
+  /** A block of `size` consecutive ids never handed out before (also across restarts). */
+  allocateProducerIds(size: number): Promise<ProducerIdBlock>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,465 @@
+// The controller: ControllerApi over an event-sourced state. Every change is decided by
+// a synchronous function of the ops/ directory, which emits metadata records; the
+// records are appended to the metadata store and the caller is answered once they are
+// durable.
+//
+// Two copies of the state, because decisions and answers need different views:
+// - `decided`: every record emitted so far, durable or not. Decisions are made on it,
+//   so the next decision sees the previous one without waiting for its fsync, and the
+//   store's group commit can batch many callers' records into one write.
+// - `durable`: only records the store has confirmed. Every read (metadata, extents,
+//   offsets, configs) and every watch notification comes from it, so nothing a caller
+//   sees can be lost in a crash — a broker never learns a leader epoch the controller
+//   could forget.
+// Both are built by the same applyRecord, in the same order. If the store fails, the
+// decided state is ahead of what is durable and can no longer be trusted: the controller
+// refuses everything from then on (ControllerFailedError) and the process restarts.
+//
+// This file holds the sequencing, reads, watch, retention loop and lifecycle; the rules
+// of each operation live in ops/.
+
+import type { ExtentCommitter, ExtentSource } from '@stratus/storage';
+import type { CommitResult, Extent, ObjectCommit, TopicPartition } from '@stratus/storage';
+import type {
+  AlterConfigOp,
+  BrokerInfo,
+  ClusterMetadata,
+  CommittedOffset,
+  ConfigResourceType,
+  ControllerApi,
+  CreateTopicRequest,
+  CreateTopicResult,
+  DescribeConfigsResult,
+  ItemResult,
+  OffsetCommitItem,
+  ProducerIdBlock,
+} from './controller-api.ts';
+import { ControllerClosedError, ControllerFailedError } from './errors.ts';
+import { describeConfigs, decideAlterConfigs, decideIncrementalAlterConfigs } from './ops/configs.ts';
+import { decideRegisterBroker, decideUnregisterBroker } from './ops/leadership.ts';
+import { clusterMetadata } from './ops/metadata-view.ts';
+import { decideCommitOffsets, decideDeleteGroupOffsets, decideDeleteOffsets, fetchOffsets } from './ops/offsets.ts';
+import { decideCommit, decideDeleteRecords } from './ops/partition-index.ts';
+import { decideAllocateProducerIds } from './ops/producer-ids.ts';
+import { decideRetention, decideScheduleDeletion, objectsDueForDeletion } from './ops/retention.ts';
+import { decideCreatePartitions, decideCreateTopics, decideDeleteTopics } from './ops/topics.ts';
+import { Tx, chunks } from './ops/tx.ts';
+import type { DecideContext } from './ops/tx.ts';
+import { resolveControllerOptions } from './options.ts';
+import type { ControllerOptions, ResolvedControllerOptions } from './options.ts';
+import { StateError, applyRecord } from './state/apply.ts';
+import type { MetadataRecord } from './state/records.ts';
+import { fromSnapshotData, toSnapshotData } from './state/snapshot-data.ts';
+import type { SnapshotData } from './state/snapshot-data.ts';
+import { cloneState, emptyState, firstExtentAtOrAfter, partitionOf } from './state/state.ts';
+import type { ControllerState } from './state/state.ts';
+import { randomUuid } from './topics/ids.ts';
+
+export interface RetentionSummary {
+  /** Partitions whose log start moved because extents expired. */
+  readonly logStartsAdvanced: number;
+  /** Objects newly scheduled for deletion (no extent points at them any more). */
+  readonly objectsScheduled: number;
+  /** Objects deleted from the object store in this run. */
+  readonly objectsDeleted: number;
+}
+
+export interface ControllerStats {
+  readonly metadataVersion: number;
+  readonly topics: number;
+  readonly partitions: number;
+  /** Objects some extent points at. */
+  readonly liveObjects: number;
+  /** Objects no extent points at: scheduled for deletion or about to be. */
+  readonly unreferencedObjects: number;
+  readonly committedOffsets: number;
+  /** Sequence number of the last durable batch. */
+  readonly durableSeq: number;
+  readonly journalBytes: number;
+}
+
+const noop = (): void => undefined;
+
+export class Controller implements ControllerApi, ExtentCommitter, ExtentSource {
+  /** What loading found worth telling an operator (journal tail cut after a crash, ...). */
+  readonly recoveryNotes: readonly string[];
+  private readonly o: ResolvedControllerOptions;
+  private readonly ctx: DecideContext;
+  private readonly decided: ControllerState;
+  private readonly durable: ControllerState;
+  private durableSeq: number;
+  /** Settles once every batch handed to the store so far is durable and applied; rejects after a store failure. */
+  private tail: Promise<void> = Promise.resolve();
+  private failure: ControllerFailedError | undefined;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly listeners = new Set<(metadata: ClusterMetadata) => void>();
+  private cachedMetadata: ClusterMetadata | undefined;
+  private snapshotting: Promise<void> | undefined;
+  private retentionChain: Promise<unknown> = Promise.resolve();
+  private timer: AbortController | undefined;
+  private timerLoop: Promise<void> | undefined;
+
+  private constructor(o: ResolvedControllerOptions, state: ControllerState, seq: number, notes: readonly string[]) {
+    this.o = o;
+    this.ctx = { clock: o.clock, random: o.random, options: o };
+    this.durable = state;
+    this.decided = cloneState(state);
+    this.durableSeq = seq;
+    this.recoveryNotes = notes;
+  }
+
+  /**
+   * Loads the state from `options.store` (snapshot, then the journal after it) and
+   * returns a controller ready for calls. A fresh store gets a cluster id. Call start()
+   * to run retention on a timer; close() when done (it closes the store).
+   */
+  static async open(options: ControllerOptions): Promise<Controller> {
+    const o = resolveControllerOptions(options);
+    let controller: Controller;
+    try {
+      const loaded = await o.store.load();
+      const state = loaded.snapshot === null ? emptyState() : fromSnapshotData(loaded.snapshot.data);
+      let seq = loaded.snapshot?.upToSeq ?? -1;
+      for await (const batch of loaded.batches) {
+        for (const r of batch.records) applyRecord(state, r);
+        seq = batch.seq;
+      }
+      controller = new Controller(o, state, seq, loaded.notes);
+    } catch (err) {
+      await o.store.close().catch(noop);
+      throw err;
+    }
+    if (controller.durable.clusterId === null) {
+      await controller.mutate((tx) => tx.emit({ type: 'ClusterCreated', clusterId: randomUuid(o.random) }));
+    }
+    return controller;
+  }
+
+  // --- sequencing --------------------------------------------------------------------
+
+  /**
+   * Runs `decide` on the decided state, persists what it emitted, and resolves with its
+   * result once durable. A decision that emits nothing still waits for the batches
+   * before it, so its answer never gets ahead of what is durable.
+   */
+  private mutate<T>(decide: (tx: Tx) => T): Promise<T> {
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
+    const tx = new Tx(this.decided);
+    let result: T;
+    try {
+      result = decide(tx);
+    } catch (err) {
+      // Validation errors throw before any emit. A StateError means the decided state
+      // was partly changed: it cannot be trusted any more.
+      if (err instanceof StateError) this.fail(err);
+      else if (tx.records.length > 0) this.persist(tx.records).catch(noop);
+      return Promise.reject(err);
+    }
+    if (tx.records.length === 0) return this.tail.then(() => result);
+    return this.persist(tx.records).then(() => result);
+  }
+
+  private persist(records: readonly MetadataRecord[]): Promise<void> {
+    let appended: Promise<number>;
+    try {
+      appended = this.o.store.append(records);
+    } catch (err) {
+      appended = Promise.reject(err);
+    }
+    // Handled here; the chain below reports it once the batches before it are done.
+    appended.catch(noop);
+    const done = this.tail.then(() => appended).then((seq) => this.applyDurable(records, seq));
+    done.catch((err: unknown) => this.fail(err));
+    this.tail = done;
+    return done;
+  }
+
+  private applyDurable(records: readonly MetadataRecord[], seq: number): void {
+    const version = this.durable.metadataVersion;
+    for (const r of records) applyRecord(this.durable, r);
+    this.durableSeq = seq;
+    if (this.durable.metadataVersion !== version) {
+      this.cachedMetadata = undefined;
+      this.notify();
+    }
+    this.maybeSnapshot();
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = err instanceof ControllerFailedError ? err : new ControllerFailedError(err);
+    this.timer?.abort();
+    this.o.onBackgroundError(this.failure, 'metadata store');
+  }
+
+  private refusal(): Error | undefined {
+    if (this.closed) return new ControllerClosedError();
+    return this.failure;
+  }
+
+  private read<T>(fn: () => T): Promise<T> {
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  // --- snapshots ---------------------------------------------------------------------
+
+  private maybeSnapshot(): void {
+    if (this.snapshotting !== undefined || this.closed || this.failure !== undefined) return;
+    if (this.o.store.stats().journalBytes < this.o.snapshotJournalBytes) return;
+    this.snapshotting = this.snapshotNow()
+      .catch((err: unknown) => this.o.onBackgroundError(err, 'snapshot'))
+      .finally(() => (this.snapshotting = undefined));
+  }
+
+  /** Snapshots the durable state now (also done automatically by journal size and on close). */
+  async snapshotNow(): Promise<void> {
+    // toSnapshotData runs synchronously, so it sees exactly the batches up to durableSeq.
+    await this.o.store.snapshot(toSnapshotData(this.durable), this.durableSeq);
+  }
+
+  // --- brokers and metadata ------------------------------------------------------------
+
+  registerBroker(broker: BrokerInfo): Promise<void> {
+    return this.mutate((tx) => decideRegisterBroker(tx, this.ctx, broker));
+  }
+
+  /**
+   * Removes a broker from the registry (an operator's decommission; leases come later).
+   * The partitions it led get a new leader and a new epoch. Resolves false when the
+   * broker was not registered.
+   */
+  unregisterBroker(nodeId: number): Promise<boolean> {
+    return this.mutate((tx) => decideUnregisterBroker(tx, nodeId));
+  }
+
+  metadata(): ClusterMetadata {
+    this.cachedMetadata ??= clusterMetadata(this.durable, this.o.controllerId);
+    return this.cachedMetadata;
+  }
+
+  watch(listener: (metadata: ClusterMetadata) => void): () => void {
+    // A wrapper, so one listener watching twice is two subscriptions.
+    const entry = (m: ClusterMetadata): void => listener(m);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  private notify(): void {
+    if (this.listeners.size === 0) return;
+    const m = this.metadata();
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(m);
+      } catch (err) {
+        this.o.onBackgroundError(err, 'watch listener');
+      }
+    }
+  }
+
+  // --- topics ----------------------------------------------------------------------------
+
+  createTopics(requests: readonly CreateTopicRequest[], options: { validateOnly: boolean }): Promise<CreateTopicResult[]> {
+    return this.mutate((tx) => decideCreateTopics(tx, this.ctx, requests, options.validateOnly));
+  }
+
+  deleteTopics(topics: readonly { name?: string; topicId?: string }[]): Promise<(ItemResult & { name: string | null; topicId: string })[]> {
+    return this.mutate((tx) => decideDeleteTopics(tx, topics));
+  }
+
+  createPartitions(requests: readonly { name: string; count: number }[], options: { validateOnly: boolean }): Promise<(ItemResult & { name: string })[]> {
+    return this.mutate((tx) => decideCreatePartitions(tx, this.ctx, requests, options.validateOnly));
+  }
+
+  // --- configs ---------------------------------------------------------------------------
+
+  describeConfigs(resources: readonly { type: ConfigResourceType; name: string; keys: readonly string[] | null }[]): Promise<DescribeConfigsResult[]> {
+    return this.read(() => describeConfigs(this.durable, this.o.broker, this.o.brokerConfigs, resources));
+  }
+
+  alterConfigs(
+    resources: readonly { type: ConfigResourceType; name: string; configs: Readonly<Record<string, string | null>> }[],
+    options: { validateOnly: boolean },
+  ): Promise<(ItemResult & { type: ConfigResourceType; name: string })[]> {
+    return this.mutate((tx) => decideAlterConfigs(tx, resources, options.validateOnly));
+  }
+
+  incrementalAlterConfigs(
+    resources: readonly { type: ConfigResourceType; name: string; ops: readonly { name: string; op: AlterConfigOp; value: string | null }[] }[],
+    options: { validateOnly: boolean },
+  ): Promise<(ItemResult & { type: ConfigResourceType; name: string })[]> {
+    return this.mutate((tx) => decideIncrementalAlterConfigs(tx, this.ctx, resources, options.validateOnly));
+  }
+
+  // --- the partition index ---------------------------------------------------------------
+
+  commit(c: ObjectCommit): Promise<CommitResult> {
+    return this.mutate((tx): CommitResult => {
+      // Idempotent per object key: a retry gets the first answer (once that is durable).
+      const earlier = tx.state.objects.get(c.objectKey);
+      if (earlier !== undefined) return { rejected: [...earlier.rejected] };
+      return decideCommit(tx, this.ctx, c);
+    });
+  }
+
+  committedEndOffset(tp: TopicPartition): Promise<number> {
+    return this.read(() => partitionOf(this.durable, tp)?.endOffset ?? 0);
+  }
+
+  logStartOffset(tp: TopicPartition): Promise<number> {
+    return this.read(() => partitionOf(this.durable, tp)?.logStartOffset ?? 0);
+  }
+
+  extentsFrom(tp: TopicPartition, offset: number, maxExtents: number): Promise<readonly Extent[]> {
+    return this.read(() => {
+      if (Number.isNaN(maxExtents) || maxExtents < 0) throw new RangeError(`extentsFrom: maxExtents must be >= 0, got ${maxExtents}`);
+      const p = partitionOf(this.durable, tp);
+      if (p === undefined) return [];
+      const first = firstExtentAtOrAfter(p.extents, offset);
+      return p.extents.slice(first, first + maxExtents);
+    });
+  }
+
+  deleteRecords(tp: TopicPartition, offset: number): Promise<ItemResult & { logStartOffset: number }> {
+    return this.mutate((tx) => decideDeleteRecords(tx, tp, offset));
+  }
+
+  // --- consumer group offsets ---------------------------------------------------------------
+
+  commitOffsets(group: string, offsets: readonly OffsetCommitItem[]): Promise<(TopicPartition & ItemResult)[]> {
+    return this.mutate((tx) => decideCommitOffsets(tx, this.ctx, group, offsets));
+  }
+
+  /** Keys of the map are partitionKey(topicId, partition) from @stratus/storage ("<topicId>:<partition>"). */
+  fetchOffsets(group: string, partitions: readonly TopicPartition[] | null): Promise<Map<string, CommittedOffset>> {
+    return this.read(() => fetchOffsets(this.durable, group, partitions));
+  }
+
+  deleteOffsets(group: string, partitions: readonly TopicPartition[]): Promise<void> {
+    return this.mutate((tx) => decideDeleteOffsets(tx, group, partitions));
+  }
+
+  deleteGroupOffsets(group: string): Promise<void> {
+    return this.mutate((tx) => decideDeleteGroupOffsets(tx, group));
+  }
+
+  groupsWithOffsets(): Promise<string[]> {
+    return this.read(() => [...this.durable.offsets.keys()].sort());
+  }
+
+  // --- producer ids -----------------------------------------------------------------------
+
+  allocateProducerIds(size: number): Promise<ProducerIdBlock> {
+    return this.mutate((tx) => decideAllocateProducerIds(tx, this.ctx, size));
+  }
+
+  // --- retention and garbage collection ----------------------------------------------------
+
+  /**
+   * One retention pass at `nowMs` (default: the clock's now): advances log starts past
+   * expired extents, schedules objects no extent points at for deletion after the grace
+   * period, and deletes (object store first, then the record) those whose time has
+   * come. Runs are serialized. Rejects when the object store fails; the next run retries.
+   */
+  runRetention(nowMs?: number): Promise<RetentionSummary> {
+    const run = this.retentionChain.then(() => this.retentionPass(nowMs ?? this.o.clock.nowMs()));
+    this.retentionChain = run.catch(noop);
+    return run;
+  }
+
+  private async retentionPass(nowMs: number): Promise<RetentionSummary> {
+    const logStartsAdvanced = await this.mutate((tx) => decideRetention(tx, this.ctx, nowMs));
+    const objectsScheduled = await this.mutate((tx) => decideScheduleDeletion(tx, this.ctx, nowMs));
+    // From the durable state: an object is deleted only once its scheduling is durable.
+    const due = objectsDueForDeletion(this.durable, nowMs, this.o.maxObjectDeletesPerRun);
+    let objectsDeleted = 0;
+    for (const keys of chunks(due)) {
+      const refused = this.refusal();
+      if (refused !== undefined) throw refused;
+      await this.o.objectStore.deleteMany(keys);
+      await this.mutate((tx) => tx.emit({ type: 'ObjectsDeleted', objectKeys: keys }));
+      objectsDeleted += keys.length;
+    }
+    return { logStartsAdvanced, objectsScheduled, objectsDeleted };
+  }
+
+  /** Starts the retention timer (every retentionCheckIntervalMs). Idempotent. */
+  start(): void {
+    if (this.timerLoop !== undefined || this.closed || this.failure !== undefined) return;
+    const abort = new AbortController();
+    this.timer = abort;
+    this.timerLoop = (async () => {
+      while (!abort.signal.aborted) {
+        try {
+          await this.o.clock.sleep(this.o.retentionCheckIntervalMs, abort.signal);
+        } catch {
+          return; // aborted by close() or a failure
+        }
+        try {
+          await this.runRetention();
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          this.o.onBackgroundError(err, 'retention');
+        }
+      }
+    })();
+  }
+
+  // --- introspection and lifecycle ---------------------------------------------------------
+
+  /** The durable state in its snapshot form: for diagnostics and for tests comparing whole states. */
+  snapshotData(): SnapshotData {
+    return toSnapshotData(this.durable);
+  }
+
+  stats(): ControllerStats {
+    let liveObjects = 0;
+    for (const o of this.durable.objects.values()) if (o.liveExtents > 0) liveObjects++;
+    return {
+      metadataVersion: this.durable.metadataVersion,
+      topics: this.durable.topics.size,
+      partitions: this.durable.partitionCount,
+      liveObjects,
+      unreferencedObjects: this.durable.objects.size - liveObjects,
+      committedOffsets: this.durable.offsetCount,
+      durableSeq: this.durableSeq,
+      journalBytes: this.o.store.stats().journalBytes,
+    };
+  }
+
+  /**
+   * Stops the timer, waits for pending changes to become durable, snapshots (so the next
+   * open replays nothing) and closes the store. Later calls reject with
+   * ControllerClosedError. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    this.closed = true;
+    this.timer?.abort();
+    await this.timerLoop;
+    await this.retentionChain;
+    await this.tail.catch(noop);
+    await this.snapshotting;
+    this.listeners.clear();
+    try {
+      if (this.failure === undefined && this.o.store.stats().journalBatches > 0) await this.snapshotNow();
+    } catch (err) {
+      // The journal still holds everything: the next open replays it.
+      this.o.onBackgroundError(err, 'snapshot on close');
+    }
+    await this.o.store.close();
+  }
+}

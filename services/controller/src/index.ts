@@ -1,0 +1,25 @@
+// Public entry of @stratus/controller: the API brokers code against (ControllerApi),
+// the Controller implementing it, and the metadata stores it persists through.
+
+export type * from './controller-api.ts';
+export { Controller } from './controller.ts';
+export type { ControllerStats, RetentionSummary } from './controller.ts';
+export type { ControllerOptions } from './options.ts';
+export { ControllerClosedError, ControllerFailedError } from './errors.ts';
+export { BROKER_CONFIG_KEYS } from './config/broker-config.ts';
+export { TOPIC_CONFIG_KEYS } from './config/topic-config-schema.ts';
+export type { TopicConfigKey } from './config/topic-config-schema.ts';
+export { MetadataStoreError } from './store/metadata-store.ts';
+export type { JournalBatch, LoadedMetadata, MetadataStore, MetadataStoreStats } from './store/metadata-store.ts';
+export { FileJournalStore, JOURNAL_WAL_DEFAULTS } from './store/file-journal-store.ts';
+export type { FileJournalStoreOptions, JournalWalOptions } from './store/file-journal-store.ts';
+export { MemoryMetadataStore } from './store/memory-store.ts';
+export { openMetadataStore } from './store/open-store.ts';
+export type { OpenMetadataStoreOptions } from './store/open-store.ts';
+export { applyRecord, StateError } from './state/apply.ts';
+export { emptyState, cloneState } from './state/state.ts';
+export type { ControllerState } from './state/state.ts';
+export { toSnapshotData, fromSnapshotData } from './state/snapshot-data.ts';
+export type { SnapshotData } from './state/snapshot-data.ts';
+export type * from './state/records.ts';
+export { ZERO_UUID } from './topics/ids.ts';

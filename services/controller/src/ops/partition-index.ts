@@ -1,0 +1,97 @@
+// Commits to the partition index and DeleteRecords, with exactly the rules of
+// @stratus/storage's InMemoryPartitionIndex (the ExtentCommitter contract):
+// - idempotent per object key: a known key gets the first answer again (the caller
+//   checks that before deciding, see Controller.commit);
+// - per partition, an extent is accepted only under the partition's current leader
+//   epoch ('fenced' otherwise) and only at the committed end offset ('offset_mismatch'),
+//   where several extents of one partition in one commit must follow each other;
+// - atomic per partition: one rejected extent rejects the partition's other extents in
+//   the commit; other partitions are still committed.
+// In addition, a malformed commit (an extent naming another object, lastOffset before
+// baseOffset, too many extents) throws: it is a bug in the caller, and storing it would
+// corrupt the index.
+
+import { ErrorCode } from '@stratus/protocol';
+import { partitionKey } from '@stratus/storage';
+import type { CommitResult, Extent, ObjectCommit, TopicPartition } from '@stratus/storage';
+import type { ItemResult } from '../controller-api.ts';
+import type { CommitRejected } from '../state/records.ts';
+import { partitionOf } from '../state/state.ts';
+import type { DecideContext, Tx } from './tx.ts';
+
+function commitProblem(c: ObjectCommit, maxExtents: number): string | undefined {
+  if (typeof c.objectKey !== 'string' || c.objectKey.length === 0) return 'objectKey must be a non-empty string';
+  if (!Number.isSafeInteger(c.objectSize) || c.objectSize < 0) return `objectSize must be a non-negative integer, got ${c.objectSize}`;
+  if (c.extents.length > maxExtents) return `${c.extents.length} extents exceed maxExtentsPerCommit (${maxExtents})`;
+  for (const e of c.extents) {
+    if (e.objectKey !== c.objectKey || e.objectSize !== c.objectSize) return `extent of ${partitionKey(e.topicId, e.partition)} names object ${e.objectKey} (${e.objectSize} bytes), not ${c.objectKey} (${c.objectSize} bytes)`;
+    const ints = [e.partition, e.baseOffset, e.lastOffset, e.position, e.length, e.maxTimestamp, e.leaderEpoch];
+    if (!ints.every(Number.isSafeInteger)) return `extent of ${partitionKey(e.topicId, e.partition)} has a field that is not a safe integer`;
+    if (e.baseOffset < 0 || e.lastOffset < e.baseOffset) return `extent of ${partitionKey(e.topicId, e.partition)} has offsets ${e.baseOffset}..${e.lastOffset}`;
+    if (e.position < 0 || e.length < 0 || e.position + e.length > c.objectSize) return `extent of ${partitionKey(e.topicId, e.partition)} has bytes ${e.position}+${e.length} outside the ${c.objectSize}-byte object`;
+  }
+  return undefined;
+}
+
+export function decideCommit(tx: Tx, ctx: DecideContext, c: ObjectCommit): CommitResult {
+  const problem = commitProblem(c, ctx.options.maxExtentsPerCommit);
+  if (problem !== undefined) throw new TypeError(`commit of ${c.objectKey}: ${problem}`);
+  const rejected: CommitRejected[] = [];
+  const accepted: Extent[] = [];
+  const nextEnd = new Map<string, number>();
+  for (const e of c.extents) {
+    const key = partitionKey(e.topicId, e.partition);
+    const p = partitionOf(tx.state, e);
+    if (p === undefined) {
+      rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'unknown_partition', detail: 'no such partition' });
+      continue;
+    }
+    if (e.leaderEpoch !== p.leaderEpoch) {
+      rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'fenced', detail: `epoch ${e.leaderEpoch}, current ${p.leaderEpoch}` });
+      continue;
+    }
+    const end = nextEnd.get(key) ?? p.endOffset;
+    if (e.baseOffset !== end) {
+      rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'offset_mismatch', detail: `extent starts at ${e.baseOffset}, committed end is ${end}` });
+      continue;
+    }
+    nextEnd.set(key, e.lastOffset + 1);
+    accepted.push(e);
+  }
+  const rejectedKeys = new Set(rejected.map((r) => partitionKey(r.topicId, r.partition)));
+  // Copies: the caller may reuse its objects; the index keeps its own immutable ones.
+  const extents = accepted.filter((e) => !rejectedKeys.has(partitionKey(e.topicId, e.partition))).map(copyExtent);
+  tx.emit({ type: 'ObjectCommitted', objectKey: c.objectKey, objectSize: c.objectSize, extents, rejected });
+  return { rejected };
+}
+
+function copyExtent(e: Extent): Extent {
+  return {
+    topicId: e.topicId,
+    partition: e.partition,
+    objectKey: e.objectKey,
+    objectSize: e.objectSize,
+    baseOffset: e.baseOffset,
+    lastOffset: e.lastOffset,
+    position: e.position,
+    length: e.length,
+    maxTimestamp: e.maxTimestamp,
+    leaderEpoch: e.leaderEpoch,
+  };
+}
+
+/** DeleteRecords: moves the log start up to `offset` (-1: the committed end); never back. */
+export function decideDeleteRecords(tx: Tx, tp: TopicPartition, offset: number): ItemResult & { logStartOffset: number } {
+  const p = partitionOf(tx.state, tp);
+  if (p === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Partition ${partitionKey(tp.topicId, tp.partition)} does not exist.`, logStartOffset: -1 };
+  const target = offset === -1 ? p.endOffset : offset;
+  if (!Number.isSafeInteger(target) || target < 0 || target > p.endOffset) {
+    return {
+      errorCode: ErrorCode.OFFSET_OUT_OF_RANGE,
+      errorMessage: `Cannot delete records up to offset ${offset}: the committed end offset is ${p.endOffset}.`,
+      logStartOffset: p.logStartOffset,
+    };
+  }
+  if (target > p.logStartOffset) tx.emit({ type: 'LogStartAdvanced', topicId: tp.topicId, partition: tp.partition, logStartOffset: target });
+  return { errorCode: ErrorCode.NONE, errorMessage: null, logStartOffset: p.logStartOffset };
+}

@@ -1,0 +1,126 @@
+// Options of Controller.open, their defaults and their validation. Every limit has a
+// default and a bound, and every error names the option, so a bad config fails at start
+// with a message that says what to fix.
+
+import { systemClock, systemRandom } from '@stratus/runtime';
+import type { Clock, Random } from '@stratus/runtime';
+import type { ObjectStore } from '@stratus/objectstore';
+import { resolveBrokerConfigs } from './config/broker-config.ts';
+import type { BrokerConfigEntry, BrokerSettings } from './config/broker-config.ts';
+import type { MetadataStore } from './store/metadata-store.ts';
+
+const MiB = 1024 * 1024;
+
+export interface ControllerOptions {
+  /** Where state is made durable (FileJournalStore, MemoryMetadataStore, ...). The controller closes it. */
+  readonly store: MetadataStore;
+  /** Where stream-set objects live: garbage collection deletes from it. Not closed by the controller. */
+  readonly objectStore: ObjectStore;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  /**
+   * ClusterMetadata.controllerId. Default: the lowest registered broker id (-1 with
+   * none): Kafka admin clients send CreateTopics and friends to "the controller", which
+   * must be a broker they can reach; every Stratus broker forwards to the controller.
+   */
+  readonly controllerId?: number;
+  /**
+   * The broker config resource, by Kafka key name: num.partitions,
+   * default.replication.factor, auto.create.topics.enable, log.retention.ms,
+   * log.retention.bytes, message.max.bytes. Read-only at run time; missing keys take
+   * Kafka's defaults; unknown keys or bad values make open() throw naming the key.
+   */
+  readonly brokerConfigs?: Readonly<Record<string, string>>;
+  /** Most partitions of one topic (INVALID_PARTITIONS beyond). Default 10,000. */
+  readonly maxPartitionsPerTopic?: number;
+  /** Most partitions of all topics together (INVALID_PARTITIONS beyond). Default 100,000. */
+  readonly maxPartitions?: number;
+  /** Most registered brokers. Default 1,000. */
+  readonly maxBrokers?: number;
+  /** Most extents in one commit (one object). Default 10,000. */
+  readonly maxExtentsPerCommit?: number;
+  /** Most committed offsets over all groups. Default 1,000,000. */
+  readonly maxCommittedOffsets?: number;
+  /** offset.metadata.max.bytes: longest commit metadata (OFFSET_METADATA_TOO_LARGE beyond). Default 4096. */
+  readonly maxOffsetMetadataBytes?: number;
+  /** Longest group id, in bytes (INVALID_GROUP_ID beyond). Default 4096. */
+  readonly maxGroupIdBytes?: number;
+  /** Largest producer-id block one call may take. Default 1,000,000. */
+  readonly maxProducerIdBlockSize?: number;
+  /** How often start()'s timer runs retention and garbage collection. Default 300,000 (Kafka's log.retention.check.interval.ms). */
+  readonly retentionCheckIntervalMs?: number;
+  /** How long an object no extent points at is kept before deletion: readers may still hold its extents. Default 600,000. */
+  readonly objectDeleteGraceMs?: number;
+  /** Most objects deleted per retention run (the rest wait for the next). Default 10,000. */
+  readonly maxObjectDeletesPerRun?: number;
+  /** A snapshot is taken once this many journal bytes were appended since the last. Default 16 MiB. */
+  readonly snapshotJournalBytes?: number;
+  /** Failures of background work (retention timer, snapshots, watch listeners). Default: process.emitWarning. */
+  readonly onBackgroundError?: (error: unknown, context: string) => void;
+}
+
+export interface ResolvedControllerOptions {
+  readonly store: MetadataStore;
+  readonly objectStore: ObjectStore;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly controllerId: number | undefined;
+  readonly broker: BrokerSettings;
+  /** The broker resource as DescribeConfigs shows it. */
+  readonly brokerConfigs: readonly BrokerConfigEntry[];
+  readonly maxPartitionsPerTopic: number;
+  readonly maxPartitions: number;
+  readonly maxBrokers: number;
+  readonly maxExtentsPerCommit: number;
+  readonly maxCommittedOffsets: number;
+  readonly maxOffsetMetadataBytes: number;
+  readonly maxGroupIdBytes: number;
+  readonly maxProducerIdBlockSize: number;
+  readonly retentionCheckIntervalMs: number;
+  readonly objectDeleteGraceMs: number;
+  readonly maxObjectDeletesPerRun: number;
+  readonly snapshotJournalBytes: number;
+  readonly onBackgroundError: (error: unknown, context: string) => void;
+}
+
+const DAY_MS = 86_400_000;
+const INT32_MAX = 2 ** 31 - 1;
+
+function integer(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min || v > max) throw new RangeError(`Controller option ${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
+  return v;
+}
+
+function defaultBackgroundError(error: unknown, context: string): void {
+  process.emitWarning(`controller ${context} failed: ${error instanceof Error ? error.message : String(error)}`, { code: 'STRATUS_CONTROLLER' });
+}
+
+export function resolveControllerOptions(o: ControllerOptions): ResolvedControllerOptions {
+  if (o.store === undefined) throw new TypeError('Controller option store is required');
+  if (o.objectStore === undefined) throw new TypeError('Controller option objectStore is required');
+  const maxPartitionsPerTopic = integer('maxPartitionsPerTopic', o.maxPartitionsPerTopic, 10_000, 1, 1_000_000);
+  const broker = resolveBrokerConfigs(o.brokerConfigs ?? {}, maxPartitionsPerTopic);
+  return {
+    store: o.store,
+    objectStore: o.objectStore,
+    clock: o.clock ?? systemClock,
+    random: o.random ?? systemRandom,
+    controllerId: o.controllerId === undefined ? undefined : integer('controllerId', o.controllerId, 0, -1, INT32_MAX),
+    broker: broker.settings,
+    brokerConfigs: broker.entries,
+    maxPartitionsPerTopic,
+    maxPartitions: integer('maxPartitions', o.maxPartitions, 100_000, 1, 10_000_000),
+    maxBrokers: integer('maxBrokers', o.maxBrokers, 1_000, 1, 100_000),
+    maxExtentsPerCommit: integer('maxExtentsPerCommit', o.maxExtentsPerCommit, 10_000, 1, 100_000),
+    maxCommittedOffsets: integer('maxCommittedOffsets', o.maxCommittedOffsets, 1_000_000, 1, 100_000_000),
+    maxOffsetMetadataBytes: integer('maxOffsetMetadataBytes', o.maxOffsetMetadataBytes, 4096, 0, 1 * MiB),
+    maxGroupIdBytes: integer('maxGroupIdBytes', o.maxGroupIdBytes, 4096, 1, 1 * MiB),
+    maxProducerIdBlockSize: integer('maxProducerIdBlockSize', o.maxProducerIdBlockSize, 1_000_000, 1, 2 ** 31),
+    retentionCheckIntervalMs: integer('retentionCheckIntervalMs', o.retentionCheckIntervalMs, 300_000, 1, DAY_MS),
+    objectDeleteGraceMs: integer('objectDeleteGraceMs', o.objectDeleteGraceMs, 600_000, 0, 7 * DAY_MS),
+    maxObjectDeletesPerRun: integer('maxObjectDeletesPerRun', o.maxObjectDeletesPerRun, 10_000, 1, 10_000_000),
+    snapshotJournalBytes: integer('snapshotJournalBytes', o.snapshotJournalBytes, 16 * MiB, 1, 2 ** 40),
+    onBackgroundError: o.onBackgroundError ?? defaultBackgroundError,
+  };
+}

@@ -1,0 +1,175 @@
+// The state machine: applyRecord(state, record) makes the change a record describes.
+// Deterministic and free of I/O, clock and randomness, so the same records replay to
+// the same state — on restart, and on the controller's two copies (decided and durable).
+//
+// It mutates `state` in place and returns it. A persistent (copy-on-write) state would
+// cost O(partition extents) per commit; mutation costs O(record). Callers that need an
+// untouched copy use cloneState first.
+//
+// A record that does not fit the state (a topic that does not exist, an epoch going
+// backwards) means the journal and the code disagree: it throws StateError rather than
+// guessing, so a corrupt or foreign journal stops the controller at load.
+
+import { partitionKey } from '@stratus/storage';
+import type { Extent } from '@stratus/storage';
+import { collisionKey } from '../topics/topic-names.ts';
+import type { MetadataRecord, PartitionLeader } from './records.ts';
+import type { ControllerState, PartitionState, TopicState } from './state.ts';
+
+export class StateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateError';
+  }
+}
+
+export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerState {
+  switch (r.type) {
+    case 'ClusterCreated':
+      if (s.clusterId !== null && s.clusterId !== r.clusterId) throw new StateError(`cluster id is already ${s.clusterId}, record sets ${r.clusterId}`);
+      s.clusterId = r.clusterId;
+      s.metadataVersion++;
+      return s;
+    case 'BrokerRegistered':
+      s.brokers.set(r.broker.nodeId, r.broker);
+      s.metadataVersion++;
+      return s;
+    case 'BrokerUnregistered':
+      s.brokers.delete(r.nodeId);
+      s.metadataVersion++;
+      return s;
+    case 'TopicCreated': {
+      if (s.topics.has(r.topicId) || s.topicIds.has(r.name)) throw new StateError(`topic ${r.name} (${r.topicId}) exists already`);
+      s.topics.set(r.topicId, { topicId: r.topicId, name: r.name, configs: r.configs, partitions: r.partitions.map(newPartition) });
+      s.topicIds.set(r.name, r.topicId);
+      s.collisionKeys.set(collisionKey(r.name), r.name);
+      s.partitionCount += r.partitions.length;
+      s.metadataVersion++;
+      return s;
+    }
+    case 'TopicDeleted': {
+      const t = topic(s, r.topicId);
+      for (const p of t.partitions) for (const e of p.extents) release(s, e);
+      deleteTopicOffsets(s, r.topicId);
+      s.topics.delete(r.topicId);
+      s.topicIds.delete(t.name);
+      s.collisionKeys.delete(collisionKey(t.name));
+      s.partitionCount -= t.partitions.length;
+      s.metadataVersion++;
+      return s;
+    }
+    case 'PartitionsAdded': {
+      const t = topic(s, r.topicId);
+      for (const leader of r.partitions) t.partitions.push(newPartition(leader));
+      s.partitionCount += r.partitions.length;
+      s.metadataVersion++;
+      return s;
+    }
+    case 'ConfigsAltered':
+      topic(s, r.topicId).configs = r.configs;
+      s.metadataVersion++;
+      return s;
+    case 'LeaderChanged':
+      for (const c of r.changes) {
+        const p = partition(s, c.topicId, c.partition);
+        if (c.leaderEpoch < p.leaderEpoch) throw new StateError(`leader epoch of ${partitionKey(c.topicId, c.partition)} would go from ${p.leaderEpoch} back to ${c.leaderEpoch}`);
+        p.leader = c.leader;
+        p.leaderEpoch = c.leaderEpoch;
+      }
+      s.metadataVersion++;
+      return s;
+    case 'ObjectCommitted': {
+      if (s.objects.has(r.objectKey)) throw new StateError(`object ${r.objectKey} is committed already`);
+      for (const e of r.extents) {
+        const p = partition(s, e.topicId, e.partition);
+        if (e.baseOffset !== p.endOffset) throw new StateError(`extent of ${partitionKey(e.topicId, e.partition)} starts at ${e.baseOffset}, committed end is ${p.endOffset}`);
+        p.extents.push(e);
+        p.endOffset = e.lastOffset + 1;
+      }
+      s.objects.set(r.objectKey, { objectSize: r.objectSize, liveExtents: r.extents.length, rejected: r.rejected, deleteAtMs: null });
+      return s;
+    }
+    case 'LogStartAdvanced': {
+      const p = partition(s, r.topicId, r.partition);
+      const next = Math.min(r.logStartOffset, p.endOffset);
+      if (next <= p.logStartOffset) return s;
+      p.logStartOffset = next;
+      let drop = 0;
+      while (drop < p.extents.length && p.extents[drop]!.lastOffset < next) release(s, p.extents[drop++]!);
+      if (drop > 0) p.extents.splice(0, drop);
+      return s;
+    }
+    case 'OffsetsCommitted': {
+      let group = s.offsets.get(r.group);
+      if (group === undefined) s.offsets.set(r.group, (group = new Map()));
+      for (const o of r.offsets) {
+        const key = partitionKey(o.topicId, o.partition);
+        if (!group.has(key)) s.offsetCount++;
+        group.set(key, { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestampMs: r.commitTimestampMs });
+      }
+      return s;
+    }
+    case 'OffsetsDeleted': {
+      const group = s.offsets.get(r.group);
+      if (group === undefined) return s;
+      if (r.partitions === null) {
+        s.offsetCount -= group.size;
+        s.offsets.delete(r.group);
+        return s;
+      }
+      for (const tp of r.partitions) if (group.delete(partitionKey(tp.topicId, tp.partition))) s.offsetCount--;
+      if (group.size === 0) s.offsets.delete(r.group);
+      return s;
+    }
+    case 'ProducerIdsAllocated':
+      if (r.firstProducerId < s.nextProducerId) throw new StateError(`producer ids from ${r.firstProducerId} were handed out already (next is ${s.nextProducerId})`);
+      s.nextProducerId = r.firstProducerId + r.size;
+      return s;
+    case 'ObjectsScheduledForDeletion':
+      for (const key of r.objectKeys) {
+        const o = s.objects.get(key);
+        if (o === undefined) throw new StateError(`object ${key} scheduled for deletion is unknown`);
+        if (o.liveExtents > 0) throw new StateError(`object ${key} scheduled for deletion has ${o.liveExtents} live extents`);
+        o.deleteAtMs = r.deleteAtMs;
+      }
+      return s;
+    case 'ObjectsDeleted':
+      for (const key of r.objectKeys) s.objects.delete(key);
+      return s;
+  }
+}
+
+function newPartition(leader: PartitionLeader): PartitionState {
+  return { leader: leader.leader, leaderEpoch: leader.leaderEpoch, logStartOffset: 0, endOffset: 0, extents: [] };
+}
+
+function topic(s: ControllerState, topicId: string): TopicState {
+  const t = s.topics.get(topicId);
+  if (t === undefined) throw new StateError(`topic ${topicId} does not exist`);
+  return t;
+}
+
+function partition(s: ControllerState, topicId: string, index: number): PartitionState {
+  const p = topic(s, topicId).partitions[index];
+  if (p === undefined) throw new StateError(`partition ${partitionKey(topicId, index)} does not exist`);
+  return p;
+}
+
+/** An extent left the index: its object loses a reference. */
+function release(s: ControllerState, e: Extent): void {
+  const o = s.objects.get(e.objectKey);
+  if (o !== undefined) o.liveExtents--;
+}
+
+function deleteTopicOffsets(s: ControllerState, topicId: string): void {
+  const prefix = `${topicId}:`;
+  for (const [name, group] of s.offsets) {
+    for (const key of group.keys()) {
+      if (key.startsWith(prefix)) {
+        group.delete(key);
+        s.offsetCount--;
+      }
+    }
+    if (group.size === 0) s.offsets.delete(name);
+  }
+}

@@ -1,0 +1,145 @@
+// The metadata records: every change to controller state is one of these, appended to
+// the metadata store before the controller answers, and applied in order by apply.ts.
+// Records are facts, not requests: they carry the outcome the controller decided (the
+// leader chosen, the extents accepted, the time of a commit), so applying them needs no
+// clock, randomness or policy and replays to the same state every time.
+//
+// Compatibility: records are persisted. Add new record types or optional fields; never
+// change the meaning of an existing field (a journal written today is replayed by
+// tomorrow's controller).
+
+import type { Extent, TopicPartition } from '@stratus/storage';
+import type { CommitRejection } from '@stratus/storage';
+import type { BrokerInfo } from '../controller-api.ts';
+
+export interface PartitionLeader {
+  readonly leader: number;
+  readonly leaderEpoch: number;
+}
+
+export interface ClusterCreated {
+  readonly type: 'ClusterCreated';
+  readonly clusterId: string;
+}
+
+export interface BrokerRegistered {
+  readonly type: 'BrokerRegistered';
+  readonly broker: BrokerInfo;
+}
+
+export interface BrokerUnregistered {
+  readonly type: 'BrokerUnregistered';
+  readonly nodeId: number;
+}
+
+export interface TopicCreated {
+  readonly type: 'TopicCreated';
+  readonly name: string;
+  readonly topicId: string;
+  /** Explicitly set configs (validated). */
+  readonly configs: Readonly<Record<string, string>>;
+  /** Partition i's leader and epoch at index i. */
+  readonly partitions: readonly PartitionLeader[];
+}
+
+export interface TopicDeleted {
+  readonly type: 'TopicDeleted';
+  readonly topicId: string;
+}
+
+export interface PartitionsAdded {
+  readonly type: 'PartitionsAdded';
+  readonly topicId: string;
+  /** The new partitions, numbered after the existing ones. */
+  readonly partitions: readonly PartitionLeader[];
+}
+
+export interface ConfigsAltered {
+  readonly type: 'ConfigsAltered';
+  readonly topicId: string;
+  /** The complete new set of explicitly set configs (replaces the old set). */
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+export interface LeaderChanged {
+  readonly type: 'LeaderChanged';
+  readonly changes: readonly (TopicPartition & PartitionLeader)[];
+}
+
+export interface CommitRejected extends TopicPartition {
+  readonly reason: CommitRejection;
+  readonly detail: string;
+}
+
+export interface ObjectCommitted {
+  readonly type: 'ObjectCommitted';
+  readonly objectKey: string;
+  readonly objectSize: number;
+  /** The accepted extents, in commit order (each has this record's objectKey and objectSize). */
+  readonly extents: readonly Extent[];
+  /** The rejected partitions: kept so a retried commit gets the first answer. */
+  readonly rejected: readonly CommitRejected[];
+}
+
+export interface LogStartAdvanced extends TopicPartition {
+  readonly type: 'LogStartAdvanced';
+  /** Applied as max(current, min(this, committed end)): the log start never moves back. */
+  readonly logStartOffset: number;
+}
+
+export interface OffsetCommitEntry extends TopicPartition {
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string | null;
+}
+
+export interface OffsetsCommitted {
+  readonly type: 'OffsetsCommitted';
+  readonly group: string;
+  readonly commitTimestampMs: number;
+  readonly offsets: readonly OffsetCommitEntry[];
+}
+
+export interface OffsetsDeleted {
+  readonly type: 'OffsetsDeleted';
+  readonly group: string;
+  /** null: every offset of the group. */
+  readonly partitions: readonly TopicPartition[] | null;
+}
+
+export interface ProducerIdsAllocated {
+  readonly type: 'ProducerIdsAllocated';
+  readonly firstProducerId: number;
+  readonly size: number;
+}
+
+export interface ObjectsScheduledForDeletion {
+  readonly type: 'ObjectsScheduledForDeletion';
+  readonly objectKeys: readonly string[];
+  /** Wall-clock time after which the objects may be deleted (readers may hold them until then). */
+  readonly deleteAtMs: number;
+}
+
+export interface ObjectsDeleted {
+  readonly type: 'ObjectsDeleted';
+  readonly objectKeys: readonly string[];
+}
+
+export type MetadataRecord =
+  | ClusterCreated
+  | BrokerRegistered
+  | BrokerUnregistered
+  | TopicCreated
+  | TopicDeleted
+  | PartitionsAdded
+  | ConfigsAltered
+  | LeaderChanged
+  | ObjectCommitted
+  | LogStartAdvanced
+  | OffsetsCommitted
+  | OffsetsDeleted
+  | ProducerIdsAllocated
+  | ObjectsScheduledForDeletion
+  | ObjectsDeleted;
+
+export type MetadataRecordType = MetadataRecord['type'];

@@ -1,0 +1,128 @@
+// The controller's in-memory state: everything the metadata records build. Mutable
+// containers holding immutable leaves (Extent, BrokerInfo, CommittedOffset and config
+// objects are never changed after creation), so cloneState can copy the containers
+// and share the leaves.
+//
+// Not here: how the state changes (apply.ts), how it is persisted (snapshot-data.ts),
+// and policy (the ops/ decide functions).
+
+import { partitionKey } from '@stratus/storage';
+import type { Extent, TopicPartition } from '@stratus/storage';
+import type { BrokerInfo, CommittedOffset } from '../controller-api.ts';
+import type { CommitRejected } from './records.ts';
+
+export interface PartitionState {
+  leader: number;
+  leaderEpoch: number;
+  /** Lowest readable offset; never decreases. */
+  logStartOffset: number;
+  /** Offset after the last committed one. */
+  endOffset: number;
+  /** Committed extents in offset order; the first may start below logStartOffset. */
+  extents: Extent[];
+}
+
+export interface TopicState {
+  readonly topicId: string;
+  readonly name: string;
+  /** Explicitly set configs; replaced as a whole, never mutated. */
+  configs: Readonly<Record<string, string>>;
+  readonly partitions: PartitionState[];
+}
+
+export interface ObjectState {
+  readonly objectSize: number;
+  /** Extents in the index that point at the object; 0 makes it garbage. */
+  liveExtents: number;
+  /** The rejected part of the first commit's answer (idempotent retries get it again). */
+  readonly rejected: readonly CommitRejected[];
+  /** Set once the object is scheduled for deletion. */
+  deleteAtMs: number | null;
+}
+
+export interface ControllerState {
+  clusterId: string | null;
+  /** Bumped by every record that changes what metadata() shows. */
+  metadataVersion: number;
+  readonly brokers: Map<number, BrokerInfo>;
+  /** By topic id. */
+  readonly topics: Map<string, TopicState>;
+  /** Topic name → topic id. */
+  readonly topicIds: Map<string, string>;
+  /** collisionKey(name) → name, to refuse "a.b" next to "a_b". */
+  readonly collisionKeys: Map<string, string>;
+  /** Every object the index knows, live or scheduled for deletion. */
+  readonly objects: Map<string, ObjectState>;
+  /** group → partitionKey(topicId, partition) → committed offset. */
+  readonly offsets: Map<string, Map<string, CommittedOffset>>;
+  /** Number of committed offsets over all groups (a limit applies). */
+  offsetCount: number;
+  nextProducerId: number;
+  /** Over all topics (a limit applies). */
+  partitionCount: number;
+}
+
+export function emptyState(): ControllerState {
+  return {
+    clusterId: null,
+    metadataVersion: 0,
+    brokers: new Map(),
+    topics: new Map(),
+    topicIds: new Map(),
+    collisionKeys: new Map(),
+    objects: new Map(),
+    offsets: new Map(),
+    offsetCount: 0,
+    nextProducerId: 0,
+    partitionCount: 0,
+  };
+}
+
+/** A deep copy of the containers that shares the immutable leaves. */
+export function cloneState(s: ControllerState): ControllerState {
+  const topics = new Map<string, TopicState>();
+  for (const [id, t] of s.topics) {
+    topics.set(id, { topicId: t.topicId, name: t.name, configs: t.configs, partitions: t.partitions.map((p) => ({ ...p, extents: [...p.extents] })) });
+  }
+  const objects = new Map<string, ObjectState>();
+  for (const [key, o] of s.objects) objects.set(key, { ...o });
+  const offsets = new Map<string, Map<string, CommittedOffset>>();
+  for (const [group, m] of s.offsets) offsets.set(group, new Map(m));
+  return {
+    clusterId: s.clusterId,
+    metadataVersion: s.metadataVersion,
+    brokers: new Map(s.brokers),
+    topics,
+    topicIds: new Map(s.topicIds),
+    collisionKeys: new Map(s.collisionKeys),
+    objects,
+    offsets,
+    offsetCount: s.offsetCount,
+    nextProducerId: s.nextProducerId,
+    partitionCount: s.partitionCount,
+  };
+}
+
+export function partitionOf(s: ControllerState, tp: TopicPartition): PartitionState | undefined {
+  if (!Number.isInteger(tp.partition) || tp.partition < 0) return undefined;
+  return s.topics.get(tp.topicId)?.partitions[tp.partition];
+}
+
+export function topicByName(s: ControllerState, name: string): TopicState | undefined {
+  const id = s.topicIds.get(name);
+  return id === undefined ? undefined : s.topics.get(id);
+}
+
+/** Index of the first extent with lastOffset >= offset (binary search: extents are in offset order). */
+export function firstExtentAtOrAfter(extents: readonly Extent[], offset: number): number {
+  let lo = 0;
+  let hi = extents.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (extents[mid]!.lastOffset < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export { partitionKey };

@@ -1,0 +1,63 @@
+// Where controller state is made durable: an event-sourced journal of record batches
+// plus snapshots. The controller owns the state and decides every record; a store only
+// keeps them. Implementations: FileJournalStore (embedded mode, file:// data dirs),
+// MemoryMetadataStore (tests); a Redis store (ioredis) implements the same contract
+// later.
+//
+// Contract:
+// - `load()` is called once, before any append. It returns the latest snapshot (or
+//   none) and the batches after it, in sequence order.
+// - `append(records)` persists one batch and resolves with its sequence number once it
+//   is durable. Sequence numbers increase in call order; appends become durable and
+//   resolve in call order. Once an append fails, every later append must fail too: a
+//   store never keeps a batch whose predecessors it lost, because replaying records on
+//   a state that lacks earlier ones is not the state the controller had.
+// - A batch is kept whole or not at all when it fits one journal entry; a larger batch
+//   may be split at record boundaries and a crash may keep a prefix of it. That is safe
+//   because every record is valid on the state its predecessors built, and the caller
+//   was not answered yet.
+// - `snapshot(data, upToSeq)` durably stores `data` as the state after every batch with
+//   seq <= upToSeq, then may drop those batches. It serializes `data` before its first
+//   await (the caller keeps changing its state). Snapshots are taken one at a time.
+
+import type { MetadataRecord } from '../state/records.ts';
+import type { SnapshotData } from '../state/snapshot-data.ts';
+
+export interface JournalBatch {
+  readonly seq: number;
+  readonly records: readonly MetadataRecord[];
+}
+
+export interface LoadedMetadata {
+  /** The latest snapshot, or null when none was taken yet. */
+  readonly snapshot: { readonly upToSeq: number; readonly data: SnapshotData } | null;
+  /** Batches after the snapshot, in sequence order (read lazily). */
+  readonly batches: AsyncIterable<JournalBatch>;
+  /** What recovery found worth telling an operator (a torn journal tail cut, ...). */
+  readonly notes: readonly string[];
+}
+
+export interface MetadataStoreStats {
+  /** Bytes of journal appended (or replayed) since the last snapshot: what a snapshot would let go. */
+  readonly journalBytes: number;
+  /** Batches appended (or replayed) since the last snapshot. */
+  readonly journalBatches: number;
+}
+
+export interface MetadataStore {
+  /** For logs: where the state lives (no credentials). */
+  readonly url: string;
+  load(): Promise<LoadedMetadata>;
+  append(records: readonly MetadataRecord[]): Promise<number>;
+  snapshot(data: SnapshotData, upToSeq: number): Promise<void>;
+  stats(): MetadataStoreStats;
+  /** Waits for pending appends, then releases files and connections. */
+  close(): Promise<void>;
+}
+
+export class MetadataStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MetadataStoreError';
+  }
+}

@@ -1,0 +1,89 @@
+// How a batch of metadata records is written into one journal entry: a format byte, then
+// JSON. Extents inside ObjectCommitted drop the object key and size (the record carries
+// them once) and travel as positional tuples: 740 instead of 2,115 bytes for 8 extents.
+//
+// Why JSON and not a hand-made binary form: bench/record-codec.bench.ts measured both on
+// the records that dominate the journal (object commits of 8 partitions, offset commits
+// of 10). Binary is 25–65% smaller, but either encodes or decodes a record in 2–7 µs,
+// about 1% of the fdatasync (~0.4 ms) every batch waits for, and journal size only sets
+// how often a snapshot is taken. JSON needs no second schema to keep in step with
+// records.ts, stays readable when debugging, and tolerates added optional fields.
+//
+// Format 1: byte 0 = 0x01, bytes 1.. = UTF-8 JSON array of records. The journal (the
+// WAL) frames and checksums each entry, so no length or CRC here.
+
+import type { Extent } from '@stratus/storage';
+import { MetadataStoreError } from './metadata-store.ts';
+import type { MetadataRecord, MetadataRecordType, ObjectCommitted } from '../state/records.ts';
+
+const FORMAT_JSON_V1 = 0x01;
+
+/** [topicId, partition, baseOffset, lastOffset, position, length, maxTimestamp, leaderEpoch] */
+type ExtentTuple = [string, number, number, number, number, number, number, number];
+
+const RECORD_TYPES: ReadonlySet<MetadataRecordType> = new Set<MetadataRecordType>([
+  'ClusterCreated',
+  'BrokerRegistered',
+  'BrokerUnregistered',
+  'TopicCreated',
+  'TopicDeleted',
+  'PartitionsAdded',
+  'ConfigsAltered',
+  'LeaderChanged',
+  'ObjectCommitted',
+  'LogStartAdvanced',
+  'OffsetsCommitted',
+  'OffsetsDeleted',
+  'ProducerIdsAllocated',
+  'ObjectsScheduledForDeletion',
+  'ObjectsDeleted',
+]);
+
+export function encodeRecords(records: readonly MetadataRecord[]): Buffer {
+  const json = JSON.stringify(records.map(toWire));
+  const out = Buffer.allocUnsafe(1 + Buffer.byteLength(json));
+  out[0] = FORMAT_JSON_V1;
+  out.write(json, 1, 'utf8');
+  return out;
+}
+
+export function decodeRecords(bytes: Buffer): MetadataRecord[] {
+  if (bytes.length === 0 || bytes[0] !== FORMAT_JSON_V1) throw new MetadataStoreError(`journal entry has format ${bytes[0] ?? 'none'}, expected ${FORMAT_JSON_V1}`);
+  let wire: unknown;
+  try {
+    wire = JSON.parse(bytes.toString('utf8', 1));
+  } catch (err) {
+    throw new MetadataStoreError('journal entry is not valid JSON', { cause: err });
+  }
+  if (!Array.isArray(wire)) throw new MetadataStoreError('journal entry is not an array of records');
+  return wire.map(fromWire);
+}
+
+function toWire(r: MetadataRecord): unknown {
+  if (r.type !== 'ObjectCommitted') return r;
+  return { ...r, extents: r.extents.map((e): ExtentTuple => [e.topicId, e.partition, e.baseOffset, e.lastOffset, e.position, e.length, e.maxTimestamp, e.leaderEpoch]) };
+}
+
+function fromWire(w: unknown): MetadataRecord {
+  if (typeof w !== 'object' || w === null || !RECORD_TYPES.has((w as { type: MetadataRecordType }).type)) {
+    throw new MetadataStoreError(`journal holds an unknown record type: ${JSON.stringify(w)?.slice(0, 100)}`);
+  }
+  const r = w as MetadataRecord;
+  if (r.type !== 'ObjectCommitted') return r;
+  const c = w as Omit<ObjectCommitted, 'extents'> & { extents: ExtentTuple[] };
+  const extents = c.extents.map(
+    ([topicId, partition, baseOffset, lastOffset, position, length, maxTimestamp, leaderEpoch]): Extent => ({
+      topicId,
+      partition,
+      objectKey: c.objectKey,
+      objectSize: c.objectSize,
+      baseOffset,
+      lastOffset,
+      position,
+      length,
+      maxTimestamp,
+      leaderEpoch,
+    }),
+  );
+  return { ...c, extents };
+}
