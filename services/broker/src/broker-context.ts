@@ -1,0 +1,79 @@
+// What handlers are given: the controller, the storage engine's partition logs that this
+// broker leads, the group coordinator, configuration and a clock. Handler files depend
+// on this shape only, never on how the broker was assembled.
+
+import type { ClusterMetadata, ControllerApi, TopicInfo } from '@stratus/controller';
+import type { Clock } from '@stratus/runtime';
+import type { PartitionLog } from '@stratus/storage';
+import type { ProducerStateTable } from './produce/producer-state.ts';
+
+export interface BrokerConfig {
+  readonly nodeId: number;
+  /** Host and port clients are told to connect to (Metadata, FindCoordinator). */
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
+  readonly rack: string | null;
+  /** auto.create.topics.enable: Metadata and Produce create unknown topics. */
+  readonly autoCreateTopics: boolean;
+  /** num.partitions for auto-created topics and CreateTopics with -1. */
+  readonly defaultPartitions: number;
+  /** Largest fetch response, all partitions together (fetch.max.bytes cap). */
+  readonly fetchMaxBytes: number;
+  /** Longest long poll a Fetch may ask for. */
+  readonly fetchMaxWaitMs: number;
+  /** Group coordinator: group.min/max.session.timeout.ms and initial rebalance delay. */
+  readonly groupMinSessionTimeoutMs: number;
+  readonly groupMaxSessionTimeoutMs: number;
+  readonly groupInitialRebalanceDelayMs: number;
+  /** offsets.retention.minutes equivalent, for OffsetCommit v0-4 defaults (informational). */
+  readonly offsetsRetentionMs: number;
+}
+
+/** Topic lookups by name and id over one metadata snapshot. */
+export class TopicCatalog {
+  readonly metadata: ClusterMetadata;
+  private readonly byName: ReadonlyMap<string, TopicInfo>;
+  private readonly byId: ReadonlyMap<string, TopicInfo>;
+
+  constructor(metadata: ClusterMetadata) {
+    this.metadata = metadata;
+    this.byName = new Map(metadata.topics.map((t) => [t.name, t]));
+    this.byId = new Map(metadata.topics.map((t) => [t.topicId, t]));
+  }
+
+  topic(name: string): TopicInfo | undefined {
+    return this.byName.get(name);
+  }
+
+  topicById(topicId: string): TopicInfo | undefined {
+    return this.byId.get(topicId);
+  }
+}
+
+/** A partition this broker leads, with its log and idempotent-producer state. */
+export interface OpenPartition {
+  readonly log: PartitionLog;
+  readonly producers: ProducerStateTable;
+  readonly leaderEpoch: number;
+}
+
+export interface PartitionAccess {
+  /** The partition if it is open already — no await, so pipelined appends keep their order. */
+  openNow(topicId: string, partition: number): OpenPartition | undefined;
+  /**
+   * The partition, opened on first use. Undefined when the topic or partition does not
+   * exist or another broker leads it.
+   */
+  partition(topicId: string, partition: number): Promise<OpenPartition | undefined>;
+  /** Shorthand for partition(...).log. */
+  log(topicId: string, partition: number): Promise<PartitionLog | undefined>;
+}
+
+export interface BrokerContext {
+  readonly config: BrokerConfig;
+  readonly controller: ControllerApi;
+  readonly clock: Clock;
+  /** The latest metadata snapshot, refreshed on every controller change. */
+  catalog(): TopicCatalog;
+  readonly partitions: PartitionAccess;
+}

@@ -1,0 +1,123 @@
+// One broker process's Kafka side, assembled: the handlers of every API key, the
+// dispatcher that routes frames to them, the network listener, the partition manager
+// and the group coordinator — over a controller and a storage engine it is given.
+// Shutdown order matters: stop taking requests, finish those in flight, then let the
+// storage engine upload and commit what the WAL holds.
+
+import type { AddressInfo } from 'node:net';
+import type { ControllerApi } from '@stratus/controller';
+import type { ParsedRequestHeader } from '@stratus/protocol';
+import type { Clock } from '@stratus/runtime';
+import type { StorageEngine } from '@stratus/storage';
+import { TopicCatalog } from './broker-context.ts';
+import type { BrokerConfig, BrokerContext } from './broker-context.ts';
+import { Dispatcher } from './dispatcher.ts';
+import type { AnyApiHandler } from './handler.ts';
+import { KafkaServer } from './network/index.ts';
+import type { KafkaServerOptions, KafkaServerStats } from './network/index.ts';
+import { PartitionManager } from './partitions.ts';
+import { GroupCoordinator } from './groups/index.ts';
+import { groupHandlers } from './groups/handlers.ts';
+import { produceHandler } from './handlers/00-produce.ts';
+import { fetchHandler } from './handlers/01-fetch.ts';
+import { listOffsetsHandler } from './handlers/02-list-offsets.ts';
+import { metadataHandler } from './handlers/03-metadata.ts';
+import { apiVersionsHandler } from './handlers/18-api-versions.ts';
+import { createTopicsHandler } from './handlers/19-create-topics.ts';
+import { deleteTopicsHandler } from './handlers/20-delete-topics.ts';
+import { deleteRecordsHandler } from './handlers/21-delete-records.ts';
+import { initProducerIdHandler } from './handlers/22-init-producer-id.ts';
+import { offsetForLeaderEpochHandler } from './handlers/23-offset-for-leader-epoch.ts';
+import { describeConfigsHandler } from './handlers/32-describe-configs.ts';
+import { alterConfigsHandler } from './handlers/33-alter-configs.ts';
+import { createPartitionsHandler } from './handlers/37-create-partitions.ts';
+import { electLeadersHandler } from './handlers/43-elect-leaders.ts';
+import { incrementalAlterConfigsHandler } from './handlers/44-incremental-alter-configs.ts';
+import { describeClusterHandler } from './handlers/60-describe-cluster.ts';
+
+export interface BrokerOptions {
+  readonly config: BrokerConfig;
+  readonly controller: ControllerApi;
+  readonly storage: StorageEngine;
+  readonly clock: Clock;
+  /** Where to listen and the network limits; host/port default to the advertised ones. */
+  readonly network: Omit<KafkaServerOptions, 'clock'>;
+  /** Told about refused or failed requests (logs, metrics). */
+  readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown) => void;
+}
+
+export class Broker {
+  readonly dispatcher: Dispatcher;
+  readonly partitions: PartitionManager;
+  readonly coordinator: GroupCoordinator;
+  private readonly server: KafkaServer;
+  private readonly o: BrokerOptions;
+  private readonly unwatch: () => void;
+  private address: AddressInfo | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(o: BrokerOptions) {
+    this.o = o;
+    let catalog = new TopicCatalog(o.controller.metadata());
+    const currentCatalog = (): TopicCatalog => {
+      const md = o.controller.metadata();
+      if (md.version !== catalog.metadata.version) catalog = new TopicCatalog(md);
+      return catalog;
+    };
+    this.partitions = new PartitionManager(o.storage, o.config.nodeId, currentCatalog);
+    this.unwatch = o.controller.watch((md) => this.partitions.onMetadata(md));
+    const ctx: BrokerContext = { config: o.config, controller: o.controller, clock: o.clock, catalog: currentCatalog, partitions: this.partitions };
+    this.coordinator = new GroupCoordinator({ clock: o.clock, config: o.config, controller: o.controller });
+    const handlers: AnyApiHandler[] = [
+      produceHandler(ctx),
+      fetchHandler(ctx),
+      listOffsetsHandler(ctx),
+      metadataHandler(ctx),
+      apiVersionsHandler(() => this.dispatcher.registry.advertised()),
+      createTopicsHandler(ctx),
+      deleteTopicsHandler(ctx),
+      deleteRecordsHandler(ctx),
+      initProducerIdHandler(ctx),
+      offsetForLeaderEpochHandler(ctx),
+      describeConfigsHandler(ctx),
+      alterConfigsHandler(ctx),
+      createPartitionsHandler(ctx),
+      electLeadersHandler(ctx),
+      incrementalAlterConfigsHandler(ctx),
+      describeClusterHandler(ctx),
+      ...groupHandlers(ctx, this.coordinator),
+    ];
+    this.dispatcher = new Dispatcher(handlers, o.onProblem ? { onProblem: o.onProblem } : {});
+    this.server = new KafkaServer((frame, conn) => this.dispatcher.dispatch(frame, conn), { ...o.network, clock: o.clock });
+  }
+
+  /** Registers with the controller and starts listening. */
+  static async start(o: BrokerOptions): Promise<Broker> {
+    await o.controller.registerBroker({ nodeId: o.config.nodeId, host: o.config.advertisedHost, port: o.config.advertisedPort, rack: o.config.rack });
+    const broker = new Broker(o);
+    broker.address = await broker.server.listen();
+    return broker;
+  }
+
+  get port(): number {
+    return this.address?.port ?? -1;
+  }
+
+  stats(): KafkaServerStats {
+    return this.server.stats();
+  }
+
+  /**
+   * Graceful: stop accepting, finish in-flight requests (up to `drainTimeoutMs`), stop the
+   * coordinator, then flush the storage engine (upload and commit the WAL's contents).
+   */
+  close(options: { drainTimeoutMs: number }): Promise<void> {
+    this.closing ??= (async () => {
+      await this.server.close({ drainTimeoutMs: options.drainTimeoutMs });
+      this.unwatch();
+      this.coordinator.close();
+      await this.o.storage.close({ flush: true });
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,92 @@
+// Turns one request frame into one response frame: decode the header, find the handler
+// registered for (API key, version), decode the body, call the handler, encode its
+// answer. Bad input never throws out of here: malformed frames close the connection
+// (as Kafka does), unsupported versions are answered where the protocol allows it.
+
+import { ApiKey, ApiRegistry, apiSpec, decodeRequestBody, decodeRequestHeader, encodeResponse, ErrorCode } from '@stratus/protocol';
+import type { ApiKeyNumber, ParsedRequestHeader } from '@stratus/protocol';
+import { CloseConnection, NO_RESPONSE } from './handler.ts';
+import type { AnyApiHandler, RequestContext } from './handler.ts';
+
+/** What the network layer does with a frame's outcome. */
+export type DispatchResult =
+  | { readonly kind: 'response'; readonly chunks: readonly Buffer[] }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'close'; readonly reason: string };
+
+export interface ConnectionInfo {
+  readonly connectionId: number;
+  readonly remoteAddress: string;
+  readonly signal: AbortSignal;
+}
+
+export interface DispatcherEvents {
+  /** A request was refused or failed; for logs and metrics. */
+  readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown) => void;
+}
+
+export class Dispatcher {
+  readonly registry = new ApiRegistry<AnyApiHandler>();
+  private readonly events: DispatcherEvents;
+
+  constructor(handlers: readonly AnyApiHandler[], events: DispatcherEvents = {}) {
+    this.events = events;
+    for (const h of handlers) {
+      this.registry.register({ apiKey: h.apiKey, accept: h.accept, ...(h.advertise ? { advertise: h.advertise } : {}), handler: h });
+    }
+  }
+
+  async dispatch(frame: Buffer, conn: ConnectionInfo): Promise<DispatchResult> {
+    const decodedHeader = decodeRequestHeader(frame);
+    if (!decodedHeader.ok) return this.close(`malformed request header: ${decodedHeader.error.message}`, undefined);
+    const { header, bodyOffset } = decodedHeader.value;
+    const handler = this.registry.lookup(header.apiKey, header.apiVersion);
+    if (handler === undefined) return this.unsupported(header);
+    const body = decodeRequestBody(header.apiKey as ApiKeyNumber, header.apiVersion, frame, bodyOffset);
+    if (!body.ok) return this.close(`malformed ${apiSpec(header.apiKey)?.name ?? header.apiKey} v${header.apiVersion} request: ${body.error.message}`, header);
+    const ctx: RequestContext = { header, connectionId: conn.connectionId, remoteAddress: conn.remoteAddress, signal: conn.signal };
+    let result: unknown;
+    try {
+      result = await handler.handle(body.value, ctx);
+    } catch (e) {
+      // A handler bug: the client cannot be told what failed in a schema-correct way for
+      // every API, so the connection is closed and the client retries elsewhere.
+      return this.close(`handler for API ${header.apiKey} failed`, header, e);
+    }
+    if (result === NO_RESPONSE) return { kind: 'none' };
+    if (result instanceof CloseConnection) return this.close(result.reason, header);
+    try {
+      return { kind: 'response', chunks: encodeResponse(header.apiKey as ApiKeyNumber, header.apiVersion, header.correlationId, result as never) };
+    } catch (e) {
+      return this.close(`encoding the API ${header.apiKey} v${header.apiVersion} response failed`, header, e);
+    }
+  }
+
+  /**
+   * A version the broker does not serve. ApiVersions is answered in v0 with
+   * UNSUPPORTED_VERSION and the supported ranges (clients then retry with a version they
+   * share). Other APIs whose response schema has a top-level error code get it set to
+   * UNSUPPORTED_VERSION; the rest close the connection, as Kafka does.
+   */
+  private unsupported(header: ParsedRequestHeader): DispatchResult {
+    this.events.onProblem?.(`unsupported API ${header.apiKey} v${header.apiVersion}`, header);
+    if (header.apiKey === ApiKey.ApiVersions) {
+      const apiKeys = this.registry.advertised().map((a) => ({ apiKey: a.apiKey, minVersion: a.minVersion, maxVersion: a.maxVersion }));
+      return { kind: 'response', chunks: encodeResponse(ApiKey.ApiVersions, 0, header.correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys }) };
+    }
+    const spec = apiSpec(header.apiKey);
+    const valid = spec !== undefined && header.apiVersion >= spec.response.valid[0] && header.apiVersion <= spec.response.valid[1];
+    if (valid && spec.response.fields.some((f) => f.name === 'errorCode' && header.apiVersion >= f.versions[0] && header.apiVersion <= f.versions[1])) {
+      return {
+        kind: 'response',
+        chunks: encodeResponse(header.apiKey as ApiKeyNumber, header.apiVersion, header.correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION } as never),
+      };
+    }
+    return { kind: 'close', reason: `unsupported API ${header.apiKey} v${header.apiVersion}` };
+  }
+
+  private close(reason: string, header: ParsedRequestHeader | undefined, error?: unknown): DispatchResult {
+    this.events.onProblem?.(reason, header, error);
+    return { kind: 'close', reason };
+  }
+}

@@ -1,0 +1,45 @@
+// Which broker coordinates a group: a pure function of the group id and the live broker
+// list, so every broker answers FindCoordinator alike and each group request can be
+// checked against it (NOT_COORDINATOR). Kafka hashes the group id onto a partition of
+// __consumer_offsets and takes its leader; with no such topic here, the id is hashed
+// directly onto the brokers sorted by node id (Java's String.hashCode, as Kafka does).
+//
+// Membership is in memory on the coordinator, so the answer must stay put while the
+// broker list does: adding a broker moves some groups, whose members then rejoin.
+
+import type { BrokerInfo } from '@stratus/controller';
+import type { BrokerContext } from '../broker-context.ts';
+
+/** Java's String.hashCode over UTF-16 code units, as Kafka's partitionFor uses. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The coordinator of `key` among `brokers`, or undefined when there is none. */
+export function coordinatorFor(key: string, brokers: readonly BrokerInfo[]): BrokerInfo | undefined {
+  if (brokers.length === 0) return undefined;
+  const sorted = [...brokers].sort((a, b) => a.nodeId - b.nodeId);
+  // Kafka's Utils.abs: masks the sign bit rather than negating (Math.abs(MIN_VALUE) overflows in Java).
+  return sorted[(javaStringHash(key) & 0x7fffffff) % sorted.length];
+}
+
+/**
+ * The coordinator as this broker answers it. A broker that is not (yet) in the
+ * registered broker list, as in embedded mode, coordinates every group itself; its own
+ * entry always carries the configured advertised address.
+ */
+export function groupCoordinatorNode(ctx: Pick<BrokerContext, 'config' | 'catalog'>, key: string): BrokerInfo {
+  const { config } = ctx;
+  const self: BrokerInfo = { nodeId: config.nodeId, host: config.advertisedHost, port: config.advertisedPort, rack: config.rack };
+  const brokers = ctx.catalog().metadata.brokers;
+  if (!brokers.some((b) => b.nodeId === config.nodeId)) return self;
+  const chosen = coordinatorFor(key, brokers);
+  return chosen === undefined || chosen.nodeId === config.nodeId ? self : chosen;
+}
+
+/** Whether this broker coordinates the group (else group APIs answer NOT_COORDINATOR). */
+export function isLocalCoordinator(ctx: Pick<BrokerContext, 'config' | 'catalog'>, groupId: string): boolean {
+  return groupCoordinatorNode(ctx, groupId).nodeId === ctx.config.nodeId;
+}

@@ -1,0 +1,146 @@
+// Produce (key 0): accepts 3–11, advertises 0–11 (librdkafka enables compression only
+// when Produce v0 is in the advertised range; versions below 3 carry old message
+// formats and are refused by the dispatcher).
+//
+// Per partition: the topic must exist (auto-created when allowed), this broker must lead
+// the partition, the records must be exactly one valid v2 batch (checked without
+// decoding a record: CRC-32C, lengths, counts) within max.message.bytes, zstd needs
+// v7+, no control or transactional batches. Idempotent batches are checked against the
+// producer's last five (duplicates get their original offsets). Then the batch is
+// appended as it is — compressed payloads are never re-encoded — and the answer waits
+// for the partition's durability (WAL fsync for `local`, object commit for `object`).
+// acks=0 gets no answer at all; if such a request fails, the connection is closed.
+//
+// Not implemented: transactions (a transactional id is refused with INVALID_TXN_STATE).
+
+import { ApiKey, CompressionType, ErrorCode, validateRecordBatches } from '@stratus/protocol';
+import type { BatchInfo, ProduceRequest, ProduceResponsePartitionProduceResponse, Input } from '@stratus/protocol';
+import { BudgetExceededError, PartitionFailedError } from '@stratus/storage';
+import type { BrokerContext, OpenPartition } from '../broker-context.ts';
+import { CloseConnection, NO_RESPONSE, defineHandler } from '../handler.ts';
+import { topicSettings } from '../topic-settings.ts';
+import { ensureTopics } from '../topics.ts';
+
+type PartitionResult = Input<ProduceResponsePartitionProduceResponse>;
+
+const VALIDATION_ERRORS: Record<string, number> = {
+  corrupt_message: ErrorCode.CORRUPT_MESSAGE,
+  invalid_record: ErrorCode.INVALID_RECORD,
+  too_large: ErrorCode.MESSAGE_TOO_LARGE,
+  unsupported_magic: ErrorCode.INVALID_RECORD,
+};
+
+function failure(index: number, errorCode: number, errorMessage: string | null): PartitionResult {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
+}
+
+export function produceHandler(ctx: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.Produce,
+    accept: [3, 11],
+    advertise: [0, 11],
+    handle: async (req, rctx) => {
+      const version = rctx.header.apiVersion;
+      let catalog = ctx.catalog();
+      if (ctx.config.autoCreateTopics) {
+        const missing = req.topicData.map((t) => t.name).filter((n) => catalog.topic(n) === undefined);
+        if (missing.length > 0) {
+          await ensureTopics(ctx, missing);
+          catalog = ctx.catalog();
+        }
+      }
+      // Start every partition's append before awaiting any, in request order: offsets are
+      // assigned synchronously, so pipelined requests keep their order per partition.
+      const topics = req.topicData.map((t) => {
+        const topic = catalog.topic(t.name);
+        return {
+          name: t.name,
+          partitionResponses: t.partitionData.map((p) => {
+            if (req.transactionalId !== null) return Promise.resolve(failure(p.index, ErrorCode.INVALID_TXN_STATE, 'transactions are not supported yet'));
+            if (topic === undefined || !topic.partitions.some((x) => x.partition === p.index)) {
+              return Promise.resolve(failure(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null));
+            }
+            const open = ctx.partitions.openNow(topic.topicId, p.index);
+            const settings = topicSettings(topic);
+            if (open !== undefined) return producePartition(ctx, open, p.index, p.records, version, req, settings.maxMessageBytes);
+            return ctx.partitions.partition(topic.topicId, p.index).then((o) =>
+              o === undefined ? failure(p.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, null) : producePartition(ctx, o, p.index, p.records, version, req, settings.maxMessageBytes),
+            );
+          }),
+        };
+      });
+      const responses = await Promise.all(topics.map(async (t) => ({ name: t.name, partitionResponses: await Promise.all(t.partitionResponses) })));
+      if (req.acks === 0) {
+        const failed = responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== ErrorCode.NONE));
+        return failed ? new CloseConnection('an acks=0 produce request failed') : NO_RESPONSE;
+      }
+      return { responses, throttleTimeMs: 0 };
+    },
+  });
+}
+
+function producePartition(
+  ctx: BrokerContext,
+  open: OpenPartition,
+  index: number,
+  records: Buffer | null,
+  version: number,
+  req: ProduceRequest,
+  maxMessageBytes: number,
+): Promise<PartitionResult> {
+  if (records === null || records.length === 0) return Promise.resolve(failure(index, ErrorCode.INVALID_RECORD, 'no records'));
+  const validated = validateRecordBatches(records, { maxBatchBytes: maxMessageBytes });
+  if (!validated.ok) return Promise.resolve(failure(index, VALIDATION_ERRORS[validated.error.kind] ?? ErrorCode.INVALID_RECORD, validated.error.message));
+  if (validated.batches.length !== 1) {
+    return Promise.resolve(failure(index, ErrorCode.INVALID_RECORD, `produce v3+ carries exactly one record batch per partition, got ${validated.batches.length}`));
+  }
+  const batch: BatchInfo = validated.batches[0]!;
+  if (batch.compression === CompressionType.Zstd && version < 7) {
+    return Promise.resolve(failure(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd needs produce v7 or later'));
+  }
+  if (batch.isControl) return Promise.resolve(failure(index, ErrorCode.INVALID_RECORD, 'clients may not send control batches'));
+  if (batch.isTransactional) return Promise.resolve(failure(index, ErrorCode.INVALID_TXN_STATE, 'transactions are not supported yet'));
+
+  const log = open.log;
+  if (batch.producerId >= 0) {
+    const check = open.producers.check(batch.producerId, batch.producerEpoch, batch.baseSequence, batch.lastOffsetDelta);
+    if (check.kind === 'error') return Promise.resolve(failure(index, check.errorCode, check.message));
+    if (check.kind === 'duplicate') {
+      return check.baseOffset.then(
+        (baseOffset) => ({ index, errorCode: ErrorCode.NONE, baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset, recordErrors: [], errorMessage: null }),
+        () => failure(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the original batch failed'),
+      );
+    }
+  }
+  const appended = log.append(records.subarray(batch.position, batch.position + batch.size), { lastOffsetDelta: batch.lastOffsetDelta, maxTimestamp: batch.maxTimestamp });
+  if (batch.producerId >= 0) {
+    open.producers.record(
+      batch.producerId,
+      batch.producerEpoch,
+      batch.baseSequence,
+      batch.lastOffsetDelta,
+      appended.then((r) => r.baseOffset),
+    );
+  }
+  return withTimeout(ctx, appended, req.timeoutMs).then(
+    (r): PartitionResult =>
+      r === 'timeout'
+        ? failure(index, ErrorCode.REQUEST_TIMED_OUT, `not durable within ${req.timeoutMs} ms`)
+        : { index, errorCode: ErrorCode.NONE, baseOffset: r.baseOffset, logAppendTimeMs: r.logAppendTimeMs, logStartOffset: r.logStartOffset, recordErrors: [], errorMessage: null },
+    (e: unknown) => {
+      if (e instanceof BudgetExceededError) return failure(index, ErrorCode.REQUEST_TIMED_OUT, e.message);
+      if (e instanceof PartitionFailedError) return failure(index, ErrorCode.NOT_LEADER_OR_FOLLOWER, e.message);
+      return failure(index, ErrorCode.KAFKA_STORAGE_ERROR, e instanceof Error ? e.message : String(e));
+    },
+  );
+}
+
+async function withTimeout<T>(ctx: BrokerContext, p: Promise<T>, timeoutMs: number): Promise<T | 'timeout'> {
+  if (!(timeoutMs > 0)) return p;
+  const stop = new AbortController();
+  try {
+    return await Promise.race([p, ctx.clock.sleep(timeoutMs, stop.signal).then(() => 'timeout' as const)]);
+  } finally {
+    stop.abort();
+  }
+}

@@ -1,0 +1,144 @@
+// Fetch (key 1), versions 4–17 (topics by name up to v12, by topic id from v13).
+//
+// Each partition returns whole batches starting with the one that holds the fetch
+// offset — record bytes exactly as stored, never decoded or copied (the encoder writes
+// them as separate chunks). Limits: the response is capped at min(MaxBytes,
+// fetch.max.bytes) and each partition at PartitionMaxBytes, except that the first batch
+// of the first partition with data is always returned whole (KIP-74), so a consumer can
+// never get stuck behind a large batch. MinBytes/MaxWaitMs long-poll: when there is not
+// enough data the request sleeps until a partition's high watermark moves (appends wake
+// it), the wait ends, or the connection closes. Any partition error answers at once.
+//
+// Fetch sessions (KIP-227) are declined: the response carries session id 0, so clients
+// send full fetch requests; a request naming a session gets FETCH_SESSION_ID_NOT_FOUND.
+// There are no transactions yet, so the last stable offset is the high watermark and no
+// aborted transactions are reported. Reads are served by the partition's leader.
+
+import { ApiKey, ErrorCode } from '@stratus/protocol';
+import type { FetchResponsePartitionData, Input } from '@stratus/protocol';
+import type { PartitionLog } from '@stratus/storage';
+import type { BrokerContext } from '../broker-context.ts';
+import { defineHandler } from '../handler.ts';
+
+interface Slot {
+  readonly topic: string;
+  readonly topicId: string;
+  readonly partition: number;
+  readonly fetchOffset: number;
+  readonly partitionMaxBytes: number;
+  readonly log: PartitionLog | undefined;
+  readonly errorCode: number;
+}
+
+const READ_COMMITTED = 1;
+
+export function fetchHandler(ctx: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.Fetch,
+    accept: [4, 17],
+    handle: async (req, rctx) => {
+      const version = rctx.header.apiVersion;
+      if (req.sessionId !== 0) return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], throttleTimeMs: 0 };
+      const catalog = ctx.catalog();
+      const slots: Slot[] = [];
+      for (const t of req.topics) {
+        const topic = version >= 13 ? catalog.topicById(t.topicId) : catalog.topic(t.topic);
+        for (const p of t.partitions) {
+          const base = { topic: t.topic, topicId: t.topicId, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes };
+          if (topic === undefined || !topic.partitions.some((x) => x.partition === p.partition)) {
+            slots.push({ ...base, log: undefined, errorCode: version >= 13 && topic === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+            continue;
+          }
+          const open = ctx.partitions.openNow(topic.topicId, p.partition) ?? (await ctx.partitions.partition(topic.topicId, p.partition));
+          let errorCode: number = ErrorCode.NONE;
+          if (open === undefined) errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+          else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < open.leaderEpoch) errorCode = ErrorCode.FENCED_LEADER_EPOCH;
+          else if (p.currentLeaderEpoch > open.leaderEpoch) errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+          slots.push({ ...base, topic: topic.name, topicId: topic.topicId, log: errorCode === ErrorCode.NONE ? open?.log : undefined, errorCode });
+        }
+      }
+
+      const maxWaitMs = Math.max(0, Math.min(req.maxWaitMs, ctx.config.fetchMaxWaitMs));
+      const responseMaxBytes = Math.max(1, Math.min(req.maxBytes, ctx.config.fetchMaxBytes));
+      const started = ctx.clock.monotonicMs();
+      for (;;) {
+        const round = await readRound(slots, responseMaxBytes, req.isolationLevel);
+        const waited = ctx.clock.monotonicMs() - started;
+        const done = round.bytes >= req.minBytes || round.error || waited >= maxWaitMs || rctx.signal.aborted || slots.every((s) => s.log === undefined);
+        if (done) {
+          return {
+            throttleTimeMs: 0,
+            errorCode: ErrorCode.NONE,
+            sessionId: 0,
+            responses: groupByTopic(slots, round.results),
+          };
+        }
+        await waitForData(ctx, slots, maxWaitMs - waited, rctx.signal);
+      }
+    },
+  });
+}
+
+interface Round {
+  readonly results: Input<FetchResponsePartitionData>[];
+  readonly bytes: number;
+  readonly error: boolean;
+}
+
+async function readRound(slots: readonly Slot[], responseMaxBytes: number, isolationLevel: number): Promise<Round> {
+  const results: Input<FetchResponsePartitionData>[] = [];
+  let bytes = 0;
+  let error = false;
+  for (const s of slots) {
+    const base = { partitionIndex: s.partition, preferredReadReplica: -1, abortedTransactions: isolationLevel === READ_COMMITTED ? [] : null };
+    if (s.log === undefined) {
+      error = true;
+      results.push({ ...base, errorCode: s.errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: [] });
+      continue;
+    }
+    const remaining = responseMaxBytes - bytes;
+    if (remaining <= 0) {
+      results.push({ ...base, errorCode: ErrorCode.NONE, highWatermark: s.log.highWatermark, lastStableOffset: s.log.highWatermark, logStartOffset: s.log.logStartOffset, records: [] });
+      continue;
+    }
+    const limit = Math.min(s.partitionMaxBytes, remaining);
+    const r = await s.log.read(s.fetchOffset, Math.max(1, limit));
+    if (!r.ok) {
+      error = true;
+      results.push({ ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: r.highWatermark, lastStableOffset: r.highWatermark, logStartOffset: r.logStartOffset, records: [] });
+      continue;
+    }
+    // KIP-74: only the first batch of the first partition with data may exceed the limits.
+    const fits = bytes === 0 || r.bytes <= limit;
+    const records = fits ? r.batches : [];
+    bytes += fits ? r.bytes : 0;
+    results.push({ ...base, errorCode: ErrorCode.NONE, highWatermark: r.highWatermark, lastStableOffset: r.highWatermark, logStartOffset: r.logStartOffset, records });
+  }
+  return { results, bytes, error };
+}
+
+/** Sleeps until a partition gets data past its fetch offset, the time is up, or the connection closes. */
+async function waitForData(ctx: BrokerContext, slots: readonly Slot[], waitMs: number, connection: AbortSignal): Promise<void> {
+  const stop = new AbortController();
+  const onClose = (): void => stop.abort();
+  connection.addEventListener('abort', onClose, { once: true });
+  try {
+    // Wake on data beyond what this round already saw (not merely beyond the fetch offset,
+    // which would spin while MinBytes is not reached).
+    const wakes = slots.filter((s) => s.log !== undefined).map((s) => s.log!.waitForData(Math.max(s.fetchOffset, s.log!.highWatermark), stop.signal));
+    await Promise.race([...wakes, ctx.clock.sleep(waitMs, stop.signal).catch(() => undefined)]);
+  } finally {
+    stop.abort();
+    connection.removeEventListener('abort', onClose);
+  }
+}
+
+function groupByTopic(slots: readonly Slot[], results: readonly Input<FetchResponsePartitionData>[]) {
+  const topics: { topic: string; topicId: string; partitions: Input<FetchResponsePartitionData>[] }[] = [];
+  slots.forEach((s, i) => {
+    const last = topics[topics.length - 1];
+    if (last !== undefined && last.topicId === s.topicId && last.topic === s.topic) last.partitions.push(results[i]!);
+    else topics.push({ topic: s.topic, topicId: s.topicId, partitions: [results[i]!] });
+  });
+  return topics;
+}

@@ -1,0 +1,66 @@
+// ListOffsets (key 2), versions 1–7. Per partition, by timestamp: -1 latest (the high
+// watermark, which is also the last stable offset without transactions), -2 earliest
+// (the log start), -3 the record with the largest timestamp (v7), or the first offset
+// whose record timestamp is >= the given one; -1/-1 when there is none. The leader epoch
+// of the found record is returned from v4. Served by the partition's leader.
+
+import { ApiKey, ErrorCode } from '@stratus/protocol';
+import type { Input, ListOffsetsResponseListOffsetsPartitionResponse } from '@stratus/protocol';
+import type { BrokerContext } from '../broker-context.ts';
+import { defineHandler } from '../handler.ts';
+
+const LATEST = -1;
+const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+
+export function listOffsetsHandler(ctx: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.ListOffsets,
+    accept: [1, 7],
+    handle: async (req) => {
+      const catalog = ctx.catalog();
+      const topics = [];
+      for (const t of req.topics) {
+        const topic = catalog.topic(t.name);
+        const partitions: Input<ListOffsetsResponseListOffsetsPartitionResponse>[] = [];
+        for (const p of t.partitions) {
+          const fail = (errorCode: number): Input<ListOffsetsResponseListOffsetsPartitionResponse> => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
+          if (topic === undefined || !topic.partitions.some((x) => x.partition === p.partitionIndex)) {
+            partitions.push(fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+            continue;
+          }
+          const open = ctx.partitions.openNow(topic.topicId, p.partitionIndex) ?? (await ctx.partitions.partition(topic.topicId, p.partitionIndex));
+          if (open === undefined) {
+            partitions.push(fail(ErrorCode.NOT_LEADER_OR_FOLLOWER));
+            continue;
+          }
+          if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== open.leaderEpoch) {
+            partitions.push(fail(p.currentLeaderEpoch < open.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH));
+            continue;
+          }
+          const log = open.log;
+          const at = (offset: number, timestamp = -1, leaderEpoch = open.leaderEpoch): Input<ListOffsetsResponseListOffsetsPartitionResponse> => ({
+            partitionIndex: p.partitionIndex,
+            errorCode: ErrorCode.NONE,
+            timestamp,
+            offset,
+            leaderEpoch,
+          });
+          if (p.timestamp === LATEST) partitions.push(at(log.highWatermark));
+          else if (p.timestamp === EARLIEST) partitions.push(at(log.logStartOffset));
+          else if (p.timestamp === MAX_TIMESTAMP) {
+            const found = await log.maxTimestamp();
+            partitions.push(found ? at(found.offset, found.timestamp, found.leaderEpoch) : at(-1, -1, -1));
+          } else if (p.timestamp < 0) {
+            partitions.push(fail(ErrorCode.INVALID_REQUEST));
+          } else {
+            const found = await log.offsetForTimestamp(p.timestamp);
+            partitions.push(found ? at(found.offset, found.timestamp, found.leaderEpoch) : at(-1, -1, -1));
+          }
+        }
+        topics.push({ name: t.name, partitions });
+      }
+      return { throttleTimeMs: 0, topics };
+    },
+  });
+}

@@ -1,0 +1,79 @@
+// Metadata (key 3), versions 0–12. Brokers, cluster id, controller, and for each topic
+// its id (v10+), partitions, leaders and leader epochs (v7+). Unknown topics are created
+// when auto.create.topics.enable is on and the request allows it (v4+; always for
+// older versions), and are returned ready to use rather than LEADER_NOT_AVAILABLE,
+// because creation is synchronous here. Topics asked for by id (v10+) that do not exist
+// get UNKNOWN_TOPIC_ID. Authorized-operations fields carry "not requested".
+
+import { ApiKey, ErrorCode } from '@stratus/protocol';
+import type { TopicInfo } from '@stratus/controller';
+import type { Input, MetadataResponseTopic } from '@stratus/protocol';
+import type { BrokerContext } from '../broker-context.ts';
+import { defineHandler } from '../handler.ts';
+import { ensureTopics } from '../topics.ts';
+
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
+const NOT_REQUESTED = -2147483648;
+
+export function metadataHandler(ctx: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.Metadata,
+    accept: [0, 12],
+    handle: async (req, rctx) => {
+      const version = rctx.header.apiVersion;
+      let catalog = ctx.catalog();
+      // v0: an empty list means all topics; v1+: null means all, empty means none.
+      const all = req.topics === null || (version === 0 && req.topics.length === 0);
+      const responses: Input<MetadataResponseTopic>[] = [];
+      if (all) {
+        for (const t of catalog.metadata.topics) responses.push(topicResponse(t));
+      } else {
+        const allowCreate = ctx.config.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation);
+        const missing = req.topics!.filter((t) => t.name !== null && catalog.topic(t.name) === undefined).map((t) => t.name!);
+        let failed = new Map<string, number>();
+        if (allowCreate && missing.length > 0) {
+          failed = await ensureTopics(ctx, missing);
+          catalog = ctx.catalog();
+        }
+        for (const t of req.topics!) {
+          if (t.name === null) {
+            const byId = catalog.topicById(t.topicId);
+            responses.push(byId ? topicResponse(byId) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
+            continue;
+          }
+          const topic = catalog.topic(t.name);
+          if (topic) responses.push(topicResponse(topic));
+          else responses.push({ errorCode: failed.get(t.name) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name: t.name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
+        }
+      }
+      const md = catalog.metadata;
+      return {
+        throttleTimeMs: 0,
+        brokers: md.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        clusterId: md.clusterId,
+        controllerId: md.controllerId,
+        topics: responses,
+        clusterAuthorizedOperations: NOT_REQUESTED,
+      };
+    },
+  });
+}
+
+function topicResponse(t: TopicInfo): Input<MetadataResponseTopic> {
+  return {
+    errorCode: ErrorCode.NONE,
+    name: t.name,
+    topicId: t.topicId,
+    isInternal: t.internal,
+    partitions: t.partitions.map((p) => ({
+      errorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: p.leader < 0 ? [] : [p.leader],
+      isrNodes: p.leader < 0 ? [] : [p.leader],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: NOT_REQUESTED,
+  };
+}

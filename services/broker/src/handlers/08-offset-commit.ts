@@ -1,0 +1,77 @@
+// OffsetCommit (API 8), versions 0–9 (KAFKA-COMPAT asks for 2–9; 0 and 1 decode into the
+// same shape and librdkafka 2.0 only enables its committer when 1–2 are advertised).
+// Members commit for their current generation (the coordinator checks generation, member
+// id and group.instance.id); generation -1 without a member id is a commit from outside
+// group management, allowed when the group is Empty or unknown. Offsets are stored in the
+// controller by topic id. The v2–4 retention time and v1 commit timestamp are ignored
+// (no offset expiry yet).
+
+import { ApiKey, ErrorCode } from '@stratus/protocol';
+import type { OffsetCommitItem } from '@stratus/controller';
+import type { BrokerContext } from '../broker-context.ts';
+import type { GroupCoordinator } from '../groups/coordinator.ts';
+import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
+import { OFFSET_METADATA_MAX_CHARS, partitionKey, resolvePartition } from '../groups/offsets.ts';
+import { defineHandler } from '../handler.ts';
+import type { ApiHandler } from '../handler.ts';
+
+export function offsetCommitHandler(ctx: BrokerContext, coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.OffsetCommit> {
+  return defineHandler({
+    apiKey: ApiKey.OffsetCommit,
+    accept: [0, 9],
+    async handle(req, rctx) {
+      const version = rctx.header.apiVersion;
+      const errors = req.topics.map((t) => t.partitions.map((): number => ErrorCode.NONE));
+      const respond = () => ({
+        throttleTimeMs: 0,
+        topics: req.topics.map((t, ti) => ({
+          name: t.name,
+          partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: errors[ti]![pi]! })),
+        })),
+      });
+      const failAll = (code: number) => {
+        for (const row of errors) row.fill(code);
+        return respond();
+      };
+
+      if (req.groupId === '') return failAll(ErrorCode.INVALID_GROUP_ID);
+      if (!isLocalCoordinator(ctx, req.groupId)) return failAll(ErrorCode.NOT_COORDINATOR);
+      let groupError = coordinator.validateOffsetCommit({
+        groupId: req.groupId,
+        generationId: req.generationIdOrMemberEpoch,
+        memberId: req.memberId,
+        groupInstanceId: version >= 7 ? req.groupInstanceId : null,
+      });
+      // v9 (KIP-848 era) reports a group this coordinator does not know as such.
+      if (version >= 9 && groupError === ErrorCode.ILLEGAL_GENERATION && !coordinator.hasGroup(req.groupId)) groupError = ErrorCode.GROUP_ID_NOT_FOUND;
+      if (groupError !== ErrorCode.NONE) return failAll(groupError);
+
+      const catalog = ctx.catalog();
+      const items: OffsetCommitItem[] = [];
+      const slots: { ti: number; pi: number; key: string }[] = [];
+      req.topics.forEach((t, ti) => {
+        t.partitions.forEach((p, pi) => {
+          const topicId = resolvePartition(catalog, t.name, p.partitionIndex);
+          if (topicId === undefined) return void (errors[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const metadata = p.committedMetadata ?? '';
+          if (metadata.length > OFFSET_METADATA_MAX_CHARS) return void (errors[ti]![pi] = ErrorCode.OFFSET_METADATA_TOO_LARGE);
+          items.push({ topicId, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata });
+          slots.push({ ti, pi, key: partitionKey(topicId, p.partitionIndex) });
+        });
+      });
+      if (items.length === 0) return respond();
+
+      let byKey: Map<string, number>;
+      try {
+        const results = await ctx.controller.commitOffsets(req.groupId, items);
+        byKey = new Map(results.map((r) => [partitionKey(r.topicId, r.partition), r.errorCode]));
+      } catch {
+        byKey = new Map();
+        for (const s of slots) byKey.set(s.key, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      }
+      // A partition the controller did not answer for was not committed.
+      for (const s of slots) errors[s.ti]![s.pi] = byKey.get(s.key) ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+      return respond();
+    },
+  });
+}

@@ -1,0 +1,50 @@
+// FindCoordinator (API 10), versions 0–4. Group keys (key type 0) map to a broker by
+// hashing the group id over the live brokers (groups/coordinator-locator.ts); in
+// embedded mode that is always this broker. v4 batches keys (`coordinatorKeys`) and
+// answers per key. Transaction coordinators (key type 1) do not exist here: the answer
+// is a non-retriable INVALID_REQUEST with a message, so a transactional producer fails at
+// once with that message instead of retrying until its timeout.
+
+import { ApiKey, ErrorCode } from '@stratus/protocol';
+import type { BrokerContext } from '../broker-context.ts';
+import { groupCoordinatorNode } from '../groups/coordinator-locator.ts';
+import { defineHandler } from '../handler.ts';
+import type { ApiHandler } from '../handler.ts';
+
+const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
+
+interface CoordinatorAnswer {
+  key: string;
+  nodeId: number;
+  host: string;
+  port: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+function locate(ctx: BrokerContext, key: string, keyType: number): CoordinatorAnswer {
+  if (keyType === KEY_TYPE_GROUP) {
+    const node = groupCoordinatorNode(ctx, key);
+    return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+  const errorMessage =
+    keyType === KEY_TYPE_TRANSACTION
+      ? 'Transactions are not supported by this broker (transactional.id cannot be used)'
+      : `Unsupported coordinator key type ${keyType}`;
+  return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage };
+}
+
+export function findCoordinatorHandler(ctx: BrokerContext): ApiHandler<typeof ApiKey.FindCoordinator> {
+  return defineHandler({
+    apiKey: ApiKey.FindCoordinator,
+    accept: [0, 4],
+    handle(req, rctx) {
+      if (rctx.header.apiVersion >= 4) {
+        return { throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((key) => locate(ctx, key, req.keyType)) };
+      }
+      const a = locate(ctx, req.key, req.keyType);
+      return { throttleTimeMs: 0, errorCode: a.errorCode, errorMessage: a.errorMessage, nodeId: a.nodeId, host: a.host, port: a.port };
+    },
+  });
+}

@@ -1,0 +1,50 @@
+// DeleteRecords (key 21), all versions (0–2). Moves a partition's log start offset up to
+// the given offset (-1: the high watermark); data below it is no longer readable and its
+// objects are collected once no extent refers to them. OFFSET_OUT_OF_RANGE beyond the
+// high watermark. The answer carries the new low watermark.
+
+import { ApiKey, ErrorCode } from '@stratus/protocol';
+import type { BrokerContext } from '../broker-context.ts';
+import { defineHandler } from '../handler.ts';
+
+export function deleteRecordsHandler(ctx: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.DeleteRecords,
+    accept: [0, 2],
+    handle: async (req) => {
+      const catalog = ctx.catalog();
+      const topics = [];
+      for (const t of req.topics) {
+        const topic = catalog.topic(t.name);
+        const partitions = [];
+        for (const p of t.partitions) {
+          const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode });
+          if (topic === undefined || !topic.partitions.some((x) => x.partition === p.partitionIndex)) {
+            partitions.push(fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+            continue;
+          }
+          const log = await ctx.partitions.log(topic.topicId, p.partitionIndex);
+          if (log === undefined) {
+            partitions.push(fail(ErrorCode.NOT_LEADER_OR_FOLLOWER));
+            continue;
+          }
+          const target = p.offset === -1 ? log.highWatermark : p.offset;
+          if (target < 0 || target > log.highWatermark) {
+            partitions.push(fail(ErrorCode.OFFSET_OUT_OF_RANGE));
+            continue;
+          }
+          // Data not yet uploaded is not in the index: cap the index's move at its end.
+          const result = await ctx.controller.deleteRecords({ topicId: topic.topicId, partition: p.partitionIndex }, Math.min(target, await ctx.controller.committedEndOffset({ topicId: topic.topicId, partition: p.partitionIndex })));
+          if (result.errorCode !== ErrorCode.NONE) {
+            partitions.push(fail(result.errorCode));
+            continue;
+          }
+          log.advanceLogStart(target);
+          partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: log.logStartOffset, errorCode: ErrorCode.NONE });
+        }
+        topics.push({ name: t.name, partitions });
+      }
+      return { throttleTimeMs: 0, topics };
+    },
+  });
+}

@@ -1,0 +1,53 @@
+// IncrementalAlterConfigs (API key 44), versions 0–1 (v1 flexible). Per-key operations
+// on TOPIC resources: 0 SET, 1 DELETE (back to the default), 2 APPEND and 3 SUBTRACT (list
+// configs), applied by controller.incrementalAlterConfigs; ValidateOnly checks without
+// applying.
+//
+// Checked here before the controller sees a resource, as Kafka's broker does: a resource
+// named twice, a key named twice, a null value for any operation but DELETE ("Null value
+// not supported"), an unknown operation code, a BROKER resource that is neither empty nor
+// this broker's id. Value checks (unknown keys, APPEND to a non-list) are the controller's.
+//
+// Not implemented: changing BROKER configs. They are static in Stratus, so a BROKER
+// resource with operations gets INVALID_REQUEST "Cannot update these configs dynamically";
+// BROKER_LOGGER, GROUP and CLIENT_METRICS resources get INVALID_REQUEST per resource.
+
+import { ApiKey, ErrorCode } from '@stratus/protocol';
+import type { IncrementalAlterConfigsRequestAlterConfigsResource } from '@stratus/protocol';
+import type { AlterConfigOp, ItemResult } from '@stratus/controller';
+import type { BrokerContext } from '../broker-context.ts';
+import { defineHandler } from '../handler.ts';
+import { alterResults, precheckAlter } from './33-alter-configs.ts';
+
+/** Kafka's AlterConfigOp.OpType ids. */
+const OPS: readonly AlterConfigOp[] = ['set', 'delete', 'append', 'subtract'];
+const OP_DELETE = 1;
+
+function checkOps(r: IncrementalAlterConfigsRequestAlterConfigsResource): ItemResult | null {
+  const unknown = r.configs.find((c) => OPS[c.configOperation] === undefined);
+  if (unknown !== undefined) {
+    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown config operation ${unknown.configOperation} for ${unknown.name}` };
+  }
+  const nulls = r.configs.filter((c) => c.value === null && c.configOperation !== OP_DELETE).map((c) => c.name);
+  if (nulls.length > 0) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Null value not supported for : ${nulls.join(', ')}` };
+  return null;
+}
+
+export function incrementalAlterConfigsHandler(ctx: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.IncrementalAlterConfigs,
+    accept: [0, 1],
+    handle: async (req) => {
+      const verdicts = precheckAlter(req.resources, ctx.config.nodeId, checkOps);
+      const forward = req.resources
+        .filter((_, i) => verdicts[i] === 'topic')
+        .map((r) => ({
+          type: 'topic' as const,
+          name: r.resourceName,
+          ops: r.configs.map((c) => ({ name: c.name, op: OPS[c.configOperation]!, value: c.value })),
+        }));
+      const answers = forward.length > 0 ? await ctx.controller.incrementalAlterConfigs(forward, { validateOnly: req.validateOnly }) : [];
+      return { throttleTimeMs: 0, responses: alterResults(req.resources, verdicts, answers) };
+    },
+  });
+}

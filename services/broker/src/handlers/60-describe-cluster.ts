@@ -1,0 +1,52 @@
+// DescribeCluster (API key 60), versions 0–1 (flexible from 0). Used by the Java
+// AdminClient's describeCluster() (Kafka 2.8+), not by kafkajs.
+//
+// Implemented: cluster id, controller id and the registered brokers, from the
+// controller's metadata; EndpointType (v1) 1 = brokers. Asking a broker for controller
+// endpoints (2) is MISMATCHED_ENDPOINT_TYPE, any other type UNSUPPORTED_ENDPOINT_TYPE
+// (both INVALID_REQUEST in v0), with Kafka's messages.
+//
+// Not implemented: authorization. ClusterAuthorizedOperations always carries "not
+// requested" (-2147483648), as Metadata does; the Java AdminClient then reports the
+// authorized operations as unknown (null). Kafka without an authorizer would list every
+// operation a cluster supports.
+
+import { ApiKey, ErrorCode } from '@stratus/protocol';
+import type { BrokerContext } from '../broker-context.ts';
+import { defineHandler } from '../handler.ts';
+
+const ENDPOINT_BROKERS = 1;
+const ENDPOINT_CONTROLLERS = 2;
+/** The schema default: authorized operations were not requested (or are not known). */
+const OPERATIONS_NOT_REQUESTED = -2147483648;
+
+export function describeClusterHandler(ctx: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.DescribeCluster,
+    accept: [0, 1],
+    handle: (req, rctx) => {
+      const v0 = rctx.header.apiVersion === 0;
+      if (req.endpointType !== ENDPOINT_BROKERS) {
+        const known = req.endpointType === ENDPOINT_CONTROLLERS;
+        return {
+          throttleTimeMs: 0,
+          errorCode: v0 ? ErrorCode.INVALID_REQUEST : known ? ErrorCode.MISMATCHED_ENDPOINT_TYPE : ErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
+          errorMessage: known
+            ? 'The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER'
+            : `Unsupported endpoint type ${req.endpointType}`,
+        };
+      }
+      const metadata = ctx.controller.metadata();
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        endpointType: ENDPOINT_BROKERS,
+        clusterId: metadata.clusterId,
+        controllerId: metadata.controllerId,
+        brokers: metadata.brokers.map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+      };
+    },
+  });
+}

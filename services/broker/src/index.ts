@@ -1,0 +1,7 @@
+// Public entry of @stratus/broker.
+
+export { Broker } from './broker.ts';
+export type { BrokerOptions } from './broker.ts';
+export type { BrokerConfig, BrokerContext } from './broker-context.ts';
+export { Dispatcher } from './dispatcher.ts';
+export type { DispatchResult } from './dispatcher.ts';

@@ -1,0 +1,355 @@
+// One client connection: bytes in → frames → concurrent dispatches → responses out in
+// request order. It owns the flow control of its socket: it stops reading while any
+// budget (in-flight requests, per-connection bytes, shared bytes, unsent response bytes)
+// is exhausted and resumes when a response completes, so nothing is buffered without
+// bound. It knows nothing of Kafka beyond framing; the dispatch function does the rest.
+//
+// Lifecycle: open → draining (no new requests: 'close' result, shutdown, idle) →
+// closing (our FIN sent, discarding input until the peer closes or the linger ends) →
+// closed. Errors and oversized frames jump straight to closed.
+
+import type { Socket } from 'node:net';
+import type { Clock } from '@stratus/runtime';
+import type { ConnectionInfo, DispatchResult } from '../dispatcher.ts';
+import { fitsBudget } from './budgets.ts';
+import type { BudgetWaiter, SharedByteBudget } from './budgets.ts';
+import { FrameReader } from './framing.ts';
+import type { ResolvedOptions } from './options.ts';
+import type { Counters } from './stats.ts';
+
+export type DispatchFn = (frame: Buffer, conn: ConnectionInfo) => Promise<DispatchResult>;
+
+export interface ConnectionDeps {
+  readonly socket: Socket;
+  readonly connectionId: number;
+  readonly options: ResolvedOptions;
+  readonly budget: SharedByteBudget;
+  readonly counters: Counters;
+  readonly dispatch: DispatchFn;
+  readonly clock: Clock;
+  readonly onClosed: (conn: Connection, reason: string) => void;
+}
+
+/** One request from dispatch until its response is written (or it is abandoned). */
+interface Slot {
+  readonly sizeBytes: number;
+  result: DispatchResult | undefined;
+  settled: boolean;
+  /** The connection closed first: release the budget when dispatch settles. */
+  abandoned: boolean;
+}
+
+type State = 'open' | 'draining' | 'closing' | 'closed';
+
+export class Connection {
+  readonly info: ConnectionInfo;
+  private readonly deps: ConnectionDeps;
+  private readonly socket: Socket;
+  private readonly abort = new AbortController();
+  private readonly lingerAbort = new AbortController();
+  private readonly reader = new FrameReader();
+  /** Unwritten requests, in request order. */
+  private readonly slots: Slot[] = [];
+  private state: State = 'open';
+  private drainReason = '';
+  private closeReason = '';
+  /** Bytes of this connection's slots plus the reserved next frame. */
+  private inFlightBytes = 0;
+  /** Size of the next frame once its budget is reserved; its body may still be arriving. */
+  private pendingSize: number | undefined;
+  private globalWaiter: BudgetWaiter | undefined;
+  private readPaused = false;
+  private lastActivityMs: number;
+
+  constructor(deps: ConnectionDeps) {
+    this.deps = deps;
+    this.socket = deps.socket;
+    const { remoteAddress, remotePort } = deps.socket;
+    this.info = { connectionId: deps.connectionId, remoteAddress: `${remoteAddress ?? 'unknown'}:${remotePort ?? 0}`, signal: this.abort.signal };
+    this.lastActivityMs = deps.clock.monotonicMs();
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('drain', () => this.pump());
+    this.socket.on('end', () => this.onEnd());
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
+    this.socket.on('close', () => this.cleanup('socket closed'));
+  }
+
+  get bufferedBytes(): number {
+    return this.reader.bufferedBytes;
+  }
+
+  /**
+   * Nothing in flight and nothing received for `idleMs`. A connection queued for the
+   * shared budget is waiting on us, not idle; one stuck mid-frame is (slowloris).
+   */
+  isIdle(nowMs: number, idleMs: number): boolean {
+    return this.state === 'open' && this.slots.length === 0 && this.globalWaiter === undefined && nowMs - this.lastActivityMs >= idleMs;
+  }
+
+  /**
+   * Stops taking requests; the connection closes once the ones in flight have been
+   * answered. Unparsed input is dropped: the client retries it on another connection.
+   */
+  drain(reason: string): void {
+    if (this.state !== 'open') return;
+    this.state = 'draining';
+    this.drainReason = reason;
+    this.dropInput();
+    this.setReading(false);
+    if (this.slots.length === 0) this.closeGracefully(reason);
+  }
+
+  /** Closes now, dropping whatever is in flight or unsent. */
+  destroy(reason: string): void {
+    if (this.state === 'closed') return;
+    this.closeReason ||= reason;
+    this.socket.destroy();
+    this.cleanup(reason);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.deps.counters.bytesIn += chunk.length;
+    this.lastActivityMs = this.deps.clock.monotonicMs();
+    // Draining or closing: the bytes are discarded (see closeGracefully for why we read).
+    if (this.state !== 'open') return;
+    this.reader.push(chunk);
+    this.pump();
+  }
+
+  /**
+   * Takes as many frames as the budgets allow and dispatches them, then reads on only if
+   * more could be taken. The size is judged before the body is buffered.
+   */
+  private pump(): void {
+    if (this.state !== 'open') return;
+    const { options, budget, counters } = this.deps;
+    let blocked = false;
+    for (;;) {
+      if (this.writeBacklogged()) {
+        blocked = true;
+        break;
+      }
+      if (this.pendingSize === undefined) {
+        if (this.globalWaiter !== undefined || this.slots.length >= options.maxInFlightRequestsPerConnection) {
+          blocked = true;
+          break;
+        }
+        const size = this.reader.peekSize();
+        if (size === undefined) break;
+        if (size < 0 || size > options.socketRequestMaxBytes) {
+          // Kafka closes at once (InvalidReceiveException); nothing of the body is read.
+          counters.oversizedFrames++;
+          this.destroy(`request size ${size} outside 0..${options.socketRequestMaxBytes}`);
+          return;
+        }
+        if (!fitsBudget(this.inFlightBytes, size, options.maxInFlightBytesPerConnection)) {
+          blocked = true;
+          break;
+        }
+        if (!budget.tryAcquire(size)) {
+          const waiter: BudgetWaiter = { bytes: size, grant: () => this.onGlobalGrant(waiter) };
+          this.globalWaiter = waiter;
+          budget.wait(waiter);
+          blocked = true;
+          break;
+        }
+        this.reserve(size);
+      }
+      const size = this.pendingSize!;
+      const frame = this.reader.takeFrame(size);
+      if (frame === undefined) break;
+      this.pendingSize = undefined;
+      this.start(frame, size);
+    }
+    this.setReading(!blocked);
+  }
+
+  private onGlobalGrant(waiter: BudgetWaiter): void {
+    this.globalWaiter = undefined;
+    if (this.state !== 'open') {
+      this.deps.budget.release(waiter.bytes);
+      return;
+    }
+    this.reserve(waiter.bytes);
+    this.pump();
+  }
+
+  /** The shared budget has already been charged; this charges the connection's own. */
+  private reserve(size: number): void {
+    this.pendingSize = size;
+    this.inFlightBytes += size;
+  }
+
+  private start(frame: Buffer, sizeBytes: number): void {
+    const slot: Slot = { sizeBytes, result: undefined, settled: false, abandoned: false };
+    this.slots.push(slot);
+    this.deps.counters.framesIn++;
+    this.deps.counters.inFlightRequests++;
+    let pending: Promise<DispatchResult>;
+    try {
+      pending = Promise.resolve(this.deps.dispatch(frame, this.info));
+    } catch (e) {
+      pending = Promise.reject(e);
+    }
+    pending.then(
+      (result) => this.settle(slot, isDispatchResult(result) ? result : this.failed('dispatch returned no DispatchResult')),
+      (e: unknown) => this.settle(slot, this.failed(`dispatch failed: ${e instanceof Error ? e.message : String(e)}`)),
+    );
+  }
+
+  private failed(reason: string): DispatchResult {
+    this.deps.counters.dispatchFailures++;
+    return { kind: 'close', reason };
+  }
+
+  private settle(slot: Slot, result: DispatchResult): void {
+    slot.settled = true;
+    if (slot.abandoned) {
+      this.release(slot);
+      return;
+    }
+    slot.result = result;
+    // Later requests would be thrown away: stop reading now, close once earlier ones are out.
+    if (result.kind === 'close') this.drain(result.reason);
+    this.flush();
+  }
+
+  /** Writes every response whose turn has come; a slow request holds back the rest. */
+  private flush(): void {
+    // A socket Node already destroyed (reset by the peer) gets no writes; its 'close'
+    // event is on the way and cleans up.
+    if ((this.state !== 'open' && this.state !== 'draining') || this.socket.destroyed) return;
+    const { counters } = this.deps;
+    let corked = false;
+    for (let head = this.slots[0]; head?.result !== undefined; head = this.slots[0]) {
+      const result = head.result;
+      this.slots.shift();
+      this.release(head);
+      if (result.kind === 'response') {
+        if (!corked) {
+          // One cork per burst: the chunks of all ready responses leave in one writev.
+          this.socket.cork();
+          corked = true;
+        }
+        for (const chunk of result.chunks) {
+          if (chunk.length === 0) continue;
+          this.socket.write(chunk);
+          counters.bytesOut += chunk.length;
+        }
+        counters.responsesOut++;
+      } else if (result.kind === 'none') {
+        counters.responsesNone++;
+      } else {
+        if (corked) this.socket.uncork();
+        this.closeGracefully(result.reason);
+        return;
+      }
+    }
+    if (corked) this.socket.uncork();
+    this.lastActivityMs = this.deps.clock.monotonicMs();
+    if (this.state === 'draining' && this.slots.length === 0) this.closeGracefully(this.drainReason);
+    else this.pump();
+  }
+
+  private release(slot: Slot): void {
+    this.inFlightBytes -= slot.sizeBytes;
+    this.deps.counters.inFlightRequests--;
+    this.deps.budget.release(slot.sizeBytes);
+  }
+
+  /**
+   * Responses waiting in user space above the high-water mark: the client reads slower
+   * than it sends. `writableNeedDrain` guarantees a 'drain' event will resume us.
+   */
+  private writeBacklogged(): boolean {
+    return this.socket.writableNeedDrain && this.socket.writableLength > this.deps.options.socketWriteHighWaterBytes;
+  }
+
+  private setReading(reading: boolean): void {
+    if (reading !== this.readPaused) return;
+    const { counters } = this.deps;
+    if (reading) {
+      this.readPaused = false;
+      counters.connectionsReadPaused--;
+      this.socket.resume();
+    } else {
+      this.readPaused = true;
+      counters.readPauses++;
+      counters.connectionsReadPaused++;
+      this.socket.pause();
+    }
+  }
+
+  /** Forgets unparsed input and gives back the budget reserved for the next frame. */
+  private dropInput(): void {
+    this.reader.clear();
+    if (this.pendingSize !== undefined) {
+      this.inFlightBytes -= this.pendingSize;
+      this.deps.budget.release(this.pendingSize);
+      this.pendingSize = undefined;
+    }
+    if (this.globalWaiter !== undefined) {
+      this.deps.budget.cancel(this.globalWaiter);
+      this.globalWaiter = undefined;
+    }
+  }
+
+  /** Requests after a 'close' (or all of them, on destroy) will never be answered. */
+  private abandonSlots(): void {
+    for (const slot of this.slots.splice(0)) {
+      if (slot.settled) this.release(slot);
+      else slot.abandoned = true;
+    }
+  }
+
+  /**
+   * Sends FIN after the responses already written, then keeps reading and discarding
+   * until the peer closes too: closing with unread requests in the kernel buffer would
+   * send a reset, and the client could lose the responses it has not read yet.
+   */
+  private closeGracefully(reason: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.state = 'closing';
+    this.closeReason = reason;
+    this.dropInput();
+    this.abandonSlots();
+    this.abort.abort(new Error(`connection closing: ${reason}`));
+    this.setReading(true);
+    this.socket.end();
+    this.deps.clock.sleep(this.deps.options.closeLingerMs, this.lingerAbort.signal).then(
+      () => this.destroy(`${reason} (peer did not close within ${this.deps.options.closeLingerMs} ms)`),
+      () => undefined,
+    );
+  }
+
+  private onEnd(): void {
+    // A half-closed client gets no more answers, as in Kafka (EOF closes the channel).
+    // When we are closing, the FIN we waited for has come and the socket closes itself.
+    if (this.state !== 'closing') this.destroy('client closed the connection');
+  }
+
+  private onError(err: NodeJS.ErrnoException): void {
+    this.deps.counters.socketErrors++;
+    this.destroy(`socket error ${err.code ?? err.message}`);
+  }
+
+  private cleanup(reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.dropInput();
+    this.abandonSlots();
+    this.setReading(true);
+    this.lingerAbort.abort();
+    const why = this.closeReason || reason;
+    if (!this.abort.signal.aborted) this.abort.abort(new Error(`connection closed: ${why}`));
+    this.deps.onClosed(this, why);
+  }
+}
+
+function isDispatchResult(value: unknown): value is DispatchResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const kind = (value as { kind?: unknown }).kind;
+  if (kind === 'none') return true;
+  if (kind === 'close') return typeof (value as { reason?: unknown }).reason === 'string';
+  return kind === 'response' && Array.isArray((value as { chunks?: unknown }).chunks);
+}

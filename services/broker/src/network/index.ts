@@ -1,0 +1,9 @@
+// Public surface of the broker's network layer: the Kafka TCP listener and its options
+// and counters. Internals (framing, budgets, connections) are imported by tests directly.
+
+export { KafkaServer, DEFAULT_DRAIN_TIMEOUT_MS } from './server.ts';
+export type { CloseOptions } from './server.ts';
+export type { DispatchFn } from './connection.ts';
+export { KAFKA_SERVER_DEFAULTS } from './options.ts';
+export type { KafkaServerOptions } from './options.ts';
+export type { KafkaServerStats } from './stats.ts';

@@ -1,0 +1,164 @@
+// KafkaServer: the broker's TCP listener. Accepts connections up to a limit, hands each
+// one to a Connection (framing, pipelining, backpressure), closes idle ones, and shuts
+// down gracefully. It does not know any Kafka API: every frame goes to the injected
+// dispatch function, which answers with response chunks, nothing, or "close".
+
+import net from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { SharedByteBudget } from './budgets.ts';
+import { Connection } from './connection.ts';
+import type { DispatchFn } from './connection.ts';
+import { resolveOptions } from './options.ts';
+import type { KafkaServerOptions, ResolvedOptions } from './options.ts';
+import { Counters } from './stats.ts';
+import type { KafkaServerStats } from './stats.ts';
+
+export interface CloseOptions {
+  /** How long in-flight requests may take before their connections are cut. Default 30 s. */
+  readonly drainTimeoutMs?: number;
+}
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+export class KafkaServer {
+  private readonly options: ResolvedOptions;
+  private readonly dispatch: DispatchFn;
+  private readonly server: net.Server;
+  private readonly budget: SharedByteBudget;
+  private readonly counters = new Counters();
+  private readonly connections = new Set<Connection>();
+  private readonly sweepAbort = new AbortController();
+  private nextConnectionId = 1;
+  private listening = false;
+  private closing: Promise<void> | undefined;
+  private onAllClosed: (() => void) | undefined;
+
+  constructor(dispatch: DispatchFn, options: KafkaServerOptions = {}) {
+    this.options = resolveOptions(options);
+    this.dispatch = dispatch;
+    this.budget = new SharedByteBudget(this.options.maxInFlightBytesTotal);
+    // Kafka sets TCP_NODELAY (responses are whole messages, Nagle only adds latency) and
+    // keep-alive (finds dead peers behind idle NATs).
+    this.server = net.createServer({ allowHalfOpen: false, noDelay: true, keepAlive: true }, (socket) => this.accept(socket));
+    // After listen() succeeds, an 'error' on the listener (EMFILE on accept) must not kill
+    // the process; it is counted and the listener keeps going.
+    this.server.on('error', () => {
+      if (this.listening) this.counters.acceptErrors++;
+    });
+  }
+
+  /** Binds and starts accepting; resolves with the bound address (port 0 → a free port). */
+  listen(): Promise<AddressInfo> {
+    if (this.closing !== undefined) return Promise.reject(new Error('KafkaServer is closed'));
+    if (this.listening) return Promise.reject(new Error('KafkaServer is already listening'));
+    const { host, port, backlog } = this.options;
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ host, port, backlog }, () => {
+        this.server.off('error', onError);
+        this.listening = true;
+        void this.sweepIdle();
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting and reading new requests, lets in-flight requests finish and their
+   * responses flush, then closes every socket. After `drainTimeoutMs` the remaining
+   * connections are cut (their signals abort). Resolves when all sockets are closed.
+   * Calling it again returns the same promise.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    return this.closing;
+  }
+
+  stats(): KafkaServerStats {
+    let bufferedBytes = 0;
+    for (const conn of this.connections) bufferedBytes += conn.bufferedBytes;
+    return Object.freeze({
+      ...this.counters,
+      connectionsOpen: this.connections.size,
+      inFlightBytes: this.budget.usedBytes,
+      bufferedBytes,
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing !== undefined || this.connections.size >= this.options.maxConnections) {
+      this.counters.connectionsRefused++;
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
+    this.counters.connectionsAccepted++;
+    const conn = new Connection({
+      socket,
+      connectionId: this.nextConnectionId++,
+      options: this.options,
+      budget: this.budget,
+      counters: this.counters,
+      dispatch: this.dispatch,
+      clock: this.options.clock,
+      onClosed: (closed, reason) => this.closed(closed, reason),
+    });
+    this.connections.add(conn);
+  }
+
+  private closed(conn: Connection, reason: string): void {
+    this.connections.delete(conn);
+    try {
+      this.options.onConnectionClosed?.(conn.info, reason);
+    } catch {
+      // A logging hook must not break connection bookkeeping.
+    }
+    if (this.connections.size === 0) this.onAllClosed?.();
+  }
+
+  /** One timer for all connections instead of one per connection re-armed per chunk. */
+  private async sweepIdle(): Promise<void> {
+    const { clock, idleCheckIntervalMs, connectionsMaxIdleMs } = this.options;
+    for (;;) {
+      try {
+        await clock.sleep(idleCheckIntervalMs, this.sweepAbort.signal);
+      } catch {
+        return;
+      }
+      const nowMs = clock.monotonicMs();
+      for (const conn of this.connections) {
+        if (!conn.isIdle(nowMs, connectionsMaxIdleMs)) continue;
+        this.counters.connectionsIdleClosed++;
+        conn.drain(`idle for ${connectionsMaxIdleMs} ms`);
+      }
+    }
+  }
+
+  private async shutdown(drainTimeoutMs: number): Promise<void> {
+    this.sweepAbort.abort();
+    const listenerClosed = new Promise<void>((resolve) => {
+      if (!this.listening) return resolve();
+      // Resolves once the listener and every socket it accepted are closed.
+      this.server.close(() => resolve());
+    });
+    const allClosed = new Promise<void>((resolve) => {
+      this.onAllClosed = resolve;
+      if (this.connections.size === 0) resolve();
+    });
+    for (const conn of [...this.connections]) conn.drain('server shutting down');
+    const timeout = new AbortController();
+    const timedOut = await Promise.race([
+      allClosed.then(() => false),
+      this.options.clock.sleep(drainTimeoutMs, timeout.signal).then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    timeout.abort();
+    if (timedOut) for (const conn of [...this.connections]) conn.destroy(`shutdown drain timeout ${drainTimeoutMs} ms`);
+    await allClosed;
+    await listenerClosed;
+    this.listening = false;
+  }
+}

@@ -1,0 +1,58 @@
+// Counters of the Kafka listener. Connections bump plain fields on one shared object
+// (no per-event allocation); KafkaServer.stats() hands out a frozen snapshot with the
+// gauges that are cheaper to compute on demand.
+
+export interface KafkaServerStats {
+  /** Gauge: connections accepted and not yet closed. */
+  readonly connectionsOpen: number;
+  readonly connectionsAccepted: number;
+  /** Closed on accept: over maxConnections, or the server is shutting down. */
+  readonly connectionsRefused: number;
+  /** Closed by the idle timeout. */
+  readonly connectionsIdleClosed: number;
+  /** Requests handed to dispatch. */
+  readonly framesIn: number;
+  /** 'response' results written. */
+  readonly responsesOut: number;
+  /** 'none' results (acks=0): a slot in the order, nothing written. */
+  readonly responsesNone: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Frames whose size prefix was negative or above socketRequestMaxBytes. */
+  readonly oversizedFrames: number;
+  /** Times a connection stopped reading (budgets, in-flight limit, slow reader). */
+  readonly readPauses: number;
+  /** Gauge: connections currently not reading. */
+  readonly connectionsReadPaused: number;
+  /** Gauge: requests dispatched whose response has not been written yet. */
+  readonly inFlightRequests: number;
+  /** Gauge: request bytes held against the shared budget. */
+  readonly inFlightBytes: number;
+  /** Gauge: received bytes not yet handed to dispatch, over all connections. */
+  readonly bufferedBytes: number;
+  /** Dispatch rejected or returned something that is not a DispatchResult. */
+  readonly dispatchFailures: number;
+  /** Socket errors (ECONNRESET, EPIPE, ...): each closed only its connection. */
+  readonly socketErrors: number;
+  /** Errors from the listening socket after listen() (EMFILE on accept, ...). */
+  readonly acceptErrors: number;
+}
+
+/** The monotonic counters; gauges are filled in by the server. */
+export class Counters {
+  connectionsAccepted = 0;
+  connectionsRefused = 0;
+  connectionsIdleClosed = 0;
+  framesIn = 0;
+  responsesOut = 0;
+  responsesNone = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  oversizedFrames = 0;
+  readPauses = 0;
+  connectionsReadPaused = 0;
+  inFlightRequests = 0;
+  dispatchFailures = 0;
+  socketErrors = 0;
+  acceptErrors = 0;
+}

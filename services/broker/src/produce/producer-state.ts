@@ -1,0 +1,100 @@
+// Idempotent-producer state of one partition: per producer id, its epoch and the last
+// five batches' sequence ranges with the offsets they were written at (Kafka keeps five,
+// matching max.in.flight.requests.per.connection <= 5).
+//
+// Rules (Kafka's ProducerStateManager):
+// - older epoch than known: INVALID_PRODUCER_EPOCH;
+// - newer epoch: the sequence must restart at 0;
+// - same epoch: a batch equal to one of the last five is a duplicate (answered with its
+//   original offsets, not written again); otherwise it must start right after the last
+//   sequence (wrapping at 2^31 - 1), else OUT_OF_ORDER_SEQUENCE_NUMBER;
+// - unknown producer (state lost or expired): accepted, and its state starts there.
+// Entries are bounded: `maxProducers` per partition, least recently used evicted.
+
+import { ErrorCode } from '@stratus/protocol';
+
+export const WINDOW = 5;
+const INT32_MAX = 0x7fffffff;
+
+interface CachedBatch {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** Resolves to the batch's base offset once appended (pipelined batches are recorded before). */
+  readonly baseOffset: Promise<number>;
+}
+
+interface ProducerEntry {
+  epoch: number;
+  batches: CachedBatch[];
+}
+
+export type SequenceCheck =
+  | { readonly kind: 'append' }
+  | { readonly kind: 'duplicate'; readonly baseOffset: Promise<number> }
+  | { readonly kind: 'error'; readonly errorCode: number; readonly message: string };
+
+export function lastSequence(firstSeq: number, lastOffsetDelta: number): number {
+  const last = firstSeq + lastOffsetDelta;
+  return last > INT32_MAX ? last - INT32_MAX - 1 : last;
+}
+
+function nextSequence(seq: number): number {
+  return seq === INT32_MAX ? 0 : seq + 1;
+}
+
+export class ProducerStateTable {
+  private readonly producers = new Map<number, ProducerEntry>();
+  private readonly maxProducers: number;
+
+  constructor(maxProducers = 10_000) {
+    this.maxProducers = maxProducers;
+  }
+
+  get size(): number {
+    return this.producers.size;
+  }
+
+  check(producerId: number, epoch: number, firstSeq: number, lastOffsetDelta: number): SequenceCheck {
+    const entry = this.producers.get(producerId);
+    if (entry === undefined) return { kind: 'append' };
+    if (epoch < entry.epoch) {
+      return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `producer ${producerId} epoch ${epoch} is older than ${entry.epoch}` };
+    }
+    if (epoch > entry.epoch) {
+      if (firstSeq !== 0) return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `new epoch ${epoch} must start at sequence 0, got ${firstSeq}` };
+      return { kind: 'append' };
+    }
+    const lastSeq = lastSequence(firstSeq, lastOffsetDelta);
+    for (const b of entry.batches) {
+      if (b.firstSeq === firstSeq && b.lastSeq === lastSeq) return { kind: 'duplicate', baseOffset: b.baseOffset };
+    }
+    const latest = entry.batches[entry.batches.length - 1];
+    if (latest !== undefined && firstSeq !== nextSequence(latest.lastSeq)) {
+      return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `expected sequence ${nextSequence(latest.lastSeq)}, got ${firstSeq}` };
+    }
+    return { kind: 'append' };
+  }
+
+  /**
+   * Records a batch as it is handed to the log, in append order, before it is durable:
+   * the next pipelined batch is checked against it. If the append fails, the batch is
+   * forgotten again, so the producer's retry is not mistaken for a duplicate.
+   */
+  record(producerId: number, epoch: number, firstSeq: number, lastOffsetDelta: number, baseOffset: Promise<number>): void {
+    let entry = this.producers.get(producerId);
+    if (entry === undefined || epoch > entry.epoch) entry = { epoch, batches: [] };
+    this.producers.delete(producerId); // re-insert: Map order is our LRU order
+    this.producers.set(producerId, entry);
+    const cached: CachedBatch = { firstSeq, lastSeq: lastSequence(firstSeq, lastOffsetDelta), baseOffset };
+    entry.batches.push(cached);
+    if (entry.batches.length > WINDOW) entry.batches.shift();
+    const owner = entry;
+    baseOffset.catch(() => {
+      owner.batches = owner.batches.filter((b) => b !== cached);
+    });
+    if (this.producers.size > this.maxProducers) {
+      const oldest = this.producers.keys().next().value;
+      if (oldest !== undefined) this.producers.delete(oldest);
+    }
+  }
+}
