@@ -1,0 +1,28 @@
+// The block `stratus dev` prints once it is ready: where to connect, where the data is,
+// and something to paste into a terminal.
+
+export interface BannerInfo {
+  readonly bootstrap: string;
+  readonly httpUrl: string;
+  readonly dataDir: string;
+  readonly objectStoreUrl: string;
+  readonly topics: number;
+}
+
+export function banner(i: BannerInfo): string {
+  return `
+  Stratus is running — an embedded single-node cluster
+
+    Kafka bootstrap   ${i.bootstrap}
+    Health, metrics   ${i.httpUrl}/readyz   ${i.httpUrl}/metrics
+    Data              ${i.dataDir}  (WAL, metadata, cache; ${i.topics} topic${i.topics === 1 ? '' : 's'} so far)
+    Objects           ${i.objectStoreUrl}
+
+  Try it:
+    echo "hello stratus" | kcat -b ${i.bootstrap} -t quickstart -P
+    kcat -b ${i.bootstrap} -t quickstart -C -e
+
+  Ctrl-C stops it; data is kept and the next start continues where this one left off.
+
+`;
+}

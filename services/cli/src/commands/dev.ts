@@ -1,0 +1,177 @@
+// `stratus dev`: an embedded single-node cluster in one process — the controller with its
+// metadata journal, the storage engine (WAL, uploader, block cache) over a file:// (or
+// any) object store, one broker, and the HTTP port. Everything lives under the data
+// directory, so stopping and starting again keeps topics, data and committed offsets.
+// SIGTERM / SIGINT shut down gracefully: stop accepting, finish requests, upload and
+// commit the WAL, close the journal.
+
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Broker } from '@stratus/broker';
+import { Controller, FileJournalStore } from '@stratus/controller';
+import { ObjectStoreMetrics, openObjectStore, withMetrics, withRetry, withTimeout } from '@stratus/objectstore';
+import { systemClock, systemRandom } from '@stratus/runtime';
+import { BlockCache, StorageEngine } from '@stratus/storage';
+import { openWal } from '@stratus/wal';
+import type { StratusConfig } from '../config/schema.ts';
+import { startHttp } from '../http.ts';
+import { createLogger } from '../logger.ts';
+import { createMetrics } from '../metrics.ts';
+import { banner } from './banner.ts';
+
+export async function runDev(config: StratusConfig): Promise<number> {
+  const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus' });
+  const dataDir = resolve(config.dataDir);
+  for (const dir of ['wal', 'metadata', 'cache', 'objects']) mkdirSync(join(dataDir, dir), { recursive: true });
+  const clock = systemClock;
+  const random = systemRandom;
+  const objectStoreUrl = config.objectStore.url ?? `file://${join(dataDir, 'objects')}`;
+  const onError = (error: unknown, context: string): void => log.warn({ err: error, context }, `storage: ${context}`);
+
+  const objectStoreMetrics = new ObjectStoreMetrics();
+  const rawStore = await openObjectStore(objectStoreUrl, { cwd: process.cwd() });
+  const store = withRetry(withTimeout(withMetrics(rawStore, objectStoreMetrics), { timeoutMs: config.objectStore.requestTimeout }), {
+    maxAttempts: config.objectStore.maxAttempts,
+    onRetry: (e) => log.debug({ retry: e }, 'object store: retrying'),
+  });
+
+  const controller = await Controller.open({
+    store: await FileJournalStore.open({ dir: join(dataDir, 'metadata') }),
+    objectStore: store,
+    clock,
+    random,
+    retentionCheckIntervalMs: config.retention.checkInterval,
+    objectDeleteGraceMs: config.retention.deleteGrace,
+    brokerConfigs: {
+      'num.partitions': String(config.topics.defaultPartitions),
+      'auto.create.topics.enable': String(config.topics.autoCreate),
+    },
+  });
+
+  controller.start(); // retention and deletion of unreferenced objects
+
+  const { wal, recovery: walRecovery } = await openWal({
+    dir: join(dataDir, 'wal'),
+    segmentBytes: config.wal.segmentBytes,
+    flushMaxBytes: config.wal.flushMaxBytes,
+    flushMaxDelayMs: config.wal.flushMaxDelay,
+    capacityBytes: config.wal.capacityBytes,
+  });
+  if (walRecovery.truncatedBytes > 0) log.warn({ walRecovery }, 'WAL: a torn or corrupt tail was cut during recovery');
+  const cache = new BlockCache({
+    store,
+    blockBytes: config.cache.blockBytes,
+    memoryBytes: config.cache.memoryBytes,
+    diskBytes: config.cache.diskBytes,
+    ...(config.cache.diskBytes > 0 ? { diskDir: join(dataDir, 'cache') } : {}),
+    onError: (error, context) => log.warn({ err: error, context }, 'block cache'),
+  });
+  const storage = await StorageEngine.open({
+    wal,
+    store,
+    index: controller,
+    reader: cache,
+    clock,
+    random,
+    nodeId: config.node.id,
+    keyPrefix: config.clusterName,
+    pendingBytes: config.storage.pendingBytes,
+    tailBytes: config.storage.tailBytes,
+    appendWaitMs: config.storage.appendWait,
+    upload: { maxObjectBytes: config.upload.maxBytes, maxDelayMs: config.upload.maxDelay, urgentDelayMs: config.upload.urgentDelay },
+    onError,
+  });
+  if (storage.recovery.requeuedEntries > 0) log.info({ recovery: storage.recovery }, 'WAL recovered: re-uploading data that was durable but not yet in objects');
+
+  const advertisedHost = config.kafka.advertisedHost ?? config.kafka.host;
+  let broker: Broker;
+  try {
+    broker = await Broker.start({
+      config: {
+        nodeId: config.node.id,
+        advertisedHost,
+        advertisedPort: config.kafka.advertisedPort ?? config.kafka.port,
+        rack: config.kafka.rack,
+        autoCreateTopics: config.topics.autoCreate,
+        defaultPartitions: config.topics.defaultPartitions,
+        fetchMaxBytes: config.fetch.maxBytes,
+        fetchMaxWaitMs: config.fetch.maxWait,
+        groupMinSessionTimeoutMs: config.groups.minSessionTimeout,
+        groupMaxSessionTimeoutMs: config.groups.maxSessionTimeout,
+        groupInitialRebalanceDelayMs: config.groups.initialRebalanceDelay,
+        offsetsRetentionMs: 7 * 24 * 3_600_000,
+      },
+      controller,
+      storage,
+      clock,
+      network: {
+        host: config.kafka.host,
+        port: config.kafka.port,
+        socketRequestMaxBytes: config.kafka.socketRequestMaxBytes,
+        maxConnections: config.kafka.maxConnections,
+        maxInFlightRequestsPerConnection: config.kafka.connectionMaxInflightRequests,
+        maxInFlightBytesPerConnection: config.kafka.connectionMaxInflightBytes,
+        maxInFlightBytesTotal: config.kafka.maxInflightBytes,
+        connectionsMaxIdleMs: config.kafka.connectionsMaxIdle,
+      },
+      onProblem: (problem, header, error) => log.warn({ err: error, clientId: header?.clientId, apiKey: header?.apiKey, apiVersion: header?.apiVersion }, problem),
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      log.error(`Kafka port ${config.kafka.host}:${config.kafka.port} is already in use: stop the other process or pass --kafka-port`);
+      await storage.close({ flush: true });
+      await controller.close();
+      return 1;
+    }
+    throw e;
+  }
+
+  let ready = true;
+  const metrics = createMetrics({ objectStore: objectStoreMetrics, storage: () => storage, server: () => broker.stats() });
+  let http;
+  try {
+    http = await startHttp(config.http.host, config.http.port, {
+      ready: () => ready,
+      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
+    });
+  } catch (e) {
+    log.error(`HTTP port ${config.http.host}:${config.http.port} is not available (${(e as Error).message}): pass --http-port`);
+    await broker.close({ drainTimeoutMs: 0 });
+    await controller.close();
+    return 1;
+  }
+  process.stdout.write(
+    banner({ bootstrap: `${advertisedHost}:${broker.port}`, httpUrl: `http://${config.http.host}:${http.port}`, dataDir, objectStoreUrl, topics: controller.metadata().topics.length }),
+  );
+  log.info({ kafka: broker.port, http: http.port, dataDir, objectStore: objectStoreUrl }, 'stratus dev is ready');
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        log.warn(`${signal} again: exiting without waiting`);
+        process.exit(1);
+      }
+      stopping = true;
+      ready = false;
+      log.info(`${signal}: shutting down (finishing requests, uploading the WAL)`);
+      void (async () => {
+        try {
+          await broker.close({ drainTimeoutMs: config.kafka.shutdownDrain });
+          await cache.close();
+          await controller.close();
+          await store.close();
+          http.server.close();
+          log.info('stopped cleanly');
+          resolveExit(0);
+        } catch (e) {
+          log.error({ err: e }, 'shutdown failed');
+          resolveExit(1);
+        }
+      })();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,133 @@
+// The configuration of the stratus command, as one validated schema. Every limit the
+// process has is here, with its default; a bad value fails start-up with a message that
+// names the key. Sizes are bytes, durations are strings (see duration.ts) turned into
+// milliseconds.
+
+import { z } from 'zod';
+import { parseDurationMs } from './duration.ts';
+
+const bytes = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+const port = z.number().int().min(0).max(65535);
+const duration = z.string().transform((s, ctx) => {
+  const ms = parseDurationMs(s);
+  if (typeof ms === 'string') {
+    ctx.addIssue({ code: 'custom', message: ms });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const MiB = 1024 * 1024;
+
+export const configSchema = z
+  .object({
+    node: z.object({ id: z.number().int().min(0).max(2_147_483_647).default(1) }).prefault({}),
+    dataDir: z.string().min(1).default('./data'),
+    clusterName: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes').default('stratus'),
+    kafka: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(9092),
+        advertisedHost: z.string().min(1).optional(),
+        advertisedPort: port.optional(),
+        rack: z.string().min(1).nullable().default(null),
+        maxConnections: z.number().int().min(1).default(10_000),
+        socketRequestMaxBytes: bytes(1024).default(100 * MiB),
+        connectionMaxInflightRequests: z.number().int().min(1).default(100),
+        connectionMaxInflightBytes: bytes(1024).default(100 * MiB),
+        maxInflightBytes: bytes(1024).default(512 * MiB),
+        connectionsMaxIdle: duration.prefault('10m'),
+        shutdownDrain: duration.prefault('10s'),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(9644),
+      })
+      .strict()
+      .prefault({}),
+    objectStore: z
+      .object({
+        /** Defaults to file://<dataDir>/objects. */
+        url: z.string().min(1).optional(),
+        requestTimeout: duration.prefault('30s'),
+        maxAttempts: z.number().int().min(1).max(100).default(5),
+      })
+      .strict()
+      .prefault({}),
+    topics: z
+      .object({
+        autoCreate: z.boolean().default(true),
+        defaultPartitions: z.number().int().min(1).max(10_000).default(1),
+      })
+      .strict()
+      .prefault({}),
+    wal: z
+      .object({
+        segmentBytes: bytes(64 * 1024).default(64 * MiB),
+        flushMaxBytes: bytes(4096).default(4 * MiB),
+        flushMaxDelay: duration.prefault('0ms'),
+        capacityBytes: bytes(MiB).default(1024 * MiB),
+      })
+      .strict()
+      .prefault({}),
+    storage: z
+      .object({
+        pendingBytes: bytes(MiB).default(256 * MiB),
+        tailBytes: bytes(0).default(128 * MiB),
+        appendWait: duration.prefault('5s'),
+      })
+      .strict()
+      .prefault({}),
+    upload: z
+      .object({
+        maxBytes: bytes(64 * 1024).default(8 * MiB),
+        maxDelay: duration.prefault('500ms'),
+        urgentDelay: duration.prefault('20ms'),
+      })
+      .strict()
+      .prefault({}),
+    cache: z
+      .object({
+        memoryBytes: bytes(0).default(256 * MiB),
+        diskBytes: bytes(0).default(0),
+        blockBytes: bytes(64 * 1024).default(MiB),
+      })
+      .strict()
+      .prefault({}),
+    fetch: z
+      .object({
+        maxBytes: bytes(1024).default(55 * MiB),
+        maxWait: duration.prefault('30s'),
+      })
+      .strict()
+      .prefault({}),
+    groups: z
+      .object({
+        minSessionTimeout: duration.prefault('6s'),
+        maxSessionTimeout: duration.prefault('30m'),
+        initialRebalanceDelay: duration.prefault('3s'),
+      })
+      .strict()
+      .prefault({}),
+    retention: z
+      .object({
+        checkInterval: duration.prefault('5m'),
+        deleteGrace: duration.prefault('10m'),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+        pretty: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type StratusConfig = z.output<typeof configSchema>;
+export type StratusConfigInput = z.input<typeof configSchema>;
