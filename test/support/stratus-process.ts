@@ -1,0 +1,122 @@
+// Runs `stratus dev` as a real child process for tests: free ports, its own data
+// directory, ready when /readyz answers 200. The same data directory can be started
+// again after SIGTERM or SIGKILL, which is how restart tests check what survives.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MAIN = join(ROOT, 'services', 'cli', 'src', 'main.ts');
+const READY_TIMEOUT_MS = 30_000;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface StratusProcessOptions {
+  /** Reuse a data directory (a restart); a fresh temp dir when absent. */
+  readonly dataDir?: string;
+  readonly kafkaPort?: number;
+  /** Extra STRATUS_* settings. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export class StratusProcess {
+  readonly dataDir: string;
+  readonly kafkaPort: number;
+  readonly httpPort: number;
+  readonly child: ChildProcess;
+  output = '';
+  private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(dataDir: string, kafkaPort: number, httpPort: number, child: ChildProcess) {
+    this.dataDir = dataDir;
+    this.kafkaPort = kafkaPort;
+    this.httpPort = httpPort;
+    this.child = child;
+    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get bootstrap(): string {
+    return `127.0.0.1:${this.kafkaPort}`;
+  }
+
+  static async start(options: StratusProcessOptions = {}): Promise<StratusProcess> {
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'stratus-dev-'));
+    const kafkaPort = options.kafkaPort ?? (await freePort());
+    const httpPort = await freePort();
+    const child = spawn(process.execPath, [MAIN, 'dev', '--data-dir', dataDir, '--kafka-port', String(kafkaPort), '--http-port', String(httpPort)], {
+      cwd: ROOT,
+      env: { ...process.env, STRATUS_LOG_LEVEL: process.env['STRATUS_LOG_LEVEL'] ?? 'warn', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const p = new StratusProcess(dataDir, kafkaPort, httpPort, child);
+    await p.waitReady();
+    return p;
+  }
+
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let gone = false;
+    void this.exited.then(() => (gone = true));
+    while (Date.now() < deadline) {
+      if (gone) throw new Error(`stratus dev exited before it was ready:\n${this.output}`);
+      try {
+        const r = await fetch(`http://127.0.0.1:${this.httpPort}/readyz`);
+        if (r.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    this.child.kill('SIGKILL');
+    throw new Error(`stratus dev was not ready within ${READY_TIMEOUT_MS} ms:\n${this.output}`);
+  }
+
+  /** Resident set size of the process in bytes (Linux /proc). */
+  async rssBytes(): Promise<number> {
+    const { readFile } = await import('node:fs/promises');
+    const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+    return kb ? Number(kb[1]) * 1024 : 0;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Graceful stop; resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.alive) this.child.kill('SIGTERM');
+    return (await this.exited).code;
+  }
+
+  /** Abrupt death: no flush, no upload, no journal close. */
+  async kill(): Promise<void> {
+    if (this.alive) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** Starts a new process on the same data directory (and Kafka port, so clients reconnect). */
+  restart(): Promise<StratusProcess> {
+    return StratusProcess.start({ dataDir: this.dataDir, kafkaPort: this.kafkaPort });
+  }
+
+  removeData(): void {
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
