@@ -18,51 +18,12 @@
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { DescribeConfigsResponseDescribeConfigsResourceResult, DescribeConfigsResponseDescribeConfigsResult, Input } from '@stratus/protocol';
-import type { ConfigEntry, ConfigResourceType, DescribeConfigsResult, ItemResult } from '@stratus/controller';
+import type { ConfigEntry, ConfigResourceType, DescribeConfigsResult } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
+import { RESOURCE_BROKER, RESOURCE_TOPIC, SOURCE_DEFAULT, SOURCE_DYNAMIC_TOPIC, parseBrokerId, unsupportedResourceType } from '../admin/config-resources.ts';
 
 /** Kafka's ConfigResource.Type codes that Stratus serves. */
-export const RESOURCE_TOPIC = 2;
-export const RESOURCE_BROKER = 4;
-
-/** Kafka's ConfigSource codes used here. */
-const SOURCE_DYNAMIC_TOPIC = 1;
-const SOURCE_DEFAULT = 5;
-
-const RESOURCE_TYPE_NAMES: ReadonlyMap<number, string> = new Map([
-  [0, 'UNKNOWN'],
-  [2, 'TOPIC'],
-  [4, 'BROKER'],
-  [8, 'BROKER_LOGGER'],
-  [16, 'CLIENT_METRICS'],
-  [32, 'GROUP'],
-]);
-
-/** The controller's name for a served resource type, or undefined for the others. */
-export function configResourceType(code: number): ConfigResourceType | undefined {
-  if (code === RESOURCE_TOPIC) return 'topic';
-  if (code === RESOURCE_BROKER) return 'broker';
-  return undefined;
-}
-
-export function unsupportedResourceType(code: number): ItemResult {
-  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type: ${RESOURCE_TYPE_NAMES.get(code) ?? code}` };
-}
-
-/**
- * A broker resource name as Kafka reads it (Integer.parseInt): the broker id, or an
- * ItemResult with INVALID_REQUEST when it is not an integer. Empty names mean "cluster
- * default" and are handled by the callers before this.
- */
-export function parseBrokerId(name: string, what: 'Broker' | 'Node'): number | ItemResult {
-  const id = Number(name);
-  if (!/^[+-]?\d+$/.test(name) || id < -0x80000000 || id > 0x7fffffff) {
-    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `${what} id must be an integer, but it is: ${name}` };
-  }
-  return id;
-}
-
 type ResourceResult = Input<DescribeConfigsResponseDescribeConfigsResult>;
 type EntryResult = Input<DescribeConfigsResponseDescribeConfigsResourceResult>;
 

@@ -17,7 +17,7 @@ import type { IncrementalAlterConfigsRequestAlterConfigsResource } from '@stratu
 import type { AlterConfigOp, ItemResult } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
-import { alterResults, precheckAlter } from './33-alter-configs.ts';
+import { alterResults, precheckAlter } from '../admin/config-resources.ts';
 
 /** Kafka's AlterConfigOp.OpType ids. */
 const OPS: readonly AlterConfigOp[] = ['set', 'delete', 'append', 'subtract'];
