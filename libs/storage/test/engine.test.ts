@@ -245,3 +245,26 @@ describe('PartitionLog lookups', () => {
     expect(log.logStartOffset).toBe(4); // never past the high watermark
   });
 });
+
+describe('changing durability on an open partition', () => {
+  it('switches local to object and back without losing or hiding data', async () => {
+    world = makeWorld();
+    const engine = await open(world, { upload: { maxDelayMs: 1_000_000, urgentDelayMs: 20, maxObjectBytes: 1 << 30 } });
+    const log = await partition(engine, TOPIC_A, 0, 'local');
+    await append(log, 2);
+    expect(log.highWatermark).toBe(2); // local: visible after the fsync
+    log.configure({ durability: 'object', logAppendTime: false });
+    let acked = false;
+    const pending = append(log, 3).then(() => (acked = true));
+    await settle();
+    expect(acked).toBe(false); // object: waits for the commit, which the urgent delay brings soon
+    await runUntil(world.clock, () => acked);
+    await pending;
+    expect(log.highWatermark).toBe(5);
+    log.configure({ durability: 'local', logAppendTime: false });
+    await append(log, 1);
+    expect(log.highWatermark).toBe(6);
+    const all = await log.read(0, 1 << 20);
+    expect(all.ok && offsetsOf(all.batches)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});

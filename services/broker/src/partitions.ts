@@ -70,6 +70,10 @@ export class PartitionManager implements PartitionAccess {
       if (info === undefined || info.leader !== this.nodeId || info.leaderEpoch !== p.leaderEpoch) {
         this.storage.closePartition(p.log.topicId, p.log.partition, `leadership of ${key} moved`);
         this.open.delete(key);
+      } else if (topic !== undefined) {
+        // Durability and timestamp type may change with AlterConfigs while the log is open.
+        const settings = topicSettings(topic);
+        p.log.configure({ durability: settings.durability, logAppendTime: settings.logAppendTime });
       }
     }
   }

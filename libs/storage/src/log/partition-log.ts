@@ -99,9 +99,10 @@ export class PartitionLog implements Evictable {
   readonly topicId: string;
   readonly partition: number;
   readonly key: string;
-  readonly durability: Durability;
+  /** Changeable while open (AlterConfigs): applies to appends from then on. */
+  durability: Durability;
   leaderEpoch: number;
-  private readonly logAppendTime: boolean;
+  private logAppendTime: boolean;
   private readonly deps: PartitionLogDeps;
   private nextOffset: number;
   private hw: number;
@@ -249,8 +250,18 @@ export class PartitionLog implements Evictable {
     return { baseOffset, lastOffset, logAppendTimeMs, logStartOffset: this.startOffset };
   }
 
+  /**
+   * Applies changed topic settings to later appends. Safe in both directions: committed
+   * data is durable whatever the mode, so commits always advance the high watermark, and
+   * in local mode the WAL fsync of each later append does.
+   */
+  configure(settings: { durability: Durability; logAppendTime: boolean }): void {
+    this.durability = settings.durability;
+    this.logAppendTime = settings.logAppendTime;
+  }
+
   private onCommitted(entry: TailEntry): void {
-    if (this.durability === 'object') this.advanceHw(entry.lastOffset + 1);
+    this.advanceHw(entry.lastOffset + 1);
     this.deps.tail.track(this, entry.baseOffset, entry.batch.length);
   }
 
