@@ -61,7 +61,7 @@ function setPath(tree: Tree, path: readonly string[], value: unknown): void {
 }
 
 function coerce(kind: string, raw: string): unknown {
-  if (kind === 'number') return raw.trim() === '' ? raw : Number(raw);
+  if (kind === 'number') return raw.trim() === '' || Number.isNaN(Number(raw)) ? raw : Number(raw);
   if (kind === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
   if (kind === 'nullable' && raw === '') return null;
   return raw;
@@ -78,6 +78,7 @@ export interface LoadOptions {
 export function loadConfig(options: LoadOptions = {}): StratusConfig {
   const tree: Tree = {};
   const origin = new Map<string, string>();
+  const rawValues = new Map<string, string>();
   const problems: string[] = [];
   if (options.file !== undefined) {
     let parsed: unknown;
@@ -99,6 +100,7 @@ export function loadConfig(options: LoadOptions = {}): StratusConfig {
     if (raw !== undefined) {
       setPath(tree, path, coerce(kind, raw));
       origin.set(path.join('.'), `from ${name}`);
+      rawValues.set(path.join('.'), raw);
     }
   }
   for (const [key, raw] of Object.entries(options.flags ?? {})) {
@@ -109,6 +111,7 @@ export function loadConfig(options: LoadOptions = {}): StratusConfig {
     }
     setPath(tree, leaf.path, coerce(leaf.kind, raw));
     origin.set(key, 'from the command line');
+    rawValues.set(key, raw);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const result = configSchema.safeParse(tree);
@@ -117,7 +120,8 @@ export function loadConfig(options: LoadOptions = {}): StratusConfig {
       result.error.issues.map((i) => {
         const key = i.path.join('.') || '(top level)';
         const from = origin.get(key) ?? (options.file !== undefined ? `in ${options.file}` : 'default');
-        return `${key} (${from}): ${i.message}`;
+        const raw = rawValues.get(key);
+        return `${key} (${from}): ${i.message}${raw !== undefined ? ` (got "${raw}")` : ''}`;
       }),
     );
   }

@@ -1,0 +1,62 @@
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envName, loadConfig } from '../src/config/load.ts';
+import { parseDurationMs } from '../src/config/duration.ts';
+
+describe('configuration', () => {
+  it('uses defaults, then the file, then STRATUS_* variables, then flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stratus-cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'kafka:\n  port: 1111\n  maxConnections: 50\nupload:\n  maxDelay: 2s\n');
+    const c = loadConfig({ file, env: { STRATUS_KAFKA_PORT: '2222', STRATUS_UPLOAD_MAX_DELAY: '750ms' }, flags: { 'kafka.port': '3333' } });
+    expect(c.kafka.port).toBe(3333);
+    expect(c.kafka.maxConnections).toBe(50);
+    expect(c.upload.maxDelay).toBe(750);
+    expect(c.http.port).toBe(9644);
+    expect(c.topics.autoCreate).toBe(true);
+  });
+
+  it('names the key and where a bad value came from', () => {
+    const err = (() => {
+      try {
+        loadConfig({ env: { STRATUS_KAFKA_PORT: 'x', STRATUS_TOPICS_AUTO_CREATE: 'yes', STRATUS_GROUPS_MIN_SESSION_TIMEOUT: 'later' } });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    expect(problems).toContain('kafka.port (from STRATUS_KAFKA_PORT)');
+    expect(problems).toContain('got "x"');
+    expect(problems).toContain('topics.autoCreate (from STRATUS_TOPICS_AUTO_CREATE)');
+    expect(problems).toContain('groups.minSessionTimeout (from STRATUS_GROUPS_MIN_SESSION_TIMEOUT)');
+    expect(() => loadConfig({ flags: { 'kafka.nope': '1' } })).toThrow(/unknown setting kafka.nope/);
+  });
+
+  it('rejects unknown keys in files and values outside their limits', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stratus-cfg-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'kafka:\n  prot: 1\n');
+    expect(() => loadConfig({ file, env: {} })).toThrow(/Unrecognized key: "prot"/);
+    expect(() => loadConfig({ env: { STRATUS_KAFKA_PORT: '70000' } })).toThrow(/kafka.port/);
+    expect(() => loadConfig({ env: { STRATUS_WAL_SEGMENT_BYTES: '10' } })).toThrow(/wal.segmentBytes/);
+  });
+
+  it('loads the example file shipped in config/', () => {
+    const c = loadConfig({ file: join(import.meta.dirname, '..', '..', '..', 'config', 'dev.yaml'), env: {} });
+    expect(c.kafka.port).toBe(9092);
+    expect(c.retention.deleteGrace).toBe(600_000);
+  });
+
+  it('maps paths to environment variable names and parses durations', () => {
+    expect(envName(['objectStore', 'url'])).toBe('STRATUS_OBJECT_STORE_URL');
+    expect(envName(['dataDir'])).toBe('STRATUS_DATA_DIR');
+    expect(parseDurationMs('1.5s')).toBe(1500);
+    expect(parseDurationMs('PT10M')).toBe(600_000);
+    expect(parseDurationMs('7d')).toBe(604_800_000);
+    expect(typeof parseDurationMs('500')).toBe('string');
+  });
+});
