@@ -19,6 +19,7 @@ import type { FetchResponsePartitionData, Input } from '@stratus/protocol';
 import type { PartitionLog } from '@stratus/storage';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
+import { ledPartition } from '../led-partition.ts';
 
 interface Slot {
   readonly topic: string;
@@ -45,16 +46,12 @@ export function fetchHandler(ctx: BrokerContext) {
         const topic = version >= 13 ? catalog.topicById(t.topicId) : catalog.topic(t.topic);
         for (const p of t.partitions) {
           const base = { topic: t.topic, topicId: t.topicId, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes };
-          if (topic === undefined || !topic.partitions.some((x) => x.partition === p.partition)) {
-            slots.push({ ...base, log: undefined, errorCode: version >= 13 && topic === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+          if (topic === undefined) {
+            slots.push({ ...base, log: undefined, errorCode: version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
             continue;
           }
-          const open = ctx.partitions.openNow(topic.topicId, p.partition) ?? (await ctx.partitions.partition(topic.topicId, p.partition));
-          let errorCode: number = ErrorCode.NONE;
-          if (open === undefined) errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
-          else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < open.leaderEpoch) errorCode = ErrorCode.FENCED_LEADER_EPOCH;
-          else if (p.currentLeaderEpoch > open.leaderEpoch) errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
-          slots.push({ ...base, topic: topic.name, topicId: topic.topicId, log: errorCode === ErrorCode.NONE ? open?.log : undefined, errorCode });
+          const led = await ledPartition(ctx, topic, p.partition, p.currentLeaderEpoch);
+          slots.push({ ...base, topic: topic.name, topicId: topic.topicId, log: led.ok ? led.open.log : undefined, errorCode: led.ok ? ErrorCode.NONE : led.errorCode });
         }
       }
 

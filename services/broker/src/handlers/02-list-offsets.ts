@@ -8,6 +8,7 @@ import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { Input, ListOffsetsResponseListOffsetsPartitionResponse } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
+import { ledPartition } from '../led-partition.ts';
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -25,19 +26,12 @@ export function listOffsetsHandler(ctx: BrokerContext) {
         const partitions: Input<ListOffsetsResponseListOffsetsPartitionResponse>[] = [];
         for (const p of t.partitions) {
           const fail = (errorCode: number): Input<ListOffsetsResponseListOffsetsPartitionResponse> => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
-          if (topic === undefined || !topic.partitions.some((x) => x.partition === p.partitionIndex)) {
-            partitions.push(fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+          const led = await ledPartition(ctx, topic, p.partitionIndex, p.currentLeaderEpoch);
+          if (!led.ok) {
+            partitions.push(fail(led.errorCode));
             continue;
           }
-          const open = ctx.partitions.openNow(topic.topicId, p.partitionIndex) ?? (await ctx.partitions.partition(topic.topicId, p.partitionIndex));
-          if (open === undefined) {
-            partitions.push(fail(ErrorCode.NOT_LEADER_OR_FOLLOWER));
-            continue;
-          }
-          if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== open.leaderEpoch) {
-            partitions.push(fail(p.currentLeaderEpoch < open.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH));
-            continue;
-          }
+          const open = led.open;
           const log = open.log;
           const at = (offset: number, timestamp = -1, leaderEpoch = open.leaderEpoch): Input<ListOffsetsResponseListOffsetsPartitionResponse> => ({
             partitionIndex: p.partitionIndex,

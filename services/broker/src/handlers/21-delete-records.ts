@@ -6,6 +6,7 @@
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
+import { ledPartition } from '../led-partition.ts';
 
 export function deleteRecordsHandler(ctx: BrokerContext) {
   return defineHandler({
@@ -19,22 +20,20 @@ export function deleteRecordsHandler(ctx: BrokerContext) {
         const partitions = [];
         for (const p of t.partitions) {
           const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode });
-          if (topic === undefined || !topic.partitions.some((x) => x.partition === p.partitionIndex)) {
-            partitions.push(fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+          const led = await ledPartition(ctx, topic, p.partitionIndex);
+          if (!led.ok) {
+            partitions.push(fail(led.errorCode));
             continue;
           }
-          const log = await ctx.partitions.log(topic.topicId, p.partitionIndex);
-          if (log === undefined) {
-            partitions.push(fail(ErrorCode.NOT_LEADER_OR_FOLLOWER));
-            continue;
-          }
+          const log = led.open.log;
           const target = p.offset === -1 ? log.highWatermark : p.offset;
           if (target < 0 || target > log.highWatermark) {
             partitions.push(fail(ErrorCode.OFFSET_OUT_OF_RANGE));
             continue;
           }
           // Data not yet uploaded is not in the index: cap the index's move at its end.
-          const result = await ctx.controller.deleteRecords({ topicId: topic.topicId, partition: p.partitionIndex }, Math.min(target, await ctx.controller.committedEndOffset({ topicId: topic.topicId, partition: p.partitionIndex })));
+          const tp = { topicId: log.topicId, partition: p.partitionIndex };
+          const result = await ctx.controller.deleteRecords(tp, Math.min(target, await ctx.controller.committedEndOffset(tp)));
           if (result.errorCode !== ErrorCode.NONE) {
             partitions.push(fail(result.errorCode));
             continue;

@@ -7,6 +7,7 @@
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
+import { ledPartition } from '../led-partition.ts';
 
 export function offsetForLeaderEpochHandler(ctx: BrokerContext) {
   return defineHandler({
@@ -20,19 +21,12 @@ export function offsetForLeaderEpochHandler(ctx: BrokerContext) {
         const partitions = [];
         for (const p of t.partitions) {
           const fail = (errorCode: number) => ({ errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1 });
-          if (topic === undefined || !topic.partitions.some((x) => x.partition === p.partition)) {
-            partitions.push(fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+          const led = await ledPartition(ctx, topic, p.partition, p.currentLeaderEpoch);
+          if (!led.ok) {
+            partitions.push(fail(led.errorCode));
             continue;
           }
-          const open = ctx.partitions.openNow(topic.topicId, p.partition) ?? (await ctx.partitions.partition(topic.topicId, p.partition));
-          if (open === undefined) {
-            partitions.push(fail(ErrorCode.NOT_LEADER_OR_FOLLOWER));
-            continue;
-          }
-          if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== open.leaderEpoch) {
-            partitions.push(fail(p.currentLeaderEpoch < open.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH));
-            continue;
-          }
+          const open = led.open;
           const found = await open.log.endOffsetForEpoch(p.leaderEpoch);
           partitions.push(found ? { errorCode: ErrorCode.NONE, partition: p.partition, leaderEpoch: found.epoch, endOffset: found.endOffset } : fail(ErrorCode.NONE));
         }
