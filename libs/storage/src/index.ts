@@ -8,6 +8,8 @@ export { readStreamSetIndex, parseFooter, parseIndex, StreamSetFormatError } fro
 export * from './stream-set/format.ts';
 export type { ExtentCommitter, ExtentSource, ObjectCommit, CommitResult, CommitRejection } from './commit/committer.ts';
 export { InMemoryPartitionIndex } from './commit/memory-index.ts';
+export { judgeCommit } from './commit/judge-commit.ts';
+export type { CommitJudgement, PartitionCommitState } from './commit/judge-commit.ts';
 export { ByteBudget, BudgetExceededError } from './log/byte-budget.ts';
 export { TailCache } from './log/tail-cache.ts';
 export { Uploader, CommitRejectedError, UploaderStoppedError } from './log/uploader.ts';

@@ -5,6 +5,7 @@
 import { partitionKey } from '../extent.ts';
 import type { Extent, TopicPartition } from '../extent.ts';
 import type { CommitResult, ExtentCommitter, ExtentSource, ObjectCommit } from './committer.ts';
+import { judgeCommit } from './judge-commit.ts';
 
 interface PartitionState {
   leaderEpoch: number;
@@ -38,34 +39,9 @@ export class InMemoryPartitionIndex implements ExtentCommitter, ExtentSource {
   async commit(c: ObjectCommit): Promise<CommitResult> {
     const earlier = this.committedObjects.get(c.objectKey);
     if (earlier !== undefined) return earlier;
-    const rejected: CommitResult['rejected'][number][] = [];
-    const accepted: Extent[] = [];
-    // Check first, then apply: a commit is atomic per partition.
-    const nextEnd = new Map<string, number>();
-    for (const e of c.extents) {
-      const key = partitionKey(e.topicId, e.partition);
-      const p = this.partitions.get(key);
-      if (p === undefined) {
-        rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'unknown_partition', detail: 'no such partition' });
-        continue;
-      }
-      if (e.leaderEpoch !== p.leaderEpoch) {
-        rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'fenced', detail: `epoch ${e.leaderEpoch}, current ${p.leaderEpoch}` });
-        continue;
-      }
-      const end = nextEnd.get(key) ?? p.endOffset;
-      if (e.baseOffset !== end) {
-        rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'offset_mismatch', detail: `extent starts at ${e.baseOffset}, committed end is ${end}` });
-        continue;
-      }
-      nextEnd.set(key, e.lastOffset + 1);
-      accepted.push(e);
-    }
-    const rejectedKeys = new Set(rejected.map((r) => partitionKey(r.topicId, r.partition)));
+    const { rejected, accepted } = judgeCommit(c.extents, (tp) => this.state(tp));
     for (const e of accepted) {
-      const key = partitionKey(e.topicId, e.partition);
-      if (rejectedKeys.has(key)) continue;
-      const p = this.partitions.get(key)!;
+      const p = this.state(e)!;
       p.extents.push(e);
       p.endOffset = e.lastOffset + 1;
     }

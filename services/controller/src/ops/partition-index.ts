@@ -12,7 +12,7 @@
 // corrupt the index.
 
 import { ErrorCode } from '@stratus/protocol';
-import { partitionKey } from '@stratus/storage';
+import { judgeCommit, partitionKey } from '@stratus/storage';
 import type { CommitResult, Extent, ObjectCommit, TopicPartition } from '@stratus/storage';
 import type { ItemResult } from '../controller-api.ts';
 import type { CommitRejected } from '../state/records.ts';
@@ -36,31 +36,10 @@ function commitProblem(c: ObjectCommit, maxExtents: number): string | undefined 
 export function decideCommit(tx: Tx, ctx: DecideContext, c: ObjectCommit): CommitResult {
   const problem = commitProblem(c, ctx.options.maxExtentsPerCommit);
   if (problem !== undefined) throw new TypeError(`commit of ${c.objectKey}: ${problem}`);
-  const rejected: CommitRejected[] = [];
-  const accepted: Extent[] = [];
-  const nextEnd = new Map<string, number>();
-  for (const e of c.extents) {
-    const key = partitionKey(e.topicId, e.partition);
-    const p = partitionOf(tx.state, e);
-    if (p === undefined) {
-      rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'unknown_partition', detail: 'no such partition' });
-      continue;
-    }
-    if (e.leaderEpoch !== p.leaderEpoch) {
-      rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'fenced', detail: `epoch ${e.leaderEpoch}, current ${p.leaderEpoch}` });
-      continue;
-    }
-    const end = nextEnd.get(key) ?? p.endOffset;
-    if (e.baseOffset !== end) {
-      rejected.push({ topicId: e.topicId, partition: e.partition, reason: 'offset_mismatch', detail: `extent starts at ${e.baseOffset}, committed end is ${end}` });
-      continue;
-    }
-    nextEnd.set(key, e.lastOffset + 1);
-    accepted.push(e);
-  }
-  const rejectedKeys = new Set(rejected.map((r) => partitionKey(r.topicId, r.partition)));
+  const judged = judgeCommit(c.extents, (tp) => partitionOf(tx.state, tp));
+  const rejected: CommitRejected[] = [...judged.rejected];
   // Copies: the caller may reuse its objects; the index keeps its own immutable ones.
-  const extents = accepted.filter((e) => !rejectedKeys.has(partitionKey(e.topicId, e.partition))).map(copyExtent);
+  const extents = judged.accepted.map(copyExtent);
   tx.emit({ type: 'ObjectCommitted', objectKey: c.objectKey, objectSize: c.objectSize, extents, rejected });
   return { rejected };
 }
