@@ -88,8 +88,13 @@ ${KAFKA_BROKER_PROPS:-}
 EOF
 
   if [ ! -f "$dir/data/meta.properties" ]; then
-    # A Kafka cluster id is 16 random bytes in URL-safe base64 without padding.
-    cluster_id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # A Kafka cluster id is 16 random bytes in URL-safe base64 without padding, and (like
+    # Kafka's Uuid.randomUuid) never starting with '-', which StorageTool's argument parser
+    # would take for an option (1 start in 64 failed with "--cluster-id: expected one argument").
+    cluster_id=-
+    while [ "${cluster_id#-}" != "$cluster_id" ]; do
+      cluster_id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    done
     KAFKA_HEAP_OPTS="-Xmx256m" bash "$here/kafka-run.sh" kafka.tools.StorageTool format \
       --config "$dir/server.properties" --cluster-id "$cluster_id" --standalone >"$dir/format.log" 2>&1 \
       || { cat "$dir/format.log" >&2; log "formatting $dir/data failed"; exit 1; }

@@ -1,10 +1,10 @@
 // Runs once before the compatibility suite: provisions the peers
 // (test/peers/compat-peers.sh: kcat, confluent-kafka-python, Apache Kafka's jars, the Java
-// programs) so no test file pays for it or races on it. Without a target (see mode.ts) it
-// provisions nothing and lets every test file fail in its beforeAll with the reason: vitest
-// reports a throwing global setup as "No test files found", which would mislead.
+// programs) so no test file pays for it or races on it. With a bad target setting (see
+// mode.ts) it provisions nothing and lets every test file fail in its beforeAll with the
+// reason: vitest reports a throwing global setup as "No test files found", which would mislead.
 
-import { targetMode } from './mode.ts';
+import { describeMode, targetMode } from './mode.ts';
 import { provisionedPeers } from './peers.ts';
 
 export default async function setup(): Promise<void> {
@@ -16,6 +16,6 @@ export default async function setup(): Promise<void> {
     return;
   }
   const peers = await provisionedPeers();
-  const what = mode.kind === 'external' ? `the broker at ${mode.bootstrap}` : `Apache Kafka ${peers.kafkaVersion}, started per test file`;
-  console.log(`compat: testing ${what}`);
+  console.log(`compat: testing ${describeMode(mode, peers.kafkaVersion)}`);
+  if (mode.kind !== 'stratus') console.log('compat: restart.compat.ts is skipped: it starts and kills Stratus processes, stratus mode only');
 }

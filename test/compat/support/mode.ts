@@ -1,17 +1,33 @@
 // Which broker the compatibility suite runs against, from the environment. Kept free of
 // vitest imports: the global setup uses it too.
 //
-//   STRATUS_COMPAT_BOOTSTRAP=host:port  a broker that is already running (Stratus, Kafka, ...)
+//   (neither variable set)              the default: stratus, as below
+//   STRATUS_COMPAT_TARGET=stratus       each test file starts `stratus dev` as a child process
+//                                       (test/support/stratus-process.ts) on a fresh data
+//                                       directory and stops it (SIGTERM) afterwards
 //   STRATUS_COMPAT_TARGET=kafka         each test file starts the provisioned Apache Kafka
-//                                       (test/peers/kafka-broker.sh) and stops it afterwards
+//                                       (test/peers/kafka-broker.sh) and stops it afterwards:
+//                                       validates the suite itself against the reference
+//   STRATUS_COMPAT_BOOTSTRAP=host:port  a broker that is already running (Stratus, Kafka, ...)
 //
-// Neither set is an error, never a silent skip: a compatibility suite that passes without
-// having talked to a broker would be worse than none.
+// Setting both variables, an unknown target or a malformed address is an error, never a
+// silent fallback: a run that tested something other than what was asked for would mislead.
 
-export type TargetMode = { readonly kind: 'external'; readonly bootstrap: string } | { readonly kind: 'kafka' };
+export type TargetMode =
+  | { readonly kind: 'external'; readonly bootstrap: string }
+  | { readonly kind: 'stratus' }
+  | { readonly kind: 'kafka' };
 
 /** The modes STRATUS_COMPAT_TARGET accepts (the ones that start a broker themselves). */
-export const STARTED_TARGETS = ['kafka'] as const;
+export const STARTED_TARGETS = ['stratus', 'kafka'] as const;
+export type StartedTarget = (typeof STARTED_TARGETS)[number];
+
+/** The mode when neither variable is set. */
+export const DEFAULT_TARGET: StartedTarget = 'stratus';
+
+function isStartedTarget(s: string): s is StartedTarget {
+  return (STARTED_TARGETS as readonly string[]).includes(s);
+}
 
 export function targetMode(env: NodeJS.ProcessEnv = process.env): TargetMode {
   const bootstrap = env['STRATUS_COMPAT_BOOTSTRAP']?.trim() ?? '';
@@ -27,13 +43,24 @@ export function targetMode(env: NodeJS.ProcessEnv = process.env): TargetMode {
     }
     return { kind: 'external', bootstrap };
   }
-  if (target === 'kafka') return { kind: 'kafka' };
-  if (target !== '') {
-    throw new Error(`compat: unknown STRATUS_COMPAT_TARGET "${target}"; known: ${STARTED_TARGETS.join(', ')}`);
+  const kind = target === '' ? DEFAULT_TARGET : target;
+  if (!isStartedTarget(kind)) {
+    throw new Error(
+      `compat: unknown STRATUS_COMPAT_TARGET "${target}"; known: ${STARTED_TARGETS.join(', ')} ` +
+        `(unset: ${DEFAULT_TARGET}), or set STRATUS_COMPAT_BOOTSTRAP=host:port for a running broker`,
+    );
   }
-  throw new Error(
-    'compat: no broker to test. Set STRATUS_COMPAT_BOOTSTRAP=host:port to run the compatibility suite ' +
-      'against a running broker (e.g. `stratus dev`), or STRATUS_COMPAT_TARGET=kafka to start the ' +
-      'provisioned Apache Kafka (test/peers/kafka-broker.sh) and validate the suite itself.',
-  );
+  return { kind };
+}
+
+/** For messages: what the mode tests. */
+export function describeMode(mode: TargetMode, kafkaVersion?: string): string {
+  switch (mode.kind) {
+    case 'external':
+      return `the broker at ${mode.bootstrap}`;
+    case 'stratus':
+      return 'Stratus (`stratus dev`), started per test file';
+    case 'kafka':
+      return `Apache Kafka${kafkaVersion === undefined ? '' : ` ${kafkaVersion}`}, started per test file`;
+  }
 }

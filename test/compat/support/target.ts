@@ -2,14 +2,18 @@
 // beforeAll that connects to (or starts) the broker and an afterAll that stops what it
 // started; `target().bootstrap` is its address. See mode.ts for the environment variables.
 //
-// In kafka mode each file gets a fresh single-node Apache Kafka in a temporary directory
-// (about 5 s to format and start), so files cannot disturb each other. Set
-// STRATUS_COMPAT_KEEP=1 to keep the directory (server.properties, broker.log, data) afterwards.
+// In stratus mode (the default) each file gets a fresh `stratus dev` child process on a new
+// data directory (about 1 s to start), stopped with SIGTERM afterwards; a non-zero exit or
+// an earlier death fails the file with the broker's output. In kafka mode each file gets a
+// fresh single-node Apache Kafka in a temporary directory (about 5 s to format and start).
+// Either way files cannot disturb each other. Set STRATUS_COMPAT_KEEP=1 to keep the
+// directory (Stratus: wal/, metadata/, objects/; Kafka: server.properties, broker.log, data).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { StratusProcess } from '../../support/stratus-process.ts';
 import { targetMode } from './mode.ts';
 import { provisionedPeers } from './peers.ts';
 import { PEERS, describeFailure, freePort, run, waitForTcp } from './process.ts';
@@ -42,6 +46,33 @@ async function startKafka(): Promise<Started> {
   };
 }
 
+const STRATUS_STOP_TIMEOUT_MS = 60_000;
+
+async function startStratus(): Promise<Started> {
+  const broker = await StratusProcess.start();
+  return {
+    bootstrap: broker.bootstrap,
+    description: `Stratus (stratus dev, data in ${broker.dataDir})`,
+    async stop() {
+      const diedEarly = !broker.alive;
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), STRATUS_STOP_TIMEOUT_MS)));
+      const code = await Promise.race([broker.stop(), hung]);
+      clearTimeout(timer);
+      if (code === 'hung') await broker.kill();
+      if (diedEarly || code !== 0) {
+        const what = diedEarly
+          ? 'died during the tests'
+          : code === 'hung'
+            ? `did not exit within ${STRATUS_STOP_TIMEOUT_MS} ms of SIGTERM (killed)`
+            : `exited with ${String(code)} on SIGTERM`;
+        throw new Error(`stratus dev ${what} (data dir ${broker.dataDir} kept):\n${broker.output.slice(-20_000)}`);
+      }
+      if (!process.env['STRATUS_COMPAT_KEEP']) broker.removeData();
+    },
+  };
+}
+
 export function useTarget(): () => Target {
   let current: Started | undefined;
   beforeAll(async () => {
@@ -52,6 +83,8 @@ export function useTarget(): () => Target {
         throw new Error(`compat: STRATUS_COMPAT_BOOTSTRAP=${mode.bootstrap}: ${String(err)}`);
       });
       current = { bootstrap: mode.bootstrap, description: `the broker at ${mode.bootstrap}`, stop: async () => undefined };
+    } else if (mode.kind === 'stratus') {
+      current = await startStratus();
     } else {
       current = await startKafka();
     }
