@@ -23,3 +23,4 @@ export { toSnapshotData, fromSnapshotData } from './state/snapshot-data.ts';
 export type { SnapshotData } from './state/snapshot-data.ts';
 export type * from './state/records.ts';
 export { ZERO_UUID } from './topics/ids.ts';
+export { topicNameProblem } from './topics/topic-names.ts';

@@ -323,8 +323,15 @@ export class PartitionLog implements Evictable {
       }
     } else {
       bytes = await this.readCommitted(offset, maxBytes, hw, batches);
+      // Nothing at the offset in the index: retention may have moved the log start since
+      // this log last looked. Out of range, so the consumer resets instead of polling
+      // empty answers forever.
+      const firstBatch = batches[0];
+      if ((firstBatch === undefined || readInt64(firstBatch, 0) > offset) && offset < (await this.syncLogStart())) {
+        return { ok: false, error: 'offset_out_of_range', highWatermark: hw, logStartOffset: this.startOffset };
+      }
     }
-    return { ok: true, batches, bytes, highWatermark: hw, logStartOffset: start };
+    return { ok: true, batches, bytes, highWatermark: hw, logStartOffset: this.startOffset };
   }
 
   private findEntry(offset: number): number {
@@ -367,6 +374,12 @@ export class PartitionLog implements Evictable {
    */
   advanceLogStart(offset: number): void {
     this.startOffset = Math.max(this.startOffset, Math.min(offset, this.hw));
+  }
+
+  /** Takes the index's log start (retention moves it in the controller), never moving back. */
+  async syncLogStart(): Promise<number> {
+    this.advanceLogStart(await this.deps.index.logStartOffset(this));
+    return this.startOffset;
   }
 
   /** Batches held in memory (recovered and recent), oldest first: producer state is rebuilt from them. */
@@ -422,16 +435,19 @@ export class PartitionLog implements Evictable {
 
   /**
    * OffsetForLeaderEpoch: the end offset of `epoch` — the first offset written under a
-   * later epoch, or the log end offset when `epoch` is the latest one seen. Returns the
-   * largest epoch <= `epoch` that has data (Kafka's rule), or undefined when none does.
+   * later epoch, or the log end offset when `epoch` is the latest one seen — with the
+   * largest epoch <= `epoch` that has data (Kafka's rule). Undefined for a negative epoch.
    */
   async endOffsetForEpoch(epoch: number): Promise<{ epoch: number; endOffset: number } | undefined> {
+    if (epoch < 0) return undefined;
     if (epoch >= this.leaderEpoch) return { epoch: this.leaderEpoch, endOffset: this.nextOffset };
     let found: number | undefined;
     for await (const b of this.scan()) {
       if (b.leaderEpoch <= epoch) found = b.leaderEpoch;
-      else return found === undefined ? undefined : { epoch: found, endOffset: b.baseOffset };
+      // An epoch older than all remaining data ends where the next epoch's data begins
+      // (Kafka's LeaderEpochFileCache): not "unknown", which clients read as truncation.
+      else return found === undefined ? { epoch, endOffset: Math.max(b.baseOffset, this.startOffset) } : { epoch: found, endOffset: b.baseOffset };
     }
-    return found === undefined ? undefined : { epoch: found, endOffset: this.nextOffset };
+    return { epoch: found ?? epoch, endOffset: this.nextOffset };
   }
 }

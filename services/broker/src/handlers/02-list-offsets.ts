@@ -41,7 +41,7 @@ export function listOffsetsHandler(ctx: BrokerContext) {
             leaderEpoch,
           });
           if (p.timestamp === LATEST) partitions.push(at(log.highWatermark));
-          else if (p.timestamp === EARLIEST) partitions.push(at(log.logStartOffset));
+          else if (p.timestamp === EARLIEST) partitions.push(at(await log.syncLogStart()));
           else if (p.timestamp === MAX_TIMESTAMP) {
             const found = await log.maxTimestamp();
             partitions.push(found ? at(found.offset, found.timestamp, found.leaderEpoch) : at(-1, -1, -1));

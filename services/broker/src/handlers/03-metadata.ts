@@ -6,6 +6,7 @@
 // get UNKNOWN_TOPIC_ID. Authorized-operations fields carry "not requested".
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
+import { topicNameProblem } from '@stratus/controller';
 import type { TopicInfo } from '@stratus/controller';
 import type { Input, MetadataResponseTopic } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
@@ -43,7 +44,7 @@ export function metadataHandler(ctx: BrokerContext) {
           }
           const topic = catalog.topic(t.name);
           if (topic) responses.push(topicResponse(topic));
-          else responses.push({ errorCode: failed.get(t.name) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name: t.name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
+          else responses.push({ errorCode: failed.get(t.name) ?? (topicNameProblem(t.name) === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION), name: t.name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
         }
       }
       const md = catalog.metadata;
