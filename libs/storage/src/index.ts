@@ -6,7 +6,17 @@ export { buildStreamSet } from './stream-set/writer.ts';
 export type { StreamSetBatch, BuiltStreamSet } from './stream-set/writer.ts';
 export { readStreamSetIndex, parseFooter, parseIndex, StreamSetFormatError } from './stream-set/reader.ts';
 export * from './stream-set/format.ts';
-export type { ExtentCommitter, ExtentSource, ObjectCommit, CommitResult, CommitRejection } from './commit/committer.ts';
+export type { ExtentCommitter, ExtentSource, ObjectCommit, CommitResult, CommitRejection, ProducerBatchRecord } from './commit/committer.ts';
+export {
+  PRODUCER_BATCH_WINDOW,
+  DEFAULT_MAX_PRODUCERS_PER_PARTITION,
+  producerBatchesOf,
+  acceptedProducerBatches,
+  mergeProducerBatches,
+  listProducerBatches,
+  cloneProducerTable,
+} from './commit/producer-batches.ts';
+export type { ProducerHistory, ProducerTable } from './commit/producer-batches.ts';
 export { InMemoryPartitionIndex } from './commit/memory-index.ts';
 export { judgeCommit } from './commit/judge-commit.ts';
 export type { CommitJudgement, PartitionCommitState } from './commit/judge-commit.ts';

@@ -79,7 +79,7 @@ async function simulate(seed: number, steps: number): Promise<{ acked: number; c
     const engine = await StorageEngine.open({
       wal,
       store,
-      index: { commit: (c) => committer.commit(c), committedEndOffset: (tp) => index.committedEndOffset(tp), logStartOffset: (tp) => index.logStartOffset(tp), extentsFrom: (tp, o, n) => index.extentsFrom(tp, o, n) },
+      index: { commit: (c) => committer.commit(c), committedEndOffset: (tp) => index.committedEndOffset(tp), logStartOffset: (tp) => index.logStartOffset(tp), extentsFrom: (tp, o, n) => index.extentsFrom(tp, o, n), producerBatches: (tp) => index.producerBatches(tp) },
       reader: storeReader(backing),
       clock,
       random: new SeededRandom(random.int(1 << 30)),

@@ -64,7 +64,7 @@ export class Broker {
       if (md.version !== catalog.metadata.version) catalog = new TopicCatalog(md);
       return catalog;
     };
-    this.partitions = new PartitionManager(o.storage, o.config.nodeId, currentCatalog);
+    this.partitions = new PartitionManager(o.storage, o.controller, o.config.nodeId, currentCatalog);
     this.unwatch = o.controller.watch((md) => this.partitions.onMetadata(md));
     const ctx: BrokerContext = { config: o.config, controller: o.controller, clock: o.clock, catalog: currentCatalog, partitions: this.partitions };
     this.coordinator = new GroupCoordinator({ clock: o.clock, config: o.config, controller: o.controller });

@@ -1,11 +1,14 @@
 // Which partition logs this broker has open: a partition is opened on first use when the
 // metadata says this broker leads it, and dropped (its log failed, so writers stop) when
 // leadership moves, the leader epoch changes or the topic is deleted. Each open partition
-// carries its idempotent-producer state, rebuilt from the batches recovered at start.
+// carries its idempotent-producer state, rebuilt when it opens from two sources: the
+// producer batches the partition index committed (snapshotted with every commit, so it
+// survives restarts and leadership moves), then the newer batches in the log's tail
+// (recovered from the WAL, not committed yet).
 
 import type { ClusterMetadata, TopicInfo } from '@stratus/controller';
 import { readBatchHeader } from '@stratus/protocol';
-import type { PartitionLog, StorageEngine } from '@stratus/storage';
+import type { ExtentSource, PartitionLog, StorageEngine } from '@stratus/storage';
 import { partitionKey } from '@stratus/storage';
 import type { OpenPartition, PartitionAccess, TopicCatalog } from './broker-context.ts';
 import { ProducerStateTable } from './produce/producer-state.ts';
@@ -15,11 +18,14 @@ export class PartitionManager implements PartitionAccess {
   private readonly open = new Map<string, OpenPartition>();
   private readonly opening = new Map<string, Promise<OpenPartition | undefined>>();
   private readonly storage: StorageEngine;
+  private readonly index: Pick<ExtentSource, 'committedEndOffset' | 'producerBatches'>;
   private readonly nodeId: number;
   private readonly catalog: () => TopicCatalog;
 
-  constructor(storage: StorageEngine, nodeId: number, catalog: () => TopicCatalog) {
+  /** `index`: the partition index (the controller), for the committed producer state. */
+  constructor(storage: StorageEngine, index: Pick<ExtentSource, 'committedEndOffset' | 'producerBatches'>, nodeId: number, catalog: () => TopicCatalog) {
     this.storage = storage;
+    this.index = index;
     this.nodeId = nodeId;
     this.catalog = catalog;
   }
@@ -51,14 +57,36 @@ export class PartitionManager implements PartitionAccess {
     if (topic === undefined || info === undefined || info.leader !== this.nodeId) return undefined;
     const settings = topicSettings(topic);
     const log = await this.storage.openPartition({ topicId, partition, leaderEpoch: info.leaderEpoch, durability: settings.durability, logAppendTime: settings.logAppendTime });
-    const producers = new ProducerStateTable();
-    for (const batch of log.tailBatches()) {
-      const h = readBatchHeader(batch, 0);
-      if (h.producerId >= 0) producers.record(h.producerId, h.producerEpoch, h.baseSequence, h.lastOffsetDelta, Promise.resolve(h.baseOffset));
-    }
+    const producers = await this.loadProducerState(log);
     const opened = { log, producers, leaderEpoch: info.leaderEpoch };
     this.open.set(partitionKey(topicId, partition), opened);
     return opened;
+  }
+
+  /**
+   * The partition's idempotent-producer state: the committed batches first (oldest
+   * first), then the tail's batches, which are newer. A tail batch may be committed
+   * already (recovered entries are being re-uploaded while we read): those below the
+   * committed end are in the committed list or older than it, and one committed between
+   * the two reads is at or below its producer's last committed batch; both are skipped,
+   * so no batch is recorded twice and none is recorded out of order.
+   */
+  private async loadProducerState(log: PartitionLog): Promise<ProducerStateTable> {
+    const tp = { topicId: log.topicId, partition: log.partition };
+    const committedEnd = await this.index.committedEndOffset(tp);
+    const committed = await this.index.producerBatches(tp);
+    const producers = new ProducerStateTable();
+    const lastCommitted = new Map<number, number>();
+    for (const b of committed) {
+      producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.lastOffsetDelta, Promise.resolve(b.baseOffset));
+      lastCommitted.set(b.producerId, Math.max(lastCommitted.get(b.producerId) ?? -1, b.baseOffset));
+    }
+    for (const batch of log.tailBatches()) {
+      const h = readBatchHeader(batch, 0);
+      if (h.producerId < 0 || h.baseOffset < committedEnd || h.baseOffset <= (lastCommitted.get(h.producerId) ?? -1)) continue;
+      producers.record(h.producerId, h.producerEpoch, h.baseSequence, h.lastOffsetDelta, Promise.resolve(h.baseOffset));
+    }
+    return producers;
   }
 
   /** Reacts to new metadata: partitions no longer led here (or re-led under a new epoch) are dropped. */

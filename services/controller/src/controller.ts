@@ -19,7 +19,8 @@
 // of each operation live in ops/.
 
 import type { ExtentCommitter, ExtentSource } from '@stratus/storage';
-import type { CommitResult, Extent, ObjectCommit, TopicPartition } from '@stratus/storage';
+import { listProducerBatches } from '@stratus/storage';
+import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/storage';
 import type {
   AlterConfigOp,
   BrokerInfo,
@@ -327,6 +328,10 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
       const first = firstExtentAtOrAfter(p.extents, offset);
       return p.extents.slice(first, first + maxExtents);
     });
+  }
+
+  producerBatches(tp: TopicPartition): Promise<readonly ProducerBatchRecord[]> {
+    return this.read(() => listProducerBatches(partitionOf(this.durable, tp)?.producers));
   }
 
   deleteRecords(tp: TopicPartition, offset: number): Promise<ItemResult & { logStartOffset: number }> {

@@ -10,6 +10,9 @@
 //   committed end offset (no gap, no overlap). Rejected partitions are reported, the
 //   others are committed: one partition's fencing does not block the rest.
 // - A thrown error means nothing is known to be committed; the caller retries.
+// - Producer batches of accepted partitions are remembered (the last five per producer,
+//   a bounded number of producers per partition) and listed by producerBatches; those
+//   of rejected partitions are not (see producer-batches.ts for the rules).
 
 import type { Extent, TopicPartition } from '../extent.ts';
 
@@ -19,10 +22,27 @@ export interface CommitResult {
   readonly rejected: readonly (TopicPartition & { readonly reason: CommitRejection; readonly detail: string })[];
 }
 
+/**
+ * One idempotent-producer batch of a committed object: what a broker needs to answer a
+ * retry of it with its original offset (Kafka's ProducerStateManager batch metadata).
+ */
+export interface ProducerBatchRecord extends TopicPartition {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly lastOffsetDelta: number;
+  readonly baseOffset: number;
+}
+
 export interface ObjectCommit {
   readonly objectKey: string;
   readonly objectSize: number;
   readonly extents: readonly Extent[];
+  /**
+   * The producer batches in the object, per (partition, producer) at most the last five,
+   * in offset order. Absent or empty when no batch carries a producer id.
+   */
+  readonly producers?: readonly ProducerBatchRecord[];
 }
 
 export interface ExtentCommitter {
@@ -40,4 +60,10 @@ export interface ExtentSource {
    * Empty when the offset is at or past the committed end.
    */
   extentsFrom(tp: TopicPartition, offset: number, maxExtents: number): Promise<readonly Extent[]>;
+  /**
+   * The idempotent-producer state committed for the partition: per producer, its last
+   * (at most five) committed batches, oldest first; producers least recently written
+   * first. A partition leader seeds its producer state with these when it opens.
+   */
+  producerBatches(tp: TopicPartition): Promise<readonly ProducerBatchRecord[]>;
 }

@@ -4,8 +4,10 @@
 
 import { partitionKey } from '../extent.ts';
 import type { Extent, TopicPartition } from '../extent.ts';
-import type { CommitResult, ExtentCommitter, ExtentSource, ObjectCommit } from './committer.ts';
+import type { CommitResult, ExtentCommitter, ExtentSource, ObjectCommit, ProducerBatchRecord } from './committer.ts';
 import { judgeCommit } from './judge-commit.ts';
+import { DEFAULT_MAX_PRODUCERS_PER_PARTITION, acceptedProducerBatches, listProducerBatches, mergeProducerBatches } from './producer-batches.ts';
+import type { ProducerTable } from './producer-batches.ts';
 
 interface PartitionState {
   leaderEpoch: number;
@@ -13,6 +15,13 @@ interface PartitionState {
   endOffset: number;
   /** In offset order; the first may start below logStartOffset after retention. */
   extents: Extent[];
+  /** Idempotent-producer state of committed batches (bounded, see producer-batches.ts). */
+  producers: ProducerTable;
+}
+
+export interface InMemoryPartitionIndexOptions {
+  /** Producers whose batches are remembered per partition; least recently written evicted (default 1000). */
+  readonly maxProducersPerPartition?: number;
 }
 
 export class InMemoryPartitionIndex implements ExtentCommitter, ExtentSource {
@@ -21,6 +30,12 @@ export class InMemoryPartitionIndex implements ExtentCommitter, ExtentSource {
   private readonly committedObjects = new Map<string, CommitResult>();
   /** Count of successful commit calls that added extents (idempotent retries excluded). */
   commits = 0;
+  private readonly maxProducersPerPartition: number;
+
+  constructor(options: InMemoryPartitionIndexOptions = {}) {
+    this.maxProducersPerPartition = options.maxProducersPerPartition ?? DEFAULT_MAX_PRODUCERS_PER_PARTITION;
+    if (!Number.isSafeInteger(this.maxProducersPerPartition) || this.maxProducersPerPartition < 1) throw new RangeError('maxProducersPerPartition must be a positive integer');
+  }
 
   /** Creates or updates a partition's leader epoch (epochs never decrease). */
   setLeaderEpoch(tp: TopicPartition, leaderEpoch: number): void {
@@ -32,7 +47,7 @@ export class InMemoryPartitionIndex implements ExtentCommitter, ExtentSource {
   private state(tp: TopicPartition, create = false): PartitionState | undefined {
     const key = partitionKey(tp.topicId, tp.partition);
     let p = this.partitions.get(key);
-    if (p === undefined && create) this.partitions.set(key, (p = { leaderEpoch: 0, logStartOffset: 0, endOffset: 0, extents: [] }));
+    if (p === undefined && create) this.partitions.set(key, (p = { leaderEpoch: 0, logStartOffset: 0, endOffset: 0, extents: [], producers: new Map() }));
     return p;
   }
 
@@ -44,6 +59,10 @@ export class InMemoryPartitionIndex implements ExtentCommitter, ExtentSource {
       const p = this.state(e)!;
       p.extents.push(e);
       p.endOffset = e.lastOffset + 1;
+    }
+    for (const b of acceptedProducerBatches(c.producers, accepted)) {
+      const p = this.state(b);
+      if (p !== undefined) mergeProducerBatches(p.producers, [b], this.maxProducersPerPartition);
     }
     const result = { rejected };
     this.committedObjects.set(c.objectKey, result);
@@ -71,6 +90,10 @@ export class InMemoryPartitionIndex implements ExtentCommitter, ExtentSource {
       else hi = mid;
     }
     return p.extents.slice(lo, lo + maxExtents);
+  }
+
+  async producerBatches(tp: TopicPartition): Promise<readonly ProducerBatchRecord[]> {
+    return listProducerBatches(this.state(tp)?.producers);
   }
 
   /** Every extent of a partition (tests, retention). */

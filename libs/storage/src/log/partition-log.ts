@@ -110,6 +110,9 @@ export class PartitionLog implements Evictable {
   /** Batches in offset order: uploaded ones first (evictable), then pending ones. */
   private entries: TailEntry[] = [];
   private waiters: { offset: number; resolve: () => void }[] = [];
+  /** Offset after the last batch committed to the index (as far as this log knows). */
+  private committedEnd = 0;
+  private commitWaiters: { offset: number; resolve: (ok: boolean) => void }[] = [];
   private failure: Error | undefined;
 
   private constructor(config: PartitionLogConfig, deps: PartitionLogDeps, endOffset: number, highWatermark: number, logStartOffset: number) {
@@ -135,6 +138,7 @@ export class PartitionLog implements Evictable {
     // object durability waits for their re-upload to commit.
     const hw = config.durability === 'local' ? end : committedEnd;
     const log = new PartitionLog(config, deps, end, hw, logStart);
+    log.committedEnd = committedEnd;
     for (const r of recovered) {
       const entry = { baseOffset: r.baseOffset, lastOffset: r.lastOffset, batch: r.batch };
       log.entries.push(entry);
@@ -262,6 +266,14 @@ export class PartitionLog implements Evictable {
 
   private onCommitted(entry: TailEntry): void {
     this.advanceHw(entry.lastOffset + 1);
+    if (entry.lastOffset + 1 > this.committedEnd) {
+      this.committedEnd = entry.lastOffset + 1;
+      if (this.commitWaiters.length > 0) {
+        const still = this.commitWaiters.filter((w) => w.offset > this.committedEnd);
+        for (const w of this.commitWaiters) if (w.offset <= this.committedEnd) w.resolve(true);
+        this.commitWaiters = still;
+      }
+    }
     this.deps.tail.track(this, entry.baseOffset, entry.batch.length);
   }
 
@@ -374,6 +386,29 @@ export class PartitionLog implements Evictable {
    */
   advanceLogStart(offset: number): void {
     this.startOffset = Math.max(this.startOffset, Math.min(offset, this.hw));
+  }
+
+  /**
+   * Resolves true once everything below `offset` is committed to the index (hurrying the
+   * uploader), false if `signal` aborts first. DeleteRecords waits on it: the index can
+   * only move a log start over data it holds.
+   */
+  committedThrough(offset: number, signal: AbortSignal): Promise<boolean> {
+    if (offset <= this.committedEnd) return Promise.resolve(true);
+    if (signal.aborted || this.failure) return Promise.resolve(false);
+    this.deps.uploader.hurry();
+    return new Promise<boolean>((resolve) => {
+      const waiter = { offset, resolve };
+      this.commitWaiters.push(waiter);
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.commitWaiters = this.commitWaiters.filter((w) => w !== waiter);
+          resolve(false);
+        },
+        { once: true },
+      );
+    });
   }
 
   /** Takes the index's log start (retention moves it in the controller), never moving back. */

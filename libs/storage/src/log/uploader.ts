@@ -5,7 +5,8 @@
 //   1. PUT the object (retried with backoff while the store is down; new data keeps
 //      queueing, bounded by the engine's byte budget and the WAL's capacity).
 //   2. Commit its extents to the partition index (retried; the committer is idempotent
-//      per object key, so a lost answer is safe to retry).
+//      per object key, so a lost answer is safe to retry), with the idempotent-producer
+//      batches found in the object's batch headers, so producer state survives the WAL.
 //   3. Resolve the entries' waiters (object-durability produces are acknowledged here).
 //   4. Trim the WAL below the last entry of the object. Never before the commit: until
 //      then the WAL is the only durable copy the cluster knows about.
@@ -17,7 +18,8 @@ import { ObjectStoreError } from '@stratus/objectstore';
 import type { Clock, Random } from '@stratus/runtime';
 import type { Extent } from '../extent.ts';
 import { partitionKey } from '../extent.ts';
-import type { CommitRejection, ExtentCommitter } from '../commit/committer.ts';
+import type { CommitRejection, ExtentCommitter, ObjectCommit } from '../commit/committer.ts';
+import { producerBatchesOf } from '../commit/producer-batches.ts';
 import { buildStreamSet } from '../stream-set/writer.ts';
 import { streamSetObjectKey } from './object-keys.ts';
 
@@ -96,6 +98,8 @@ export class Uploader {
   private queuedBytes = 0;
   private urgentCount = 0;
   private lastSeq = -1;
+  /** Entries up to this seq are flushed at the urgent delay (hurry()). */
+  private hurriedThroughSeq = -1;
   private inFlight = 0;
   private objectSeq = 0;
   private wake: AbortController | undefined;
@@ -145,6 +149,16 @@ export class Uploader {
     });
   }
 
+  /**
+   * Flushes what is queued now at the urgent delay, as if an object-durability producer
+   * waited on it (DeleteRecords needs the data below its offset committed).
+   */
+  hurry(): void {
+    if (this.hurriedThroughSeq >= this.lastSeq) return;
+    this.hurriedThroughSeq = this.lastSeq;
+    this.wake?.abort();
+  }
+
   start(): void {
     if (this.running === undefined) this.running = this.loop();
   }
@@ -172,7 +186,8 @@ export class Uploader {
         await this.nap(undefined);
         continue;
       }
-      const dueAt = this.queue[0]!.addedAtMs + (this.urgentCount > 0 ? this.o.urgentDelayMs : this.o.maxDelayMs);
+      const urgent = this.urgentCount > 0 || this.queue[0]!.entry.seq <= this.hurriedThroughSeq;
+      const dueAt = this.queue[0]!.addedAtMs + (urgent ? this.o.urgentDelayMs : this.o.maxDelayMs);
       const now = this.o.clock.monotonicMs();
       if (!this.stopping && this.queuedBytes < this.o.maxObjectBytes && now < dueAt) {
         await this.nap(dueAt - now);
@@ -246,9 +261,11 @@ export class Uploader {
     );
     const key = await this.put(built.body);
     const extents: Extent[] = built.extents.map((e) => ({ ...e, objectKey: key, objectSize: built.size }));
+    const producers = producerBatchesOf(taken.map((q) => q.entry));
+    const commit: ObjectCommit = producers.length > 0 ? { objectKey: key, objectSize: built.size, extents, producers } : { objectKey: key, objectSize: built.size, extents };
     const result = await this.retry('commit', () => {
       this.stats.commitAttempts++;
-      return this.o.committer.commit({ objectKey: key, objectSize: built.size, extents });
+      return this.o.committer.commit(commit);
     });
     this.stats.objects++;
     this.stats.bytes += built.size;

@@ -7,13 +7,16 @@
 //   where several extents of one partition in one commit must follow each other;
 // - atomic per partition: one rejected extent rejects the partition's other extents in
 //   the commit; other partitions are still committed.
+// - producer batches are recorded for the accepted partitions only (the record carries
+//   just those), so a fenced leader's batches never enter the producer state.
 // In addition, a malformed commit (an extent naming another object, lastOffset before
 // baseOffset, too many extents) throws: it is a bug in the caller, and storing it would
 // corrupt the index.
 
 import { ErrorCode } from '@stratus/protocol';
-import { judgeCommit, partitionKey } from '@stratus/storage';
-import type { CommitResult, Extent, ObjectCommit, TopicPartition } from '@stratus/storage';
+import { acceptedProducerBatches, judgeCommit, partitionKey } from '@stratus/storage';
+import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/storage';
+import type { ObjectCommitted } from '../state/records.ts';
 import type { ItemResult } from '../controller-api.ts';
 import type { CommitRejected } from '../state/records.ts';
 import { partitionOf } from '../state/state.ts';
@@ -30,6 +33,11 @@ function commitProblem(c: ObjectCommit, maxExtents: number): string | undefined 
     if (e.baseOffset < 0 || e.lastOffset < e.baseOffset) return `extent of ${partitionKey(e.topicId, e.partition)} has offsets ${e.baseOffset}..${e.lastOffset}`;
     if (e.position < 0 || e.length < 0 || e.position + e.length > c.objectSize) return `extent of ${partitionKey(e.topicId, e.partition)} has bytes ${e.position}+${e.length} outside the ${c.objectSize}-byte object`;
   }
+  for (const b of c.producers ?? []) {
+    const ints = [b.partition, b.producerId, b.producerEpoch, b.baseSequence, b.lastOffsetDelta, b.baseOffset];
+    if (typeof b.topicId !== 'string' || !ints.every(Number.isSafeInteger)) return `producer batch of ${partitionKey(b.topicId, b.partition)} has a field that is not a safe integer`;
+    if (b.producerId < 0 || b.baseOffset < 0 || b.lastOffsetDelta < 0) return `producer batch of ${partitionKey(b.topicId, b.partition)} has producer id ${b.producerId}, offsets ${b.baseOffset}+${b.lastOffsetDelta}`;
+  }
   return undefined;
 }
 
@@ -40,8 +48,22 @@ export function decideCommit(tx: Tx, ctx: DecideContext, c: ObjectCommit): Commi
   const rejected: CommitRejected[] = [...judged.rejected];
   // Copies: the caller may reuse its objects; the index keeps its own immutable ones.
   const extents = judged.accepted.map(copyExtent);
-  tx.emit({ type: 'ObjectCommitted', objectKey: c.objectKey, objectSize: c.objectSize, extents, rejected });
+  const producers = acceptedProducerBatches(c.producers, judged.accepted).map(copyProducerBatch);
+  const record: ObjectCommitted = { type: 'ObjectCommitted', objectKey: c.objectKey, objectSize: c.objectSize, extents, rejected };
+  tx.emit(producers.length > 0 ? { ...record, producers } : record);
   return { rejected };
+}
+
+function copyProducerBatch(b: ProducerBatchRecord): ProducerBatchRecord {
+  return {
+    topicId: b.topicId,
+    partition: b.partition,
+    producerId: b.producerId,
+    producerEpoch: b.producerEpoch,
+    baseSequence: b.baseSequence,
+    lastOffsetDelta: b.lastOffsetDelta,
+    baseOffset: b.baseOffset,
+  };
 }
 
 function copyExtent(e: Extent): Extent {

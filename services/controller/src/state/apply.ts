@@ -10,10 +10,11 @@
 // backwards) means the journal and the code disagree: it throws StateError rather than
 // guessing, so a corrupt or foreign journal stops the controller at load.
 
-import { partitionKey } from '@stratus/storage';
+import { mergeProducerBatches, partitionKey } from '@stratus/storage';
 import type { Extent } from '@stratus/storage';
 import { collisionKey } from '../topics/topic-names.ts';
 import type { MetadataRecord, PartitionLeader } from './records.ts';
+import { MAX_PRODUCERS_PER_PARTITION } from './state.ts';
 import type { ControllerState, PartitionState, TopicState } from './state.ts';
 
 export class StateError extends Error {
@@ -86,6 +87,7 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
         p.extents.push(e);
         p.endOffset = e.lastOffset + 1;
       }
+      for (const b of r.producers ?? []) mergeProducerBatches(partition(s, b.topicId, b.partition).producers, [b], MAX_PRODUCERS_PER_PARTITION);
       s.objects.set(r.objectKey, { objectSize: r.objectSize, liveExtents: r.extents.length, rejected: r.rejected, deleteAtMs: null });
       return s;
     }
@@ -140,7 +142,7 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
 }
 
 function newPartition(leader: PartitionLeader): PartitionState {
-  return { leader: leader.leader, leaderEpoch: leader.leaderEpoch, logStartOffset: 0, endOffset: 0, extents: [] };
+  return { leader: leader.leader, leaderEpoch: leader.leaderEpoch, logStartOffset: 0, endOffset: 0, extents: [], producers: new Map() };
 }
 
 function topic(s: ControllerState, topicId: string): TopicState {

@@ -8,7 +8,7 @@
 // change the meaning of an existing field (a journal written today is replayed by
 // tomorrow's controller).
 
-import type { Extent, TopicPartition } from '@stratus/storage';
+import type { Extent, ProducerBatchRecord, TopicPartition } from '@stratus/storage';
 import type { CommitRejection } from '@stratus/storage';
 import type { BrokerInfo } from '../controller-api.ts';
 
@@ -79,6 +79,11 @@ export interface ObjectCommitted {
   readonly extents: readonly Extent[];
   /** The rejected partitions: kept so a retried commit gets the first answer. */
   readonly rejected: readonly CommitRejected[];
+  /**
+   * Idempotent-producer batches of the accepted partitions, in offset order per
+   * partition (added later: absent in older journals and when there are none).
+   */
+  readonly producers?: readonly ProducerBatchRecord[];
 }
 
 export interface LogStartAdvanced extends TopicPartition {

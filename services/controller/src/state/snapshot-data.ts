@@ -4,16 +4,18 @@
 // snapshot is mostly extents, and this form is about a third the size of the objects.
 //
 // Versioned: a new layout gets a new version beside this one, never an edit of it.
+// Optional fields added later (producers) may be missing in older snapshots: missing
+// means empty.
 // Derived fields (reference counts, name indexes, counters) are recomputed on load
 // rather than stored, so they cannot disagree with what they are derived from.
 
-import { partitionKey } from '@stratus/storage';
+import { mergeProducerBatches, partitionKey } from '@stratus/storage';
 import type { Extent } from '@stratus/storage';
 import type { BrokerInfo, CommittedOffset } from '../controller-api.ts';
 import { collisionKey } from '../topics/topic-names.ts';
 import { StateError } from './apply.ts';
 import type { CommitRejected } from './records.ts';
-import { emptyState } from './state.ts';
+import { MAX_PRODUCERS_PER_PARTITION, emptyState, partitionOf } from './state.ts';
 import type { ControllerState, PartitionState } from './state.ts';
 
 export const SNAPSHOT_DATA_VERSION = 1;
@@ -26,6 +28,11 @@ type PartitionTuple = [number, number, number, number, ExtentTuple[]];
 type ObjectTuple = [string, number, number | null, CommitRejected[]];
 /** [topicId, partition, offset, leaderEpoch, metadata, commitTimestampMs] */
 type OffsetTuple = [string, number, number, number, string | null, number];
+/**
+ * [topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset]:
+ * per partition, producers least recently written first, each one's batches oldest first.
+ */
+type ProducerTuple = [string, number, number, number, number, number, number];
 
 export interface SnapshotData {
   readonly version: typeof SNAPSHOT_DATA_VERSION;
@@ -36,6 +43,8 @@ export interface SnapshotData {
   readonly topics: { topicId: string; name: string; configs: Record<string, string>; partitions: PartitionTuple[] }[];
   readonly objects: ObjectTuple[];
   readonly offsets: { group: string; offsets: OffsetTuple[] }[];
+  /** Idempotent-producer state of committed batches (added later: missing means none). */
+  readonly producers?: ProducerTuple[];
 }
 
 export function toSnapshotData(s: ControllerState): SnapshotData {
@@ -65,7 +74,20 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
         return [key.slice(0, cut), Number(key.slice(cut + 1)), o.offset, o.leaderEpoch, o.metadata, o.commitTimestampMs];
       }),
     })),
+    producers: producerTuples(s),
   };
+}
+
+function producerTuples(s: ControllerState): ProducerTuple[] {
+  const out: ProducerTuple[] = [];
+  for (const t of s.topics.values()) {
+    t.partitions.forEach((p, partition) => {
+      for (const h of p.producers.values()) {
+        for (const b of h.batches) out.push([t.topicId, partition, b.producerId, b.producerEpoch, b.baseSequence, b.lastOffsetDelta, b.baseOffset]);
+      }
+    });
+  }
+  return out;
 }
 
 export function fromSnapshotData(data: SnapshotData): ControllerState {
@@ -84,7 +106,7 @@ export function fromSnapshotData(data: SnapshotData): ControllerState {
         o.liveExtents++;
         return { topicId: t.topicId, partition, objectKey, objectSize: o.objectSize, baseOffset, lastOffset, position, length, maxTimestamp, leaderEpoch };
       });
-      return { leader, leaderEpoch, logStartOffset, endOffset, extents };
+      return { leader, leaderEpoch, logStartOffset, endOffset, extents, producers: new Map() };
     });
     s.topics.set(t.topicId, { topicId: t.topicId, name: t.name, configs: t.configs, partitions });
     s.topicIds.set(t.name, t.topicId);
@@ -98,6 +120,11 @@ export function fromSnapshotData(data: SnapshotData): ControllerState {
     }
     s.offsets.set(group, m);
     s.offsetCount += m.size;
+  }
+  for (const [topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset] of data.producers ?? []) {
+    const p = partitionOf(s, { topicId, partition });
+    if (p === undefined) throw new StateError(`snapshot producer state of ${partitionKey(topicId, partition)} names an unknown partition`);
+    mergeProducerBatches(p.producers, [{ topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset }], MAX_PRODUCERS_PER_PARTITION);
   }
   return s;
 }

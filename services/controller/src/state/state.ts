@@ -6,8 +6,8 @@
 // Not here: how the state changes (apply.ts), how it is persisted (snapshot-data.ts),
 // and policy (the ops/ decide functions).
 
-import { partitionKey } from '@stratus/storage';
-import type { Extent, TopicPartition } from '@stratus/storage';
+import { cloneProducerTable, partitionKey } from '@stratus/storage';
+import type { Extent, ProducerTable, TopicPartition } from '@stratus/storage';
 import type { BrokerInfo, CommittedOffset } from '../controller-api.ts';
 import type { CommitRejected } from './records.ts';
 
@@ -20,7 +20,16 @@ export interface PartitionState {
   endOffset: number;
   /** Committed extents in offset order; the first may start below logStartOffset. */
   extents: Extent[];
+  /**
+   * Idempotent-producer state of the committed batches: per producer its last five
+   * batches, at most MAX_PRODUCERS_PER_PARTITION producers (least recently written
+   * evicted). A new leader seeds its producer state from it.
+   */
+  producers: ProducerTable;
 }
+
+/** Producers remembered per partition (a constant: applying records must not depend on options). */
+export const MAX_PRODUCERS_PER_PARTITION = 1000;
 
 export interface TopicState {
   readonly topicId: string;
@@ -82,7 +91,7 @@ export function emptyState(): ControllerState {
 export function cloneState(s: ControllerState): ControllerState {
   const topics = new Map<string, TopicState>();
   for (const [id, t] of s.topics) {
-    topics.set(id, { topicId: t.topicId, name: t.name, configs: t.configs, partitions: t.partitions.map((p) => ({ ...p, extents: [...p.extents] })) });
+    topics.set(id, { topicId: t.topicId, name: t.name, configs: t.configs, partitions: t.partitions.map((p) => ({ ...p, extents: [...p.extents], producers: cloneProducerTable(p.producers) })) });
   }
   const objects = new Map<string, ObjectState>();
   for (const [key, o] of s.objects) objects.set(key, { ...o });
