@@ -1,7 +1,10 @@
 // DeleteRecords (key 21), all versions (0–2). Moves a partition's log start offset up to
 // the given offset (-1: the high watermark); data below it is no longer readable and its
 // objects are collected once no extent refers to them. OFFSET_OUT_OF_RANGE beyond the
-// high watermark. The answer carries the new low watermark.
+// high watermark. Data below the target that is still only in the WAL is uploaded first
+// (REQUEST_TIMED_OUT if that takes longer than the request's timeout), so the move is
+// recorded by the controller and survives restarts. The answer carries the new low
+// watermark.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
@@ -31,9 +34,17 @@ export function deleteRecordsHandler(ctx: BrokerContext) {
             partitions.push(fail(ErrorCode.OFFSET_OUT_OF_RANGE));
             continue;
           }
-          // Data not yet uploaded is not in the index: cap the index's move at its end.
+          // The index can only move a log start over data it holds: wait (within the
+          // request's timeout) until what lies below the target is uploaded and committed.
+          const stop = new AbortController();
+          const timer = setTimeout(() => stop.abort(), Math.max(0, req.timeoutMs));
+          const committed = await log.committedThrough(target, stop.signal).finally(() => clearTimeout(timer));
+          if (!committed) {
+            partitions.push(fail(ErrorCode.REQUEST_TIMED_OUT));
+            continue;
+          }
           const tp = { topicId: log.topicId, partition: p.partitionIndex };
-          const result = await ctx.controller.deleteRecords(tp, Math.min(target, await ctx.controller.committedEndOffset(tp)));
+          const result = await ctx.controller.deleteRecords(tp, target);
           if (result.errorCode !== ErrorCode.NONE) {
             partitions.push(fail(result.errorCode));
             continue;
