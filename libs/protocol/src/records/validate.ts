@@ -15,6 +15,7 @@ import {
   BASE_OFFSET_OFFSET,
   BASE_SEQUENCE_OFFSET,
   BASE_TIMESTAMP_OFFSET,
+  BATCH_HEADER_BYTES,
   BATCH_LENGTH_OFFSET,
   COMPRESSION_MASK,
   CONTROL_MASK,
@@ -33,6 +34,9 @@ import {
   readInt64,
 } from './batch-header.ts';
 import { crc32c } from './crc32c.ts';
+
+/** The smallest possible encoded record (every field one byte). */
+const MIN_RECORD_BYTES = 7;
 
 /** What a broker needs from a batch to append it, without looking at its records. */
 export interface BatchInfo {
@@ -134,6 +138,13 @@ export function validateRecordBatches(records: Buffer, limits: ValidationLimits)
           `batch at byte ${pos} has lastOffsetDelta ${lastOffsetDelta} inconsistent with record count ${recordCount}`,
           index,
         );
+      }
+      // An uncompressed record takes at least 7 bytes (length, attributes, timestamp and
+      // offset deltas, key and value lengths, header count: one byte each), so a count the
+      // bytes cannot hold is a lie, checked without decoding a record: it would otherwise
+      // burn offset space (a tiny batch claiming 2^31 - 1 records).
+      if (compression === 0 && recordCount > (size - BATCH_HEADER_BYTES) / MIN_RECORD_BYTES) {
+        return fail('invalid_record', `batch at byte ${pos} claims ${recordCount} records in ${size - BATCH_HEADER_BYTES} bytes`, index);
       }
       if ((attributes & CONTROL_MASK) !== 0) {
         return fail('invalid_record', `batch at byte ${pos} is a control batch; clients may not write control records`, index);

@@ -220,3 +220,16 @@ describe('validateRecordBatches never throws', () => {
     );
   });
 });
+
+describe('record counts the bytes cannot hold', () => {
+  it('rejects an uncompressed batch claiming more records than fit, without decoding them', () => {
+    const batch = buildRecordBatch({ records: [{ value: 'one real record' }] });
+    expect(validateRecordBatches(batch, { maxBatchBytes: 1 << 20 }).ok).toBe(true);
+    batch.writeInt32BE(0x7ffffffe, 23); // lastOffsetDelta
+    batch.writeInt32BE(0x7fffffff, 57); // recordCount
+    recomputeCrc(batch, 0);
+    const v = validateRecordBatches(batch, { maxBatchBytes: 1 << 20 });
+    expect(v.ok ? 'ok' : v.error.kind).toBe('invalid_record');
+    expect(v.ok ? '' : v.error.message).toMatch(/claims 2147483647 records/);
+  });
+});

@@ -26,7 +26,13 @@ export function metadataHandler(ctx: BrokerContext) {
       // v0: an empty list means all topics; v1+: null means all, empty means none.
       const all = req.topics === null || (version === 0 && req.topics.length === 0);
       const responses: Input<MetadataResponseTopic>[] = [];
-      if (all) {
+      // Topic ids in requests (and null names) need v12: response names are not nullable
+      // before it. Kafka refuses such a request with INVALID_REQUEST for every topic named.
+      if (!all && version < 12 && req.topics!.some((t) => t.name === null || t.topicId !== ZERO_UUID)) {
+        for (const t of req.topics!) {
+          responses.push({ errorCode: ErrorCode.INVALID_REQUEST, name: t.name ?? '', topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
+        }
+      } else if (all) {
         for (const t of catalog.metadata.topics) responses.push(topicResponse(t));
       } else {
         const allowCreate = ctx.config.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation);
