@@ -8,8 +8,11 @@ const BASE_TIMESTAMP_AT = 27;
 const MAX_TIMESTAMP_AT = 35;
 const LAST_OFFSET_DELTA_AT = 23;
 const LEADER_EPOCH_AT = 12;
-/** Decoding limit for the one batch searched record by record. */
-const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
+/**
+ * Decoding limit for a batch searched record by record. Produce never decompresses, so a
+ * stored batch may be a decompression bomb; this caps what one decode may cost.
+ */
+const MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024;
 
 export interface BatchView {
   readonly baseOffset: number;

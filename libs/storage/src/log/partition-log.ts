@@ -457,6 +457,9 @@ export class PartitionLog implements Evictable {
       if (b.maxTimestamp < timestamp) continue;
       const found = firstRecordAtOrAfter(b, timestamp, start);
       if (found !== undefined) return found;
+      // A batch that did not decode (corrupt, or a bomb over the limit) cost real CPU:
+      // let other requests run before trying the next one.
+      await new Promise((r) => setImmediate(r));
     }
     return undefined;
   }
