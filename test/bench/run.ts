@@ -1,0 +1,426 @@
+// npm run bench [-- --quick] — Stratus side by side with Apache Kafka (issue 5, §1–2).
+//
+// Provisions Apache Kafka from Maven Central (test/peers/kafka.sh, cached), compiles the
+// fixed-rate end-to-end program (test/bench/java, cached), then for each system in turn —
+// Apache Kafka (one KRaft node, its defaults), `stratus dev` (its defaults), and Stratus with
+// fsync relaxed where such an option exists — starts it fresh on an empty data directory,
+// runs the workloads W1–W6 with Kafka's own client tools and identical client settings,
+// and stops it before the next system starts. Each row records MB/s, records/s, latency
+// percentiles, broker CPU seconds, broker peak RSS and, for Stratus, object-store requests
+// per GiB; a failing workload is recorded with its reason and the run goes on.
+//
+// Writes test/bench/results/<date>[-quick].json and .md (the table is also printed) and
+// PNG charts (throughput, latency, cost per GiB).
+//
+// Options: --quick            the ~3-minute version (W1 300k records instead of 2M, shorter fixed-rate runs)
+//          --systems a,b      a subset of kafka, stratus, stratus-relaxed
+//          --workloads W1,W3  a subset (W3 needs W1; W2 takes its rate from Kafka's W1 unless --w2-rate)
+//          --w2-rate N        W2's rate in records/s (default: half of Kafka's W1 in this run)
+//          --out DIR          results directory (default test/bench/results)
+//          --render FILE      only redo the markdown and charts of an earlier FILE.json (next to it)
+// Env:     BENCH_STRATUS_RELAXED_ENV  "STRATUS_X=v STRATUS_Y=w": the settings that relax Stratus's
+//                            per-acknowledgement fsync, once Stratus offers one (it does not yet)
+//          BENCH_DIR          where data directories go (default: the system temp dir)
+
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createTopic } from './lib/admin.ts';
+import { killBrokers, startBroker } from './lib/brokers.ts';
+import type { Broker, SystemSpec } from './lib/brokers.ts';
+import { renderCharts } from './lib/charts.ts';
+import { killAll } from './lib/exec.ts';
+import { KafkaTools, TOOL_HEAP_OPTS, TOOL_JVM_OPTS } from './lib/kafka-tools.ts';
+import { PRICE_SOURCE } from './lib/object-store.ts';
+import { loadAverage } from './lib/proc.ts';
+import { renderMarkdown } from './lib/report.ts';
+import type { Results, Row, SystemResult } from './lib/types.ts';
+import { E2E_PROPS, PRODUCER_PROPS, SIZES, W5_PARTITIONS, round, w1, w2, w3, w4, w5, w6 } from './lib/workloads.ts';
+import type { WorkloadContext } from './lib/workloads.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// kafkajs 2.2.4 (the topic set-up client) arms a timer with a negative delay when it is not
+// throttled, which Node 24 reports as a TimeoutNegativeWarning (and runs after 1 ms, which is
+// what kafkajs means). Every other warning is still printed.
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (w.name !== 'TimeoutNegativeWarning') console.warn(`${w.name}: ${w.message}`);
+});
+
+const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'];
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    systems: { type: 'string' },
+    workloads: { type: 'string' },
+    'w2-rate': { type: 'string' },
+    out: { type: 'string' },
+    render: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (opts.help) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n\n')[0]!.replace(/^\/\/ ?/gm, ''));
+  process.exit(0);
+}
+
+if (opts.render !== undefined) {
+  const file = opts.render;
+  const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  const stem = basename(file).replace(/\.json$/, '');
+  const charts = await renderCharts(results, dirname(file), stem);
+  for (const e of charts.errors) console.error(`chart failed: ${e}`);
+  const md = renderMarkdown(results, charts.files);
+  writeFileSync(join(dirname(file), `${stem}.md`), md);
+  console.log(md);
+  process.exit(charts.errors.length === 0 ? 0 : 1);
+}
+
+const quick = opts.quick;
+const sizes = SIZES[quick ? 'quick' : 'full'];
+const wanted = new Set((opts.workloads ?? WORKLOADS.join(',')).split(',').map((w) => w.trim().toUpperCase()));
+const outDir = opts.out ?? join(ROOT, 'test', 'bench', 'results');
+const started = performance.now();
+const startDate = new Date();
+const stamp = `${startDate.toISOString().slice(0, 16).replace(':', '')}Z${quick ? '-quick' : ''}`;
+
+function sh(cmd: string, args: string[]): { ok: boolean; out: string; err: string } {
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { ok: r.status === 0, out: (r.stdout ?? '').trim(), err: (r.stderr ?? '').trim() };
+}
+
+// ---- the systems -----------------------------------------------------------------------
+
+/** A Stratus setting that relaxes its WAL fsync, if the config schema has one that looks like it. */
+function fsyncSettingInSchema(): string | undefined {
+  try {
+    const schema = readFileSync(join(ROOT, 'services', 'cli', 'src', 'config', 'schema.ts'), 'utf8');
+    return /^\s*(\w*(?:fsync|Fsync|sync|Sync)\w*)\s*:/m.exec(schema)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+function parseEnv(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const env: Record<string, string> = {};
+  for (const pair of text.trim().split(/\s+/)) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+const relaxedEnv = parseEnv(process.env['BENCH_STRATUS_RELAXED_ENV']);
+const SYSTEMS: (SystemSpec & { offered: boolean; note?: string })[] = [
+  {
+    id: 'kafka',
+    kind: 'kafka',
+    label: 'Apache Kafka (single KRaft node: broker + controller in one JVM)',
+    settings:
+      "Kafka's defaults (no fsync per write: flushing is left to the OS page cache), started by test/peers/kafka-broker.sh with heap -Xms256m -Xmx1g and G1",
+    env: {},
+    offered: true,
+  },
+  {
+    id: 'stratus',
+    kind: 'stratus',
+    label: '`stratus dev` (controller, broker and storage in one node process)',
+    settings:
+      'its defaults: WAL fdatasync before every acknowledgement (group commit), uploads to a file:// object store under its data directory, 256 MiB memory block cache, disk cache off; log level warn',
+    env: { STRATUS_LOG_LEVEL: 'warn' },
+    offered: true,
+  },
+  relaxedEnv !== undefined
+    ? {
+        id: 'stratus-relaxed',
+        kind: 'stratus',
+        label: '`stratus dev` with fsync relaxed',
+        settings: `as stratus, plus ${Object.entries(relaxedEnv).map(([k, v]) => `${k}=${v}`).join(' ')} (from BENCH_STRATUS_RELAXED_ENV)`,
+        env: { STRATUS_LOG_LEVEL: 'warn', ...relaxedEnv },
+        offered: true,
+      }
+    : {
+        id: 'stratus-relaxed',
+        kind: 'stratus',
+        label: '`stratus dev` with fsync relaxed',
+        settings: 'would acknowledge before the WAL fdatasync, as Kafka does by default',
+        env: {},
+        offered: false,
+        note:
+          'Not offered: Stratus has no setting that relaxes its per-acknowledgement fdatasync (no such key in services/cli/src/config/schema.ts; the topic setting stratus.durability chooses between "local", the WAL fsync and default, and the stricter "object"), so this variant is not run rather than faked.' +
+          (fsyncSettingInSchema() !== undefined
+            ? ` The schema now has a key named "${fsyncSettingInSchema()}": set BENCH_STRATUS_RELAXED_ENV to the STRATUS_* variables that relax it to run this system.`
+            : ' Once one exists, set BENCH_STRATUS_RELAXED_ENV="STRATUS_...=..." to run it.'),
+      },
+];
+const systemFilter = opts.systems?.split(',').map((s) => s.trim());
+
+// ---- machine and versions --------------------------------------------------------------
+
+function fdatasyncProbe(dir: string): { p50: number; p99: number } {
+  const file = join(dir, 'fsync-probe');
+  const fd = openSync(file, 'w');
+  const buf = Buffer.alloc(4096, 7);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 200; i++) {
+      const t0 = performance.now();
+      writeSync(fd, buf, 0, buf.length, i * buf.length);
+      fdatasyncSync(fd);
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+  times.sort((a, b) => a - b);
+  return { p50: round(times[Math.floor(times.length * 0.5)]!, 3), p99: round(times[Math.floor(times.length * 0.99)]!, 3) };
+}
+
+function filesystemOf(path: string): string {
+  const r = sh('df', ['-PT', path]);
+  const line = r.out.split('\n')[1]?.split(/\s+/);
+  return line ? `${line[1]} (${line[0]})` : 'unknown';
+}
+
+// ---- the run ---------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  console.log(`# Stratus vs Apache Kafka — ${startDate.toISOString()}${quick ? ' (quick)' : ''}`);
+  const load = loadAverage();
+  if (load[0]! > 0.5) console.log(`⚠ load average is ${load.join(' ')} before the benchmark starts: other processes are running and will disturb the numbers`);
+
+  console.log('provisioning Apache Kafka (test/peers/kafka.sh) …');
+  const kafka = sh('bash', [join(ROOT, 'test', 'peers', 'kafka.sh')]);
+  if (!kafka.ok) {
+    console.error(`could not provision Apache Kafka:\n${kafka.err}`);
+    return 1;
+  }
+  const kafkaHome = kafka.out.split('\n').pop()!;
+  const classes = sh('bash', [join(ROOT, 'test', 'peers', 'kafka-java.sh'), join(ROOT, 'test', 'bench', 'java')]);
+  if (!classes.ok) {
+    console.error(`could not compile test/bench/java:\n${classes.err}`);
+    return 1;
+  }
+  const tools = new KafkaTools(ROOT, classes.out.split('\n').pop()!);
+
+  const baseDir = mkdtempSync(join(process.env['BENCH_DIR'] ?? tmpdir(), 'stratus-bench-'));
+  const probe = fdatasyncProbe(baseDir);
+  const git = sh('git', ['rev-parse', '--short', 'HEAD']);
+  const dirty = sh('git', ['status', '--porcelain', '--', 'libs', 'services']).out !== '';
+  const javaVersion = sh('java', ['-version']).err.split('\n')[0] ?? 'unknown';
+  const results: Results = {
+    date: startDate.toISOString(),
+    quick,
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 1024 ** 3),
+      kernel: `Linux ${release()}`,
+      dataDir: baseDir,
+      dataFs: filesystemOf(baseDir),
+      fdatasyncP50Ms: probe.p50,
+      fdatasyncP99Ms: probe.p99,
+      loadAverageAtStart: load.join(' '),
+    },
+    versions: {
+      'Apache Kafka': readFileSync(join(kafkaHome, 'VERSION'), 'utf8').trim(),
+      Stratus: `${git.ok ? git.out : 'unknown'}${dirty ? ' (with uncommitted changes in libs/ or services/)' : ''}`,
+      Node: process.version,
+      Java: javaVersion.replace(/"/g, ''),
+    },
+    settings: {
+      sizes,
+      recordSize: 1024,
+      producerProps: Object.entries(PRODUCER_PROPS).map(([k, v]) => `${k}=${v}`).join(' '),
+      e2eProps: Object.entries(E2E_PROPS).map(([k, v]) => `${k}=${v}`).join(' '),
+      toolJvm: `${TOOL_HEAP_OPTS} ${TOOL_JVM_OPTS}`,
+      workloads: [...wanted],
+    },
+    systems: [],
+    rows: [],
+    priceTable: PRICE_SOURCE,
+  };
+  mkdirSync(outDir, { recursive: true });
+  const jsonFile = join(outDir, `${stamp}.json`);
+  const save = (): void => writeFileSync(jsonFile, JSON.stringify(results, null, 2) + '\n');
+
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${sig}: stopping the brokers and tools this run started`);
+    killAll();
+    killBrokers();
+    save();
+    rmSync(baseDir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  console.log(
+    `sizes: W1 ${sizes.w1Records.toLocaleString('en-US')} records; W2 ${sizes.w2WarmupS}+${sizes.w2DurationS} s; W4 ${sizes.w4WarmupS}+${sizes.w4DurationS} s; W5 ${sizes.w5DurationS} s per partition count; W6 ${sizes.w6Records.toLocaleString('en-US')} records per codec`,
+  );
+
+  let kafkaW1: Row | undefined;
+  const fixedW2 = opts['w2-rate'] !== undefined ? Number(opts['w2-rate']) : undefined;
+
+  for (const spec of SYSTEMS) {
+    const sys: SystemResult = { id: spec.id, label: spec.label, settings: spec.settings, env: spec.env, status: 'ran' };
+    results.systems.push(sys);
+    if (!spec.offered) {
+      sys.status = 'not offered';
+      if (spec.note !== undefined) sys.note = spec.note;
+      console.log(`\n## ${spec.id}: not offered — ${spec.note ?? ''}`);
+      save();
+      continue;
+    }
+    if (systemFilter !== undefined && !systemFilter.includes(spec.id)) {
+      sys.status = 'skipped';
+      sys.note = 'not selected (--systems)';
+      continue;
+    }
+    console.log(`\n## ${spec.id}: ${spec.label}`);
+    const t0 = performance.now();
+    let broker: Broker;
+    try {
+      broker = await startBroker(spec, ROOT, baseDir);
+    } catch (e) {
+      sys.status = 'failed to start';
+      sys.note = e instanceof Error ? e.message : String(e);
+      console.log(`  could not start: ${sys.note}`);
+      save();
+      continue;
+    }
+    sys.startSeconds = round((performance.now() - t0) / 1000, 1);
+    console.log(`  started in ${sys.startSeconds} s (pid ${broker.pid}, ${broker.bootstrap})`);
+
+    let ownW1: Row | undefined;
+    const ctx: WorkloadContext = {
+      broker,
+      tools,
+      sizes,
+      createTopic: (bootstrap, topic, partitions) => createTopic(bootstrap, topic, partitions),
+      w2Rate: () => {
+        if (fixedW2 !== undefined) return { rate: fixedW2, source: 'given with --w2-rate' };
+        if (kafkaW1?.status === 'ok' && kafkaW1.recordsPerSec) return { rate: Math.round(kafkaW1.recordsPerSec / 2), source: "50% of Kafka's W1 in this run" };
+        if (ownW1?.status === 'ok' && ownW1.recordsPerSec) return { rate: Math.round(ownW1.recordsPerSec / 2), source: `50% of ${spec.id}'s own W1 (Kafka's W1 did not run or failed)` };
+        return undefined;
+      },
+      onRow: (row) => {
+        results.rows.push(row);
+        save();
+      },
+    };
+
+    // A broker that died in one workload is replaced by a fresh one (empty data directory)
+    // for the next, so one crash costs one row, not the rest of the system's run.
+    let generation = 0;
+    const restarts: string[] = [];
+    const ensureBroker = async (next: string): Promise<void> => {
+      if (ctx.broker.isAlive()) return;
+      console.log(`  [${spec.id}] the broker is gone; starting a fresh one for ${next}`);
+      try {
+        await ctx.broker.stop();
+      } catch {
+        // it is dead already; its data directory may remain until the end
+      }
+      try {
+        ctx.broker = await startBroker(spec, ROOT, baseDir);
+        generation++;
+        restarts.push(`before ${next}`);
+      } catch (e) {
+        restarts.push(`before ${next}: could not start (${e instanceof Error ? e.message : String(e)})`);
+      }
+    };
+
+    try {
+      let w1Generation = -1;
+      if (wanted.has('W1') || wanted.has('W3')) {
+        ownW1 = await w1(ctx);
+        w1Generation = generation;
+        if (spec.id === 'kafka') kafkaW1 = ownW1;
+      }
+      if (wanted.has('W3')) {
+        const lost = (): string | undefined => (generation !== w1Generation ? "the broker that held W1's data died and was replaced by a fresh one" : undefined);
+        await ensureBroker('W3-hot');
+        await w3(ctx, 'hot', ownW1, lost());
+        if (spec.kind === 'stratus') {
+          await ensureBroker('W3-cold');
+          await w3(ctx, 'cold', ownW1, lost());
+        }
+      }
+      if (wanted.has('W2')) {
+        await ensureBroker('W2');
+        await w2(ctx);
+      }
+      if (wanted.has('W4')) {
+        await ensureBroker('W4');
+        await w4(ctx);
+      }
+      if (wanted.has('W6')) {
+        for (const codec of ['lz4', 'zstd'] as const) {
+          await ensureBroker(`W6-${codec}`);
+          await w6(ctx, codec);
+        }
+      }
+      if (wanted.has('W5')) {
+        for (const p of W5_PARTITIONS) {
+          await ensureBroker(`W5-${p}p`);
+          await w5(ctx, p);
+        }
+      }
+    } catch (e) {
+      // The workloads record their own failures; this is a harness bug, recorded all the same.
+      sys.note = `harness error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+      console.error(`  ${sys.note}`);
+    }
+    if (restarts.length > 0) sys.note = `${sys.note ? `${sys.note}; ` : ''}the broker died and was started afresh ${restarts.join(', ')}`;
+    try {
+      const stopped = await ctx.broker.stop();
+      // Whatever the system left dirty in the page cache is written back now, not while
+      // the next system is being measured.
+      const t2 = performance.now();
+      spawnSync('sync', [], { timeout: 120_000 });
+      console.log(
+        `  stopped in ${stopped.stopSeconds.toFixed(1)} s, data removed in ${stopped.removeSeconds.toFixed(1)} s, sync ${((performance.now() - t2) / 1000).toFixed(1)} s`,
+      );
+    } catch (e) {
+      console.error(`  stopping ${spec.id} failed: ${String(e)}`);
+    }
+    sys.totalSeconds = round((performance.now() - t0) / 1000, 1);
+    console.log(`  ${spec.id} took ${sys.totalSeconds} s in all`);
+    save();
+  }
+
+  rmSync(baseDir, { recursive: true, force: true });
+  results.durationSeconds = round((performance.now() - started) / 1000, 1);
+
+  const charts = await renderCharts(results, outDir, stamp);
+  for (const e of charts.errors) console.error(`chart failed: ${e}`);
+  const md = renderMarkdown(results, charts.files);
+  writeFileSync(join(outDir, `${stamp}.md`), md);
+  save();
+  console.log(`\n${md}`);
+  const rel = (f: string): string => relative(process.cwd(), join(outDir, f));
+  console.log(`wrote ${rel(`${stamp}.json`)}, ${rel(`${stamp}.md`)}${charts.files.map((f) => `, ${rel(f)}`).join('')}`);
+  console.log(`total ${(results.durationSeconds / 60).toFixed(1)} min`);
+  return existsSync(jsonFile) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e);
+    killAll();
+    killBrokers();
+    process.exit(1);
+  },
+);
