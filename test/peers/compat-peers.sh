@@ -16,16 +16,7 @@ python=${STRATUS_COMPAT_PYTHON:-/usr/bin/python3}
 need_apt=()
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 "$python" -c 'import confluent_kafka' >/dev/null 2>&1 || need_apt+=(python3-confluent-kafka)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
-      echo "compat-peers: need root (or sudo) to install: ${need_apt[*]}" >&2; exit 1
-    fi
-  else SUDO=; fi
-  echo "compat-peers: installing ${need_apt[*]}" >&2
-  $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
-fi
+bash "$(dirname "$0")/apt-install.sh" compat-peers ${need_apt[@]+"${need_apt[@]}"}
 "$python" -c 'import confluent_kafka' >/dev/null 2>&1 || {
   echo "compat-peers: $python cannot import confluent_kafka (set STRATUS_COMPAT_PYTHON)" >&2; exit 1; }
 
