@@ -8,35 +8,18 @@ import { ManualClock } from '@stratus/runtime';
 import { decodeRequestBody, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse } from '@stratus/protocol';
 import type { ApiKeyNumber, Input, RequestTypes, ResponseTypes } from '@stratus/protocol';
 import { TopicCatalog } from '../../../src/broker-context.ts';
-import type { BrokerConfig, BrokerContext, PartitionAccess } from '../../../src/broker-context.ts';
+import type { BrokerConfig, BrokerContext } from '../../../src/broker-context.ts';
 import { CloseConnection, NO_RESPONSE } from '../../../src/handler.ts';
 import type { ApiHandler, RequestContext } from '../../../src/handler.ts';
 import { FakeController } from './fake-controller.ts';
+import { TEST_NODE_ID, forbiddenPartitions, testBrokerConfig } from '../../support/context.ts';
 
-export const NODE_ID = 1;
+export const NODE_ID = TEST_NODE_ID;
 export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
-const CONFIG: BrokerConfig = {
-  nodeId: NODE_ID,
-  advertisedHost: 'broker-1.local',
-  advertisedPort: 9092,
-  rack: null,
-  autoCreateTopics: false,
-  defaultPartitions: 3,
-  fetchMaxBytes: 52_428_800,
-  fetchMaxWaitMs: 500,
-  groupMinSessionTimeoutMs: 6_000,
-  groupMaxSessionTimeoutMs: 1_800_000,
-  groupInitialRebalanceDelayMs: 0,
-  offsetsRetentionMs: 604_800_000,
-};
+const CONFIG: BrokerConfig = testBrokerConfig();
 
-/** Admin handlers never open partitions: any use fails the test. */
-const noPartitions = new Proxy({} as PartitionAccess, {
-  get: (_, prop) => () => {
-    throw new Error(`admin handlers must not use partitions.${String(prop)}`);
-  },
-});
+const noPartitions = forbiddenPartitions('admin handlers');
 
 export interface AdminFixture {
   readonly controller: FakeController;

@@ -8,36 +8,20 @@ import { ConsumerProtocolSubscriptionSpec, decodeRequestBody, decodeRequestHeade
 import type { ApiKeyNumber, ConsumerProtocolSubscription, Input, RequestTypes, ResponseTypes } from '@stratus/protocol';
 import { ManualClock } from '@stratus/runtime';
 import { TopicCatalog } from '../../../src/broker-context.ts';
-import type { BrokerConfig, BrokerContext, PartitionAccess } from '../../../src/broker-context.ts';
+import type { BrokerConfig, BrokerContext } from '../../../src/broker-context.ts';
 import { GroupCoordinator } from '../../../src/groups/coordinator.ts';
 import type { GroupCoordinatorOptions, GroupProtocol } from '../../../src/groups/coordinator.ts';
 import { groupHandlers } from '../../../src/groups/handlers.ts';
 import { CloseConnection, NO_RESPONSE } from '../../../src/handler.ts';
 import type { AnyApiHandler, ApiHandler, RequestContext } from '../../../src/handler.ts';
 import { FakeOffsetController } from './fake-controller.ts';
+import { TEST_NODE_ID, forbiddenPartitions, testBrokerConfig } from '../../support/context.ts';
 
-export const NODE_ID = 1;
+export const NODE_ID = TEST_NODE_ID;
 
-export const CONFIG: BrokerConfig = {
-  nodeId: NODE_ID,
-  advertisedHost: 'broker-1.local',
-  advertisedPort: 9092,
-  rack: null,
-  autoCreateTopics: false,
-  defaultPartitions: 3,
-  fetchMaxBytes: 52_428_800,
-  fetchMaxWaitMs: 500,
-  groupMinSessionTimeoutMs: 6_000,
-  groupMaxSessionTimeoutMs: 300_000,
-  groupInitialRebalanceDelayMs: 3_000,
-  offsetsRetentionMs: 604_800_000,
-};
+export const CONFIG: BrokerConfig = testBrokerConfig({ groupMaxSessionTimeoutMs: 300_000, groupInitialRebalanceDelayMs: 3_000 });
 
-const noPartitions = new Proxy({} as PartitionAccess, {
-  get: (_, prop) => () => {
-    throw new Error(`group handlers must not use partitions.${String(prop)}`);
-  },
-});
+const noPartitions = forbiddenPartitions('group handlers');
 
 /** Deterministic member-id suffixes: u1, u2, ... */
 export function counterUuid(): () => string {
