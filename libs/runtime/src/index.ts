@@ -4,3 +4,4 @@ export { systemClock, ManualClock } from './clock.ts';
 export type { Clock } from './clock.ts';
 export { SeededRandom, systemRandom } from './random.ts';
 export type { Random } from './random.ts';
+export { CANCELLED } from './cancel.ts';

@@ -13,6 +13,7 @@
 //
 // Not here: sequence numbers and the capacity budget (segmented-wal.ts).
 
+import { CANCELLED } from '@stratus/runtime';
 import type { Clock } from '@stratus/runtime';
 import type { FileHandle, FileSystem } from './fs.ts';
 import { SEGMENT_HEADER_BYTES } from './segment-format.ts';
@@ -74,7 +75,7 @@ export class GroupCommitWriter {
     this.queue.push(entry);
     this.queuedBytes += entry.frameBytes;
     if (this.wake !== undefined) this.wake();
-    else if (this.gatherAbort !== undefined && this.queuedBytes >= this.ctx.flushMaxBytes) this.gatherAbort.abort();
+    else if (this.gatherAbort !== undefined && this.queuedBytes >= this.ctx.flushMaxBytes) this.gatherAbort.abort(CANCELLED);
   }
 
   /** Writes out everything queued, then closes the active file. */

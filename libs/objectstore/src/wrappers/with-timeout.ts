@@ -3,7 +3,7 @@
 // backend ignores the signal (a hung socket). Wrap it inside withRetry for a deadline per
 // attempt, outside for one over all attempts. Not for retrying.
 
-import { systemClock } from '@stratus/runtime';
+import { CANCELLED, systemClock } from '@stratus/runtime';
 import type { Clock } from '@stratus/runtime';
 import { ObjectStoreError } from '../object-store.ts';
 import type { ObjectStore } from '../object-store.ts';
@@ -35,7 +35,7 @@ export function withTimeout(store: ObjectStore, options: TimeoutOptions): Object
       // `abortable` settles as soon as `signal` aborts, whether or not the backend reacts.
       return await abortable(call.run(signal), signal);
     } finally {
-      timerStop.abort();
+      timerStop.abort(CANCELLED);
     }
   };
   return intercept(store, deadline);

@@ -81,6 +81,19 @@ export class BlockCache {
     return assemble(objectKey, blocks, first, position, length, objectSize, blockBytes);
   }
 
+  /**
+   * Starts loading the blocks of [position, position + length) in the background, at
+   * read-ahead priority (a demand read of the same blocks joins the load and moves it to
+   * the front). Best effort: returns false when too many read-ahead GETs are pending, and
+   * a failed load is dropped (the next read tries again).
+   */
+  prefetch(objectKey: string, position: number, length: number, objectSize: number): boolean {
+    if (this.closed || length <= 0) return false;
+    checkRead(position, length, objectSize);
+    const { first, last } = blocksOfRead(position, length, this.config.blockBytes);
+    return this.loader.prefetch(objectKey, objectSize, first, last + 1);
+  }
+
   /** Counters and gauges, as plain numbers (a snapshot). */
   stats(): BlockCacheStats {
     const disk = this.disk;

@@ -3,6 +3,7 @@
 // full budget (object store down) rejects a produce cleanly instead of leaving a hole
 // in the offsets. Waiters are served in arrival order so a large request is not starved.
 
+import { CANCELLED } from '@stratus/runtime';
 import type { Clock } from '@stratus/runtime';
 
 export class BudgetExceededError extends Error {
@@ -63,7 +64,7 @@ export class ByteBudget {
       () => false,
     );
     const outcome = await Promise.race([granted.then(() => false), timedOut]);
-    abort.abort();
+    abort.abort(CANCELLED);
     if (outcome && !waiter.granted) {
       this.waiters = this.waiters.filter((w) => w !== waiter);
       this.grant(); // a smaller waiter behind this one may fit now

@@ -13,7 +13,7 @@
 import type { WriteAheadLog } from '@stratus/wal';
 import { readInt64, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '@stratus/protocol';
 import type { Clock } from '@stratus/runtime';
-import type { Durability, TopicPartition } from '../extent.ts';
+import type { Durability, Extent, TopicPartition } from '../extent.ts';
 import { partitionKey } from '../extent.ts';
 import type { ExtentSource } from '../commit/committer.ts';
 import type { ByteBudget } from './byte-budget.ts';
@@ -26,6 +26,8 @@ import type { BatchView, TimestampAndOffset } from './batch-scan.ts';
 /** Reads object bytes (the block cache implements it). */
 export interface ExtentReader {
   read(objectKey: string, position: number, length: number, objectSize: number, streamId?: string): Promise<Buffer>;
+  /** Starts loading bytes a reader is expected to ask for next (read-ahead); best effort, never throws. */
+  prefetch?(objectKey: string, position: number, length: number, objectSize: number): void;
 }
 
 export interface PartitionLogConfig extends TopicPartition {
@@ -46,6 +48,8 @@ export interface PartitionLogDeps {
   readonly clock: Clock;
   /** How long an append may wait for room in `pending` before failing (retriable). */
   readonly appendWaitMs: number;
+  /** Committed bytes kept loading ahead of a sequential reader (0: no read-ahead). */
+  readonly readAheadBytes: number;
   /** Called when the WAL fails: the engine fails every partition. */
   readonly onFatal: (error: Error) => void;
 }
@@ -91,6 +95,8 @@ export interface RecoveredEntry {
 }
 
 const MAX_EXTENTS_PER_READ = 4;
+/** Most extents one read-ahead looks at (with the byte budget, whichever ends first). */
+const READ_AHEAD_EXTENTS = 16;
 /** Extents fetched per index call when scanning a whole partition. */
 const SCAN_PAGE_EXTENTS = 256;
 const LAST_OFFSET_DELTA_AT = 23;
@@ -114,6 +120,8 @@ export class PartitionLog implements Evictable {
   private committedEnd = 0;
   private commitWaiters: { offset: number; resolve: (ok: boolean) => void }[] = [];
   private failure: Error | undefined;
+  /** Where a sequential reader of committed data reads next (-1: no committed read yet). */
+  private nextCommittedRead = -1;
 
   private constructor(config: PartitionLogConfig, deps: PartitionLogDeps, endOffset: number, highWatermark: number, logStartOffset: number) {
     this.topicId = config.topicId;
@@ -359,25 +367,57 @@ export class PartitionLog implements Evictable {
 
   private async readCommitted(offset: number, maxBytes: number, hw: number, out: Buffer[]): Promise<number> {
     const extents = await this.deps.index.extentsFrom(this, offset, MAX_EXTENTS_PER_READ);
+    // Every extent this read is expected to need is requested at once, so GETs of
+    // consecutive objects overlap instead of following each other.
+    const needed = extentsFor(extents, offset, maxBytes);
+    const reads = needed.map((e) => this.deps.reader.read(e.objectKey, e.position, e.length, e.objectSize, this.key));
+    for (const r of reads) r.catch(() => undefined); // awaited below in order; one that is not needed must not go unhandled
     let bytes = 0;
-    for (const e of extents) {
-      const data = await this.deps.reader.read(e.objectKey, e.position, e.length, e.objectSize, this.key);
+    let next = offset;
+    outer: for (let i = 0; i < extents.length; i++) {
+      const e = extents[i]!;
+      const data = await (reads[i] ?? this.deps.reader.read(e.objectKey, e.position, e.length, e.objectSize, this.key));
       // Walk batch headers only: the batches go out as they are.
       for (let pos = 0; pos + 61 <= data.length; ) {
         const size = data.readInt32BE(pos + 8) + 12;
         const base = readInt64(data, pos);
         const last = base + data.readInt32BE(pos + LAST_OFFSET_DELTA_AT);
-        if (base >= hw) return bytes;
+        if (base >= hw) break outer;
         if (last >= offset) {
-          if (out.length > 0 && bytes + size > maxBytes) return bytes;
+          if (out.length > 0 && bytes + size > maxBytes) break outer;
           out.push(data.subarray(pos, pos + size));
           bytes += size;
+          next = last + 1;
         }
         pos += size;
       }
       if (bytes >= maxBytes) break;
     }
+    if (this.nextCommittedRead < 0 || offset === this.nextCommittedRead) this.readAhead(next);
+    this.nextCommittedRead = next;
     return bytes;
+  }
+
+  /**
+   * A sequential reader of committed data (a consumer catching up) will want the extents
+   * after `offset` next: start loading up to readAheadBytes of them, so that its next
+   * fetches find them in the block cache instead of waiting for GETs. Blocks already
+   * cached or loading cost nothing; the block cache bounds the GETs in flight.
+   */
+  private readAhead(offset: number): void {
+    const prefetch = this.deps.reader.prefetch;
+    if (prefetch === undefined || this.deps.readAheadBytes <= 0 || offset >= this.committedEnd) return;
+    this.deps.index.extentsFrom(this, offset, READ_AHEAD_EXTENTS).then(
+      (extents) => {
+        let bytes = 0;
+        for (const e of extents) {
+          if (bytes >= this.deps.readAheadBytes) break;
+          prefetch.call(this.deps.reader, e.objectKey, e.position, e.length, e.objectSize);
+          bytes += e.length;
+        }
+      },
+      () => undefined, // read-ahead is best effort: the demand read reports index errors
+    );
   }
 
   /**
@@ -488,4 +528,20 @@ export class PartitionLog implements Evictable {
     }
     return { epoch: found ?? epoch, endOffset: this.nextOffset };
   }
+}
+
+/**
+ * The leading extents a read of `maxBytes` from `offset` is expected to touch: at least
+ * one, then more while the bytes at or after `offset` (estimated by offset share for
+ * the first extent, which may start before it) stay below maxBytes.
+ */
+function extentsFor(extents: readonly Extent[], offset: number, maxBytes: number): readonly Extent[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < extents.length && (n === 0 || bytes < maxBytes)) {
+    const e = extents[n++]!;
+    const share = e.baseOffset >= offset ? 1 : (e.lastOffset - offset + 1) / (e.lastOffset - e.baseOffset + 1);
+    bytes += e.length * Math.max(0, share);
+  }
+  return extents.slice(0, n);
 }

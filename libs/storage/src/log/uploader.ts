@@ -15,6 +15,7 @@
 
 import type { ObjectStore } from '@stratus/objectstore';
 import { ObjectStoreError } from '@stratus/objectstore';
+import { CANCELLED } from '@stratus/runtime';
 import type { Clock, Random } from '@stratus/runtime';
 import type { Extent } from '../extent.ts';
 import { partitionKey } from '../extent.ts';
@@ -145,7 +146,7 @@ export class Uploader {
       this.queuedBytes += entry.batch.length;
       if (entry.urgent) this.urgentCount++;
       // Wake the loop only when this entry changes its decision.
-      if (wasEmpty || (entry.urgent && !wasUrgent) || (!wasFull && this.queuedBytes >= this.o.maxObjectBytes)) this.wake?.abort();
+      if (wasEmpty || (entry.urgent && !wasUrgent) || (!wasFull && this.queuedBytes >= this.o.maxObjectBytes)) this.wake?.abort(CANCELLED);
     });
   }
 
@@ -156,7 +157,7 @@ export class Uploader {
   hurry(): void {
     if (this.hurriedThroughSeq >= this.lastSeq) return;
     this.hurriedThroughSeq = this.lastSeq;
-    this.wake?.abort();
+    this.wake?.abort(CANCELLED);
   }
 
   start(): void {
@@ -171,7 +172,7 @@ export class Uploader {
     this.stopping = true;
     this.flushOnStop = options.flush;
     if (!options.flush) this.stopSignal.abort();
-    this.wake?.abort();
+    this.wake?.abort(CANCELLED);
     await this.running;
     for (const q of this.queue) q.reject(new UploaderStoppedError());
     this.queue = [];

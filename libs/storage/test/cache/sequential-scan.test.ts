@@ -25,6 +25,28 @@ describe('BlockCache read-ahead', () => {
     await cache.close();
   });
 
+  it('prefetch(range) loads the range at read-ahead priority; a later read is a memory hit', async () => {
+    const { store, cache } = harness({ memoryBytes: 16 * 64 * KiB });
+    const source = store.addObject('obj', 8 * 64 * KiB);
+    // Blocks 2..4 (a range that starts and ends inside blocks), one GET.
+    expect(cache.prefetch('obj', 2 * 64 * KiB + 100, 2 * 64 * KiB, source.length)).toBe(true);
+    await cache.whenIdle();
+    expect(store.getCount).toBe(1);
+    expect(cache.stats()).toMatchObject({ prefetchGets: 1, prefetchedBlocks: 3 });
+    const bytes = await cache.read('obj', 3 * 64 * KiB, 64 * KiB, source.length);
+    expect(bytes.equals(source.subarray(3 * 64 * KiB, 4 * 64 * KiB))).toBe(true);
+    expect(store.getCount).toBe(1);
+    expect(cache.stats().memoryHits).toBe(1);
+    // Already cached: nothing more to fetch; an empty range or a closed cache does nothing.
+    cache.prefetch('obj', 2 * 64 * KiB, 64 * KiB, source.length);
+    expect(cache.prefetch('obj', 0, 0, source.length)).toBe(false);
+    await cache.whenIdle();
+    expect(store.getCount).toBe(1);
+    expect(() => cache.prefetch('obj', 0, 9 * 64 * KiB, source.length)).toThrow(RangeError);
+    await cache.close();
+    expect(cache.prefetch('obj', 0, 64 * KiB, source.length)).toBe(false);
+  });
+
   it('does not read ahead for random access or without a stream id', async () => {
     const { store, cache } = harness();
     const source = store.addObject('obj', 64 * 64 * KiB);

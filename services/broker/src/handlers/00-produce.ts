@@ -13,6 +13,7 @@
 //
 // Not implemented: transactions (a transactional id is refused with INVALID_TXN_STATE).
 
+import { CANCELLED } from '@stratus/runtime';
 import { ApiKey, CompressionType, ErrorCode, validateRecordBatches } from '@stratus/protocol';
 import type { BatchInfo, ProduceRequest, ProduceResponsePartitionProduceResponse, Input } from '@stratus/protocol';
 import { BudgetExceededError, PartitionFailedError } from '@stratus/storage';
@@ -141,6 +142,6 @@ async function withTimeout<T>(ctx: BrokerContext, p: Promise<T>, timeoutMs: numb
   try {
     return await Promise.race([p, ctx.clock.sleep(timeoutMs, stop.signal).then(() => 'timeout' as const)]);
   } finally {
-    stop.abort();
+    stop.abort(CANCELLED);
   }
 }

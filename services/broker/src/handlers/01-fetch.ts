@@ -14,9 +14,10 @@
 // There are no transactions yet, so the last stable offset is the high watermark and no
 // aborted transactions are reported. Reads are served by the partition's leader.
 
+import { CANCELLED } from '@stratus/runtime';
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { FetchResponsePartitionData, Input } from '@stratus/protocol';
-import type { PartitionLog } from '@stratus/storage';
+import type { PartitionLog, ReadResult } from '@stratus/storage';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
 import { ledPartition } from '../led-partition.ts';
@@ -83,10 +84,12 @@ interface Round {
 }
 
 async function readRound(slots: readonly Slot[], responseMaxBytes: number, isolationLevel: number): Promise<Round> {
+  const early = startReads(slots, responseMaxBytes);
   const results: Input<FetchResponsePartitionData>[] = [];
   let bytes = 0;
   let error = false;
-  for (const s of slots) {
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i]!;
     const base = { partitionIndex: s.partition, preferredReadReplica: -1, abortedTransactions: isolationLevel === READ_COMMITTED ? [] : null };
     if (s.log === undefined) {
       error = true;
@@ -99,25 +102,52 @@ async function readRound(slots: readonly Slot[], responseMaxBytes: number, isola
       continue;
     }
     const limit = Math.min(s.partitionMaxBytes, remaining);
-    const r = await s.log.read(s.fetchOffset, Math.max(1, limit));
+    const r = await (early[i] ?? s.log.read(s.fetchOffset, Math.max(1, limit)));
     if (!r.ok) {
       error = true;
       results.push({ ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: r.highWatermark, lastStableOffset: r.highWatermark, logStartOffset: r.logStartOffset, records: [] });
       continue;
     }
-    // KIP-74: only the first batch of the first partition with data may exceed the limits.
-    const fits = bytes === 0 || r.bytes <= limit;
-    const records = fits ? r.batches : [];
-    bytes += fits ? r.bytes : 0;
+    // Whole batches within the limit; KIP-74: the first batch of the first partition with
+    // data goes out even when it alone is larger.
+    let taken = 0;
+    let size = 0;
+    while (taken < r.batches.length && (size + r.batches[taken]!.length <= limit || (bytes === 0 && taken === 0))) size += r.batches[taken++]!.length;
+    const records = taken === r.batches.length ? r.batches : r.batches.slice(0, taken);
+    bytes += size;
     results.push({ ...base, errorCode: ErrorCode.NONE, highWatermark: r.highWatermark, lastStableOffset: r.highWatermark, logStartOffset: r.logStartOffset, records });
   }
   return { results, bytes, error };
 }
 
+/**
+ * Starts the reads of the first partitions at once — as many as the response could hold
+ * if each filled its whole partition limit — so that reads from the object store overlap
+ * instead of queueing one behind another. Each is limited to what would be left of the
+ * response after the ones before it, so it never reads more than the sequential pass can
+ * use; partitions past that point are read in the pass with the room really left.
+ */
+function startReads(slots: readonly Slot[], responseMaxBytes: number): (Promise<ReadResult> | undefined)[] {
+  const early: (Promise<ReadResult> | undefined)[] = [];
+  let reserved = 0;
+  for (const s of slots) {
+    if (s.log === undefined || reserved >= responseMaxBytes) {
+      early.push(undefined);
+      continue;
+    }
+    const limit = Math.min(s.partitionMaxBytes, responseMaxBytes - reserved);
+    const read = s.log.read(s.fetchOffset, Math.max(1, limit));
+    read.catch(() => undefined); // awaited in order below; a failure is reported there, not as unhandled
+    early.push(read);
+    reserved += limit;
+  }
+  return early;
+}
+
 /** Sleeps until a partition gets data past its fetch offset, the time is up, or the connection closes. */
 async function waitForData(ctx: BrokerContext, slots: readonly Slot[], waitMs: number, connection: AbortSignal): Promise<void> {
   const stop = new AbortController();
-  const onClose = (): void => stop.abort();
+  const onClose = (): void => stop.abort(CANCELLED);
   connection.addEventListener('abort', onClose, { once: true });
   try {
     // Wake on data beyond what this round already saw (not merely beyond the fetch offset,
@@ -125,7 +155,7 @@ async function waitForData(ctx: BrokerContext, slots: readonly Slot[], waitMs: n
     const wakes = slots.filter((s) => s.log !== undefined).map((s) => s.log!.waitForData(Math.max(s.fetchOffset, s.log!.highWatermark), stop.signal));
     await Promise.race([...wakes, ctx.clock.sleep(waitMs, stop.signal).catch(() => undefined)]);
   } finally {
-    stop.abort();
+    stop.abort(CANCELLED);
     connection.removeEventListener('abort', onClose);
   }
 }

@@ -222,6 +222,21 @@ describe('Fetch: size limits (KIP-74)', () => {
     expect(roomy.responses[0]!.partitions.map((p) => readFetched(p.records).records.length)).toEqual([1, 1, 0]);
   });
 
+  it('a partition that only partly fits what is left of MaxBytes brings the whole batches that fit', async () => {
+    const topic = fresh();
+    await world.createTopic(topic, 2);
+    await produceValues(world, topic, 0, [['A'.repeat(600)]]);
+    await produceValues(world, topic, 1, [['b'.repeat(300)], ['b'.repeat(300)], ['b'.repeat(300)]]);
+    const first = batch(['A'.repeat(600)]).length;
+    const small = batch(['b'.repeat(300)]).length;
+    const r = await fetchMany(
+      world,
+      [0, 1].map((partition) => ({ topic, partition, offset: 0, partitionMaxBytes: 10_000 })),
+      { maxBytes: first + 2 * small + 10 },
+    );
+    expect(r.responses[0]!.partitions.map((p) => readFetched(p.records).batches.map((b) => b.baseOffset))).toEqual([[0], [0, 1]]);
+  });
+
   it('the exemption goes to the first partition that has data, even if it is not the first asked', async () => {
     const topic = fresh();
     await world.createTopic(topic, 2);
@@ -338,6 +353,9 @@ describe('Fetch: data served from objects', () => {
       expect(big.fetched.records.map((r) => r.value?.length)).toEqual([4_000]);
       const limited = await fetchOne(cold, { topic, partition: 0, offset: 0, partitionMaxBytes: 100 });
       expect(limited.fetched.batches.map((b) => b.baseOffset)).toEqual([0]);
+      // Both partitions in one request (their object reads run side by side), MaxBytes applied in order.
+      const both = await fetchMany(cold, [0, 1].map((partition) => ({ topic, partition, offset: 0 })), { maxBytes: 1_000 });
+      expect(both.responses[0]!.partitions.map((p) => readFetched(p.records).records.map((x) => x.value?.length))).toEqual([[2, 2, 2, 2, 2, 2], []]);
     } finally {
       await cold.close();
     }

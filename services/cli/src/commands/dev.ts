@@ -78,6 +78,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
     pendingBytes: config.storage.pendingBytes,
     tailBytes: config.storage.tailBytes,
     appendWaitMs: config.storage.appendWait,
+    readAheadBytes: config.storage.readAheadBytes,
     upload: { maxObjectBytes: config.upload.maxBytes, maxDelayMs: config.upload.maxDelay, urgentDelayMs: config.upload.urgentDelay },
     onError,
   });

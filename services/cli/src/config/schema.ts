@@ -78,6 +78,7 @@ export const configSchema = z
         pendingBytes: bytes(MiB).default(256 * MiB),
         tailBytes: bytes(0).default(128 * MiB),
         appendWait: duration.prefault('5s'),
+        readAheadBytes: bytes(0, 256 * MiB).default(4 * MiB),
       })
       .strict()
       .prefault({}),
