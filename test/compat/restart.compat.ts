@@ -13,7 +13,8 @@
 //   c. Durability: `stratus.durability=object` acks only once the data is in an object the
 //      controller references (checked at the ack through objects/ and metadata/), so it
 //      survives SIGKILL plus the loss of the WAL; `local` acks before any upload and
-//      survives SIGKILL through the WAL.
+//      survives SIGKILL through the WAL, with or without an fdatasync per ack
+//      (wal.syncWrites: a killed process leaves its writes with the OS either way).
 //
 // These tests exist for Stratus only (no other broker has its data directory), so they run
 // in stratus mode (the default) and are reported as skipped in the kafka and external modes.
@@ -367,12 +368,15 @@ describe.skipIf(!stratusMode)('restarts of stratus dev (stratus mode only: these
     expect(records, 'records read after SIGKILL and without the WAL').toHaveLength(acks.length);
   });
 
-  it('c. stratus.durability=local (the default): the ack comes before any upload, and SIGKILL keeping the WAL loses nothing', async () => {
+  it.each([
+    ['with an fdatasync per group commit (wal.syncWrites=true, the default)', {}],
+    ['with wal.syncWrites=false (acks once written to the OS, no fdatasync)', { STRATUS_WAL_SYNC_WRITES: 'false' }],
+  ])('c. stratus.durability=local (the default): the ack comes before any upload, and SIGKILL keeping the WAL loses nothing, %s', async (_, walEnv) => {
     const P = 2;
     const N = 2000;
     const topic = uniqueName('restart-local');
     // No upload before the kill: nothing reaches the 8 MiB object size, and the delay is long.
-    const first = await startBroker({ env: { STRATUS_UPLOAD_MAX_DELAY: '10m' } });
+    const first = await startBroker({ env: { STRATUS_UPLOAD_MAX_DELAY: '10m', ...walEnv } });
     await createTopic(first.bootstrap, topic, P);
     const { acks } = await produceJava(first.bootstrap, topic, N);
     const state = await durableControllerState(first.dataDir);

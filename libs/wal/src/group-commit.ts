@@ -2,7 +2,10 @@
 // checksummed); one loop takes everything that queued while the previous write +
 // fdatasync ran — up to flushMaxBytes and the room left in the active segment — and
 // makes it durable with ONE writev and ONE fdatasync, then resolves those appends in
-// sequence order. Rolling to a new segment happens between batches.
+// sequence order. Rolling to a new segment happens between batches. With syncWrites
+// off the fdatasync is left out of that loop ("durable" then means: written to the OS,
+// safe from a process crash only); a segment is still synced when it is rolled and the
+// active one when the log closes.
 //
 // A write or fdatasync error fails the writer for good: the batch and everything queued
 // reject, and nothing is retried. After a failed fsync Linux may have dropped the dirty
@@ -39,6 +42,8 @@ export interface WriterContext {
   readonly segmentBytes: number;
   readonly flushMaxBytes: number;
   readonly flushMaxDelayMs: number;
+  /** fdatasync before resolving appends (see WalOptions.syncWrites). */
+  readonly syncWrites: boolean;
   readonly segments: SegmentList;
   /** After each durable batch, before its appends resolve. */
   readonly onDurable: (batchBytes: number, nextDurableSeq: number) => void;
@@ -112,6 +117,8 @@ export class GroupCommitWriter {
         // alternating between two half-full ones.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      // Unsynced writes: make a clean shutdown leave the whole log on disk.
+      if (!this.ctx.syncWrites) await this.file.datasync();
     } catch (err) {
       this.fail(err, batch);
       await this.discardUnsynced();
@@ -168,7 +175,7 @@ export class GroupCommitWriter {
     const active = this.ctx.segments.active();
     const written = await this.file.writev(buffers, active.sizeBytes);
     if (written !== bytes) throw new Error(`short write: ${written} of ${bytes} bytes at ${active.sizeBytes} in ${active.name}`);
-    await this.file.datasync();
+    if (this.ctx.syncWrites) await this.file.datasync();
     this.ctx.segments.grow(bytes);
     this.ctx.onDurable(bytes, batch[batch.length - 1]!.seq + 1);
   }
@@ -193,12 +200,14 @@ export class GroupCommitWriter {
 
   /** Starts a new segment at `baseSeq`; the current one is complete and already durable. */
   private async roll(baseSeq: number): Promise<void> {
+    // Unsynced writes: a finished segment is synced once, so at most the active one can lose data.
+    if (!this.ctx.syncWrites) await this.file.datasync();
     const { file, segment } = await createSegmentFile(this.ctx.fs, this.ctx.dir, baseSeq, this.ctx.clock.nowMs());
     const previous = this.file;
     this.file = file;
     this.ctx.segments.push(segment);
-    // Everything in it was fdatasync'ed before its appends resolved; a close error
-    // cannot lose data any more.
+    // Everything in it is fdatasync'ed (before its appends resolved, or just above); a
+    // close error cannot lose data any more.
     await previous.close().catch(() => undefined);
   }
 

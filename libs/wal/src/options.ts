@@ -27,6 +27,14 @@ export interface WalOptions {
    * returns; appends arriving during an fdatasync still share the next one.
    */
   readonly flushMaxDelayMs?: number;
+  /**
+   * true (default): an append resolves only after its batch's fdatasync — it survives a
+   * machine crash or power loss. false: it resolves once written to the OS (one writev,
+   * no fdatasync, as Kafka acknowledges by default): it survives the process being
+   * killed but not the machine going down; segments are still fdatasync'ed when rolled
+   * and on close.
+   */
+  readonly syncWrites?: boolean;
   /** Budget for un-trimmed segment bytes plus queued appends. Default 1 GiB; at least 2 × segmentBytes. */
   readonly capacityBytes?: number;
   /** How long an append waits for a trim when the budget is used up before rejecting with 'full'. Default 5000. */
@@ -42,6 +50,7 @@ export interface ResolvedWalOptions {
   readonly segmentBytes: number;
   readonly flushMaxBytes: number;
   readonly flushMaxDelayMs: number;
+  readonly syncWrites: boolean;
   readonly capacityBytes: number;
   readonly appendWaitMs: number;
   readonly maxRecordBytes: number;
@@ -59,6 +68,7 @@ export const WAL_DEFAULTS = {
   // halved throughput at 64 × 16 KiB (closed-loop appenders cannot send more while they
   // wait) and gained nothing at larger sizes.
   flushMaxDelayMs: 0,
+  syncWrites: true,
   capacityBytes: 1 * GiB,
   appendWaitMs: 5000,
   maxRecordBytes: 16 * MiB,
@@ -81,6 +91,8 @@ export function resolveWalOptions(options: WalOptions): ResolvedWalOptions {
       : integer('maxRecordBytes', options.maxRecordBytes, 1, recordRoom, `one record must fit a segment: at most segmentBytes − ${SEGMENT_HEADER_BYTES + FRAME_HEADER_BYTES}`);
   const flushMaxBytes = integer('flushMaxBytes', options.flushMaxBytes ?? WAL_DEFAULTS.flushMaxBytes, 1, MAX_SEGMENT_BYTES);
   const flushMaxDelayMs = number('flushMaxDelayMs', options.flushMaxDelayMs ?? WAL_DEFAULTS.flushMaxDelayMs, 0, MAX_FLUSH_DELAY_MS);
+  const syncWrites = options.syncWrites ?? WAL_DEFAULTS.syncWrites;
+  if (typeof syncWrites !== 'boolean') throw new TypeError(`openWal: option syncWrites must be true or false, got ${String(syncWrites)}`);
   const capacityBytes =
     options.capacityBytes === undefined
       ? Math.max(WAL_DEFAULTS.capacityBytes, 2 * segmentBytes)
@@ -93,6 +105,7 @@ export function resolveWalOptions(options: WalOptions): ResolvedWalOptions {
     segmentBytes,
     flushMaxBytes,
     flushMaxDelayMs,
+    syncWrites,
     capacityBytes,
     appendWaitMs,
     maxRecordBytes,

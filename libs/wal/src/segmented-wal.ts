@@ -98,6 +98,7 @@ class SegmentedWal implements WriteAheadLog {
         segmentBytes: opts.segmentBytes,
         flushMaxBytes: opts.flushMaxBytes,
         flushMaxDelayMs: opts.flushMaxDelayMs,
+        syncWrites: opts.syncWrites,
         segments,
         onDurable: (bytes, nextDurableSeq) => {
           this.pendingBytes -= bytes;

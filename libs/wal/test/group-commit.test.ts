@@ -118,3 +118,46 @@ describe('group commit', () => {
     await wal.close();
   });
 });
+
+describe('syncWrites: false', () => {
+  it('resolves appends after the write alone, still one writev per batch; survives a process crash but not a machine crash', async () => {
+    const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 1024 * 1024, syncWrites: false });
+    const before = { ...fs.counters };
+    await Promise.all(Array.from({ length: 16 }, (_, i) => wal.append(payload(i, 200))));
+    for (let i = 16; i < 24; i++) await wal.append(payload(i, 200));
+    expect(fs.counters.datasyncs - before.datasyncs).toBe(0);
+    expect(fs.counters.writes - before.writes).toBeLessThanOrEqual(1 + 8);
+
+    // A process crash leaves the OS's view: every acknowledged append is there.
+    const afterKill = await openMemoryWal(fs, { segmentBytes: 1024 * 1024 });
+    expect((await collect(afterKill.wal.replay())).map((r) => r.data.equals(payload(r.seq, 200)))).toEqual(Array.from({ length: 24 }, () => true));
+    // A machine crash keeps only what was synced: here, nothing of those appends.
+    const afterPowerLoss = await openMemoryWal(fs.crash({ keepUnsynced: 'none' }), { segmentBytes: 1024 * 1024 });
+    expect(await collect(afterPowerLoss.wal.replay())).toHaveLength(0);
+    await afterPowerLoss.wal.close();
+  });
+
+  it('syncs a segment when it rolls and the active one on close', async () => {
+    const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 4096, syncWrites: false });
+    for (let i = 0; i < 10; i++) await wal.append(payload(i, 1000)); // a few per segment: several rolls
+    // Power loss now: the rolled segments were synced, only the active one's appends are lost.
+    const lost = await openMemoryWal(fs.crash({ keepUnsynced: 'none' }), { segmentBytes: 4096 });
+    const kept = (await collect(lost.wal.replay())).map((r) => r.seq);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(10);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => i));
+    await lost.wal.close();
+
+    const second = await openMemoryWal(undefined, { segmentBytes: 4096, syncWrites: false });
+    for (let i = 0; i < 10; i++) await second.wal.append(payload(i, 1000));
+    await second.wal.close();
+    // Closed cleanly: everything was synced, a power loss afterwards loses nothing.
+    const reopened = await openMemoryWal(second.fs.crash({ keepUnsynced: 'none' }), { segmentBytes: 4096 });
+    expect((await collect(reopened.wal.replay())).length).toBe(10);
+    await reopened.wal.close();
+  });
+
+  it('rejects a non-boolean syncWrites', async () => {
+    await expect(openMemoryWal(undefined, { syncWrites: 'no' as unknown as boolean })).rejects.toThrow('syncWrites must be true or false');
+  });
+});

@@ -16,6 +16,12 @@ describe('configuration', () => {
     expect(c.upload.maxDelay).toBe(750);
     expect(c.http.port).toBe(9644);
     expect(c.topics.autoCreate).toBe(true);
+    expect(c.wal.syncWrites).toBe(true);
+    expect(c.storage.readAheadBytes).toBe(4 * 1024 * 1024);
+    const relaxed = loadConfig({ env: { STRATUS_WAL_SYNC_WRITES: 'false', STRATUS_STORAGE_READ_AHEAD_BYTES: '0' } });
+    expect(relaxed.wal.syncWrites).toBe(false);
+    expect(relaxed.storage.readAheadBytes).toBe(0);
+    expect(() => loadConfig({ env: { STRATUS_WAL_SYNC_WRITES: 'sometimes' } })).toThrow(/wal.syncWrites/);
   });
 
   it('names the key and where a bad value came from', () => {

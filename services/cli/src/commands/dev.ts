@@ -55,6 +55,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
     segmentBytes: config.wal.segmentBytes,
     flushMaxBytes: config.wal.flushMaxBytes,
     flushMaxDelayMs: config.wal.flushMaxDelay,
+    syncWrites: config.wal.syncWrites,
     capacityBytes: config.wal.capacityBytes,
   });
   if (walRecovery.truncatedBytes > 0) log.warn({ walRecovery }, 'WAL: a torn or corrupt tail was cut during recovery');

@@ -69,6 +69,8 @@ export const configSchema = z
         segmentBytes: bytes(64 * 1024).default(64 * MiB),
         flushMaxBytes: bytes(4096).default(4 * MiB),
         flushMaxDelay: duration.prefault('0ms'),
+        /** false: acknowledge once written to the OS, without fdatasync (see WalOptions.syncWrites). */
+        syncWrites: z.boolean().default(true),
         capacityBytes: bytes(MiB).default(1024 * MiB),
       })
       .strict()
