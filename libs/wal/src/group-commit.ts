@@ -19,6 +19,7 @@
 import { CANCELLED } from '@stratus/runtime';
 import type { Clock } from '@stratus/runtime';
 import type { FileHandle, FileSystem } from './fs.ts';
+import type { WalFlush } from './options.ts';
 import { SEGMENT_HEADER_BYTES } from './segment-format.ts';
 import { createSegmentFile } from './segments.ts';
 import type { SegmentList } from './segments.ts';
@@ -44,6 +45,7 @@ export interface WriterContext {
   readonly flushMaxDelayMs: number;
   /** fdatasync before resolving appends (see WalOptions.syncWrites). */
   readonly syncWrites: boolean;
+  readonly onFlush: ((flush: WalFlush) => void) | undefined;
   readonly segments: SegmentList;
   /** After each durable batch, before its appends resolve. */
   readonly onDurable: (batchBytes: number, nextDurableSeq: number) => void;
@@ -173,9 +175,16 @@ export class GroupCommitWriter {
       bytes += entry.frameBytes;
     }
     const active = this.ctx.segments.active();
+    const clock = this.ctx.clock;
+    const started = clock.monotonicMs();
     const written = await this.file.writev(buffers, active.sizeBytes);
     if (written !== bytes) throw new Error(`short write: ${written} of ${bytes} bytes at ${active.sizeBytes} in ${active.name}`);
+    const wrote = clock.monotonicMs();
     if (this.ctx.syncWrites) await this.file.datasync();
+    if (this.ctx.onFlush !== undefined) {
+      const synced = clock.monotonicMs();
+      this.ctx.onFlush({ appends: batch.length, bytes, writeMs: wrote - started, syncMs: this.ctx.syncWrites ? synced - wrote : 0 });
+    }
     this.ctx.segments.grow(bytes);
     this.ctx.onDurable(bytes, batch[batch.length - 1]!.seq + 1);
   }

@@ -6,7 +6,7 @@ export { WalError } from './wal.ts';
 export type { RecoveryReport, WalErrorCode, WalRecord, WalStats, WriteAheadLog } from './wal.ts';
 export { openWal } from './segmented-wal.ts';
 export { WAL_DEFAULTS } from './options.ts';
-export type { WalOptions } from './options.ts';
+export type { WalFlush, WalOptions } from './options.ts';
 export { errorCode } from './fs.ts';
 export type { FileHandle, FileSystem, OpenMode } from './fs.ts';
 export { nodeFileSystem } from './node-fs.ts';

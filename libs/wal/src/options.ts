@@ -37,10 +37,21 @@ export interface WalOptions {
   readonly syncWrites?: boolean;
   /** Budget for un-trimmed segment bytes plus queued appends. Default 1 GiB; at least 2 × segmentBytes. */
   readonly capacityBytes?: number;
+  /** Told about every flush (for metrics); must be cheap and must not throw. */
+  readonly onFlush?: (flush: WalFlush) => void;
   /** How long an append waits for a trim when the budget is used up before rejecting with 'full'. Default 5000. */
   readonly appendWaitMs?: number;
   /** Largest record payload. Default 16 MiB (or less, to fit a segment); at most segmentBytes − 44. */
   readonly maxRecordBytes?: number;
+}
+
+/** One group commit: how many appends and bytes, and how long its writev and fdatasync took. */
+export interface WalFlush {
+  readonly appends: number;
+  readonly bytes: number;
+  readonly writeMs: number;
+  /** 0 when syncWrites is off. */
+  readonly syncMs: number;
 }
 
 export interface ResolvedWalOptions {
@@ -51,6 +62,7 @@ export interface ResolvedWalOptions {
   readonly flushMaxBytes: number;
   readonly flushMaxDelayMs: number;
   readonly syncWrites: boolean;
+  readonly onFlush: ((flush: WalFlush) => void) | undefined;
   readonly capacityBytes: number;
   readonly appendWaitMs: number;
   readonly maxRecordBytes: number;
@@ -106,6 +118,7 @@ export function resolveWalOptions(options: WalOptions): ResolvedWalOptions {
     flushMaxBytes,
     flushMaxDelayMs,
     syncWrites,
+    onFlush: options.onFlush,
     capacityBytes,
     appendWaitMs,
     maxRecordBytes,

@@ -99,6 +99,7 @@ class SegmentedWal implements WriteAheadLog {
         flushMaxBytes: opts.flushMaxBytes,
         flushMaxDelayMs: opts.flushMaxDelayMs,
         syncWrites: opts.syncWrites,
+        onFlush: opts.onFlush,
         segments,
         onDurable: (bytes, nextDurableSeq) => {
           this.pendingBytes -= bytes;

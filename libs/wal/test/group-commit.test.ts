@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '@stratus/runtime';
 import { openWal } from '@stratus/wal';
-import type { FileHandle, FileSystem } from '@stratus/wal';
+import type { FileHandle, FileSystem, WalFlush } from '@stratus/wal';
 import { MemoryFileSystem } from '@stratus/wal/testing';
 import { DIR, collect, openMemoryWal, payload, turns } from './support/helpers.ts';
 
@@ -155,6 +155,21 @@ describe('syncWrites: false', () => {
     const reopened = await openMemoryWal(second.fs.crash({ keepUnsynced: 'none' }), { segmentBytes: 4096 });
     expect((await collect(reopened.wal.replay())).length).toBe(10);
     await reopened.wal.close();
+  });
+
+  it('reports every flush to onFlush: appends, bytes, and no fdatasync time when syncWrites is off', async () => {
+    for (const syncWrites of [true, false]) {
+      const flushes: WalFlush[] = [];
+      const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 1024 * 1024, syncWrites, onFlush: (f) => flushes.push(f) });
+      const writesBefore = fs.counters.writes;
+      await Promise.all(Array.from({ length: 10 }, (_, i) => wal.append(payload(i, 100))));
+      await wal.append(payload(10, 100));
+      expect(flushes.length).toBe(fs.counters.writes - writesBefore);
+      expect(flushes.reduce((n, f) => n + f.appends, 0)).toBe(11);
+      expect(flushes[0]!.appends).toBe(10);
+      expect(flushes.every((f) => f.bytes > 100 * f.appends && f.writeMs >= 0 && (syncWrites || f.syncMs === 0))).toBe(true);
+      await wal.close();
+    }
   });
 
   it('rejects a non-boolean syncWrites', async () => {

@@ -16,7 +16,7 @@ import { openWal } from '@stratus/wal';
 import type { StratusConfig } from '../config/schema.ts';
 import { startHttp } from '../http.ts';
 import { createLogger } from '../logger.ts';
-import { createMetrics } from '../metrics.ts';
+import { createMetrics, walFlushMetrics } from '../metrics.ts';
 import { banner } from './banner.ts';
 
 export async function runDev(config: StratusConfig): Promise<number> {
@@ -50,12 +50,14 @@ export async function runDev(config: StratusConfig): Promise<number> {
 
   controller.start(); // retention and deletion of unreferenced objects
 
+  const walFlush = walFlushMetrics();
   const { wal, recovery: walRecovery } = await openWal({
     dir: join(dataDir, 'wal'),
     segmentBytes: config.wal.segmentBytes,
     flushMaxBytes: config.wal.flushMaxBytes,
     flushMaxDelayMs: config.wal.flushMaxDelay,
     syncWrites: config.wal.syncWrites,
+    onFlush: walFlush.observe,
     capacityBytes: config.wal.capacityBytes,
   });
   if (walRecovery.truncatedBytes > 0) log.warn({ walRecovery }, 'WAL: a torn or corrupt tail was cut during recovery');
@@ -130,7 +132,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
   }
 
   let ready = true;
-  const metrics = createMetrics({ objectStore: objectStoreMetrics, storage: () => storage, server: () => broker.stats() });
+  const metrics = createMetrics({ objectStore: objectStoreMetrics, early: walFlush.metrics, storage: () => storage, server: () => broker.stats() });
   let http;
   try {
     http = await startHttp(config.http.host, config.http.port, {
