@@ -140,6 +140,7 @@ describe('syncWrites: false', () => {
   it('syncs a segment when it rolls and the active one on close', async () => {
     const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 4096, syncWrites: false });
     for (let i = 0; i < 10; i++) await wal.append(payload(i, 1000)); // a few per segment: several rolls
+    await turns(5); // rolled segments are synced in the background
     // Power loss now: the rolled segments were synced, only the active one's appends are lost.
     const lost = await openMemoryWal(fs.crash({ keepUnsynced: 'none' }), { segmentBytes: 4096 });
     const kept = (await collect(lost.wal.replay())).map((r) => r.seq);
@@ -170,6 +171,18 @@ describe('syncWrites: false', () => {
       expect(flushes.every((f) => f.bytes > 100 * f.appends && f.writeMs >= 0 && (syncWrites || f.syncMs === 0))).toBe(true);
       await wal.close();
     }
+  });
+
+  it('a rolled segment is synced in the background: appends do not wait for it, and if it fails the log stops', async () => {
+    const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 4096, syncWrites: false });
+    for (let i = 0; i < 3; i++) await wal.append(payload(i, 1000));
+    // The next roll's fdatasync of the finished segment fails: appends resolved before it is noticed are fine ...
+    fs.inject({ op: 'datasync', path: (p) => p.endsWith('.wal'), times: 1 });
+    await wal.append(payload(3, 1000)); // rolls
+    await turns(5);
+    // ... and the log then refuses appends, as after any failed fsync.
+    await expect(wal.append(payload(4, 1000))).rejects.toThrow(/WAL write failed/);
+    await wal.close();
   });
 
   it('rejects a non-boolean syncWrites', async () => {
