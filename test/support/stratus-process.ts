@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'services', 'cli', 'src', 'main.ts');
 const READY_TIMEOUT_MS = 30_000;
+/** The V8 flags `stratus` is run with (see services/cli/src/main.ts). */
+export const STRATUS_NODE_FLAGS = ['--initial-old-space-size=128'];
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,7 +61,7 @@ export class StratusProcess {
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'stratus-dev-'));
     const kafkaPort = options.kafkaPort ?? (await freePort());
     const httpPort = await freePort();
-    const child = spawn(process.execPath, [MAIN, 'dev', '--data-dir', dataDir, '--kafka-port', String(kafkaPort), '--http-port', String(httpPort)], {
+    const child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--data-dir', dataDir, '--kafka-port', String(kafkaPort), '--http-port', String(httpPort)], {
       cwd: ROOT,
       env: { ...process.env, STRATUS_LOG_LEVEL: process.env['STRATUS_LOG_LEVEL'] ?? 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
