@@ -6,7 +6,7 @@ import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metric } from 'prom-client';
 import type { ObjectStoreMetrics } from '@stratus/objectstore';
 import { OBJECT_STORE_OPERATIONS } from '@stratus/objectstore';
-import type { StorageEngine } from '@stratus/storage';
+import type { BlockCacheStats, StorageEngine } from '@stratus/storage';
 import type { WalFlush } from '@stratus/wal';
 
 export interface MetricSources {
@@ -14,6 +14,7 @@ export interface MetricSources {
   /** Metrics made before the registry (the WAL's, which opens first). */
   readonly early?: readonly Metric[];
   readonly storage: () => StorageEngine | undefined;
+  readonly blockCache?: () => BlockCacheStats | undefined;
   readonly server: () => { connectionsOpen: number } | undefined;
 }
 
@@ -51,6 +52,46 @@ export function createMetrics(sources: MetricSources): Registry {
     registers: [registry],
     collect() {
       this.set(sources.storage()?.pending.usedBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'stratus_block_cache_blocks',
+    help: 'Block-cache block lookups since start, by outcome: memory or disk hit, joined a load in flight, or miss (a GET)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const s = sources.blockCache?.();
+      if (s === undefined) return;
+      this.set({ outcome: 'memory_hit' }, s.memoryHits);
+      this.set({ outcome: 'disk_hit' }, s.diskHits);
+      this.set({ outcome: 'joined' }, s.joinedLoads);
+      this.set({ outcome: 'miss' }, s.misses);
+    },
+  });
+  new Gauge({
+    name: 'stratus_block_cache_read_ahead',
+    help: 'Read-ahead since start: GETs issued, blocks requested, and requests dropped because enough read-ahead GETs were pending',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const s = sources.blockCache?.();
+      if (s === undefined) return;
+      this.set({ what: 'gets' }, s.prefetchGets);
+      this.set({ what: 'blocks' }, s.prefetchedBlocks);
+      this.set({ what: 'dropped' }, s.prefetchesDropped);
+      this.set({ what: 'failed' }, s.prefetchFailures);
+    },
+  });
+  new Gauge({
+    name: 'stratus_block_cache_used_bytes',
+    help: 'Bytes held by the block cache, by tier',
+    labelNames: ['tier'],
+    registers: [registry],
+    collect() {
+      const s = sources.blockCache?.();
+      if (s === undefined) return;
+      this.set({ tier: 'memory' }, s.memoryUsedBytes);
+      this.set({ tier: 'disk' }, s.diskUsedBytes);
     },
   });
   new Gauge({

@@ -61,10 +61,21 @@ export class BlockCache {
    * Rejects with the object store's error when a needed GET fails.
    */
   async read(objectKey: string, position: number, length: number, objectSize: number, streamId?: string): Promise<Buffer> {
+    const chunks = await this.readChunks(objectKey, position, length, objectSize, streamId);
+    if (chunks.length === 1) return chunks[0]!;
+    return chunks.length === 0 ? Buffer.alloc(0) : Buffer.concat(chunks, length);
+  }
+
+  /**
+   * The same bytes as `read`, as views of the cached blocks in order (one per block the
+   * range touches), without assembling them: the fetch path sends batches straight out
+   * of the blocks and copies only a batch that straddles two of them.
+   */
+  async readChunks(objectKey: string, position: number, length: number, objectSize: number, streamId?: string): Promise<Buffer[]> {
     if (this.closed) throw new BlockCacheError('closed', objectKey, 'read after close');
     checkRead(position, length, objectSize);
     this.counters.reads++;
-    if (length === 0) return Buffer.alloc(0);
+    if (length === 0) return [];
     if (this.disk !== undefined && !this.disk.isReady) await this.disk.ready;
     const { blockBytes } = this.config;
     const { first, last } = blocksOfRead(position, length, blockBytes);
@@ -78,7 +89,7 @@ export class BlockCache {
       }
     }
     const blocks = await Promise.all(pending);
-    return assemble(objectKey, blocks, first, position, length, objectSize, blockBytes);
+    return sliceBlocks(objectKey, blocks, first, position, length, objectSize, blockBytes);
   }
 
   /**
@@ -139,20 +150,20 @@ function checkRead(position: number, length: number, objectSize: number): void {
   if (position + length > objectSize) throw new RangeError(`read [${position}, ${position + length}) passes the end of an object of ${objectSize} bytes`);
 }
 
-/** The read's bytes: a view when one block holds them all, else one new buffer. */
-function assemble(objectKey: string, blocks: readonly Buffer[], first: number, position: number, length: number, objectSize: number, blockBytes: number): Buffer {
+/** The read's bytes as views: the part of each block inside [position, position + length). */
+function sliceBlocks(objectKey: string, blocks: readonly Buffer[], first: number, position: number, length: number, objectSize: number, blockBytes: number): Buffer[] {
+  const out: Buffer[] = [];
+  let offset = position - first * blockBytes;
+  let remaining = length;
   for (let i = 0; i < blocks.length; i++) {
     const { start, end } = blockRange(first + i, objectSize, blockBytes);
-    if (blocks[i]!.byteLength !== end - start) {
-      throw new BlockCacheError('size_mismatch', objectKey, `block ${first + i} holds ${blocks[i]!.byteLength} bytes; an object of ${objectSize} bytes needs ${end - start}`);
+    const block = blocks[i]!;
+    if (block.byteLength !== end - start) {
+      throw new BlockCacheError('size_mismatch', objectKey, `block ${first + i} holds ${block.byteLength} bytes; an object of ${objectSize} bytes needs ${end - start}`);
     }
-  }
-  let offset = position - first * blockBytes;
-  if (blocks.length === 1) return blocks[0]!.subarray(offset, offset + length);
-  const out = Buffer.allocUnsafe(length);
-  let written = 0;
-  for (const block of blocks) {
-    written += block.copy(out, written, offset, Math.min(block.byteLength, offset + length - written));
+    const take = Math.min(block.byteLength - offset, remaining);
+    out.push(offset === 0 && take === block.byteLength ? block : block.subarray(offset, offset + take));
+    remaining -= take;
     offset = 0;
   }
   return out;

@@ -186,9 +186,11 @@ export class BlockLoader {
     const kept: Buffer[] = [];
     for (let index = first; index < end; index++) {
       const range = blockRange(index, objectSize, config.blockBytes);
-      const block = memory.put(blockId(objectKey, index), bytes.subarray(range.start - base, range.end - base));
-      // Compact again for a block memory did not keep: a queued disk copy must not pin the whole GET.
-      disk?.write(this.identity(objectKey, index), compact(block));
+      const id = blockId(objectKey, index);
+      const block = memory.put(id, bytes.subarray(range.start - base, range.end - base));
+      // A block memory did not keep is copied for the disk queue: a queued write must not
+      // pin a whole GET buffer that nothing else accounts for.
+      disk?.write(this.identity(objectKey, index), memory.has(id) ? block : compact(block));
       kept.push(block);
     }
     return kept;

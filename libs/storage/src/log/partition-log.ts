@@ -20,12 +20,18 @@ import type { ByteBudget } from './byte-budget.ts';
 import type { TailCache, Evictable } from './tail-cache.ts';
 import type { Uploader } from './uploader.ts';
 import { encodeWalEntryHeader, WAL_ENTRY_HEADER_BYTES } from './wal-entry.ts';
+import { BatchChunkCursor } from './batch-chunks.ts';
 import { batchesIn, firstRecordAtOrAfter, maxTimestampRecord } from './batch-scan.ts';
 import type { BatchView, TimestampAndOffset } from './batch-scan.ts';
 
 /** Reads object bytes (the block cache implements it). */
 export interface ExtentReader {
   read(objectKey: string, position: number, length: number, objectSize: number, streamId?: string): Promise<Buffer>;
+  /**
+   * The same bytes as `read`, as consecutive pieces (the block cache's block views), so
+   * that batches can go out without the pieces being joined first. Optional.
+   */
+  readChunks?(objectKey: string, position: number, length: number, objectSize: number, streamId?: string): Promise<Buffer[]>;
   /** Starts loading bytes a reader is expected to ask for next (read-ahead); best effort, never throws. */
   prefetch?(objectKey: string, position: number, length: number, objectSize: number): void;
 }
@@ -99,7 +105,6 @@ const MAX_EXTENTS_PER_READ = 4;
 const READ_AHEAD_EXTENTS = 16;
 /** Extents fetched per index call when scanning a whole partition. */
 const SCAN_PAGE_EXTENTS = 256;
-const LAST_OFFSET_DELTA_AT = 23;
 
 export class PartitionLog implements Evictable {
   readonly topicId: string;
@@ -370,32 +375,35 @@ export class PartitionLog implements Evictable {
     // Every extent this read is expected to need is requested at once, so GETs of
     // consecutive objects overlap instead of following each other.
     const needed = extentsFor(extents, offset, maxBytes);
-    const reads = needed.map((e) => this.deps.reader.read(e.objectKey, e.position, e.length, e.objectSize, this.key));
+    const reads = needed.map((e) => this.readExtent(e));
     for (const r of reads) r.catch(() => undefined); // awaited below in order; one that is not needed must not go unhandled
     let bytes = 0;
     let next = offset;
     outer: for (let i = 0; i < extents.length; i++) {
-      const e = extents[i]!;
-      const data = await (reads[i] ?? this.deps.reader.read(e.objectKey, e.position, e.length, e.objectSize, this.key));
-      // Walk batch headers only: the batches go out as they are.
-      for (let pos = 0; pos + 61 <= data.length; ) {
-        const size = data.readInt32BE(pos + 8) + 12;
-        const base = readInt64(data, pos);
-        const last = base + data.readInt32BE(pos + LAST_OFFSET_DELTA_AT);
-        if (base >= hw) break outer;
-        if (last >= offset) {
-          if (out.length > 0 && bytes + size > maxBytes) break outer;
-          out.push(data.subarray(pos, pos + size));
-          bytes += size;
-          next = last + 1;
+      const cursor = new BatchChunkCursor(await (reads[i] ?? this.readExtent(extents[i]!)));
+      // Batch headers only: the batches go out as they are, views of the cached blocks.
+      for (let b = cursor.peek(); b !== undefined; b = cursor.peek()) {
+        if (b.baseOffset >= hw) break outer;
+        if (b.lastOffset < offset) {
+          cursor.skip(b.size);
+          continue;
         }
-        pos += size;
+        if (out.length > 0 && bytes + b.size > maxBytes) break outer;
+        out.push(cursor.take(b.size));
+        bytes += b.size;
+        next = b.lastOffset + 1;
       }
       if (bytes >= maxBytes) break;
     }
     if (this.nextCommittedRead < 0 || offset === this.nextCommittedRead) this.readAhead(next);
     this.nextCommittedRead = next;
     return bytes;
+  }
+
+  private readExtent(e: Extent): Promise<readonly Buffer[]> {
+    const reader = this.deps.reader;
+    if (reader.readChunks !== undefined) return reader.readChunks(e.objectKey, e.position, e.length, e.objectSize, this.key);
+    return reader.read(e.objectKey, e.position, e.length, e.objectSize, this.key).then((data) => [data]);
   }
 
   /**

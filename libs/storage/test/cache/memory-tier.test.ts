@@ -38,20 +38,36 @@ describe('MemoryTier', () => {
     expect(tier.usedBytes).toBe(0);
   });
 
-  it('compacts a view that would pin a larger buffer, and accounts what it retains', () => {
-    const tier = new MemoryTier(2000);
-    const getBuffer = Buffer.allocUnsafeSlow(400).fill(7);
-    const kept = tier.put('a', getBuffer.subarray(100, 200));
-    expect(kept.buffer).not.toBe(getBuffer.buffer);
-    expect(kept.buffer.byteLength).toBe(100);
-    expect(kept.equals(getBuffer.subarray(100, 200))).toBe(true);
-    expect(tier.usedBytes).toBe(100);
-    // A view with little slack (a disk block behind its file header) is kept as is, and
-    // the header bytes are accounted.
+  it('keeps views as they are and accounts each backing buffer once, until its last block goes', () => {
+    const tier = new MemoryTier(8000);
+    const getBuffer = Buffer.allocUnsafeSlow(800).fill(7);
+    const a = tier.put('a', getBuffer.subarray(0, 400));
+    expect(a.buffer).toBe(getBuffer.buffer); // no copy
+    expect(tier.usedBytes).toBe(800); // the whole GET buffer it pins
+    tier.put('b', getBuffer.subarray(400, 800));
+    expect(tier.usedBytes).toBe(800); // same backing buffer: counted once
+    tier.put('c', block(5000));
+    expect(tier.usedBytes).toBe(5800);
+    tier.put('d', block(3000)); // evicts a, then b: only then is the GET buffer released
+    expect(tier.has('a')).toBe(false);
+    expect(tier.has('b')).toBe(false);
+    expect(tier.usedBytes).toBe(8000);
+    tier.put('e', block(100)); // evicts c
+    expect(tier.usedBytes).toBe(3100);
+    // A view with a little slack (a disk block behind its file header) counts its header too.
     const file = Buffer.allocUnsafeSlow(1040);
     const data = file.subarray(40);
-    expect(tier.put('b', data)).toBe(data);
-    expect(tier.usedBytes).toBe(100 + 1040);
+    expect(tier.put('f', data)).toBe(data);
+    expect(tier.usedBytes).toBe(3100 + 1040);
+  });
+
+  it('copies a view out of a buffer larger than an eighth of the budget, and keeps only the copy', () => {
+    const tier = new MemoryTier(3000);
+    const huge = Buffer.allocUnsafeSlow(4000).fill(3);
+    const kept = tier.put('v', huge.subarray(0, 100));
+    expect(kept.buffer).not.toBe(huge.buffer);
+    expect(kept.equals(huge.subarray(0, 100))).toBe(true);
+    expect(tier.usedBytes).toBe(100);
   });
 
   it('returns the block already held for an id', () => {

@@ -132,7 +132,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
   }
 
   let ready = true;
-  const metrics = createMetrics({ objectStore: objectStoreMetrics, early: walFlush.metrics, storage: () => storage, server: () => broker.stats() });
+  const metrics = createMetrics({ objectStore: objectStoreMetrics, early: walFlush.metrics, storage: () => storage, blockCache: () => cache.stats(), server: () => broker.stats() });
   let http;
   try {
     http = await startHttp(config.http.host, config.http.port, {
