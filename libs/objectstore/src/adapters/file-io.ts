@@ -7,26 +7,47 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { ObjectStoreError } from '../object-store.ts';
 
-export async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[], total: number): Promise<void> {
+/**
+ * Writes every chunk, in order, and fdatasyncs after each `syncEveryBytes` or so (at
+ * chunk boundaries); the caller syncs once more at the end.
+ * Syncing as it goes keeps one large object's flush from holding the disk (and, on ext4,
+ * the journal) for tens of milliseconds at the end: a broker's WAL fdatasync on the same
+ * disk waited behind it. Measured with W2 (40k records/s of 1 KiB, fsync per ack): p95
+ * produce latency 17-19 -> 7-8 ms, p99 25 -> 22 ms, for the same bytes written.
+ */
+export async function writeAll(fh: FileHandle, chunks: readonly Uint8Array[], total: number, syncEveryBytes = Infinity): Promise<void> {
   let pending = chunks.filter((c) => c.length > 0);
   let written = 0;
   while (pending.length > 0) {
+    // Up to syncEveryBytes per write (at least one chunk), then an fdatasync.
+    let n = 0;
+    let size = 0;
+    while (n < pending.length && (n === 0 || size + pending[n]!.length <= syncEveryBytes)) size += pending[n++]!.length;
     // writev may write less than asked (large bodies, signals): continue where it stopped.
-    const { bytesWritten } = await fh.writev(pending);
-    written += bytesWritten;
-    let skip = bytesWritten;
-    const rest: Uint8Array[] = [];
-    for (const c of pending) {
-      if (skip >= c.length) {
-        skip -= c.length;
-        continue;
-      }
-      rest.push(skip > 0 ? c.subarray(skip) : c);
-      skip = 0;
+    let group = pending.slice(0, n);
+    while (group.length > 0) {
+      const { bytesWritten } = await fh.writev(group);
+      written += bytesWritten;
+      group = skipBytes(group, bytesWritten);
     }
-    pending = rest;
+    pending = pending.slice(n);
+    if (pending.length > 0) await fh.datasync(); // the caller syncs after the last group
   }
   if (written !== total) throw new Error(`wrote ${written} of ${total} bytes`);
+}
+
+function skipBytes(chunks: readonly Uint8Array[], bytes: number): Uint8Array[] {
+  let skip = bytes;
+  const rest: Uint8Array[] = [];
+  for (const c of chunks) {
+    if (skip >= c.length) {
+      skip -= c.length;
+      continue;
+    }
+    rest.push(skip > 0 ? c.subarray(skip) : c);
+    skip = 0;
+  }
+  return rest;
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

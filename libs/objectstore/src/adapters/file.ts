@@ -43,6 +43,8 @@ const TEMP_PREFIX = '.stratus-tmp-';
 
 /** How many times put recreates a directory that a concurrent delete removed under it. */
 const MKDIR_ATTEMPTS = 5;
+/** A PUT's data is fdatasync'ed in steps of about this much (see writeAll). */
+const SYNC_EVERY_BYTES = 1024 * 1024;
 
 export class FileObjectStore implements ObjectStore {
   readonly url: string;
@@ -244,7 +246,7 @@ export class FileObjectStore implements ObjectStore {
         throw fsError(err, 'put', key);
       }
       try {
-        await writeAll(fh, bodyChunks(body), bodyLength(body));
+        await writeAll(fh, bodyChunks(body), bodyLength(body), SYNC_EVERY_BYTES);
         await fh.sync();
         return { temp, info: await fh.stat({ bigint: true }) };
       } catch (err) {
