@@ -12,7 +12,8 @@
 // Writes test/bench/results/<date>[-quick].json and .md (the table is also printed) and
 // PNG charts (throughput, latency, cost per GiB).
 //
-// Options: --quick            the ~3-minute version (W1 300k records instead of 2M, shorter fixed-rate runs)
+// Options: --quick            the ~3-minute version (W1 300k records instead of 2M, shorter fixed-rate runs,
+//                             W5 at 6 and 10,000 partitions only)
 //          --systems a,b      a subset of kafka, stratus, stratus-relaxed
 //          --workloads W1,W3  a subset (W3 needs W1; W2 takes its rate from Kafka's W1 unless --w2-rate)
 //          --w2-rate N        W2's rate in records/s (default: half of Kafka's W1 in this run)
@@ -38,7 +39,7 @@ import { PRICE_SOURCE } from './lib/object-store.ts';
 import { loadAverage } from './lib/proc.ts';
 import { renderMarkdown } from './lib/report.ts';
 import type { Results, Row, SystemResult } from './lib/types.ts';
-import { E2E_PROPS, PRODUCER_PROPS, SIZES, W5_PARTITIONS, round, w1, w2, w3, w4, w5, w6 } from './lib/workloads.ts';
+import { E2E_PROPS, PRODUCER_PROPS, SIZES, round, w1, w2, w3, w4, w5, w6 } from './lib/workloads.ts';
 import type { WorkloadContext } from './lib/workloads.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -244,7 +245,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   console.log(
-    `sizes: W1 ${sizes.w1Records.toLocaleString('en-US')} records; W2 ${sizes.w2WarmupS}+${sizes.w2DurationS} s; W4 ${sizes.w4WarmupS}+${sizes.w4DurationS} s; W5 ${sizes.w5DurationS} s per partition count; W6 ${sizes.w6Records.toLocaleString('en-US')} records per codec`,
+    `sizes: W1 ${sizes.w1Records.toLocaleString('en-US')} records; W2 ${sizes.w2WarmupS}+${sizes.w2DurationS} s; W4 ${sizes.w4WarmupS}+${sizes.w4DurationS} s; W5 ${sizes.w5DurationS} s at ${sizes.w5Partitions.join(', ')} partitions; W6 ${sizes.w6Records.toLocaleString('en-US')} records per codec`,
   );
 
   let kafkaW1: Row | undefined;
@@ -343,7 +344,7 @@ async function main(): Promise<number> {
         }
       }
       if (wanted.has('W5')) {
-        for (const p of W5_PARTITIONS) {
+        for (const p of sizes.w5Partitions) {
           await ensureBroker(`W5-${p}p`);
           await w5(ctx, p);
         }

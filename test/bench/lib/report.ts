@@ -188,7 +188,7 @@ export function renderMarkdown(results: Results, charts: readonly string[]): str
 
 function describeWorkloads(results: Results): string[] {
   const s = results.settings as {
-    sizes: Record<string, number>;
+    sizes: Record<string, number> & { w5Partitions?: readonly number[] };
     producerProps: string;
     e2eProps: string;
     toolJvm: string;
@@ -202,7 +202,7 @@ function describeWorkloads(results: Results): string[] {
     `W2: ProducerPerformance at ${w2 ? `${f(Number(w2.params['throughput']))} records/s (${w2.params['rateSource']})` : '50% of Kafka\'s W1 records/s'}, ${z['w2WarmupS']} s warm-up + ${z['w2DurationS']} s measured.`,
     `W3: ConsumerPerformance (a new group, defaults) over W1's topic right after W1 (hot); for Stratus also after a restart on the same data directory (cold: memory caches empty, disk cache off by default, so reads come from the object store).`,
     `W4: FixedRateEndToEnd (test/bench/java), 1,000 msg/s × 1 KiB, ${z['w4WarmupS']} s warm-up + ${z['w4DurationS']} s measured, ${s.e2eProps}, consumer defaults.`,
-    `W5: ProducerPerformance at 20 MB/s (20,480 records/s × 1 KiB) for ${z['w5DurationS']} s into a topic of 6 (baseline), 1,000 and 10,000 partitions (created 5,000 at a time: KRaft refuses one operation over 10,000 records).`,
+    `W5: ProducerPerformance at 20 MB/s (20,480 records/s × 1 KiB) for ${z['w5DurationS']} s into a topic of ${(z.w5Partitions ?? [6, 1000, 10_000]).map((p) => f(p)).join(', ')} partitions (6 is the baseline; topics created 5,000 partitions at a time: KRaft refuses one operation over 10,000 records).`,
     `W6: W1 (${f(z['w6Records'])} records) with compression.type=lz4 and zstd.`,
     'Order per system: W1, W3 hot, W3 cold, W2, W4, W6, W5 (W5\'s big topics last so they do not weigh on the others). Each system runs alone on a fresh, empty data directory and is stopped before the next starts.',
   ];

@@ -21,6 +21,7 @@ export const E2E_PROPS: Readonly<Record<string, string>> = { 'producer.acks': 'a
 export const W4_RATE = 1000;
 /** W5: 20 MB/s total of 1 KiB records. */
 export const W5_RATE = 20 * 1024;
+/** W5's partition counts: 6 is the baseline, 10,000 the target; the full run adds 1,000. */
 export const W5_PARTITIONS = [6, 1000, 10_000] as const;
 /** ConsumerPerformance gives up after this long without a record. */
 export const CONSUMER_IDLE_TIMEOUT_MS = 30_000;
@@ -34,12 +35,13 @@ export interface Sizes {
   readonly w4WarmupS: number;
   readonly w4DurationS: number;
   readonly w5DurationS: number;
+  readonly w5Partitions: readonly number[];
   readonly w6Records: number;
 }
 
 export const SIZES: Readonly<Record<'quick' | 'full', Sizes>> = {
-  quick: { w1Records: 300_000, w2WarmupS: 1, w2DurationS: 5, w4WarmupS: 2, w4DurationS: 5, w5DurationS: 3, w6Records: 300_000 },
-  full: { w1Records: 2_000_000, w2WarmupS: 5, w2DurationS: 30, w4WarmupS: 5, w4DurationS: 60, w5DurationS: 20, w6Records: 2_000_000 },
+  quick: { w1Records: 300_000, w2WarmupS: 1, w2DurationS: 5, w4WarmupS: 2, w4DurationS: 5, w5DurationS: 3, w5Partitions: [6, 10_000], w6Records: 300_000 },
+  full: { w1Records: 2_000_000, w2WarmupS: 5, w2DurationS: 30, w4WarmupS: 5, w4DurationS: 60, w5DurationS: 20, w5Partitions: W5_PARTITIONS, w6Records: 2_000_000 },
 };
 
 export interface WorkloadContext {
