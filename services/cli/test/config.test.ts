@@ -17,6 +17,8 @@ describe('configuration', () => {
     expect(c.http.port).toBe(9644);
     expect(c.topics.autoCreate).toBe(true);
     expect(c.wal.syncWrites).toBe(true);
+    expect(c.groups.initialRebalanceDelay).toBeUndefined(); // the command picks its own default
+    expect(loadConfig({ env: { STRATUS_GROUPS_INITIAL_REBALANCE_DELAY: '3s' } }).groups.initialRebalanceDelay).toBe(3000);
     expect(c.storage.readAheadBytes).toBe(4 * 1024 * 1024);
     const relaxed = loadConfig({ env: { STRATUS_WAL_SYNC_WRITES: 'false', STRATUS_STORAGE_READ_AHEAD_BYTES: '0' } });
     expect(relaxed.wal.syncWrites).toBe(false);

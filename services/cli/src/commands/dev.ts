@@ -19,6 +19,9 @@ import { createLogger } from '../logger.ts';
 import { createMetrics, walFlushMetrics } from '../metrics.ts';
 import { banner } from './banner.ts';
 
+/** groups.initialRebalanceDelay when unset: a single-node dev cluster has no reason to wait (see the schema). */
+const DEV_INITIAL_REBALANCE_DELAY_MS = 0;
+
 export async function runDev(config: StratusConfig): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus' });
   const dataDir = resolve(config.dataDir);
@@ -102,7 +105,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
         fetchMaxWaitMs: config.fetch.maxWait,
         groupMinSessionTimeoutMs: config.groups.minSessionTimeout,
         groupMaxSessionTimeoutMs: config.groups.maxSessionTimeout,
-        groupInitialRebalanceDelayMs: config.groups.initialRebalanceDelay,
+        groupInitialRebalanceDelayMs: config.groups.initialRebalanceDelay ?? DEV_INITIAL_REBALANCE_DELAY_MS,
         offsetsRetentionMs: 7 * 24 * 3_600_000,
       },
       controller,

@@ -111,7 +111,12 @@ export const configSchema = z
       .object({
         minSessionTimeout: duration.prefault('6s'),
         maxSessionTimeout: duration.prefault('30m'),
-        initialRebalanceDelay: duration.prefault('3s'),
+        /**
+         * How long a new group waits for more members before its first rebalance. Unset:
+         * 0 in `stratus dev` (as Kafka's own example configuration has it: a laptop group
+         * joins at once); a cluster would use Kafka's broker default of 3s.
+         */
+        initialRebalanceDelay: duration.optional(),
       })
       .strict()
       .prefault({}),
