@@ -167,7 +167,7 @@ export function renderMarkdown(results: Results, charts: readonly string[]): str
   }
   out.push('', '## How to read this', '');
   out.push(
-    '- MB/s is 2^20 bytes per second of record payload, as Kafka\'s tools print it. W3 reports ConsumerPerformance\'s fetch.MB.sec, which excludes the consumer group join (shown in the notes: kafka-broker.sh sets group.initial.rebalance.delay.ms=0, and stratus dev defaults to 0 as well; runs before c8df8c9 kept Kafka's broker default of 3 s).',
+    '- MB/s is 2^20 bytes per second of record payload, as Kafka\'s tools print it. W3 reports ConsumerPerformance\'s fetch.MB.sec, which excludes the consumer group join (shown in the notes: kafka-broker.sh sets group.initial.rebalance.delay.ms=0, stratus dev defaults to 0 from commit 1e1f636 on and to Kafka\'s broker default of 3 s before it).',
     '- Latency: W1, W2, W5, W6 are ProducerPerformance\'s send-to-acknowledgement times (W2: the steady state after its warm-up records); W4 is producer intended send time to consumer receipt at a fixed rate (coordinated omission corrected).',
     '- Broker CPU s: user+system CPU of the broker process (the JVM; node for Stratus) from just before the client started until it exited and, for Stratus, until its uploads finished. Peak RSS: VmRSS sampled every 200 ms over the same span. Both systems share 2 cores with the client tool.',
     `- Object-store requests per GiB are Stratus's own counters (/metrics: stratus_object_store_requests, stratus_object_store_bytes), per GiB of client payload produced (PUT) or consumed (GET). Request $/GiB prices them: ${PRICE_SOURCE}.`,
