@@ -51,6 +51,15 @@ function gatedReader(inner: ExtentReader) {
   };
 }
 
+/** Appends `count` 5-record batches, letting each be uploaded (and committed) before the next. */
+async function appendEachInItsOwnObject(log: PartitionLog, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const commits = world.index.commits;
+    await log.append(batchAt(0, 5, 200), { lastOffsetDelta: 4, maxTimestamp: 1_700_000_000_000 });
+    await runUntil(world.clock, () => world.index.commits > commits && engine!.uploader.pendingEntries === 0);
+  }
+}
+
 /** Ten objects, each holding one 5-record batch of partition A/0 (offsets 5i .. 5i+4). */
 async function tenObjects(readAheadBytes: number) {
   world = makeWorld();
@@ -58,11 +67,7 @@ async function tenObjects(readAheadBytes: number) {
   engine = await world.open({ tailBytes: 1, reader: gated.reader, readAheadBytes });
   world.index.setLeaderEpoch({ topicId: TOPIC_A, partition: 0 }, 0);
   const log = await engine.openPartition({ topicId: TOPIC_A, partition: 0, leaderEpoch: 0, durability: 'local' });
-  for (let i = 0; i < 10; i++) {
-    const commits = world.index.commits;
-    await log.append(batchAt(0, 5, 200), { lastOffsetDelta: 4, maxTimestamp: 1_700_000_000_000 });
-    await runUntil(world.clock, () => world.index.commits > commits && engine!.uploader.pendingEntries === 0);
-  }
+  await appendEachInItsOwnObject(log, 10);
   await settle();
   const extents = await world.index.extentsFrom({ topicId: TOPIC_A, partition: 0 }, 0, 100);
   expect(extents).toHaveLength(10);
@@ -140,11 +145,7 @@ describe('reading committed data from objects', () => {
     engine = await world.open({ tailBytes: 1, reader, readAheadBytes: 0 });
     world.index.setLeaderEpoch({ topicId: TOPIC_A, partition: 0 }, 0);
     const log = await engine.openPartition({ topicId: TOPIC_A, partition: 0, leaderEpoch: 0, durability: 'local' });
-    for (let i = 0; i < 3; i++) {
-      const commits = world.index.commits;
-      await log.append(batchAt(0, 5, 200), { lastOffsetDelta: 4, maxTimestamp: 1_700_000_000_000 });
-      await runUntil(world.clock, () => world.index.commits > commits && engine!.uploader.pendingEntries === 0);
-    }
+    await appendEachInItsOwnObject(log, 3);
     await expect(log.read(0, 1 << 20)).rejects.toThrow('GET failed');
     expect(await readAll(log, 0, 1 << 20)).toEqual(Array.from({ length: 15 }, (_, i) => i));
   });

@@ -54,46 +54,25 @@ export function createMetrics(sources: MetricSources): Registry {
       this.set(sources.storage()?.pending.usedBytes ?? 0);
     },
   });
-  new Gauge({
-    name: 'stratus_block_cache_blocks',
-    help: 'Block-cache block lookups since start, by outcome: memory or disk hit, joined a load in flight, or miss (a GET)',
-    labelNames: ['outcome'],
-    registers: [registry],
-    collect() {
-      const s = sources.blockCache?.();
-      if (s === undefined) return;
-      this.set({ outcome: 'memory_hit' }, s.memoryHits);
-      this.set({ outcome: 'disk_hit' }, s.diskHits);
-      this.set({ outcome: 'joined' }, s.joinedLoads);
-      this.set({ outcome: 'miss' }, s.misses);
-    },
-  });
-  new Gauge({
-    name: 'stratus_block_cache_read_ahead',
-    help: 'Read-ahead since start: GETs issued, blocks requested, and requests dropped because enough read-ahead GETs were pending',
-    labelNames: ['what'],
-    registers: [registry],
-    collect() {
-      const s = sources.blockCache?.();
-      if (s === undefined) return;
-      this.set({ what: 'gets' }, s.prefetchGets);
-      this.set({ what: 'blocks' }, s.prefetchedBlocks);
-      this.set({ what: 'dropped' }, s.prefetchesDropped);
-      this.set({ what: 'failed' }, s.prefetchFailures);
-    },
-  });
-  new Gauge({
-    name: 'stratus_block_cache_used_bytes',
-    help: 'Bytes held by the block cache, by tier',
-    labelNames: ['tier'],
-    registers: [registry],
-    collect() {
-      const s = sources.blockCache?.();
-      if (s === undefined) return;
-      this.set({ tier: 'memory' }, s.memoryUsedBytes);
-      this.set({ tier: 'disk' }, s.diskUsedBytes);
-    },
-  });
+  const cache = (pick: (s: BlockCacheStats) => Record<string, number>) => () => {
+    const stats = sources.blockCache?.();
+    return stats === undefined ? undefined : pick(stats);
+  };
+  labelledGauge(
+    registry,
+    'stratus_block_cache_blocks',
+    'Block-cache block lookups since start, by outcome: memory or disk hit, joined a load in flight, or miss (a GET)',
+    'outcome',
+    cache((s) => ({ memory_hit: s.memoryHits, disk_hit: s.diskHits, joined: s.joinedLoads, miss: s.misses })),
+  );
+  labelledGauge(
+    registry,
+    'stratus_block_cache_read_ahead',
+    'Read-ahead since start: GETs issued, blocks requested, and requests dropped because enough read-ahead GETs were pending',
+    'what',
+    cache((s) => ({ gets: s.prefetchGets, blocks: s.prefetchedBlocks, dropped: s.prefetchesDropped, failed: s.prefetchFailures })),
+  );
+  labelledGauge(registry, 'stratus_block_cache_used_bytes', 'Bytes held by the block cache, by tier', 'tier', cache((s) => ({ memory: s.memoryUsedBytes, disk: s.diskUsedBytes })));
   new Gauge({
     name: 'stratus_kafka_connections',
     help: 'Open Kafka client connections',
@@ -103,6 +82,21 @@ export function createMetrics(sources: MetricSources): Registry {
     },
   });
   return registry;
+}
+
+/** A gauge with one label whose values are read, all together, at scrape time (nothing when `read` gives undefined). */
+function labelledGauge(registry: Registry, name: string, help: string, label: string, read: () => Record<string, number> | undefined): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect() {
+      const values = read();
+      if (values === undefined) return;
+      for (const [value, n] of Object.entries(values)) this.set({ [label]: value }, n);
+    },
+  });
 }
 
 /**
