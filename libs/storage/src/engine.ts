@@ -191,5 +191,9 @@ export class StorageEngine {
   async close(options: { flush: boolean }): Promise<void> {
     await this.uploader.stop({ flush: options.flush && this.fatal === undefined });
     await this.o.wal.close();
+    // Open partitions take no more appends; their waiters (long polls, DeleteRecords
+    // waiting for a commit) are answered now rather than at their own deadlines.
+    const closed = new Error('the storage engine is closed');
+    for (const log of this.logs.values()) log.fail(closed);
   }
 }

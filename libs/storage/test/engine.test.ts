@@ -207,6 +207,26 @@ describe('StorageEngine', () => {
   });
 });
 
+describe('closing the engine', () => {
+  it('answers what waits on a partition: a commit wait gets false, a long poll wakes, appends are refused', async () => {
+    world = makeWorld();
+    const engine = await world.open({ upload: { maxObjectBytes: 1 << 20, maxDelayMs: 60_000, urgentDelayMs: 60_000, retryBaseDelayMs: 10, retryMaxDelayMs: 50 } });
+    const log = await partition(engine, TOPIC_A, 0);
+    await append(log, 3);
+    const never = new AbortController();
+    let commit: boolean | undefined;
+    void log.committedThrough(3, never.signal).then((ok) => (commit = ok));
+    let woke = false;
+    void log.waitForData(log.highWatermark, never.signal).then(() => (woke = true));
+    await settle();
+    expect([commit, woke]).toEqual([undefined, false]); // nothing uploads within the test's time
+    await engine.close({ flush: false });
+    await settle();
+    expect([commit, woke]).toEqual([false, true]);
+    await expect(append(log, 1)).rejects.toThrow();
+  });
+});
+
 describe('PartitionLog lookups', () => {
   it('finds offsets by timestamp and the max timestamp across objects and the tail', async () => {
     world = makeWorld();

@@ -184,6 +184,10 @@ export class PartitionLog implements Evictable {
     if (this.failure === undefined) this.failure = new PartitionFailedError(this.key, cause);
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
+    // Nothing will be committed any more: whoever waits for a commit gets false now
+    // instead of holding on (and its timer) until its own deadline.
+    for (const w of this.commitWaiters) w.resolve(false);
+    this.commitWaiters = [];
   }
 
   /**

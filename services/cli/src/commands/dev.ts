@@ -171,6 +171,11 @@ export async function runDev(config: StratusConfig): Promise<number> {
           await store.close();
           http.server.close();
           log.info('stopped cleanly');
+          // Whatever still holds the event loop now is a leak: name it and exit anyway.
+          setTimeout(() => {
+            log.warn({ resources: process.getActiveResourcesInfo() }, 'still running 2 s after a clean stop: exiting');
+            process.exit(process.exitCode ?? 0);
+          }, 2000).unref();
           resolveExit(0);
         } catch (e) {
           log.error({ err: e }, 'shutdown failed');
