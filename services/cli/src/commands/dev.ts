@@ -3,7 +3,8 @@
 // any) object store, one broker, and the HTTP port. Everything lives under the data
 // directory, so stopping and starting again keeps topics, data and committed offsets.
 // SIGTERM / SIGINT shut down gracefully: stop accepting, finish requests, upload and
-// commit the WAL, close the journal.
+// commit the WAL, close the journal — then the process exits (at the latest 2 s later,
+// naming anything that still held it). A second signal exits at once.
 
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
