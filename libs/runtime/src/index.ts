@@ -2,6 +2,6 @@
 
 export { systemClock, ManualClock } from './clock.ts';
 export type { Clock } from './clock.ts';
-export { SeededRandom, systemRandom } from './random.ts';
+export { SeededRandom, Sfc32, systemRandom } from './random.ts';
 export type { Random } from './random.ts';
 export { CANCELLED } from './cancel.ts';

@@ -8,31 +8,49 @@ export interface Random {
   int(maxExclusive: number): number;
 }
 
-/** sfc32: small, fast, and good enough for jitter and simulations (not for secrets). */
-export class SeededRandom implements Random {
+/**
+ * sfc32's state and step, for generators that seed it their own way (SeededRandom here,
+ * the fuzzer's per-case generator): small, fast, good enough for jitter, simulations
+ * and fuzzing (not for secrets).
+ */
+export class Sfc32 {
   private a: number;
   private b: number;
   private c: number;
   private d: number;
-  readonly seed: number;
 
-  constructor(seed: number) {
-    this.seed = seed >>> 0;
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = this.seed;
-    for (let i = 0; i < 15; i++) this.next();
+  constructor(a: number, b: number, c: number, d: number) {
+    this.a = a | 0;
+    this.b = b | 0;
+    this.c = c | 0;
+    this.d = d | 0;
   }
 
-  next(): number {
+  /** The next 32 bits, as an unsigned integer. */
+  u32(): number {
     const t = (((this.a + this.b) | 0) + this.d) | 0;
     this.d = (this.d + 1) | 0;
     this.a = this.b ^ (this.b >>> 9);
     this.b = (this.c + (this.c << 3)) | 0;
     this.c = (this.c << 21) | (this.c >>> 11);
     this.c = (this.c + t) | 0;
-    return (t >>> 0) / 4294967296;
+    return t >>> 0;
+  }
+}
+
+/** sfc32 seeded from one number. */
+export class SeededRandom implements Random {
+  readonly seed: number;
+  private readonly core: Sfc32;
+
+  constructor(seed: number) {
+    this.seed = seed >>> 0;
+    this.core = new Sfc32(0x9e3779b9, 0x243f6a88, 0xb7e15162, this.seed);
+    for (let i = 0; i < 15; i++) this.core.u32();
+  }
+
+  next(): number {
+    return this.core.u32() / 4294967296;
   }
 
   int(maxExclusive: number): number {

@@ -151,6 +151,25 @@ function costSpec(results: Results): TopLevelSpec | undefined {
   const stratus = [...new Set(rows.map((r) => r.system))];
   const xEnc = { field: 'workload', type: 'nominal' as const, sort: order, title: null, axis: { labelAngle: -30 } };
   const offset = stratus.length > 1 ? { xOffset: { field: 'system', type: 'nominal' as const } } : {};
+  /** One stacked bar per workload (and Stratus system), stacks coloured by `colorField`. */
+  const stackedBars = (values: object[], title: string, y: { field: string; title: string }, colorField: string, colors: readonly (readonly [string, string])[]) => ({
+    data: { values },
+    title,
+    width: { step: 40 },
+    height: 260,
+    mark: 'bar' as const,
+    encoding: {
+      x: xEnc,
+      ...offset,
+      y: { field: y.field, type: 'quantitative' as const, stack: 'zero' as const, title: y.title },
+      color: {
+        field: colorField,
+        type: 'nominal' as const,
+        legend: { orient: 'bottom' as const, title: null, columns: 1 },
+        scale: { domain: colors.map(([d]) => d), range: colors.map(([, c]) => c) },
+      },
+    },
+  });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
@@ -162,42 +181,15 @@ function costSpec(results: Results): TopLevelSpec | undefined {
     },
     config: CONFIG,
     hconcat: [
-      {
-        data: { values: cost },
-        title: 'request cost, USD per 1,000 GiB',
-        width: { step: 40 },
-        height: 260,
-        mark: 'bar',
-        encoding: {
-          x: xEnc,
-          ...offset,
-          y: { field: 'usd', type: 'quantitative', stack: 'zero', title: 'USD per 1,000 GiB' },
-          color: {
-            field: 'class',
-            type: 'nominal',
-            legend: { orient: 'bottom', title: null, columns: 1 },
-            scale: { domain: ['PUT-class (PUT, LIST, POST)', 'GET-class (GET, HEAD)'], range: ['#e45756', '#72b7b2'] },
-          },
-        },
-      },
-      {
-        data: { values: reqs },
-        title: 'requests per GiB',
-        width: { step: 40 },
-        height: 260,
-        mark: 'bar',
-        encoding: {
-          x: xEnc,
-          ...offset,
-          y: { field: 'perGiB', type: 'quantitative', stack: 'zero', title: 'object-store requests per GiB' },
-          color: {
-            field: 'operation',
-            type: 'nominal',
-            legend: { orient: 'bottom', title: null, columns: 1 },
-            scale: { domain: ['PUT', 'GET', 'other'], range: ['#e45756', '#72b7b2', '#bab0ac'] },
-          },
-        },
-      },
+      stackedBars(cost, 'request cost, USD per 1,000 GiB', { field: 'usd', title: 'USD per 1,000 GiB' }, 'class', [
+        ['PUT-class (PUT, LIST, POST)', '#e45756'],
+        ['GET-class (GET, HEAD)', '#72b7b2'],
+      ]),
+      stackedBars(reqs, 'requests per GiB', { field: 'perGiB', title: 'object-store requests per GiB' }, 'operation', [
+        ['PUT', '#e45756'],
+        ['GET', '#72b7b2'],
+        ['other', '#bab0ac'],
+      ]),
     ],
     resolve: { scale: { color: 'independent' } },
   };

@@ -1,7 +1,9 @@
-// A small seeded PRNG (sfc32) for the broker fuzzer. Every fuzz case gets its own
-// generator derived from (seed, case index), so a case's bytes depend on nothing but
+// The broker fuzzer's seeded generator: @stratus/runtime's sfc32 (Sfc32), seeded per
+// case. Every fuzz case gets its own generator derived from (seed, case index), so a case's bytes depend on nothing but
 // those two numbers (and the fuzz context): any case can be regenerated on its own,
 // whatever order the concurrent connections happened to send them in.
+
+import { Sfc32 } from '@stratus/runtime';
 
 /** splitmix32 step: a well-mixed 32-bit value from any 32-bit input. */
 function mix32(x: number): number {
@@ -11,33 +13,18 @@ function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
+export class Rng extends Sfc32 {
   constructor(seed: number, stream = 0) {
-    this.a = mix32(seed);
-    this.b = mix32(this.a ^ stream);
-    this.c = mix32(this.b ^ 0x5bd1e995);
-    this.d = mix32(this.c ^ seed ^ 0x27d4eb2f);
+    const a = mix32(seed);
+    const b = mix32(a ^ stream);
+    const c = mix32(b ^ 0x5bd1e995);
+    super(a, b, c, mix32(c ^ seed ^ 0x27d4eb2f));
     for (let i = 0; i < 12; i++) this.u32();
   }
 
   /** The generator of case `index` under `seed`. */
   static forCase(seed: number, index: number): Rng {
     return new Rng(seed >>> 0, mix32(index ^ 0x1b873593));
-  }
-
-  u32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
   }
 
   /** Uniform in [0, 1). */
