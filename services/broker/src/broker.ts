@@ -12,6 +12,7 @@ import type { StorageEngine } from '@stratus/storage';
 import { TopicCatalog } from './broker-context.ts';
 import type { BrokerConfig, BrokerContext } from './broker-context.ts';
 import { Dispatcher } from './dispatcher.ts';
+import type { DispatcherEvents } from './dispatcher.ts';
 import type { AnyApiHandler } from './handler.ts';
 import { KafkaServer } from './network/index.ts';
 import type { KafkaServerOptions, KafkaServerStats } from './network/index.ts';
@@ -44,6 +45,8 @@ export interface BrokerOptions {
   readonly network: Omit<KafkaServerOptions, 'clock'>;
   /** Told about refused or failed requests (logs, metrics). */
   readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown) => void;
+  /** A client sent bytes after a request body (ignored, as Kafka does); once per connection. */
+  readonly onTrailingBytes?: DispatcherEvents['onTrailingBytes'];
 }
 
 export class Broker {
@@ -87,7 +90,7 @@ export class Broker {
       describeClusterHandler(ctx),
       ...groupHandlers(ctx, this.coordinator),
     ];
-    this.dispatcher = new Dispatcher(handlers, o.onProblem ? { onProblem: o.onProblem } : {});
+    this.dispatcher = new Dispatcher(handlers, { ...(o.onProblem ? { onProblem: o.onProblem } : {}), ...(o.onTrailingBytes ? { onTrailingBytes: o.onTrailingBytes } : {}) });
     this.server = new KafkaServer((frame, conn) => this.dispatcher.dispatch(frame, conn), { ...o.network, clock: o.clock });
   }
 

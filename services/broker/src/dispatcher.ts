@@ -2,8 +2,10 @@
 // registered for (API key, version), decode the body, call the handler, encode its
 // answer. Bad input never throws out of here: malformed frames close the connection
 // (as Kafka does), unsupported versions are answered where the protocol allows it.
+// Bytes after a body the schema fully describes are ignored, as Kafka ignores them:
+// librdkafka 2.15+ sends some after Metadata v9+ requests.
 
-import { ApiKey, ApiRegistry, apiSpec, decodeRequestBody, decodeRequestHeader, encodeResponse, ErrorCode } from '@stratus/protocol';
+import { ApiKey, ApiRegistry, apiSpec, decodeRequestBodyPrefix, decodeRequestHeader, encodeResponse, ErrorCode } from '@stratus/protocol';
 import type { ApiKeyNumber, ParsedRequestHeader } from '@stratus/protocol';
 import { CloseConnection, NO_RESPONSE } from './handler.ts';
 import type { AnyApiHandler, RequestContext } from './handler.ts';
@@ -23,11 +25,15 @@ export interface ConnectionInfo {
 export interface DispatcherEvents {
   /** A request was refused or failed; for logs and metrics. */
   readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown) => void;
+  /** A connection's first request with bytes after its body (later ones are not reported); for a debug log. */
+  readonly onTrailingBytes?: (header: ParsedRequestHeader, trailingBytes: number, conn: ConnectionInfo) => void;
 }
 
 export class Dispatcher {
   readonly registry = new ApiRegistry<AnyApiHandler>();
   private readonly events: DispatcherEvents;
+  /** Connections already reported for trailing bytes: one log line per client, not per request. */
+  private readonly trailingReported = new WeakSet<ConnectionInfo>();
 
   constructor(handlers: readonly AnyApiHandler[], events: DispatcherEvents = {}) {
     this.events = events;
@@ -42,12 +48,16 @@ export class Dispatcher {
     const { header, bodyOffset } = decodedHeader.value;
     const handler = this.registry.lookup(header.apiKey, header.apiVersion);
     if (handler === undefined) return this.unsupported(header);
-    const body = decodeRequestBody(header.apiKey as ApiKeyNumber, header.apiVersion, frame, bodyOffset);
+    const body = decodeRequestBodyPrefix(header.apiKey as ApiKeyNumber, header.apiVersion, frame, bodyOffset);
     if (!body.ok) return this.close(`malformed ${apiSpec(header.apiKey)?.name ?? header.apiKey} v${header.apiVersion} request: ${body.error.message}`, header);
+    if (body.value.trailingBytes > 0 && !this.trailingReported.has(conn)) {
+      this.trailingReported.add(conn);
+      this.events.onTrailingBytes?.(header, body.value.trailingBytes, conn);
+    }
     const ctx: RequestContext = { header, connectionId: conn.connectionId, remoteAddress: conn.remoteAddress, signal: conn.signal };
     let result: unknown;
     try {
-      result = await handler.handle(body.value, ctx);
+      result = await handler.handle(body.value.body, ctx);
     } catch (e) {
       // A handler bug: the client cannot be told what failed in a schema-correct way for
       // every API, so the connection is closed and the client retries elsewhere.

@@ -11,7 +11,7 @@
 // prefix, closing on a valid request it serves, answering an unknown version without
 // UNSUPPORTED_VERSION, staying silent, not closing after our FIN.
 
-import { ApiKey, decodeRequestBody, decodeRequestHeader, ErrorCode, errorName } from '@stratus/protocol';
+import { ApiKey, decodeRequestBodyPrefix, decodeRequestHeader, ErrorCode, errorName } from '@stratus/protocol';
 import { CATEGORIES, CORRELATION_LIMIT, generateCase } from './generator.ts';
 import type { Category, FuzzCase, FuzzContext } from './generator.ts';
 import { judgeResponse, requestHeaderOf, sentinelRequest, WireConnection } from './wire.ts';
@@ -117,8 +117,9 @@ function isAcks0Produce(bytes: Buffer): boolean {
   const frame = bytes.subarray(4);
   const h = decodeRequestHeader(frame);
   if (!h.ok || h.value.header.apiKey !== ApiKey.Produce) return false;
-  const body = decodeRequestBody(ApiKey.Produce, h.value.header.apiVersion, frame, h.value.bodyOffset);
-  return body.ok && body.value.acks === 0;
+  // The broker ignores bytes after the body (as Kafka does), so a padded acks=0 produce gets no answer either.
+  const body = decodeRequestBodyPrefix(ApiKey.Produce, h.value.header.apiVersion, frame, h.value.bodyOffset);
+  return body.ok && body.value.body.acks === 0;
 }
 
 /** Runs one case on `conn`, records its outcome; false when the connection is finished with. */

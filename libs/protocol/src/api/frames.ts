@@ -62,8 +62,32 @@ export function decodeRequestHeader(frame: Buffer): Decoded<DecodedRequestHeader
   });
 }
 
-/** Decodes a request body that starts at `offset` and runs to the end of `frame`. */
+/** Decodes a request body that starts at `offset` and runs to the end of `frame`; bytes after it are an error. */
 export function decodeRequestBody<K extends ApiKeyNumber>(apiKey: K, apiVersion: number, frame: Buffer, offset: number): Decoded<RequestTypes[K]> {
+  const decoded = decodeRequestBodyPrefix(apiKey, apiVersion, frame, offset);
+  if (!decoded.ok) return decoded;
+  const { body, trailingBytes } = decoded.value;
+  if (trailingBytes !== 0) return { ok: false, error: new DecodeError('trailing_bytes', `${trailingBytes} bytes after the request body`, frame.length - trailingBytes) };
+  return { ok: true, value: body };
+}
+
+export interface DecodedRequestBody<T> {
+  readonly body: T;
+  /** Bytes after the body that the schema does not cover. */
+  readonly trailingBytes: number;
+}
+
+/**
+ * Decodes a request body that starts at `offset` and reports, rather than rejects, bytes
+ * after it. A broker wants this: Kafka parses what the schema describes and ignores the
+ * rest of the frame, and some clients (librdkafka 2.15+ on Metadata v9+) send extra bytes.
+ */
+export function decodeRequestBodyPrefix<K extends ApiKeyNumber>(
+  apiKey: K,
+  apiVersion: number,
+  frame: Buffer,
+  offset: number,
+): Decoded<DecodedRequestBody<RequestTypes[K]>> {
   return guard(() => {
     const codec = codecFor(apiKey, apiVersion, 'request');
     if (codec === undefined) {
@@ -72,8 +96,7 @@ export function decodeRequestBody<K extends ApiKeyNumber>(apiKey: K, apiVersion:
     }
     const r = new Reader(frame, offset);
     const body = codec.decode(r) as RequestTypes[K];
-    if (r.remaining !== 0) throw new DecodeError('trailing_bytes', `${r.remaining} bytes after the request body`, r.pos);
-    return body;
+    return { body, trailingBytes: r.remaining };
   });
 }
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeRequestBody, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse } from '../../src/api/frames.ts';
+import { decodeRequestBody, decodeRequestBodyPrefix, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse } from '../../src/api/frames.ts';
 import type { ApiKeyNumber } from '../../src/api/frames.ts';
 import { Reader } from '../../src/primitives/reader.ts';
 import { DecodeError } from '../../src/primitives/decode-error.ts';
@@ -100,6 +100,17 @@ describe('malformed request frames', () => {
   it('reports bytes after the body', () => {
     const frame = Buffer.concat([metadataRequest(1, ['a']), Buffer.from([0])]);
     expect(decodeFrame(frame)).toBe('trailing_bytes');
+  });
+
+  it('decodes the body and counts the bytes after it when asked to tolerate them', () => {
+    const frame = Buffer.concat([metadataRequest(1, ['a']), Buffer.from([0, 1, 2])]);
+    const h = decodeRequestHeader(frame);
+    if (!h.ok) throw h.error;
+    const b = decodeRequestBodyPrefix(ApiKey.Metadata, 1, frame, h.value.bodyOffset);
+    expect(b.ok).toBe(true);
+    if (!b.ok) return;
+    expect(b.value.trailingBytes).toBe(3);
+    expect(b.value.body.topics?.map((t) => t.name)).toEqual(['a']);
   });
 
   it('rejects int64 values JavaScript numbers cannot hold exactly', () => {

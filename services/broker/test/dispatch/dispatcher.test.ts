@@ -56,6 +56,23 @@ describe('Dispatcher', () => {
     expect((await d.dispatch(frame(encodeRequest(ApiKey.Heartbeat, 0, 1, 'c', { groupId: 'boom', generationId: 1, memberId: 'm' })), conn)).kind).toBe('close');
   });
 
+  it('ignores bytes after a request body, as Kafka does, and reports them once per connection', async () => {
+    const reported: number[] = [];
+    const heartbeat = defineHandler({ apiKey: ApiKey.Heartbeat, accept: [0, 4], handle: (req) => ({ errorCode: req.groupId === 'g' ? ErrorCode.NONE : ErrorCode.UNKNOWN_SERVER_ERROR }) });
+    const d = new Dispatcher([heartbeat], { onTrailingBytes: (_header, bytes, c) => reported.push(bytes, c.connectionId) });
+    const padded = (version: number): Buffer =>
+      Buffer.concat([frame(encodeRequest(ApiKey.Heartbeat, version, 5, 'c', { groupId: 'g', generationId: 1, memberId: 'm' })), Buffer.from([0, 0, 0])]);
+    for (const version of [0, 4]) {
+      const r = await d.dispatch(padded(version), conn);
+      if (r.kind !== 'response') throw new Error(r.kind);
+      const decoded = decodeResponse(ApiKey.Heartbeat, version, Buffer.concat(r.chunks).subarray(4));
+      expect(decoded.ok && decoded.value.body.errorCode).toBe(ErrorCode.NONE);
+    }
+    const other = { ...conn, connectionId: 2 };
+    expect((await d.dispatch(padded(4), other)).kind).toBe('response');
+    expect(reported).toEqual([3, 1, 3, 2]);
+  });
+
   it('passes NO_RESPONSE and CloseConnection through', async () => {
     const d = dispatcher();
     expect((await d.dispatch(frame(encodeRequest(ApiKey.LeaveGroup, 0, 1, 'c', { groupId: 'quiet', memberId: 'm' })), conn)).kind).toBe('none');

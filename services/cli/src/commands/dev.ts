@@ -123,6 +123,8 @@ export async function runDev(config: StratusConfig): Promise<number> {
         connectionsMaxIdleMs: config.kafka.connectionsMaxIdle,
       },
       onProblem: (problem, header, error) => log.warn({ err: error, clientId: header?.clientId, apiKey: header?.apiKey, apiVersion: header?.apiVersion }, problem),
+      onTrailingBytes: (header, trailingBytes, conn) =>
+        log.debug({ clientId: header.clientId, apiKey: header.apiKey, apiVersion: header.apiVersion, trailingBytes, remote: conn.remoteAddress }, 'ignoring bytes after a request body (as Kafka does)'),
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
