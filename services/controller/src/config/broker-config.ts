@@ -5,7 +5,7 @@
 // time. Three of them are also the defaults of topic configs, as in Kafka
 // (log.retention.ms is retention.ms's default, and so on).
 
-import { integerProblem, parseLong } from './config-types.ts';
+import { booleanProblem, integerProblem, parseLong } from './config-types.ts';
 import type { ConfigTypeName } from './config-types.ts';
 import { TOPIC_CONFIG_KEYS } from './topic-config-schema.ts';
 
@@ -50,7 +50,7 @@ const KEYS: readonly BrokerKey[] = [
     type: 'boolean',
     defaultValue: 'true',
     documentation: 'Whether Metadata and Produce requests create unknown topics.',
-    validate: (v) => (['true', 'false'].includes(v.trim().toLowerCase()) ? undefined : `"${v}" is not true or false`),
+    validate: booleanProblem,
   },
   {
     name: 'log.retention.ms',

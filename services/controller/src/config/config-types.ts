@@ -55,3 +55,17 @@ export function listItems(value: string): string[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 }
+
+/** Why `value` is not a Kafka boolean ("true" or "false", any case), or undefined. */
+export function booleanProblem(value: string): string | undefined {
+  return ['true', 'false'].includes(value.trim().toLowerCase()) ? undefined : `"${value}" is not true or false`;
+}
+
+/** Why `value` is not a double in [min, max], or undefined. */
+export function doubleProblem(value: string, min: number, max: number): string | undefined {
+  const t = value.trim();
+  const n = t === '' ? Number.NaN : Number(t);
+  if (!Number.isFinite(n)) return `"${value}" is not a number`;
+  if (n < min || n > max) return `${value} is outside ${min}..${max}`;
+  return undefined;
+}

@@ -1,10 +1,13 @@
 // Every topic config Stratus knows: type, default, validation and documentation, in
 // one table. CreateTopics, AlterConfigs, IncrementalAlterConfigs and DescribeConfigs
 // all read it, so a key is accepted, validated and described the same way everywhere.
-// Keys outside the table are refused (INVALID_CONFIG naming the key) rather than stored
-// and ignored: a setting Stratus would not honour should not look accepted.
+// Keys outside the table are refused (INVALID_CONFIG naming the key). Kafka's own topic
+// configs that mean nothing here (flush.*, segment.*, index.*, replication throttles,
+// tiered storage, ...) are in the table, with Kafka's types, defaults and ranges, so that
+// tools and client test suites that set them work; each one's documentation says it has
+// no effect in Stratus and why.
 
-import { integerProblem, listItems } from './config-types.ts';
+import { booleanProblem, doubleProblem, integerProblem, listItems } from './config-types.ts';
 import type { ConfigTypeName } from './config-types.ts';
 
 export interface TopicConfigKey {
@@ -19,6 +22,27 @@ export interface TopicConfigKey {
 
 function oneOf(...allowed: string[]): (value: string) => string | undefined {
   return (value) => (allowed.includes(value.trim()) ? undefined : `"${value}" is not one of ${allowed.join(', ')}`);
+}
+
+/** A Kafka topic config that Stratus stores and describes but does not act on. */
+function noEffect(name: string, type: ConfigTypeName, defaultValue: string, why: string, validate: (value: string) => string | undefined): TopicConfigKey {
+  return { name, type, defaultValue, documentation: `Accepted for compatibility with Kafka tools and clients; has no effect in Stratus: ${why}`, validate };
+}
+
+const LONG_MAX = '9223372036854775807';
+const NO_SEGMENTS = 'Stratus has no log segments or local index files; brokers upload data to object storage by size and time (upload.maxBytes, upload.maxDelay).';
+const NO_FLUSH = 'durability follows stratus.durability (WAL fsync or object commit), not a flush interval.';
+const NO_REPLICAS = 'object storage keeps the one copy; there are no follower replicas.';
+const NO_TIERING = 'all data already lives on object storage.';
+const NOT_COMPACTING = 'log compaction (cleanup.policy=compact) is not supported yet.';
+const NOT_RECOMPRESSING = 'Stratus stores batches as producers compressed them and never re-encodes them.';
+
+/** Kafka's list of `[partitionId]:[brokerId]` pairs, or `*`. */
+function throttledReplicasProblem(value: string): string | undefined {
+  const t = value.trim();
+  if (t === '' || t === '*') return undefined;
+  const bad = listItems(t).find((item) => !/^\d+:\d+$/.test(item));
+  return bad === undefined ? undefined : `"${bad}" is not [partitionId]:[brokerId]`;
 }
 
 const KEYS: readonly TopicConfigKey[] = [
@@ -77,27 +101,47 @@ const KEYS: readonly TopicConfigKey[] = [
       return `"${v}" is not a compression type (only "producer" is supported)`;
     },
   },
+  noEffect('min.insync.replicas', 'int', '1', `${NO_REPLICAS} Acknowledgement follows stratus.durability.`, (v) => integerProblem(v, 'int', 1n)),
+  noEffect('segment.bytes', 'int', '1073741824', NO_SEGMENTS, (v) => integerProblem(v, 'int', 14n)),
+  noEffect('segment.ms', 'long', '604800000', NO_SEGMENTS, (v) => integerProblem(v, 'long', 1n)),
   {
-    name: 'min.insync.replicas',
-    type: 'int',
-    defaultValue: '1',
-    documentation: 'Accepted for compatibility. Stratus keeps one copy on object storage; durability follows stratus.durability.',
-    validate: (v) => integerProblem(v, 'int', 1n),
-  },
-  {
-    name: 'segment.bytes',
-    type: 'int',
-    defaultValue: '1073741824',
-    documentation: 'Accepted for tool compatibility and otherwise ignored: Stratus has no log segments; brokers upload data by size and time (upload.max.bytes, upload.max.delay).',
-    validate: (v) => integerProblem(v, 'int', 14n),
-  },
-  {
-    name: 'segment.ms',
+    name: 'message.timestamp.before.max.ms',
     type: 'long',
-    defaultValue: '604800000',
-    documentation: 'Accepted for tool compatibility and otherwise ignored: Stratus has no log segments; brokers upload data by size and time (upload.max.bytes, upload.max.delay).',
-    validate: (v) => integerProblem(v, 'long', 1n),
+    defaultValue: LONG_MAX,
+    documentation:
+      'CreateTime topics: a batch whose timestamps lie further than this in the past of the broker\'s clock is refused with INVALID_TIMESTAMP. Kafka\'s default: no limit.',
+    validate: (v) => integerProblem(v, 'long', 0n),
   },
+  {
+    name: 'message.timestamp.after.max.ms',
+    type: 'long',
+    defaultValue: '3600000',
+    documentation:
+      'CreateTime topics: a batch whose timestamps lie further than this in the future of the broker\'s clock is refused with INVALID_TIMESTAMP, so that no producer can plant data that retention by time never expires. Kafka\'s default: 1 hour.',
+    validate: (v) => integerProblem(v, 'long', 0n),
+  },
+  noEffect('flush.messages', 'long', LONG_MAX, NO_FLUSH, (v) => integerProblem(v, 'long', 1n)),
+  noEffect('flush.ms', 'long', LONG_MAX, NO_FLUSH, (v) => integerProblem(v, 'long', 0n)),
+  noEffect('index.interval.bytes', 'int', '4096', NO_SEGMENTS, (v) => integerProblem(v, 'int', 0n)),
+  noEffect('segment.index.bytes', 'int', '10485760', NO_SEGMENTS, (v) => integerProblem(v, 'int', 4n)),
+  noEffect('segment.jitter.ms', 'long', '0', NO_SEGMENTS, (v) => integerProblem(v, 'long', 0n)),
+  noEffect('preallocate', 'boolean', 'false', NO_SEGMENTS, booleanProblem),
+  noEffect('file.delete.delay.ms', 'long', '60000', 'unreferenced objects are deleted after retention.deleteGrace.', (v) => integerProblem(v, 'long', 0n)),
+  noEffect('unclean.leader.election.enable', 'boolean', 'false', NO_REPLICAS, booleanProblem),
+  noEffect('leader.replication.throttled.replicas', 'list', '', NO_REPLICAS, throttledReplicasProblem),
+  noEffect('follower.replication.throttled.replicas', 'list', '', NO_REPLICAS, throttledReplicasProblem),
+  noEffect('remote.storage.enable', 'boolean', 'false', NO_TIERING, booleanProblem),
+  noEffect('remote.log.copy.disable', 'boolean', 'false', NO_TIERING, booleanProblem),
+  noEffect('remote.log.delete.on.disable', 'boolean', 'false', NO_TIERING, booleanProblem),
+  noEffect('local.retention.ms', 'long', '-2', NO_TIERING, (v) => integerProblem(v, 'long', -2n)),
+  noEffect('local.retention.bytes', 'long', '-2', NO_TIERING, (v) => integerProblem(v, 'long', -2n)),
+  noEffect('delete.retention.ms', 'long', '86400000', NOT_COMPACTING, (v) => integerProblem(v, 'long', 0n)),
+  noEffect('min.compaction.lag.ms', 'long', '0', NOT_COMPACTING, (v) => integerProblem(v, 'long', 0n)),
+  noEffect('max.compaction.lag.ms', 'long', LONG_MAX, NOT_COMPACTING, (v) => integerProblem(v, 'long', 1n)),
+  noEffect('min.cleanable.dirty.ratio', 'double', '0.5', NOT_COMPACTING, (v) => doubleProblem(v, 0, 1)),
+  noEffect('compression.gzip.level', 'int', '-1', NOT_RECOMPRESSING, (v) => (v.trim() === '-1' ? undefined : integerRangeProblem(v, 1, 9))),
+  noEffect('compression.lz4.level', 'int', '9', NOT_RECOMPRESSING, (v) => integerRangeProblem(v, 1, 17)),
+  noEffect('compression.zstd.level', 'int', '3', NOT_RECOMPRESSING, (v) => integerRangeProblem(v, -131072, 22)),
   {
     name: 'stratus.durability',
     type: 'string',
@@ -106,6 +150,12 @@ const KEYS: readonly TopicConfigKey[] = [
     validate: oneOf('local', 'object'),
   },
 ];
+
+function integerRangeProblem(value: string, min: number, max: number): string | undefined {
+  const problem = integerProblem(value, 'int', BigInt(min));
+  if (problem !== undefined) return problem;
+  return Number(value.trim()) > max ? `${value} is more than the maximum ${max}` : undefined;
+}
 
 /** Largest config value accepted, so one request cannot bloat the journal. */
 export const MAX_CONFIG_VALUE_BYTES = 16 * 1024;
