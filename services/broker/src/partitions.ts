@@ -6,24 +6,28 @@
 // survives restarts and leadership moves), then the newer batches in the log's tail
 // (recovered from the WAL, not committed yet).
 
-import type { ClusterMetadata, TopicInfo } from '@stratus/controller';
+import type { ClusterMetadata, ControllerApi, TopicInfo } from '@stratus/controller';
 import { readBatchHeader } from '@stratus/protocol';
 import type { ExtentSource, PartitionLog, StorageEngine } from '@stratus/storage';
 import { partitionKey } from '@stratus/storage';
 import type { OpenPartition, PartitionAccess, TopicCatalog } from './broker-context.ts';
 import { ProducerStateTable } from './produce/producer-state.ts';
+import { LogStartRecorder } from './delete-records/log-start-recorder.ts';
 import { topicSettings } from './topic-settings.ts';
+
+/** What the partition manager asks the controller's partition index. */
+type PartitionIndex = Pick<ExtentSource, 'committedEndOffset' | 'producerBatches'> & Pick<ControllerApi, 'deleteRecords'>;
 
 export class PartitionManager implements PartitionAccess {
   private readonly open = new Map<string, OpenPartition>();
   private readonly opening = new Map<string, Promise<OpenPartition | undefined>>();
   private readonly storage: StorageEngine;
-  private readonly index: Pick<ExtentSource, 'committedEndOffset' | 'producerBatches'>;
+  private readonly index: PartitionIndex;
   private readonly nodeId: number;
   private readonly catalog: () => TopicCatalog;
 
-  /** `index`: the partition index (the controller), for the committed producer state. */
-  constructor(storage: StorageEngine, index: Pick<ExtentSource, 'committedEndOffset' | 'producerBatches'>, nodeId: number, catalog: () => TopicCatalog) {
+  /** `index`: the partition index (the controller), for the committed producer state and log starts. */
+  constructor(storage: StorageEngine, index: PartitionIndex, nodeId: number, catalog: () => TopicCatalog) {
     this.storage = storage;
     this.index = index;
     this.nodeId = nodeId;
@@ -58,7 +62,7 @@ export class PartitionManager implements PartitionAccess {
     const settings = topicSettings(topic);
     const log = await this.storage.openPartition({ topicId, partition, leaderEpoch: info.leaderEpoch, durability: settings.durability, logAppendTime: settings.logAppendTime });
     const producers = await this.loadProducerState(log);
-    const opened = { log, producers, leaderEpoch: info.leaderEpoch };
+    const opened = { log, producers, leaderEpoch: info.leaderEpoch, logStart: new LogStartRecorder(log, this.index) };
     this.open.set(partitionKey(topicId, partition), opened);
     return opened;
   }
@@ -87,6 +91,11 @@ export class PartitionManager implements PartitionAccess {
       producers.record(h.producerId, h.producerEpoch, h.baseSequence, h.lastOffsetDelta, Promise.resolve(h.baseOffset));
     }
     return producers;
+  }
+
+  /** Settles once no DeleteRecords move is still being recorded in the controller (shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.open.values()].map((p) => p.logStart.idle()));
   }
 
   /** Reacts to new metadata: partitions no longer led here (or re-led under a new epoch) are dropped. */

@@ -442,24 +442,27 @@ export class PartitionLog implements Evictable {
 
   /**
    * Resolves true once everything below `offset` is committed to the index (hurrying the
-   * uploader), false if `signal` aborts first. DeleteRecords waits on it: the index can
-   * only move a log start over data it holds.
+   * uploader), false if `signal` aborts first or the log fails. DeleteRecords waits on it:
+   * the index can only move a log start over data it holds.
    */
-  committedThrough(offset: number, signal: AbortSignal): Promise<boolean> {
+  committedThrough(offset: number, signal?: AbortSignal): Promise<boolean> {
     if (offset <= this.committedEnd) return Promise.resolve(true);
-    if (signal.aborted || this.failure) return Promise.resolve(false);
+    if (signal?.aborted || this.failure) return Promise.resolve(false);
     this.deps.uploader.hurry();
     return new Promise<boolean>((resolve) => {
-      const waiter = { offset, resolve };
-      this.commitWaiters.push(waiter);
-      signal.addEventListener(
-        'abort',
-        () => {
-          this.commitWaiters = this.commitWaiters.filter((w) => w !== waiter);
-          resolve(false);
+      const onAbort = (): void => {
+        this.commitWaiters = this.commitWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      };
+      const waiter = {
+        offset,
+        resolve: (ok: boolean) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(ok);
         },
-        { once: true },
-      );
+      };
+      this.commitWaiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

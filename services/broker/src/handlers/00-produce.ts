@@ -13,7 +13,6 @@
 //
 // Not implemented: transactions (a transactional id is refused with INVALID_TXN_STATE).
 
-import { CANCELLED } from '@stratus/runtime';
 import { ApiKey, CompressionType, ErrorCode, validateRecordBatches } from '@stratus/protocol';
 import type { BatchInfo, ProduceRequest, ProduceResponsePartitionProduceResponse, Input } from '@stratus/protocol';
 import { BudgetExceededError, PartitionFailedError } from '@stratus/storage';
@@ -21,6 +20,7 @@ import type { BrokerContext, OpenPartition } from '../broker-context.ts';
 import { CloseConnection, NO_RESPONSE, defineHandler } from '../handler.ts';
 import { topicSettings } from '../topic-settings.ts';
 import { ensureTopics } from '../topics.ts';
+import { withinTimeout } from '../within-timeout.ts';
 
 type PartitionResult = Input<ProduceResponsePartitionProduceResponse>;
 
@@ -123,7 +123,8 @@ function producePartition(
       appended.then((r) => r.baseOffset),
     );
   }
-  return withTimeout(ctx, appended, req.timeoutMs).then(
+  // Produce's timeout 0 means no deadline (Kafka waits for acks=all regardless).
+  return (req.timeoutMs > 0 ? withinTimeout(ctx.clock, appended, req.timeoutMs) : appended).then(
     (r): PartitionResult =>
       r === 'timeout'
         ? failure(index, ErrorCode.REQUEST_TIMED_OUT, `not durable within ${req.timeoutMs} ms`)
@@ -134,14 +135,4 @@ function producePartition(
       return failure(index, ErrorCode.KAFKA_STORAGE_ERROR, e instanceof Error ? e.message : String(e));
     },
   );
-}
-
-async function withTimeout<T>(ctx: BrokerContext, p: Promise<T>, timeoutMs: number): Promise<T | 'timeout'> {
-  if (!(timeoutMs > 0)) return p;
-  const stop = new AbortController();
-  try {
-    return await Promise.race([p, ctx.clock.sleep(timeoutMs, stop.signal).then(() => 'timeout' as const)]);
-  } finally {
-    stop.abort(CANCELLED);
-  }
 }

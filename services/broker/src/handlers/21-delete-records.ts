@@ -1,15 +1,17 @@
 // DeleteRecords (key 21), all versions (0–2). Moves a partition's log start offset up to
 // the given offset (-1: the high watermark); data below it is no longer readable and its
 // objects are collected once no extent refers to them. OFFSET_OUT_OF_RANGE beyond the
-// high watermark. Data below the target that is still only in the WAL is uploaded first
-// (REQUEST_TIMED_OUT if that takes longer than the request's timeout), so the move is
-// recorded by the controller and survives restarts. The answer carries the new low
-// watermark.
+// high watermark. The broker's log start moves at once; the controller records the move
+// once the data below it is committed (see delete-records/log-start-recorder.ts). The
+// request waits for that within its timeout only — timeout 0 answers at once, as Kafka
+// does — and the answer carries the low watermark the broker recorded. Partitions are
+// handled side by side, so the whole request takes at most about one timeout.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
 import { ledPartition } from '../led-partition.ts';
+import { withinTimeout } from '../within-timeout.ts';
 
 export function deleteRecordsHandler(ctx: BrokerContext) {
   return defineHandler({
@@ -17,44 +19,22 @@ export function deleteRecordsHandler(ctx: BrokerContext) {
     accept: [0, 2],
     handle: async (req) => {
       const catalog = ctx.catalog();
-      const topics = [];
-      for (const t of req.topics) {
+      const topics = req.topics.map(async (t) => {
         const topic = catalog.topic(t.name);
-        const partitions = [];
-        for (const p of t.partitions) {
+        const partitions = t.partitions.map(async (p) => {
           const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode });
           const led = await ledPartition(ctx, topic, p.partitionIndex);
-          if (!led.ok) {
-            partitions.push(fail(led.errorCode));
-            continue;
-          }
+          if (!led.ok) return fail(led.errorCode);
           const log = led.open.log;
           const target = p.offset === -1 ? log.highWatermark : p.offset;
-          if (target < 0 || target > log.highWatermark) {
-            partitions.push(fail(ErrorCode.OFFSET_OUT_OF_RANGE));
-            continue;
-          }
-          // The index can only move a log start over data it holds: wait (within the
-          // request's timeout) until what lies below the target is uploaded and committed.
-          const stop = new AbortController();
-          const timer = setTimeout(() => stop.abort(), Math.max(0, req.timeoutMs));
-          const committed = await log.committedThrough(target, stop.signal).finally(() => clearTimeout(timer));
-          if (!committed) {
-            partitions.push(fail(ErrorCode.REQUEST_TIMED_OUT));
-            continue;
-          }
-          const tp = { topicId: log.topicId, partition: p.partitionIndex };
-          const result = await ctx.controller.deleteRecords(tp, target);
-          if (result.errorCode !== ErrorCode.NONE) {
-            partitions.push(fail(result.errorCode));
-            continue;
-          }
-          log.advanceLogStart(target);
-          partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: log.logStartOffset, errorCode: ErrorCode.NONE });
-        }
-        topics.push({ name: t.name, partitions });
-      }
-      return { throttleTimeMs: 0, topics };
+          if (target < 0 || target > log.highWatermark) return fail(ErrorCode.OFFSET_OUT_OF_RANGE);
+          const recorded = await withinTimeout(ctx.clock, led.open.logStart.request(target), req.timeoutMs);
+          if (recorded !== 'timeout' && recorded.errorCode !== ErrorCode.NONE) return fail(recorded.errorCode);
+          return { partitionIndex: p.partitionIndex, lowWatermark: log.logStartOffset, errorCode: ErrorCode.NONE };
+        });
+        return { name: t.name, partitions: await Promise.all(partitions) };
+      });
+      return { throttleTimeMs: 0, topics: await Promise.all(topics) };
     },
   });
 }

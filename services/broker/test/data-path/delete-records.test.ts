@@ -19,8 +19,8 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function deleteRecords(w: DataPathWorld, topic: string, partition: number, offset: number): Promise<{ errorCode: string; lowWatermark: number }> {
-  const r = await w.call(ApiKey.DeleteRecords, 2, { topics: [{ name: topic, partitions: [{ partitionIndex: partition, offset }] }], timeoutMs: 5_000 });
+async function deleteRecords(w: DataPathWorld, topic: string, partition: number, offset: number, timeoutMs = 5_000): Promise<{ errorCode: string; lowWatermark: number }> {
+  const r = await w.call(ApiKey.DeleteRecords, 2, { topics: [{ name: topic, partitions: [{ partitionIndex: partition, offset }] }], timeoutMs });
   const p = r.topics[0]!.partitions[0]!;
   return { errorCode: errorName(p.errorCode), lowWatermark: p.lowWatermark };
 }
@@ -86,6 +86,45 @@ describe('DeleteRecords', () => {
     await eventually(async () => (await world.controller.committedEndOffset({ topicId: info.topicId, partition: 0 })) === 4, 'upload and commit');
     expect(await deleteRecords(world, topic, 0, 2)).toEqual({ errorCode: 'NONE', lowWatermark: 2 });
     expect(await world.controller.logStartOffset({ topicId: info.topicId, partition: 0 })).toBe(2);
+  });
+});
+
+describe('DeleteRecords within its timeout', () => {
+  it('with timeout 0 answers at once with the new low watermark; the controller records it once the data is committed', async () => {
+    // Ordinary data waits a minute for upload unless something hurries the uploader.
+    const w = await DataPathWorld.open({ storage: { upload: { maxObjectBytes: 1024 * 1024, maxDelayMs: 60_000, urgentDelayMs: 200 } } });
+    try {
+      const info = await w.createTopic('at-once');
+      const tp = { topicId: info.topicId, partition: 0 };
+      await produceValues(w, 'at-once', 0, [['a', 'b'], ['c', 'd']]);
+      expect(await w.controller.committedEndOffset(tp)).toBe(0);
+      expect(await deleteRecords(w, 'at-once', 0, 3, 0)).toEqual({ errorCode: 'NONE', lowWatermark: 3 });
+      // In effect on the broker at once, before anything was uploaded.
+      expect(await w.controller.committedEndOffset(tp)).toBe(0);
+      expect((await listOffset(w, 'at-once', 0, -2)).offset).toBe(3);
+      expect(errorName((await fetchOne(w, { topic: 'at-once', partition: 0, offset: 1 })).errorCode)).toBe('OFFSET_OUT_OF_RANGE');
+      // Recorded by the controller after the hurried upload, without another request.
+      await eventually(async () => (await w.controller.logStartOffset(tp)) === 3, 'the controller records the log start');
+      // Repeated and smaller targets answer with the recorded watermark.
+      expect(await deleteRecords(w, 'at-once', 0, 2, 0)).toEqual({ errorCode: 'NONE', lowWatermark: 3 });
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('many requests for one partition while its data is not uploaded share one wait', async () => {
+    const w = await DataPathWorld.open({ storage: { upload: { maxObjectBytes: 1024 * 1024, maxDelayMs: 60_000, urgentDelayMs: 300 } } });
+    try {
+      const info = await w.createTopic('many');
+      const tp = { topicId: info.topicId, partition: 0 };
+      await produceValues(w, 'many', 0, [['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']]);
+      const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => deleteRecords(w, 'many', 0, 1 + (i % 7), 0)));
+      expect(answers.every((a) => a.errorCode === 'NONE')).toBe(true);
+      expect(Math.max(...answers.map((a) => a.lowWatermark))).toBe(7);
+      await eventually(async () => (await w.controller.logStartOffset(tp)) === 7, 'the controller records the highest target');
+    } finally {
+      await w.close();
+    }
   });
 });
 
