@@ -6,6 +6,8 @@ import type { ClusterMetadata, ControllerApi, TopicInfo } from '@stratus/control
 import type { Clock } from '@stratus/runtime';
 import type { PartitionLog } from '@stratus/storage';
 import type { ProducerStateTable } from './produce/producer-state.ts';
+import type { Authorizer } from './auth/authorized-operations.ts';
+import type { LogStartRecorder } from './delete-records/log-start-recorder.ts';
 
 export interface BrokerConfig {
   readonly nodeId: number;
@@ -55,6 +57,8 @@ export interface OpenPartition {
   readonly log: PartitionLog;
   readonly producers: ProducerStateTable;
   readonly leaderEpoch: number;
+  /** DeleteRecords: moves the log start now and records it in the controller once committed. */
+  readonly logStart: LogStartRecorder;
 }
 
 export interface PartitionAccess {
@@ -76,4 +80,6 @@ export interface BrokerContext {
   /** The latest metadata snapshot, refreshed on every controller change. */
   catalog(): TopicCatalog;
   readonly partitions: PartitionAccess;
+  /** Decides authorized operations; absent, every supported operation is allowed (Kafka without an authorizer). */
+  readonly authorizer?: Authorizer;
 }

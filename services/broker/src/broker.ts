@@ -14,6 +14,7 @@ import type { BrokerConfig, BrokerContext } from './broker-context.ts';
 import { Dispatcher } from './dispatcher.ts';
 import type { DispatcherEvents } from './dispatcher.ts';
 import type { AnyApiHandler } from './handler.ts';
+import type { Authorizer } from './auth/authorized-operations.ts';
 import { KafkaServer } from './network/index.ts';
 import type { KafkaServerOptions, KafkaServerStats } from './network/index.ts';
 import { PartitionManager } from './partitions.ts';
@@ -45,6 +46,8 @@ export interface BrokerOptions {
   readonly network: Omit<KafkaServerOptions, 'clock'>;
   /** Told about refused or failed requests (logs, metrics). */
   readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown) => void;
+  /** Decides authorized operations (and, later, every request); absent: Kafka without an authorizer. */
+  readonly authorizer?: Authorizer;
   /** A client sent bytes after a request body (ignored, as Kafka does); once per connection. */
   readonly onTrailingBytes?: DispatcherEvents['onTrailingBytes'];
 }
@@ -69,7 +72,7 @@ export class Broker {
     };
     this.partitions = new PartitionManager(o.storage, o.controller, o.config.nodeId, currentCatalog);
     this.unwatch = o.controller.watch((md) => this.partitions.onMetadata(md));
-    const ctx: BrokerContext = { config: o.config, controller: o.controller, clock: o.clock, catalog: currentCatalog, partitions: this.partitions };
+    const ctx: BrokerContext = { config: o.config, controller: o.controller, clock: o.clock, catalog: currentCatalog, partitions: this.partitions, ...(o.authorizer ? { authorizer: o.authorizer } : {}) };
     this.coordinator = new GroupCoordinator({ clock: o.clock, config: o.config, controller: o.controller });
     const handlers: AnyApiHandler[] = [
       produceHandler(ctx),
@@ -120,6 +123,9 @@ export class Broker {
       this.unwatch();
       this.coordinator.close();
       await this.o.storage.close({ flush: true });
+      // The flush committed the data below any pending DeleteRecords target: let those
+      // moves reach the controller before it is closed.
+      await this.partitions.idle();
     })();
     return this.closing;
   }

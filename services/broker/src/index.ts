@@ -5,3 +5,5 @@ export type { BrokerOptions } from './broker.ts';
 export type { BrokerConfig, BrokerContext } from './broker-context.ts';
 export { Dispatcher } from './dispatcher.ts';
 export type { DispatchResult } from './dispatcher.ts';
+export { AclOperation } from './auth/authorized-operations.ts';
+export type { AclOperationCode, AclResourceType, Authorizer } from './auth/authorized-operations.ts';

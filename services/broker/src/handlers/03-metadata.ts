@@ -3,7 +3,8 @@
 // when auto.create.topics.enable is on and the request allows it (v4+; always for
 // older versions), and are returned ready to use rather than LEADER_NOT_AVAILABLE,
 // because creation is synchronous here. Topics asked for by id (v10+) that do not exist
-// get UNKNOWN_TOPIC_ID. Authorized-operations fields carry "not requested".
+// get UNKNOWN_TOPIC_ID. Authorized operations (v8+), when asked for, are what the
+// authorizer allows — every supported operation when none is configured, as in Kafka.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import { topicNameProblem } from '@stratus/controller';
@@ -11,10 +12,11 @@ import type { TopicInfo } from '@stratus/controller';
 import type { Input, MetadataResponseTopic } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
+import { authorizedOperations, CLUSTER_RESOURCE_NAME, OPERATIONS_NOT_REQUESTED } from '../auth/authorized-operations.ts';
 import { ensureTopics } from '../topics.ts';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
-const NOT_REQUESTED = -2147483648;
+const NOT_REQUESTED = OPERATIONS_NOT_REQUESTED;
 
 export function metadataHandler(ctx: BrokerContext) {
   return defineHandler({
@@ -26,6 +28,7 @@ export function metadataHandler(ctx: BrokerContext) {
       // v0: an empty list means all topics; v1+: null means all, empty means none.
       const all = req.topics === null || (version === 0 && req.topics.length === 0);
       const responses: Input<MetadataResponseTopic>[] = [];
+      const topicOps = (name: string): number => authorizedOperations(ctx.authorizer, rctx, 'topic', name, req.includeTopicAuthorizedOperations);
       // Topic ids in requests (and null names) need v12: response names are not nullable
       // before it. Kafka refuses such a request with INVALID_REQUEST for every topic named.
       if (!all && version < 12 && req.topics!.some((t) => t.name === null || t.topicId !== ZERO_UUID)) {
@@ -33,7 +36,7 @@ export function metadataHandler(ctx: BrokerContext) {
           responses.push({ errorCode: ErrorCode.INVALID_REQUEST, name: t.name ?? '', topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
         }
       } else if (all) {
-        for (const t of catalog.metadata.topics) responses.push(topicResponse(t));
+        for (const t of catalog.metadata.topics) responses.push(topicResponse(t, topicOps));
       } else {
         const allowCreate = ctx.config.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation);
         const missing = req.topics!.filter((t) => t.name !== null && catalog.topic(t.name) === undefined).map((t) => t.name!);
@@ -45,11 +48,11 @@ export function metadataHandler(ctx: BrokerContext) {
         for (const t of req.topics!) {
           if (t.name === null) {
             const byId = catalog.topicById(t.topicId);
-            responses.push(byId ? topicResponse(byId) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
+            responses.push(byId ? topicResponse(byId, topicOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
             continue;
           }
           const topic = catalog.topic(t.name);
-          if (topic) responses.push(topicResponse(topic));
+          if (topic) responses.push(topicResponse(topic, topicOps));
           else responses.push({ errorCode: failed.get(t.name) ?? (topicNameProblem(t.name) === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION), name: t.name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
         }
       }
@@ -60,13 +63,13 @@ export function metadataHandler(ctx: BrokerContext) {
         clusterId: md.clusterId,
         controllerId: md.controllerId,
         topics: responses,
-        clusterAuthorizedOperations: NOT_REQUESTED,
+        clusterAuthorizedOperations: authorizedOperations(ctx.authorizer, rctx, 'cluster', CLUSTER_RESOURCE_NAME, req.includeClusterAuthorizedOperations),
       };
     },
   });
 }
 
-function topicResponse(t: TopicInfo): Input<MetadataResponseTopic> {
+function topicResponse(t: TopicInfo, operations: (name: string) => number): Input<MetadataResponseTopic> {
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,
@@ -81,6 +84,6 @@ function topicResponse(t: TopicInfo): Input<MetadataResponseTopic> {
       isrNodes: p.leader < 0 ? [] : [p.leader],
       offlineReplicas: [],
     })),
-    topicAuthorizedOperations: NOT_REQUESTED,
+    topicAuthorizedOperations: operations(t.name),
   };
 }

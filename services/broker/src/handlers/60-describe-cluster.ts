@@ -6,19 +6,16 @@
 // endpoints (2) is MISMATCHED_ENDPOINT_TYPE, any other type UNSUPPORTED_ENDPOINT_TYPE
 // (both INVALID_REQUEST in v0), with Kafka's messages.
 //
-// Not implemented: authorization. ClusterAuthorizedOperations always carries "not
-// requested" (-2147483648), as Metadata does; the Java AdminClient then reports the
-// authorized operations as unknown (null). Kafka without an authorizer would list every
-// operation a cluster supports.
+// ClusterAuthorizedOperations, when asked for, is what the authorizer allows on the
+// cluster — every cluster operation when none is configured, as in Kafka.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
+import { authorizedOperations, CLUSTER_RESOURCE_NAME } from '../auth/authorized-operations.ts';
 
 const ENDPOINT_BROKERS = 1;
 const ENDPOINT_CONTROLLERS = 2;
-/** The schema default: authorized operations were not requested (or are not known). */
-const OPERATIONS_NOT_REQUESTED = -2147483648;
 
 export function describeClusterHandler(ctx: BrokerContext) {
   return defineHandler({
@@ -45,7 +42,7 @@ export function describeClusterHandler(ctx: BrokerContext) {
         clusterId: metadata.clusterId,
         controllerId: metadata.controllerId,
         brokers: metadata.brokers.map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
-        clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+        clusterAuthorizedOperations: authorizedOperations(ctx.authorizer, rctx, 'cluster', CLUSTER_RESOURCE_NAME, req.includeClusterAuthorizedOperations),
       };
     },
   });

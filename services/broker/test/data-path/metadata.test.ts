@@ -37,6 +37,25 @@ describe('Metadata (auto-create off)', () => {
     await world?.close();
   });
 
+  it('lists every supported operation when asked and no authorizer is configured (Kafka without an authorizer)', async () => {
+    const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((bits, op) => bits | (1 << op), 0);
+    const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
+    for (const version of [8, 10, 12]) {
+      const asked = await world.call(ApiKey.Metadata, version, {
+        topics: [{ name: 'md-a', topicId: ZERO_UUID }],
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: true,
+        includeTopicAuthorizedOperations: true,
+      });
+      expect(asked.topics.map((t) => t.topicAuthorizedOperations), `v${version}`).toEqual([TOPIC_OPERATIONS]);
+      // The cluster field exists in v8–10 only.
+      expect(asked.clusterAuthorizedOperations, `v${version}`).toBe(version <= 10 ? CLUSTER_OPERATIONS : -2147483648);
+      const quiet = await metadata(world, version, named('md-a'), false);
+      expect(quiet.topics[0]!.topicAuthorizedOperations).toBe(-2147483648);
+      expect(quiet.clusterAuthorizedOperations).toBe(-2147483648);
+    }
+  });
+
   it('null lists every topic, with this broker as leader of every partition', async () => {
     const r = await metadata(world, 12, null);
     expect(r.topics.map((t) => t.name).sort()).toEqual(['md-a', 'md-b', 'md-epoch-one']);
