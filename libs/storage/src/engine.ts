@@ -21,6 +21,7 @@ import { TailCache } from './log/tail-cache.ts';
 import { Uploader } from './log/uploader.ts';
 import type { UploaderOptions } from './log/uploader.ts';
 import { decodeWalEntry, WAL_ENTRY_HEADER_BYTES } from './log/wal-entry.ts';
+import { DEFAULT_PENDING_BYTES, maxBatchBytes } from './limits.ts';
 
 export interface StorageEngineOptions {
   readonly wal: WriteAheadLog;
@@ -32,7 +33,7 @@ export interface StorageEngineOptions {
   readonly random: Random;
   readonly nodeId: number;
   readonly keyPrefix: string;
-  /** Appended but not yet uploaded bytes, all partitions together (default 256 MiB). */
+  /** Appended but not yet uploaded bytes, all partitions together (default 256 MiB). Also caps the largest batch (limits.ts). */
   readonly pendingBytes?: number;
   /** Uploaded batches kept in memory for tailing readers (default 128 MiB). */
   readonly tailBytes?: number;
@@ -42,6 +43,11 @@ export interface StorageEngineOptions {
   readonly readAheadBytes?: number;
   readonly upload?: Pick<UploaderOptions, 'maxObjectBytes' | 'maxDelayMs' | 'urgentDelayMs' | 'retryBaseDelayMs' | 'retryMaxDelayMs'>;
   readonly onError?: (error: unknown, context: string) => void;
+  /**
+   * A fatal storage failure (the WAL cannot write): every partition has failed and only a
+   * restart recovers. Called once; the process should become unready and exit non-zero.
+   */
+  readonly onFatal?: (error: Error) => void;
 }
 
 export interface RecoverySummary {
@@ -57,6 +63,8 @@ export class StorageEngine {
   readonly pending: ByteBudget;
   readonly tail: TailCache;
   readonly recovery: RecoverySummary;
+  /** Largest record batch a partition log accepts (limits.ts). */
+  readonly maxBatchBytes: number;
   private readonly o: StorageEngineOptions;
   private readonly recovered = new Map<string, RecoveredEntry[]>();
   private readonly logs = new Map<string, PartitionLog>();
@@ -68,10 +76,11 @@ export class StorageEngine {
     this.pending = pending;
     this.tail = tail;
     this.recovery = recovery;
+    this.maxBatchBytes = maxBatchBytes({ walMaxRecordBytes: o.wal.maxRecordBytes, pendingBytes: pending.capacityBytes });
   }
 
   static async open(o: StorageEngineOptions): Promise<StorageEngine> {
-    const pending = new ByteBudget(o.pendingBytes ?? 256 * 1024 * 1024, o.clock);
+    const pending = new ByteBudget(o.pendingBytes ?? DEFAULT_PENDING_BYTES, o.clock);
     const tail = new TailCache(o.tailBytes ?? 128 * 1024 * 1024);
     const uploader = new Uploader({
       ...o.upload,
@@ -156,6 +165,7 @@ export class StorageEngine {
         clock: this.o.clock,
         appendWaitMs: this.o.appendWaitMs ?? 5000,
         readAheadBytes: this.o.readAheadBytes ?? 4 * 1024 * 1024,
+        maxBatchBytes: this.maxBatchBytes,
         onFatal: (e) => this.failAll(e),
       },
       this.recovered.get(key) ?? [],
@@ -180,7 +190,8 @@ export class StorageEngine {
   private failAll(error: Error): void {
     if (this.fatal) return;
     this.fatal = error;
-    this.o.onError?.(error, 'wal failed; partitions are unavailable until restart');
+    if (this.o.onFatal) this.o.onFatal(error);
+    else this.o.onError?.(error, 'wal failed; partitions are unavailable until restart');
     for (const log of this.logs.values()) log.fail(error);
   }
 

@@ -31,6 +31,8 @@ export { streamSetObjectKey } from './log/object-keys.ts';
 export { storeReader } from './log/store-reader.ts';
 export { encodeWalEntryHeader, decodeWalEntry, WAL_ENTRY_HEADER_BYTES } from './log/wal-entry.ts';
 export { StorageEngine } from './engine.ts';
+export { BatchTooLargeError, DEFAULT_MAX_BATCH_BYTES, DEFAULT_PENDING_BYTES, maxBatchBytes } from './limits.ts';
+export type { BatchLimitInputs } from './limits.ts';
 export type { StorageEngineOptions, RecoverySummary } from './engine.ts';
 export { planRetention } from './retention.ts';
 export type { RetentionPolicy, RetentionPlan } from './retention.ts';

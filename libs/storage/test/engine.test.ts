@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readRecords } from '@stratus/protocol';
 import { BudgetExceededError } from '../src/log/byte-budget.ts';
+import { BatchTooLargeError } from '../src/limits.ts';
 import type { StorageEngine } from '../src/engine.ts';
 import type { PartitionLog } from '../src/log/partition-log.ts';
 import { readStreamSetIndex } from '../src/stream-set/reader.ts';
@@ -20,8 +21,8 @@ afterEach(async () => {
   world?.cleanup();
 });
 
-async function open(w: World, overrides: Parameters<World['open']>[0] = {}): Promise<StorageEngine> {
-  const e = await w.open(overrides);
+async function open(w: World, overrides: Parameters<World['open']>[0] = {}, walOverrides: Parameters<World['open']>[1] = {}): Promise<StorageEngine> {
+  const e = await w.open(overrides, walOverrides);
   engines.push(e);
   return e;
 }
@@ -286,5 +287,46 @@ describe('changing durability on an open partition', () => {
     expect(log.highWatermark).toBe(6);
     const all = await log.read(0, 1 << 20);
     expect(all.ok && offsetsOf(all.batches)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
+
+describe('StorageEngine limits', () => {
+  it('refuses a batch larger than the WAL record limit for that append only: no offset used, nothing failed', async () => {
+    world = makeWorld();
+    // 64 KiB WAL records: the largest batch is 64 KiB less the 26-byte entry header.
+    const engine = await open(world, {}, { maxRecordBytes: 64 * 1024 });
+    expect(engine.maxBatchBytes).toBe(64 * 1024 - 26);
+    const log = await partition(engine, TOPIC_A, 0);
+    const other = await partition(engine, TOPIC_B, 0);
+    await append(log, 2);
+    const error = await append(log, 4, 20 * 1024).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BatchTooLargeError);
+    expect((error as BatchTooLargeError).limitBytes).toBe(64 * 1024 - 26);
+    // The partition, the engine and other partitions carry on; the refused batch left no hole.
+    expect(log.failed).toBeUndefined();
+    expect((await append(log, 1)).baseOffset).toBe(2);
+    expect((await append(other, 1)).baseOffset).toBe(0);
+    const read = await log.read(0, 1 << 20);
+    expect(read.ok && offsetsOf(read.batches)).toEqual([0, 1, 2]);
+  });
+
+  it('caps the largest batch at the budget of un-uploaded bytes too', async () => {
+    world = makeWorld();
+    const engine = await open(world, { pendingBytes: 32 * 1024 });
+    expect(engine.maxBatchBytes).toBe(32 * 1024 - 26);
+  });
+
+  it('a closing WAL fails the appends in flight, not the engine', async () => {
+    world = makeWorld();
+    const fatal: Error[] = [];
+    const engine = await open(world, { onFatal: (e) => fatal.push(e) });
+    const log = await partition(engine, TOPIC_A, 0);
+    await append(log, 1);
+    await engine.close({ flush: false });
+    await expect(append(log, 1)).rejects.toThrow();
+    expect(fatal).toEqual([]);
   });
 });

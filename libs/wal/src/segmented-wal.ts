@@ -68,6 +68,7 @@ interface Waiter {
 }
 
 class SegmentedWal implements WriteAheadLog {
+  readonly maxRecordBytes: number;
   private readonly opts: ResolvedWalOptions;
   private readonly clock: Clock;
   private readonly segments: SegmentList;
@@ -85,6 +86,7 @@ class SegmentedWal implements WriteAheadLog {
 
   constructor(opts: ResolvedWalOptions, segments: SegmentList, activeFile: FileHandle, firstSeq: number, nextSeq: number) {
     this.opts = opts;
+    this.maxRecordBytes = opts.maxRecordBytes;
     this.clock = opts.clock;
     this.segments = segments;
     this.firstSeq = firstSeq;

@@ -31,6 +31,8 @@ export interface WalStats {
 }
 
 export interface WriteAheadLog {
+  /** Largest record `append` takes (payload bytes, all chunks together). */
+  readonly maxRecordBytes: number;
   /**
    * Appends one record (given as one or more chunks); resolves with its sequence number once durable.
    * The chunks are written as given, without a copy: do not modify them until the promise

@@ -15,7 +15,15 @@ export type LedPartition = { readonly ok: true; readonly open: OpenPartition } |
  */
 export async function ledPartition(ctx: BrokerContext, topic: TopicInfo | undefined, partition: number, currentLeaderEpoch = -1): Promise<LedPartition> {
   if (topic === undefined || !topic.partitions.some((p) => p.partition === partition)) return { ok: false, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-  const open = ctx.partitions.openNow(topic.topicId, partition) ?? (await ctx.partitions.partition(topic.topicId, partition));
+  let open = ctx.partitions.openNow(topic.topicId, partition);
+  if (open === undefined) {
+    try {
+      open = await ctx.partitions.partition(topic.topicId, partition);
+    } catch {
+      // Its storage failed (the engine is down until restart): this partition's error, not the request's.
+      return { ok: false, errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
+    }
+  }
   if (open === undefined) return { ok: false, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
   if (currentLeaderEpoch >= 0 && currentLeaderEpoch < open.leaderEpoch) return { ok: false, errorCode: ErrorCode.FENCED_LEADER_EPOCH };
   if (currentLeaderEpoch > open.leaderEpoch) return { ok: false, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };

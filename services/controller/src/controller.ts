@@ -291,7 +291,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     resources: readonly { type: ConfigResourceType; name: string; configs: Readonly<Record<string, string | null>> }[],
     options: { validateOnly: boolean },
   ): Promise<(ItemResult & { type: ConfigResourceType; name: string })[]> {
-    return this.mutate((tx) => decideAlterConfigs(tx, resources, options.validateOnly));
+    return this.mutate((tx) => decideAlterConfigs(tx, this.ctx, resources, options.validateOnly));
   }
 
   incrementalAlterConfigs(

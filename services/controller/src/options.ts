@@ -5,6 +5,7 @@
 import { systemClock, systemRandom } from '@stratus/runtime';
 import type { Clock, Random } from '@stratus/runtime';
 import type { ObjectStore } from '@stratus/objectstore';
+import { DEFAULT_MAX_BATCH_BYTES } from '@stratus/storage';
 import { resolveBrokerConfigs } from './config/broker-config.ts';
 import type { BrokerConfigEntry, BrokerSettings } from './config/broker-config.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
@@ -31,6 +32,12 @@ export interface ControllerOptions {
    * Kafka's defaults; unknown keys or bad values make open() throw naming the key.
    */
   readonly brokerConfigs?: Readonly<Record<string, string>>;
+  /**
+   * Largest record batch the brokers' storage holds (@stratus/storage maxBatchBytes of
+   * their WAL and budget settings). message.max.bytes and every topic's
+   * max.message.bytes must stay within it. Default: the storage defaults' limit.
+   */
+  readonly maxBatchBytes?: number;
   /** Most partitions of one topic (INVALID_PARTITIONS beyond). Default 10,000. */
   readonly maxPartitionsPerTopic?: number;
   /** Most partitions of all topics together (INVALID_PARTITIONS beyond). Default 100,000. */
@@ -68,6 +75,7 @@ export interface ResolvedControllerOptions {
   readonly broker: BrokerSettings;
   /** The broker resource as DescribeConfigs shows it. */
   readonly brokerConfigs: readonly BrokerConfigEntry[];
+  readonly maxBatchBytes: number;
   readonly maxPartitionsPerTopic: number;
   readonly maxPartitions: number;
   readonly maxBrokers: number;
@@ -100,7 +108,8 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
   if (o.store === undefined) throw new TypeError('Controller option store is required');
   if (o.objectStore === undefined) throw new TypeError('Controller option objectStore is required');
   const maxPartitionsPerTopic = integer('maxPartitionsPerTopic', o.maxPartitionsPerTopic, 10_000, 1, 1_000_000);
-  const broker = resolveBrokerConfigs(o.brokerConfigs ?? {}, maxPartitionsPerTopic);
+  const maxBatchBytes = integer('maxBatchBytes', o.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 1, 2 ** 32 - 1);
+  const broker = resolveBrokerConfigs(o.brokerConfigs ?? {}, { maxPartitionsPerTopic, maxBatchBytes });
   return {
     store: o.store,
     objectStore: o.objectStore,
@@ -109,6 +118,7 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     controllerId: o.controllerId === undefined ? undefined : integer('controllerId', o.controllerId, 0, -1, INT32_MAX),
     broker: broker.settings,
     brokerConfigs: broker.entries,
+    maxBatchBytes,
     maxPartitionsPerTopic,
     maxPartitions: integer('maxPartitions', o.maxPartitions, 100_000, 1, 10_000_000),
     maxBrokers: integer('maxBrokers', o.maxBrokers, 1_000, 1, 100_000),

@@ -161,6 +161,24 @@ describe('describeConfigs', () => {
     expect(r).toMatchObject({ resourceType: 'topic', resourceName: 'missing', errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, entries: [] });
   });
 
+  it('refuses max.message.bytes above what the brokers\' storage holds, naming both numbers', async () => {
+    const { controller } = await openHarness({ maxBatchBytes: 16_777_190 });
+    const [created] = await controller.createTopics([{ name: 'huge', numPartitions: 1, replicationFactor: -1, configs: { 'max.message.bytes': '30000000' } }], { validateOnly: false });
+    expect(created).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG });
+    expect(created!.errorMessage).toContain('30000000');
+    expect(created!.errorMessage).toContain('16777190');
+    await createTopic(controller, 'big', 1, { 'max.message.bytes': '16777190' });
+    const [altered] = await controller.incrementalAlterConfigs([{ type: 'topic', name: 'big', ops: [{ name: 'max.message.bytes', op: 'set', value: '16777191' }] }], { validateOnly: false });
+    expect(altered).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG });
+    const [replaced] = await controller.alterConfigs([{ type: 'topic', name: 'big', configs: { 'max.message.bytes': '20000000' } }], { validateOnly: false });
+    expect(replaced).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG });
+    expect((await entries(controller, 'big', ['max.message.bytes']))['max.message.bytes']!.value).toBe('16777190');
+  });
+
+  it('refuses to open with message.max.bytes above what the brokers\' storage holds', async () => {
+    await expect(openHarness({ maxBatchBytes: 1_000_000, brokerConfigs: { 'message.max.bytes': '1048588' } })).rejects.toThrow(/message.max.bytes 1048588 exceeds 1000000/);
+  });
+
   it('describes the broker resource from the controller options, read-only; topic defaults follow it', async () => {
     const { controller } = await openHarness({ brokerConfigs: { 'num.partitions': '3', 'log.retention.ms': '3600000', 'auto.create.topics.enable': 'false' } });
     const [b, bad] = await controller.describeConfigs([

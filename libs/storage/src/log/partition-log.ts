@@ -10,6 +10,7 @@
 // Not here: Kafka error codes, idempotent-producer state, leadership decisions — the
 // broker owns those and calls in with already validated batches.
 
+import { WalError } from '@stratus/wal';
 import type { WriteAheadLog } from '@stratus/wal';
 import { readInt64, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '@stratus/protocol';
 import type { Clock } from '@stratus/runtime';
@@ -17,6 +18,7 @@ import type { Durability, Extent, TopicPartition } from '../extent.ts';
 import { partitionKey } from '../extent.ts';
 import type { ExtentSource } from '../commit/committer.ts';
 import type { ByteBudget } from './byte-budget.ts';
+import { BatchTooLargeError } from '../limits.ts';
 import type { TailCache, Evictable } from './tail-cache.ts';
 import type { Uploader } from './uploader.ts';
 import { encodeWalEntryHeader, WAL_ENTRY_HEADER_BYTES } from './wal-entry.ts';
@@ -56,6 +58,8 @@ export interface PartitionLogDeps {
   readonly appendWaitMs: number;
   /** Committed bytes kept loading ahead of a sequential reader (0: no read-ahead). */
   readonly readAheadBytes: number;
+  /** Largest batch append takes (see limits.ts); larger ones reject with BatchTooLargeError. */
+  readonly maxBatchBytes: number;
   /** Called when the WAL fails: the engine fails every partition. */
   readonly onFatal: (error: Error) => void;
 }
@@ -196,6 +200,8 @@ export class PartitionLog implements Evictable {
    */
   append(batch: Buffer, info: AppendInfo): Promise<AppendResult> {
     if (this.failure) return Promise.reject(this.failure);
+    // Checked before anything is reserved or assigned: this append fails alone.
+    if (batch.length > this.deps.maxBatchBytes) return Promise.reject(new BatchTooLargeError(batch.length, this.deps.maxBatchBytes));
     const walBytes = batch.length + WAL_ENTRY_HEADER_BYTES;
     // Reserve before assigning offsets: a full budget rejects cleanly, leaving no hole.
     // When there is room, offsets are assigned right here, synchronously, so appends get
@@ -232,7 +238,11 @@ export class PartitionLog implements Evictable {
     } catch (e) {
       this.deps.pending.release(walBytes);
       const err = e instanceof Error ? e : new Error(String(e));
-      this.deps.onFatal(err);
+      // The WAL closing (shutdown) ends this log only. Anything else — a failed write or
+      // fsync, or a limit the checks above should have kept us from — leaves an offset
+      // assigned that is not durable, and later appends may already hold the offsets
+      // after it: the engine fails every partition and the process must restart.
+      if (!(e instanceof WalError && e.code === 'closed')) this.deps.onFatal(err);
       this.fail(err);
       throw this.failure;
     }

@@ -15,7 +15,7 @@
 
 import { ApiKey, CompressionType, ErrorCode, validateRecordBatches } from '@stratus/protocol';
 import type { BatchInfo, ProduceRequest, ProduceResponsePartitionProduceResponse, Input } from '@stratus/protocol';
-import { BudgetExceededError, PartitionFailedError } from '@stratus/storage';
+import { BatchTooLargeError, BudgetExceededError, PartitionFailedError } from '@stratus/storage';
 import type { BrokerContext, OpenPartition } from '../broker-context.ts';
 import { CloseConnection, NO_RESPONSE, defineHandler } from '../handler.ts';
 import { topicSettings } from '../topic-settings.ts';
@@ -64,8 +64,10 @@ export function produceHandler(ctx: BrokerContext) {
             const open = ctx.partitions.openNow(topic.topicId, p.index);
             const settings = topicSettings(topic);
             if (open !== undefined) return producePartition(ctx, open, p.index, p.records, version, req, settings.maxMessageBytes);
-            return ctx.partitions.partition(topic.topicId, p.index).then((o) =>
-              o === undefined ? failure(p.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, null) : producePartition(ctx, o, p.index, p.records, version, req, settings.maxMessageBytes),
+            return ctx.partitions.partition(topic.topicId, p.index).then(
+              (o) => (o === undefined ? failure(p.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, null) : producePartition(ctx, o, p.index, p.records, version, req, settings.maxMessageBytes)),
+              // The partition could not be opened (its storage failed): this partition fails, not the request.
+              (e: unknown) => failure(p.index, ErrorCode.KAFKA_STORAGE_ERROR, e instanceof Error ? e.message : String(e)),
             );
           }),
         };
@@ -131,6 +133,7 @@ function producePartition(
         : { index, errorCode: ErrorCode.NONE, baseOffset: r.baseOffset, logAppendTimeMs: r.logAppendTimeMs, logStartOffset: r.logStartOffset, recordErrors: [], errorMessage: null },
     (e: unknown) => {
       if (e instanceof BudgetExceededError) return failure(index, ErrorCode.REQUEST_TIMED_OUT, e.message);
+      if (e instanceof BatchTooLargeError) return failure(index, ErrorCode.MESSAGE_TOO_LARGE, e.message);
       if (e instanceof PartitionFailedError) return failure(index, ErrorCode.NOT_LEADER_OR_FOLLOWER, e.message);
       return failure(index, ErrorCode.KAFKA_STORAGE_ERROR, e instanceof Error ? e.message : String(e));
     },

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, CompressionType, CRC_OFFSET, errorName, RECORDS_OFFSET, TimestampType, timestampTypeOf, compressionOf } from '@stratus/protocol';
-import { batch, fetchOne, idempotentBatch, produce, producePartitionOf, produceRequest, PRODUCE_VERSION } from './support/kafka.ts';
+import { batch, fetchOne, idempotentBatch, produce, producePartitionOf, produceRequest, produceValues, PRODUCE_VERSION } from './support/kafka.ts';
 import { DataPathWorld } from './support/world.ts';
 
 let world: DataPathWorld;
@@ -362,5 +362,28 @@ describe('Produce: LogAppendTime topics', () => {
     expect(h.maxTimestamp).toBe(p.logAppendTimeMs);
     // Consumers see every record at the append time.
     expect(fetched.fetched.records.map((r) => r.timestamp)).toEqual([p.logAppendTimeMs, p.logAppendTimeMs]);
+  });
+});
+
+describe('Produce of a batch larger than the storage holds', () => {
+  it('fails that partition with MESSAGE_TOO_LARGE; the broker, the connection and other partitions carry on', async () => {
+    // Storage whose un-uploaded budget (64 KiB) is below the topic's max.message.bytes (1 MiB).
+    const w = await DataPathWorld.open({ storage: { pendingBytes: 64 * 1024 } });
+    try {
+      await w.createTopic('roomy', 2, { 'max.message.bytes': String(1024 * 1024) });
+      await w.createTopic('bystander', 1);
+      const huge = batch(['h'.repeat(100 * 1024)]);
+      const p = await produce(w, 'roomy', 0, huge);
+      expect(errorName(p.errorCode)).toBe('MESSAGE_TOO_LARGE');
+      expect(p.errorMessage).toContain(`${64 * 1024 - 26} bytes`);
+      expect(w.problems).toEqual([]);
+      // Same partition, other partitions and other topics: all still take writes.
+      expect((await produceValues(w, 'roomy', 0, [['after']]))[0]).toBe(0);
+      expect((await produceValues(w, 'roomy', 1, [['other']]))[0]).toBe(0);
+      expect((await produceValues(w, 'bystander', 0, [['still']]))[0]).toBe(0);
+      expect(w.errors).toEqual([]);
+    } finally {
+      await w.close();
+    }
   });
 });

@@ -88,7 +88,11 @@ export interface BrokerConfigEntry {
  * Validates the broker configs given to the controller (Kafka key names) and fills in
  * defaults. Throws RangeError naming the key: a bad config file should stop the start.
  */
-export function resolveBrokerConfigs(given: Readonly<Record<string, string>>, maxPartitionsPerTopic: number): { entries: BrokerConfigEntry[]; settings: BrokerSettings } {
+export function resolveBrokerConfigs(
+  given: Readonly<Record<string, string>>,
+  limits: { readonly maxPartitionsPerTopic: number; readonly maxBatchBytes: number },
+): { entries: BrokerConfigEntry[]; settings: BrokerSettings } {
+  const { maxPartitionsPerTopic, maxBatchBytes } = limits;
   for (const name of Object.keys(given)) {
     if (!BROKER_CONFIG_KEYS.has(name)) throw new RangeError(`Controller option brokerConfigs: unknown key ${name} (known: ${[...BROKER_CONFIG_KEYS.keys()].join(', ')})`);
   }
@@ -106,6 +110,11 @@ export function resolveBrokerConfigs(given: Readonly<Record<string, string>>, ma
     logRetentionBytes: parseLong(value('log.retention.bytes')),
     messageMaxBytes: Number(value('message.max.bytes')),
   };
+  if (settings.messageMaxBytes > maxBatchBytes) {
+    throw new RangeError(
+      `Controller option brokerConfigs: message.max.bytes ${settings.messageMaxBytes} exceeds ${maxBatchBytes}, the largest record batch the brokers' storage can hold (raise wal.segmentBytes / storage.pendingBytes or lower message.max.bytes)`,
+    );
+  }
   if (settings.numPartitions > maxPartitionsPerTopic) throw new RangeError(`Controller option brokerConfigs: num.partitions ${settings.numPartitions} exceeds maxPartitionsPerTopic ${maxPartitionsPerTopic}`);
   return { entries, settings };
 }

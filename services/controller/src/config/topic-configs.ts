@@ -19,11 +19,17 @@ function refuse(errorCode: number, errorMessage: string): ConfigOutcome {
   return { ok: false, errorCode, errorMessage };
 }
 
+/** Cluster limits that bound topic configs. */
+export interface TopicConfigLimits {
+  /** Largest record batch the brokers' storage holds: max.message.bytes may not exceed it. */
+  readonly maxBatchBytes: number;
+}
+
 /**
  * Checks a complete set of explicit configs. `nullErrorCode`: Kafka refuses null values
  * with INVALID_CONFIG in CreateTopics and INVALID_REQUEST in AlterConfigs.
  */
-export function validateTopicConfigs(configs: Readonly<Record<string, string | null>>, nullErrorCode: number): ConfigOutcome {
+export function validateTopicConfigs(configs: Readonly<Record<string, string | null>>, nullErrorCode: number, limits: TopicConfigLimits): ConfigOutcome {
   const out: Record<string, string> = {};
   for (const name of Object.keys(configs).sort()) {
     const value = configs[name];
@@ -31,11 +37,18 @@ export function validateTopicConfigs(configs: Readonly<Record<string, string | n
     if (key === undefined) return refuse(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${name}`);
     if (value === null || value === undefined) return refuse(nullErrorCode, `Null value not supported for topic config: ${name}`);
     if (Buffer.byteLength(value) > MAX_CONFIG_VALUE_BYTES) return refuse(ErrorCode.INVALID_CONFIG, `Value of ${name} is longer than ${MAX_CONFIG_VALUE_BYTES} bytes`);
-    const problem = key.validate(value);
+    const problem = key.validate(value) ?? limitProblem(name, value, limits);
     if (problem !== undefined) return refuse(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: ${problem}`);
     out[name] = value;
   }
   return { ok: true, configs: out };
+}
+
+function limitProblem(name: string, value: string, limits: TopicConfigLimits): string | undefined {
+  if (name === 'max.message.bytes' && parseLong(value) > limits.maxBatchBytes) {
+    return `${parseLong(value)} exceeds ${limits.maxBatchBytes}, the largest record batch the brokers' storage can hold (wal.segmentBytes and storage.pendingBytes bound it)`;
+  }
+  return undefined;
 }
 
 export interface IncrementalOp {
@@ -45,7 +58,7 @@ export interface IncrementalOp {
 }
 
 /** Applies IncrementalAlterConfigs operations to the current explicit configs, then validates the result. */
-export function applyIncrementalOps(current: Readonly<Record<string, string>>, ops: readonly IncrementalOp[], settings: BrokerSettings): ConfigOutcome {
+export function applyIncrementalOps(current: Readonly<Record<string, string>>, ops: readonly IncrementalOp[], settings: BrokerSettings, limits: TopicConfigLimits): ConfigOutcome {
   const seen = new Set<string>();
   for (const o of ops) {
     if (seen.has(o.name)) return refuse(ErrorCode.INVALID_REQUEST, `Error due to duplicate config keys: ${o.name}`);
@@ -70,7 +83,7 @@ export function applyIncrementalOps(current: Readonly<Record<string, string>>, o
     const result = o.op === 'append' ? [...items, ...operand.filter((v) => !items.includes(v))] : items.filter((v) => !operand.includes(v));
     next[o.name] = result.join(',');
   }
-  return validateTopicConfigs(next, ErrorCode.INVALID_REQUEST);
+  return validateTopicConfigs(next, ErrorCode.INVALID_REQUEST, limits);
 }
 
 /** DescribeConfigs entries of a topic: every key (or those in `keys`), explicit or default. */

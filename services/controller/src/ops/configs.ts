@@ -77,10 +77,11 @@ function decideAlter<R extends { type: ConfigResourceType; name: string }>(
 
 export function decideAlterConfigs(
   tx: Tx,
+  ctx: DecideContext,
   resources: readonly { type: ConfigResourceType; name: string; configs: Readonly<Record<string, string | null>> }[],
   validateOnly: boolean,
 ): ResourceResult[] {
-  return decideAlter(tx, resources, validateOnly, (r) => validateTopicConfigs(r.configs, ErrorCode.INVALID_REQUEST));
+  return decideAlter(tx, resources, validateOnly, (r) => validateTopicConfigs(r.configs, ErrorCode.INVALID_REQUEST, ctx.options));
 }
 
 export function decideIncrementalAlterConfigs(
@@ -89,7 +90,7 @@ export function decideIncrementalAlterConfigs(
   resources: readonly { type: ConfigResourceType; name: string; ops: readonly { name: string; op: AlterConfigOp; value: string | null }[] }[],
   validateOnly: boolean,
 ): ResourceResult[] {
-  return decideAlter(tx, resources, validateOnly, (r, current) => applyIncrementalOps(current, r.ops, ctx.options.broker));
+  return decideAlter(tx, resources, validateOnly, (r, current) => applyIncrementalOps(current, r.ops, ctx.options.broker, ctx.options));
 }
 
 function sameConfigs(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {

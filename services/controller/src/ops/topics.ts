@@ -66,7 +66,7 @@ function checkCreate(tx: Tx, ctx: DecideContext, r: CreateTopicRequest, pendingP
   if (r.replicationFactor !== -1 && r.replicationFactor !== 1) {
     return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor must be 1 or -1, got ${r.replicationFactor}: Stratus keeps one copy in object storage, which replicates it underneath.`);
   }
-  const configs = validateTopicConfigs(r.configs, ErrorCode.INVALID_CONFIG);
+  const configs = validateTopicConfigs(r.configs, ErrorCode.INVALID_CONFIG, ctx.options);
   if (!configs.ok) return fail(configs.errorCode, configs.errorMessage);
   return { numPartitions, configs: configs.configs };
 }
