@@ -29,6 +29,10 @@ export interface BrokerConfig {
   readonly groupInitialRebalanceDelayMs: number;
   /** offsets.retention.minutes equivalent, for OffsetCommit v0-4 defaults (informational). */
   readonly offsetsRetentionMs: number;
+  /** message.max.bytes: max.message.bytes of topics that do not set it. */
+  readonly messageMaxBytes: number;
+  /** Most bytes one produced batch may decompress to while its records are validated (MESSAGE_TOO_LARGE beyond). */
+  readonly maxDecompressedBatchBytes: number;
 }
 
 /** Topic lookups by name and id over one metadata snapshot. */

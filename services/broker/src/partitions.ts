@@ -13,7 +13,7 @@ import { partitionKey } from '@stratus/storage';
 import type { OpenPartition, PartitionAccess, TopicCatalog } from './broker-context.ts';
 import { ProducerStateTable } from './produce/producer-state.ts';
 import { LogStartRecorder } from './delete-records/log-start-recorder.ts';
-import { topicSettings } from './topic-settings.ts';
+import { logSettings } from './topic-settings.ts';
 
 /** What the partition manager asks the controller's partition index. */
 type PartitionIndex = Pick<ExtentSource, 'committedEndOffset' | 'producerBatches'> & Pick<ControllerApi, 'deleteRecords'>;
@@ -59,7 +59,7 @@ export class PartitionManager implements PartitionAccess {
     const topic = this.catalog().topicById(topicId);
     const info = topic?.partitions.find((p) => p.partition === partition);
     if (topic === undefined || info === undefined || info.leader !== this.nodeId) return undefined;
-    const settings = topicSettings(topic);
+    const settings = logSettings(topic);
     const log = await this.storage.openPartition({ topicId, partition, leaderEpoch: info.leaderEpoch, durability: settings.durability, logAppendTime: settings.logAppendTime });
     const producers = await this.loadProducerState(log);
     const opened = { log, producers, leaderEpoch: info.leaderEpoch, logStart: new LogStartRecorder(log, this.index) };
@@ -109,7 +109,7 @@ export class PartitionManager implements PartitionAccess {
         this.open.delete(key);
       } else if (topic !== undefined) {
         // Durability and timestamp type may change with AlterConfigs while the log is open.
-        const settings = topicSettings(topic);
+        const settings = logSettings(topic);
         p.log.configure({ durability: settings.durability, logAppendTime: settings.logAppendTime });
       }
     }

@@ -1,4 +1,4 @@
-// The HTTP port: /livez (the process runs), /readyz (it serves Kafka traffic) and
+// The HTTP port: /livez (the process runs and has met no fatal error), /readyz (it serves Kafka traffic) and
 // /metrics (Prometheus text). Anything else is 404. Bound to the configured host only.
 
 import { createServer } from 'node:http';
@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface HttpProbes {
   ready(): boolean;
+  /** Undefined while the process is healthy; after a fatal error, why it is not (then /livez fails). */
+  live?(): string | undefined;
   /** Prometheus text exposition and its content type. */
   metrics(): Promise<{ contentType: string; body: string }>;
 }
@@ -17,7 +19,9 @@ export async function startHttp(host: string, port: number, probes: HttpProbes):
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (path === '/livez') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      const problem = probes.live?.();
+      if (problem === undefined) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      else res.writeHead(503, { 'content-type': 'text/plain' }).end(`not live: ${problem}\n`);
     } else if (path === '/readyz') {
       const ready = probes.ready();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');

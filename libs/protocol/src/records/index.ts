@@ -40,6 +40,8 @@ export type { BatchHeader } from './batch-header.ts';
 export { crc32c } from './crc32c.ts';
 export { validateRecordBatches } from './validate.ts';
 export type { BatchInfo, BatchValidationError, BatchValidationErrorKind, ValidatedBatches, ValidationLimits } from './validate.ts';
+export { inspectRecords } from './inspect-records.ts';
+export type { InspectedRecords, RecordsProblemKind } from './inspect-records.ts';
 export { recomputeCrc, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch, writeInt64 } from './rewrite.ts';
 export { readRecords } from './read-records.ts';
 export type { DecodedRecord, ReadRecordsError, ReadRecordsErrorKind, RecordHeader, RecordsResult } from './read-records.ts';

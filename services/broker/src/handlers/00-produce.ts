@@ -2,10 +2,10 @@
 // when Produce v0 is in the advertised range; versions below 3 carry old message
 // formats and are refused by the dispatcher).
 //
-// Per partition: the topic must exist (auto-created when allowed), this broker must lead
-// the partition, the records must be exactly one valid v2 batch (checked without
-// decoding a record: CRC-32C, lengths, counts) within max.message.bytes, zstd needs
-// v7+, no control or transactional batches. Idempotent batches are checked against the
+// Per partition: the topic must exist (auto-created when allowed), the records must pass
+// produce/check-batch.ts (one valid v2 batch within max.message.bytes, records that agree
+// with their header, timestamps within the topic's bounds, ...), and this broker must
+// lead the partition. Idempotent batches are checked against the
 // producer's last five (duplicates get their original offsets). Then the batch is
 // appended as it is — compressed payloads are never re-encoded — and the answer waits
 // for the partition's durability (WAL fsync for `local`, object commit for `object`).
@@ -13,23 +13,18 @@
 //
 // Not implemented: transactions (a transactional id is refused with INVALID_TXN_STATE).
 
-import { ApiKey, CompressionType, ErrorCode, validateRecordBatches } from '@stratus/protocol';
-import type { BatchInfo, ProduceRequest, ProduceResponsePartitionProduceResponse, Input } from '@stratus/protocol';
+import { ApiKey, ErrorCode } from '@stratus/protocol';
+import type { ProduceRequest, ProduceResponsePartitionProduceResponse, Input } from '@stratus/protocol';
 import { BatchTooLargeError, BudgetExceededError, PartitionFailedError } from '@stratus/storage';
 import type { BrokerContext, OpenPartition } from '../broker-context.ts';
 import { CloseConnection, NO_RESPONSE, defineHandler } from '../handler.ts';
 import { topicSettings } from '../topic-settings.ts';
 import { ensureTopics } from '../topics.ts';
 import { withinTimeout } from '../within-timeout.ts';
+import { checkBatch } from '../produce/check-batch.ts';
+import type { CheckedBatch } from '../produce/check-batch.ts';
 
 type PartitionResult = Input<ProduceResponsePartitionProduceResponse>;
-
-const VALIDATION_ERRORS: Record<string, number> = {
-  corrupt_message: ErrorCode.CORRUPT_MESSAGE,
-  invalid_record: ErrorCode.INVALID_RECORD,
-  too_large: ErrorCode.MESSAGE_TOO_LARGE,
-  unsupported_magic: ErrorCode.INVALID_RECORD,
-};
 
 function failure(index: number, errorCode: number, errorMessage: string | null): PartitionResult {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage };
@@ -61,11 +56,15 @@ export function produceHandler(ctx: BrokerContext) {
             if (topic === undefined || !topic.partitions.some((x) => x.partition === p.index)) {
               return Promise.resolve(failure(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null));
             }
+            const checked = checkBatch(p.records, version, topicSettings(topic, ctx.config.messageMaxBytes), {
+              maxDecompressedBatchBytes: ctx.config.maxDecompressedBatchBytes,
+              nowMs: ctx.clock.nowMs(),
+            });
+            if (!checked.ok) return Promise.resolve(failure(p.index, checked.errorCode, checked.message));
             const open = ctx.partitions.openNow(topic.topicId, p.index);
-            const settings = topicSettings(topic);
-            if (open !== undefined) return producePartition(ctx, open, p.index, p.records, version, req, settings.maxMessageBytes);
+            if (open !== undefined) return producePartition(ctx, open, p.index, checked, req);
             return ctx.partitions.partition(topic.topicId, p.index).then(
-              (o) => (o === undefined ? failure(p.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, null) : producePartition(ctx, o, p.index, p.records, version, req, settings.maxMessageBytes)),
+              (o) => (o === undefined ? failure(p.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, null) : producePartition(ctx, o, p.index, checked, req)),
               // The partition could not be opened (its storage failed): this partition fails, not the request.
               (e: unknown) => failure(p.index, ErrorCode.KAFKA_STORAGE_ERROR, e instanceof Error ? e.message : String(e)),
             );
@@ -82,28 +81,8 @@ export function produceHandler(ctx: BrokerContext) {
   });
 }
 
-function producePartition(
-  ctx: BrokerContext,
-  open: OpenPartition,
-  index: number,
-  records: Buffer | null,
-  version: number,
-  req: ProduceRequest,
-  maxMessageBytes: number,
-): Promise<PartitionResult> {
-  if (records === null || records.length === 0) return Promise.resolve(failure(index, ErrorCode.INVALID_RECORD, 'no records'));
-  const validated = validateRecordBatches(records, { maxBatchBytes: maxMessageBytes });
-  if (!validated.ok) return Promise.resolve(failure(index, VALIDATION_ERRORS[validated.error.kind] ?? ErrorCode.INVALID_RECORD, validated.error.message));
-  if (validated.batches.length !== 1) {
-    return Promise.resolve(failure(index, ErrorCode.INVALID_RECORD, `produce v3+ carries exactly one record batch per partition, got ${validated.batches.length}`));
-  }
-  const batch: BatchInfo = validated.batches[0]!;
-  if (batch.compression === CompressionType.Zstd && version < 7) {
-    return Promise.resolve(failure(index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, 'zstd needs produce v7 or later'));
-  }
-  if (batch.isControl) return Promise.resolve(failure(index, ErrorCode.INVALID_RECORD, 'clients may not send control batches'));
-  if (batch.isTransactional) return Promise.resolve(failure(index, ErrorCode.INVALID_TXN_STATE, 'transactions are not supported yet'));
-
+function producePartition(ctx: BrokerContext, open: OpenPartition, index: number, checked: CheckedBatch & { ok: true }, req: ProduceRequest): Promise<PartitionResult> {
+  const { batch, bytes } = checked;
   const log = open.log;
   if (batch.producerId >= 0) {
     const check = open.producers.check(batch.producerId, batch.producerEpoch, batch.baseSequence, batch.lastOffsetDelta);
@@ -115,7 +94,7 @@ function producePartition(
       );
     }
   }
-  const appended = log.append(records.subarray(batch.position, batch.position + batch.size), { lastOffsetDelta: batch.lastOffsetDelta, maxTimestamp: batch.maxTimestamp });
+  const appended = log.append(bytes, { lastOffsetDelta: batch.lastOffsetDelta, maxTimestamp: batch.maxTimestamp });
   if (batch.producerId >= 0) {
     open.producers.record(
       batch.producerId,

@@ -4,8 +4,22 @@
 // on: the error code decides between retrying, failing the batch, or resetting state.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKey, CompressionType, CRC_OFFSET, errorName, RECORDS_OFFSET, TimestampType, timestampTypeOf, compressionOf } from '@stratus/protocol';
-import { batch, fetchOne, idempotentBatch, produce, producePartitionOf, produceRequest, produceValues, PRODUCE_VERSION } from './support/kafka.ts';
+import {
+  ApiKey,
+  CompressionType,
+  CRC_OFFSET,
+  errorName,
+  LAST_OFFSET_DELTA_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  recomputeCrc,
+  TimestampType,
+  timestampTypeOf,
+  compressionOf,
+  writeInt64,
+} from '@stratus/protocol';
+import { batch, fetchOne, idempotentBatch, produce, producePartitionOf, produceRequest, produceValues, PRODUCE_VERSION, T0 } from './support/kafka.ts';
 import { DataPathWorld } from './support/world.ts';
 
 let world: DataPathWorld;
@@ -385,5 +399,55 @@ describe('Produce of a batch larger than the storage holds', () => {
     } finally {
       await w.close();
     }
+  });
+});
+
+describe('Produce checks the records against their header and the timestamp bounds', () => {
+  let w: DataPathWorld;
+  beforeAll(async () => {
+    w = await DataPathWorld.open();
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('a compressed batch that claims more records than it holds: INVALID_RECORD, and no offsets are burned', async () => {
+    await w.createTopic('liars');
+    const honest = batch(['a', 'b', 'c'], { compression: CompressionType.Gzip });
+    const lying = Buffer.from(honest);
+    lying.writeInt32BE(1_000_000, RECORDS_COUNT_OFFSET);
+    lying.writeInt32BE(999_999, LAST_OFFSET_DELTA_OFFSET);
+    recomputeCrc(lying, 0);
+    const refused = await produce(w, 'liars', 0, lying);
+    expect(errorName(refused.errorCode)).toBe('INVALID_RECORD');
+    expect((await produce(w, 'liars', 0, honest)).baseOffset).toBe(0);
+    expect((await produce(w, 'liars', 0, batch(['d']))).baseOffset).toBe(3);
+  });
+
+  it('a compressed batch whose header hides its newest timestamp: INVALID_RECORD', async () => {
+    await w.createTopic('hidden-time');
+    const far = Date.now() + 10 * 365 * 86_400_000;
+    const b = batch(['now', 'later'], { compression: CompressionType.Zstd, timestamps: [T0, far] });
+    writeInt64(b, MAX_TIMESTAMP_OFFSET, T0);
+    recomputeCrc(b, 0);
+    expect(errorName((await produce(w, 'hidden-time', 0, b)).errorCode)).toBe('INVALID_RECORD');
+  });
+
+  it('CreateTime: a record more than message.timestamp.after.max.ms (default 1 h) ahead is INVALID_TIMESTAMP', async () => {
+    await w.createTopic('future');
+    const now = Date.now();
+    const twoHours = await produce(w, 'future', 0, batch(['soon', 'too late'], { timestamps: [now, now + 2 * 3_600_000] }));
+    expect(errorName(twoHours.errorCode)).toBe('INVALID_TIMESTAMP');
+    expect(errorName((await produce(w, 'future', 0, batch(['soon'], { timestamps: [now + 60_000] }))).errorCode)).toBe('NONE');
+    await w.createTopic('far-future-ok', 1, { 'message.timestamp.after.max.ms': String(3 * 3_600_000) });
+    expect(errorName((await produce(w, 'far-future-ok', 0, batch(['x'], { timestamps: [now + 2 * 3_600_000] }))).errorCode)).toBe('NONE');
+  });
+
+  it('CreateTime: a record older than message.timestamp.before.max.ms is INVALID_TIMESTAMP; LogAppendTime topics take any', async () => {
+    await w.createTopic('recent-only', 1, { 'message.timestamp.before.max.ms': String(3_600_000) });
+    expect(errorName((await produce(w, 'recent-only', 0, batch(['2023'], { timestamps: [T0] }))).errorCode)).toBe('INVALID_TIMESTAMP');
+    expect(errorName((await produce(w, 'recent-only', 0, batch(['now'], { timestamps: [Date.now()] }))).errorCode)).toBe('NONE');
+    await w.createTopic('broker-time', 1, { 'message.timestamp.type': 'LogAppendTime', 'message.timestamp.before.max.ms': '0', 'message.timestamp.after.max.ms': '0' });
+    expect(errorName((await produce(w, 'broker-time', 0, batch(['any'], { timestamps: [Date.now() + 10 * 86_400_000] }))).errorCode)).toBe('NONE');
   });
 });

@@ -42,6 +42,8 @@ const CONFIG: BrokerConfig = {
   groupMaxSessionTimeoutMs: 300_000,
   groupInitialRebalanceDelayMs: 0,
   offsetsRetentionMs: 604_800_000,
+  messageMaxBytes: 1_048_588,
+  maxDecompressedBatchBytes: 64 * 1024 * 1024,
 };
 
 /** The memory object store, with PUTs that can be made to fail (uploads then wait in the WAL). */

@@ -19,6 +19,8 @@ export function testBrokerConfig(overrides: Partial<BrokerConfig> = {}): BrokerC
     groupMaxSessionTimeoutMs: 1_800_000,
     groupInitialRebalanceDelayMs: 0,
     offsetsRetentionMs: 604_800_000,
+    messageMaxBytes: 1_048_588,
+    maxDecompressedBatchBytes: 64 * 1024 * 1024,
     ...overrides,
   };
 }

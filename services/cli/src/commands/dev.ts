@@ -12,7 +12,7 @@ import { Broker } from '@stratus/broker';
 import { Controller, FileJournalStore } from '@stratus/controller';
 import { ObjectStoreMetrics, openObjectStore, withMetrics, withRetry, withTimeout } from '@stratus/objectstore';
 import { systemClock, systemRandom } from '@stratus/runtime';
-import { BlockCache, StorageEngine } from '@stratus/storage';
+import { BlockCache, maxBatchBytes, StorageEngine } from '@stratus/storage';
 import { openWal } from '@stratus/wal';
 import type { StratusConfig } from '../config/schema.ts';
 import { startHttp } from '../http.ts';
@@ -39,21 +39,6 @@ export async function runDev(config: StratusConfig): Promise<number> {
     onRetry: (e) => log.debug({ retry: e }, 'object store: retrying'),
   });
 
-  const controller = await Controller.open({
-    store: await FileJournalStore.open({ dir: join(dataDir, 'metadata') }),
-    objectStore: store,
-    clock,
-    random,
-    retentionCheckIntervalMs: config.retention.checkInterval,
-    objectDeleteGraceMs: config.retention.deleteGrace,
-    brokerConfigs: {
-      'num.partitions': String(config.topics.defaultPartitions),
-      'auto.create.topics.enable': String(config.topics.autoCreate),
-    },
-  });
-
-  controller.start(); // retention and deletion of unreferenced objects
-
   const walFlush = walFlushMetrics();
   const { wal, recovery: walRecovery } = await openWal({
     dir: join(dataDir, 'wal'),
@@ -65,6 +50,46 @@ export async function runDev(config: StratusConfig): Promise<number> {
     capacityBytes: config.wal.capacityBytes,
   });
   if (walRecovery.truncatedBytes > 0) log.warn({ walRecovery }, 'WAL: a torn or corrupt tail was cut during recovery');
+  // The largest batch the storage holds bounds message.max.bytes and every max.message.bytes.
+  const storageMaxBatchBytes = maxBatchBytes({ walMaxRecordBytes: wal.maxRecordBytes, pendingBytes: config.storage.pendingBytes });
+  if (config.topics.maxMessageBytes > storageMaxBatchBytes) {
+    log.error(
+      `topics.maxMessageBytes (message.max.bytes) ${config.topics.maxMessageBytes} exceeds ${storageMaxBatchBytes}, the largest record batch this broker's storage holds: lower it, or raise wal.segmentBytes and storage.pendingBytes`,
+    );
+    await wal.close();
+    return 2;
+  }
+
+  // A fatal storage failure (the WAL cannot write): not ready, not live, one log line with
+  // the cause, then a shutdown that exits non-zero so that a supervisor restarts the
+  // process, which recovers the WAL. Set before anything can fail.
+  let fatal: Error | undefined;
+  let stopForFatal: (() => void) | undefined;
+  const onFatal = (error: Error): void => {
+    if (fatal !== undefined) return;
+    fatal = error;
+    process.exitCode = 1;
+    log.fatal({ err: error }, `fatal storage error, stopping (a restart recovers the WAL): ${error.message}`);
+    stopForFatal?.();
+  };
+
+  const controller = await Controller.open({
+    store: await FileJournalStore.open({ dir: join(dataDir, 'metadata') }),
+    objectStore: store,
+    clock,
+    random,
+    retentionCheckIntervalMs: config.retention.checkInterval,
+    objectDeleteGraceMs: config.retention.deleteGrace,
+    maxBatchBytes: storageMaxBatchBytes,
+    brokerConfigs: {
+      'num.partitions': String(config.topics.defaultPartitions),
+      'auto.create.topics.enable': String(config.topics.autoCreate),
+      'message.max.bytes': String(config.topics.maxMessageBytes),
+    },
+  });
+
+  controller.start(); // retention and deletion of unreferenced objects
+
   const cache = new BlockCache({
     store,
     blockBytes: config.cache.blockBytes,
@@ -88,6 +113,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
     readAheadBytes: config.storage.readAheadBytes,
     upload: { maxObjectBytes: config.upload.maxBytes, maxDelayMs: config.upload.maxDelay, urgentDelayMs: config.upload.urgentDelay },
     onError,
+    onFatal,
   });
   if (storage.recovery.requeuedEntries > 0) log.info({ recovery: storage.recovery }, 'WAL recovered: re-uploading data that was durable but not yet in objects');
 
@@ -108,6 +134,8 @@ export async function runDev(config: StratusConfig): Promise<number> {
         groupMaxSessionTimeoutMs: config.groups.maxSessionTimeout,
         groupInitialRebalanceDelayMs: config.groups.initialRebalanceDelay ?? DEV_INITIAL_REBALANCE_DELAY_MS,
         offsetsRetentionMs: 7 * 24 * 3_600_000,
+        messageMaxBytes: config.topics.maxMessageBytes,
+        maxDecompressedBatchBytes: config.topics.maxDecompressedBatchBytes,
       },
       controller,
       storage,
@@ -142,7 +170,8 @@ export async function runDev(config: StratusConfig): Promise<number> {
   let http;
   try {
     http = await startHttp(config.http.host, config.http.port, {
-      ready: () => ready,
+      ready: () => ready && fatal === undefined,
+      live: () => (fatal === undefined ? undefined : `fatal storage error: ${fatal.message}`),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
     });
   } catch (e) {
@@ -160,12 +189,13 @@ export async function runDev(config: StratusConfig): Promise<number> {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) {
+        if (signal === 'fatal error') return;
         log.warn(`${signal} again: exiting without waiting`);
         process.exit(1);
       }
       stopping = true;
       ready = false;
-      log.info(`${signal}: shutting down (finishing requests, uploading the WAL)`);
+      log.info(fatal === undefined ? `${signal}: shutting down (finishing requests, uploading the WAL)` : 'shutting down after a fatal error (the WAL keeps what was acknowledged)');
       void (async () => {
         try {
           await broker.close({ drainTimeoutMs: config.kafka.shutdownDrain });
@@ -173,13 +203,13 @@ export async function runDev(config: StratusConfig): Promise<number> {
           await controller.close();
           await store.close();
           http.server.close();
-          log.info('stopped cleanly');
+          log.info(fatal === undefined ? 'stopped cleanly' : 'stopped after a fatal error');
           // Whatever still holds the event loop now is a leak: name it and exit anyway.
           setTimeout(() => {
             log.warn({ resources: process.getActiveResourcesInfo() }, 'still running 2 s after a clean stop: exiting');
             process.exit(process.exitCode ?? 0);
           }, 2000).unref();
-          resolveExit(0);
+          resolveExit(fatal === undefined ? 0 : 1);
         } catch (e) {
           log.error({ err: e }, 'shutdown failed');
           resolveExit(1);
@@ -188,5 +218,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    stopForFatal = () => stop('fatal error');
+    if (fatal !== undefined) stop('fatal error');
   });
 }

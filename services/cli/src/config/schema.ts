@@ -61,6 +61,17 @@ export const configSchema = z
       .object({
         autoCreate: z.boolean().default(true),
         defaultPartitions: z.number().int().min(1).max(10_000).default(1),
+        /**
+         * Kafka's message.max.bytes: max.message.bytes of topics that do not set it. At most
+         * the largest batch the storage holds (wal.segmentBytes and storage.pendingBytes bound it).
+         */
+        maxMessageBytes: z.number().int().min(0).max(2_147_483_647).default(1_048_588),
+        /**
+         * Most bytes one produced batch may decompress to while the broker checks its
+         * records (as Kafka's log validator does); a larger one is MESSAGE_TOO_LARGE. Bounds
+         * the memory a small compressed "bomb" can take.
+         */
+        maxDecompressedBatchBytes: bytes(MiB, 2 ** 31 - 1).default(64 * MiB),
       })
       .strict()
       .prefault({}),

@@ -59,6 +59,8 @@ const DEFAULT_CONFIG: BrokerConfig = {
   groupMaxSessionTimeoutMs: 300_000,
   groupInitialRebalanceDelayMs: 0,
   offsetsRetentionMs: 604_800_000,
+  messageMaxBytes: 1_048_588,
+  maxDecompressedBatchBytes: 64 * 1024 * 1024,
 };
 
 export class DataPathWorld {
