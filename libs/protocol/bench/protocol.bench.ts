@@ -7,7 +7,20 @@
 
 import { cpus, totalmem } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { ApiKey, buildRecordBatch, crc32c, decodeRequestBody, decodeRequestHeader, encodeRequest, encodeResponse, validateRecordBatches } from '@stratus/protocol';
+import {
+  ApiKey,
+  buildRecordBatch,
+  CompressionType,
+  crc32c,
+  decodeRequestBody,
+  decodeRequestHeader,
+  decompress,
+  encodeRequest,
+  encodeResponse,
+  inspectRecords,
+  RECORDS_OFFSET,
+  validateRecordBatches,
+} from '@stratus/protocol';
 
 const MiB = 1024 * 1024;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -123,6 +136,36 @@ async function main(): Promise<void> {
       }
     }),
   );
+
+  // The record-level check Produce adds (inspectRecords: decompress, walk every record),
+  // per codec, next to decompression alone: what the walk itself costs.
+  const text = Buffer.from('{"user":12345,"event":"click","page":"/products/42","ts":1700000000000} '.repeat(14).slice(0, 1000));
+  for (const [name, compression] of [['none', CompressionType.None], ['gzip', CompressionType.Gzip], ['snappy', CompressionType.Snappy], ['lz4', CompressionType.Lz4], ['zstd', CompressionType.Zstd]] as const) {
+    const codecBatches = Array.from({ length: 16 }, () =>
+      buildRecordBatch({ records: Array.from({ length: 64 }, (_, i) => ({ key: `k${i}`, value: text })), compression, baseTimestamp: 1_700_000_000_000 }),
+    );
+    const infos = codecBatches.map((b) => {
+      const v = validateRecordBatches(b, { maxBatchBytes: 2 * MiB });
+      if (!v.ok) throw new Error(v.error.message);
+      return v.batches[0]!;
+    });
+    const wire = codecBatches.reduce((n, b) => n + b.length, 0);
+    if (compression !== CompressionType.None) {
+      rows.push(
+        await bench(`decompress alone, ${name} (16 batches, 1 MiB of records)`, wire, () => {
+          for (const b of codecBatches) decompress(compression, b.subarray(RECORDS_OFFSET), 64 * MiB);
+        }, 'reference'),
+      );
+    }
+    rows.push(
+      await bench(`Produce record check, ${name} (inspectRecords)`, wire, () => {
+        for (let i = 0; i < codecBatches.length; i++) {
+          const r = inspectRecords(codecBatches[i]!, infos[i]!, 64 * MiB);
+          if (!r.ok) throw new Error(r.message);
+        }
+      }, `${(wire / MiB).toFixed(2)} MiB on the wire`),
+    );
+  }
 
   const fetchBody = {
     responses: [{ topic: 'bench-topic', partitions: batches.map((records, partitionIndex) => ({ partitionIndex, highWatermark: 64, lastStableOffset: 64, logStartOffset: 0, records })) }],
