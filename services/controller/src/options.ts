@@ -46,6 +46,8 @@ export interface ControllerOptions {
   readonly maxBrokers?: number;
   /** Most extents in one commit (one object). Default 10,000. */
   readonly maxExtentsPerCommit?: number;
+  /** Most idempotent-producer batches in one commit (one object). Default 10,000. */
+  readonly maxProducerBatchesPerCommit?: number;
   /** Most committed offsets over all groups. Default 1,000,000. */
   readonly maxCommittedOffsets?: number;
   /** offset.metadata.max.bytes: longest commit metadata (OFFSET_METADATA_TOO_LARGE beyond). Default 4096. */
@@ -80,6 +82,7 @@ export interface ResolvedControllerOptions {
   readonly maxPartitions: number;
   readonly maxBrokers: number;
   readonly maxExtentsPerCommit: number;
+  readonly maxProducerBatchesPerCommit: number;
   readonly maxCommittedOffsets: number;
   readonly maxOffsetMetadataBytes: number;
   readonly maxGroupIdBytes: number;
@@ -123,6 +126,7 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     maxPartitions: integer('maxPartitions', o.maxPartitions, 100_000, 1, 10_000_000),
     maxBrokers: integer('maxBrokers', o.maxBrokers, 1_000, 1, 100_000),
     maxExtentsPerCommit: integer('maxExtentsPerCommit', o.maxExtentsPerCommit, 10_000, 1, 100_000),
+    maxProducerBatchesPerCommit: integer('maxProducerBatchesPerCommit', o.maxProducerBatchesPerCommit, 10_000, 1, 100_000),
     maxCommittedOffsets: integer('maxCommittedOffsets', o.maxCommittedOffsets, 1_000_000, 1, 100_000_000),
     maxOffsetMetadataBytes: integer('maxOffsetMetadataBytes', o.maxOffsetMetadataBytes, 4096, 0, 1 * MiB),
     maxGroupIdBytes: integer('maxGroupIdBytes', o.maxGroupIdBytes, 4096, 1, 1 * MiB),

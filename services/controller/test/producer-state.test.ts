@@ -5,6 +5,7 @@
 // deduplicating retries of committed batches.
 
 import { describe, expect, it } from 'vitest';
+import { CommitRefusedError } from '@stratus/storage';
 import type { ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/storage';
 import { applyRecord, emptyState, fromSnapshotData, toSnapshotData } from '../src/index.ts';
 import type { SnapshotData } from '../src/index.ts';
@@ -85,8 +86,8 @@ describe('Controller producer state', () => {
 
   it('refuses malformed producer batches', async () => {
     const { controller: c, tp } = await setup();
-    await expect(c.commit(commitWith('o1', tp, 0, [{ ...pb(tp, 7, 0, 0, 0), baseOffset: Number.NaN }]))).rejects.toThrow(TypeError);
-    await expect(c.commit(commitWith('o1', tp, 0, [pb(tp, -1, 0, 0, 0)]))).rejects.toThrow(TypeError);
+    await expect(c.commit(commitWith('o1', tp, 0, [{ ...pb(tp, 7, 0, 0, 0), baseOffset: Number.NaN }]))).rejects.toThrow(CommitRefusedError);
+    await expect(c.commit(commitWith('o1', tp, 0, [pb(tp, -1, 0, 0, 0)]))).rejects.toThrow(CommitRefusedError);
   });
 
   it('survives a crash (journal replay) and a close (snapshot)', async () => {
@@ -144,5 +145,38 @@ describe('Controller producer state', () => {
     const { producers: _dropped, ...old } = data;
     const loaded = fromSnapshotData(old);
     expect(loaded.topics.get(topicId)!.partitions[0]!.producers.size).toBe(0);
+  });
+});
+
+describe('Controller commit limits', () => {
+  it('records a large producer state in bounded chunks, and replays it whole', async () => {
+    const { controller: c, store, objectStore, clock, tp, tp1 } = await setup();
+    // 1,800 producers over two partitions: more batches than one record carries (1,000).
+    const producers = [...[0, 1].flatMap((p) => Array.from({ length: 900 }, (_, i) => pb(p === 0 ? tp : tp1, 1000 + i, 0, 0, i)))];
+    const commit: ObjectCommit = {
+      objectKey: 'many-producers',
+      objectSize: 1000,
+      extents: [extent(tp, 'many-producers', 0, 899), extent(tp1, 'many-producers', 0, 899)],
+      producers,
+    };
+    expect((await c.commit(commit)).rejected).toEqual([]);
+    expect(await c.producerBatches(tp)).toHaveLength(900);
+    expect(await c.producerBatches(tp1)).toHaveLength(900);
+    const { controller: d } = await openHarness({ store: store.reopen(), objectStore, clock });
+    expect(await d.producerBatches(tp)).toEqual(await c.producerBatches(tp));
+    expect(await d.producerBatches(tp1)).toEqual(await c.producerBatches(tp1));
+  });
+
+  it('refuses, for good, a commit over its extent or producer-batch limit, and stays usable', async () => {
+    const h = await openHarness({ maxExtentsPerCommit: 1, maxProducerBatchesPerCommit: 2 });
+    await h.controller.registerBroker(BROKER_1);
+    const topicId = await createTopic(h.controller, 'limited', 2);
+    const tp = { topicId, partition: 0 };
+    const tp1 = { topicId, partition: 1 };
+    const twoExtents: ObjectCommit = { objectKey: 'wide', objectSize: 1000, extents: [extent(tp, 'wide', 0, 0), extent(tp1, 'wide', 0, 0)] };
+    await expect(h.controller.commit(twoExtents)).rejects.toBeInstanceOf(CommitRefusedError);
+    await expect(h.controller.commit(commitWith('chatty', tp, 0, [pb(tp, 1, 0, 0, 0), pb(tp, 2, 0, 0, 1), pb(tp, 3, 0, 0, 2)]))).rejects.toThrow(/maxProducerBatchesPerCommit/);
+    expect((await h.controller.commit(commitWith('fine', tp, 0, [pb(tp, 1, 0, 0, 0)]))).rejected).toEqual([]);
+    expect(await h.controller.committedEndOffset(tp)).toBe(1);
   });
 });

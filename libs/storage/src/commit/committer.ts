@@ -9,14 +9,26 @@
 //   current one (older epochs are fenced) and its baseOffset equals the partition's
 //   committed end offset (no gap, no overlap). Rejected partitions are reported, the
 //   others are committed: one partition's fencing does not block the rest.
-// - A thrown error means nothing is known to be committed; the caller retries.
+// - A thrown error means nothing is known to be committed; the caller retries — except
+//   CommitRefusedError: the commit as a whole breaks a limit or a rule of the index (too
+//   many extents or producer batches, a malformed extent) and will be refused again
+//   however often it is retried.
 // - Producer batches of accepted partitions are remembered (the last five per producer,
 //   a bounded number of producers per partition) and listed by producerBatches; those
 //   of rejected partitions are not (see producer-batches.ts for the rules).
 
 import type { Extent, TopicPartition } from '../extent.ts';
 
-export type CommitRejection = 'fenced' | 'offset_mismatch' | 'unknown_partition';
+export type CommitRejection = 'fenced' | 'offset_mismatch' | 'unknown_partition' | 'refused';
+
+/** The committer refuses the whole commit for good (see the contract above); nothing was committed. */
+export class CommitRefusedError extends Error {
+  readonly permanent = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommitRefusedError';
+  }
+}
 
 export interface CommitResult {
   readonly rejected: readonly (TopicPartition & { readonly reason: CommitRejection; readonly detail: string })[];

@@ -12,6 +12,14 @@
 //      then the WAL is the only durable copy the cluster knows about.
 // Entries are taken in WAL sequence order, so trimming below the last uploaded entry
 // never drops data that is still waiting. An idle uploader makes no requests at all.
+//
+// An object is cut by bytes, by the partitions it holds (one extent each) and by the
+// producer batches it carries, so its commit stays within the committer's limits. A
+// commit the committer refuses for good (CommitRefusedError) is not retried as it is:
+// the object's entries are split in two and uploaded again as smaller objects, down to a
+// single entry, which then fails alone — its partition's log fails and its clients get
+// errors — while everything else keeps uploading. The refused object is an orphan that
+// nothing references (collected by the orphan sweep).
 
 import type { ObjectStore } from '@stratus/objectstore';
 import { ObjectStoreError } from '@stratus/objectstore';
@@ -19,9 +27,11 @@ import { CANCELLED } from '@stratus/runtime';
 import type { Clock, Random } from '@stratus/runtime';
 import type { Extent } from '../extent.ts';
 import { partitionKey } from '../extent.ts';
+import { CommitRefusedError } from '../commit/committer.ts';
 import type { CommitRejection, ExtentCommitter, ObjectCommit } from '../commit/committer.ts';
 import { producerBatchesOf } from '../commit/producer-batches.ts';
 import { buildStreamSet } from '../stream-set/writer.ts';
+import { PRODUCER_ID_OFFSET, readInt64 } from '@stratus/protocol';
 import { streamSetObjectKey } from './object-keys.ts';
 
 export interface UploadEntry {
@@ -66,6 +76,10 @@ export interface UploaderOptions {
   readonly keyPrefix: string;
   /** Flush when this many bytes wait (default 8 MiB). */
   readonly maxObjectBytes?: number;
+  /** Most partitions (extents) in one object; must not exceed the committer's maxExtentsPerCommit (default 4,096). */
+  readonly maxObjectExtents?: number;
+  /** Most idempotent-producer batches in one object; within the committer's maxProducerBatchesPerCommit (default 4,096). */
+  readonly maxObjectProducerBatches?: number;
   /** Flush when the oldest entry has waited this long (default 500 ms). */
   readonly maxDelayMs?: number;
   /** Same, when an object-durability producer waits (default 20 ms). */
@@ -77,6 +91,9 @@ export interface UploaderOptions {
   /** Called for failures that are retried or worked around (for logs and metrics). */
   readonly onError?: (error: unknown, context: string) => void;
 }
+
+/** Bytes a batch needs for its producer id to be read. */
+const PRODUCER_ID_END = PRODUCER_ID_OFFSET + 8;
 
 interface Queued {
   readonly entry: UploadEntry;
@@ -91,6 +108,8 @@ export interface UploaderStats {
   putAttempts: number;
   commitAttempts: number;
   rejectedEntries: number;
+  /** Commits refused for good (each split its object, or failed its one entry). */
+  refusedCommits: number;
 }
 
 export class Uploader {
@@ -108,11 +127,13 @@ export class Uploader {
   private stopping = false;
   private flushOnStop = false;
   private readonly stopSignal = new AbortController();
-  readonly stats: UploaderStats = { objects: 0, bytes: 0, putAttempts: 0, commitAttempts: 0, rejectedEntries: 0 };
+  readonly stats: UploaderStats = { objects: 0, bytes: 0, putAttempts: 0, commitAttempts: 0, rejectedEntries: 0, refusedCommits: 0 };
 
   constructor(options: UploaderOptions) {
     this.o = {
       maxObjectBytes: 8 * 1024 * 1024,
+      maxObjectExtents: 4096,
+      maxObjectProducerBatches: 4096,
       maxDelayMs: 500,
       urgentDelayMs: 20,
       retryBaseDelayMs: 50,
@@ -120,6 +141,7 @@ export class Uploader {
       ...options,
     };
     if (!(this.o.maxObjectBytes > 0)) throw new RangeError('maxObjectBytes must be positive');
+    if (!(this.o.maxObjectExtents >= 1) || !(this.o.maxObjectProducerBatches >= 1)) throw new RangeError('maxObjectExtents and maxObjectProducerBatches must be at least 1');
     if (!(this.o.maxDelayMs >= 0) || !(this.o.urgentDelayMs >= 0)) throw new RangeError('upload delays must not be negative');
   }
 
@@ -215,15 +237,30 @@ export class Uploader {
     this.wake = undefined;
   }
 
+  /** The next object's entries: queue order, within the byte, extent and producer-batch limits (at least one entry). */
   private takeObjectBatch(): Queued[] {
     const taken: Queued[] = [];
+    const partitions = new Set<string>();
     let bytes = 0;
+    let producerBatches = 0;
     while (this.queue.length > 0) {
-      const next = this.queue[0]!;
-      if (taken.length > 0 && bytes + next.entry.batch.length > this.o.maxObjectBytes) break;
-      taken.push(next);
-      bytes += next.entry.batch.length;
-      this.queue.shift();
+      const next = this.queue[0]!.entry;
+      const key = partitionKey(next.topicId, next.partition);
+      const newPartition = !partitions.has(key);
+      // An upper bound: every batch with a producer id may be one of the batches committed.
+      const carriesProducer = next.batch.length >= PRODUCER_ID_END && readInt64(next.batch, PRODUCER_ID_OFFSET) >= 0;
+      if (
+        taken.length > 0 &&
+        (bytes + next.batch.length > this.o.maxObjectBytes ||
+          (newPartition && partitions.size >= this.o.maxObjectExtents) ||
+          (carriesProducer && producerBatches >= this.o.maxObjectProducerBatches))
+      ) {
+        break;
+      }
+      taken.push(this.queue.shift()!);
+      partitions.add(key);
+      bytes += next.batch.length;
+      if (carriesProducer) producerBatches++;
     }
     return taken;
   }
@@ -264,10 +301,17 @@ export class Uploader {
     const extents: Extent[] = built.extents.map((e) => ({ ...e, objectKey: key, objectSize: built.size }));
     const producers = producerBatchesOf(taken.map((q) => q.entry));
     const commit: ObjectCommit = producers.length > 0 ? { objectKey: key, objectSize: built.size, extents, producers } : { objectKey: key, objectSize: built.size, extents };
-    const result = await this.retry('commit', () => {
-      this.stats.commitAttempts++;
-      return this.o.committer.commit(commit);
-    });
+    let result;
+    try {
+      result = await this.retry('commit', () => {
+        this.stats.commitAttempts++;
+        return this.o.committer.commit(commit);
+      });
+    } catch (e) {
+      if (!(e instanceof CommitRefusedError)) throw e;
+      await this.refused(taken, e);
+      return;
+    }
     this.stats.objects++;
     this.stats.bytes += built.size;
 
@@ -293,6 +337,30 @@ export class Uploader {
     } catch (e) {
       // A failed trim only delays reclaiming WAL space; the next object trims further.
       this.o.onError?.(e, 'wal trim');
+    }
+  }
+
+  /**
+   * The committer refused the object's commit for good: upload its entries again in two
+   * smaller objects (each within any limit the whole broke), down to one entry, which
+   * then fails alone.
+   */
+  private async refused(taken: readonly Queued[], e: CommitRefusedError): Promise<void> {
+    this.stats.refusedCommits++;
+    this.o.onError?.(e, `commit refused (${taken.length} entries)`);
+    if (taken.length > 1) {
+      const half = Math.ceil(taken.length / 2);
+      await this.upload(taken.slice(0, half));
+      await this.upload(taken.slice(half));
+      return;
+    }
+    const q = taken[0]!;
+    this.stats.rejectedEntries++;
+    q.reject(new CommitRejectedError('refused', e.message));
+    try {
+      await this.o.trim(q.entry.seq + 1);
+    } catch (trimError) {
+      this.o.onError?.(trimError, 'wal trim');
     }
   }
 
@@ -327,6 +395,7 @@ export class Uploader {
         return await fn();
       } catch (e) {
         if (this.stopSignal.signal.aborted) throw new UploaderStoppedError();
+        if (e instanceof CommitRefusedError) throw e; // permanent: retrying cannot help
         this.o.onError?.(e, `${what} attempt ${attempt + 1}`);
         const cap = Math.min(this.o.retryMaxDelayMs, this.o.retryBaseDelayMs * 2 ** Math.min(attempt, 20));
         await this.o.clock.sleep(cap / 2 + this.o.random.next() * (cap / 2), this.stopSignal.signal).catch(() => undefined);

@@ -10,22 +10,25 @@
 // - producer batches are recorded for the accepted partitions only (the record carries
 //   just those), so a fenced leader's batches never enter the producer state.
 // In addition, a malformed commit (an extent naming another object, lastOffset before
-// baseOffset, too many extents) throws: it is a bug in the caller, and storing it would
-// corrupt the index.
+// baseOffset) or one over the limits (too many extents or producer batches) throws
+// CommitRefusedError: storing it would corrupt the index or outgrow a journal entry, and
+// the caller must not retry it as it is.
 
 import { ErrorCode } from '@stratus/protocol';
-import { acceptedProducerBatches, judgeCommit, partitionKey } from '@stratus/storage';
+import { acceptedProducerBatches, CommitRefusedError, judgeCommit, partitionKey } from '@stratus/storage';
 import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/storage';
 import type { ObjectCommitted } from '../state/records.ts';
 import type { ItemResult } from '../controller-api.ts';
 import type { CommitRejected } from '../state/records.ts';
 import { partitionOf } from '../state/state.ts';
+import { chunks } from './tx.ts';
 import type { DecideContext, Tx } from './tx.ts';
 
-function commitProblem(c: ObjectCommit, maxExtents: number): string | undefined {
+function commitProblem(c: ObjectCommit, maxExtents: number, maxProducerBatches: number): string | undefined {
   if (typeof c.objectKey !== 'string' || c.objectKey.length === 0) return 'objectKey must be a non-empty string';
   if (!Number.isSafeInteger(c.objectSize) || c.objectSize < 0) return `objectSize must be a non-negative integer, got ${c.objectSize}`;
   if (c.extents.length > maxExtents) return `${c.extents.length} extents exceed maxExtentsPerCommit (${maxExtents})`;
+  if ((c.producers?.length ?? 0) > maxProducerBatches) return `${c.producers!.length} producer batches exceed maxProducerBatchesPerCommit (${maxProducerBatches})`;
   for (const e of c.extents) {
     if (e.objectKey !== c.objectKey || e.objectSize !== c.objectSize) return `extent of ${partitionKey(e.topicId, e.partition)} names object ${e.objectKey} (${e.objectSize} bytes), not ${c.objectKey} (${c.objectSize} bytes)`;
     const ints = [e.partition, e.baseOffset, e.lastOffset, e.position, e.length, e.maxTimestamp, e.leaderEpoch];
@@ -42,15 +45,19 @@ function commitProblem(c: ObjectCommit, maxExtents: number): string | undefined 
 }
 
 export function decideCommit(tx: Tx, ctx: DecideContext, c: ObjectCommit): CommitResult {
-  const problem = commitProblem(c, ctx.options.maxExtentsPerCommit);
-  if (problem !== undefined) throw new TypeError(`commit of ${c.objectKey}: ${problem}`);
+  const problem = commitProblem(c, ctx.options.maxExtentsPerCommit, ctx.options.maxProducerBatchesPerCommit);
+  // Refused for good: retrying the same commit cannot help (the uploader splits the object).
+  if (problem !== undefined) throw new CommitRefusedError(`commit of ${c.objectKey}: ${problem}`);
   const judged = judgeCommit(c.extents, (tp) => partitionOf(tx.state, tp));
   const rejected: CommitRejected[] = [...judged.rejected];
   // Copies: the caller may reuse its objects; the index keeps its own immutable ones.
   const extents = judged.accepted.map(copyExtent);
   const producers = acceptedProducerBatches(c.producers, judged.accepted).map(copyProducerBatch);
   const record: ObjectCommitted = { type: 'ObjectCommitted', objectKey: c.objectKey, objectSize: c.objectSize, extents, rejected };
-  tx.emit(producers.length > 0 ? { ...record, producers } : record);
+  // Producer state in bounded chunks: the first rides with the commit, the rest follow it.
+  const [first, ...more] = chunks(producers);
+  tx.emit(first !== undefined ? { ...record, producers: first } : record);
+  for (const chunk of more) tx.emit({ type: 'ProducerBatchesCommitted', objectKey: c.objectKey, producers: chunk });
   return { rejected };
 }
 

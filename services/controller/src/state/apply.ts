@@ -91,6 +91,11 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
       s.objects.set(r.objectKey, { objectSize: r.objectSize, liveExtents: r.extents.length, rejected: r.rejected, deleteAtMs: null });
       return s;
     }
+    case 'ProducerBatchesCommitted': {
+      if (!s.objects.has(r.objectKey)) throw new StateError(`producer batches of ${r.objectKey} arrive before its commit`);
+      for (const b of r.producers) mergeProducerBatches(partition(s, b.topicId, b.partition).producers, [b], MAX_PRODUCERS_PER_PARTITION);
+      return s;
+    }
     case 'LogStartAdvanced': {
       const p = partition(s, r.topicId, r.partition);
       const next = Math.min(r.logStartOffset, p.endOffset);

@@ -86,6 +86,18 @@ export interface ObjectCommitted {
   readonly producers?: readonly ProducerBatchRecord[];
 }
 
+/**
+ * More idempotent-producer batches of the object committed by the ObjectCommitted record
+ * just before: a commit's producer state is written in chunks of at most
+ * MAX_ITEMS_PER_RECORD, so no journal entry outgrows its limit however many producers
+ * an object carries.
+ */
+export interface ProducerBatchesCommitted {
+  readonly type: 'ProducerBatchesCommitted';
+  readonly objectKey: string;
+  readonly producers: readonly ProducerBatchRecord[];
+}
+
 export interface LogStartAdvanced extends TopicPartition {
   readonly type: 'LogStartAdvanced';
   /** Applied as max(current, min(this, committed end)): the log start never moves back. */
@@ -140,6 +152,7 @@ export type MetadataRecord =
   | ConfigsAltered
   | LeaderChanged
   | ObjectCommitted
+  | ProducerBatchesCommitted
   | LogStartAdvanced
   | OffsetsCommitted
   | OffsetsDeleted

@@ -34,6 +34,7 @@ const RECORD_TYPES: ReadonlySet<MetadataRecordType> = new Set<MetadataRecordType
   'ConfigsAltered',
   'LeaderChanged',
   'ObjectCommitted',
+  'ProducerBatchesCommitted',
   'LogStartAdvanced',
   'OffsetsCommitted',
   'OffsetsDeleted',
@@ -63,11 +64,19 @@ export function decodeRecords(bytes: Buffer): MetadataRecord[] {
 }
 
 function toWire(r: MetadataRecord): unknown {
+  if (r.type === 'ProducerBatchesCommitted') return { ...r, producers: r.producers.map(producerTuple) };
   if (r.type !== 'ObjectCommitted') return r;
   const extents = r.extents.map((e): ExtentTuple => [e.topicId, e.partition, e.baseOffset, e.lastOffset, e.position, e.length, e.maxTimestamp, e.leaderEpoch]);
   if (r.producers === undefined) return { ...r, extents };
-  const producers = r.producers.map((b): ProducerTuple => [b.topicId, b.partition, b.producerId, b.producerEpoch, b.baseSequence, b.lastOffsetDelta, b.baseOffset]);
-  return { ...r, extents, producers };
+  return { ...r, extents, producers: r.producers.map(producerTuple) };
+}
+
+function producerTuple(b: ProducerBatchRecord): ProducerTuple {
+  return [b.topicId, b.partition, b.producerId, b.producerEpoch, b.baseSequence, b.lastOffsetDelta, b.baseOffset];
+}
+
+function producerFromTuple([topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset]: ProducerTuple): ProducerBatchRecord {
+  return { topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset };
 }
 
 function fromWire(w: unknown): MetadataRecord {
@@ -75,6 +84,7 @@ function fromWire(w: unknown): MetadataRecord {
     throw new MetadataStoreError(`journal holds an unknown record type: ${JSON.stringify(w)?.slice(0, 100)}`);
   }
   const r = w as MetadataRecord;
+  if (r.type === 'ProducerBatchesCommitted') return { ...r, producers: (w as { producers: ProducerTuple[] }).producers.map(producerFromTuple) };
   if (r.type !== 'ObjectCommitted') return r;
   const c = w as Omit<ObjectCommitted, 'extents' | 'producers'> & { extents: ExtentTuple[]; producers?: ProducerTuple[] };
   const { producers: wireProducers, ...rest } = c;
@@ -94,8 +104,5 @@ function fromWire(w: unknown): MetadataRecord {
   );
   const record: ObjectCommitted = { ...rest, extents };
   if (wireProducers === undefined) return record;
-  const producers = wireProducers.map(
-    ([topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset]): ProducerBatchRecord => ({ topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset }),
-  );
-  return { ...record, producers };
+  return { ...record, producers: wireProducers.map(producerFromTuple) };
 }

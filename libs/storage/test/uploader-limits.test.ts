@@ -1,0 +1,109 @@
+// The uploader keeps every commit within the committer's limits — objects are cut by
+// bytes, by partitions (extents) and by producer batches — and never retries a commit the
+// committer refuses for good: it splits the object until the refusal is down to one
+// entry, fails that entry alone, and keeps uploading everything else.
+
+import { describe, expect, it } from 'vitest';
+import { MemoryObjectStore } from '@stratus/objectstore';
+import { buildRecordBatch } from '@stratus/protocol';
+import { SeededRandom, systemClock } from '@stratus/runtime';
+import { CommitRefusedError } from '../src/commit/committer.ts';
+import type { CommitResult, ObjectCommit } from '../src/commit/committer.ts';
+import { InMemoryPartitionIndex } from '../src/commit/memory-index.ts';
+import { CommitRejectedError, Uploader } from '../src/log/uploader.ts';
+import type { UploaderOptions } from '../src/log/uploader.ts';
+import { TOPIC_A } from './support/batches.ts';
+
+interface Harness {
+  readonly uploader: Uploader;
+  readonly index: InMemoryPartitionIndex;
+  readonly commits: ObjectCommit[];
+  readonly trims: number[];
+  /** Queues one single-record batch for `partition` at `offset`; the promise settles at commit. */
+  add(partition: number, offset: number, producerId?: number): Promise<void>;
+}
+
+function harness(options: Partial<UploaderOptions>, refuse: (c: ObjectCommit) => string | undefined = () => undefined): Harness {
+  const index = new InMemoryPartitionIndex();
+  const commits: ObjectCommit[] = [];
+  const trims: number[] = [];
+  const committer = {
+    async commit(c: ObjectCommit): Promise<CommitResult> {
+      const why = refuse(c);
+      if (why !== undefined) throw new CommitRefusedError(why);
+      commits.push(c);
+      return index.commit(c);
+    },
+  };
+  const uploader = new Uploader({
+    store: new MemoryObjectStore('uploader-limits'),
+    committer,
+    trim: async (upTo) => void trims.push(upTo),
+    clock: systemClock,
+    random: new SeededRandom(3),
+    nodeId: 1,
+    keyPrefix: 'limits',
+    maxDelayMs: 0,
+    urgentDelayMs: 0,
+    ...options,
+  });
+  let seq = 0;
+  return {
+    uploader,
+    index,
+    commits,
+    trims,
+    add(partition, offset, producerId = -1) {
+      index.setLeaderEpoch({ topicId: TOPIC_A, partition }, 0);
+      const batch = buildRecordBatch({ baseOffset: offset, records: [{ value: `p${partition}-${offset}`, timestamp: 1 }], producerId, producerEpoch: 0, baseSequence: producerId >= 0 ? offset : -1 });
+      return uploader.add({ seq: seq++, topicId: TOPIC_A, partition, leaderEpoch: 0, baseOffset: offset, lastOffset: offset, maxTimestamp: 1, batch, urgent: true });
+    },
+  };
+}
+
+describe('Uploader limits', () => {
+  it('cuts objects by the number of partitions they hold', async () => {
+    const h = harness({ maxObjectExtents: 2 });
+    const acks = [0, 1, 2, 3, 4].map((p) => h.add(p, 0));
+    h.uploader.start();
+    await Promise.all(acks);
+    await h.uploader.stop({ flush: true });
+    expect(h.commits.map((c) => c.extents.length)).toEqual([2, 2, 1]);
+  });
+
+  it('cuts objects by the number of producer batches they carry', async () => {
+    const h = harness({ maxObjectProducerBatches: 3 });
+    // One partition, seven idempotent batches: one extent, but producer state grows.
+    const acks = [0, 1, 2, 3, 4, 5, 6].map((o) => h.add(0, o, 77));
+    h.uploader.start();
+    await Promise.all(acks);
+    await h.uploader.stop({ flush: true });
+    expect(h.commits.map((c) => c.producers?.length ?? 0)).toEqual([3, 3, 1]);
+  });
+
+  it('splits an object whose commit is refused for good, until each part fits', async () => {
+    // A committer that takes at most two extents per commit (and says so for good).
+    const h = harness({}, (c) => (c.extents.length > 2 ? `${c.extents.length} extents exceed 2` : undefined));
+    const acks = [0, 1, 2, 3, 4].map((p) => h.add(p, 0));
+    h.uploader.start();
+    await Promise.all(acks);
+    await h.uploader.stop({ flush: true });
+    expect(h.commits.flatMap((c) => c.extents.map((e) => e.partition))).toEqual([0, 1, 2, 3, 4]);
+    expect(h.commits.every((c) => c.extents.length <= 2)).toBe(true);
+    expect(h.uploader.stats.refusedCommits).toBeGreaterThan(0);
+    expect(Math.max(...h.trims)).toBe(5);
+  });
+
+  it('fails a single refused entry alone, and everything after it still uploads', async () => {
+    const h = harness({}, (c) => (c.extents.some((e) => e.partition === 2) ? 'partition 2 is malformed' : undefined));
+    const acks = [0, 1, 2, 3].map((p) => h.add(p, 0).then(
+      () => 'committed',
+      (e: unknown) => (e instanceof CommitRejectedError ? e.reason : String(e)),
+    ));
+    h.uploader.start();
+    expect(await Promise.all(acks)).toEqual(['committed', 'committed', 'refused', 'committed']);
+    expect(await h.add(5, 0).then(() => 'committed')).toBe('committed');
+    await h.uploader.stop({ flush: true });
+    expect(h.uploader.stats.rejectedEntries).toBe(1);
+  });
+});
