@@ -40,4 +40,22 @@ describe('planRetention', () => {
     expect(planRetention(untimed, { retentionMs: 30_000, retentionBytes: 100 }, NOW).expired.map((x) => x.baseOffset)).toEqual([0, 10]);
     expect(planRetention(untimed, { retentionMs: -1, retentionBytes: 100 }, NOW).expired.map((x) => x.baseOffset)).toEqual([0]);
   });
+
+  it('judges an extent without a usable timestamp by its commit time, so it holds back nothing after it', () => {
+    const noTimestamp = { ...e(0, 9, 100, 0), maxTimestamp: -1 };
+    const future = { ...e(10, 19, 100, 0), maxTimestamp: NOW + 10 * 365 * 86_400_000 };
+    const old = [noTimestamp, future, e(20, 29, 100, 90_000), e(30, 39, 100, 1_000)];
+    const policy = { retentionMs: 30_000, retentionBytes: -1 };
+    // Without commit times the first extent blocks everything (the old behaviour).
+    expect(planRetention(old, policy, NOW).expired).toEqual([]);
+    // The first three committed 60 s ago: the unusable two expire by that, and so does the old one behind them.
+    const plan = planRetention(old, { ...policy, timestampAfterMaxMs: 3_600_000 }, NOW, 0, (x) => (x.baseOffset < 30 ? NOW - 60_000 : NOW));
+    expect(plan.expired.map((x) => x.baseOffset)).toEqual([0, 10, 20]);
+    expect(plan.logStartOffset).toBe(30);
+    // A usable timestamp is still what counts: an old record committed recently expires by its timestamp.
+    expect(planRetention([e(0, 9, 100, 90_000)], policy, NOW, 0, () => NOW).expired).toHaveLength(1);
+    // Ahead of its commit by less than message.timestamp.after.max.ms: the timestamp still counts.
+    const skewed = { ...e(0, 9, 100, 0), maxTimestamp: NOW - 60_000 + 30_000 };
+    expect(planRetention([skewed], { ...policy, timestampAfterMaxMs: 3_600_000 }, NOW, 0, () => NOW - 60_000).expired).toEqual([]);
+  });
 });

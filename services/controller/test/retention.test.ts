@@ -48,9 +48,26 @@ describe('retention', () => {
     expect(controller.stats()).toMatchObject({ liveObjects: 1, unreferencedObjects: 0 });
   });
 
+  it('expires extents without a usable timestamp by their commit time, across a restart', async () => {
+    const { controller, objectStore, clock, store, tp } = await setup({ 'retention.ms': String(60 * MIN) });
+    const t0 = clock.nowMs();
+    // No timestamps at all (-1), then a timestamp years ahead: neither may pin the log.
+    await upload(controller, objectStore, 'untimed', [extent(tp(0), 'untimed', 0, 9, 0, { maxTimestamp: -1 })]);
+    await upload(controller, objectStore, 'future', [extent(tp(0), 'future', 10, 19, 0, { maxTimestamp: t0 + 5 * 365 * 24 * 60 * MIN })]);
+    await upload(controller, objectStore, 'old', [extent(tp(0), 'old', 20, 29, 0, { maxTimestamp: t0 - 120 * MIN })]);
+    await clock.advance(30 * MIN);
+    await upload(controller, objectStore, 'young', [extent(tp(0), 'young', 30, 39, 0, { maxTimestamp: -1 })]);
+    const { controller: reopened } = await openHarness({ store: store.reopen(), objectStore, clock, objectDeleteGraceMs: GRACE });
+    expect((await reopened.runRetention(t0 + 61 * MIN)).logStartsAdvanced).toBe(1);
+    expect(await reopened.logStartOffset(tp(0))).toBe(30);
+  });
+
   it('never deletes an object that another partition still references', async () => {
     const { controller, objectStore, clock, tp } = await setup({ 'retention.ms': String(60 * MIN) }, 2);
     const t0 = clock.nowMs();
+    // Committed when the newest of these records was written (timestamps ahead of the
+    // commit by more than message.timestamp.after.max.ms would count as unusable).
+    await clock.advance(100 * MIN);
     // One stream-set object with an old extent of p0 and a young extent of p1.
     await upload(controller, objectStore, 'shared', [extent(tp(0), 'shared', 0, 9, 0, { maxTimestamp: t0 }), extent(tp(1), 'shared', 0, 9, 0, { position: 18, maxTimestamp: t0 + 100 * MIN })]);
     await upload(controller, objectStore, 'p0-next', [extent(tp(0), 'p0-next', 10, 19, 0, { maxTimestamp: t0 + 100 * MIN })]);

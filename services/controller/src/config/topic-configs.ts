@@ -111,5 +111,6 @@ export function retentionPolicy(configs: Readonly<Record<string, string>>, setti
   return {
     retentionMs: parseLong(configs['retention.ms'] ?? String(settings.logRetentionMs)),
     retentionBytes: parseLong(configs['retention.bytes'] ?? String(settings.logRetentionBytes)),
+    timestampAfterMaxMs: parseLong(configs['message.timestamp.after.max.ms'] ?? TOPIC_CONFIG_KEYS.get('message.timestamp.after.max.ms')!.defaultValue),
   };
 }

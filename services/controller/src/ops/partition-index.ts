@@ -53,7 +53,7 @@ export function decideCommit(tx: Tx, ctx: DecideContext, c: ObjectCommit): Commi
   // Copies: the caller may reuse its objects; the index keeps its own immutable ones.
   const extents = judged.accepted.map(copyExtent);
   const producers = acceptedProducerBatches(c.producers, judged.accepted).map(copyProducerBatch);
-  const record: ObjectCommitted = { type: 'ObjectCommitted', objectKey: c.objectKey, objectSize: c.objectSize, extents, rejected };
+  const record: ObjectCommitted = { type: 'ObjectCommitted', objectKey: c.objectKey, objectSize: c.objectSize, extents, rejected, committedAtMs: ctx.clock.nowMs() };
   // Producer state in bounded chunks: the first rides with the commit, the rest follow it.
   const [first, ...more] = chunks(producers);
   tx.emit(first !== undefined ? { ...record, producers: first } : record);

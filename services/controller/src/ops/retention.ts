@@ -21,7 +21,7 @@ export function decideRetention(tx: Tx, ctx: DecideContext, nowMs: number): numb
     const policy = retentionPolicy(t.configs, ctx.options.broker);
     if (policy.retentionMs < 0 && policy.retentionBytes < 0) continue;
     for (const [partition, p] of t.partitions.entries()) {
-      const plan = planRetention(p.extents, policy, nowMs, p.logStartOffset);
+      const plan = planRetention(p.extents, policy, nowMs, p.logStartOffset, (e) => tx.state.objects.get(e.objectKey)?.committedAtMs);
       if (plan.logStartOffset === undefined || plan.logStartOffset <= p.logStartOffset) continue;
       tx.emit({ type: 'LogStartAdvanced', topicId: t.topicId, partition, logStartOffset: plan.logStartOffset });
       advanced++;

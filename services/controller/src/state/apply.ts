@@ -88,7 +88,13 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
         p.endOffset = e.lastOffset + 1;
       }
       for (const b of r.producers ?? []) mergeProducerBatches(partition(s, b.topicId, b.partition).producers, [b], MAX_PRODUCERS_PER_PARTITION);
-      s.objects.set(r.objectKey, { objectSize: r.objectSize, liveExtents: r.extents.length, rejected: r.rejected, deleteAtMs: null });
+      s.objects.set(r.objectKey, {
+        objectSize: r.objectSize,
+        liveExtents: r.extents.length,
+        rejected: r.rejected,
+        deleteAtMs: null,
+        ...(r.committedAtMs !== undefined ? { committedAtMs: r.committedAtMs } : {}),
+      });
       return s;
     }
     case 'ProducerBatchesCommitted': {

@@ -80,6 +80,12 @@ export interface ObjectCommitted {
   /** The rejected partitions: kept so a retried commit gets the first answer. */
   readonly rejected: readonly CommitRejected[];
   /**
+   * The controller's clock at the commit (added later: absent in older journals).
+   * Retention by time falls back to it for extents whose records carry no usable
+   * timestamp, as Kafka falls back to a segment's modification time.
+   */
+  readonly committedAtMs?: number;
+  /**
    * Idempotent-producer batches of the accepted partitions, in offset order per
    * partition (added later: absent in older journals and when there are none).
    */

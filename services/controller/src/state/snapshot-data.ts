@@ -24,8 +24,8 @@ export const SNAPSHOT_DATA_VERSION = 1;
 type ExtentTuple = [string, number, number, number, number, number, number];
 /** [leader, leaderEpoch, logStartOffset, endOffset, extents] */
 type PartitionTuple = [number, number, number, number, ExtentTuple[]];
-/** [objectKey, objectSize, deleteAtMs, rejected] */
-type ObjectTuple = [string, number, number | null, CommitRejected[]];
+/** [objectKey, objectSize, deleteAtMs, rejected, committedAtMs (added later; absent or null when unknown)] */
+type ObjectTuple = [string, number, number | null, CommitRejected[], (number | null)?];
 /** [topicId, partition, offset, leaderEpoch, metadata, commitTimestampMs] */
 type OffsetTuple = [string, number, number, number, string | null, number];
 /**
@@ -66,7 +66,7 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
         p.extents.map((e): ExtentTuple => [e.objectKey, e.baseOffset, e.lastOffset, e.position, e.length, e.maxTimestamp, e.leaderEpoch]),
       ]),
     })),
-    objects: [...s.objects].map(([key, o]): ObjectTuple => [key, o.objectSize, o.deleteAtMs, [...o.rejected]]),
+    objects: [...s.objects].map(([key, o]): ObjectTuple => [key, o.objectSize, o.deleteAtMs, [...o.rejected], o.committedAtMs ?? null]),
     offsets: [...s.offsets].map(([group, m]) => ({
       group,
       offsets: [...m].map(([key, o]): OffsetTuple => {
@@ -97,7 +97,9 @@ export function fromSnapshotData(data: SnapshotData): ControllerState {
   s.metadataVersion = data.metadataVersion;
   s.nextProducerId = data.nextProducerId;
   for (const b of data.brokers) s.brokers.set(b.nodeId, b);
-  for (const [key, objectSize, deleteAtMs, rejected] of data.objects) s.objects.set(key, { objectSize, liveExtents: 0, rejected, deleteAtMs });
+  for (const [key, objectSize, deleteAtMs, rejected, committedAtMs] of data.objects) {
+    s.objects.set(key, { objectSize, liveExtents: 0, rejected, deleteAtMs, ...(typeof committedAtMs === 'number' ? { committedAtMs } : {}) });
+  }
   for (const t of data.topics) {
     const partitions = t.partitions.map(([leader, leaderEpoch, logStartOffset, endOffset, tuples], partition): PartitionState => {
       const extents = tuples.map(([objectKey, baseOffset, lastOffset, position, length, maxTimestamp, leaderEpoch]): Extent => {

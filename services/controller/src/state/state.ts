@@ -47,6 +47,8 @@ export interface ObjectState {
   readonly rejected: readonly CommitRejected[];
   /** Set once the object is scheduled for deletion. */
   deleteAtMs: number | null;
+  /** When the object was committed (undefined for objects committed before this was recorded). */
+  readonly committedAtMs?: number;
 }
 
 export interface ControllerState {
