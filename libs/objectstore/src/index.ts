@@ -12,6 +12,7 @@ export type { ObjectStoreOperation } from './operations.ts';
 export { openObjectStore, parseObjectStoreUrl } from './factory.ts';
 export type { OpenObjectStoreOptions, ParsedObjectStoreUrl } from './factory.ts';
 export { MemoryObjectStore } from './adapters/memory.ts';
+export type { MemoryObjectStoreOptions } from './adapters/memory.ts';
 export { FileObjectStore } from './adapters/file.ts';
 export type { S3Credentials, S3StoreConfig } from './adapters/s3.ts';
 export type { GcsStoreConfig } from './adapters/gcs.ts';

@@ -34,6 +34,13 @@ export interface ObjectInfo {
    * except that S3 may give the same etag to identical content (it is the MD5).
    */
   readonly etag: string;
+  /**
+   * When the object was written, in epoch milliseconds by the store's clock (S3
+   * LastModified, GCS updated, the file's mtime). Every adapter sets it in `list`
+   * results, where the orphan sweep judges an object's age by it; put and head may
+   * leave it out.
+   */
+  readonly lastModifiedMs?: number;
 }
 
 export interface ListOptions {

@@ -201,7 +201,7 @@ export class FileObjectStore implements ObjectStore {
         if (!item.key.startsWith(prefix)) continue;
         if (cursor !== undefined && compareKeys(item.key, cursor) <= 0) continue;
         const st = await statObject(path.join(this.root, item.key));
-        if (st !== undefined) out.push({ key: item.key, size: Number(st.size), etag: etagOf(st) });
+        if (st !== undefined) out.push({ key: item.key, size: Number(st.size), etag: etagOf(st), lastModifiedMs: Number(st.mtimeMs) });
       }
     }
   }

@@ -184,7 +184,15 @@ export class GcsObjectStore implements ObjectStore {
         }),
         options?.signal,
       );
-      const objects = files.map((f) => ({ key: f.name.slice(this.prefix.length), size: Number(f.metadata.size ?? 0), etag: String(f.metadata.generation ?? '') }));
+      const objects = files.map((f) => {
+        const updated = Date.parse(String(f.metadata.updated ?? f.metadata.timeCreated ?? ''));
+        return {
+          key: f.name.slice(this.prefix.length),
+          size: Number(f.metadata.size ?? 0),
+          etag: String(f.metadata.generation ?? ''),
+          ...(Number.isFinite(updated) ? { lastModifiedMs: updated } : {}),
+        };
+      });
       const cursor = (next as { pageToken?: unknown } | null | undefined)?.pageToken;
       return typeof cursor === 'string' && cursor !== '' ? { objects, cursor } : { objects };
     } catch (err) {

@@ -1,9 +1,12 @@
 // memory://name — objects in a Map, for unit tests and simulations. Same semantics as the
 // real backends (key rules, ranges, preconditions, list order and paging) and fully
-// deterministic: etags come from a counter, never from time or randomness. Not shared
+// deterministic: etags come from a counter, never from time or randomness, and the write
+// time `list` reports comes from the injected clock (a ManualClock in tests). Not shared
 // between instances: to "reopen" a store in a simulation, keep the instance. Faults and
 // latency are added by wrapping it (`withFaults` from @stratus/objectstore/testing).
 
+import { systemClock } from '@stratus/runtime';
+import type { Clock } from '@stratus/runtime';
 import { ObjectStoreError } from '../object-store.ts';
 import type { ByteRange, ListOptions, ListPage, ObjectInfo, ObjectStore, PutOptions, ReadOptions } from '../object-store.ts';
 import { concatBody } from '../internal/body.ts';
@@ -15,15 +18,24 @@ import { throwIfAborted } from '../internal/abort.ts';
 interface StoredObject {
   readonly data: Buffer;
   readonly etag: string;
+  /** The clock's wall time at the put. */
+  readonly writtenAtMs: number;
+}
+
+export interface MemoryObjectStoreOptions {
+  /** Stamps each put with its write time (list's lastModifiedMs). Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 export class MemoryObjectStore implements ObjectStore {
   readonly url: string;
   private readonly objects = new Map<string, StoredObject>();
   private version = 0;
+  private readonly clock: Clock;
 
-  constructor(name = '') {
+  constructor(name = '', options: MemoryObjectStoreOptions = {}) {
     this.url = `memory://${name}`;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Number of objects held (for tests and simulations). */
@@ -45,7 +57,7 @@ export class MemoryObjectStore implements ObjectStore {
       throw new ObjectStoreError('precondition_failed', 'put', key, existing === undefined ? 'does not exist' : 'etag differs');
     }
     // A copy: the caller may reuse its buffers after the put resolves.
-    const stored: StoredObject = { data: concatBody(body), etag: `m${++this.version}` };
+    const stored: StoredObject = { data: concatBody(body), etag: `m${++this.version}`, writtenAtMs: this.clock.nowMs() };
     this.objects.set(key, stored);
     return { key, size: stored.data.length, etag: stored.etag };
   }
@@ -90,7 +102,7 @@ export class MemoryObjectStore implements ObjectStore {
     const page = keys.slice(0, limit);
     const objects = page.map((key) => {
       const stored = this.objects.get(key) as StoredObject;
-      return { key, size: stored.data.length, etag: stored.etag };
+      return { key, size: stored.data.length, etag: stored.etag, lastModifiedMs: stored.writtenAtMs };
     });
     const last = page[page.length - 1];
     return keys.length > limit && last !== undefined ? { objects, cursor: last } : { objects };

@@ -204,7 +204,12 @@ export class S3ObjectStore implements ObjectStore {
         }),
         sendOptions(options?.signal),
       );
-      const objects = (res.Contents ?? []).map((o) => ({ key: (o.Key ?? '').slice(this.prefix.length), size: o.Size ?? 0, etag: o.ETag ?? '' }));
+      const objects = (res.Contents ?? []).map((o) => ({
+        key: (o.Key ?? '').slice(this.prefix.length),
+        size: o.Size ?? 0,
+        etag: o.ETag ?? '',
+        ...(o.LastModified !== undefined ? { lastModifiedMs: o.LastModified.getTime() } : {}),
+      }));
       return res.IsTruncated === true && res.NextContinuationToken !== undefined ? { objects, cursor: res.NextContinuationToken } : { objects };
     } catch (err) {
       throw this.error(err, 'list', prefix, options);
