@@ -43,6 +43,13 @@ export interface WalOptions {
   readonly appendWaitMs?: number;
   /** Largest record payload. Default 16 MiB (or less, to fit a segment); at most segmentBytes − 44. */
   readonly maxRecordBytes?: number;
+  /**
+   * What opening does about damage — a bad record with intact records after it, which a
+   * crash cannot cause (see recovery.ts): 'refuse' (default) fails with
+   * WalCorruptionError and changes nothing; 'truncate' cuts the log there and moves the
+   * rest to quarantine/ (an operator's decision: --recover=truncate).
+   */
+  readonly onDamage?: 'refuse' | 'truncate';
 }
 
 /** One group commit: how many appends and bytes, and how long its writev and fdatasync took. */
@@ -66,6 +73,7 @@ export interface ResolvedWalOptions {
   readonly capacityBytes: number;
   readonly appendWaitMs: number;
   readonly maxRecordBytes: number;
+  readonly onDamage: 'refuse' | 'truncate';
 }
 
 export const WAL_DEFAULTS = {
@@ -109,6 +117,9 @@ export function resolveWalOptions(options: WalOptions): ResolvedWalOptions {
     options.capacityBytes === undefined
       ? Math.max(WAL_DEFAULTS.capacityBytes, 2 * segmentBytes)
       : integer('capacityBytes', options.capacityBytes, 2 * segmentBytes, MAX_CAPACITY_BYTES, 'at least 2 × segmentBytes: the active segment counts until it rolls');
+  if (options.onDamage !== undefined && options.onDamage !== 'refuse' && options.onDamage !== 'truncate') {
+    throw new TypeError(`openWal: option onDamage must be 'refuse' or 'truncate', got ${String(options.onDamage)}`);
+  }
   const appendWaitMs = number('appendWaitMs', options.appendWaitMs ?? WAL_DEFAULTS.appendWaitMs, 0, MAX_APPEND_WAIT_MS);
   return {
     dir: options.dir,
@@ -122,6 +133,7 @@ export function resolveWalOptions(options: WalOptions): ResolvedWalOptions {
     capacityBytes,
     appendWaitMs,
     maxRecordBytes,
+    onDamage: options.onDamage ?? 'refuse',
   };
 }
 

@@ -16,11 +16,24 @@
 //   segment (a crash right after a roll), are deleted.
 // Every cut and deletion is described in the report's notes. Recovery is idempotent: a
 // crash during recovery leaves a directory the next recovery reduces to the same prefix.
+//
+// Damage is not a torn tail. A crash can only tear what was written after the last
+// fdatasync — the end of the last segment, within one flush. A bad record followed by
+// intact records that continue the log further than that, or by later segments holding
+// records, is damage to data that may have been acknowledged (a bad sector, a bit flip):
+// cutting there would silently drop everything after it. Then recovery changes nothing
+// and refuses (WalCorruptionError, naming the file, the byte position and what follows),
+// unless the operator chose `onDamage: 'truncate'`: the log is cut at the damage and
+// everything after it is moved, not deleted, to quarantine/<time>/ for inspection; the
+// report says which records were set aside (quarantinedSeqs), so the caller can make
+// sure what they carried is never handed out again.
 
 import { dirname, join } from 'node:path';
+import { findIntactRun } from './corruption-scan.ts';
+import { WalError } from './wal.ts';
 import type { FileSystem } from './fs.ts';
-import { parseSegmentFileName } from './segment-format.ts';
-import { SegmentReader } from './segment-reader.ts';
+import { SEGMENT_HEADER_BYTES, parseSegmentFileName } from './segment-format.ts';
+import { SegmentReader, readFully } from './segment-reader.ts';
 import type { Segment } from './segments.ts';
 import { TRIM_CHECKPOINT_TEMP_NAME, readTrimCheckpoint } from './trim-checkpoint.ts';
 
@@ -32,6 +45,52 @@ export interface RecoveredLog {
   readonly records: number;
   readonly truncatedBytes: number;
   readonly notes: string[];
+  /** With onDamage 'truncate': where the data after the damage went. */
+  readonly quarantine?: QuarantineReport;
+}
+
+export interface QuarantineReport {
+  /** The directory the cut-off bytes and later segments were moved to. */
+  readonly dir: string;
+  /** Seqs of the intact records known to be in it (the log ended at the first). */
+  readonly fromSeq: number;
+  readonly toSeq: number;
+}
+
+export interface RecoveryOptions {
+  /** What to do about damage (see the header): refuse to open, or cut and quarantine. */
+  readonly onDamage: 'refuse' | 'truncate';
+  /** How far after a bad spot intact records may reach and it still counts as a torn last flush (flushMaxBytes). */
+  readonly tornWriteBytes: number;
+  /** Names the quarantine directory. */
+  readonly nowMs: number;
+}
+
+/** Intact, acknowledged-looking data lies after a bad spot; recovery refused to cut it. */
+export class WalCorruptionError extends WalError {
+  readonly file: string;
+  readonly positionBytes: number;
+  constructor(file: string, positionBytes: number, detail: string) {
+    super(
+      'corrupt',
+      `WAL damage in ${file} at byte ${positionBytes}: ${detail}. Recovery changed nothing. ` +
+        'Inspect the file; to cut the log there and move what follows to quarantine/, start with --recover=truncate.',
+    );
+    this.name = 'WalCorruptionError';
+    this.file = file;
+    this.positionBytes = positionBytes;
+  }
+}
+
+/** The first bad spot that is damage rather than a torn tail. */
+interface Damage {
+  readonly name: string;
+  readonly positionBytes: number;
+  readonly fileBytes: number;
+  readonly detail: string;
+  /** Intact seqs known after it (for the report). */
+  readonly fromSeq: number;
+  readonly toSeq: number;
 }
 
 interface Found {
@@ -39,7 +98,7 @@ interface Found {
   readonly baseSeq: number;
 }
 
-export async function recoverLog(fs: FileSystem, dir: string): Promise<RecoveredLog> {
+export async function recoverLog(fs: FileSystem, dir: string, options: RecoveryOptions = { onDamage: 'refuse', tornWriteBytes: 4 * 1024 * 1024, nowMs: 0 }): Promise<RecoveredLog> {
   await fs.mkdir(dir);
   // When mkdir just created it, the directory's own entry is durable only once its
   // parent is synced; cheap enough to do on every open. And what is about to be read
@@ -77,12 +136,36 @@ export async function recoverLog(fs: FileSystem, dir: string): Promise<Recovered
   }
   found.sort((a, b) => a.baseSeq - b.baseSeq);
 
+  const damage = await findDamage(fs, dir, found, trimSeq, options.tornWriteBytes);
+  if (damage !== undefined && options.onDamage === 'refuse') throw new WalCorruptionError(join(dir, damage.name), damage.positionBytes, damage.detail);
+  let quarantine: QuarantineReport | undefined;
+  let quarantineDir: string | undefined;
+  if (damage !== undefined) {
+    quarantineDir = join(dir, 'quarantine', String(options.nowMs));
+    await fs.mkdir(quarantineDir);
+    await fs.syncDir(join(dir, 'quarantine'));
+    await copyTail(fs, join(dir, damage.name), damage.positionBytes, damage.fileBytes, join(quarantineDir, `${damage.name}.from-${damage.positionBytes}`));
+    await fs.syncDir(quarantineDir);
+    quarantine = { dir: quarantineDir, fromSeq: damage.fromSeq, toSeq: damage.toSeq };
+    notes.push(`${damage.name}: damage at byte ${damage.positionBytes} (${damage.detail}); the bytes after it went to ${quarantineDir}`);
+  }
+
+  /** Sets aside (quarantine) or deletes a segment that follows a cut. */
+  const drop = async (name: string, why: string): Promise<void> => {
+    if (quarantineDir === undefined) return remove(name, why);
+    const { sizeBytes } = await fs.stat(join(dir, name));
+    await fs.rename(join(dir, name), join(quarantineDir, name));
+    unlinked++;
+    truncatedBytes += sizeBytes;
+    notes.push(`${name}: moved to ${quarantineDir} (${sizeBytes} bytes): ${why}`);
+  };
+
   const kept: Segment[] = [];
   let expected: number | undefined;
   let broken: string | undefined;
   for (const { name, baseSeq } of found) {
     if (broken !== undefined) {
-      await remove(name, broken);
+      await drop(name, broken);
       continue;
     }
     if (expected !== undefined && baseSeq !== expected) {
@@ -93,7 +176,7 @@ export async function recoverLog(fs: FileSystem, dir: string): Promise<Recovered
         for (const released of kept.splice(0)) await remove(released.name, `all its records are below the trim point ${trimSeq}`, false);
       } else {
         // expected never moves again, and later names sort higher: all later segments go too.
-        await remove(name, `starts at seq ${baseSeq} but the log before it ends at ${expected} (gap)`);
+        await drop(name, `starts at seq ${baseSeq} but the log before it ends at ${expected} (gap)`);
         continue;
       }
     }
@@ -101,7 +184,8 @@ export async function recoverLog(fs: FileSystem, dir: string): Promise<Recovered
     if (scan.kind === 'bad-header') {
       expected ??= baseSeq;
       broken = `comes after ${name}, whose header is unreadable`;
-      await remove(name, scan.reason);
+      if (quarantineDir !== undefined && damage?.name === name) await drop(name, scan.reason);
+      else await remove(name, scan.reason);
       continue;
     }
     if (scan.validBytes < scan.fileBytes) {
@@ -112,6 +196,7 @@ export async function recoverLog(fs: FileSystem, dir: string): Promise<Recovered
     kept.push({ baseSeq, name, sizeBytes: scan.validBytes });
     expected = scan.endSeq;
   }
+  if (quarantineDir !== undefined) await fs.syncDir(quarantineDir);
 
   let nextSeq = expected ?? 0;
   // An empty last segment is what a crash right after a roll leaves; the new active
@@ -134,7 +219,86 @@ export async function recoverLog(fs: FileSystem, dir: string): Promise<Recovered
   if (unlinked > 0) await fs.syncDir(dir);
 
   const firstSeq = kept.length === 0 ? nextSeq : Math.min(nextSeq, Math.max(trimSeq, kept[0]!.baseSeq));
-  return { segments: kept, firstSeq, nextSeq, records: nextSeq - firstSeq, truncatedBytes, notes };
+  return { segments: kept, firstSeq, nextSeq, records: nextSeq - firstSeq, truncatedBytes, notes, ...(quarantine ? { quarantine } : {}) };
+}
+
+/**
+ * Scans without changing anything for the first bad spot that is damage: a cut segment
+ * with intact records after the cut reaching further than one torn write could, or with
+ * a later segment holding records that continue the log.
+ */
+async function findDamage(fs: FileSystem, dir: string, found: readonly Found[], trimSeq: number, tornWriteBytes: number): Promise<Damage | undefined> {
+  let expected: number | undefined;
+  for (let i = 0; i < found.length; i++) {
+    const { name, baseSeq } = found[i]!;
+    if (baseSeq <= trimSeq && (found[i + 1]?.baseSeq ?? Number.POSITIVE_INFINITY) <= trimSeq) continue; // released
+    if (expected !== undefined && baseSeq !== expected && !(baseSeq > expected && baseSeq <= trimSeq)) {
+      // A gap: the segment before it was cut or is missing. Damage if this one holds records.
+      const scan = await scanSegment(fs, join(dir, name), baseSeq);
+      if (scan.kind === 'ok' && scan.validBytes > SEGMENT_HEADER_BYTES_FLOOR) {
+        return { name, positionBytes: 0, fileBytes: scan.fileBytes, detail: `the log before it ends at seq ${expected} but this segment holds seqs ${baseSeq}..${scan.endSeq - 1}`, fromSeq: baseSeq, toSeq: scan.endSeq - 1 };
+      }
+      return undefined;
+    }
+    const path = join(dir, name);
+    const scan = await scanSegment(fs, path, baseSeq);
+    if (scan.kind === 'bad-header') {
+      const later = await laterRecords(fs, dir, found.slice(i + 1));
+      return later === undefined ? undefined : { name, positionBytes: 0, fileBytes: 0, detail: `unreadable segment header (${scan.reason}) before ${later}`, fromSeq: baseSeq, toSeq: baseSeq };
+    }
+    if (scan.validBytes < scan.fileBytes) {
+      const file = await fs.open(path, 'read');
+      let run;
+      try {
+        run = await findIntactRun(file, scan.fileBytes, scan.validBytes, scan.endSeq - 1);
+      } finally {
+        await file.close();
+      }
+      const isLast = i === found.length - 1;
+      const later = isLast ? undefined : await laterRecords(fs, dir, found.slice(i + 1));
+      const beyondTornWrite = run !== undefined && run.endBytes - scan.validBytes > tornWriteBytes;
+      if (later !== undefined || beyondTornWrite) {
+        const after = run !== undefined ? `intact records ${run.firstSeq}..${run.endSeq - 1} follow up to byte ${run.endBytes}` : '';
+        const detail = [`${scan.reason} at seq ${scan.endSeq}`, after, later ?? ''].filter((x) => x.length > 0).join('; ');
+        return { name, positionBytes: scan.validBytes, fileBytes: scan.fileBytes, detail, fromSeq: scan.endSeq, toSeq: run !== undefined ? run.endSeq - 1 : scan.endSeq };
+      }
+      return undefined;
+    }
+    expected = scan.endSeq;
+  }
+  return undefined;
+}
+
+/** Bytes a segment holding no records has (its header); more means at least a partial record. */
+const SEGMENT_HEADER_BYTES_FLOOR = SEGMENT_HEADER_BYTES;
+
+/** Describes the first later segment that holds at least one valid record, or undefined. */
+async function laterRecords(fs: FileSystem, dir: string, later: readonly Found[]): Promise<string | undefined> {
+  for (const { name, baseSeq } of later) {
+    const scan = await scanSegment(fs, join(dir, name), baseSeq);
+    if (scan.kind === 'ok' && scan.endSeq > baseSeq) return `later segment ${name} holds seqs ${baseSeq}..${scan.endSeq - 1}`;
+  }
+  return undefined;
+}
+
+/** Copies bytes [from, to) of a file into a new file, durably. */
+async function copyTail(fs: FileSystem, path: string, from: number, to: number, target: string): Promise<void> {
+  const src = await fs.open(path, 'read');
+  const dst = await fs.open(target, 'overwrite');
+  try {
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (let pos = from; pos < to; ) {
+      const n = await readFully(src, buf, 0, Math.min(buf.length, to - pos), pos);
+      if (n === 0) break;
+      const written = await dst.writev([buf.subarray(0, n)], pos - from);
+      if (written < n) throw new Error(`short write copying ${path} to quarantine`);
+      pos += n;
+    }
+    await dst.datasync();
+  } finally {
+    await src.close();
+    await dst.close();
+  }
 }
 
 type Scan =

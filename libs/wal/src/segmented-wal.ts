@@ -40,9 +40,10 @@ export async function openWal(options: WalOptions): Promise<{ wal: WriteAheadLog
   let recovered;
   let active;
   try {
-    recovered = await recoverLog(opts.fs, opts.dir);
+    recovered = await recoverLog(opts.fs, opts.dir, { onDamage: opts.onDamage, tornWriteBytes: opts.flushMaxBytes, nowMs: opts.clock.nowMs() });
     active = await createSegmentFile(opts.fs, opts.dir, recovered.nextSeq, opts.clock.nowMs());
   } catch (err) {
+    if (err instanceof WalError) throw err; // damage found: nothing was changed
     throw new WalError('io', `WAL recovery in ${opts.dir} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   const segments = new SegmentList([...recovered.segments, active.segment]);
@@ -54,6 +55,7 @@ export async function openWal(options: WalOptions): Promise<{ wal: WriteAheadLog
     nextSeq: recovered.nextSeq,
     truncatedBytes: recovered.truncatedBytes,
     notes: recovered.notes,
+    ...(recovered.quarantine ? { quarantine: recovered.quarantine } : {}),
   };
   return { wal, recovery };
 }

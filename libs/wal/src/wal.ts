@@ -60,6 +60,8 @@ export interface WriteAheadLog {
 }
 
 /**
+ * - 'corrupt' when opening: recovery found damage (a bad record with intact ones after it)
+ *   and changed nothing (WalCorruptionError names the file and position).
  * - 'io': a write, fsync, read or directory operation failed (the WalIoError above); after
  *   a failed append the log stays failed until reopened.
  * - 'full': the capacity budget stayed used up for appendWaitMs (WalFullError); retriable.
@@ -92,4 +94,9 @@ export interface RecoveryReport {
   readonly truncatedBytes: number;
   /** Human-readable notes: which file was cut where and why. */
   readonly notes: readonly string[];
+  /**
+   * Only when damage was found and `onDamage: 'truncate'` was chosen: where the data after
+   * it was moved, and the seqs of the intact records known to be in it.
+   */
+  readonly quarantine?: { readonly dir: string; readonly fromSeq: number; readonly toSeq: number };
 }

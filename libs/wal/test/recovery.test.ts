@@ -1,6 +1,8 @@
-// Recovery: torn tails are cut, corruption anywhere yields exactly the records before
-// it, a gap is never papered over, and a crash at any step of a segment roll or of
-// recovery itself loses no acknowledged record.
+// Recovery: torn tails are cut; damage — a bad record, a gap or an unreadable header with
+// intact records after it — makes recovery refuse and change nothing, unless the
+// operator chose to truncate: then it yields exactly the records before the damage and
+// moves the rest to quarantine/; a gap is never papered over, and a crash at any step of
+// a segment roll or of recovery itself loses no acknowledged record.
 
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '@stratus/runtime';
@@ -8,6 +10,7 @@ import { MemoryFileSystem } from '@stratus/wal/testing';
 import type { UnsyncedFate } from '@stratus/wal/testing';
 import { encodeSegmentHeader } from '../src/segment-format.ts';
 import { encodeTrimCheckpoint } from '../src/trim-checkpoint.ts';
+import { WalCorruptionError } from '../src/recovery.ts';
 import { DIR, collect, openMemoryWal, payload } from './support/helpers.ts';
 
 const SEGMENT_BYTES = 512;
@@ -29,12 +32,20 @@ function fsWith(files: Map<string, Buffer>): MemoryFileSystem {
   return fs;
 }
 
-async function replayed(fs: MemoryFileSystem): Promise<{ seqs: number[]; nextSeq: number; notes: readonly string[]; truncatedBytes: number }> {
-  const { wal, recovery } = await openMemoryWal(fs, { segmentBytes: SEGMENT_BYTES });
+async function replayed(
+  fs: MemoryFileSystem,
+  onDamage: 'refuse' | 'truncate' = 'truncate',
+): Promise<{ seqs: number[]; nextSeq: number; notes: readonly string[]; truncatedBytes: number; quarantine: { dir: string; fromSeq: number; toSeq: number } | undefined }> {
+  const { wal, recovery } = await openMemoryWal(fs, { segmentBytes: SEGMENT_BYTES, onDamage });
   const records = await collect(wal.replay());
   for (const r of records) expect(r.data.equals(payload(r.seq, sizeOf(r.seq)))).toBe(true);
   await wal.close();
-  return { seqs: records.map((r) => r.seq), nextSeq: recovery.nextSeq, notes: recovery.notes, truncatedBytes: recovery.truncatedBytes };
+  return { seqs: records.map((r) => r.seq), nextSeq: recovery.nextSeq, notes: recovery.notes, truncatedBytes: recovery.truncatedBytes, quarantine: recovery.quarantine };
+}
+
+/** Every file's durable content, to check that a refusal changed nothing. */
+function snapshotFiles(fs: MemoryFileSystem): Map<string, string> {
+  return new Map(fs.list(DIR).map((name) => [name, fs.durableContent(`${DIR}/${name}`).toString('hex')]));
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -80,16 +91,62 @@ describe('recovery', () => {
         const fs = fsWith(files);
         fs.corrupt(`${DIR}/${name}`, pos, 1 << (pos % 8));
         const hit = pos < 28 ? headers.find((h) => h.name === name)!.firstSeq : layout.find((l) => l.name === name && pos >= l.start && pos < l.end)!.seq;
-        const result = await replayed(fs);
-        expect(result.seqs, `flip at ${name}:${pos}`).toEqual(range(hit));
-        expect(result.nextSeq).toBe(hit);
+        // By default, damage before the last segment (intact records follow it) is refused
+        // with nothing changed; in the last segment it is within a torn write and cut.
+        const before = snapshotFiles(fs);
+        const refused = await replayed(fs, 'refuse').then(
+          (r) => r,
+          (e: unknown) => e,
+        );
+        const inLastSegment = name === headers.at(-1)!.name;
+        if (inLastSegment) {
+          expect((refused as { seqs: number[] }).seqs, `flip at ${name}:${pos}`).toEqual(range(hit));
+        } else {
+          expect(refused, `flip at ${name}:${pos}`).toBeInstanceOf(WalCorruptionError);
+          expect(snapshotFiles(fs)).toEqual(before);
+          const result = await replayed(fs);
+          expect(result.seqs, `flip at ${name}:${pos}`).toEqual(range(hit));
+          expect(result.nextSeq).toBe(hit);
+          expect(result.quarantine?.fromSeq).toBe(hit);
+        }
         cases++;
       }
     }
     expect(cases).toBeGreaterThan(1000);
   });
 
-  it('deletes every segment after a gap instead of serving records past it', async () => {
+  it('a bad record in the middle of the last segment, with intact records beyond one flush after it, is damage: reported with its position', async () => {
+    // One big segment, 1 KiB flushes: what follows the bad record reaches further than a torn write could.
+    const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 64 * 1024 });
+    for (let i = 0; i < 40; i++) await wal.append(payload(i, 100));
+    await wal.close();
+    const name = fs.list(DIR).find((n) => n.endsWith('.wal'))!;
+    const recordAt = (seq: number): number => 28 + seq * (16 + 100);
+    fs.corrupt(`${DIR}/${name}`, recordAt(10) + 30, 0x04);
+    const before = snapshotFiles(fs);
+    const refusal = await openMemoryWal(fs, { segmentBytes: 64 * 1024, flushMaxBytes: 1024 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refusal).toBeInstanceOf(WalCorruptionError);
+    expect((refusal as WalCorruptionError).positionBytes).toBe(recordAt(10));
+    expect((refusal as Error).message).toContain(`at byte ${recordAt(10)}`);
+    expect((refusal as Error).message).toContain('intact records 11..39');
+    expect(snapshotFiles(fs)).toEqual(before);
+
+    const { wal: cut, recovery } = await openMemoryWal(fs, { segmentBytes: 64 * 1024, flushMaxBytes: 1024, onDamage: 'truncate' });
+    expect((await collect(cut.replay())).map((r) => r.seq)).toEqual(range(10));
+    expect(recovery.quarantine).toMatchObject({ fromSeq: 10, toSeq: 39 });
+    const kept = fs.durableContent(`${recovery.quarantine!.dir}/${name}.from-${recordAt(10)}`);
+    expect(kept.equals(Buffer.from(before.get(name)!, 'hex').subarray(recordAt(10)))).toBe(true);
+    // Appends continue at the cut, and a second open finds nothing to complain about.
+    expect(await cut.append(payload(10, 100))).toBe(10);
+    await cut.close();
+    const { recovery: again } = await openMemoryWal(fs, { segmentBytes: 64 * 1024, flushMaxBytes: 1024 });
+    expect(again.nextSeq).toBe(11);
+  });
+
+  it('sets every segment after a gap aside (refusing by default) instead of serving records past it', async () => {
     const files = await buildLog(30);
     const names = [...files.keys()].filter((n) => n.endsWith('.wal'));
     expect(names.length).toBeGreaterThan(4);
@@ -97,13 +154,19 @@ describe('recovery', () => {
     const damaged = new Map(files);
     damaged.delete(missing);
     const fs = fsWith(damaged);
-    const result = await replayed(fs);
     const gapAt = Number(missing.slice(0, 20));
+    // By default: refused, naming the segment after the gap; nothing changed.
+    const before = snapshotFiles(fs);
+    await expect(replayed(fs, 'refuse')).rejects.toThrow(new RegExp(`${names[3]!}.*ends at seq ${gapAt}`));
+    expect(snapshotFiles(fs)).toEqual(before);
+    const result = await replayed(fs);
     expect(result.seqs).toEqual(range(gapAt));
     expect(result.nextSeq).toBe(gapAt);
     expect(result.notes.filter((n) => n.includes('(gap)'))).toHaveLength(names.length - 3);
-    // The segments after the gap are gone; the new active segment starts at the gap.
+    // The segments after the gap are set aside, not served and not deleted; the new
+    // active segment starts at the gap.
     for (const name of names.slice(3)) expect(fs.list(DIR)).not.toContain(name);
+    for (const name of names.slice(3)) expect(fs.list(result.quarantine!.dir)).toContain(name);
     expect(fs.list(DIR)).toContain(`${String(gapAt).padStart(20, '0')}.wal`);
   });
 
@@ -124,6 +187,7 @@ describe('recovery', () => {
     const lost = new Map(files);
     lost.set('trim.checkpoint', encodeTrimCheckpoint(trimSeq));
     lost.delete(names[4]!);
+    await expect(replayed(fsWith(lost), 'refuse')).rejects.toBeInstanceOf(WalCorruptionError);
     expect((await replayed(fsWith(lost))).seqs).toEqual(range(Number(names[4]!.slice(0, 20))).slice(trimSeq));
   });
 
@@ -141,6 +205,7 @@ describe('recovery', () => {
     const names = [...files.keys()].filter((n) => n.endsWith('.wal'));
     const fs = fsWith(files);
     fs.corrupt(`${DIR}/${names[1]!}`, 0, 0xff);
+    await expect(replayed(fs, 'refuse')).rejects.toThrow(/unreadable segment header/);
     const result = await replayed(fs);
     expect(result.seqs).toEqual(range(Number(names[1]!.slice(0, 20))));
   });
@@ -214,7 +279,7 @@ describe('recovery', () => {
       const fs = new MemoryFileSystem({ random: new SeededRandom(1000 + step) });
       for (const [name, content] of damaged) fs.writeFileDurably(`${DIR}/${name}`, content);
       const frozen = fs.freezeAfter(step);
-      await Promise.race([frozen, openMemoryWal(fs, { segmentBytes: SEGMENT_BYTES }).then(({ wal }) => wal.close()).catch(() => undefined)]);
+      await Promise.race([frozen, openMemoryWal(fs, { segmentBytes: SEGMENT_BYTES, onDamage: 'truncate' }).then(({ wal }) => wal.close()).catch(() => undefined)]);
       const result = await replayed(fs.crash({ keepUnsynced: 'prefix' }));
       expect(result.seqs, `crash after ${step} calls of recovery`).toEqual(reference.seqs);
     }
