@@ -94,7 +94,7 @@ export class Broker {
       ...groupHandlers(ctx, this.coordinator),
     ];
     this.dispatcher = new Dispatcher(handlers, { ...(o.onProblem ? { onProblem: o.onProblem } : {}), ...(o.onTrailingBytes ? { onTrailingBytes: o.onTrailingBytes } : {}) });
-    this.server = new KafkaServer((frame, conn) => this.dispatcher.dispatch(frame, conn), { ...o.network, clock: o.clock });
+    this.server = new KafkaServer((frame, conn, responseBudget) => this.dispatcher.dispatch(frame, conn, responseBudget), { ...o.network, clock: o.clock });
   }
 
   /** Registers with the controller and starts listening. */

@@ -8,7 +8,7 @@
 import { ApiKey, ApiRegistry, apiSpec, decodeRequestBodyPrefix, decodeRequestHeader, encodeResponse, ErrorCode } from '@stratus/protocol';
 import type { ApiKeyNumber, ParsedRequestHeader } from '@stratus/protocol';
 import { CloseConnection, NO_RESPONSE } from './handler.ts';
-import type { AnyApiHandler, RequestContext } from './handler.ts';
+import type { AnyApiHandler, RequestContext, ResponseAllowance } from './handler.ts';
 
 /** What the network layer does with a frame's outcome. */
 export type DispatchResult =
@@ -42,7 +42,8 @@ export class Dispatcher {
     }
   }
 
-  async dispatch(frame: Buffer, conn: ConnectionInfo): Promise<DispatchResult> {
+  /** `responseBudget` is this request's share of the response budget (see ResponseAllowance), when a network layer offers one. */
+  async dispatch(frame: Buffer, conn: ConnectionInfo, responseBudget?: ResponseAllowance): Promise<DispatchResult> {
     const decodedHeader = decodeRequestHeader(frame);
     if (!decodedHeader.ok) return this.close(`malformed request header: ${decodedHeader.error.message}`, undefined);
     const { header, bodyOffset } = decodedHeader.value;
@@ -54,7 +55,7 @@ export class Dispatcher {
       this.trailingReported.add(conn);
       this.events.onTrailingBytes?.(header, body.value.trailingBytes, conn);
     }
-    const ctx: RequestContext = { header, connectionId: conn.connectionId, remoteAddress: conn.remoteAddress, signal: conn.signal };
+    const ctx: RequestContext = { header, connectionId: conn.connectionId, remoteAddress: conn.remoteAddress, signal: conn.signal, responseBudget };
     let result: unknown;
     try {
       result = await handler.handle(body.value.body, ctx);

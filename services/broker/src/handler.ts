@@ -14,6 +14,27 @@ export interface RequestContext {
   readonly remoteAddress: string;
   /** Aborted when the connection closes or the broker shuts down: long polls end early. */
   readonly signal: AbortSignal;
+  /** This request's share of the response-byte budget; absent when dispatch runs without a network layer. */
+  readonly responseBudget?: ResponseAllowance | undefined;
+}
+
+/**
+ * A request's share of the broker's response-byte budget, offered by the network layer.
+ * Every answer is charged by its real size once it exists; a handler that is about to
+ * build a large one (Fetch) reserves first, so that many of them cannot be built at once.
+ */
+export interface ResponseAllowance {
+  /** Bytes this request holds now. */
+  readonly heldBytes: number;
+  /**
+   * Grows what this request holds to `bytes` in total (at once when it holds that much
+   * already). Waits until every earlier request on the connection has been answered
+   * and the budgets admit it. Resolves false, holding nothing, once the connection is
+   * closing: the answer will not be sent.
+   */
+  reserve(bytes: number): Promise<boolean>;
+  /** Gives back what this request holds beyond `bytes` (before a long poll sleeps). */
+  trim(bytes: number): void;
 }
 
 /** Returned by a handler that must not answer (Produce with acks=0). */

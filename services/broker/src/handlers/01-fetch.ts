@@ -13,6 +13,10 @@
 // send full fetch requests; a request naming a session gets FETCH_SESSION_ID_NOT_FOUND.
 // There are no transactions yet, so the last stable offset is the high watermark and no
 // aborted transactions are reported. Reads are served by the partition's leader.
+//
+// Memory: before each read the request reserves, from the network layer's response
+// budget, what the read could return (see roundBytes), and gives it back before a long
+// poll sleeps, so a waiting fetch holds nothing.
 
 import { CANCELLED } from '@stratus/runtime';
 import { ApiKey, ErrorCode } from '@stratus/protocol';
@@ -59,7 +63,13 @@ export function fetchHandler(ctx: BrokerContext) {
       const maxWaitMs = Math.max(0, Math.min(req.maxWaitMs, ctx.config.fetchMaxWaitMs));
       const responseMaxBytes = Math.max(1, Math.min(req.maxBytes, ctx.config.fetchMaxBytes));
       const started = ctx.clock.monotonicMs();
+      const budget = rctx.responseBudget;
       for (;;) {
+        // Estimated again after a wait (data may have arrived meanwhile); no wait, no await.
+        for (let want = roundBytes(slots, responseMaxBytes); budget !== undefined && want > budget.heldBytes; want = roundBytes(slots, responseMaxBytes)) {
+          // False: the connection is closing and the answer will not be sent; read without holding.
+          if (!(await budget.reserve(want))) break;
+        }
         const round = await readRound(slots, responseMaxBytes, req.isolationLevel);
         const waited = ctx.clock.monotonicMs() - started;
         const done = round.bytes >= req.minBytes || round.error || waited >= maxWaitMs || rctx.signal.aborted || slots.every((s) => s.log === undefined);
@@ -71,10 +81,28 @@ export function fetchHandler(ctx: BrokerContext) {
             responses: groupByTopic(slots, round.results),
           };
         }
+        // The round's batches are dropped; the next round reads (and reserves) again.
+        budget?.trim(0);
         await waitForData(ctx, slots, maxWaitMs - waited, rctx.signal);
       }
     },
   });
+}
+
+/**
+ * What the next read can return, to reserve before it: PartitionMaxBytes for each
+ * partition with data past its fetch offset, at most the response limit — one
+ * comparison per partition, nothing per record. A caught-up consumer reserves nothing
+ * and never waits. The answer can still exceed it by KIP-74's oversized first batch, or
+ * by data that arrives between the estimate and a read; the network layer charges the
+ * answer's real size when it is written.
+ */
+function roundBytes(slots: readonly Slot[], responseMaxBytes: number): number {
+  let bytes = 0;
+  for (const s of slots) {
+    if (s.log !== undefined && s.fetchOffset < s.log.highWatermark) bytes += Math.max(0, s.partitionMaxBytes);
+  }
+  return Math.min(bytes, responseMaxBytes);
 }
 
 interface Round {

@@ -3,6 +3,13 @@
 // budget (in-flight requests, per-connection bytes, shared bytes, unsent response bytes)
 // is exhausted and resumes when a response completes, so nothing is buffered without
 // bound. It knows nothing of Kafka beyond framing; the dispatch function does the rest.
+// Its answers' share of the response budget is kept by its ResponseLedger.
+//
+// Slow clients: only whole requests and written answers count as activity for the idle
+// timeout, so trickled bytes do not keep a connection alive; a request whose body is
+// being received is instead bound by the receive timeout, counted from the moment its
+// budget was reserved (a wait for the broker's budgets is not the client's fault). The
+// server's sweep asks isIdle / receiveTimedOut / responseStalled.
 //
 // Lifecycle: open → draining (no new requests: 'close' result, shutdown, idle) →
 // closing (our FIN sent, discarding input until the peer closes or the linger ends) →
@@ -11,19 +18,28 @@
 import type { Socket } from 'node:net';
 import type { Clock } from '@stratus/runtime';
 import type { ConnectionInfo, DispatchResult } from '../dispatcher.ts';
+import type { ResponseAllowance } from '../handler.ts';
 import { fitsBudget } from './budgets.ts';
-import type { BudgetWaiter, SharedByteBudget } from './budgets.ts';
+import type { BudgetWaiter, FairByteBudget } from './budgets.ts';
 import { FrameReader } from './framing.ts';
 import type { ResolvedOptions } from './options.ts';
+import { ResponseLedger } from './response-ledger.ts';
+import type { ResponseTicket } from './response-ledger.ts';
+import { SendStall } from './send-stall.ts';
 import type { Counters } from './stats.ts';
 
-export type DispatchFn = (frame: Buffer, conn: ConnectionInfo) => Promise<DispatchResult>;
+export type DispatchFn = (frame: Buffer, conn: ConnectionInfo, responseBudget: ResponseAllowance) => Promise<DispatchResult>;
 
 export interface ConnectionDeps {
   readonly socket: Socket;
   readonly connectionId: number;
+  /** The client's address as per-IP limits count it. */
+  readonly ip: string;
   readonly options: ResolvedOptions;
-  readonly budget: SharedByteBudget;
+  /** Request bytes in flight, shared by all connections. */
+  readonly budget: FairByteBudget;
+  /** Response bytes reserved or unsent, shared by all connections. */
+  readonly responseBudget: FairByteBudget;
   readonly counters: Counters;
   readonly dispatch: DispatchFn;
   readonly clock: Clock;
@@ -33,6 +49,7 @@ export interface ConnectionDeps {
 /** One request from dispatch until its response is written (or it is abandoned). */
 interface Slot {
   readonly sizeBytes: number;
+  readonly ticket: ResponseTicket;
   result: DispatchResult | undefined;
   settled: boolean;
   /** The connection closed first: release the budget when dispatch settles. */
@@ -43,11 +60,14 @@ type State = 'open' | 'draining' | 'closing' | 'closed';
 
 export class Connection {
   readonly info: ConnectionInfo;
+  readonly ip: string;
   private readonly deps: ConnectionDeps;
   private readonly socket: Socket;
   private readonly abort = new AbortController();
   private readonly lingerAbort = new AbortController();
   private readonly reader = new FrameReader();
+  private readonly responses: ResponseLedger;
+  private readonly sendStall = new SendStall();
   /** Unwritten requests, in request order. */
   private readonly slots: Slot[] = [];
   private state: State = 'open';
@@ -59,11 +79,16 @@ export class Connection {
   private pendingSize: number | undefined;
   private globalWaiter: BudgetWaiter | undefined;
   private readPaused = false;
+  /** Accepted, or the last answer written: what the idle timeout counts from. */
   private lastActivityMs: number;
+  /** When the reserved next frame's body started to be awaited; undefined when none is. */
+  private bodySinceMs: number | undefined;
 
   constructor(deps: ConnectionDeps) {
     this.deps = deps;
     this.socket = deps.socket;
+    this.ip = deps.ip;
+    this.responses = new ResponseLedger(deps.responseBudget, deps.options.socketWriteHighWaterBytes);
     const { remoteAddress, remotePort } = deps.socket;
     this.info = { connectionId: deps.connectionId, remoteAddress: `${remoteAddress ?? 'unknown'}:${remotePort ?? 0}`, signal: this.abort.signal };
     this.lastActivityMs = deps.clock.monotonicMs();
@@ -79,11 +104,29 @@ export class Connection {
   }
 
   /**
-   * Nothing in flight and nothing received for `idleMs`. A connection queued for the
-   * shared budget is waiting on us, not idle; one stuck mid-frame is (slowloris).
+   * Nothing in flight and no request received or answered for `idleMs`. A connection
+   * queued for the shared budget is waiting on us, not idle; one receiving a body is
+   * bound by the receive timeout instead. One that trickles bytes of an unfinished size
+   * prefix, or nothing, is idle.
    */
   isIdle(nowMs: number, idleMs: number): boolean {
-    return this.state === 'open' && this.slots.length === 0 && this.globalWaiter === undefined && nowMs - this.lastActivityMs >= idleMs;
+    return (
+      this.state === 'open' &&
+      this.slots.length === 0 &&
+      this.globalWaiter === undefined &&
+      this.pendingSize === undefined &&
+      nowMs - this.lastActivityMs >= idleMs
+    );
+  }
+
+  /** A reserved request body has been awaited for `timeoutMs` without arriving whole. */
+  receiveTimedOut(nowMs: number, timeoutMs: number): boolean {
+    return this.state === 'open' && this.bodySinceMs !== undefined && nowMs - this.bodySinceMs >= timeoutMs;
+  }
+
+  /** Answers wait in the socket's buffer and the client has taken none of them for `timeoutMs`. */
+  responseStalled(nowMs: number, timeoutMs: number): boolean {
+    return this.state !== 'closed' && this.sendStall.stalled(this.socket, nowMs, timeoutMs);
   }
 
   /**
@@ -109,7 +152,7 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     this.deps.counters.bytesIn += chunk.length;
-    this.lastActivityMs = this.deps.clock.monotonicMs();
+    // Not activity for the idle timeout: a client trickling bytes would never be idle.
     // Draining or closing: the bytes are discarded (see closeGracefully for why we read).
     if (this.state !== 'open') return;
     this.reader.push(chunk);
@@ -157,8 +200,13 @@ export class Connection {
       }
       const size = this.pendingSize!;
       const frame = this.reader.takeFrame(size);
-      if (frame === undefined) break;
+      if (frame === undefined) {
+        // Only frames spanning chunks read the clock; most arrive whole.
+        this.bodySinceMs ??= this.deps.clock.monotonicMs();
+        break;
+      }
       this.pendingSize = undefined;
+      this.bodySinceMs = undefined;
       this.start(frame, size);
     }
     this.setReading(!blocked);
@@ -181,13 +229,14 @@ export class Connection {
   }
 
   private start(frame: Buffer, sizeBytes: number): void {
-    const slot: Slot = { sizeBytes, result: undefined, settled: false, abandoned: false };
+    const ticket = this.responses.ticket(this.slots.length === 0);
+    const slot: Slot = { sizeBytes, ticket, result: undefined, settled: false, abandoned: false };
     this.slots.push(slot);
     this.deps.counters.framesIn++;
     this.deps.counters.inFlightRequests++;
     let pending: Promise<DispatchResult>;
     try {
-      pending = Promise.resolve(this.deps.dispatch(frame, this.info));
+      pending = Promise.resolve(this.deps.dispatch(frame, this.info, ticket));
     } catch (e) {
       pending = Promise.reject(e);
     }
@@ -231,24 +280,44 @@ export class Connection {
           this.socket.cork();
           corked = true;
         }
-        for (const chunk of result.chunks) {
-          if (chunk.length === 0) continue;
-          this.socket.write(chunk);
-          counters.bytesOut += chunk.length;
-        }
+        this.write(head.ticket, result.chunks);
         counters.responsesOut++;
       } else if (result.kind === 'none') {
+        this.responses.written(head.ticket, 0);
         counters.responsesNone++;
       } else {
         if (corked) this.socket.uncork();
+        this.responses.abandon(head.ticket);
         this.closeGracefully(result.reason);
         return;
       }
     }
     if (corked) this.socket.uncork();
+    // Everything before the new head is answered: it may reserve response bytes now.
+    const next = this.slots[0];
+    if (next !== undefined) this.responses.setTurn(next.ticket);
     this.lastActivityMs = this.deps.clock.monotonicMs();
     if (this.state === 'draining' && this.slots.length === 0) this.closeGracefully(this.drainReason);
     else this.pump();
+  }
+
+  /** Writes one answer; the ledger charges it until the kernel has taken its last chunk. */
+  private write(ticket: ResponseTicket, chunks: readonly Buffer[]): void {
+    let bytes = 0;
+    let last = -1;
+    for (let i = 0; i < chunks.length; i++) {
+      if (chunks[i]!.length === 0) continue;
+      bytes += chunks[i]!.length;
+      last = i;
+    }
+    this.responses.written(ticket, bytes);
+    for (let i = 0; i <= last; i++) {
+      const chunk = chunks[i]!;
+      if (chunk.length === 0) continue;
+      if (i === last) this.socket.write(chunk, this.responses.onTaken);
+      else this.socket.write(chunk);
+    }
+    this.deps.counters.bytesOut += bytes;
   }
 
   private release(slot: Slot): void {
@@ -283,6 +352,7 @@ export class Connection {
   /** Forgets unparsed input and gives back the budget reserved for the next frame. */
   private dropInput(): void {
     this.reader.clear();
+    this.bodySinceMs = undefined;
     if (this.pendingSize !== undefined) {
       this.inFlightBytes -= this.pendingSize;
       this.deps.budget.release(this.pendingSize);
@@ -297,6 +367,7 @@ export class Connection {
   /** Requests after a 'close' (or all of them, on destroy) will never be answered. */
   private abandonSlots(): void {
     for (const slot of this.slots.splice(0)) {
+      this.responses.abandon(slot.ticket);
       if (slot.settled) this.release(slot);
       else slot.abandoned = true;
     }
@@ -338,6 +409,7 @@ export class Connection {
     this.state = 'closed';
     this.dropInput();
     this.abandonSlots();
+    this.responses.close();
     this.setReading(true);
     this.lingerAbort.abort();
     const why = this.closeReason || reason;

@@ -5,5 +5,6 @@ export { KafkaServer, DEFAULT_DRAIN_TIMEOUT_MS } from './server.ts';
 export type { CloseOptions } from './server.ts';
 export type { DispatchFn } from './connection.ts';
 export { KAFKA_SERVER_DEFAULTS } from './options.ts';
+export { parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './ip-limits.ts';
 export type { KafkaServerOptions } from './options.ts';
 export type { KafkaServerStats } from './stats.ts';

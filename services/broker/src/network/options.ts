@@ -1,10 +1,11 @@
 // KafkaServer options: every limit the listener enforces, with its default and why.
 // Defaults follow Kafka's broker settings where one exists (socket.request.max.bytes,
-// connections.max.idle.ms, queued.max.request.bytes-like budgets).
+// connections.max.idle.ms, max.connections.per.ip, queued.max.request.bytes-like budgets).
 
 import type { Clock } from '@stratus/runtime';
 import { systemClock } from '@stratus/runtime';
 import type { ConnectionInfo } from '../dispatcher.ts';
+import { parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './ip-limits.ts';
 
 const MiB = 1024 * 1024;
 
@@ -19,17 +20,51 @@ export interface KafkaServerOptions {
   readonly socketRequestMaxBytes?: number;
   /** Open connections beyond this are closed on accept. Default 10,000. */
   readonly maxConnections?: number;
+  /**
+   * Open connections per client address (Kafka `max.connections.per.ip`); beyond it they
+   * are closed on accept. Default 2,147,483,647, Kafka's: no limit but maxConnections,
+   * because many legitimate clients share one address (NAT, a Kubernetes node, a proxy).
+   */
+  readonly maxConnectionsPerIp?: number;
+  /** Per-address exceptions (Kafka `max.connections.per.ip.overrides`): address → limit. Default none. */
+  readonly maxConnectionsPerIpOverrides?: ReadonlyMap<string, number> | string;
   /** Requests dispatched but not yet answered, per connection. Default 100. */
   readonly maxInFlightRequestsPerConnection?: number;
   /** Request bytes in flight per connection. Default 100 MiB. */
   readonly maxInFlightBytesPerConnection?: number;
   /** Request bytes in flight across all connections. Default 512 MiB. */
   readonly maxInFlightBytesTotal?: number;
+  /** Requests up to this size are small: they may use the small-request reserve (budgets.ts). Default 1 MiB. */
+  readonly smallRequestMaxBytes?: number;
+  /** The part of maxInFlightBytesTotal only small requests may use. Default an eighth of it (64 MiB of 512). */
+  readonly smallRequestReserveBytes?: number;
+  /** Response bytes reserved or unsent across all connections (response-ledger.ts). Default 256 MiB. */
+  readonly maxResponseBytesTotal?: number;
   /** Stop reading requests while more response bytes than this wait in user space. Default 4 MiB. */
   readonly socketWriteHighWaterBytes?: number;
-  /** Close connections with nothing in flight and no bytes received for this long. Default 10 min. */
+  /**
+   * Close connections with nothing in flight and no request received or answered for this
+   * long (Kafka `connections.max.idle.ms`). Bytes of an unfinished request are not
+   * activity: a client trickling them is idle. Default 10 min.
+   */
   readonly connectionsMaxIdleMs?: number;
-  /** How often idle connections are looked for (capped at connectionsMaxIdleMs). Default 1 s. */
+  /**
+   * Once a request's size prefix has been read and its budget reserved, its last byte must
+   * arrive within this, else the connection is closed and the reservation given back
+   * (Kafka-ish `socket.request.receive.timeout`; Kafka has none). Time spent waiting for
+   * the broker's budgets does not count. Default 30 s.
+   */
+  readonly requestReceiveTimeoutMs?: number;
+  /**
+   * Close a connection whose answers wait in the socket's buffer while the client takes
+   * none of their bytes for this long: it stopped reading, and its unread answers hold
+   * response budget. Default 30 s.
+   */
+  readonly responseStallTimeoutMs?: number;
+  /**
+   * How often the timeouts above are checked (capped at the shortest of them, so each
+   * fires at most this late). Default 1 s.
+   */
   readonly idleCheckIntervalMs?: number;
   /**
    * After the broker closes its side (FIN), how long it keeps discarding the client's
@@ -49,11 +84,18 @@ export interface ResolvedOptions {
   readonly backlog: number;
   readonly socketRequestMaxBytes: number;
   readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  readonly maxConnectionsPerIpOverrides: ReadonlyMap<string, number>;
   readonly maxInFlightRequestsPerConnection: number;
   readonly maxInFlightBytesPerConnection: number;
   readonly maxInFlightBytesTotal: number;
+  readonly smallRequestMaxBytes: number;
+  readonly smallRequestReserveBytes: number;
+  readonly maxResponseBytesTotal: number;
   readonly socketWriteHighWaterBytes: number;
   readonly connectionsMaxIdleMs: number;
+  readonly requestReceiveTimeoutMs: number;
+  readonly responseStallTimeoutMs: number;
   readonly idleCheckIntervalMs: number;
   readonly closeLingerMs: number;
   readonly clock: Clock;
@@ -66,11 +108,18 @@ export const KAFKA_SERVER_DEFAULTS = {
   backlog: 511,
   socketRequestMaxBytes: 100 * MiB,
   maxConnections: 10_000,
+  maxConnectionsPerIp: UNLIMITED_CONNECTIONS_PER_IP,
   maxInFlightRequestsPerConnection: 100,
   maxInFlightBytesPerConnection: 100 * MiB,
   maxInFlightBytesTotal: 512 * MiB,
+  smallRequestMaxBytes: MiB,
+  /** smallRequestReserveBytes defaults to maxInFlightBytesTotal divided by this. */
+  smallRequestReserveDivisor: 8,
+  maxResponseBytesTotal: 256 * MiB,
   socketWriteHighWaterBytes: 4 * MiB,
   connectionsMaxIdleMs: 10 * 60_000,
+  requestReceiveTimeoutMs: 30_000,
+  responseStallTimeoutMs: 30_000,
   idleCheckIntervalMs: 1_000,
   closeLingerMs: 5_000,
 } as const;
@@ -88,24 +137,53 @@ function integer(name: string, value: number, min: number, max = Number.MAX_SAFE
 export function resolveOptions(options: KafkaServerOptions): ResolvedOptions {
   const d = KAFKA_SERVER_DEFAULTS;
   const idleMs = integer('connectionsMaxIdleMs', options.connectionsMaxIdleMs ?? d.connectionsMaxIdleMs, 1);
+  const receiveMs = integer('requestReceiveTimeoutMs', options.requestReceiveTimeoutMs ?? d.requestReceiveTimeoutMs, 1);
+  const stallMs = integer('responseStallTimeoutMs', options.responseStallTimeoutMs ?? d.responseStallTimeoutMs, 1);
+  const inFlightTotal = integer('maxInFlightBytesTotal', options.maxInFlightBytesTotal ?? d.maxInFlightBytesTotal, 1);
+  const checkMs = integer('idleCheckIntervalMs', options.idleCheckIntervalMs ?? d.idleCheckIntervalMs, 1);
   return {
     host: options.host ?? d.host,
     port: integer('port', options.port ?? d.port, 0, 65_535),
     backlog: integer('backlog', options.backlog ?? d.backlog, 1),
     socketRequestMaxBytes: integer('socketRequestMaxBytes', options.socketRequestMaxBytes ?? d.socketRequestMaxBytes, 0, INT32_MAX),
     maxConnections: integer('maxConnections', options.maxConnections ?? d.maxConnections, 1),
+    maxConnectionsPerIp: integer('maxConnectionsPerIp', options.maxConnectionsPerIp ?? d.maxConnectionsPerIp, 0),
+    maxConnectionsPerIpOverrides: perIpOverrides(options.maxConnectionsPerIpOverrides),
     maxInFlightRequestsPerConnection: integer(
       'maxInFlightRequestsPerConnection',
       options.maxInFlightRequestsPerConnection ?? d.maxInFlightRequestsPerConnection,
       1,
     ),
     maxInFlightBytesPerConnection: integer('maxInFlightBytesPerConnection', options.maxInFlightBytesPerConnection ?? d.maxInFlightBytesPerConnection, 1),
-    maxInFlightBytesTotal: integer('maxInFlightBytesTotal', options.maxInFlightBytesTotal ?? d.maxInFlightBytesTotal, 1),
+    maxInFlightBytesTotal: inFlightTotal,
+    smallRequestMaxBytes: integer('smallRequestMaxBytes', options.smallRequestMaxBytes ?? d.smallRequestMaxBytes, 0),
+    smallRequestReserveBytes: integer(
+      'smallRequestReserveBytes',
+      options.smallRequestReserveBytes ?? Math.floor(inFlightTotal / d.smallRequestReserveDivisor),
+      0,
+      inFlightTotal,
+    ),
+    maxResponseBytesTotal: integer('maxResponseBytesTotal', options.maxResponseBytesTotal ?? d.maxResponseBytesTotal, 1),
     socketWriteHighWaterBytes: integer('socketWriteHighWaterBytes', options.socketWriteHighWaterBytes ?? d.socketWriteHighWaterBytes, 1),
     connectionsMaxIdleMs: idleMs,
-    idleCheckIntervalMs: Math.min(integer('idleCheckIntervalMs', options.idleCheckIntervalMs ?? d.idleCheckIntervalMs, 1), idleMs),
+    requestReceiveTimeoutMs: receiveMs,
+    responseStallTimeoutMs: stallMs,
+    idleCheckIntervalMs: Math.min(checkMs, idleMs, receiveMs, stallMs),
     closeLingerMs: integer('closeLingerMs', options.closeLingerMs ?? d.closeLingerMs, 0),
     clock: options.clock ?? systemClock,
     onConnectionClosed: options.onConnectionClosed,
   };
+}
+
+function perIpOverrides(value: ReadonlyMap<string, number> | string | undefined): ReadonlyMap<string, number> {
+  if (value === undefined) return new Map();
+  if (typeof value !== 'string') {
+    for (const [address, max] of value) integer(`maxConnectionsPerIpOverrides[${address}]`, max, 0);
+    return value;
+  }
+  try {
+    return parseConnectionsPerIpOverrides(value);
+  } catch (e) {
+    throw new RangeError(`KafkaServer option maxConnectionsPerIpOverrides: ${(e as Error).message}`);
+  }
 }

@@ -1,13 +1,15 @@
-// KafkaServer: the broker's TCP listener. Accepts connections up to a limit, hands each
-// one to a Connection (framing, pipelining, backpressure), closes idle ones, and shuts
-// down gracefully. It does not know any Kafka API: every frame goes to the injected
+// KafkaServer: the broker's TCP listener. Accepts connections up to a limit (in total and
+// per client address), hands each one to a Connection (framing, pipelining,
+// backpressure), owns the byte budgets they share, closes idle and slow ones (one sweep
+// for the idle, receive and stall timeouts), and shuts down gracefully. It does not know any Kafka API: every frame goes to the injected
 // dispatch function, which answers with response chunks, nothing, or "close".
 
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
-import { SharedByteBudget } from './budgets.ts';
+import { FairByteBudget } from './budgets.ts';
 import { Connection } from './connection.ts';
 import type { DispatchFn } from './connection.ts';
+import { ConnectionsPerIp, normalizeIp } from './ip-limits.ts';
 import { resolveOptions } from './options.ts';
 import type { KafkaServerOptions, ResolvedOptions } from './options.ts';
 import { Counters } from './stats.ts';
@@ -24,7 +26,9 @@ export class KafkaServer {
   private readonly options: ResolvedOptions;
   private readonly dispatch: DispatchFn;
   private readonly server: net.Server;
-  private readonly budget: SharedByteBudget;
+  private readonly budget: FairByteBudget;
+  private readonly responseBudget: FairByteBudget;
+  private readonly perIp: ConnectionsPerIp;
   private readonly counters = new Counters();
   private readonly connections = new Set<Connection>();
   private readonly sweepAbort = new AbortController();
@@ -36,7 +40,11 @@ export class KafkaServer {
   constructor(dispatch: DispatchFn, options: KafkaServerOptions = {}) {
     this.options = resolveOptions(options);
     this.dispatch = dispatch;
-    this.budget = new SharedByteBudget(this.options.maxInFlightBytesTotal);
+    const o = this.options;
+    this.budget = new FairByteBudget(o.maxInFlightBytesTotal, { smallMaxBytes: o.smallRequestMaxBytes, smallReserveBytes: o.smallRequestReserveBytes });
+    // FIFO, no small reserve: see response-ledger.ts for why.
+    this.responseBudget = new FairByteBudget(o.maxResponseBytesTotal);
+    this.perIp = new ConnectionsPerIp(o.maxConnectionsPerIp, o.maxConnectionsPerIpOverrides);
     // Kafka sets TCP_NODELAY (responses are whole messages, Nagle only adds latency) and
     // keep-alive (finds dead peers behind idle NATs).
     this.server = net.createServer({ allowHalfOpen: false, noDelay: true, keepAlive: true }, (socket) => this.accept(socket));
@@ -82,6 +90,10 @@ export class KafkaServer {
       ...this.counters,
       connectionsOpen: this.connections.size,
       inFlightBytes: this.budget.usedBytes,
+      inFlightSmallBytes: this.budget.smallUsedBytes,
+      inFlightWaiting: this.budget.waitingCount,
+      responseBytes: this.responseBudget.usedBytes,
+      responseWaiting: this.responseBudget.waitingCount,
       bufferedBytes,
     });
   }
@@ -89,16 +101,23 @@ export class KafkaServer {
   private accept(socket: Socket): void {
     if (this.closing !== undefined || this.connections.size >= this.options.maxConnections) {
       this.counters.connectionsRefused++;
-      socket.on('error', () => undefined);
-      socket.destroy();
+      this.refuse(socket);
+      return;
+    }
+    const ip = normalizeIp(socket.remoteAddress);
+    if (!this.perIp.tryOpen(ip)) {
+      this.counters.connectionsRefusedPerIp++;
+      this.refuse(socket);
       return;
     }
     this.counters.connectionsAccepted++;
     const conn = new Connection({
       socket,
       connectionId: this.nextConnectionId++,
+      ip,
       options: this.options,
       budget: this.budget,
+      responseBudget: this.responseBudget,
       counters: this.counters,
       dispatch: this.dispatch,
       clock: this.options.clock,
@@ -107,8 +126,14 @@ export class KafkaServer {
     this.connections.add(conn);
   }
 
+  private refuse(socket: Socket): void {
+    socket.on('error', () => undefined);
+    socket.destroy();
+  }
+
   private closed(conn: Connection, reason: string): void {
     this.connections.delete(conn);
+    this.perIp.closed(conn.ip);
     try {
       this.options.onConnectionClosed?.(conn.info, reason);
     } catch {
@@ -117,9 +142,12 @@ export class KafkaServer {
     if (this.connections.size === 0) this.onAllClosed?.();
   }
 
-  /** One timer for all connections instead of one per connection re-armed per chunk. */
+  /**
+   * One timer for all connections instead of one per connection re-armed per chunk: a
+   * timeout fires at most idleCheckIntervalMs late.
+   */
   private async sweepIdle(): Promise<void> {
-    const { clock, idleCheckIntervalMs, connectionsMaxIdleMs } = this.options;
+    const { clock, idleCheckIntervalMs, connectionsMaxIdleMs, requestReceiveTimeoutMs, responseStallTimeoutMs } = this.options;
     for (;;) {
       try {
         await clock.sleep(idleCheckIntervalMs, this.sweepAbort.signal);
@@ -128,9 +156,18 @@ export class KafkaServer {
       }
       const nowMs = clock.monotonicMs();
       for (const conn of this.connections) {
-        if (!conn.isIdle(nowMs, connectionsMaxIdleMs)) continue;
-        this.counters.connectionsIdleClosed++;
-        conn.drain(`idle for ${connectionsMaxIdleMs} ms`);
+        if (conn.responseStalled(nowMs, responseStallTimeoutMs)) {
+          // Not graceful: a FIN would queue behind answers the client does not read.
+          this.counters.connectionsResponseStalled++;
+          conn.destroy(`client read none of its answers for ${responseStallTimeoutMs} ms`);
+        } else if (conn.receiveTimedOut(nowMs, requestReceiveTimeoutMs)) {
+          // Graceful: earlier requests are still answered; the partial one is dropped and its budget given back.
+          this.counters.connectionsReceiveTimedOut++;
+          conn.drain(`request not received within ${requestReceiveTimeoutMs} ms`);
+        } else if (conn.isIdle(nowMs, connectionsMaxIdleMs)) {
+          this.counters.connectionsIdleClosed++;
+          conn.drain(`idle for ${connectionsMaxIdleMs} ms`);
+        }
       }
     }
   }

@@ -8,8 +8,14 @@ export interface KafkaServerStats {
   readonly connectionsAccepted: number;
   /** Closed on accept: over maxConnections, or the server is shutting down. */
   readonly connectionsRefused: number;
+  /** Closed on accept: their address was at maxConnectionsPerIp (or its override). */
+  readonly connectionsRefusedPerIp: number;
   /** Closed by the idle timeout. */
   readonly connectionsIdleClosed: number;
+  /** Closed because a request's body did not arrive within requestReceiveTimeoutMs. */
+  readonly connectionsReceiveTimedOut: number;
+  /** Closed because the client took none of its answers' bytes for responseStallTimeoutMs. */
+  readonly connectionsResponseStalled: number;
   /** Requests handed to dispatch. */
   readonly framesIn: number;
   /** 'response' results written. */
@@ -28,6 +34,14 @@ export interface KafkaServerStats {
   readonly inFlightRequests: number;
   /** Gauge: request bytes held against the shared budget. */
   readonly inFlightBytes: number;
+  /** Gauge: the part of inFlightBytes held by small requests. */
+  readonly inFlightSmallBytes: number;
+  /** Gauge: connections waiting for the shared request budget. */
+  readonly inFlightWaiting: number;
+  /** Gauge: response bytes reserved, or written and not yet taken by the kernel. */
+  readonly responseBytes: number;
+  /** Gauge: requests waiting for the shared response budget. */
+  readonly responseWaiting: number;
   /** Gauge: received bytes not yet handed to dispatch, over all connections. */
   readonly bufferedBytes: number;
   /** Dispatch rejected or returned something that is not a DispatchResult. */
@@ -42,7 +56,10 @@ export interface KafkaServerStats {
 export class Counters {
   connectionsAccepted = 0;
   connectionsRefused = 0;
+  connectionsRefusedPerIp = 0;
   connectionsIdleClosed = 0;
+  connectionsReceiveTimedOut = 0;
+  connectionsResponseStalled = 0;
   framesIn = 0;
   responsesOut = 0;
   responsesNone = 0;

@@ -1,5 +1,6 @@
 // Limits that close connections: oversized and negative frame sizes (judged from the
 // 4-byte prefix, before any body is buffered), the connection limit, the idle timeout.
+// Slow senders (trickled bytes, the receive timeout) are in slow-clients.test.ts.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@stratus/runtime';
@@ -100,20 +101,5 @@ describe('idle timeout', () => {
     await busy.closed;
     await until(() => server.stats().connectionsOpen === 0, 'server side closed');
     expect(server.stats().connectionsIdleClosed).toBe(2);
-  });
-
-  it('counts received bytes as activity, even of an unfinished frame', async () => {
-    const clock = new ManualClock();
-    const { server, port } = await startServer(echo, { clock, connectionsMaxIdleMs: 1_000, idleCheckIntervalMs: 100 });
-    const client = await RawClient.connect(port);
-    const frame = request(1, 10);
-    for (let i = 0; i < 10; i++) {
-      client.send(frame.subarray(i, i + 1));
-      await until(() => server.stats().bytesIn === i + 1, `byte ${i}`);
-      await clock.advance(500);
-    }
-    expect(client.isClosed).toBe(false);
-    client.send(frame.subarray(10));
-    await client.waitForResponses(1);
   });
 });

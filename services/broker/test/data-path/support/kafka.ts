@@ -15,6 +15,7 @@ import type {
   ProduceRequest,
   ProduceResponsePartitionProduceResponse,
 } from '@stratus/protocol';
+import type { ResponseAllowance } from '../../../src/handler.ts';
 import type { DataPathWorld, Outcome } from './world.ts';
 
 export const PRODUCE_VERSION = 9;
@@ -142,6 +143,7 @@ export interface FetchOptions {
   readonly isolationLevel?: number;
   readonly sessionId?: number;
   readonly signal?: AbortSignal;
+  readonly responseBudget?: ResponseAllowance;
 }
 
 /** A fetch of several partitions (by name below v13, by topic id from v13). */
@@ -176,7 +178,7 @@ export async function fetchMany(world: DataPathWorld, partitions: readonly Fetch
       forgottenTopicsData: [],
       rackId: '',
     },
-    o.signal === undefined ? {} : { signal: o.signal },
+    { ...(o.signal === undefined ? {} : { signal: o.signal }), ...(o.responseBudget === undefined ? {} : { responseBudget: o.responseBudget }) },
   );
 }
 

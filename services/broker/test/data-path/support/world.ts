@@ -24,6 +24,7 @@ import { openWal } from '@stratus/wal';
 import { Broker } from '../../../src/broker.ts';
 import type { BrokerConfig } from '../../../src/broker-context.ts';
 import type { ConnectionInfo, DispatchResult } from '../../../src/dispatcher.ts';
+import type { ResponseAllowance } from '../../../src/handler.ts';
 
 export const NODE_ID = 1;
 
@@ -44,6 +45,8 @@ export interface CallOptions {
   /** The connection's close signal (long polls end when it fires). */
   readonly signal?: AbortSignal;
   readonly clientId?: string;
+  /** The request's share of the response budget, as the network layer offers it. */
+  readonly responseBudget?: ResponseAllowance;
 }
 
 const DEFAULT_CONFIG: BrokerConfig = {
@@ -200,7 +203,7 @@ export class DataPathWorld {
   async send<K extends ApiKeyNumber>(apiKey: K, version: number, body: Input<RequestTypes[K]>, options: CallOptions = {}): Promise<Outcome<ResponseTypes[K]>> {
     const correlationId = ++this.correlationId;
     const frame = this.frame(apiKey, version, body, correlationId, options.clientId);
-    const result = await this.broker.dispatcher.dispatch(frame.subarray(4), this.connection(options.signal));
+    const result = await this.broker.dispatcher.dispatch(frame.subarray(4), this.connection(options.signal), options.responseBudget);
     return decodeOutcome(apiKey, version, result, correlationId);
   }
 
