@@ -9,13 +9,27 @@ import { OBJECT_STORE_OPERATIONS } from '@stratus/objectstore';
 import type { BlockCacheStats, StorageEngine } from '@stratus/storage';
 import type { WalFlush } from '@stratus/wal';
 
+/** What the metrics read from the Kafka listener (KafkaServerStats has these and more). */
+export interface ServerStats {
+  readonly connectionsOpen: number;
+  readonly connectionsRefused: number;
+  readonly connectionsRefusedPerIp: number;
+  readonly connectionsIdleClosed: number;
+  readonly connectionsReceiveTimedOut: number;
+  readonly connectionsResponseStalled: number;
+  readonly inFlightBytes: number;
+  readonly inFlightWaiting: number;
+  readonly responseBytes: number;
+  readonly responseWaiting: number;
+}
+
 export interface MetricSources {
   readonly objectStore: ObjectStoreMetrics;
   /** Metrics made before the registry (the WAL's, which opens first). */
   readonly early?: readonly Metric[];
   readonly storage: () => StorageEngine | undefined;
   readonly blockCache?: () => BlockCacheStats | undefined;
-  readonly server: () => { connectionsOpen: number } | undefined;
+  readonly server: () => ServerStats | undefined;
 }
 
 export function createMetrics(sources: MetricSources): Registry {
@@ -81,6 +95,37 @@ export function createMetrics(sources: MetricSources): Registry {
       this.set(sources.server()?.connectionsOpen ?? 0);
     },
   });
+  const server = (pick: (s: ServerStats) => Record<string, number>) => () => {
+    const stats = sources.server();
+    return stats === undefined ? undefined : pick(stats);
+  };
+  labelledGauge(
+    registry,
+    'stratus_kafka_connections_closed',
+    'Kafka connections the broker closed since start, by reason: refused (maxConnections, or shutting down), refused_per_ip (maxConnectionsPerIp), idle, receive_timeout (a request body too slow), response_stall (the client stopped reading)',
+    'reason',
+    server((s) => ({
+      refused: s.connectionsRefused,
+      refused_per_ip: s.connectionsRefusedPerIp,
+      idle: s.connectionsIdleClosed,
+      receive_timeout: s.connectionsReceiveTimedOut,
+      response_stall: s.connectionsResponseStalled,
+    })),
+  );
+  labelledGauge(
+    registry,
+    'stratus_kafka_budget_used_bytes',
+    'Bytes held of the shared Kafka listener budgets: request (in flight, from size prefix to answer) and response (reserved by a Fetch, or written and not yet taken by the kernel)',
+    'budget',
+    server((s) => ({ request: s.inFlightBytes, response: s.responseBytes })),
+  );
+  labelledGauge(
+    registry,
+    'stratus_kafka_budget_waiting',
+    'Waiting for a shared Kafka listener budget: connections (request budget) and requests (response budget)',
+    'budget',
+    server((s) => ({ request: s.inFlightWaiting, response: s.responseWaiting })),
+  );
   return registry;
 }
 

@@ -149,6 +149,13 @@ export async function runDev(config: StratusConfig): Promise<number> {
         maxInFlightBytesPerConnection: config.kafka.connectionMaxInflightBytes,
         maxInFlightBytesTotal: config.kafka.maxInflightBytes,
         connectionsMaxIdleMs: config.kafka.connectionsMaxIdle,
+        requestReceiveTimeoutMs: config.kafka.requestReceiveTimeout,
+        responseStallTimeoutMs: config.kafka.responseStallTimeout,
+        maxConnectionsPerIp: config.kafka.maxConnectionsPerIp,
+        maxConnectionsPerIpOverrides: config.kafka.maxConnectionsPerIpOverrides,
+        smallRequestMaxBytes: config.kafka.smallRequestMaxBytes,
+        ...(config.kafka.smallRequestReserveBytes === undefined ? {} : { smallRequestReserveBytes: config.kafka.smallRequestReserveBytes }),
+        maxResponseBytesTotal: config.kafka.maxResponseBytes,
       },
       onProblem: (problem, header, error) => log.warn({ err: error, clientId: header?.clientId, apiKey: header?.apiKey, apiVersion: header?.apiVersion }, problem),
       onTrailingBytes: (header, trailingBytes, conn) =>

@@ -4,6 +4,7 @@
 // milliseconds.
 
 import { z } from 'zod';
+import { parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from '@stratus/broker';
 import { parseDurationMs } from './duration.ts';
 
 const bytes = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
@@ -38,8 +39,28 @@ export const configSchema = z
         maxInflightBytes: bytes(1024).default(512 * MiB),
         connectionsMaxIdle: duration.prefault('10m'),
         shutdownDrain: duration.prefault('10s'),
+        /** Slow and greedy clients: see services/broker/src/network (options.ts, budgets.ts, response-ledger.ts). */
+        requestReceiveTimeout: duration.prefault('30s'),
+        responseStallTimeout: duration.prefault('30s'),
+        maxConnectionsPerIp: z.number().int().min(0).max(UNLIMITED_CONNECTIONS_PER_IP).default(UNLIMITED_CONNECTIONS_PER_IP),
+        maxConnectionsPerIpOverrides: z.string().default('').superRefine((text, ctx) => {
+          try {
+            parseConnectionsPerIpOverrides(text);
+          } catch (e) {
+            ctx.addIssue({ code: 'custom', message: (e as Error).message });
+          }
+        }),
+        smallRequestMaxBytes: bytes(0).default(MiB),
+        /** Unset: an eighth of maxInflightBytes. */
+        smallRequestReserveBytes: bytes(0).optional(),
+        maxResponseBytes: bytes(1024).default(256 * MiB),
       })
       .strict()
+      .superRefine((k, ctx) => {
+        if (k.smallRequestReserveBytes !== undefined && k.smallRequestReserveBytes > k.maxInflightBytes) {
+          ctx.addIssue({ code: 'custom', path: ['smallRequestReserveBytes'], message: `must not exceed kafka.maxInflightBytes (${k.maxInflightBytes})` });
+        }
+      })
       .prefault({}),
     http: z
       .object({
