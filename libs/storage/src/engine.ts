@@ -44,6 +44,13 @@ export interface StorageEngineOptions {
   readonly upload?: Pick<UploaderOptions, 'maxObjectBytes' | 'maxObjectExtents' | 'maxObjectProducerBatches' | 'maxDelayMs' | 'urgentDelayMs' | 'retryBaseDelayMs' | 'retryMaxDelayMs'>;
   readonly onError?: (error: unknown, context: string) => void;
   /**
+   * WAL records the WAL's recovery set aside (quarantine after damage; @stratus/wal
+   * readQuarantine). Their offsets may have been served to consumers already, so every
+   * partition they name continues after the highest of them: the offsets in between are
+   * covered by an empty batch and never handed out again.
+   */
+  readonly setAside?: AsyncIterable<{ readonly payload: Buffer }>;
+  /**
    * A fatal storage failure (the WAL cannot write): every partition has failed and only a
    * restart recovers. Called once; the process should become unready and exit non-zero.
    */
@@ -67,6 +74,8 @@ export class StorageEngine {
   readonly maxBatchBytes: number;
   private readonly o: StorageEngineOptions;
   private readonly recovered = new Map<string, RecoveredEntry[]>();
+  /** Per partition: the offset after the highest one in set-aside WAL records. */
+  private readonly resumeAfterSetAside = new Map<string, number>();
   private readonly logs = new Map<string, PartitionLog>();
   private fatal: Error | undefined;
 
@@ -143,6 +152,12 @@ export class StorageEngine {
     const summary: RecoverySummary = { replayedEntries: replayed, skippedEntries: skipped, requeuedEntries: replayed - skipped, requeuedBytes };
     const engine = new StorageEngine(o, uploader, pending, tail, summary);
     for (const [k, v] of recovered) engine.recovered.set(k, v);
+    for await (const record of o.setAside ?? []) {
+      const entry = decodeWalEntry(record.payload);
+      const end = readInt64(entry.batch, 0) + entry.batch.readInt32BE(23) + 1;
+      const key = partitionKey(entry.topicId, entry.partition);
+      if (end > (engine.resumeAfterSetAside.get(key) ?? 0)) engine.resumeAfterSetAside.set(key, end);
+    }
     uploader.start();
     return engine;
   }
@@ -172,6 +187,18 @@ export class StorageEngine {
     );
     this.recovered.delete(key);
     this.logs.set(key, log);
+    const resumeAt = this.resumeAfterSetAside.get(key);
+    if (resumeAt !== undefined) {
+      // Offsets set-aside records held may have been served: cover them before any other
+      // append. Should that fail, the log fails (a restart reads the quarantine again).
+      try {
+        await log.skipTo(resumeAt, this.o.clock.nowMs());
+      } catch (e) {
+        log.fail(e);
+        throw e;
+      }
+      this.resumeAfterSetAside.delete(key);
+    }
     return log;
   }
 
@@ -197,10 +224,12 @@ export class StorageEngine {
 
   /**
    * Graceful: uploads and commits everything durable, then closes the WAL (a restart then
-   * has nothing to replay). Without flush, un-uploaded data stays in the WAL for recovery.
+   * has nothing to replay). Without flush — or once `flushTimeoutMs` has passed with the
+   * object store still unreachable — un-uploaded data stays in the WAL for recovery.
    */
-  async close(options: { flush: boolean }): Promise<void> {
-    await this.uploader.stop({ flush: options.flush && this.fatal === undefined });
+  async close(options: { flush: boolean; flushTimeoutMs?: number }): Promise<void> {
+    const flush = options.flush && this.fatal === undefined;
+    await this.uploader.stop(flush && options.flushTimeoutMs !== undefined ? { flush, flushTimeoutMs: options.flushTimeoutMs } : { flush });
     await this.o.wal.close();
     // Open partitions take no more appends; their waiters (long polls, DeleteRecords
     // waiting for a commit) are answered now rather than at their own deadlines.

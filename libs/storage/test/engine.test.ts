@@ -2,9 +2,10 @@
 // in-memory partition index, manual clock.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { readRecords } from '@stratus/protocol';
+import { readBatchHeader, readRecords } from '@stratus/protocol';
 import { BudgetExceededError } from '../src/log/byte-budget.ts';
 import { BatchTooLargeError } from '../src/limits.ts';
+import { encodeWalEntryHeader } from '../src/log/wal-entry.ts';
 import type { StorageEngine } from '../src/engine.ts';
 import type { PartitionLog } from '../src/log/partition-log.ts';
 import { readStreamSetIndex } from '../src/stream-set/reader.ts';
@@ -328,5 +329,32 @@ describe('StorageEngine limits', () => {
     await engine.close({ flush: false });
     await expect(append(log, 1)).rejects.toThrow();
     expect(fatal).toEqual([]);
+  });
+});
+
+describe('StorageEngine after WAL damage', () => {
+  it('continues a partition after the offsets its set-aside WAL records held: an empty batch covers them', async () => {
+    world = makeWorld();
+    // What recovery set aside: partition A-0 had offsets 0..4 handed out in those records.
+    const setAsideBatch = batchAt(0, 5);
+    const setAside = [{ payload: Buffer.concat([encodeWalEntryHeader(TOPIC_A, 0, 0, 'local'), setAsideBatch]) }];
+    const engine = await open(world, { setAside: (async function* () { yield* setAside; })() });
+    const log = await partition(engine, TOPIC_A, 0);
+    expect(log.logEndOffset).toBe(5);
+    expect(log.highWatermark).toBe(5);
+    const gap = await log.read(0, 1 << 20);
+    expect(gap.ok).toBe(true);
+    if (!gap.ok) return;
+    const header = readBatchHeader(gap.batches[0]!, 0);
+    expect({ baseOffset: header.baseOffset, lastOffsetDelta: header.lastOffsetDelta, recordCount: header.recordCount }).toEqual({ baseOffset: 0, lastOffsetDelta: 4, recordCount: 0 });
+    expect((await append(log, 2)).baseOffset).toBe(5);
+    // Other partitions are untouched.
+    expect((await append(await partition(engine, TOPIC_B, 0), 1)).baseOffset).toBe(0);
+    // The gap is uploaded and committed like any batch.
+    let committed = 0;
+    await runUntil(world.clock, () => {
+      void world.index.committedEndOffset({ topicId: TOPIC_A, partition: 0 }).then((n) => (committed = n));
+      return committed === 7;
+    });
   });
 });

@@ -28,7 +28,13 @@ export interface IntactRun {
  * The first run of intact, consecutive records after `badPositionBytes` whose seqs come
  * after `expectedSeq`, or undefined when the rest of the file holds none.
  */
-export async function findIntactRun(file: FileHandle, fileBytes: number, badPositionBytes: number, expectedSeq: number): Promise<IntactRun | undefined> {
+export async function findIntactRun(
+  file: FileHandle,
+  fileBytes: number,
+  badPositionBytes: number,
+  expectedSeq: number,
+  options: { readonly anyDistance?: boolean } = {},
+): Promise<IntactRun | undefined> {
   const window = Buffer.allocUnsafe(SCAN_WINDOW_BYTES + FRAME_HEADER_BYTES);
   for (let start = badPositionBytes + 1; start + FRAME_HEADER_BYTES <= fileBytes; start += SCAN_WINDOW_BYTES) {
     const got = await readFully(file, window, 0, Math.min(window.length, fileBytes - start), start);
@@ -38,7 +44,7 @@ export async function findIntactRun(file: FileHandle, fileBytes: number, badPosi
       if (h.seq === undefined || h.seq <= expectedSeq) continue;
       const left = fileBytes - pos;
       // At most one record per frame header's worth of bytes could lie between.
-      if (h.seq - expectedSeq > Math.ceil((pos - badPositionBytes) / FRAME_HEADER_BYTES) + 1) continue;
+      if (!options.anyDistance && h.seq - expectedSeq > Math.ceil((pos - badPositionBytes) / FRAME_HEADER_BYTES) + 1) continue;
       if (h.payloadBytes > left - FRAME_HEADER_BYTES) continue;
       const run = await followRun(file, fileBytes, pos, h.seq);
       if (run !== undefined) return run;
@@ -60,4 +66,24 @@ async function followRun(file: FileHandle, fileBytes: number, positionBytes: num
     endBytes = reader.positionBytes;
   }
   return next === seq ? undefined : { positionBytes, firstSeq: seq, endSeq: next, endBytes };
+}
+
+/**
+ * Every intact record in a quarantined file (a segment, or the bytes after a damaged
+ * spot), in file order, with its payload. Bounded memory: one record at a time.
+ */
+export async function* intactRecords(file: FileHandle, fileBytes: number, fromBytes: number): AsyncGenerator<{ seq: number; payload: Buffer }> {
+  let pos = fromBytes - 1;
+  for (;;) {
+    const run = await findIntactRun(file, fileBytes, pos, -1, { anyDistance: true });
+    if (run === undefined) return;
+    const reader = new SegmentReader(file, fileBytes);
+    reader.positionBytes = run.positionBytes;
+    for (let seq = run.firstSeq; seq < run.endSeq; seq++) {
+      const r = await reader.next(true);
+      if (r.kind !== 'record' || r.payload === undefined) return;
+      yield { seq: r.seq, payload: r.payload };
+    }
+    pos = run.endBytes - 1;
+  }
 }

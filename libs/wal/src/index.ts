@@ -5,7 +5,7 @@
 export { WalError } from './wal.ts';
 export type { RecoveryReport, WalErrorCode, WalRecord, WalStats, WriteAheadLog } from './wal.ts';
 export { openWal } from './segmented-wal.ts';
-export { WalCorruptionError } from './recovery.ts';
+export { readQuarantine, WalCorruptionError } from './recovery.ts';
 export { WAL_DEFAULTS } from './options.ts';
 export type { WalFlush, WalOptions } from './options.ts';
 export { errorCode } from './fs.ts';

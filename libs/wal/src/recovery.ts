@@ -29,7 +29,7 @@
 // sure what they carried is never handed out again.
 
 import { dirname, join } from 'node:path';
-import { findIntactRun } from './corruption-scan.ts';
+import { findIntactRun, intactRecords } from './corruption-scan.ts';
 import { WalError } from './wal.ts';
 import type { FileSystem } from './fs.ts';
 import { SEGMENT_HEADER_BYTES, parseSegmentFileName } from './segment-format.ts';
@@ -334,5 +334,39 @@ async function truncate(fs: FileSystem, path: string, sizeBytes: number): Promis
     await file.datasync();
   } finally {
     await file.close();
+  }
+}
+
+/**
+ * The intact records recoveries of the log in `walDir` set aside (every
+ * quarantine/<time>/ directory, oldest first; within one, the damaged segment's tail
+ * first, then later segments). For callers that must know what those records carried,
+ * e.g. which offsets were handed out already. Quarantine stays until an operator removes it.
+ */
+export async function* readQuarantine(fs: FileSystem, walDir: string): AsyncGenerator<{ seq: number; payload: Buffer }> {
+  const root = join(walDir, 'quarantine');
+  let dirs: string[];
+  try {
+    dirs = await fs.readdir(root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const dir of dirs.sort((a, b) => Number(a) - Number(b))) yield* readQuarantineDir(fs, join(root, dir));
+}
+
+async function* readQuarantineDir(fs: FileSystem, quarantineDir: string): AsyncGenerator<{ seq: number; payload: Buffer }> {
+  const names = (await fs.readdir(quarantineDir)).sort();
+  for (const name of names) {
+    const path = join(quarantineDir, name);
+    const file = await fs.open(path, 'read');
+    try {
+      const { sizeBytes } = await fs.stat(path);
+      // A whole segment starts with its header; a tail starts at the damaged record itself.
+      const from = parseSegmentFileName(name) !== undefined ? SEGMENT_HEADER_BYTES : 0;
+      yield* intactRecords(file, sizeBytes, from);
+    } finally {
+      await file.close();
+    }
   }
 }

@@ -10,7 +10,7 @@ import { MemoryFileSystem } from '@stratus/wal/testing';
 import type { UnsyncedFate } from '@stratus/wal/testing';
 import { encodeSegmentHeader } from '../src/segment-format.ts';
 import { encodeTrimCheckpoint } from '../src/trim-checkpoint.ts';
-import { WalCorruptionError } from '../src/recovery.ts';
+import { readQuarantine, WalCorruptionError } from '../src/recovery.ts';
 import { DIR, collect, openMemoryWal, payload } from './support/helpers.ts';
 
 const SEGMENT_BYTES = 512;
@@ -139,6 +139,11 @@ describe('recovery', () => {
     expect(recovery.quarantine).toMatchObject({ fromSeq: 10, toSeq: 39 });
     const kept = fs.durableContent(`${recovery.quarantine!.dir}/${name}.from-${recordAt(10)}`);
     expect(kept.equals(Buffer.from(before.get(name)!, 'hex').subarray(recordAt(10)))).toBe(true);
+    // What the set-aside records carried can still be read (the damaged one excepted).
+    const setAside = [];
+    for await (const r of readQuarantine(fs, DIR)) setAside.push(r);
+    expect(setAside.map((r) => r.seq)).toEqual(range(40).slice(11));
+    expect(setAside.every((r) => r.payload.equals(payload(r.seq, 100)))).toBe(true);
     // Appends continue at the cut, and a second open finds nothing to complain about.
     expect(await cut.append(payload(10, 100))).toBe(10);
     await cut.close();

@@ -117,12 +117,12 @@ export class Broker {
    * Graceful: stop accepting, finish in-flight requests (up to `drainTimeoutMs`), stop the
    * coordinator, then flush the storage engine (upload and commit the WAL's contents).
    */
-  close(options: { drainTimeoutMs: number }): Promise<void> {
+  close(options: { drainTimeoutMs: number; flushTimeoutMs?: number }): Promise<void> {
     this.closing ??= (async () => {
       await this.server.close({ drainTimeoutMs: options.drainTimeoutMs });
       this.unwatch();
       this.coordinator.close();
-      await this.o.storage.close({ flush: true });
+      await this.o.storage.close(options.flushTimeoutMs === undefined ? { flush: true } : { flush: true, flushTimeoutMs: options.flushTimeoutMs });
       // The flush committed the data below any pending DeleteRecords target: let those
       // moves reach the controller before it is closed.
       await this.partitions.idle();

@@ -4,7 +4,8 @@
 //   broker      a broker of a multi-process cluster (arrives with the controller service)
 //   controller  the controller service (arrives with the controller service)
 // Common flags: --config FILE, --data-dir DIR, --kafka-port N, --http-port N,
-// --object-store URL. Every setting can also come from a STRATUS_* variable.
+// --object-store URL, --recover=truncate. Every setting can also come from a STRATUS_*
+// variable.
 //
 // Run it with --initial-old-space-size=128 (the shebang, `npm start` and the test and
 // benchmark launchers do): the broker's own heap is small (~20 MB), so V8 keeps its
@@ -27,6 +28,8 @@ options:
   --kafka-port N        Kafka listener port (default 9092)
   --http-port N         health and metrics port (default 9644)
   --object-store URL    file://, s3://bucket/prefix?endpoint=..., gs://bucket/prefix
+  --recover=truncate    after the WAL was found damaged: cut it there, set the rest aside
+                        in <data-dir>/wal/quarantine/ and start (default: refuse to start)
   -h, --help            this text
 
 Every setting can be given as STRATUS_<PATH>, e.g. STRATUS_KAFKA_PORT=9093.`;
@@ -43,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
         'kafka-port': { type: 'string' },
         'http-port': { type: 'string' },
         'object-store': { type: 'string' },
+        recover: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -65,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
   if (values['kafka-port'] !== undefined) flags['kafka.port'] = values['kafka-port'];
   if (values['http-port'] !== undefined) flags['http.port'] = values['http-port'];
   if (values['object-store'] !== undefined) flags['objectStore.url'] = values['object-store'];
+  if (values.recover !== undefined) flags['wal.recover'] = values.recover;
   let config;
   try {
     config = loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), flags });

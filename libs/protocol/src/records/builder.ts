@@ -46,6 +46,12 @@ export interface BuildBatchInput {
   /** Defaults to the first record's timestamp, or now when it has none. */
   baseTimestamp?: number;
   /**
+   * Offsets the batch spans: lastOffset − baseOffset. Default records.length − 1. A larger
+   * value makes a batch whose records are gone, as Kafka's log cleaner leaves them (an
+   * empty batch covers offsets that must not be used again); consumers skip to its end.
+   */
+  lastOffsetDelta?: number;
+  /**
    * When set the batch is LogAppendTime with this as maxTimestamp; otherwise it is
    * CreateTime and maxTimestamp is the largest record timestamp.
    */
@@ -111,7 +117,7 @@ export function buildRecordBatch(input: BuildBatchInput): Buffer {
   w.int8(CURRENT_MAGIC);
   w.uint32(0); // CRC, filled in below
   w.int16(attributes);
-  w.int32(records.length - 1);
+  w.int32(input.lastOffsetDelta ?? records.length - 1);
   w.int64(baseTimestamp);
   w.int64(maxTimestamp);
   w.int64(input.producerId ?? -1);

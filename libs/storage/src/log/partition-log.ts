@@ -12,7 +12,7 @@
 
 import { WalError } from '@stratus/wal';
 import type { WriteAheadLog } from '@stratus/wal';
-import { readInt64, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '@stratus/protocol';
+import { buildRecordBatch, readInt64, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '@stratus/protocol';
 import type { Clock } from '@stratus/runtime';
 import type { Durability, Extent, TopicPartition } from '../extent.ts';
 import { partitionKey } from '../extent.ts';
@@ -279,6 +279,19 @@ export class PartitionLog implements Evictable {
       }
     }
     return { baseOffset, lastOffset, logAppendTimeMs, logStartOffset: this.startOffset };
+  }
+
+  /**
+   * Moves the log end up to `offset` (when it is below) by appending an empty batch that
+   * spans the offsets in between — Kafka's log cleaner leaves such batches too, and
+   * consumers skip to their end — so those offsets are never handed out again. Resolves
+   * once the batch is durable like any append.
+   */
+  async skipTo(offset: number, nowMs: number): Promise<void> {
+    const span = offset - this.nextOffset;
+    if (span <= 0) return;
+    const gap = buildRecordBatch({ records: [], lastOffsetDelta: span - 1, baseTimestamp: nowMs });
+    await this.append(gap, { lastOffsetDelta: span - 1, maxTimestamp: nowMs });
   }
 
   /**

@@ -187,15 +187,28 @@ export class Uploader {
   }
 
   /**
-   * Stops the loop. With `flush`, uploads everything queued first (graceful shutdown);
-   * without, queued entries reject with UploaderStoppedError and stay in the WAL.
+   * Stops the loop. With `flush`, uploads everything queued first (graceful shutdown) —
+   * for at most `flushTimeoutMs` (the object store may be down; default: no limit), after
+   * which it stops as without flush. Without, queued entries reject with
+   * UploaderStoppedError and stay in the WAL for the next start to upload.
    */
-  async stop(options: { flush: boolean }): Promise<void> {
+  async stop(options: { flush: boolean; flushTimeoutMs?: number }): Promise<void> {
     this.stopping = true;
     this.flushOnStop = options.flush;
     if (!options.flush) this.stopSignal.abort();
     this.wake?.abort(CANCELLED);
+    const deadline = new AbortController();
+    if (options.flush && options.flushTimeoutMs !== undefined && this.running !== undefined) {
+      void this.o.clock.sleep(options.flushTimeoutMs, deadline.signal).then(
+        () => {
+          this.o.onError?.(new Error(`upload not finished within ${options.flushTimeoutMs} ms; the rest stays in the WAL`), 'stop');
+          this.stopSignal.abort();
+        },
+        () => undefined,
+      );
+    }
     await this.running;
+    deadline.abort(CANCELLED);
     for (const q of this.queue) q.reject(new UploaderStoppedError());
     this.queue = [];
     this.queuedBytes = 0;

@@ -13,7 +13,7 @@ import { Controller, FileJournalStore } from '@stratus/controller';
 import { ObjectStoreMetrics, openObjectStore, withMetrics, withRetry, withTimeout } from '@stratus/objectstore';
 import { systemClock, systemRandom } from '@stratus/runtime';
 import { BlockCache, maxBatchBytes, StorageEngine } from '@stratus/storage';
-import { openWal } from '@stratus/wal';
+import { nodeFileSystem, openWal, readQuarantine, WalCorruptionError } from '@stratus/wal';
 import type { StratusConfig } from '../config/schema.ts';
 import { startHttp } from '../http.ts';
 import { createLogger } from '../logger.ts';
@@ -40,16 +40,28 @@ export async function runDev(config: StratusConfig): Promise<number> {
   });
 
   const walFlush = walFlushMetrics();
-  const { wal, recovery: walRecovery } = await openWal({
-    dir: join(dataDir, 'wal'),
-    segmentBytes: config.wal.segmentBytes,
-    flushMaxBytes: config.wal.flushMaxBytes,
-    flushMaxDelayMs: config.wal.flushMaxDelay,
-    syncWrites: config.wal.syncWrites,
-    onFlush: walFlush.observe,
-    capacityBytes: config.wal.capacityBytes,
-  });
-  if (walRecovery.truncatedBytes > 0) log.warn({ walRecovery }, 'WAL: a torn or corrupt tail was cut during recovery');
+  const walDir = join(dataDir, 'wal');
+  let opened;
+  try {
+    opened = await openWal({
+      dir: walDir,
+      segmentBytes: config.wal.segmentBytes,
+      flushMaxBytes: config.wal.flushMaxBytes,
+      flushMaxDelayMs: config.wal.flushMaxDelay,
+      syncWrites: config.wal.syncWrites,
+      onFlush: walFlush.observe,
+      capacityBytes: config.wal.capacityBytes,
+      onDamage: config.wal.recover,
+    });
+  } catch (e) {
+    if (!(e instanceof WalCorruptionError)) throw e;
+    // Not a crash's torn tail: acknowledged data may sit after the damage. An operator decides.
+    log.fatal(e.message);
+    return 3;
+  }
+  const { wal, recovery: walRecovery } = opened;
+  if (walRecovery.quarantine !== undefined) log.error({ walRecovery }, `WAL: cut at damage; the records after it are in ${walRecovery.quarantine.dir}`);
+  else if (walRecovery.truncatedBytes > 0) log.warn({ walRecovery }, 'WAL: a torn tail was cut during recovery');
   // The largest batch the storage holds bounds message.max.bytes and every max.message.bytes.
   const storageMaxBatchBytes = maxBatchBytes({ walMaxRecordBytes: wal.maxRecordBytes, pendingBytes: config.storage.pendingBytes });
   if (config.topics.maxMessageBytes > storageMaxBatchBytes) {
@@ -114,6 +126,8 @@ export async function runDev(config: StratusConfig): Promise<number> {
     upload: { maxObjectBytes: config.upload.maxBytes, maxDelayMs: config.upload.maxDelay, urgentDelayMs: config.upload.urgentDelay },
     onError,
     onFatal,
+    // Offsets held by records an earlier recovery set aside are never handed out again.
+    setAside: readQuarantine(nodeFileSystem, walDir),
   });
   if (storage.recovery.requeuedEntries > 0) log.info({ recovery: storage.recovery }, 'WAL recovered: re-uploading data that was durable but not yet in objects');
 
@@ -205,7 +219,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       log.info(fatal === undefined ? `${signal}: shutting down (finishing requests, uploading the WAL)` : 'shutting down after a fatal error (the WAL keeps what was acknowledged)');
       void (async () => {
         try {
-          await broker.close({ drainTimeoutMs: config.kafka.shutdownDrain });
+          await broker.close({ drainTimeoutMs: config.kafka.shutdownDrain, flushTimeoutMs: config.storage.shutdownFlushTimeout });
           await cache.close();
           await controller.close();
           await store.close();

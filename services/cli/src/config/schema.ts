@@ -104,6 +104,13 @@ export const configSchema = z
         /** false: acknowledge once written to the OS, without fdatasync (see WalOptions.syncWrites). */
         syncWrites: z.boolean().default(true),
         capacityBytes: bytes(MiB).default(1024 * MiB),
+        /**
+         * What start-up does when WAL recovery finds damage (a bad record with intact ones
+         * after it — not a torn tail): 'refuse' to start, naming the file and position, or
+         * 'truncate': cut the log there, set the rest aside in wal/quarantine/ and continue
+         * after the offsets it held (--recover=truncate).
+         */
+        recover: z.enum(['refuse', 'truncate']).default('refuse'),
       })
       .strict()
       .prefault({}),
@@ -113,6 +120,11 @@ export const configSchema = z
         tailBytes: bytes(0).default(128 * MiB),
         appendWait: duration.prefault('5s'),
         readAheadBytes: bytes(0, 256 * MiB).default(4 * MiB),
+        /**
+         * On SIGTERM, how long the broker keeps uploading what the WAL holds (the object
+         * store may be down); what is left stays in the WAL for the next start.
+         */
+        shutdownFlushTimeout: duration.prefault('15s'),
       })
       .strict()
       .prefault({}),
