@@ -37,7 +37,7 @@ async function damageRecord(walDir: string, seq: number): Promise<{ file: string
     const bytes = await readFile(file);
     for (let pos = 28; pos + 16 <= bytes.length; pos += 16 + bytes.readUInt32BE(pos)) {
       if (Number(bytes.readBigUInt64BE(pos + 8)) !== seq) continue;
-      bytes[pos + 16 + 40] ^= 0x20; // inside the payload: the CRC no longer matches
+      bytes.writeUInt8(bytes.readUInt8(pos + 16 + 40) ^ 0x20, pos + 16 + 40); // inside the payload: the CRC no longer matches
       await writeFile(file, bytes);
       return { file, position: pos };
     }
