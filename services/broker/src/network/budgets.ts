@@ -1,5 +1,6 @@
 // Byte budgets shared by all connections: the in-flight request bytes (from the size
 // prefix until the response is written) and the response bytes (see response-ledger.ts).
+// Both admit by the rules below; they are told here for requests.
 //
 // Why not one FIFO queue: a connection that announces a 100 MiB frame and then trickles
 // its body holds (or waits at the head for) a large share of the budget for as long as it

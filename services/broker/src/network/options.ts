@@ -40,6 +40,10 @@ export interface KafkaServerOptions {
   readonly smallRequestReserveBytes?: number;
   /** Response bytes reserved or unsent across all connections (response-ledger.ts). Default 256 MiB. */
   readonly maxResponseBytesTotal?: number;
+  /** Reservations and answers up to this size are small: they may use the small-response reserve. Default 1 MiB. */
+  readonly smallResponseMaxBytes?: number;
+  /** The part of maxResponseBytesTotal only small ones may use. Default an eighth of it (32 MiB of 256). */
+  readonly smallResponseReserveBytes?: number;
   /** Stop reading requests while more response bytes than this wait in user space. Default 4 MiB. */
   readonly socketWriteHighWaterBytes?: number;
   /**
@@ -92,6 +96,8 @@ export interface ResolvedOptions {
   readonly smallRequestMaxBytes: number;
   readonly smallRequestReserveBytes: number;
   readonly maxResponseBytesTotal: number;
+  readonly smallResponseMaxBytes: number;
+  readonly smallResponseReserveBytes: number;
   readonly socketWriteHighWaterBytes: number;
   readonly connectionsMaxIdleMs: number;
   readonly requestReceiveTimeoutMs: number;
@@ -113,9 +119,10 @@ export const KAFKA_SERVER_DEFAULTS = {
   maxInFlightBytesPerConnection: 100 * MiB,
   maxInFlightBytesTotal: 512 * MiB,
   smallRequestMaxBytes: MiB,
-  /** smallRequestReserveBytes defaults to maxInFlightBytesTotal divided by this. */
-  smallRequestReserveDivisor: 8,
+  /** The small reserves default to their budget divided by this. */
+  smallReserveDivisor: 8,
   maxResponseBytesTotal: 256 * MiB,
+  smallResponseMaxBytes: MiB,
   socketWriteHighWaterBytes: 4 * MiB,
   connectionsMaxIdleMs: 10 * 60_000,
   requestReceiveTimeoutMs: 30_000,
@@ -140,6 +147,7 @@ export function resolveOptions(options: KafkaServerOptions): ResolvedOptions {
   const receiveMs = integer('requestReceiveTimeoutMs', options.requestReceiveTimeoutMs ?? d.requestReceiveTimeoutMs, 1);
   const stallMs = integer('responseStallTimeoutMs', options.responseStallTimeoutMs ?? d.responseStallTimeoutMs, 1);
   const inFlightTotal = integer('maxInFlightBytesTotal', options.maxInFlightBytesTotal ?? d.maxInFlightBytesTotal, 1);
+  const responseTotal = integer('maxResponseBytesTotal', options.maxResponseBytesTotal ?? d.maxResponseBytesTotal, 1);
   const checkMs = integer('idleCheckIntervalMs', options.idleCheckIntervalMs ?? d.idleCheckIntervalMs, 1);
   return {
     host: options.host ?? d.host,
@@ -159,11 +167,18 @@ export function resolveOptions(options: KafkaServerOptions): ResolvedOptions {
     smallRequestMaxBytes: integer('smallRequestMaxBytes', options.smallRequestMaxBytes ?? d.smallRequestMaxBytes, 0),
     smallRequestReserveBytes: integer(
       'smallRequestReserveBytes',
-      options.smallRequestReserveBytes ?? Math.floor(inFlightTotal / d.smallRequestReserveDivisor),
+      options.smallRequestReserveBytes ?? Math.floor(inFlightTotal / d.smallReserveDivisor),
       0,
       inFlightTotal,
     ),
-    maxResponseBytesTotal: integer('maxResponseBytesTotal', options.maxResponseBytesTotal ?? d.maxResponseBytesTotal, 1),
+    maxResponseBytesTotal: responseTotal,
+    smallResponseMaxBytes: integer('smallResponseMaxBytes', options.smallResponseMaxBytes ?? d.smallResponseMaxBytes, 0),
+    smallResponseReserveBytes: integer(
+      'smallResponseReserveBytes',
+      options.smallResponseReserveBytes ?? Math.floor(responseTotal / d.smallReserveDivisor),
+      0,
+      responseTotal,
+    ),
     socketWriteHighWaterBytes: integer('socketWriteHighWaterBytes', options.socketWriteHighWaterBytes ?? d.socketWriteHighWaterBytes, 1),
     connectionsMaxIdleMs: idleMs,
     requestReceiveTimeoutMs: receiveMs,

@@ -24,12 +24,16 @@
 // socketWriteHighWaterBytes (fitsBudget: with nothing unread, any size), so one slow
 // reader cannot take the shared budget with pipelined fetches.
 //
-// Trade-offs: answers of other APIs waiting behind a slow request are not charged (they
+// Shared admission is fair by size, as for request bytes (budgets.ts): a reserve is kept
+// for small reservations and answers, so clients that leave large answers unread until
+// the stall timeout closes them cannot hold up a consumer fetching one partition. Each
+// request holds one piece at a time, acquired and released whole (growing gives the old
+// piece back first), so the size class of every holding stays right.
+//
+// Trade-off: answers of other APIs waiting behind a slow request are not charged (they
 // are small — produce acks, metadata — and bounded per connection by the in-flight
 // request limit); charging them would let them block the reservation of the request
-// they wait for. Shared admission is FIFO, with no reserve for small reservations as
-// the request budget has, because nothing holds this budget at a client's pace for
-// longer than the stall timeout.
+// they wait for.
 
 import type { ResponseAllowance } from '../handler.ts';
 import type { BudgetWaiter, FairByteBudget } from './budgets.ts';
@@ -104,6 +108,8 @@ export class ResponseLedger {
     if (ticket.done || this.closed) return NOT_HELD;
     if (bytes <= ticket.heldBytes) return HELD;
     if (ticket.want !== undefined) throw new Error('ResponseAllowance.reserve called again before the last one resolved');
+    // One piece at a time: give the smaller one back, then wait for the whole new one.
+    this.dropHeld(ticket);
     return new Promise<boolean>((resolve) => {
       ticket.want = { bytes, resolve };
       this.admit(ticket);
@@ -111,10 +117,13 @@ export class ResponseLedger {
   }
 
   trim(ticket: ResponseTicket, bytes: number): void {
-    const extra = ticket.heldBytes - Math.max(0, bytes);
-    if (extra <= 0) return;
-    ticket.heldBytes -= extra;
-    this.budget.release(extra);
+    const keep = Math.max(0, bytes);
+    if (keep >= ticket.heldBytes) return;
+    // The kept piece is taken before the old one goes back, so nobody slips in between.
+    const old = ticket.heldBytes;
+    if (keep > 0) this.budget.charge(keep);
+    ticket.heldBytes = keep;
+    this.budget.release(old);
   }
 
   /**
@@ -161,18 +170,17 @@ export class ResponseLedger {
   private admit(ticket: ResponseTicket): void {
     const want = ticket.want;
     if (want === undefined || ticket.waiter !== undefined || this.turn !== ticket || ticket.done) return;
-    const more = want.bytes - ticket.heldBytes;
-    // The connection's share: its unread answers (and what this request holds) first.
-    if (!fitsBudget(this.unsentTotal + ticket.heldBytes, more, this.highWaterBytes)) return;
-    if (this.budget.tryAcquire(more)) {
-      this.granted(ticket, more);
+    // The connection's share first: its unread answers.
+    if (!fitsBudget(this.unsentTotal, want.bytes, this.highWaterBytes)) return;
+    if (this.budget.tryAcquire(want.bytes)) {
+      this.granted(ticket, want.bytes);
       return;
     }
     const waiter: BudgetWaiter = {
-      bytes: more,
+      bytes: want.bytes,
       grant: () => {
         ticket.waiter = undefined;
-        this.granted(ticket, more);
+        this.granted(ticket, want.bytes);
       },
     };
     ticket.waiter = waiter;
@@ -180,7 +188,7 @@ export class ResponseLedger {
   }
 
   private granted(ticket: ResponseTicket, bytes: number): void {
-    ticket.heldBytes += bytes;
+    ticket.heldBytes = bytes;
     const want = ticket.want!;
     ticket.want = undefined;
     want.resolve(true);
@@ -198,11 +206,14 @@ export class ResponseLedger {
       ticket.want = undefined;
       want.resolve(false);
     }
-    if (ticket.heldBytes > 0) {
-      const held = ticket.heldBytes;
-      ticket.heldBytes = 0;
-      this.budget.release(held);
-    }
+    this.dropHeld(ticket);
     if (this.turn === ticket) this.turn = undefined;
+  }
+
+  private dropHeld(ticket: ResponseTicket): void {
+    if (ticket.heldBytes === 0) return;
+    const held = ticket.heldBytes;
+    ticket.heldBytes = 0;
+    this.budget.release(held);
   }
 }

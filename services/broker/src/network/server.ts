@@ -42,8 +42,7 @@ export class KafkaServer {
     this.dispatch = dispatch;
     const o = this.options;
     this.budget = new FairByteBudget(o.maxInFlightBytesTotal, { smallMaxBytes: o.smallRequestMaxBytes, smallReserveBytes: o.smallRequestReserveBytes });
-    // FIFO, no small reserve: see response-ledger.ts for why.
-    this.responseBudget = new FairByteBudget(o.maxResponseBytesTotal);
+    this.responseBudget = new FairByteBudget(o.maxResponseBytesTotal, { smallMaxBytes: o.smallResponseMaxBytes, smallReserveBytes: o.smallResponseReserveBytes });
     this.perIp = new ConnectionsPerIp(o.maxConnectionsPerIp, o.maxConnectionsPerIpOverrides);
     // Kafka sets TCP_NODELAY (responses are whole messages, Nagle only adds latency) and
     // keep-alive (finds dead peers behind idle NATs).

@@ -1,7 +1,8 @@
 // The response-byte budget: a request reserves only at its turn (every earlier request on
 // its connection answered), answers a client does not read hold the shared budget until
-// it reads them (or is closed for stalling), a connection's unread answers hold back its
-// own next reservation, and an answer larger than the whole budget is still served.
+// it reads them (or is closed for stalling) but not its small reserve, a connection's
+// unread answers hold back its own next reservation, and an answer larger than the whole
+// budget is still served.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@stratus/runtime';
@@ -70,6 +71,36 @@ describe('response budget', () => {
     await other.waitForResponses(1);
     expect(other.ids()).toEqual([2]);
     await until(() => server.stats().responseBytes === 0 && server.stats().responseWaiting === 0, 'budget back');
+  });
+
+  it('large answers left unread do not hold up a small reservation: the small reserve is open', async () => {
+    const reserved = new Set<number>();
+    const { server, port } = await startServer(
+      reserving(
+        new Map([
+          [1, 32 * MiB],
+          [2, 4 * MiB],
+          [3, 32 * 1024],
+        ]),
+        reserved,
+      ),
+      { maxResponseBytesTotal: 8 * MiB, smallResponseReserveBytes: MiB, smallResponseMaxBytes: 64 * 1024 },
+    );
+    const unread = await RawClient.connect(port);
+    unread.socket.pause();
+    unread.send(request(1));
+    await until(() => reserved.has(1), 'the large answer is written and unread');
+    const large = await RawClient.connect(port);
+    large.send(request(2));
+    await until(() => server.stats().responseWaiting === 1, 'a large reservation waits');
+    const small = await RawClient.connect(port);
+    small.send(request(3));
+    await small.waitForResponses(1);
+    expect(reserved.has(2)).toBe(false);
+
+    unread.socket.resume();
+    await large.waitForResponses(1);
+    await until(() => server.stats().responseBytes === 0, 'budget back');
   });
 
   it('a connection’s next reservation waits while its unread answers exceed socketWriteHighWaterBytes', async () => {
