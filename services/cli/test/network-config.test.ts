@@ -27,8 +27,11 @@ describe('slow-client settings', () => {
       maxConnectionsPerIpOverrides: '',
       smallRequestMaxBytes: 1024 * 1024,
       maxResponseBytes: 256 * 1024 * 1024,
+      smallResponseMaxBytes: 1024 * 1024,
     });
-    expect(d.smallRequestReserveBytes).toBeUndefined(); // the listener takes an eighth of maxInflightBytes
+    // The listener takes an eighth of maxInflightBytes / maxResponseBytes.
+    expect(d.smallRequestReserveBytes).toBeUndefined();
+    expect(d.smallResponseReserveBytes).toBeUndefined();
     const k = loadConfig({
       env: {
         STRATUS_KAFKA_REQUEST_RECEIVE_TIMEOUT: '2s',
@@ -54,6 +57,7 @@ describe('slow-client settings', () => {
       /kafka.maxConnectionsPerIpOverrides \(from STRATUS_KAFKA_MAX_CONNECTIONS_PER_IP_OVERRIDES\).*not an IP address/,
     );
     expect(problems({ STRATUS_KAFKA_SMALL_REQUEST_RESERVE_BYTES: String(2 ** 30) })).toMatch(/kafka.smallRequestReserveBytes.*must not exceed kafka.maxInflightBytes/);
+    expect(problems({ STRATUS_KAFKA_SMALL_RESPONSE_RESERVE_BYTES: String(2 ** 30) })).toMatch(/kafka.smallResponseReserveBytes.*must not exceed kafka.maxResponseBytes/);
     expect(problems({ STRATUS_KAFKA_REQUEST_RECEIVE_TIMEOUT: 'soon' })).toMatch(/kafka.requestReceiveTimeout/);
   });
 });

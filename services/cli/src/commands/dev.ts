@@ -170,6 +170,8 @@ export async function runDev(config: StratusConfig): Promise<number> {
         smallRequestMaxBytes: config.kafka.smallRequestMaxBytes,
         ...(config.kafka.smallRequestReserveBytes === undefined ? {} : { smallRequestReserveBytes: config.kafka.smallRequestReserveBytes }),
         maxResponseBytesTotal: config.kafka.maxResponseBytes,
+        smallResponseMaxBytes: config.kafka.smallResponseMaxBytes,
+        ...(config.kafka.smallResponseReserveBytes === undefined ? {} : { smallResponseReserveBytes: config.kafka.smallResponseReserveBytes }),
       },
       onProblem: (problem, header, error) => log.warn({ err: error, clientId: header?.clientId, apiKey: header?.apiKey, apiVersion: header?.apiVersion }, problem),
       onTrailingBytes: (header, trailingBytes, conn) =>

@@ -54,11 +54,17 @@ export const configSchema = z
         /** Unset: an eighth of maxInflightBytes. */
         smallRequestReserveBytes: bytes(0).optional(),
         maxResponseBytes: bytes(1024).default(256 * MiB),
+        smallResponseMaxBytes: bytes(0).default(MiB),
+        /** Unset: an eighth of maxResponseBytes. */
+        smallResponseReserveBytes: bytes(0).optional(),
       })
       .strict()
       .superRefine((k, ctx) => {
         if (k.smallRequestReserveBytes !== undefined && k.smallRequestReserveBytes > k.maxInflightBytes) {
           ctx.addIssue({ code: 'custom', path: ['smallRequestReserveBytes'], message: `must not exceed kafka.maxInflightBytes (${k.maxInflightBytes})` });
+        }
+        if (k.smallResponseReserveBytes !== undefined && k.smallResponseReserveBytes > k.maxResponseBytes) {
+          ctx.addIssue({ code: 'custom', path: ['smallResponseReserveBytes'], message: `must not exceed kafka.maxResponseBytes (${k.maxResponseBytes})` });
         }
       })
       .prefault({}),
