@@ -27,8 +27,22 @@ export interface BrokerConfig {
   readonly groupMinSessionTimeoutMs: number;
   readonly groupMaxSessionTimeoutMs: number;
   readonly groupInitialRebalanceDelayMs: number;
-  /** offsets.retention.minutes equivalent, for OffsetCommit v0-4 defaults (informational). */
+  /**
+   * offsets.retention.minutes, in ms: informational here (OffsetCommit's own retention
+   * times are ignored, as Kafka 2.1+ does); the controller expires offsets with its
+   * offsetsRetentionMs, which `stratus dev` sets to the same value.
+   */
   readonly offsetsRetentionMs: number;
+  /** Most groups the coordinator holds, Empty ones evicted first (JoinGroup of a new group beyond: GROUP_MAX_SIZE_REACHED). Default 10,000. */
+  readonly groupMaxGroups?: number;
+  /** group.max.size: most members of one group (JoinGroup beyond: GROUP_MAX_SIZE_REACHED). Default 1,000. */
+  readonly groupMaxSize?: number;
+  /**
+   * Idempotent producers whose last batches a led partition remembers. Beyond, the least
+   * recently written is forgotten: its next batch is accepted as a new producer's, as
+   * Kafka does once producer.id.expiration.ms passed. Default 10,000.
+   */
+  readonly maxProducersPerPartition?: number;
   /** message.max.bytes: max.message.bytes of topics that do not set it. */
   readonly messageMaxBytes: number;
   /** Most bytes one produced batch may decompress to while its records are validated (MESSAGE_TOO_LARGE beyond). */

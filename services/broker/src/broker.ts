@@ -48,6 +48,8 @@ export interface BrokerOptions {
   readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown) => void;
   /** Decides authorized operations (and, later, every request); absent: Kafka without an authorizer. */
   readonly authorizer?: Authorizer;
+  /** Group coordinator events: rebalances, removed members, refusals at a limit (for logs). */
+  readonly onGroupEvent?: (groupId: string, message: string) => void;
   /** A client sent bytes after a request body (ignored, as Kafka does); once per connection. */
   readonly onTrailingBytes?: DispatcherEvents['onTrailingBytes'];
 }
@@ -70,10 +72,18 @@ export class Broker {
       if (md.version !== catalog.metadata.version) catalog = new TopicCatalog(md);
       return catalog;
     };
-    this.partitions = new PartitionManager(o.storage, o.controller, o.config.nodeId, currentCatalog);
+    this.partitions = new PartitionManager(o.storage, o.controller, o.config.nodeId, currentCatalog, o.config.maxProducersPerPartition);
     this.unwatch = o.controller.watch((md) => this.partitions.onMetadata(md));
     const ctx: BrokerContext = { config: o.config, controller: o.controller, clock: o.clock, catalog: currentCatalog, partitions: this.partitions, ...(o.authorizer ? { authorizer: o.authorizer } : {}) };
-    this.coordinator = new GroupCoordinator({ clock: o.clock, config: o.config, controller: o.controller });
+    this.coordinator = new GroupCoordinator({
+      clock: o.clock,
+      config: o.config,
+      controller: o.controller,
+      ...(o.config.groupMaxGroups !== undefined ? { maxGroups: o.config.groupMaxGroups } : {}),
+      ...(o.config.groupMaxSize !== undefined ? { maxGroupSize: o.config.groupMaxSize } : {}),
+      ...(o.onGroupEvent ? { onInfo: o.onGroupEvent } : {}),
+      ...(o.onProblem ? { onError: (e: unknown) => o.onProblem?.('group coordinator: a timer or a membership report failed', undefined, e) } : {}),
+    });
     const handlers: AnyApiHandler[] = [
       produceHandler(ctx),
       fetchHandler(ctx),

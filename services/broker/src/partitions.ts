@@ -25,13 +25,19 @@ export class PartitionManager implements PartitionAccess {
   private readonly index: PartitionIndex;
   private readonly nodeId: number;
   private readonly catalog: () => TopicCatalog;
+  private readonly maxProducersPerPartition: number | undefined;
 
-  /** `index`: the partition index (the controller), for the committed producer state and log starts. */
-  constructor(storage: StorageEngine, index: PartitionIndex, nodeId: number, catalog: () => TopicCatalog) {
+  /**
+   * `index`: the partition index (the controller), for the committed producer state and
+   * log starts. `maxProducersPerPartition`: the bound of each partition's producer state
+   * (ProducerStateTable's default when undefined).
+   */
+  constructor(storage: StorageEngine, index: PartitionIndex, nodeId: number, catalog: () => TopicCatalog, maxProducersPerPartition?: number) {
     this.storage = storage;
     this.index = index;
     this.nodeId = nodeId;
     this.catalog = catalog;
+    this.maxProducersPerPartition = maxProducersPerPartition;
   }
 
   /** The open partition if it is already open (no await: keeps pipelined appends in order). */
@@ -79,7 +85,7 @@ export class PartitionManager implements PartitionAccess {
     const tp = { topicId: log.topicId, partition: log.partition };
     const committedEnd = await this.index.committedEndOffset(tp);
     const committed = await this.index.producerBatches(tp);
-    const producers = new ProducerStateTable();
+    const producers = new ProducerStateTable(this.maxProducersPerPartition);
     const lastCommitted = new Map<number, number>();
     for (const b of committed) {
       producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.lastOffsetDelta, Promise.resolve(b.baseOffset));

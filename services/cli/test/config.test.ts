@@ -59,6 +59,27 @@ describe('configuration', () => {
     expect(c.retention.deleteGrace).toBe(600_000);
   });
 
+  it('has offsets retention and every count limit as settings with Kafka-like defaults', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.groups.offsetsRetention).toBe(7 * 86_400_000);
+    expect(c.limits).toEqual({
+      maxTopics: 10_000,
+      maxPartitions: 100_000,
+      maxPartitionsPerTopic: 10_000,
+      maxGroups: 10_000,
+      maxGroupSize: 1_000,
+      maxCommittedOffsets: 1_000_000,
+      maxProducersPerPartition: 10_000,
+    });
+    const set = loadConfig({ env: { STRATUS_GROUPS_OFFSETS_RETENTION: '1d', STRATUS_LIMITS_MAX_TOPICS: '5', STRATUS_LIMITS_MAX_GROUP_SIZE: '3' } });
+    expect([set.groups.offsetsRetention, set.limits.maxTopics, set.limits.maxGroupSize]).toEqual([86_400_000, 5, 3]);
+    expect(() => loadConfig({ env: { STRATUS_GROUPS_OFFSETS_RETENTION: '30s' } })).toThrow(/groups.offsetsRetention/);
+    expect(() => loadConfig({ env: { STRATUS_LIMITS_MAX_COMMITTED_OFFSETS: '0' } })).toThrow(/limits.maxCommittedOffsets/);
+    const shipped = loadConfig({ file: join(import.meta.dirname, '..', '..', '..', 'config', 'dev.yaml'), env: {} });
+    expect(shipped.limits).toEqual(c.limits);
+    expect(shipped.groups.offsetsRetention).toBe(c.groups.offsetsRetention);
+  });
+
   it('maps paths to environment variable names and parses durations', () => {
     expect(envName(['objectStore', 'url'])).toBe('STRATUS_OBJECT_STORE_URL');
     expect(envName(['dataDir'])).toBe('STRATUS_DATA_DIR');

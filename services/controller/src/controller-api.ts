@@ -97,6 +97,26 @@ export interface OffsetCommitItem extends TopicPartition {
   readonly metadata: string | null;
 }
 
+/**
+ * What the group coordinator on broker `nodeId` tells the controller about a group's
+ * membership, for offset expiry (Kafka's offsets.retention.minutes): committed offsets of
+ * a group without members expire a retention period after it became empty, and a
+ * Stable consumer-protocol group's offsets expire only for topics it no longer
+ * subscribes to (KIP-211, KIP-496).
+ */
+export interface GroupMembershipReport {
+  /** The coordinator's broker: reports of different coordinators (a group that moved) do not overwrite each other. */
+  readonly nodeId: number;
+  /** Whether the coordinator holds members of the group now; false: it just became empty. */
+  readonly hasMembers: boolean;
+  /**
+   * With members: the topics they subscribe to when the group is Stable and speaks the
+   * consumer protocol (their other offsets may expire); null when not known (rebalancing,
+   * another protocol type), which keeps every offset of the group.
+   */
+  readonly subscribedTopics: readonly string[] | null;
+}
+
 export interface ProducerIdBlock {
   readonly firstProducerId: number;
   readonly size: number;
@@ -143,6 +163,13 @@ export interface ControllerApi extends ExtentCommitter, ExtentSource {
   deleteGroupOffsets(group: string): Promise<void>;
   /** Groups that have committed offsets. */
   groupsWithOffsets(): Promise<string[]>;
+  /**
+   * Records a change of a group's membership as its coordinator sees it (the time is the
+   * controller's). A coordinator reports when a group gains its first member, becomes
+   * Stable with a new subscription, or becomes empty; a broker that registers (restarts)
+   * holds no members, so its groups count as empty from then on.
+   */
+  recordGroupMembership(group: string, report: GroupMembershipReport): Promise<void>;
 
   // Producer ids.
   /** A block of `size` consecutive ids never handed out before (also across restarts). */

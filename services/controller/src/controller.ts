@@ -31,14 +31,17 @@ import type {
   CreateTopicRequest,
   CreateTopicResult,
   DescribeConfigsResult,
+  GroupMembershipReport,
   ItemResult,
   OffsetCommitItem,
   ProducerIdBlock,
 } from './controller-api.ts';
 import { ControllerClosedError, ControllerFailedError } from './errors.ts';
 import { describeConfigs, decideAlterConfigs, decideIncrementalAlterConfigs } from './ops/configs.ts';
+import { decideCoordinatorReset, decideGroupMembership } from './ops/group-membership.ts';
 import { decideRegisterBroker, decideUnregisterBroker } from './ops/leadership.ts';
 import { clusterMetadata } from './ops/metadata-view.ts';
+import { decideOffsetExpiry } from './ops/offset-expiry.ts';
 import { decideCommitOffsets, decideDeleteGroupOffsets, decideDeleteOffsets, fetchOffsets } from './ops/offsets.ts';
 import { decideCommit, decideDeleteRecords } from './ops/partition-index.ts';
 import { decideAllocateProducerIds } from './ops/producer-ids.ts';
@@ -63,6 +66,8 @@ export interface RetentionSummary {
   readonly objectsScheduled: number;
   /** Objects deleted from the object store in this run. */
   readonly objectsDeleted: number;
+  /** Committed offsets expired (offsetsRetentionMs) in this run. */
+  readonly offsetsExpired: number;
 }
 
 export interface ControllerStats {
@@ -228,8 +233,12 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
 
   // --- brokers and metadata ------------------------------------------------------------
 
+  /** A registering broker has just started: its group coordinator holds no members yet. */
   registerBroker(broker: BrokerInfo): Promise<void> {
-    return this.mutate((tx) => decideRegisterBroker(tx, this.ctx, broker));
+    return this.mutate((tx) => {
+      decideRegisterBroker(tx, this.ctx, broker);
+      decideCoordinatorReset(tx, this.ctx, broker.nodeId);
+    });
   }
 
   /**
@@ -238,7 +247,12 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
    * broker was not registered.
    */
   unregisterBroker(nodeId: number): Promise<boolean> {
-    return this.mutate((tx) => decideUnregisterBroker(tx, nodeId));
+    return this.mutate((tx) => {
+      const removed = decideUnregisterBroker(tx, nodeId);
+      // Its coordinator's groups move to other brokers, whose coordinators report them.
+      if (removed) decideCoordinatorReset(tx, this.ctx, nodeId);
+      return removed;
+    });
   }
 
   metadata(): ClusterMetadata {
@@ -361,6 +375,10 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     return this.read(() => [...this.durable.offsets.keys()].sort());
   }
 
+  recordGroupMembership(group: string, report: GroupMembershipReport): Promise<void> {
+    return this.mutate((tx) => decideGroupMembership(tx, this.ctx, group, report));
+  }
+
   // --- producer ids -----------------------------------------------------------------------
 
   allocateProducerIds(size: number): Promise<ProducerIdBlock> {
@@ -370,10 +388,11 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   // --- retention and garbage collection ----------------------------------------------------
 
   /**
-   * One retention pass at `nowMs` (default: the clock's now): advances log starts past
-   * expired extents, schedules objects no extent points at for deletion after the grace
-   * period, and deletes (object store first, then the record) those whose time has
-   * come. Runs are serialized. Rejects when the object store fails; the next run retries.
+   * One retention pass at `nowMs` (default: the clock's now): expires committed offsets,
+   * advances log starts past expired extents, schedules objects no extent points at for
+   * deletion after the grace period, and deletes (object store first, then the record)
+   * those whose time has come. Runs are serialized. Rejects when the object store fails;
+   * the next run retries.
    */
   runRetention(nowMs?: number): Promise<RetentionSummary> {
     const run = this.retentionChain.then(() => this.retentionPass(nowMs ?? this.o.clock.nowMs()));
@@ -382,6 +401,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   }
 
   private async retentionPass(nowMs: number): Promise<RetentionSummary> {
+    const offsetsExpired = await this.mutate((tx) => decideOffsetExpiry(tx, this.ctx, nowMs));
     const logStartsAdvanced = await this.mutate((tx) => decideRetention(tx, this.ctx, nowMs));
     const objectsScheduled = await this.mutate((tx) => decideScheduleDeletion(tx, this.ctx, nowMs));
     // From the durable state: an object is deleted only once its scheduling is durable.
@@ -394,10 +414,10 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
       await this.mutate((tx) => tx.emit({ type: 'ObjectsDeleted', objectKeys: keys }));
       objectsDeleted += keys.length;
     }
-    return { logStartsAdvanced, objectsScheduled, objectsDeleted };
+    return { logStartsAdvanced, objectsScheduled, objectsDeleted, offsetsExpired };
   }
 
-  /** Starts the retention timer (every retentionCheckIntervalMs). Idempotent. */
+  /** Starts the retention timer (every retentionCheckIntervalMs; offset expiry runs with it). Idempotent. */
   start(): void {
     if (this.timerLoop !== undefined || this.closed || this.failure !== undefined) return;
     const abort = new AbortController();

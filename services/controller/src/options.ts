@@ -38,6 +38,8 @@ export interface ControllerOptions {
    * max.message.bytes must stay within it. Default: the storage defaults' limit.
    */
   readonly maxBatchBytes?: number;
+  /** Most topics (CreateTopics and auto-creation answer POLICY_VIOLATION beyond). Default 10,000. */
+  readonly maxTopics?: number;
   /** Most partitions of one topic (INVALID_PARTITIONS beyond). Default 10,000. */
   readonly maxPartitionsPerTopic?: number;
   /** Most partitions of all topics together (INVALID_PARTITIONS beyond). Default 100,000. */
@@ -48,8 +50,15 @@ export interface ControllerOptions {
   readonly maxExtentsPerCommit?: number;
   /** Most idempotent-producer batches in one commit (one object). Default 10,000. */
   readonly maxProducerBatchesPerCommit?: number;
-  /** Most committed offsets over all groups. Default 1,000,000. */
+  /** Most committed offsets over all groups (OffsetCommit answers INVALID_COMMIT_OFFSET_SIZE beyond). Default 1,000,000. */
   readonly maxCommittedOffsets?: number;
+  /**
+   * offsets.retention.minutes, in ms: committed offsets of a group without members expire
+   * this long after it became empty (or after their commit, for a group never seen with
+   * members); a Stable consumer group's offsets of topics it no longer subscribes to,
+   * this long after their commit. Checked on the retention timer. Default 7 days (Kafka's).
+   */
+  readonly offsetsRetentionMs?: number;
   /** offset.metadata.max.bytes: longest commit metadata (OFFSET_METADATA_TOO_LARGE beyond). Default 4096. */
   readonly maxOffsetMetadataBytes?: number;
   /** Longest group id, in bytes (INVALID_GROUP_ID beyond). Default 4096. */
@@ -78,12 +87,14 @@ export interface ResolvedControllerOptions {
   /** The broker resource as DescribeConfigs shows it. */
   readonly brokerConfigs: readonly BrokerConfigEntry[];
   readonly maxBatchBytes: number;
+  readonly maxTopics: number;
   readonly maxPartitionsPerTopic: number;
   readonly maxPartitions: number;
   readonly maxBrokers: number;
   readonly maxExtentsPerCommit: number;
   readonly maxProducerBatchesPerCommit: number;
   readonly maxCommittedOffsets: number;
+  readonly offsetsRetentionMs: number;
   readonly maxOffsetMetadataBytes: number;
   readonly maxGroupIdBytes: number;
   readonly maxProducerIdBlockSize: number;
@@ -122,12 +133,14 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     broker: broker.settings,
     brokerConfigs: broker.entries,
     maxBatchBytes,
+    maxTopics: integer('maxTopics', o.maxTopics, 10_000, 1, 10_000_000),
     maxPartitionsPerTopic,
     maxPartitions: integer('maxPartitions', o.maxPartitions, 100_000, 1, 10_000_000),
     maxBrokers: integer('maxBrokers', o.maxBrokers, 1_000, 1, 100_000),
     maxExtentsPerCommit: integer('maxExtentsPerCommit', o.maxExtentsPerCommit, 10_000, 1, 100_000),
     maxProducerBatchesPerCommit: integer('maxProducerBatchesPerCommit', o.maxProducerBatchesPerCommit, 10_000, 1, 100_000),
     maxCommittedOffsets: integer('maxCommittedOffsets', o.maxCommittedOffsets, 1_000_000, 1, 100_000_000),
+    offsetsRetentionMs: integer('offsetsRetentionMs', o.offsetsRetentionMs, 7 * DAY_MS, 1, 100 * 365 * DAY_MS),
     maxOffsetMetadataBytes: integer('maxOffsetMetadataBytes', o.maxOffsetMetadataBytes, 4096, 0, 1 * MiB),
     maxGroupIdBytes: integer('maxGroupIdBytes', o.maxGroupIdBytes, 4096, 1, 1 * MiB),
     maxProducerIdBlockSize: integer('maxProducerIdBlockSize', o.maxProducerIdBlockSize, 1_000_000, 1, 2 ** 31),

@@ -36,14 +36,14 @@ describe('retention', () => {
     await upload(controller, objectStore, 'o1', [extent(tp(0), 'o1', 0, 9, 0, { maxTimestamp: t0 })]);
     await upload(controller, objectStore, 'o2', [extent(tp(0), 'o2', 10, 19, 0, { maxTimestamp: t0 + 30 * MIN })]);
 
-    expect(await controller.runRetention(t0 + 59 * MIN)).toEqual({ logStartsAdvanced: 0, objectsScheduled: 0, objectsDeleted: 0 });
-    expect(await controller.runRetention(t0 + 61 * MIN)).toEqual({ logStartsAdvanced: 1, objectsScheduled: 1, objectsDeleted: 0 });
+    expect(await controller.runRetention(t0 + 59 * MIN)).toEqual({ logStartsAdvanced: 0, objectsScheduled: 0, objectsDeleted: 0, offsetsExpired: 0 });
+    expect(await controller.runRetention(t0 + 61 * MIN)).toEqual({ logStartsAdvanced: 1, objectsScheduled: 1, objectsDeleted: 0, offsetsExpired: 0 });
     expect(await controller.logStartOffset(tp(0))).toBe(10);
     expect((await controller.extentsFrom(tp(0), 0, 10)).map((e) => e.objectKey)).toEqual(['o2']);
     // Readers may still hold o1's extent: it stays for the grace period.
     expect(await controller.runRetention(t0 + 61 * MIN + GRACE - 1)).toMatchObject({ objectsDeleted: 0 });
     expect(await keys(objectStore)).toEqual(['o1', 'o2']);
-    expect(await controller.runRetention(t0 + 61 * MIN + GRACE)).toEqual({ logStartsAdvanced: 0, objectsScheduled: 0, objectsDeleted: 1 });
+    expect(await controller.runRetention(t0 + 61 * MIN + GRACE)).toEqual({ logStartsAdvanced: 0, objectsScheduled: 0, objectsDeleted: 1, offsetsExpired: 0 });
     expect(await keys(objectStore)).toEqual(['o2']);
     expect(controller.stats()).toMatchObject({ liveObjects: 1, unreferencedObjects: 0 });
   });
@@ -72,7 +72,7 @@ describe('retention', () => {
     await upload(controller, objectStore, 'shared', [extent(tp(0), 'shared', 0, 9, 0, { maxTimestamp: t0 }), extent(tp(1), 'shared', 0, 9, 0, { position: 18, maxTimestamp: t0 + 100 * MIN })]);
     await upload(controller, objectStore, 'p0-next', [extent(tp(0), 'p0-next', 10, 19, 0, { maxTimestamp: t0 + 100 * MIN })]);
     const r = await controller.runRetention(t0 + 90 * MIN);
-    expect(r).toEqual({ logStartsAdvanced: 1, objectsScheduled: 0, objectsDeleted: 0 });
+    expect(r).toEqual({ logStartsAdvanced: 1, objectsScheduled: 0, objectsDeleted: 0, offsetsExpired: 0 });
     expect(await controller.logStartOffset(tp(0))).toBe(10);
     await controller.runRetention(t0 + 90 * MIN + 5 * GRACE);
     expect(await keys(objectStore)).toEqual(['p0-next', 'shared']);

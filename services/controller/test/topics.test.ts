@@ -65,6 +65,18 @@ describe('createTopics', () => {
     expect(controller.stats().partitions).toBe(104);
   });
 
+  it('refuses topics beyond maxTopics with POLICY_VIOLATION, counting a validateOnly call\'s own topics; an existing name stays TOPIC_ALREADY_EXISTS', async () => {
+    const { controller } = await openHarness({ maxTopics: 2 });
+    const dry = await controller.createTopics([req('a', 1), req('b', 1), req('c', 1)], { validateOnly: true });
+    expect(dry.map((r) => r.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE, ErrorCode.POLICY_VIOLATION]);
+    const rs = await controller.createTopics([req('a', 1), req('b', 1), req('c', 1)], { validateOnly: false });
+    expect(rs.map((r) => r.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE, ErrorCode.POLICY_VIOLATION]);
+    expect(rs[2]!.errorMessage).toBe('The cluster has 2 topics, its limit (maxTopics): delete unused topics first.');
+    expect((await controller.createTopics([req('a', 1)], { validateOnly: false }))[0]!.errorCode).toBe(ErrorCode.TOPIC_ALREADY_EXISTS);
+    await controller.deleteTopics([{ name: 'a' }]);
+    expect((await controller.createTopics([req('c', 1)], { validateOnly: false }))[0]!.errorCode).toBe(ErrorCode.NONE);
+  });
+
   it('accepts replication factor -1 and 1 only', async () => {
     const { controller } = await openHarness();
     const rs = await controller.createTopics([req('a', 1, { replicationFactor: 1 }), req('b', 1, { replicationFactor: -1 }), req('c', 1, { replicationFactor: 3 }), req('d', 1, { replicationFactor: 0 })], {

@@ -7,13 +7,15 @@
 // Pure logic over an injected Clock, no sockets. Membership is in memory only (as in
 // Kafka, a coordinator change makes members rejoin). Committed offsets live in the
 // controller: the offset handlers read and write them; the coordinator only asks which
-// groups exist as offsets alone (they list and describe as Empty) and deletes a group's
-// offsets with the group. Not here: the KIP-848 consumer protocol
-// (ConsumerGroupHeartbeat), transactions (TxnOffsetCommit), offset expiry.
+// groups exist as offsets alone (they list and describe as Empty), deletes a group's
+// offsets with the group, and reports each group's membership changes to the controller,
+// which expires offsets from them (membership-report.ts). Not here: the KIP-848 consumer
+// protocol (ConsumerGroupHeartbeat), transactions (TxnOffsetCommit).
 //
 // Bounded: at most `maxGroups` groups (Empty groups are evicted first) and
 // `maxGroupSize` members (and as many pending members) per group; beyond that
-// JoinGroup answers GROUP_MAX_SIZE_REACHED.
+// JoinGroup answers GROUP_MAX_SIZE_REACHED (not retriable: the Java consumer raises it
+// to the application).
 
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@stratus/protocol';
@@ -22,20 +24,22 @@ import type { ControllerApi } from '@stratus/controller';
 import type { BrokerConfig } from '../broker-context.ts';
 import { ClassicGroup, EMPTY_BYTES, GroupMember, joinError, syncError } from './group.ts';
 import type { GroupProtocol, GroupState, JoinGroupResult, SyncGroupResult } from './group.ts';
+import { changedMembership } from './membership-report.ts';
 import { TimerSet } from './timers.ts';
 
 export type { GroupProtocol, GroupState, JoinGroupMember, JoinGroupResult, SyncGroupResult } from './group.ts';
 
-/** The controller calls the coordinator needs: groups that exist only as committed offsets. */
-export type GroupOffsetStore = Pick<ControllerApi, 'groupsWithOffsets' | 'deleteGroupOffsets'>;
+/** The controller calls the coordinator needs: groups that exist only as committed offsets, and membership for offset expiry. */
+export type GroupOffsetStore = Pick<ControllerApi, 'groupsWithOffsets' | 'deleteGroupOffsets' | 'recordGroupMembership'>;
 
 export interface GroupCoordinatorOptions {
   readonly clock: Clock;
   /**
    * group.min/max.session.timeout.ms (JoinGroup outside is INVALID_SESSION_TIMEOUT) and
-   * group.initial.rebalance.delay.ms (how long a new group waits for more members).
+   * group.initial.rebalance.delay.ms (how long a new group waits for more members);
+   * nodeId names this coordinator in membership reports.
    */
-  readonly config: Pick<BrokerConfig, 'groupMinSessionTimeoutMs' | 'groupMaxSessionTimeoutMs' | 'groupInitialRebalanceDelayMs'>;
+  readonly config: Pick<BrokerConfig, 'nodeId' | 'groupMinSessionTimeoutMs' | 'groupMaxSessionTimeoutMs' | 'groupInitialRebalanceDelayMs'>;
   readonly controller: GroupOffsetStore;
   /** Most groups held in memory (default 10 000); Empty groups are evicted first. */
   readonly maxGroups?: number;
@@ -47,7 +51,7 @@ export interface GroupCoordinatorOptions {
   readonly randomUuid?: () => string;
   /** Rebalances, removed members, refusals at a limit: for logs. */
   readonly onInfo?: (groupId: string, message: string) => void;
-  /** An exception thrown by a timer callback (a bug). */
+  /** An exception thrown by a timer callback (a bug), or a membership report the controller refused. */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -792,7 +796,7 @@ export class GroupCoordinator {
       this.options.onInfo?.(groupId, `refusing a new group: ${this.maxGroups} groups are held and none is empty`);
       return undefined;
     }
-    const group = new ClassicGroup(groupId);
+    const group = new ClassicGroup(groupId, (g) => this.reportMembership(g));
     this.groups.set(groupId, group);
     return group;
   }
@@ -828,6 +832,24 @@ export class GroupCoordinator {
     }
     group.transitionTo('Dead');
     this.groups.delete(group.groupId);
+  }
+
+  /**
+   * Tells the controller what changed about the group's members (offset expiry counts
+   * from it). Sent in transition order, which is the order the controller decides them
+   * in; not awaited: a lost report only lets offsets be judged by their commit time.
+   */
+  private reportMembership(group: ClassicGroup): void {
+    if (this.closed) return;
+    const report = changedMembership(group, this.options.config.nodeId);
+    if (report === undefined) return;
+    let sent: Promise<void>;
+    try {
+      sent = this.options.controller.recordGroupMembership(group.groupId, report);
+    } catch (e) {
+      sent = Promise.reject(e);
+    }
+    sent.catch((e: unknown) => (this.options.onError ?? (() => {}))(e));
   }
 
   /** Timer callbacks may outlive their group (deleted, evicted, recreated under the same id). */

@@ -170,11 +170,16 @@ export class ClassicGroup {
   syncTimer: TimerHandle | null = null;
   /** Topics the members subscribe to (consumer protocol); null when unknown. */
   subscribedTopics: ReadonlySet<string> | null = null;
+  /** What the controller was last told of this group's membership (membership-report.ts). */
+  reportedMembership: string | null = null;
   private numAwaitingJoin = 0;
   private readonly protocolVotes = new Map<string, number>();
+  private readonly onTransition: ((group: ClassicGroup) => void) | undefined;
 
-  constructor(groupId: string) {
+  /** `onTransition` runs after every state change (the coordinator reports membership from it). */
+  constructor(groupId: string, onTransition?: (group: ClassicGroup) => void) {
     this.groupId = groupId;
+    this.onTransition = onTransition;
   }
 
   is(state: GroupState): boolean {
@@ -187,6 +192,7 @@ export class ClassicGroup {
     }
     this.previousState = this.state;
     this.state = state;
+    this.onTransition?.(this);
   }
 
   /** Whether a rebalance may start from the current state. */

@@ -3,8 +3,11 @@
 // Members commit for their current generation (the coordinator checks generation, member
 // id and group.instance.id); generation -1 without a member id is a commit from outside
 // group management, allowed when the group is Empty or unknown. Offsets are stored in the
-// controller by topic id. The v2–4 retention time and v1 commit timestamp are ignored
-// (no offset expiry yet).
+// controller by topic id. The v2–4 retention time and v1 commit timestamp are ignored,
+// as Kafka 2.1+ ignores them (KIP-211): the controller expires offsets by its own
+// retention, counted from when the group became empty (see ops/offset-expiry.ts there).
+// Its answers carry the code per partition (INVALID_COMMIT_OFFSET_SIZE when its limit
+// of committed offsets is reached).
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { OffsetCommitItem } from '@stratus/controller';

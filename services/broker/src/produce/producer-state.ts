@@ -9,11 +9,16 @@
 //   original offsets, not written again); otherwise it must start right after the last
 //   sequence (wrapping at 2^31 - 1), else OUT_OF_ORDER_SEQUENCE_NUMBER;
 // - unknown producer (state lost or expired): accepted, and its state starts there.
-// Entries are bounded: `maxProducers` per partition, least recently used evicted.
+// Entries are bounded: `maxProducers` per partition, the least recently written
+// forgotten first. A forgotten producer's next batch is accepted as an unknown
+// producer's, exactly as in Kafka once producer.id.expiration.ms has passed; refusing a
+// producer instead would fail writes over a bookkeeping limit. Only a retry of a batch
+// written before it was forgotten could then be written twice.
 
 import { ErrorCode } from '@stratus/protocol';
 
 export const WINDOW = 5;
+export const DEFAULT_MAX_PRODUCERS = 10_000;
 const INT32_MAX = 0x7fffffff;
 
 interface CachedBatch {
@@ -46,7 +51,8 @@ export class ProducerStateTable {
   private readonly producers = new Map<number, ProducerEntry>();
   private readonly maxProducers: number;
 
-  constructor(maxProducers = 10_000) {
+  constructor(maxProducers = DEFAULT_MAX_PRODUCERS) {
+    if (!Number.isSafeInteger(maxProducers) || maxProducers < 1) throw new RangeError(`maxProducers must be a positive integer, got ${maxProducers}`);
     this.maxProducers = maxProducers;
   }
 

@@ -21,7 +21,7 @@ function fixture(over: Partial<GroupCoordinatorOptions> = {}, initialDelayMs = I
   const store = new FakeOffsetController();
   const c = new GroupCoordinator({
     clock,
-    config: { groupMinSessionTimeoutMs: 6_000, groupMaxSessionTimeoutMs: 300_000, groupInitialRebalanceDelayMs: initialDelayMs },
+    config: { nodeId: 1, groupMinSessionTimeoutMs: 6_000, groupMaxSessionTimeoutMs: 300_000, groupInitialRebalanceDelayMs: initialDelayMs },
     controller: store,
     randomUuid: counterUuid(),
     onError: (e) => {

@@ -92,6 +92,11 @@ export async function runDev(config: StratusConfig): Promise<number> {
     random,
     retentionCheckIntervalMs: config.retention.checkInterval,
     objectDeleteGraceMs: config.retention.deleteGrace,
+    offsetsRetentionMs: config.groups.offsetsRetention,
+    maxTopics: config.limits.maxTopics,
+    maxPartitions: config.limits.maxPartitions,
+    maxPartitionsPerTopic: config.limits.maxPartitionsPerTopic,
+    maxCommittedOffsets: config.limits.maxCommittedOffsets,
     maxBatchBytes: storageMaxBatchBytes,
     brokerConfigs: {
       'num.partitions': String(config.topics.defaultPartitions),
@@ -100,7 +105,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
     },
   });
 
-  controller.start(); // retention and deletion of unreferenced objects
+  controller.start(); // retention, offset expiry and deletion of unreferenced objects
 
   const cache = new BlockCache({
     store,
@@ -147,7 +152,10 @@ export async function runDev(config: StratusConfig): Promise<number> {
         groupMinSessionTimeoutMs: config.groups.minSessionTimeout,
         groupMaxSessionTimeoutMs: config.groups.maxSessionTimeout,
         groupInitialRebalanceDelayMs: config.groups.initialRebalanceDelay ?? DEV_INITIAL_REBALANCE_DELAY_MS,
-        offsetsRetentionMs: 7 * 24 * 3_600_000,
+        offsetsRetentionMs: config.groups.offsetsRetention,
+        groupMaxGroups: config.limits.maxGroups,
+        groupMaxSize: config.limits.maxGroupSize,
+        maxProducersPerPartition: config.limits.maxProducersPerPartition,
         messageMaxBytes: config.topics.maxMessageBytes,
         maxDecompressedBatchBytes: config.topics.maxDecompressedBatchBytes,
       },
@@ -174,6 +182,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
         ...(config.kafka.smallResponseReserveBytes === undefined ? {} : { smallResponseReserveBytes: config.kafka.smallResponseReserveBytes }),
       },
       onProblem: (problem, header, error) => log.warn({ err: error, clientId: header?.clientId, apiKey: header?.apiKey, apiVersion: header?.apiVersion }, problem),
+      onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
       onTrailingBytes: (header, trailingBytes, conn) =>
         log.debug({ clientId: header.clientId, apiKey: header.apiKey, apiVersion: header.apiVersion, trailingBytes, remote: conn.remoteAddress }, 'ignoring bytes after a request body (as Kafka does)'),
     });

@@ -167,6 +167,13 @@ export const configSchema = z
          * joins at once); a cluster would use Kafka's broker default of 3s.
          */
         initialRebalanceDelay: duration.optional(),
+        /**
+         * Kafka's offsets.retention.minutes: committed offsets of a group without members
+         * expire this long after it became empty (or after their commit, if later); a
+         * Stable consumer group's offsets of topics it no longer subscribes to, this long
+         * after their commit. At least 1m, as in Kafka.
+         */
+        offsetsRetention: duration.pipe(z.number().min(60_000, 'must be at least 1m')).prefault('7d'),
       })
       .strict()
       .prefault({}),
@@ -174,6 +181,29 @@ export const configSchema = z
       .object({
         checkInterval: duration.prefault('5m'),
         deleteGrace: duration.prefault('10m'),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Count limits. Reaching one refuses what would go beyond it with a specific Kafka
+     * error (config/dev.yaml names each), never UNKNOWN_SERVER_ERROR.
+     */
+    limits: z
+      .object({
+        /** Topics in the cluster (CreateTopics and auto-creation: POLICY_VIOLATION). */
+        maxTopics: z.number().int().min(1).max(10_000_000).default(10_000),
+        /** Partitions of all topics together (CreateTopics, CreatePartitions: INVALID_PARTITIONS). */
+        maxPartitions: z.number().int().min(1).max(10_000_000).default(100_000),
+        /** Partitions of one topic (INVALID_PARTITIONS); topics.defaultPartitions must fit. */
+        maxPartitionsPerTopic: z.number().int().min(1).max(1_000_000).default(10_000),
+        /** Groups the coordinator holds, Empty ones evicted first (JoinGroup: GROUP_MAX_SIZE_REACHED). */
+        maxGroups: z.number().int().min(1).max(10_000_000).default(10_000),
+        /** Kafka's group.max.size: members of one group (JoinGroup: GROUP_MAX_SIZE_REACHED). */
+        maxGroupSize: z.number().int().min(1).max(1_000_000).default(1_000),
+        /** Committed offsets of all groups together (OffsetCommit: INVALID_COMMIT_OFFSET_SIZE). */
+        maxCommittedOffsets: z.number().int().min(1).max(100_000_000).default(1_000_000),
+        /** Idempotent producers a led partition remembers; beyond, the least recently written is forgotten (no error). */
+        maxProducersPerPartition: z.number().int().min(1).max(1_000_000).default(10_000),
       })
       .strict()
       .prefault({}),

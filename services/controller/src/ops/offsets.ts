@@ -1,7 +1,8 @@
 // Consumer group committed offsets, keyed by group, topic id and partition. Membership
 // and generations live in the broker's group coordinator, which checks them before it
 // calls here; the controller only keeps the offsets durable and refuses partitions that
-// do not exist. Offsets of a deleted topic go with it (apply.ts).
+// do not exist. Offsets of a deleted topic go with it (apply.ts); expiry is in
+// offset-expiry.ts.
 
 import { ErrorCode } from '@stratus/protocol';
 import { partitionKey } from '@stratus/storage';
@@ -36,7 +37,13 @@ export function decideCommitOffsets(tx: Tx, ctx: DecideContext, group: string, o
     const key = partitionKey(o.topicId, o.partition);
     const isNew = existing?.has(key) !== true && !acceptedKeys.has(key);
     if (isNew && tx.state.offsetCount + added + 1 > ctx.options.maxCommittedOffsets) {
-      return { ...tp, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `The controller holds ${ctx.options.maxCommittedOffsets} committed offsets (maxCommittedOffsets): delete unused groups' offsets.` };
+      // Kafka's answer when its offsets log cannot take a commit: not retriable, and
+      // clients raise it to the application rather than retrying forever.
+      return {
+        ...tp,
+        errorCode: ErrorCode.INVALID_COMMIT_OFFSET_SIZE,
+        errorMessage: `The controller holds ${ctx.options.maxCommittedOffsets} committed offsets, its limit (maxCommittedOffsets): delete unused groups or wait for their offsets to expire.`,
+      };
     }
     if (isNew) added++;
     acceptedKeys.add(key);

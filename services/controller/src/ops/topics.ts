@@ -21,17 +21,19 @@ function fail(errorCode: number, errorMessage: string): ItemResult {
 export function decideCreateTopics(tx: Tx, ctx: DecideContext, requests: readonly CreateTopicRequest[], validateOnly: boolean): CreateTopicResult[] {
   const counts = new Map<string, number>();
   for (const r of requests) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
-  // Partitions this call would add in validateOnly mode, where nothing is applied.
+  // Topics and partitions this call would add in validateOnly mode, where nothing is applied.
+  let pendingTopics = 0;
   let pendingPartitions = 0;
   return requests.map((r): CreateTopicResult => {
     if ((counts.get(r.name) ?? 0) > 1) {
       return { name: r.name, topic: null, ...fail(ErrorCode.INVALID_REQUEST, `Create topics request contains multiple entries for topic ${r.name}`) };
     }
-    const checked = checkCreate(tx, ctx, r, pendingPartitions);
+    const checked = checkCreate(tx, ctx, r, pendingTopics, pendingPartitions);
     if ('errorCode' in checked) return { name: r.name, topic: null, ...checked };
     const { numPartitions, configs } = checked;
     const brokerIds = sortedBrokerIds(tx.state);
     if (validateOnly) {
+      pendingTopics++;
       pendingPartitions += numPartitions;
       const topic: TopicInfo = {
         name: r.name,
@@ -48,13 +50,24 @@ export function decideCreateTopics(tx: Tx, ctx: DecideContext, requests: readonl
   });
 }
 
-function checkCreate(tx: Tx, ctx: DecideContext, r: CreateTopicRequest, pendingPartitions: number): ItemResult | { numPartitions: number; configs: Readonly<Record<string, string>> } {
+function checkCreate(
+  tx: Tx,
+  ctx: DecideContext,
+  r: CreateTopicRequest,
+  pendingTopics: number,
+  pendingPartitions: number,
+): ItemResult | { numPartitions: number; configs: Readonly<Record<string, string>> } {
   const s = tx.state;
   const problem = topicNameProblem(r.name);
   if (problem !== undefined) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
   if (s.topicIds.has(r.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${r.name}' already exists.`);
   const collides = s.collisionKeys.get(collisionKey(r.name));
   if (collides !== undefined) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${r.name}' collides with existing topic: ${collides} ('.' and '_' are the same in metric names)`);
+  // A cluster-wide cap, not a fault of the request: Kafka's code for a create its
+  // policy refuses (kafka-topics and the admin clients print the message).
+  if (s.topics.size + pendingTopics >= ctx.options.maxTopics) {
+    return fail(ErrorCode.POLICY_VIOLATION, `The cluster has ${s.topics.size + pendingTopics} topics, its limit (maxTopics): delete unused topics first.`);
+  }
   const numPartitions = r.numPartitions === -1 ? ctx.options.broker.numPartitions : r.numPartitions;
   if (!Number.isInteger(numPartitions) || numPartitions <= 0) return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be larger than 0 (or -1 for the default), got ${r.numPartitions}.`);
   if (numPartitions > ctx.options.maxPartitionsPerTopic) {

@@ -128,12 +128,36 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
       if (r.partitions === null) {
         s.offsetCount -= group.size;
         s.offsets.delete(r.group);
+        forgetIdleGroup(s, r.group);
         return s;
       }
       for (const tp of r.partitions) if (group.delete(partitionKey(tp.topicId, tp.partition))) s.offsetCount--;
       if (group.size === 0) s.offsets.delete(r.group);
+      forgetIdleGroup(s, r.group);
       return s;
     }
+    case 'GroupMembershipChanged': {
+      let g = s.groups.get(r.group);
+      if (g === undefined) {
+        if (!r.hasMembers) return s;
+        s.groups.set(r.group, (g = { holders: new Map(), emptySinceMs: null }));
+      }
+      if (r.hasMembers) {
+        g.holders.set(r.nodeId, r.subscribedTopics);
+        g.emptySinceMs = null;
+      } else if (g.holders.delete(r.nodeId) && g.holders.size === 0) {
+        g.emptySinceMs = r.atMs;
+      }
+      forgetIdleGroup(s, r.group);
+      return s;
+    }
+    case 'GroupCoordinatorReset':
+      for (const [name, g] of s.groups) {
+        if (!g.holders.delete(r.nodeId) || g.holders.size > 0) continue;
+        g.emptySinceMs = r.atMs;
+        forgetIdleGroup(s, name);
+      }
+      return s;
     case 'ProducerIdsAllocated':
       if (r.firstProducerId < s.nextProducerId) throw new StateError(`producer ids from ${r.firstProducerId} were handed out already (next is ${s.nextProducerId})`);
       s.nextProducerId = r.firstProducerId + r.size;
@@ -183,6 +207,20 @@ function deleteTopicOffsets(s: ControllerState, topicId: string): void {
         s.offsetCount--;
       }
     }
-    if (group.size === 0) s.offsets.delete(name);
+    if (group.size === 0) {
+      s.offsets.delete(name);
+      forgetIdleGroup(s, name);
+    }
   }
+}
+
+/**
+ * A group without members and without offsets has nothing left to expire: its
+ * membership entry goes, so the table stays as small as the groups that matter. Should
+ * it commit again, its offsets count from their commit time, which is later than when
+ * it became empty anyway.
+ */
+function forgetIdleGroup(s: ControllerState, group: string): void {
+  const g = s.groups.get(group);
+  if (g !== undefined && g.holders.size === 0 && !s.offsets.has(group)) s.groups.delete(group);
 }

@@ -130,6 +130,32 @@ export interface OffsetsDeleted {
   readonly partitions: readonly TopicPartition[] | null;
 }
 
+/**
+ * A group coordinator's view of a group changed (see GroupMembershipReport). Applied per
+ * coordinator: `hasMembers` adds or updates nodeId's entry, false removes it; when the
+ * last coordinator holding members goes, the group has been empty since `atMs`.
+ */
+export interface GroupMembershipChanged {
+  readonly type: 'GroupMembershipChanged';
+  readonly group: string;
+  readonly nodeId: number;
+  readonly hasMembers: boolean;
+  /** With members: the topics subscribed to (Stable consumer-protocol groups), or null when not known. */
+  readonly subscribedTopics: readonly string[] | null;
+  /** The controller's clock when it decided the change. */
+  readonly atMs: number;
+}
+
+/**
+ * Broker nodeId registered (started) or left: its coordinator holds no members any more,
+ * so every group it held members of without another coordinator has been empty since `atMs`.
+ */
+export interface GroupCoordinatorReset {
+  readonly type: 'GroupCoordinatorReset';
+  readonly nodeId: number;
+  readonly atMs: number;
+}
+
 export interface ProducerIdsAllocated {
   readonly type: 'ProducerIdsAllocated';
   readonly firstProducerId: number;
@@ -162,6 +188,8 @@ export type MetadataRecord =
   | LogStartAdvanced
   | OffsetsCommitted
   | OffsetsDeleted
+  | GroupMembershipChanged
+  | GroupCoordinatorReset
   | ProducerIdsAllocated
   | ObjectsScheduledForDeletion
   | ObjectsDeleted;

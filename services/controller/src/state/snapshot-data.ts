@@ -4,8 +4,8 @@
 // snapshot is mostly extents, and this form is about a third the size of the objects.
 //
 // Versioned: a new layout gets a new version beside this one, never an edit of it.
-// Optional fields added later (producers) may be missing in older snapshots: missing
-// means empty.
+// Optional fields added later (producers, groups) may be missing in older snapshots:
+// missing means empty.
 // Derived fields (reference counts, name indexes, counters) are recomputed on load
 // rather than stored, so they cannot disagree with what they are derived from.
 
@@ -28,6 +28,8 @@ type PartitionTuple = [number, number, number, number, ExtentTuple[]];
 type ObjectTuple = [string, number, number | null, CommitRejected[], (number | null)?];
 /** [topicId, partition, offset, leaderEpoch, metadata, commitTimestampMs] */
 type OffsetTuple = [string, number, number, number, string | null, number];
+/** [group, emptySinceMs, [[coordinator node id, subscribed topics or null], ...]] */
+type GroupTuple = [string, number | null, [number, readonly string[] | null][]];
 /**
  * [topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset]:
  * per partition, producers least recently written first, each one's batches oldest first.
@@ -45,6 +47,8 @@ export interface SnapshotData {
   readonly offsets: { group: string; offsets: OffsetTuple[] }[];
   /** Idempotent-producer state of committed batches (added later: missing means none). */
   readonly producers?: ProducerTuple[];
+  /** Group membership for offset expiry (added later: missing means none known). */
+  readonly groups?: GroupTuple[];
 }
 
 export function toSnapshotData(s: ControllerState): SnapshotData {
@@ -75,6 +79,7 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
       }),
     })),
     producers: producerTuples(s),
+    groups: [...s.groups].map(([group, g]): GroupTuple => [group, g.emptySinceMs, [...g.holders]]),
   };
 }
 
@@ -123,6 +128,7 @@ export function fromSnapshotData(data: SnapshotData): ControllerState {
     s.offsets.set(group, m);
     s.offsetCount += m.size;
   }
+  for (const [group, emptySinceMs, holders] of data.groups ?? []) s.groups.set(group, { holders: new Map(holders), emptySinceMs });
   for (const [topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset] of data.producers ?? []) {
     const p = partitionOf(s, { topicId, partition });
     if (p === undefined) throw new StateError(`snapshot producer state of ${partitionKey(topicId, partition)} names an unknown partition`);

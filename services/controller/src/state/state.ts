@@ -51,6 +51,17 @@ export interface ObjectState {
   readonly committedAtMs?: number;
 }
 
+/**
+ * What offset expiry knows of a group's membership, from its coordinators' reports.
+ * Kept while the group has members or committed offsets, dropped when it has neither.
+ */
+export interface GroupMembership {
+  /** Broker id of each coordinator holding members → the topics they subscribe to (null: not known). */
+  readonly holders: Map<number, readonly string[] | null>;
+  /** When the last coordinator holding members reported the group empty; null while one holds members. */
+  emptySinceMs: number | null;
+}
+
 export interface ControllerState {
   clusterId: string | null;
   /** Bumped by every record that changes what metadata() shows. */
@@ -68,6 +79,8 @@ export interface ControllerState {
   readonly offsets: Map<string, Map<string, CommittedOffset>>;
   /** Number of committed offsets over all groups (a limit applies). */
   offsetCount: number;
+  /** group → its membership as coordinators reported it (offset expiry). */
+  readonly groups: Map<string, GroupMembership>;
   nextProducerId: number;
   /** Over all topics (a limit applies). */
   partitionCount: number;
@@ -84,6 +97,7 @@ export function emptyState(): ControllerState {
     objects: new Map(),
     offsets: new Map(),
     offsetCount: 0,
+    groups: new Map(),
     nextProducerId: 0,
     partitionCount: 0,
   };
@@ -99,6 +113,8 @@ export function cloneState(s: ControllerState): ControllerState {
   for (const [key, o] of s.objects) objects.set(key, { ...o });
   const offsets = new Map<string, Map<string, CommittedOffset>>();
   for (const [group, m] of s.offsets) offsets.set(group, new Map(m));
+  const groups = new Map<string, GroupMembership>();
+  for (const [group, g] of s.groups) groups.set(group, { holders: new Map(g.holders), emptySinceMs: g.emptySinceMs });
   return {
     clusterId: s.clusterId,
     metadataVersion: s.metadataVersion,
@@ -109,6 +125,7 @@ export function cloneState(s: ControllerState): ControllerState {
     objects,
     offsets,
     offsetCount: s.offsetCount,
+    groups,
     nextProducerId: s.nextProducerId,
     partitionCount: s.partitionCount,
   };

@@ -38,6 +38,8 @@ const RECORD_TYPES: ReadonlySet<MetadataRecordType> = new Set<MetadataRecordType
   'LogStartAdvanced',
   'OffsetsCommitted',
   'OffsetsDeleted',
+  'GroupMembershipChanged',
+  'GroupCoordinatorReset',
   'ProducerIdsAllocated',
   'ObjectsScheduledForDeletion',
   'ObjectsDeleted',

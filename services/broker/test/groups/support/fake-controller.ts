@@ -5,13 +5,15 @@
 
 import { partitionKey } from '@stratus/storage';
 import type { TopicPartition } from '@stratus/storage';
-import type { BrokerInfo, ClusterMetadata, CommittedOffset, ControllerApi, ItemResult, OffsetCommitItem, TopicInfo } from '@stratus/controller';
+import type { BrokerInfo, ClusterMetadata, CommittedOffset, ControllerApi, GroupMembershipReport, ItemResult, OffsetCommitItem, TopicInfo } from '@stratus/controller';
 
 export class FakeOffsetController {
   readonly topics: TopicInfo[] = [];
   brokers: BrokerInfo[] = [];
   /** group → `topicId:partition` → offset */
   readonly offsets = new Map<string, Map<string, CommittedOffset>>();
+  /** Membership reports, in the order the coordinator sent them. */
+  readonly memberships: { group: string; report: GroupMembershipReport }[] = [];
   failing = false;
   calls = 0;
   private version = 1;
@@ -75,6 +77,11 @@ export class FakeOffsetController {
   async deleteGroupOffsets(group: string): Promise<void> {
     this.check();
     this.offsets.delete(group);
+  }
+
+  /** Not subject to `failing`: a refused report only reaches the coordinator's onError. */
+  async recordGroupMembership(group: string, report: GroupMembershipReport): Promise<void> {
+    this.memberships.push({ group, report });
   }
 
   async groupsWithOffsets(): Promise<string[]> {
