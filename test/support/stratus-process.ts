@@ -41,6 +41,8 @@ export class StratusProcess {
   readonly httpPort: number;
   readonly child: ChildProcess;
   output = '';
+  /** The extra STRATUS_* settings it was started with (restart() keeps them). */
+  env: Readonly<Record<string, string>> | undefined;
   private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(dataDir: string, kafkaPort: number, httpPort: number, child: ChildProcess) {
@@ -67,6 +69,7 @@ export class StratusProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const p = new StratusProcess(dataDir, kafkaPort, httpPort, child);
+    if (options.env) p.env = options.env;
     await p.waitReady();
     return p;
   }
@@ -113,9 +116,9 @@ export class StratusProcess {
     await this.exited;
   }
 
-  /** Starts a new process on the same data directory (and Kafka port, so clients reconnect). */
+  /** Starts a new process on the same data directory (and Kafka port, so clients reconnect), with the same settings. */
   restart(): Promise<StratusProcess> {
-    return StratusProcess.start({ dataDir: this.dataDir, kafkaPort: this.kafkaPort });
+    return StratusProcess.start({ dataDir: this.dataDir, kafkaPort: this.kafkaPort, ...(this.env ? { env: this.env } : {}) });
   }
 
   removeData(): void {

@@ -57,6 +57,9 @@ export interface StorageEngineOptions {
   readonly onFatal?: (error: Error) => void;
 }
 
+/** How long after an append gave up waiting for room the engine still reports it cannot take writes. */
+const REFUSED_RECENTLY_MS = 5_000;
+
 export interface RecoverySummary {
   readonly replayedEntries: number;
   /** Entries already committed before the crash (not uploaded again). */
@@ -160,6 +163,20 @@ export class StorageEngine {
     }
     uploader.start();
     return engine;
+  }
+
+  /**
+   * Why appends cannot be taken now, or undefined when they can: the WAL failed (fatal),
+   * or the budget of un-uploaded bytes is used up (the object store is behind or down;
+   * appends wait, then fail with a retriable error).
+   */
+  writeProblem(): string | undefined {
+    if (this.fatal) return `the write-ahead log failed: ${this.fatal.message}`;
+    // Appends wait for room now, or one gave up lately: the object store is behind.
+    if (this.pending.waitingCount > 0 || this.pending.refusedWithin(REFUSED_RECENTLY_MS)) {
+      return `${this.pending.usedBytes} of ${this.pending.capacityBytes} bytes (storage.pendingBytes) wait for upload and appends wait for room: the object store is behind or unreachable`;
+    }
+    return undefined;
   }
 
   /** Opens (or returns the open) log of a partition this broker leads. */

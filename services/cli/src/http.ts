@@ -6,7 +6,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface HttpProbes {
-  ready(): boolean;
+  /** Undefined when the process serves Kafka traffic; otherwise why not (/readyz answers 503 with it). */
+  notReady(): string | undefined;
   /** Undefined while the process is healthy; after a fatal error, why it is not (then /livez fails). */
   live?(): string | undefined;
   /** Prometheus text exposition and its content type. */
@@ -23,8 +24,9 @@ export async function startHttp(host: string, port: number, probes: HttpProbes):
       if (problem === undefined) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       else res.writeHead(503, { 'content-type': 'text/plain' }).end(`not live: ${problem}\n`);
     } else if (path === '/readyz') {
-      const ready = probes.ready();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+      const problem = probes.notReady();
+      if (problem === undefined) res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
+      else res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready: ${problem}\n`);
     } else if (path === '/metrics') {
       probes.metrics().then(
         (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),

@@ -197,7 +197,8 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     if (this.failure !== undefined) return;
     this.failure = err instanceof ControllerFailedError ? err : new ControllerFailedError(err);
     this.timer?.abort();
-    this.o.onBackgroundError(this.failure, 'metadata store');
+    if (this.o.onFatal) this.o.onFatal(this.failure);
+    else this.o.onBackgroundError(this.failure, 'metadata store');
   }
 
   private refusal(): Error | undefined {

@@ -75,6 +75,12 @@ export interface ControllerOptions {
   readonly snapshotJournalBytes?: number;
   /** Failures of background work (retention timer, snapshots, watch listeners). Default: process.emitWarning. */
   readonly onBackgroundError?: (error: unknown, context: string) => void;
+  /**
+   * The metadata store failed: the controller refuses every call until the process
+   * restarts and reloads what is durable. Called once; the process should become
+   * unready and exit non-zero.
+   */
+  readonly onFatal?: (error: Error) => void;
 }
 
 export interface ResolvedControllerOptions {
@@ -103,6 +109,7 @@ export interface ResolvedControllerOptions {
   readonly maxObjectDeletesPerRun: number;
   readonly snapshotJournalBytes: number;
   readonly onBackgroundError: (error: unknown, context: string) => void;
+  readonly onFatal: ((error: Error) => void) | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -149,5 +156,6 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     maxObjectDeletesPerRun: integer('maxObjectDeletesPerRun', o.maxObjectDeletesPerRun, 10_000, 1, 10_000_000),
     snapshotJournalBytes: integer('snapshotJournalBytes', o.snapshotJournalBytes, 16 * MiB, 1, 2 ** 40),
     onBackgroundError: o.onBackgroundError ?? defaultBackgroundError,
+    onFatal: o.onFatal,
   };
 }

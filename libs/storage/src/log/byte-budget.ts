@@ -25,6 +25,8 @@ export class ByteBudget {
   private used = 0;
   private waiters: Waiter[] = [];
   private readonly clock: Clock;
+  /** When a reservation last timed out (monotonic ms), or -Infinity. */
+  private lastRefusedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(capacityBytes: number, clock: Clock) {
     if (!(capacityBytes > 0)) throw new RangeError(`byte budget capacity must be positive, got ${capacityBytes}`);
@@ -34,6 +36,16 @@ export class ByteBudget {
 
   get usedBytes(): number {
     return this.used;
+  }
+
+  /** Reservations waiting for room now. */
+  get waitingCount(): number {
+    return this.waiters.length;
+  }
+
+  /** Whether a reservation waited in vain within the last `withinMs`. */
+  refusedWithin(withinMs: number): boolean {
+    return this.clock.monotonicMs() - this.lastRefusedAtMs < withinMs;
   }
 
   /**
@@ -66,6 +78,7 @@ export class ByteBudget {
     const outcome = await Promise.race([granted.then(() => false), timedOut]);
     abort.abort(CANCELLED);
     if (outcome && !waiter.granted) {
+      this.lastRefusedAtMs = this.clock.monotonicMs();
       this.waiters = this.waiters.filter((w) => w !== waiter);
       this.grant(); // a smaller waiter behind this one may fit now
       throw new BudgetExceededError(`no room for ${bytes} bytes within ${waitMs} ms (${this.used} of ${this.capacityBytes} in use)`);

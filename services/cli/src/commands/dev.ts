@@ -77,19 +77,24 @@ export async function runDev(config: StratusConfig): Promise<number> {
   // process, which recovers the WAL. Set before anything can fail.
   let fatal: Error | undefined;
   let stopForFatal: (() => void) | undefined;
-  const onFatal = (error: Error): void => {
-    if (fatal !== undefined) return;
-    fatal = error;
-    process.exitCode = 1;
-    log.fatal({ err: error }, `fatal storage error, stopping (a restart recovers the WAL): ${error.message}`);
-    stopForFatal?.();
-  };
+  const fatalIn =
+    (component: string, recovery: string) =>
+    (error: Error): void => {
+      if (fatal !== undefined) return;
+      fatal = error;
+      process.exitCode = 1;
+      log.fatal({ err: error }, `fatal: the ${component} failed, stopping (${recovery}): ${error.message}`);
+      stopForFatal?.();
+    };
+  const onFatal = fatalIn('write-ahead log', 'a restart recovers the WAL');
 
   const controller = await Controller.open({
     store: await FileJournalStore.open({ dir: join(dataDir, 'metadata') }),
     objectStore: store,
     clock,
     random,
+    onBackgroundError: (error, context) => log.warn({ err: error, context }, `controller: ${context} failed`),
+    onFatal: fatalIn('metadata journal', 'a restart reloads what is durable'),
     retentionCheckIntervalMs: config.retention.checkInterval,
     objectDeleteGraceMs: config.retention.deleteGrace,
     offsetsRetentionMs: config.groups.offsetsRetention,
@@ -202,8 +207,9 @@ export async function runDev(config: StratusConfig): Promise<number> {
   let http;
   try {
     http = await startHttp(config.http.host, config.http.port, {
-      ready: () => ready && fatal === undefined,
-      live: () => (fatal === undefined ? undefined : `fatal storage error: ${fatal.message}`),
+      // Not ready while shutting down, after a fatal error, or while the WAL takes no writes.
+      notReady: () => (fatal !== undefined ? `fatal error: ${fatal.message}` : !ready ? 'shutting down' : storage.writeProblem()),
+      live: () => (fatal === undefined ? undefined : `fatal error: ${fatal.message}`),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
     });
   } catch (e) {

@@ -1,0 +1,92 @@
+// A TCP proxy for fault injection in tests: put it between a process and a dependency
+// (Stratus and MinIO) and take the dependency "down" (every connection cut, new ones
+// refused), bring it back, or slow every chunk down — without touching either side.
+// Used by the object-store outage tests and the chaos campaign.
+
+import net from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+
+export class TcpProxy {
+  readonly port: number;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private isDown = false;
+  /** Added before each chunk is passed on, both directions (0: none). */
+  latencyMs = 0;
+  /** Connections accepted and refused so far. */
+  accepted = 0;
+  refused = 0;
+
+  private constructor(server: Server, port: number) {
+    this.server = server;
+    this.port = port;
+  }
+
+  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+    let proxy!: TcpProxy;
+    const server = net.createServer((client) => proxy.connect(client, targetHost, targetPort));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
+    return proxy;
+  }
+
+  get down(): boolean {
+    return this.isDown;
+  }
+
+  /** Cuts every open connection and refuses new ones until up(). */
+  takeDown(): void {
+    this.isDown = true;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  bringUp(): void {
+    this.isDown = false;
+  }
+
+  async close(): Promise<void> {
+    this.takeDown();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private connect(client: Socket, host: string, port: number): void {
+    client.on('error', () => undefined);
+    if (this.isDown) {
+      this.refused++;
+      client.destroy();
+      return;
+    }
+    this.accepted++;
+    const upstream = net.connect(port, host);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('close', () => {
+        this.sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    this.pipe(client, upstream);
+    this.pipe(upstream, client);
+  }
+
+  /** Passes chunks on in order, each after `latencyMs` when set. */
+  private pipe(from: Socket, to: Socket): void {
+    let chain = Promise.resolve();
+    from.on('data', (chunk: Buffer) => {
+      if (this.latencyMs <= 0) {
+        if (!to.destroyed) to.write(chunk);
+        return;
+      }
+      const delay = this.latencyMs;
+      chain = chain.then(() => new Promise((r) => setTimeout(r, delay))).then(() => void (to.destroyed || to.write(chunk)));
+    });
+    from.on('end', () => void chain.then(() => to.end()));
+  }
+}
