@@ -10,8 +10,8 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import kafkajs from 'kafkajs';
 import { openObjectStore } from '@stratus/objectstore';
-import { startMinio } from '../../libs/objectstore/test/support/minio.ts';
-import type { MinioServer } from '../../libs/objectstore/test/support/minio.ts';
+import { startMinio } from '@stratus/objectstore/testing';
+import type { MinioServer } from '@stratus/objectstore/testing';
 import { StratusProcess } from '../support/stratus-process.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 

@@ -23,14 +23,15 @@ export class TcpProxy {
   }
 
   static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
-    let proxy!: TcpProxy;
-    const server = net.createServer((client) => proxy.connect(client, targetHost, targetPort));
+    // The server needs the proxy for its connections, the proxy needs the server's port.
+    const holder: { proxy?: TcpProxy } = {};
+    const server = net.createServer((client) => holder.proxy!.connect(client, targetHost, targetPort));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
-    return proxy;
+    holder.proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
+    return holder.proxy;
   }
 
   get down(): boolean {

@@ -10,11 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryObjectStore, ObjectStoreError, openObjectStore } from '../src/index.ts';
 import type { ObjectStore } from '../src/index.ts';
 import { defineContract } from './support/contract.ts';
-import { startMinio } from './support/minio.ts';
-import type { MinioServer } from './support/minio.ts';
-import { startFakeGcs } from './support/fake-gcs.ts';
-import type { FakeGcsServer } from './support/fake-gcs.ts';
-import { freePort } from './support/peer-process.ts';
+import { startFakeGcs, startMinio } from '../src/testing/index.ts';
+import type { FakeGcsServer, MinioServer } from '../src/testing/index.ts';
+import { freePort } from '../src/testing/peers/peer-process.ts';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'stratus-contract';
