@@ -14,6 +14,8 @@ import { startMinio } from '@stratus/objectstore/testing';
 import type { MinioServer } from '@stratus/objectstore/testing';
 import { StratusProcess } from '../support/stratus-process.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
+import { WireConnection } from '../fuzz/support/wire.ts';
+import { ApiKey, decodeResponse, encodeRequest, errorName } from '@stratus/protocol';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -125,7 +127,64 @@ function expectExactlyOnceInOrder(read: readonly { key: string; offset: number }
   expect(missing, 'every acknowledged record at its acknowledged offset').toEqual([]);
 }
 
+/** One Fetch v11 of partition 0 of each topic from offset 0 over a raw connection: each partition's error name and record bytes. */
+async function fetchRaw(s: StratusProcess, topics: readonly string[]): Promise<Record<string, { error: string; bytes: number }>> {
+  const conn = await WireConnection.connect('127.0.0.1', s.kafkaPort);
+  try {
+    const request = encodeRequest(ApiKey.Fetch, 11, 1, 'outage-raw', {
+      replicaId: -1,
+      maxWaitMs: 100,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: topics.map((topic) => ({ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] })),
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    await conn.write(request);
+    const event = await conn.next(30_000);
+    if (event.kind !== 'frame') throw new Error(`no answer: ${event.kind}`);
+    const decoded = decodeResponse(ApiKey.Fetch, 11, event.frame);
+    if (!decoded.ok) throw decoded.error;
+    return Object.fromEntries(decoded.value.body.responses.map((t) => [t.topic, { error: errorName(t.partitions[0]!.errorCode), bytes: t.partitions[0]!.records?.length ?? 0 }]));
+  } finally {
+    conn.destroy();
+  }
+}
+
 describe('the object store goes away', () => {
+  it('a fetch that needs the store gets KAFKA_STORAGE_ERROR for that partition only; the others are served', async () => {
+    // Nothing cached: committed data can only come from the store.
+    const s = await StratusProcess.start({ env: { ...env(), STRATUS_STORAGE_TAIL_BYTES: '0', STRATUS_CACHE_MEMORY_BYTES: '0', STRATUS_FETCH_READ_TIMEOUT: '2s' } });
+    cleanup.push(s);
+    const kafka = new Kafka({ clientId: 'outage-fetch', brokers: [s.bootstrap], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'uploaded', acks: -1, messages: [{ key: 'a', value: 'committed before the outage' }] });
+    // Wait until it is in an object (the tail keeps nothing once uploaded).
+    await new Promise((r) => setTimeout(r, 1500));
+    proxy.takeDown();
+    try {
+      await producer.send({ topic: 'recent', acks: -1, messages: [{ key: 'b', value: 'only in the WAL and the tail' }] });
+      const t0 = Date.now();
+      const answer = await fetchRaw(s, ['uploaded', 'recent']);
+      expect(answer['uploaded']).toEqual({ error: 'KAFKA_STORAGE_ERROR', bytes: 0 });
+      expect(answer['recent']!.error).toBe('NONE');
+      expect(answer['recent']!.bytes).toBeGreaterThan(0);
+      expect(Date.now() - t0, 'answered within about fetch.readTimeout').toBeLessThan(6_000);
+    } finally {
+      proxy.bringUp();
+      await producer.disconnect();
+    }
+    // Back: the same fetch is served.
+    const deadline = Date.now() + 20_000;
+    let after = await fetchRaw(s, ['uploaded']);
+    while (after['uploaded']!.error !== 'NONE' && Date.now() < deadline) after = await fetchRaw(s, ['uploaded']);
+    expect(after['uploaded']!.bytes).toBeGreaterThan(0);
+  }, 60_000);
+
   it('produce rides on the WAL, then gets retriable errors; /readyz says why; everything catches up, nothing lost or doubled', async () => {
     const s = await StratusProcess.start({ env: env() });
     cleanup.push(s);

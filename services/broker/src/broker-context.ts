@@ -23,6 +23,8 @@ export interface BrokerConfig {
   readonly fetchMaxBytes: number;
   /** Longest long poll a Fetch may ask for. */
   readonly fetchMaxWaitMs: number;
+  /** How long one partition's read may take before Fetch answers KAFKA_STORAGE_ERROR for it (default DEFAULT_FETCH_READ_TIMEOUT_MS). */
+  readonly fetchReadTimeoutMs?: number;
   /** Group coordinator: group.min/max.session.timeout.ms and initial rebalance delay. */
   readonly groupMinSessionTimeoutMs: number;
   readonly groupMaxSessionTimeoutMs: number;
@@ -48,6 +50,9 @@ export interface BrokerConfig {
   /** Most bytes one produced batch may decompress to while its records are validated (MESSAGE_TOO_LARGE beyond). */
   readonly maxDecompressedBatchBytes: number;
 }
+
+/** fetch.readTimeout: a read the object store cannot serve within this is answered as unavailable. */
+export const DEFAULT_FETCH_READ_TIMEOUT_MS = 10_000;
 
 /** Topic lookups by name and id over one metadata snapshot. */
 export class TopicCatalog {

@@ -9,6 +9,10 @@
 // enough data the request sleeps until a partition's high watermark moves (appends wake
 // it), the wait ends, or the connection closes. Any partition error answers at once.
 //
+// A partition whose read fails or takes longer than fetch.readTimeout (the object store is
+// down or slow; its GETs go on retrying) gets KAFKA_STORAGE_ERROR, which clients retry;
+// the other partitions of the request are answered as usual.
+//
 // Fetch sessions (KIP-227) are declined: the response carries session id 0, so clients
 // send full fetch requests; a request naming a session gets FETCH_SESSION_ID_NOT_FOUND.
 // There are no transactions yet, so the last stable offset is the high watermark and no
@@ -25,6 +29,8 @@ import type { PartitionLog, ReadResult } from '@stratus/storage';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
 import { ledPartition } from '../led-partition.ts';
+import { withinTimeout } from '../within-timeout.ts';
+import { DEFAULT_FETCH_READ_TIMEOUT_MS } from '../broker-context.ts';
 
 interface Slot {
   readonly topic: string;
@@ -70,7 +76,7 @@ export function fetchHandler(ctx: BrokerContext) {
           // False: the connection is closing and the answer will not be sent; read without holding.
           if (!(await budget.reserve(want))) break;
         }
-        const round = await readRound(slots, responseMaxBytes, req.isolationLevel);
+        const round = await readRound(ctx, slots, responseMaxBytes, req.isolationLevel);
         const waited = ctx.clock.monotonicMs() - started;
         const done = round.bytes >= req.minBytes || round.error || waited >= maxWaitMs || rctx.signal.aborted || slots.every((s) => s.log === undefined);
         if (done) {
@@ -111,7 +117,7 @@ interface Round {
   readonly error: boolean;
 }
 
-async function readRound(slots: readonly Slot[], responseMaxBytes: number, isolationLevel: number): Promise<Round> {
+async function readRound(ctx: BrokerContext, slots: readonly Slot[], responseMaxBytes: number, isolationLevel: number): Promise<Round> {
   const early = startReads(slots, responseMaxBytes);
   const results: Input<FetchResponsePartitionData>[] = [];
   let bytes = 0;
@@ -130,7 +136,12 @@ async function readRound(slots: readonly Slot[], responseMaxBytes: number, isola
       continue;
     }
     const limit = Math.min(s.partitionMaxBytes, remaining);
-    const r = await (early[i] ?? s.log.read(s.fetchOffset, Math.max(1, limit)));
+    const r = await readWithin(ctx, early[i] ?? s.log.read(s.fetchOffset, Math.max(1, limit)));
+    if (r === 'unavailable') {
+      error = true;
+      results.push({ ...base, errorCode: ErrorCode.KAFKA_STORAGE_ERROR, highWatermark: s.log.highWatermark, lastStableOffset: s.log.highWatermark, logStartOffset: s.log.logStartOffset, records: [] });
+      continue;
+    }
     if (!r.ok) {
       error = true;
       results.push({ ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: r.highWatermark, lastStableOffset: r.highWatermark, logStartOffset: r.logStartOffset, records: [] });
@@ -146,6 +157,20 @@ async function readRound(slots: readonly Slot[], responseMaxBytes: number, isola
     results.push({ ...base, errorCode: ErrorCode.NONE, highWatermark: r.highWatermark, lastStableOffset: r.highWatermark, logStartOffset: r.logStartOffset, records });
   }
   return { results, bytes, error };
+}
+
+/**
+ * A read's result, or 'unavailable' when it failed or did not finish within
+ * fetch.readTimeout: the object store is down or slow. The read goes on in the background
+ * (its blocks land in the cache for the client's retry).
+ */
+async function readWithin(ctx: BrokerContext, read: Promise<ReadResult>): Promise<ReadResult | 'unavailable'> {
+  try {
+    const r = await withinTimeout(ctx.clock, read, ctx.config.fetchReadTimeoutMs ?? DEFAULT_FETCH_READ_TIMEOUT_MS);
+    return r === 'timeout' ? 'unavailable' : r;
+  } catch {
+    return 'unavailable';
+  }
 }
 
 /**

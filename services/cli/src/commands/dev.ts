@@ -154,6 +154,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
         defaultPartitions: config.topics.defaultPartitions,
         fetchMaxBytes: config.fetch.maxBytes,
         fetchMaxWaitMs: config.fetch.maxWait,
+        fetchReadTimeoutMs: config.fetch.readTimeout,
         groupMinSessionTimeoutMs: config.groups.minSessionTimeout,
         groupMaxSessionTimeoutMs: config.groups.maxSessionTimeout,
         groupInitialRebalanceDelayMs: config.groups.initialRebalanceDelay ?? DEV_INITIAL_REBALANCE_DELAY_MS,

@@ -154,6 +154,8 @@ export const configSchema = z
       .object({
         maxBytes: bytes(1024).default(55 * MiB),
         maxWait: duration.prefault('30s'),
+        /** A partition's read that takes longer (the object store is down or slow) is answered KAFKA_STORAGE_ERROR, which clients retry. */
+        readTimeout: duration.prefault('10s'),
       })
       .strict()
       .prefault({}),
