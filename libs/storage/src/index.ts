@@ -6,7 +6,7 @@ export { buildStreamSet } from './stream-set/writer.ts';
 export type { StreamSetBatch, BuiltStreamSet } from './stream-set/writer.ts';
 export { readStreamSetIndex, parseFooter, parseIndex, StreamSetFormatError } from './stream-set/reader.ts';
 export * from './stream-set/format.ts';
-export { CommitRefusedError } from './commit/committer.ts';
+export { CommitRefusedError, CommitTooLateError } from './commit/committer.ts';
 export type { ExtentCommitter, ExtentSource, ObjectCommit, CommitResult, CommitRejection, ProducerBatchRecord } from './commit/committer.ts';
 export {
   PRODUCER_BATCH_WINDOW,

@@ -37,6 +37,10 @@ import type {
   ProducerIdBlock,
 } from './controller-api.ts';
 import { ControllerClosedError, ControllerFailedError } from './errors.ts';
+import { ObjectMaintenance } from './background/object-maintenance.ts';
+import type { ObjectMaintenanceStats } from './background/object-maintenance.ts';
+import type { CompactionRunSummary } from './background/compaction-runner.ts';
+import type { OrphanSweepSummary } from './background/orphan-sweep.ts';
 import { describeConfigs, decideAlterConfigs, decideIncrementalAlterConfigs } from './ops/configs.ts';
 import { decideCoordinatorReset, decideGroupMembership } from './ops/group-membership.ts';
 import { decideRegisterBroker, decideUnregisterBroker } from './ops/leadership.ts';
@@ -105,6 +109,8 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   private retentionChain: Promise<unknown> = Promise.resolve();
   private timer: AbortController | undefined;
   private timerLoop: Promise<void> | undefined;
+  /** Object compaction and the orphan sweep (background/). */
+  private readonly maintenance: ObjectMaintenance;
 
   private constructor(o: ResolvedControllerOptions, state: ControllerState, seq: number, notes: readonly string[]) {
     this.o = o;
@@ -113,6 +119,20 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     this.decided = cloneState(state);
     this.durableSeq = seq;
     this.recoveryNotes = notes;
+    this.maintenance = new ObjectMaintenance({
+      objectStore: o.objectStore,
+      clock: o.clock,
+      keyPrefix: o.objectKeyPrefix,
+      compaction: o.compaction,
+      orphanSweep: o.orphanSweep,
+      sweepIntervalMs: o.retentionCheckIntervalMs,
+      broker: o.broker,
+      ctx: this.ctx,
+      durable: () => this.durable,
+      decided: () => this.decided,
+      decide: (decision) => this.mutate(decision),
+      onProblem: (error, context) => this.o.onBackgroundError(error, context),
+    });
   }
 
   /**
@@ -438,6 +458,30 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
         }
       }
     })();
+    this.maintenance.start(() => this.refusal() === undefined);
+  }
+
+  /**
+   * One compaction run (default: at the clock's now): merges runs of small extents into
+   * per-partition objects within the run's budget and swaps them into the index (see
+   * background/compaction-runner.ts). start() runs it on its own loop.
+   */
+  runCompaction(nowMs?: number): Promise<CompactionRunSummary> {
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
+    return this.maintenance.runCompaction(nowMs ?? this.o.clock.nowMs());
+  }
+
+  /** One bounded orphan sweep (default: at the clock's now); start() runs it every retentionCheckIntervalMs. */
+  sweepOrphans(nowMs?: number): Promise<OrphanSweepSummary> {
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
+    return this.maintenance.sweepOrphans(nowMs ?? this.o.clock.nowMs());
+  }
+
+  /** Counters of compaction and the orphan sweep since open (for metrics). */
+  maintenanceStats(): ObjectMaintenanceStats {
+    return this.maintenance.stats();
   }
 
   // --- introspection and lifecycle ---------------------------------------------------------
@@ -476,6 +520,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     this.closed = true;
     this.timer?.abort();
     await this.timerLoop;
+    await this.maintenance.stop();
     await this.retentionChain;
     await this.tail.catch(noop);
     await this.snapshotting;

@@ -9,6 +9,8 @@ import { DEFAULT_MAX_BATCH_BYTES } from '@stratus/storage';
 import { resolveBrokerConfigs } from './config/broker-config.ts';
 import type { BrokerConfigEntry, BrokerSettings } from './config/broker-config.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
+import { resolveCompactionOptions, resolveOrphanSweepOptions } from './background/gc-options.ts';
+import type { CompactionOptions, OrphanSweepOptions, ResolvedCompactionOptions, ResolvedOrphanSweepOptions } from './background/gc-options.ts';
 
 const MiB = 1024 * 1024;
 
@@ -71,6 +73,16 @@ export interface ControllerOptions {
   readonly objectDeleteGraceMs?: number;
   /** Most objects deleted per retention run (the rest wait for the next). Default 10,000. */
   readonly maxObjectDeletesPerRun?: number;
+  /**
+   * The key prefix the cluster's objects are written under (the uploaders' keyPrefix; the
+   * cluster name in `stratus dev`): compacted objects get it, and the orphan sweep
+   * deletes only objects under it. Default "stratus".
+   */
+  readonly objectKeyPrefix?: string;
+  /** Object compaction (background/gc-options.ts). */
+  readonly compaction?: CompactionOptions;
+  /** Deleting objects written but never committed (background/gc-options.ts). */
+  readonly orphanSweep?: OrphanSweepOptions;
   /** A snapshot is taken once this many journal bytes were appended since the last. Default 16 MiB. */
   readonly snapshotJournalBytes?: number;
   /** Failures of background work (retention timer, snapshots, watch listeners). Default: process.emitWarning. */
@@ -107,6 +119,9 @@ export interface ResolvedControllerOptions {
   readonly retentionCheckIntervalMs: number;
   readonly objectDeleteGraceMs: number;
   readonly maxObjectDeletesPerRun: number;
+  readonly objectKeyPrefix: string;
+  readonly compaction: ResolvedCompactionOptions;
+  readonly orphanSweep: ResolvedOrphanSweepOptions;
   readonly snapshotJournalBytes: number;
   readonly onBackgroundError: (error: unknown, context: string) => void;
   readonly onFatal: ((error: Error) => void) | undefined;
@@ -118,6 +133,12 @@ const INT32_MAX = 2 ** 31 - 1;
 function integer(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v < min || v > max) throw new RangeError(`Controller option ${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
+  return v;
+}
+
+function keyPrefix(value: string | undefined): string {
+  const v = value ?? 'stratus';
+  if (typeof v !== 'string' || v.length === 0 || v.startsWith('/') || v.endsWith('/')) throw new RangeError(`Controller option objectKeyPrefix must be a non-empty key prefix without leading or trailing "/", got ${String(v)}`);
   return v;
 }
 
@@ -154,6 +175,9 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     retentionCheckIntervalMs: integer('retentionCheckIntervalMs', o.retentionCheckIntervalMs, 300_000, 1, DAY_MS),
     objectDeleteGraceMs: integer('objectDeleteGraceMs', o.objectDeleteGraceMs, 600_000, 0, 7 * DAY_MS),
     maxObjectDeletesPerRun: integer('maxObjectDeletesPerRun', o.maxObjectDeletesPerRun, 10_000, 1, 10_000_000),
+    objectKeyPrefix: keyPrefix(o.objectKeyPrefix),
+    compaction: resolveCompactionOptions(o.compaction),
+    orphanSweep: resolveOrphanSweepOptions(o.orphanSweep),
     snapshotJournalBytes: integer('snapshotJournalBytes', o.snapshotJournalBytes, 16 * MiB, 1, 2 ** 40),
     onBackgroundError: o.onBackgroundError ?? defaultBackgroundError,
     onFatal: o.onFatal,

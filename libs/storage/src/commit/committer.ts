@@ -12,7 +12,9 @@
 // - A thrown error means nothing is known to be committed; the caller retries — except
 //   CommitRefusedError: the commit as a whole breaks a limit or a rule of the index (too
 //   many extents or producer batches, a malformed extent) and will be refused again
-//   however often it is retried.
+//   however often it is retried. CommitTooLateError is the one refusal that is about the
+//   object's name, not its content: the object was written too long ago to be committed
+//   (the orphan sweep may delete it), and the same entries may be written again.
 // - Producer batches of accepted partitions are remembered (the last five per producer,
 //   a bounded number of producers per partition) and listed by producerBatches; those
 //   of rejected partitions are not (see producer-batches.ts for the rules).
@@ -27,6 +29,18 @@ export class CommitRefusedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CommitRefusedError';
+  }
+}
+
+/**
+ * Refused because the object's key says it was written too long ago (more than half the
+ * controller's orphan age): nothing was committed, and the entries can be uploaded again
+ * as they are, under a fresh key.
+ */
+export class CommitTooLateError extends CommitRefusedError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommitTooLateError';
   }
 }
 

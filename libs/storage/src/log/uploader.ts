@@ -27,7 +27,7 @@ import { CANCELLED } from '@stratus/runtime';
 import type { Clock, Random } from '@stratus/runtime';
 import type { Extent } from '../extent.ts';
 import { partitionKey } from '../extent.ts';
-import { CommitRefusedError } from '../commit/committer.ts';
+import { CommitRefusedError, CommitTooLateError } from '../commit/committer.ts';
 import type { CommitRejection, ExtentCommitter, ObjectCommit } from '../commit/committer.ts';
 import { producerBatchesOf } from '../commit/producer-batches.ts';
 import { buildStreamSet } from '../stream-set/writer.ts';
@@ -91,6 +91,13 @@ export interface UploaderOptions {
   /** Called for failures that are retried or worked around (for logs and metrics). */
   readonly onError?: (error: unknown, context: string) => void;
 }
+
+/**
+ * Times one object's entries are written again under a fresh key after CommitTooLateError
+ * (a commit held up past the controller's window) before being split like any refusal:
+ * more in a row means the clocks disagree, not a slow commit.
+ */
+const MAX_LATE_REWRITES = 3;
 
 /** Bytes a batch needs for its producer id to be read. */
 const PRODUCER_ID_END = PRODUCER_ID_OFFSET + 8;
@@ -298,7 +305,7 @@ export class Uploader {
     }
   }
 
-  private async upload(taken: readonly Queued[]): Promise<void> {
+  private async upload(taken: readonly Queued[], lateRewrites = 0): Promise<void> {
     const built = buildStreamSet(
       taken.map(({ entry: e }) => ({
         topicId: e.topicId,
@@ -322,7 +329,7 @@ export class Uploader {
       });
     } catch (e) {
       if (!(e instanceof CommitRefusedError)) throw e;
-      await this.refused(taken, e);
+      await this.refused(taken, e, lateRewrites);
       return;
     }
     this.stats.objects++;
@@ -358,9 +365,15 @@ export class Uploader {
    * smaller objects (each within any limit the whole broke), down to one entry, which
    * then fails alone.
    */
-  private async refused(taken: readonly Queued[], e: CommitRefusedError): Promise<void> {
+  private async refused(taken: readonly Queued[], e: CommitRefusedError, lateRewrites: number): Promise<void> {
     this.stats.refusedCommits++;
     this.o.onError?.(e, `commit refused (${taken.length} entries)`);
+    if (e instanceof CommitTooLateError && lateRewrites < MAX_LATE_REWRITES) {
+      // Only the object's name is too old: write the same entries again (the old object
+      // is an orphan the controller's sweep deletes).
+      await this.upload(taken, lateRewrites + 1);
+      return;
+    }
     if (taken.length > 1) {
       const half = Math.ceil(taken.length / 2);
       await this.upload(taken.slice(0, half));

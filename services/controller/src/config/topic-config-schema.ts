@@ -2,10 +2,11 @@
 // one table. CreateTopics, AlterConfigs, IncrementalAlterConfigs and DescribeConfigs
 // all read it, so a key is accepted, validated and described the same way everywhere.
 // Keys outside the table are refused (INVALID_CONFIG naming the key). Kafka's own topic
-// configs that mean nothing here (flush.*, segment.*, index.*, replication throttles,
-// tiered storage, ...) are in the table, with Kafka's types, defaults and ranges, so that
-// tools and client test suites that set them work; each one's documentation says it has
-// no effect in Stratus and why.
+// configs that mean nothing here (flush.*, index.*, replication throttles, tiered
+// storage, ...) are in the table, with Kafka's types, defaults and ranges, so that tools
+// and client test suites that set them work; each one's documentation says it has no
+// effect in Stratus and why. segment.bytes and segment.ms bound what object compaction
+// merges into one extent, which retention then deletes whole, as Kafka does a segment.
 
 import { booleanProblem, doubleProblem, integerProblem, listItems } from './config-types.ts';
 import type { ConfigTypeName } from './config-types.ts';
@@ -102,8 +103,22 @@ const KEYS: readonly TopicConfigKey[] = [
     },
   },
   noEffect('min.insync.replicas', 'int', '1', `${NO_REPLICAS} Acknowledgement follows stratus.durability.`, (v) => integerProblem(v, 'int', 1n)),
-  noEffect('segment.bytes', 'int', '1073741824', NO_SEGMENTS, (v) => integerProblem(v, 'int', 14n)),
-  noEffect('segment.ms', 'long', '604800000', NO_SEGMENTS, (v) => integerProblem(v, 'long', 1n)),
+  {
+    name: 'segment.bytes',
+    type: 'int',
+    defaultValue: '1073741824',
+    documentation:
+      'Largest extent object compaction merges for this topic (never more than the cluster\'s compaction.targetObjectBytes). Retention deletes whole extents, as Kafka deletes whole segments.',
+    validate: (v) => integerProblem(v, 'int', 14n),
+  },
+  {
+    name: 'segment.ms',
+    type: 'long',
+    defaultValue: '604800000',
+    documentation:
+      'Widest span of record time object compaction merges into one extent (also at most retention.ms). Retention deletes whole extents, so after compaction a record may outlive retention.ms by up to this much, as in a Kafka segment.',
+    validate: (v) => integerProblem(v, 'long', 1n),
+  },
   {
     name: 'message.timestamp.before.max.ms',
     type: 'long',

@@ -12,12 +12,16 @@
 // In addition, a malformed commit (an extent naming another object, lastOffset before
 // baseOffset) or one over the limits (too many extents or producer batches) throws
 // CommitRefusedError: storing it would corrupt the index or outgrow a journal entry, and
-// the caller must not retry it as it is.
+// the caller must not retry it as it is. So does a late one: an object whose key says it
+// was written more than half the orphan age ago (a commit retried through a long
+// outage) may be deleted by the orphan sweep at any moment, so it must not enter the
+// index; the uploader writes its entries again under fresh keys.
 
 import { ErrorCode } from '@stratus/protocol';
-import { acceptedProducerBatches, CommitRefusedError, judgeCommit, partitionKey } from '@stratus/storage';
+import { acceptedProducerBatches, CommitRefusedError, CommitTooLateError, judgeCommit, parseObjectKey, partitionKey } from '@stratus/storage';
 import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/storage';
 import type { ObjectCommitted } from '../state/records.ts';
+import { commitMaxAgeMs } from '../background/gc-options.ts';
 import type { ItemResult } from '../controller-api.ts';
 import type { CommitRejected } from '../state/records.ts';
 import { partitionOf } from '../state/state.ts';
@@ -48,6 +52,11 @@ export function decideCommit(tx: Tx, ctx: DecideContext, c: ObjectCommit): Commi
   const problem = commitProblem(c, ctx.options.maxExtentsPerCommit, ctx.options.maxProducerBatchesPerCommit);
   // Refused for good: retrying the same commit cannot help (the uploader splits the object).
   if (problem !== undefined) throw new CommitRefusedError(`commit of ${c.objectKey}: ${problem}`);
+  const maxAgeMs = commitMaxAgeMs(ctx.options.orphanSweep);
+  const writtenAtMs = parseObjectKey(c.objectKey)?.writtenAtMs;
+  if (maxAgeMs !== undefined && writtenAtMs !== undefined && writtenAtMs < ctx.clock.nowMs() - maxAgeMs) {
+    throw new CommitTooLateError(`commit of ${c.objectKey}: the object was written at ${new Date(writtenAtMs).toISOString()}, more than ${maxAgeMs} ms ago; the orphan sweep may delete it, so it is not committed`);
+  }
   const judged = judgeCommit(c.extents, (tp) => partitionOf(tx.state, tp));
   const rejected: CommitRejected[] = [...judged.rejected];
   // Copies: the caller may reuse its objects; the index keeps its own immutable ones.

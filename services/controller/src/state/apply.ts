@@ -14,7 +14,7 @@ import { mergeProducerBatches, partitionKey } from '@stratus/storage';
 import type { Extent } from '@stratus/storage';
 import { collisionKey } from '../topics/topic-names.ts';
 import type { MetadataRecord, PartitionLeader } from './records.ts';
-import { MAX_PRODUCERS_PER_PARTITION } from './state.ts';
+import { MAX_PRODUCERS_PER_PARTITION, firstExtentAtOrAfter } from './state.ts';
 import type { ControllerState, PartitionState, TopicState } from './state.ts';
 
 export class StateError extends Error {
@@ -173,6 +173,26 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
     case 'ObjectsDeleted':
       for (const key of r.objectKeys) s.objects.delete(key);
       return s;
+    case 'ExtentsCompacted': {
+      const e = r.extent;
+      if (s.objects.has(e.objectKey)) throw new StateError(`compacted object ${e.objectKey} is known already`);
+      const p = partition(s, e.topicId, e.partition);
+      const first = firstExtentAtOrAfter(p.extents, e.baseOffset);
+      const last = first + r.replacedExtents - 1;
+      if (r.replacedExtents < 1 || p.extents[first]?.baseOffset !== e.baseOffset || p.extents[last]?.lastOffset !== e.lastOffset) {
+        throw new StateError(`compaction of ${partitionKey(e.topicId, e.partition)} ${e.baseOffset}..${e.lastOffset} does not match ${r.replacedExtents} extents of the index`);
+      }
+      for (let i = first; i <= last; i++) release(s, p.extents[i]!);
+      p.extents.splice(first, r.replacedExtents, e);
+      s.objects.set(e.objectKey, {
+        objectSize: e.objectSize,
+        liveExtents: 1,
+        rejected: [],
+        deleteAtMs: null,
+        ...(r.committedAtMs !== undefined ? { committedAtMs: r.committedAtMs } : {}),
+      });
+      return s;
+    }
   }
 }
 

@@ -174,6 +174,27 @@ export interface ObjectsDeleted {
   readonly objectKeys: readonly string[];
 }
 
+/**
+ * Object compaction swapped a run of a partition's extents for one merged extent in a new
+ * object (added later). The replaced run is the `replacedExtents` extents starting at
+ * `extent.baseOffset` and ending at `extent.lastOffset`; the controller checked they
+ * were exactly those the merge read. Their objects lose a reference each (and are
+ * deleted after the grace period once nothing points at them); log start, committed end
+ * and producer state do not change.
+ */
+export interface ExtentsCompacted {
+  readonly type: 'ExtentsCompacted';
+  /** The merged extent; its objectKey and objectSize name the new object. */
+  readonly extent: Extent;
+  readonly replacedExtents: number;
+  /**
+   * The newest commit time of the replaced extents' objects (absent when none was
+   * recorded): the new object's commit time, so retention falls back to when the data
+   * was committed, not when it was rewritten.
+   */
+  readonly committedAtMs?: number;
+}
+
 export type MetadataRecord =
   | ClusterCreated
   | BrokerRegistered
@@ -192,6 +213,7 @@ export type MetadataRecord =
   | GroupCoordinatorReset
   | ProducerIdsAllocated
   | ObjectsScheduledForDeletion
-  | ObjectsDeleted;
+  | ObjectsDeleted
+  | ExtentsCompacted;
 
 export type MetadataRecordType = MetadataRecord['type'];

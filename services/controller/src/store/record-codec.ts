@@ -43,6 +43,7 @@ const RECORD_TYPES: ReadonlySet<MetadataRecordType> = new Set<MetadataRecordType
   'ProducerIdsAllocated',
   'ObjectsScheduledForDeletion',
   'ObjectsDeleted',
+  'ExtentsCompacted',
 ]);
 
 export function encodeRecords(records: readonly MetadataRecord[]): Buffer {
