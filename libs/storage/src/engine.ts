@@ -50,12 +50,17 @@ export interface StorageEngineOptions {
    * covered by an empty batch and never handed out again.
    */
   readonly setAside?: AsyncIterable<{ readonly payload: Buffer }>;
+  /** After the WAL's disk filled up, how long before writing is tried again (default 1 s). */
+  readonly noSpaceRetryMs?: number;
   /**
    * A fatal storage failure (the WAL cannot write): every partition has failed and only a
    * restart recovers. Called once; the process should become unready and exit non-zero.
    */
   readonly onFatal?: (error: Error) => void;
 }
+
+/** How long the WAL rests after its disk filled up before it tries to write again. */
+const DEFAULT_NO_SPACE_RETRY_MS = 1_000;
 
 /** How long after an append gave up waiting for room the engine still reports it cannot take writes. */
 const REFUSED_RECENTLY_MS = 5_000;
@@ -81,6 +86,8 @@ export class StorageEngine {
   private readonly resumeAfterSetAside = new Map<string, number>();
   private readonly logs = new Map<string, PartitionLog>();
   private fatal: Error | undefined;
+  /** Set while the WAL's disk is full (until the WAL is resumed). */
+  private noSpace: Error | undefined;
 
   private constructor(o: StorageEngineOptions, uploader: Uploader, pending: ByteBudget, tail: TailCache, recovery: RecoverySummary) {
     this.o = o;
@@ -172,6 +179,7 @@ export class StorageEngine {
    */
   writeProblem(): string | undefined {
     if (this.fatal) return `the write-ahead log failed: ${this.fatal.message}`;
+    if (this.noSpace) return `the write-ahead log's disk is full: ${this.noSpace.message}`;
     // Appends wait for room now, or one gave up lately: the object store is behind.
     if (this.pending.waitingCount > 0 || this.pending.refusedWithin(REFUSED_RECENTLY_MS)) {
       return `${this.pending.usedBytes} of ${this.pending.capacityBytes} bytes (storage.pendingBytes) wait for upload and appends wait for room: the object store is behind or unreachable`;
@@ -182,6 +190,7 @@ export class StorageEngine {
   /** Opens (or returns the open) log of a partition this broker leads. */
   async openPartition(config: PartitionLogConfig): Promise<PartitionLog> {
     if (this.fatal) throw this.fatal;
+    if (this.noSpace) throw this.noSpace;
     const key = partitionKey(config.topicId, config.partition);
     const open = this.logs.get(key);
     if (open !== undefined) return open;
@@ -199,6 +208,7 @@ export class StorageEngine {
         readAheadBytes: this.o.readAheadBytes ?? 4 * 1024 * 1024,
         maxBatchBytes: this.maxBatchBytes,
         onFatal: (e) => this.failAll(e),
+        onNoSpace: (e) => this.suspendAll(e),
       },
       this.recovered.get(key) ?? [],
     );
@@ -228,6 +238,29 @@ export class StorageEngine {
 
   partition(topicId: string, partition: number): PartitionLog | undefined {
     return this.logs.get(partitionKey(topicId, partition));
+  }
+
+  /**
+   * The WAL's disk is full: every open partition hands over to a new log (suspend()) —
+   * opened by the next request, continuing after its durable entries — and the WAL takes
+   * appends again after `noSpaceRetryMs`; while the disk stays full, the next write pauses
+   * it again. Clients get retriable errors meanwhile; nothing durable is lost and no
+   * offset is skipped.
+   */
+  private suspendAll(error: Error): void {
+    if (this.noSpace !== undefined || this.fatal !== undefined) return;
+    this.noSpace = error;
+    this.o.onError?.(error, 'the WAL disk is full; partitions reopen once it takes writes again');
+    for (const [key, log] of this.logs) {
+      const handOver = log.suspend(error);
+      if (handOver.length > 0) this.recovered.set(key, handOver);
+    }
+    this.logs.clear();
+    void this.o.clock.sleep(this.o.noSpaceRetryMs ?? DEFAULT_NO_SPACE_RETRY_MS).then(() => {
+      if (this.fatal !== undefined) return;
+      this.noSpace = undefined;
+      this.o.wal.resume();
+    });
   }
 
   /** A WAL failure: every partition stops taking writes; the process should restart and recover. */

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readBatchHeader, readRecords } from '@stratus/protocol';
 import { BudgetExceededError } from '../src/log/byte-budget.ts';
 import { BatchTooLargeError } from '../src/limits.ts';
+import { MemoryFileSystem } from '@stratus/wal/testing';
 import { encodeWalEntryHeader } from '../src/log/wal-entry.ts';
 import type { StorageEngine } from '../src/engine.ts';
 import type { PartitionLog } from '../src/log/partition-log.ts';
@@ -356,5 +357,51 @@ describe('StorageEngine after WAL damage', () => {
       void world.index.committedEndOffset({ topicId: TOPIC_A, partition: 0 }).then((n) => (committed = n));
       return committed === 7;
     });
+  });
+});
+
+describe('StorageEngine when the WAL disk fills up', () => {
+  it('refuses what was not durable with a retriable error, hands every partition to a new log, and continues without a hole once space returns', async () => {
+    const fs = new MemoryFileSystem();
+    world = makeWorld({ fs });
+    const engine = await open(world, { noSpaceRetryMs: 100, upload: { maxObjectBytes: 64 * 1024, maxDelayMs: 60_000, urgentDelayMs: 20 } });
+    const a = await partition(engine, TOPIC_A, 0);
+    const b = await partition(engine, TOPIC_B, 0);
+    const acked: { p: string; base: number; last: number }[] = [];
+    const refused: unknown[] = [];
+    const appendAll = async (logs: [string, PartitionLog][]): Promise<void> => {
+      await Promise.all(
+        logs.map(([p, log]) =>
+          append(log, 3, 200).then(
+            (r) => void acked.push({ p, base: r.baseOffset, last: r.lastOffset }),
+            (e: unknown) => void refused.push(e),
+          ),
+        ),
+      );
+    };
+    for (let i = 0; i < 5; i++) await appendAll([['a', a], ['b', b]]);
+    fs.noSpaceAfter(3000);
+    for (let i = 0; i < 10; i++) await appendAll([['a', a], ['b', b]]);
+    expect(refused.length).toBeGreaterThan(0);
+    // Refused by the WAL (no_space, retriable), or — later appends to a log already handed over — by that log, for the same cause.
+    for (const e of refused) expect((e as { code?: string }).code ?? ((e as Error).cause as { code?: string }).code).toBe('no_space');
+    expect(a.suspended && b.suspended).toBe(true);
+    expect(engine.writeProblem()).toMatch(/disk is full/);
+    // While the WAL rests, partitions do not open.
+    await expect(engine.openPartition({ topicId: TOPIC_A, partition: 0, leaderEpoch: 0, durability: 'local' })).rejects.toMatchObject({ code: 'no_space' });
+
+    fs.noSpaceAfter(undefined);
+    await world.clock.advance(150);
+    expect(engine.writeProblem()).toBeUndefined();
+    const a2 = await partition(engine, TOPIC_A, 0);
+    const b2 = await partition(engine, TOPIC_B, 0);
+    for (let i = 0; i < 3; i++) await appendAll([['a', a2], ['b', b2]]);
+    // Every acknowledged append of each partition, old log and new, is contiguous from 0.
+    for (const [p, log] of [['a', a2], ['b', b2]] as const) {
+      const mine = acked.filter((x) => x.p === p).sort((x, y) => x.base - y.base);
+      expect(mine.map((x) => x.base)).toEqual(mine.map((_, i) => i * 3));
+      const read = await log.read(0, 1 << 20);
+      expect(read.ok && offsetsOf(read.batches)).toEqual(Array.from({ length: mine.length * 3 }, (_, i) => i));
+    }
   });
 });

@@ -14,6 +14,11 @@
 // Before giving up the file the writer cuts it back to its durable size (see
 // discardUnsynced).
 //
+// A full disk is the exception: ENOSPC (or a short write) on a writev, or on creating the
+// next segment, dirtied no page an fsync could lose — the writev itself failed — so the
+// file is cut back to its durable size and the writer pauses instead of failing: the
+// batch and everything queued reject with 'no_space', later appends too, until resume().
+//
 // Not here: sequence numbers and the capacity budget (segmented-wal.ts).
 
 import { CANCELLED } from '@stratus/runtime';
@@ -51,6 +56,15 @@ export interface WriterContext {
   readonly onDurable: (batchBytes: number, nextDurableSeq: number) => void;
   /** Once, when the writer fails; every queued append is already rejected. */
   readonly onFailure: (error: WalError) => void;
+  /** The disk is full: the writer paused; every append not yet durable is already rejected. */
+  readonly onNoSpace: (error: WalError) => void;
+}
+
+/** A write that failed for lack of space; nothing in the page cache depends on it. */
+class NoSpaceError extends Error {}
+
+function isNoSpace(err: unknown): boolean {
+  return err instanceof NoSpaceError || (err as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC';
 }
 
 /** Compact the queue array once this many taken entries sit at its front. */
@@ -66,6 +80,8 @@ export class GroupCommitWriter {
   private gatherAbort: AbortController | undefined;
   private closing = false;
   private failure: WalError | undefined;
+  /** Set while paused after a full disk (see the header). */
+  private paused: WalError | undefined;
   /** syncWrites off: fdatasyncs of rolled segments still running, and the first that failed. */
   private readonly backgroundSyncs = new Set<Promise<void>>();
   private backgroundFailure: unknown;
@@ -78,14 +94,19 @@ export class GroupCommitWriter {
   }
 
   enqueue(entry: PendingAppend): void {
-    if (this.failure !== undefined || this.closing) {
-      entry.reject(this.failure ?? new WalError('closed', 'WAL is closed'));
+    if (this.failure !== undefined || this.closing || this.paused !== undefined) {
+      entry.reject(this.failure ?? this.paused ?? new WalError('closed', 'WAL is closed'));
       return;
     }
     this.queue.push(entry);
     this.queuedBytes += entry.frameBytes;
     if (this.wake !== undefined) this.wake();
     else if (this.gatherAbort !== undefined && this.queuedBytes >= this.ctx.flushMaxBytes) this.gatherAbort.abort(CANCELLED);
+  }
+
+  /** Takes appends again after a full disk paused the writer. */
+  resume(): void {
+    this.paused = undefined;
   }
 
   /** Writes out everything queued, then closes the active file. */
@@ -111,11 +132,18 @@ export class GroupCommitWriter {
 
         const first = this.queue[this.head]!;
         const active = this.ctx.segments.active();
-        if (active.sizeBytes > SEGMENT_HEADER_BYTES && active.sizeBytes + first.frameBytes > this.ctx.segmentBytes) {
-          await this.roll(first.seq);
+        try {
+          if (active.sizeBytes > SEGMENT_HEADER_BYTES && active.sizeBytes + first.frameBytes > this.ctx.segmentBytes) {
+            await this.roll(first.seq);
+          }
+          batch = this.take();
+          await this.writeDurably(batch);
+        } catch (err) {
+          if (!isNoSpace(err)) throw err;
+          await this.pauseForSpace(err, batch);
+          batch = [];
+          continue;
         }
-        batch = this.take();
-        await this.writeDurably(batch);
         for (const entry of batch) entry.resolve(entry.seq);
         batch = [];
         // Let the callers whose appends just resolved run (and append again) before the
@@ -187,7 +215,8 @@ export class GroupCommitWriter {
     const clock = this.ctx.clock;
     const started = clock.monotonicMs();
     const written = await this.file.writev(buffers, active.sizeBytes);
-    if (written !== bytes) throw new Error(`short write: ${written} of ${bytes} bytes at ${active.sizeBytes} in ${active.name}`);
+    // The FileHandle contract: a short count means the device ran out of room (or failed part-way).
+    if (written !== bytes) throw new NoSpaceError(`short write: ${written} of ${bytes} bytes at ${active.sizeBytes} in ${active.name}`);
     const wrote = clock.monotonicMs();
     if (this.ctx.syncWrites) await this.file.datasync();
     if (this.ctx.onFlush !== undefined) {
@@ -244,6 +273,25 @@ export class GroupCommitWriter {
     );
     this.backgroundSyncs.add(done);
     void done.then(() => this.backgroundSyncs.delete(done));
+  }
+
+  /**
+   * The disk is full: cut the active file back to its durable end (discarding whatever
+   * part of the batch reached it), reject the batch and everything queued, and pause.
+   * A cut that fails is a real I/O failure.
+   */
+  private async pauseForSpace(err: unknown, batch: readonly PendingAppend[]): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    await this.file.truncate(this.ctx.segments.active().sizeBytes);
+    await this.file.datasync();
+    const paused = new WalError('no_space', `WAL disk full, appends refused until space returns: ${message}`, { cause: err });
+    this.paused = paused;
+    for (const entry of batch) entry.reject(paused);
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i]!.reject(paused);
+    this.queue = [];
+    this.head = 0;
+    this.queuedBytes = 0;
+    this.ctx.onNoSpace(paused);
   }
 
   private fail(err: unknown, batch: readonly PendingAppend[]): void {

@@ -6,6 +6,7 @@ import { systemClock } from '@stratus/runtime';
 import type { Clock } from '@stratus/runtime';
 import type { FileSystem } from './fs.ts';
 import { nodeFileSystem } from './node-fs.ts';
+import type { WalError } from './wal.ts';
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './segment-format.ts';
 
 const KiB = 1024;
@@ -50,6 +51,8 @@ export interface WalOptions {
    * rest to quarantine/ (an operator's decision: --recover=truncate).
    */
   readonly onDamage?: 'refuse' | 'truncate';
+  /** The disk filled up and the log paused (see WriteAheadLog.resume); for the owner to react. */
+  readonly onNoSpace?: (error: WalError) => void;
 }
 
 /** One group commit: how many appends and bytes, and how long its writev and fdatasync took. */
@@ -74,6 +77,7 @@ export interface ResolvedWalOptions {
   readonly appendWaitMs: number;
   readonly maxRecordBytes: number;
   readonly onDamage: 'refuse' | 'truncate';
+  readonly onNoSpace: ((error: WalError) => void) | undefined;
 }
 
 export const WAL_DEFAULTS = {
@@ -134,6 +138,7 @@ export function resolveWalOptions(options: WalOptions): ResolvedWalOptions {
     appendWaitMs,
     maxRecordBytes,
     onDamage: options.onDamage ?? 'refuse',
+    onNoSpace: options.onNoSpace,
   };
 }
 

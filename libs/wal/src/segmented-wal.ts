@@ -77,6 +77,8 @@ class SegmentedWal implements WriteAheadLog {
   private readonly writer: GroupCommitWriter;
   private state: 'open' | 'closing' = 'open';
   private failure: WalError | undefined;
+  /** Set while a full disk pauses the log (until resume()). */
+  private paused: WalError | undefined;
   private firstSeq: number;
   private nextSeq: number;
   private durableNextSeq: number;
@@ -112,6 +114,14 @@ class SegmentedWal implements WriteAheadLog {
         onFailure: (error) => {
           this.failure = error;
           this.rejectWaiters(error);
+        },
+        onNoSpace: (error) => {
+          // Every append after the durable end was rejected: the sequence continues from there.
+          this.paused = error;
+          this.nextSeq = this.durableNextSeq;
+          this.pendingBytes = 0;
+          this.rejectWaiters(error);
+          opts.onNoSpace?.(error);
         },
       },
       activeFile,
@@ -182,7 +192,12 @@ class SegmentedWal implements WriteAheadLog {
   private refusal(): WalError | undefined {
     if (this.state !== 'open') return new WalError('closed', 'WAL is closed');
     if (this.failure !== undefined) return new WalError('io', this.failure.message, { cause: this.failure });
-    return undefined;
+    return this.paused;
+  }
+
+  resume(): void {
+    this.paused = undefined;
+    this.writer.resume();
   }
 
   private fits(frameBytes: number): boolean {

@@ -99,6 +99,8 @@ export async function createSegmentFile(fs: FileSystem, dir: string, baseSeq: nu
     await fs.syncDir(dir);
   } catch (err) {
     await file.close().catch(() => undefined);
+    // A half-written file would make the next attempt at this name fail (create is O_EXCL).
+    await fs.unlink(join(dir, name)).catch(() => undefined);
     throw err;
   }
   return { file, segment: { baseSeq, name, sizeBytes: SEGMENT_HEADER_BYTES } };

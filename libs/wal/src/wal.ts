@@ -14,6 +14,9 @@
 // - Capacity: when un-trimmed bytes exceed `capacityBytes` (the object store is down and
 //   nothing is uploaded), appends wait up to `appendWaitMs` for a trim, then reject with
 //   WalFullError (retriable). The log never fills the disk silently.
+// - A full disk (ENOSPC on a write or a new segment) is not a failure: the appends not
+//   yet durable reject with 'no_space', the sequence rewinds to the durable end, and the
+//   log refuses appends until resume() — so no record is ever written after a hole.
 
 export interface WalRecord {
   readonly seq: number;
@@ -55,11 +58,20 @@ export interface WriteAheadLog {
    */
   trim(upTo: number): Promise<void>;
   stats(): WalStats;
+  /**
+   * After the disk filled up (appends reject with WalError 'no_space' until then): take
+   * appends again. The log is paused, not failed: nothing durable was lost, and the next
+   * append continues the sequence where the durable records end.
+   */
+  resume(): void;
   /** Waits for in-flight appends, then closes files. Later appends reject with WalClosedError. */
   close(): Promise<void>;
 }
 
 /**
+ * - 'no_space': the disk is full. The write that hit it and every queued append were
+ *   rejected, the file was cut back to its durable end and the sequence rewound there;
+ *   appends keep being refused until resume() (retriable; the log is not failed).
  * - 'corrupt' when opening: recovery found damage (a bad record with intact ones after it)
  *   and changed nothing (WalCorruptionError names the file and position).
  * - 'io': a write, fsync, read or directory operation failed (the WalIoError above); after
@@ -68,7 +80,7 @@ export interface WriteAheadLog {
  * - 'closed': the log was closed (WalClosedError).
  * - 'corrupt': replay read a record that no longer verifies (a bad sector after recovery).
  */
-export type WalErrorCode = 'io' | 'full' | 'closed' | 'corrupt';
+export type WalErrorCode = 'io' | 'full' | 'closed' | 'corrupt' | 'no_space';
 
 export class WalError extends Error {
   readonly code: WalErrorCode;
@@ -78,7 +90,7 @@ export class WalError extends Error {
     super(message, { cause: options?.cause });
     this.name = 'WalError';
     this.code = code;
-    this.retriable = code === 'full';
+    this.retriable = code === 'full' || code === 'no_space';
   }
 }
 

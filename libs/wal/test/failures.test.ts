@@ -37,7 +37,6 @@ describe('I/O failures', () => {
     { name: 'fdatasync EIO', rule: { op: 'datasync', path: SEGMENT, skip: 5 }, cause: 'EIO' },
     { name: 'write EIO', rule: { op: 'write', path: SEGMENT, skip: 5 }, cause: 'EIO' },
     { name: 'torn write (half lands, then EIO)', rule: { op: 'write', path: SEGMENT, skip: 5, keepBytes: 100 }, cause: 'EIO' },
-    { name: 'short write', rule: { op: 'write', path: SEGMENT, skip: 5, keepBytes: 100, returnShort: true }, cause: 'short' },
     { name: 'new segment cannot be created', rule: { op: 'open', path: SEGMENT, skip: 0 }, cause: 'EIO' },
     { name: 'directory fsync fails during a roll', rule: { op: 'syncDir', skip: 0 }, cause: 'EIO' },
   ];
@@ -56,8 +55,7 @@ describe('I/O failures', () => {
         expect(o.error).toMatchObject({ code: 'io', retriable: false });
       }
       const root = (outcomes[firstFailure]!.error as WalError).cause;
-      if (cause === 'short') expect(String(root)).toMatch(/short write/);
-      else expect(errorCode(root)).toBe(cause);
+      expect(errorCode(root)).toBe(cause);
 
       // Failed for good: nothing more is written, appends and trims are refused.
       const writes = fs.counters.writes;
@@ -89,15 +87,60 @@ describe('I/O failures', () => {
     await reopened.close();
   });
 
-  it('ENOSPC fails the log; the partly written batch is cut on reopen', async () => {
-    const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 64 * 1024 });
+  it('ENOSPC pauses the log instead of failing it: what was not durable rejects (no_space, retriable), appends continue the sequence after resume()', async () => {
+    const paused: WalError[] = [];
+    const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 64 * 1024, onNoSpace: (e) => paused.push(e) });
     fs.noSpaceAfter(2000);
     const outcomes = await appendWaves(wal, 40);
-    const failure = outcomes.find((o) => !o.ok);
-    expect(errorCode((failure!.error as WalError).cause)).toBe('ENOSPC');
-    await wal.close();
+    const acked = outcomes.filter((o) => o.ok).map((o) => o.seq!);
+    const refused = outcomes.filter((o) => !o.ok);
+    expect(acked).toEqual(acked.map((_, i) => i)); // a prefix, no hole
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) expect(r.error).toMatchObject({ code: 'no_space', retriable: true });
+    expect(paused).toHaveLength(1);
+    // Still paused: refused at once, and the sequence did not move.
+    await expect(wal.append(payload(99, 80))).rejects.toMatchObject({ code: 'no_space' });
+    // Space returns.
     fs.noSpaceAfter(undefined);
-    await expectRecovered(fs, outcomes.filter((o) => o.ok).map((o) => o.seq!));
+    wal.resume();
+    expect(await wal.append(payload(acked.length, 80))).toBe(acked.length);
+    await wal.close();
+    await expectRecovered(fs, [...acked, acked.length], 64 * 1024);
+  });
+
+  it('a short write (the device ran out of room part-way) pauses like ENOSPC', async () => {
+    const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 1024 });
+    fs.inject({ op: 'write', path: SEGMENT, skip: 5, keepBytes: 100, returnShort: true });
+    const outcomes = await appendWaves(wal, 60);
+    const refused = outcomes.filter((o) => !o.ok);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(String((refused[0]!.error as WalError).cause)).toMatch(/short write/);
+    for (const r of refused) expect(r.error).toMatchObject({ code: 'no_space' });
+    wal.resume();
+    const acked = outcomes.filter((o) => o.ok).map((o) => o.seq!);
+    expect(acked).toEqual(acked.map((_, i) => i));
+    // The sequence continues where the durable records end.
+    for (let seq = acked.length; seq < acked.length + 4; seq++) expect(await wal.append(payload(seq, 80))).toBe(seq);
+    await wal.close();
+    await expectRecovered(fs, [...acked, acked.length + 3]);
+  });
+
+  it('ENOSPC while creating the next segment pauses too, and leaves no half-made segment behind', async () => {
+    const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 1024 });
+    const first = await appendWaves(wal, 8); // fills most of the first segment
+    expect(first.map((o) => o.ok)).toEqual(first.map(() => true));
+    fs.noSpaceAfter(10); // the next segment's 28-byte header does not fit
+    const next = await appendWaves(wal, 12);
+    const refused = next.filter((o) => !o.ok);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) expect(r.error).toMatchObject({ code: 'no_space' });
+    fs.noSpaceAfter(undefined);
+    wal.resume();
+    const acked = [...first, ...next].filter((o) => o.ok).map((o) => o.seq!);
+    expect(acked).toEqual(acked.map((_, i) => i));
+    for (let seq = acked.length; seq < acked.length + 8; seq++) expect(await wal.append(payload(seq, 80))).toBe(seq);
+    await wal.close();
+    await expectRecovered(fs, [...acked, acked.length + 7]);
   });
 
   it('queued appends behind a failing batch reject with the same error', async () => {

@@ -42,12 +42,26 @@ export class PartitionManager implements PartitionAccess {
 
   /** The open partition if it is already open (no await: keeps pipelined appends in order). */
   openNow(topicId: string, partition: number): OpenPartition | undefined {
-    return this.open.get(partitionKey(topicId, partition));
+    return this.current(partitionKey(topicId, partition));
+  }
+
+  /**
+   * The open partition, unless its log was handed over to a new one (the storage engine
+   * suspends every log when the WAL's disk fills up): then it is forgotten, and the next
+   * request opens the new log, which continues after the old one's durable entries.
+   */
+  private current(key: string): OpenPartition | undefined {
+    const open = this.open.get(key);
+    if (open?.log.suspended) {
+      this.open.delete(key);
+      return undefined;
+    }
+    return open;
   }
 
   async partition(topicId: string, partition: number): Promise<OpenPartition | undefined> {
     const key = partitionKey(topicId, partition);
-    const ready = this.open.get(key);
+    const ready = this.current(key);
     if (ready !== undefined) return ready;
     let pending = this.opening.get(key);
     if (pending === undefined) {

@@ -62,6 +62,8 @@ export interface PartitionLogDeps {
   readonly maxBatchBytes: number;
   /** Called when the WAL fails: the engine fails every partition. */
   readonly onFatal: (error: Error) => void;
+  /** Called when the WAL's disk is full: the engine suspends every partition (see suspend()). */
+  readonly onNoSpace: (error: Error) => void;
 }
 
 /** What the broker already knows about a validated batch. */
@@ -93,6 +95,8 @@ interface TailEntry {
   readonly baseOffset: number;
   readonly lastOffset: number;
   readonly batch: Buffer;
+  /** Set once the entry is durable in the WAL: settles when its object commits (or is rejected). */
+  committed?: Promise<void>;
 }
 
 /** A durable, not yet committed entry found in the WAL at start-up. */
@@ -129,6 +133,8 @@ export class PartitionLog implements Evictable {
   private committedEnd = 0;
   private commitWaiters: { offset: number; resolve: (ok: boolean) => void }[] = [];
   private failure: Error | undefined;
+  /** Set by suspend(). */
+  private handedOver = false;
   /** Where a sequential reader of committed data reads next (-1: no committed read yet). */
   private nextCommittedRead = -1;
 
@@ -181,6 +187,28 @@ export class PartitionLog implements Evictable {
 
   get failed(): Error | undefined {
     return this.failure;
+  }
+
+  /** Handed over to a new log of the partition (suspend()); reopen it to go on. */
+  get suspended(): boolean {
+    return this.handedOver;
+  }
+
+  /**
+   * Ends this log so that a new one can continue the partition (after the WAL's disk
+   * filled up): appends are refused from now on, and the durable entries the index does
+   * not hold yet are returned for the new log to take over, exactly as recovery hands
+   * over entries found in the WAL at start-up. Entries that never became durable are
+   * dropped: their offsets were never visible and are used again.
+   */
+  suspend(cause: Error): RecoveredEntry[] {
+    this.handedOver = true;
+    const handOver: RecoveredEntry[] = [];
+    for (const e of this.entries) {
+      if (e.committed !== undefined && e.lastOffset >= this.committedEnd) handOver.push({ baseOffset: e.baseOffset, lastOffset: e.lastOffset, batch: e.batch, committed: e.committed });
+    }
+    this.fail(cause);
+    return handOver;
   }
 
   /** Marks the log unusable: later appends reject. Used when the WAL fails or leadership is lost. */
@@ -238,6 +266,13 @@ export class PartitionLog implements Evictable {
     } catch (e) {
       this.deps.pending.release(walBytes);
       const err = e instanceof Error ? e : new Error(String(e));
+      // A full disk: the WAL refuses everything after its durable end; the engine hands
+      // every partition over to a new log that continues after its durable entries, so
+      // the offsets of the refused appends are used again and no hole is left.
+      if (e instanceof WalError && e.code === 'no_space') {
+        this.deps.onNoSpace(err);
+        throw err;
+      }
       // The WAL closing (shutdown) ends this log only. Anything else — a failed write or
       // fsync, or a limit the checks above should have kept us from — leaves an offset
       // assigned that is not durable, and later appends may already hold the offsets
@@ -257,6 +292,7 @@ export class PartitionLog implements Evictable {
       batch,
       urgent: this.durability === 'object',
     });
+    entry.committed = committed;
     const settled = committed.then(
       () => {
         this.deps.pending.release(walBytes);
