@@ -50,6 +50,8 @@ export interface StorageEngineOptions {
    * covered by an empty batch and never handed out again.
    */
   readonly setAside?: AsyncIterable<{ readonly payload: Buffer }>;
+  /** Keeps acknowledged local-durability batches whose commit was rejected before the WAL is trimmed past them (rejectedBatchFiles). */
+  readonly keepRejected?: UploaderOptions['keepRejected'];
   /** After the WAL's disk filled up, how long before writing is tried again (default 1 s). */
   readonly noSpaceRetryMs?: number;
   /**
@@ -111,6 +113,7 @@ export class StorageEngine {
       nodeId: o.nodeId,
       keyPrefix: o.keyPrefix,
       ...(o.onError ? { onError: o.onError } : {}),
+      ...(o.keepRejected ? { keepRejected: o.keepRejected } : {}),
     });
     const recovered = new Map<string, RecoveredEntry[]>();
     const committedEnds = new Map<string, number>();

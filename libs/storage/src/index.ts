@@ -30,6 +30,7 @@ export type { TimestampAndOffset } from './log/batch-scan.ts';
 export type { AppendInfo, AppendResult, ExtentReader, PartitionLogConfig, ReadResult } from './log/partition-log.ts';
 export { streamSetObjectKey, compactedObjectKey, parseObjectKey } from './log/object-keys.ts';
 export type { ParsedObjectKey } from './log/object-keys.ts';
+export { rejectedBatchFiles } from './log/rejected-store.ts';
 export { storeReader } from './log/store-reader.ts';
 export { encodeWalEntryHeader, decodeWalEntry, WAL_ENTRY_HEADER_BYTES } from './log/wal-entry.ts';
 export { StorageEngine } from './engine.ts';

@@ -5,13 +5,15 @@
 
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '@stratus/objectstore';
-import { buildRecordBatch } from '@stratus/protocol';
+import { buildRecordBatch, readRecords } from '@stratus/protocol';
+import { MemoryFileSystem } from '@stratus/wal/testing';
 import { SeededRandom, systemClock } from '@stratus/runtime';
 import { CommitRefusedError } from '../src/commit/committer.ts';
 import type { CommitResult, ObjectCommit } from '../src/commit/committer.ts';
 import { InMemoryPartitionIndex } from '../src/commit/memory-index.ts';
 import { CommitRejectedError, Uploader } from '../src/log/uploader.ts';
 import type { UploaderOptions } from '../src/log/uploader.ts';
+import { rejectedBatchFiles } from '../src/log/rejected-store.ts';
 import { TOPIC_A } from './support/batches.ts';
 
 interface Harness {
@@ -20,7 +22,7 @@ interface Harness {
   readonly commits: ObjectCommit[];
   readonly trims: number[];
   /** Queues one single-record batch for `partition` at `offset`; the promise settles at commit. */
-  add(partition: number, offset: number, producerId?: number): Promise<void>;
+  add(partition: number, offset: number, producerId?: number, urgent?: boolean): Promise<void>;
 }
 
 function harness(options: Partial<UploaderOptions>, refuse: (c: ObjectCommit) => string | undefined = () => undefined): Harness {
@@ -48,15 +50,17 @@ function harness(options: Partial<UploaderOptions>, refuse: (c: ObjectCommit) =>
     ...options,
   });
   let seq = 0;
+  const known = new Set<number>();
   return {
     uploader,
     index,
     commits,
     trims,
-    add(partition, offset, producerId = -1) {
-      index.setLeaderEpoch({ topicId: TOPIC_A, partition }, 0);
+    add(partition, offset, producerId = -1, urgent = true) {
+      if (!known.has(partition)) index.setLeaderEpoch({ topicId: TOPIC_A, partition }, 0);
+      known.add(partition);
       const batch = buildRecordBatch({ baseOffset: offset, records: [{ value: `p${partition}-${offset}`, timestamp: 1 }], producerId, producerEpoch: 0, baseSequence: producerId >= 0 ? offset : -1 });
-      return uploader.add({ seq: seq++, topicId: TOPIC_A, partition, leaderEpoch: 0, baseOffset: offset, lastOffset: offset, maxTimestamp: 1, batch, urgent: true });
+      return uploader.add({ seq: seq++, topicId: TOPIC_A, partition, leaderEpoch: 0, baseOffset: offset, lastOffset: offset, maxTimestamp: 1, batch, urgent });
     },
   };
 }
@@ -105,5 +109,64 @@ describe('Uploader limits', () => {
     expect(await h.add(5, 0).then(() => 'committed')).toBe('committed');
     await h.uploader.stop({ flush: true });
     expect(h.uploader.stats.rejectedEntries).toBe(1);
+  });
+});
+
+describe('Uploader and rejected acknowledged data', () => {
+  it('keeps local-durability entries whose commit was rejected before trimming the WAL past them', async () => {
+    const kept: { partitions: number[]; reason: string; trimsBefore: number[] }[] = [];
+    const h: Harness = harness({
+      keepRejected: async (entries, reason) => void kept.push({ partitions: entries.map((e) => e.partition), reason, trimsBefore: [...h.trims] }),
+    });
+    const acks = [0, 1, 2].map((p) => h.add(p, 0, -1, false).catch((e: unknown) => e));
+    // Fence partition 1: its leader epoch moved on before the commit.
+    h.index.setLeaderEpoch({ topicId: TOPIC_A, partition: 1 }, 5);
+    h.uploader.start();
+    const results = await Promise.all(acks);
+    await h.uploader.stop({ flush: true });
+    expect(results[1]).toBeInstanceOf(CommitRejectedError);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]!.partitions).toEqual([1]);
+    expect(kept[0]!.reason).toContain('fenced');
+    expect(kept[0]!.trimsBefore).toEqual([]); // kept before any trim
+    expect(Math.max(...h.trims)).toBe(3);
+  });
+
+  it('while keeping fails, never trims past the rejected entry; trims on once it is kept', async () => {
+    let failing = true;
+    const kept: number[] = [];
+    const h = harness({
+      keepRejected: async (entries) => {
+        if (failing) throw new Error('disk trouble');
+        kept.push(...entries.map((e) => e.seq));
+      },
+    });
+    const first = [0, 1, 2].map((p) => h.add(p, 0, -1, false).catch(() => undefined));
+    h.index.setLeaderEpoch({ topicId: TOPIC_A, partition: 1 }, 5);
+    h.uploader.start();
+    await Promise.all(first);
+    while (h.trims.length === 0) await new Promise((r) => setTimeout(r, 1));
+    // Seq 1 (partition 1) was rejected and could not be kept: the WAL keeps it.
+    expect(Math.max(...h.trims)).toBe(1);
+    failing = false;
+    await h.add(3, 0, -1, false);
+    await h.uploader.stop({ flush: true });
+    expect(kept).toEqual([1]);
+    expect(Math.max(...h.trims)).toBe(4);
+  });
+});
+
+describe('rejectedBatchFiles', () => {
+  it('writes each batch as it was stored, durably, with the reason beside it', async () => {
+    const fs = new MemoryFileSystem();
+    const keep = rejectedBatchFiles(fs, '/data/rejected');
+    const batch = buildRecordBatch({ baseOffset: 7, records: [{ key: 'k', value: 'acknowledged', timestamp: 1 }] });
+    await keep([{ seq: 3, topicId: TOPIC_A, partition: 2, leaderEpoch: 0, baseOffset: 7, lastOffset: 7, maxTimestamp: 1, batch, urgent: false }], 'commit rejected (fenced)');
+    const crashed = fs.crash();
+    const stored = crashed.durableContent(`/data/rejected/${TOPIC_A}-2-7-7.batch`);
+    expect(stored.equals(batch)).toBe(true);
+    const records = readRecords(stored, 1 << 20);
+    expect(records.ok && records.records.map((r) => r.value?.toString())).toEqual(['acknowledged']);
+    expect(crashed.durableContent(`/data/rejected/${TOPIC_A}-2-7.why`).toString()).toContain('fenced');
   });
 });

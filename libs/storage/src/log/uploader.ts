@@ -90,6 +90,13 @@ export interface UploaderOptions {
   readonly onCommitted?: (entries: readonly UploadEntry[], extents: readonly Extent[]) => void;
   /** Called for failures that are retried or worked around (for logs and metrics). */
   readonly onError?: (error: unknown, context: string) => void;
+  /**
+   * Keeps, durably and outside the WAL, local-durability entries whose commit was
+   * rejected or refused: they were acknowledged (WAL fsync), no object will hold them, and
+   * the WAL is about to be trimmed past them. Until it succeeds the WAL is not trimmed past
+   * them (retried at every later upload). Absent: nothing is kept (tests).
+   */
+  readonly keepRejected?: (entries: readonly UploadEntry[], reason: string) => Promise<void>;
 }
 
 /**
@@ -120,7 +127,9 @@ export interface UploaderStats {
 }
 
 export class Uploader {
-  private readonly o: Required<Omit<UploaderOptions, 'onCommitted' | 'onError'>> & Pick<UploaderOptions, 'onCommitted' | 'onError'>;
+  private readonly o: Required<Omit<UploaderOptions, 'onCommitted' | 'onError' | 'keepRejected'>> & Pick<UploaderOptions, 'onCommitted' | 'onError' | 'keepRejected'>;
+  /** Rejected local entries not yet kept (keepRejected failed): the WAL is not trimmed past the first. */
+  private unkept: { entries: UploadEntry[]; reason: string }[] = [];
   private queue: Queued[] = [];
   private queuedBytes = 0;
   private urgentCount = 0;
@@ -352,8 +361,40 @@ export class Uploader {
       committed,
       extents.filter((e) => !rejected.has(partitionKey(e.topicId, e.partition))),
     );
+    const rejectedLocal = taken.filter((q) => !q.entry.urgent && rejected.has(partitionKey(q.entry.topicId, q.entry.partition))).map((q) => q.entry);
+    if (rejectedLocal.length > 0) {
+      const reasons = [...new Set(rejectedLocal.map((e) => rejected.get(partitionKey(e.topicId, e.partition))!.reason))].join(', ');
+      await this.keep(rejectedLocal, `commit of ${key} rejected (${reasons})`);
+    }
+    await this.trimTo(taken[taken.length - 1]!.entry.seq + 1);
+  }
+
+  /**
+   * Keeps acknowledged entries no object will hold (see UploaderOptions.keepRejected),
+   * together with any earlier ones not kept yet; what still fails holds back the trim.
+   */
+  private async keep(entries: readonly UploadEntry[], reason: string): Promise<void> {
+    if (this.o.keepRejected === undefined) return;
+    if (entries.length > 0) this.unkept.push({ entries: [...entries], reason });
+    const pending = this.unkept;
+    this.unkept = [];
+    for (const group of pending) {
+      try {
+        await this.o.keepRejected(group.entries, group.reason);
+      } catch (e) {
+        this.o.onError?.(e, 'keeping rejected entries (the WAL keeps them meanwhile)');
+        this.unkept.push(group);
+      }
+    }
+  }
+
+  /** Trims the WAL below `upToSeq`, but never past a rejected entry that is not kept yet. */
+  private async trimTo(upToSeq: number): Promise<void> {
+    if (this.unkept.length > 0) await this.keep([], '');
+    let limit = upToSeq;
+    for (const group of this.unkept) for (const e of group.entries) limit = Math.min(limit, e.seq);
     try {
-      await this.o.trim(taken[taken.length - 1]!.entry.seq + 1);
+      await this.o.trim(limit);
     } catch (e) {
       // A failed trim only delays reclaiming WAL space; the next object trims further.
       this.o.onError?.(e, 'wal trim');
@@ -383,11 +424,8 @@ export class Uploader {
     const q = taken[0]!;
     this.stats.rejectedEntries++;
     q.reject(new CommitRejectedError('refused', e.message));
-    try {
-      await this.o.trim(q.entry.seq + 1);
-    } catch (trimError) {
-      this.o.onError?.(trimError, 'wal trim');
-    }
+    if (!q.entry.urgent) await this.keep([q.entry], `commit refused: ${e.message}`);
+    await this.trimTo(q.entry.seq + 1);
   }
 
   /** PUTs under a fresh key, create-only. Returns the key the object landed under. */

@@ -12,7 +12,7 @@ import { Broker } from '@stratus/broker';
 import { Controller, FileJournalStore } from '@stratus/controller';
 import { ObjectStoreMetrics, openObjectStore, withMetrics, withRetry, withTimeout } from '@stratus/objectstore';
 import { systemClock, systemRandom } from '@stratus/runtime';
-import { BlockCache, maxBatchBytes, StorageEngine } from '@stratus/storage';
+import { BlockCache, maxBatchBytes, rejectedBatchFiles, StorageEngine } from '@stratus/storage';
 import { nodeFileSystem, openWal, readQuarantine, WalCorruptionError } from '@stratus/wal';
 import type { StratusConfig } from '../config/schema.ts';
 import { startHttp } from '../http.ts';
@@ -136,6 +136,8 @@ export async function runDev(config: StratusConfig): Promise<number> {
     upload: { maxObjectBytes: config.upload.maxBytes, maxDelayMs: config.upload.maxDelay, urgentDelayMs: config.upload.urgentDelay },
     onError,
     onFatal,
+    // Acknowledged batches no object will hold (their commit was rejected) are kept here before the WAL lets them go.
+    keepRejected: rejectedBatchFiles(nodeFileSystem, join(dataDir, 'rejected')),
     // Offsets held by records an earlier recovery set aside are never handed out again.
     setAside: readQuarantine(nodeFileSystem, walDir),
   });
