@@ -57,7 +57,11 @@ import { resolveControllerOptions } from './options.ts';
 import type { ControllerOptions, ResolvedControllerOptions } from './options.ts';
 import { StateError, applyRecord } from './state/apply.ts';
 import type { MetadataRecord } from './state/records.ts';
-import { fromSnapshotData, toSnapshotData } from './state/snapshot-data.ts';
+import { SnapshotFailedError, SnapshotSchedule } from './snapshot-schedule.ts';
+import type { SnapshotStats } from './snapshot-schedule.ts';
+import { stateFromSections } from './state/snapshot-builder.ts';
+import { captureState } from './state/snapshot-capture.ts';
+import { toSnapshotData } from './state/snapshot-data.ts';
 import type { SnapshotData } from './state/snapshot-data.ts';
 import { cloneState, emptyState, firstExtentAtOrAfter, partitionOf } from './state/state.ts';
 import type { ControllerState } from './state/state.ts';
@@ -74,7 +78,7 @@ export interface RetentionSummary {
   readonly offsetsExpired: number;
 }
 
-export interface ControllerStats {
+export interface ControllerStats extends SnapshotStats {
   readonly metadataVersion: number;
   readonly topics: number;
   readonly partitions: number;
@@ -106,6 +110,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   private readonly listeners = new Set<(metadata: ClusterMetadata) => void>();
   private cachedMetadata: ClusterMetadata | undefined;
   private snapshotting: Promise<void> | undefined;
+  private readonly snapshots: SnapshotSchedule;
   private retentionChain: Promise<unknown> = Promise.resolve();
   private timer: AbortController | undefined;
   private timerLoop: Promise<void> | undefined;
@@ -133,6 +138,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
       decide: (decision) => this.mutate(decision),
       onProblem: (error, context) => this.o.onBackgroundError(error, context),
     });
+    this.snapshots = new SnapshotSchedule({ clock: o.clock, journalBytes: o.snapshotJournalBytes, retryDelayMs: o.snapshotRetryDelayMs, retryMaxDelayMs: o.snapshotRetryMaxDelayMs });
   }
 
   /**
@@ -145,7 +151,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     let controller: Controller;
     try {
       const loaded = await o.store.load();
-      const state = loaded.snapshot === null ? emptyState() : fromSnapshotData(loaded.snapshot.data);
+      const state = loaded.snapshot === null ? emptyState() : await stateFromSections(loaded.snapshot.sections);
       let seq = loaded.snapshot?.upToSeq ?? -1;
       for await (const batch of loaded.batches) {
         for (const r of batch.records) applyRecord(state, r);
@@ -240,16 +246,29 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
 
   private maybeSnapshot(): void {
     if (this.snapshotting !== undefined || this.closed || this.failure !== undefined) return;
-    if (this.o.store.stats().journalBytes < this.o.snapshotJournalBytes) return;
+    // Due by journal size, and not while backing off after a failure (snapshot-schedule.ts).
+    if (!this.snapshots.due(this.o.store.stats().journalBytes)) return;
     this.snapshotting = this.snapshotNow()
       .catch((err: unknown) => this.o.onBackgroundError(err, 'snapshot'))
       .finally(() => (this.snapshotting = undefined));
   }
 
-  /** Snapshots the durable state now (also done automatically by journal size and on close). */
+  /**
+   * Snapshots the durable state now (also done automatically by journal size and on
+   * close). Rejects with SnapshotFailedError (the store's error as its cause), counted in
+   * stats(); the journal is then kept whole.
+   */
   async snapshotNow(): Promise<void> {
-    // toSnapshotData runs synchronously, so it sees exactly the batches up to durableSeq.
-    await this.o.store.snapshot(toSnapshotData(this.durable), this.durableSeq);
+    const upToSeq = this.durableSeq;
+    try {
+      // captureState copies synchronously, so it holds exactly the batches up to
+      // durableSeq; the store encodes it at its own pace while this state moves on.
+      await this.o.store.snapshot(captureState(this.durable), upToSeq);
+    } catch (err) {
+      const retryInMs = this.snapshots.failed(err);
+      throw new SnapshotFailedError(upToSeq, err, this.closed ? 'the next open replays the journal' : `next automatic attempt in ${retryInMs} ms at the earliest`);
+    }
+    this.snapshots.succeeded();
   }
 
   // --- brokers and metadata ------------------------------------------------------------
@@ -503,6 +522,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
       committedOffsets: this.durable.offsetCount,
       durableSeq: this.durableSeq,
       journalBytes: this.o.store.stats().journalBytes,
+      ...this.snapshots.stats(),
     };
   }
 

@@ -85,6 +85,14 @@ export interface ControllerOptions {
   readonly orphanSweep?: OrphanSweepOptions;
   /** A snapshot is taken once this many journal bytes were appended since the last. Default 16 MiB. */
   readonly snapshotJournalBytes?: number;
+  /**
+   * After a failed snapshot (nothing is trimmed; the journal keeps everything), the next
+   * automatic attempt waits this long, doubling with each consecutive failure up to
+   * snapshotRetryMaxDelayMs. Default 5,000.
+   */
+  readonly snapshotRetryDelayMs?: number;
+  /** Longest wait between failed snapshot attempts. Default 300,000 (snapshotRetryDelayMs when that is longer). */
+  readonly snapshotRetryMaxDelayMs?: number;
   /** Failures of background work (retention timer, snapshots, watch listeners). Default: process.emitWarning. */
   readonly onBackgroundError?: (error: unknown, context: string) => void;
   /**
@@ -123,6 +131,8 @@ export interface ResolvedControllerOptions {
   readonly compaction: ResolvedCompactionOptions;
   readonly orphanSweep: ResolvedOrphanSweepOptions;
   readonly snapshotJournalBytes: number;
+  readonly snapshotRetryDelayMs: number;
+  readonly snapshotRetryMaxDelayMs: number;
   readonly onBackgroundError: (error: unknown, context: string) => void;
   readonly onFatal: ((error: Error) => void) | undefined;
 }
@@ -152,6 +162,7 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
   const maxPartitionsPerTopic = integer('maxPartitionsPerTopic', o.maxPartitionsPerTopic, 10_000, 1, 1_000_000);
   const maxBatchBytes = integer('maxBatchBytes', o.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 1, 2 ** 32 - 1);
   const broker = resolveBrokerConfigs(o.brokerConfigs ?? {}, { maxPartitionsPerTopic, maxBatchBytes });
+  const snapshotRetryDelayMs = integer('snapshotRetryDelayMs', o.snapshotRetryDelayMs, 5_000, 0, DAY_MS);
   return {
     store: o.store,
     objectStore: o.objectStore,
@@ -179,6 +190,8 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     compaction: resolveCompactionOptions(o.compaction),
     orphanSweep: resolveOrphanSweepOptions(o.orphanSweep),
     snapshotJournalBytes: integer('snapshotJournalBytes', o.snapshotJournalBytes, 16 * MiB, 1, 2 ** 40),
+    snapshotRetryDelayMs,
+    snapshotRetryMaxDelayMs: integer('snapshotRetryMaxDelayMs', o.snapshotRetryMaxDelayMs, Math.max(300_000, snapshotRetryDelayMs), snapshotRetryDelayMs, DAY_MS),
     onBackgroundError: o.onBackgroundError ?? defaultBackgroundError,
     onFatal: o.onFatal,
   };

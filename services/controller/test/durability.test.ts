@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '@stratus/objectstore';
 import { Controller, ControllerClosedError, ControllerFailedError, MemoryMetadataStore } from '../src/index.ts';
-import type { JournalBatch, LoadedMetadata, MetadataRecord, MetadataStore, MetadataStoreStats, SnapshotData } from '../src/index.ts';
+import type { JournalBatch, LoadedMetadata, MetadataRecord, MetadataStore, MetadataStoreStats, SnapshotSource } from '../src/index.ts';
 import { BROKER_1, commitOf, createTopic, extent, openHarness, turns } from './support/helpers.ts';
 
 /** A store whose appends become durable only when the test says so. */
@@ -26,8 +26,8 @@ class GatedStore implements MetadataStore {
   release(): void {
     for (const h of this.held.splice(0)) h();
   }
-  snapshot(data: SnapshotData, upToSeq: number): Promise<void> {
-    return this.inner.snapshot(data, upToSeq);
+  snapshot(source: SnapshotSource, upToSeq: number): Promise<void> {
+    return this.inner.snapshot(source, upToSeq);
   }
   stats(): MetadataStoreStats {
     return this.inner.stats();

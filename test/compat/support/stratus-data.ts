@@ -6,7 +6,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { FileJournalStore, applyRecord, emptyState, fromSnapshotData } from '@stratus/controller';
+import { FileJournalStore, applyRecord, emptyState, stateFromSections } from '@stratus/controller';
 import type { ControllerState } from '@stratus/controller';
 import { FileObjectStore } from '@stratus/objectstore';
 import { readStreamSetIndex } from '@stratus/storage';
@@ -51,7 +51,7 @@ export async function durableControllerState(dataDir: string): Promise<Controlle
     const store = await FileJournalStore.open({ dir: copy });
     try {
       const loaded = await store.load();
-      const state = loaded.snapshot === null ? emptyState() : fromSnapshotData(loaded.snapshot.data);
+      const state = loaded.snapshot === null ? emptyState() : await stateFromSections(loaded.snapshot.sections);
       for await (const batch of loaded.batches) for (const r of batch.records) applyRecord(state, r);
       return state;
     } finally {

@@ -5,9 +5,12 @@
 //   controller.snapshot    the latest snapshot (snapshot-file.ts)
 //
 // A snapshot is written durably before the journal is trimmed below it, so at every
-// moment snapshot + journal hold every acknowledged batch. On load the snapshot is read
-// and the journal replayed from the batch after it. Both go through the injected
-// FileSystem, so tests crash and corrupt them with @stratus/wal/testing.
+// moment snapshot + journal hold every acknowledged batch; a snapshot that fails trims
+// nothing. Snapshots are streamed from the controller's immutable capture in chunks of
+// `snapshot.chunkBytes`, yielding to the event loop between chunks (the process serves
+// Kafka meanwhile). On load the snapshot is read section by section and the journal
+// replayed from the batch after it. Both go through the injected FileSystem, so tests
+// crash and corrupt them with @stratus/wal/testing.
 //
 // Not multi-process: one controller owns the directory (embedded mode has one).
 
@@ -16,13 +19,16 @@ import type { Clock } from '@stratus/runtime';
 import { nodeFileSystem, openWal } from '@stratus/wal';
 import type { FileSystem, RecoveryReport, WalOptions, WalStats, WriteAheadLog } from '@stratus/wal';
 import type { MetadataRecord } from '../state/records.ts';
-import type { SnapshotData } from '../state/snapshot-data.ts';
+import type { SnapshotSource } from '../state/snapshot-sections.ts';
+import { SNAPSHOT_SECTION_ENTRIES } from '../state/snapshot-sections.ts';
 import { MetadataStoreError } from './metadata-store.ts';
 import type { JournalBatch, LoadedMetadata, MetadataStore, MetadataStoreStats } from './metadata-store.ts';
 import { decodeRecords, encodeRecords } from './record-codec.ts';
-import { encodeSnapshot, readSnapshotFile, writeSnapshotFile } from './snapshot-file.ts';
+import { readSnapshotFile, writeSnapshotFile } from './snapshot-file.ts';
+import type { SnapshotWriteOptions } from './snapshot-file.ts';
 
-const MiB = 1024 * 1024;
+const KiB = 1024;
+const MiB = 1024 * KiB;
 
 export const JOURNAL_DIR_NAME = 'journal';
 
@@ -39,6 +45,34 @@ export const JOURNAL_WAL_DEFAULTS = {
   capacityBytes: 2 ** 50,
 } as const;
 
+/** How snapshots are streamed; every field has a default. */
+export interface JournalSnapshotOptions {
+  /**
+   * Bytes of snapshot encoded between two yields to the event loop, and the size of each
+   * write and of each read block on load. Default 256 KiB (~2 ms of encoding).
+   */
+  readonly chunkBytes?: number;
+  /** Most entries (extents, offsets, ...) per snapshot section, i.e. per line of the file. Default 1,000. */
+  readonly sectionEntries?: number;
+  /** How to let other work run between chunks. Default: one setImmediate turn (tests count calls). */
+  readonly yieldToEventLoop?: () => Promise<void>;
+}
+
+const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function snapshotOptions(o: JournalSnapshotOptions = {}): SnapshotWriteOptions {
+  const int = (name: string, v: number | undefined, fallback: number, min: number, max: number): number => {
+    const value = v ?? fallback;
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`FileJournalStore option snapshot.${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    return value;
+  };
+  return {
+    chunkBytes: int('chunkBytes', o.chunkBytes, 256 * KiB, 1 * KiB, 64 * MiB),
+    sectionEntries: int('sectionEntries', o.sectionEntries, SNAPSHOT_SECTION_ENTRIES, 1, 1_000_000),
+    yieldToEventLoop: o.yieldToEventLoop ?? immediate,
+  };
+}
+
 /** The WAL options a caller may tune; capacity is fixed (see JOURNAL_WAL_DEFAULTS). */
 export type JournalWalOptions = Pick<WalOptions, 'segmentBytes' | 'flushMaxBytes' | 'flushMaxDelayMs' | 'maxRecordBytes'>;
 
@@ -49,6 +83,7 @@ export interface FileJournalStoreOptions {
   readonly clock?: Clock;
   /** WAL options of the journal; dir, fs and clock come from above. */
   readonly wal?: JournalWalOptions;
+  readonly snapshot?: JournalSnapshotOptions;
 }
 
 export class FileJournalStore implements MetadataStore {
@@ -58,6 +93,7 @@ export class FileJournalStore implements MetadataStore {
   private readonly wal: WriteAheadLog;
   private readonly recovery: RecoveryReport;
   private readonly maxEntryBytes: number;
+  private readonly snapshotOptions: SnapshotWriteOptions;
   private loaded = false;
   private journalBytes = 0;
   private journalBatches = 0;
@@ -66,17 +102,19 @@ export class FileJournalStore implements MetadataStore {
   /** The first append failure; every later append fails with it (see the store contract). */
   private failure: Error | undefined;
 
-  private constructor(options: FileJournalStoreOptions, fs: FileSystem, wal: WriteAheadLog, recovery: RecoveryReport, maxEntryBytes: number) {
+  private constructor(options: FileJournalStoreOptions, fs: FileSystem, wal: WriteAheadLog, recovery: RecoveryReport, maxEntryBytes: number, snapshot: SnapshotWriteOptions) {
     this.url = `file://${options.dir}`;
     this.fs = fs;
     this.dir = options.dir;
     this.wal = wal;
     this.recovery = recovery;
     this.maxEntryBytes = maxEntryBytes;
+    this.snapshotOptions = snapshot;
   }
 
   /** Opens (creating when missing) the store in `options.dir`, recovering the journal's durable prefix. */
   static async open(options: FileJournalStoreOptions): Promise<FileJournalStore> {
+    const snapshot = snapshotOptions(options.snapshot);
     const fs = options.fs ?? nodeFileSystem;
     await fs.mkdir(options.dir);
     const walOptions: WalOptions = {
@@ -90,13 +128,13 @@ export class FileJournalStore implements MetadataStore {
     const segmentRoom = (walOptions.segmentBytes ?? JOURNAL_WAL_DEFAULTS.segmentBytes) - 64;
     const maxEntryBytes = walOptions.maxRecordBytes ?? Math.min(JOURNAL_WAL_DEFAULTS.maxRecordBytes, segmentRoom);
     const { wal, recovery } = await openWal({ ...walOptions, maxRecordBytes: maxEntryBytes });
-    return new FileJournalStore(options, fs, wal, recovery, maxEntryBytes);
+    return new FileJournalStore(options, fs, wal, recovery, maxEntryBytes, snapshot);
   }
 
   async load(): Promise<LoadedMetadata> {
     if (this.loaded) throw new MetadataStoreError('load() may be called once, before any append');
     this.loaded = true;
-    const snapshot = await readSnapshotFile(this.fs, this.dir);
+    const snapshot = await readSnapshotFile(this.fs, this.dir, this.snapshotOptions.chunkBytes);
     const { firstSeq, nextSeq } = this.wal.stats();
     const fromSeq = snapshot === null ? 0 : snapshot.upToSeq + 1;
     if (snapshot !== null) this.lastSnapshotSeq = snapshot.upToSeq;
@@ -164,14 +202,14 @@ export class FileJournalStore implements MetadataStore {
     return entries;
   }
 
-  snapshot(data: SnapshotData, upToSeq: number): Promise<void> {
-    // Serialize now: the caller keeps changing the state this data was built from.
-    const chunks = encodeSnapshot(data, upToSeq);
+  snapshot(source: SnapshotSource, upToSeq: number): Promise<void> {
+    // What the snapshot lets go is what was appended up to now: later appends stay counted.
     const bytesCovered = this.journalBytes;
     const batchesCovered = this.journalBatches;
     const run = this.snapshotChain.then(async () => {
       if (upToSeq <= this.lastSnapshotSeq) return;
-      await writeSnapshotFile(this.fs, this.dir, chunks);
+      // `source` is an immutable capture (the store contract), so it is read while writing.
+      await writeSnapshotFile(this.fs, this.dir, upToSeq, source, this.snapshotOptions);
       this.lastSnapshotSeq = upToSeq;
       this.journalBytes = Math.max(0, this.journalBytes - bytesCovered);
       this.journalBatches = Math.max(0, this.journalBatches - batchesCovered);

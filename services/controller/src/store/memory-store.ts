@@ -1,17 +1,17 @@
 // A metadata store in memory, for tests: batches and the snapshot are kept encoded (the
-// same codec as the journal), so nothing is shared with the controller's state and the
-// codec is exercised. `reopen()` gives a new store over the same data, as a restarted
-// process would see it; `failAppends()` makes appends fail, as a broken disk would.
-// Not durable across processes.
+// journal's codec; the snapshot's sections as JSON strings), so nothing is shared with
+// the controller's state and the codecs are exercised. `reopen()` gives a new store over
+// the same data, as a restarted process would see it; `failAppends()` makes appends
+// fail, as a broken disk would. Not durable across processes.
 
 import type { MetadataRecord } from '../state/records.ts';
-import type { SnapshotData } from '../state/snapshot-data.ts';
+import type { SnapshotSection, SnapshotSource } from '../state/snapshot-sections.ts';
 import { MetadataStoreError } from './metadata-store.ts';
 import type { JournalBatch, LoadedMetadata, MetadataStore, MetadataStoreStats } from './metadata-store.ts';
 import { decodeRecords, encodeRecords } from './record-codec.ts';
 
 interface MemoryData {
-  snapshot: { readonly upToSeq: number; readonly json: string } | null;
+  snapshot: { readonly upToSeq: number; readonly sections: readonly string[] } | null;
   batches: { readonly seq: number; readonly bytes: Buffer }[];
   nextSeq: number;
 }
@@ -48,7 +48,10 @@ export class MemoryMetadataStore implements MetadataStore {
 
   async load(): Promise<LoadedMetadata> {
     const snap = this.data.snapshot;
-    const snapshot = snap === null ? null : { upToSeq: snap.upToSeq, data: JSON.parse(snap.json) as SnapshotData };
+    async function* sections(encoded: readonly string[]): AsyncIterable<SnapshotSection> {
+      for (const json of encoded) yield JSON.parse(json) as SnapshotSection;
+    }
+    const snapshot = snap === null ? null : { upToSeq: snap.upToSeq, sections: sections(snap.sections) };
     const batches = [...this.data.batches];
     this.journalBytes = batches.reduce((n, b) => n + b.bytes.length, 0);
     this.journalBatches = batches.length;
@@ -75,10 +78,11 @@ export class MemoryMetadataStore implements MetadataStore {
     );
   }
 
-  async snapshot(data: SnapshotData, upToSeq: number): Promise<void> {
-    const json = JSON.stringify(data);
+  async snapshot(source: SnapshotSource, upToSeq: number): Promise<void> {
     if (this.data.snapshot !== null && upToSeq <= this.data.snapshot.upToSeq) return;
-    this.data.snapshot = { upToSeq, json };
+    const sections: string[] = [];
+    for (const section of source.sections()) sections.push(JSON.stringify(section));
+    this.data.snapshot = { upToSeq, sections };
     this.data.batches = this.data.batches.filter((b) => b.seq > upToSeq);
     this.journalBytes = this.data.batches.reduce((n, b) => n + b.bytes.length, 0);
     this.journalBatches = this.data.batches.length;

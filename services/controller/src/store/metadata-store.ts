@@ -16,12 +16,16 @@
 //   may be split at record boundaries and a crash may keep a prefix of it. That is safe
 //   because every record is valid on the state its predecessors built, and the caller
 //   was not answered yet.
-// - `snapshot(data, upToSeq)` durably stores `data` as the state after every batch with
-//   seq <= upToSeq, then may drop those batches. It serializes `data` before its first
-//   await (the caller keeps changing its state). Snapshots are taken one at a time.
+// - `snapshot(source, upToSeq)` durably stores `source` as the state after every batch
+//   with seq <= upToSeq, then may drop those batches. `source` is an immutable capture
+//   (captureState: the caller keeps changing its live state, never the capture), so a
+//   store may read its sections at its own pace, and should: encoding a large state in
+//   one go would hold up the event loop that serves Kafka. Snapshots are taken one at a
+//   time. A failed snapshot drops nothing: the journal still holds every batch.
+// - `load()` hands the snapshot back as sections, in order, to be read once.
 
 import type { MetadataRecord } from '../state/records.ts';
-import type { SnapshotData } from '../state/snapshot-data.ts';
+import type { SnapshotSection, SnapshotSource } from '../state/snapshot-sections.ts';
 
 export interface JournalBatch {
   readonly seq: number;
@@ -29,8 +33,8 @@ export interface JournalBatch {
 }
 
 export interface LoadedMetadata {
-  /** The latest snapshot, or null when none was taken yet. */
-  readonly snapshot: { readonly upToSeq: number; readonly data: SnapshotData } | null;
+  /** The latest snapshot, or null when none was taken yet. Its sections are read lazily (stateFromSections builds the state). */
+  readonly snapshot: { readonly upToSeq: number; readonly sections: AsyncIterable<SnapshotSection> } | null;
   /** Batches after the snapshot, in sequence order (read lazily). */
   readonly batches: AsyncIterable<JournalBatch>;
   /** What recovery found worth telling an operator (a torn journal tail cut, ...). */
@@ -49,7 +53,7 @@ export interface MetadataStore {
   readonly url: string;
   load(): Promise<LoadedMetadata>;
   append(records: readonly MetadataRecord[]): Promise<number>;
-  snapshot(data: SnapshotData, upToSeq: number): Promise<void>;
+  snapshot(source: SnapshotSource, upToSeq: number): Promise<void>;
   stats(): MetadataStoreStats;
   /** Waits for pending appends, then releases files and connections. */
   close(): Promise<void>;

@@ -1,0 +1,77 @@
+// The controller state as a stream of small sections: what a snapshot is made of. A
+// store writes sections one by one (FileJournalStore: one JSON line each) and loading
+// feeds them one by one to SnapshotBuilder, so neither side ever holds the state as one
+// string. Each section holds at most a bounded number of entries (maxEntries of
+// StateCapture.sections), so encoding or parsing one is a short, bounded piece of work.
+//
+// Order (SnapshotBuilder checks it): head; brokers; objects (extents need their object);
+// per topic: topic, then its partitions in index order, a partition's further extents
+// right after it; offsets by group; group memberships; producers (they need their
+// partition); end, whose
+// counts must match what was built, so a stream cut short is an error, not a smaller
+// cluster.
+//
+// Versioned like SnapshotData: a new layout gets a new version beside this one; sections
+// of a kind added later are new kinds. Entries are positional tuples, the same as
+// SnapshotData version 1 (snapshot-data.ts), so both forms share their tuple types.
+
+import type { BrokerInfo } from '../controller-api.ts';
+import type { CommitRejected } from './records.ts';
+
+export const SNAPSHOT_SECTIONS_VERSION = 1;
+
+/** Default most entries in one section (extents, partitions, objects, offsets, groups, producer batches, brokers). */
+export const SNAPSHOT_SECTION_ENTRIES = 1000;
+
+/** [objectKey, baseOffset, lastOffset, position, length, maxTimestamp, leaderEpoch] */
+export type ExtentTuple = [string, number, number, number, number, number, number];
+/** [leader, leaderEpoch, logStartOffset, endOffset, extents] */
+export type PartitionTuple = [number, number, number, number, ExtentTuple[]];
+/** [objectKey, objectSize, deleteAtMs, rejected, committedAtMs (added later; absent or null when unknown)] */
+export type ObjectTuple = [string, number, number | null, CommitRejected[], (number | null)?];
+/** [topicId, partition, offset, leaderEpoch, metadata, commitTimestampMs] */
+export type OffsetTuple = [string, number, number, number, string | null, number];
+/**
+ * [topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset]:
+ * per partition, producers least recently written first, each one's batches oldest first.
+ */
+export type ProducerTuple = [string, number, number, number, number, number, number];
+/** [group, emptySinceMs, [coordinator nodeId, subscribed topics (null: not known)][]]: offset expiry's view of a group. */
+export type GroupTuple = [string, number | null, [number, readonly string[] | null][]];
+
+/** What a whole snapshot holds, stated by its last section. */
+export interface SnapshotCounts {
+  readonly brokers: number;
+  readonly objects: number;
+  readonly topics: number;
+  readonly partitions: number;
+  readonly extents: number;
+  readonly offsets: number;
+  readonly producerBatches: number;
+  readonly groups: number;
+}
+
+export type SnapshotSection =
+  | { readonly kind: 'head'; readonly version: number; readonly clusterId: string | null; readonly metadataVersion: number; readonly nextProducerId: number }
+  | { readonly kind: 'brokers'; readonly brokers: readonly BrokerInfo[] }
+  | { readonly kind: 'objects'; readonly objects: readonly ObjectTuple[] }
+  | { readonly kind: 'topic'; readonly topicId: string; readonly name: string; readonly configs: Readonly<Record<string, string>> }
+  /** Partitions `first`, `first + 1`, ... of the topic; a partition's extents may continue in 'extents' sections. */
+  | { readonly kind: 'partitions'; readonly topicId: string; readonly first: number; readonly partitions: readonly PartitionTuple[] }
+  /** More extents of the partition the previous section ended with. */
+  | { readonly kind: 'extents'; readonly topicId: string; readonly partition: number; readonly extents: readonly ExtentTuple[] }
+  /** Committed offsets of one group; a large group spans several sections. */
+  | { readonly kind: 'offsets'; readonly group: string; readonly offsets: readonly OffsetTuple[] }
+  | { readonly kind: 'groups'; readonly groups: readonly GroupTuple[] }
+  | { readonly kind: 'producers'; readonly producers: readonly ProducerTuple[] }
+  | { readonly kind: 'end'; readonly counts: SnapshotCounts };
+
+export type SnapshotSectionKind = SnapshotSection['kind'];
+
+/**
+ * What MetadataStore.snapshot is given: an immutable capture of the state, which a store
+ * may read at its own pace. Every call of sections() yields the same sections afresh.
+ */
+export interface SnapshotSource {
+  sections(maxEntries?: number): Iterable<SnapshotSection>;
+}
