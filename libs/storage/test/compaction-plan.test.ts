@@ -66,6 +66,9 @@ describe('compactionRuns', () => {
           expect(t.extents.length).toBeLessThanOrEqual(LIMITS.maxExtentsPerMerge);
           expect(t.bytes).toBe(t.extents.reduce((n, e) => n + e.length, 0));
           expect(t.bytes).toBeLessThanOrEqual(p.maxMergedBytes);
+          // A merge gains at least what it rewrites.
+          const largest = Math.max(...t.extents.map((e) => e.length));
+          expect(largest).toBeLessThanOrEqual(t.bytes - largest);
           const first = extents.indexOf(t.extents[0]!);
           t.extents.forEach((e, i) => {
             expect(extents[first + i]).toBe(e); // consecutive in the index
@@ -108,7 +111,8 @@ describe('compactionRuns', () => {
           const a = extents[i - 1]!;
           const b = extents[i]!;
           if (!ok(a) || !ok(b) || a.leaderEpoch !== b.leaderEpoch) continue;
-          const fits = a.length + b.length <= 3000 && Math.abs(a.maxTimestamp - b.maxTimestamp) <= 6 * HOUR;
+          // Within the limits, only a pair where one is longer than the other stays apart.
+          const fits = a.length + b.length <= 3000 && Math.abs(a.maxTimestamp - b.maxTimestamp) <= 6 * HOUR && a.length === b.length;
           expect(fits, `extents ${i - 1} and ${i} could still merge`).toBe(false);
         }
         // Retention by time expires a merged extent when its newest part would have
@@ -155,6 +159,27 @@ describe('compactionRuns', () => {
     expect(byCount.map((t) => t.extents.length)).toEqual([4, 4, 2]);
     const bySpan = compactionRuns(input(extents, meta, { maxMergedBytes: 1e9, maxSpanMs: 2 * HOUR }), { ...LIMITS, maxExtentsPerMerge: 100 }, NOW);
     expect(bySpan.map((t) => t.extents.length)).toEqual([3, 3, 3]);
+  });
+
+  it('does not rewrite an extent longer than all it would gain: it stays, the rest merge around it', () => {
+    const { extents, meta } = partitionOf([
+      [900, false, HOUR, 0],
+      [100, false, HOUR, 0],
+      [100, false, HOUR, 0],
+      [100, false, HOUR, 0],
+      [300, false, HOUR, 0],
+      [200, false, HOUR, 0],
+    ]);
+    const tasks = compactionRuns(input(extents, meta, { maxMergedBytes: 1e9 }), LIMITS, NOW);
+    // 900 > 800 (the rest together): split around it; 100+100+100+300+200 is balanced.
+    expect(tasks.map((t) => t.extents.map((e) => extents.indexOf(e)))).toEqual([[1, 2, 3, 4, 5]]);
+    // Once the newer ones add up to as much, the old one is rewritten with them.
+    const { extents: more, meta: meta2 } = partitionOf([
+      [900, false, HOUR, 0],
+      [500, false, HOUR, 0],
+      [400, false, HOUR, 0],
+    ]);
+    expect(compactionRuns(input(more, meta2, { maxMergedBytes: 1e9 }), LIMITS, NOW).map((t) => t.extents.length)).toEqual([3]);
   });
 
   it('leaves extents without a retention time alone', () => {

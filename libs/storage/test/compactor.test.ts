@@ -1,16 +1,16 @@
 // The compactor against a memory object store holding real stream-set objects of many
-// partitions: merges become single-run objects whose bytes are exactly the sources',
-// reads are joined per object, bad or missing sources are reported as such and fail
-// only their own merge, store faults fail merges without blaming the data, and the rate
-// limit paces the work on the injected clock.
+// partitions: merges are packed into as few objects as the target size allows, each
+// merge one run whose bytes are exactly the sources'; reads are joined per object; bad
+// or missing sources are reported as such and fail only their own merge; store faults
+// fail merges without blaming the data; the rate limit paces the work on the clock.
 
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore, ObjectStoreMetrics, withMetrics } from '@stratus/objectstore';
 import type { ObjectStore } from '@stratus/objectstore';
 import { withFaults } from '@stratus/objectstore/testing';
 import { ManualClock, SeededRandom } from '@stratus/runtime';
-import { Compactor } from '../src/compaction/compactor.ts';
-import type { MergeOutcome } from '../src/compaction/compactor.ts';
+import { Compactor, packMerges } from '../src/compaction/compactor.ts';
+import type { FailedMerge, WrittenObject } from '../src/compaction/compactor.ts';
 import { compactionRuns } from '../src/compaction/plan.ts';
 import type { CompactionTask } from '../src/compaction/plan.ts';
 import { RateLimiter } from '../src/compaction/rate-limiter.ts';
@@ -59,12 +59,20 @@ function tasksOf(byPartition: Map<number, Extent[]>): CompactionTask[] {
   );
 }
 
-async function run(compactor: Compactor, tasks: readonly CompactionTask[]): Promise<{ outcomes: MergeOutcome[]; stats: Awaited<ReturnType<Compactor['run']>> }> {
-  const outcomes: MergeOutcome[] = [];
-  const stats = await compactor.run(tasks, async (o) => {
-    outcomes.push(o);
+async function run(compactor: Compactor, tasks: readonly CompactionTask[]): Promise<{ written: WrittenObject[]; failed: FailedMerge[]; stats: Awaited<ReturnType<Compactor['run']>> }> {
+  const written: WrittenObject[] = [];
+  const failed: FailedMerge[] = [];
+  const stats = await compactor.run(tasks, {
+    onWritten: async (o) => {
+      written.push(o);
+    },
+    onFailed: (f) => failed.push(f),
   });
-  return { outcomes, stats };
+  return { written, failed, stats };
+}
+
+function compactor(store: ObjectStore, clock: ManualClock, extra: Partial<ConstructorParameters<typeof Compactor>[0]> = {}): Compactor {
+  return new Compactor({ store, clock, keyPrefix: 'test', targetObjectBytes: 1 << 20, ...extra });
 }
 
 async function bytesOf(store: ObjectStore, extents: readonly Extent[]): Promise<Buffer> {
@@ -72,7 +80,7 @@ async function bytesOf(store: ObjectStore, extents: readonly Extent[]): Promise<
 }
 
 describe('Compactor', () => {
-  it('writes each merge as one single-run object holding exactly the source bytes, one GET per source object', async () => {
+  it('packs the merges of many partitions into one object, one run each holding exactly the source bytes; one GET per source object', async () => {
     const backing = new MemoryObjectStore();
     const metrics = new ObjectStoreMetrics();
     const store = withMetrics(backing, metrics);
@@ -81,20 +89,35 @@ describe('Compactor', () => {
     expect(tasks).toHaveLength(6);
 
     const clock = new ManualClock(T0 + 120_000);
-    const { outcomes, stats } = await run(new Compactor({ store, clock, keyPrefix: 'test' }), tasks);
-    // 6 partitions × 10 objects = 60 extents, read with one GET per object.
+    const { written, failed, stats } = await run(compactor(store, clock), tasks);
+    expect(failed).toEqual([]);
+    // 6 partitions × 10 objects = 60 extents, read with one GET per object, written with one PUT.
     expect(stats.gets).toBe(10);
     expect(metrics.snapshot().requests.get.ok).toBe(10);
-    expect(stats.puts).toBe(6);
-    for (const o of outcomes) {
-      if (!o.ok) throw o.error;
-      const sources = o.task.extents;
-      expect(o.extent).toMatchObject({ topicId: TOPIC_A, partition: o.task.partition, baseOffset: sources[0]!.baseOffset, lastOffset: sources[sources.length - 1]!.lastOffset, length: o.task.bytes, maxTimestamp: o.task.maxTimestamp, leaderEpoch: 0 });
-      expect(parseObjectKey(o.extent.objectKey)).toEqual({ kind: 'compacted', prefix: 'test', writtenAtMs: T0 + 120_000 });
-      // The new object is a stream-set object with one run: its own index says so.
-      expect(await readStreamSetIndex(backing, o.extent.objectKey, o.extent.objectSize)).toEqual([o.extent]);
-      expect((await bytesOf(backing, [o.extent])).equals(await bytesOf(backing, sources))).toBe(true);
+    expect(stats.puts).toBe(1);
+    expect(written).toHaveLength(1);
+    const [object] = written;
+    expect(parseObjectKey(object!.objectKey)).toEqual({ kind: 'compacted', prefix: 'test', writtenAtMs: T0 + 120_000 });
+    expect(object!.merges.map((m) => m.task)).toEqual(tasks);
+    // The object's own index lists exactly the merged extents.
+    expect(await readStreamSetIndex(backing, object!.objectKey, object!.objectSize)).toEqual(object!.merges.map((m) => m.extent).sort((a, b) => a.partition - b.partition));
+    for (const { task, extent } of object!.merges) {
+      const sources = task.extents;
+      expect(extent).toMatchObject({ objectKey: object!.objectKey, objectSize: object!.objectSize, topicId: TOPIC_A, partition: task.partition, baseOffset: sources[0]!.baseOffset, lastOffset: sources[sources.length - 1]!.lastOffset, length: task.bytes, maxTimestamp: task.maxTimestamp, leaderEpoch: 0 });
+      expect((await bytesOf(backing, [extent])).equals(await bytesOf(backing, sources))).toBe(true);
     }
+  });
+
+  it('fills objects up to the target size; a merge of one partition alone is named after it', async () => {
+    const store = new MemoryObjectStore();
+    const byPartition = await upload(store, 6, 10);
+    const tasks = tasksOf(byPartition);
+    const per = tasks[0]!.bytes;
+    const { written, stats } = await run(compactor(store, new ManualClock(T0), { targetObjectBytes: Math.floor(2.5 * per) }), tasks);
+    expect(written.map((o) => o.merges.length)).toEqual([2, 2, 2]);
+    expect(stats.puts).toBe(3);
+    const alone = await run(compactor(store, new ManualClock(T0), { targetObjectBytes: 1 }), tasks.slice(0, 1));
+    expect(alone.written[0]!.objectKey).toBe(compactedObjectKey('test', T0, 0, { topicId: TOPIC_A, partition: 0 }));
   });
 
   it('fails a merge whose source is corrupt or missing, naming the extent; the other merges still happen', async () => {
@@ -109,15 +132,14 @@ describe('Compactor', () => {
     const gone: Extent = { ...byPartition.get(2)![3]!, objectKey: streamSetObjectKey('test', 1, T0 + 99, 99) };
     byPartition.get(2)![3] = gone;
 
-    const { outcomes } = await run(new Compactor({ store, clock: new ManualClock(), keyPrefix: 'test' }), tasksOf(byPartition));
-    const byP = new Map(outcomes.map((o) => [o.task.partition, o]));
-    expect(byP.get(0)!.ok).toBe(true);
-    const p1 = byP.get(1)!;
-    expect(p1.ok === false && p1.badExtent).toBe(bad);
-    expect(p1.ok === false && p1.error).toBeInstanceOf(ExtentBytesError);
-    const p2 = byP.get(2)!;
-    expect(p2.ok === false && p2.badExtent).toBe(gone);
+    const { written, failed } = await run(compactor(store, new ManualClock()), tasksOf(byPartition));
+    const byP = new Map(failed.map((f) => [f.task.partition, f]));
+    expect([...byP.keys()].sort()).toEqual([1, 2]);
+    expect(byP.get(1)!.badExtent).toBe(bad);
+    expect(byP.get(1)!.error).toBeInstanceOf(ExtentBytesError);
+    expect(byP.get(2)!.badExtent).toBe(gone);
     // Only partition 0's merge was written.
+    expect(written.flatMap((o) => o.merges.map((m) => m.task.partition))).toEqual([0]);
     expect((await store.list('')).objects.filter((o) => parseObjectKey(o.key)?.kind === 'compacted')).toHaveLength(1);
   });
 
@@ -125,13 +147,12 @@ describe('Compactor', () => {
     const backing = new MemoryObjectStore();
     const byPartition = await upload(backing, 4, 4);
     const store = withFaults(backing, { random: new SeededRandom(3), failureRate: 0.5 });
-    const { outcomes } = await run(new Compactor({ store, clock: new ManualClock(), keyPrefix: 'test' }), tasksOf(byPartition));
-    expect(outcomes).toHaveLength(4);
-    const failed = outcomes.filter((o) => !o.ok);
+    const { written, failed } = await run(compactor(store, new ManualClock(), { targetObjectBytes: 1 }), tasksOf(byPartition));
+    expect(written.length + failed.length).toBe(4);
     expect(failed.length).toBeGreaterThan(0);
-    for (const o of failed) expect(o.ok === false && o.badExtent).toBeUndefined();
+    for (const f of failed) expect(f.badExtent).toBeUndefined();
     // What did succeed is intact.
-    for (const o of outcomes) if (o.ok) expect((await bytesOf(backing, [o.extent])).equals(await bytesOf(backing, o.task.extents))).toBe(true);
+    for (const o of written) for (const m of o.merges) expect((await bytesOf(backing, [m.extent])).equals(await bytesOf(backing, m.task.extents))).toBe(true);
   });
 
   it('paces reads and writes to the byte rate on the injected clock', async () => {
@@ -141,9 +162,8 @@ describe('Compactor', () => {
     const bytes = tasks.reduce((n, t) => n + t.bytes, 0);
     const clock = new ManualClock();
     // About a tenth of the bytes per second: reading and writing them takes ~20 s, less the 1 s burst.
-    const compactor = new Compactor({ store, clock, keyPrefix: 'test', limiter: new RateLimiter(clock, bytes / 10) });
     let done = false;
-    const running = run(compactor, tasks).then((r) => {
+    const running = run(compactor(store, clock, { limiter: new RateLimiter(clock, bytes / 10), targetObjectBytes: 1 }), tasks).then((r) => {
       done = true;
       return r;
     });
@@ -153,7 +173,7 @@ describe('Compactor', () => {
       elapsed += 100;
       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     }
-    expect((await running).outcomes.every((o) => o.ok)).toBe(true);
+    expect((await running).failed).toEqual([]);
     expect(elapsed).toBeGreaterThanOrEqual(15_000);
     expect(elapsed).toBeLessThanOrEqual(25_000);
   });
@@ -162,10 +182,18 @@ describe('Compactor', () => {
     const store = new MemoryObjectStore();
     const byPartition = await upload(store, 1, 3);
     const clock = new ManualClock(T0);
-    await store.put(compactedObjectKey('test', TOPIC_A, 0, T0, 0), Buffer.from('someone else'));
-    const { outcomes } = await run(new Compactor({ store, clock, keyPrefix: 'test' }), tasksOf(byPartition));
-    expect(outcomes[0]!.ok).toBe(true);
-    expect(outcomes[0]!.ok && outcomes[0]!.extent.objectKey).toBe(compactedObjectKey('test', TOPIC_A, 0, T0, 1));
+    await store.put(compactedObjectKey('test', T0, 0, { topicId: TOPIC_A, partition: 0 }), Buffer.from('someone else'));
+    const { written } = await run(compactor(store, clock), tasksOf(byPartition));
+    expect(written[0]!.objectKey).toBe(compactedObjectKey('test', T0, 1, { topicId: TOPIC_A, partition: 0 }));
+  });
+});
+
+describe('packMerges', () => {
+  it('fills each object up to the target, one merge per partition, a large merge alone', () => {
+    const m = (partition: number, bytes: number) => ({ task: { topicId: TOPIC_A, partition, bytes } as CompactionTask });
+    const groups = packMerges([m(0, 40), m(1, 40), m(2, 40), m(2, 10), m(3, 500), m(4, 10)], 100, 10);
+    expect(groups.map((g) => g.map((x) => x.task.partition))).toEqual([[0, 1], [2], [2], [3], [4]]);
+    expect(packMerges([m(0, 1), m(1, 1), m(2, 1)], 100, 2).map((g) => g.length)).toEqual([2, 1]);
   });
 });
 
@@ -173,7 +201,8 @@ describe('object keys', () => {
   it('parse back to kind, prefix and write time; other keys and wrong hashes do not parse', () => {
     expect(parseObjectKey(streamSetObjectKey('stratus', 3, T0, 12))).toEqual({ kind: 'stream-set', prefix: 'stratus', writtenAtMs: T0 });
     expect(parseObjectKey(streamSetObjectKey('a/b', 3, T0, 1_234_567))).toEqual({ kind: 'stream-set', prefix: 'a/b', writtenAtMs: T0 });
-    expect(parseObjectKey(compactedObjectKey('stratus', TOPIC_B, 7, T0 + 5, 0))).toEqual({ kind: 'compacted', prefix: 'stratus', writtenAtMs: T0 + 5 });
+    expect(parseObjectKey(compactedObjectKey('stratus', T0 + 5, 0, { topicId: TOPIC_B, partition: 7 }))).toEqual({ kind: 'compacted', prefix: 'stratus', writtenAtMs: T0 + 5 });
+    expect(parseObjectKey(compactedObjectKey('a/b', T0 + 6, 3))).toEqual({ kind: 'compacted', prefix: 'a/b', writtenAtMs: T0 + 6 });
     const key = streamSetObjectKey('stratus', 3, T0, 12);
     expect(parseObjectKey(`${key.slice(0, 4) === '0000' ? '0001' : '0000'}${key.slice(4)}`)).toBeUndefined();
     for (const other of ['o1', 'abcd/stratus/1/x.sso', 'backup/2024/file', `${key}.tmp`]) expect(parseObjectKey(other)).toBeUndefined();

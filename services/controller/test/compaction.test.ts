@@ -1,6 +1,6 @@
 // Object compaction in the controller, end to end on a memory object store with a manual
-// clock: small extents of shared stream-set objects become one extent per partition in a
-// per-partition object; reads return the same batches; the replaced objects go only after
+// clock: small extents of shared stream-set objects become one extent per partition, the
+// merges packed into one object per target size; reads return the same batches; the replaced objects go only after
 // the grace period (a reader holding an old extent keeps reading it until then); a swap
 // is refused when retention, DeleteRecords or topic deletion changed the extents while
 // the merge was being written; bad sources are set aside, store failures retried a
@@ -63,7 +63,7 @@ function gatedPuts(inner: MemoryObjectStore): { store: ObjectStore; waiting: () 
 }
 
 describe('object compaction', () => {
-  it('merges each partition into one extent in its own object, reads the same batches, and deletes the old objects only after the grace period', async () => {
+  it('merges each partition into one extent (packed into one object), reads the same batches, and deletes the old objects only after the grace period', async () => {
     const { controller, backing, clock, tps, uploads } = await setup();
     for (let i = 0; i < 10; i++) {
       await uploads.upload(tps);
@@ -80,7 +80,7 @@ describe('object compaction', () => {
     expect(await controller.runCompaction()).toMatchObject({ candidates: 0, merged: 0 });
     await clock.advance(MIN);
     const run = await controller.runCompaction();
-    expect(run).toMatchObject({ candidates: 3, attempted: 3, merged: 3, extentsReplaced: 30, refused: 0, failed: 0, puts: 3, gets: 10, more: false });
+    expect(run).toMatchObject({ candidates: 3, attempted: 3, merged: 3, extentsReplaced: 30, refused: 0, failed: 0, objectsWritten: 1, gets: 10, more: false });
 
     for (const [i, tp] of tps.entries()) {
       const extents = await controller.extentsFrom(tp, 0, 100);
@@ -91,8 +91,8 @@ describe('object compaction', () => {
       expect(await controller.logStartOffset(tp)).toBe(0);
       expect(await controller.producerBatches(tp)).toEqual(producersBefore[i]);
     }
-    expect(controller.stats()).toMatchObject({ liveObjects: 3, unreferencedObjects: 10 });
-    expect(controller.maintenanceStats().compaction).toMatchObject({ runs: 2, merges: 3, extentsReplaced: 30, objectsWritten: 3, failures: 0 });
+    expect(controller.stats()).toMatchObject({ liveObjects: 1, unreferencedObjects: 10 });
+    expect(controller.maintenanceStats().compaction).toMatchObject({ runs: 2, merges: 3, extentsReplaced: 30, objectsWritten: 1, failures: 0 });
 
     // The ten stream-set objects are garbage now, deleted after the grace period.
     const now = clock.nowMs();
@@ -102,7 +102,7 @@ describe('object compaction', () => {
     expect((await readExtent(backing, held)).length).toBe(held.length);
     expect(await controller.runRetention(now + GRACE)).toMatchObject({ objectsDeleted: 10 });
     await expect(readExtent(backing, held)).rejects.toSatisfy(isNotFound);
-    expect(await storedKeys(backing)).toHaveLength(3);
+    expect(await storedKeys(backing)).toHaveLength(1);
     for (const [i, tp] of tps.entries()) expect(await readPartition(controller, backing, tp)).toEqual(before[i]);
   });
 
@@ -160,7 +160,7 @@ describe('object compaction', () => {
     // While the merge is being written, the oldest extents expire.
     expect((await controller.runRetention()).logStartsAdvanced).toBe(1);
     gate.g!.release();
-    expect(await running).toMatchObject({ merged: 0, refused: 1, puts: 1 });
+    expect(await running).toMatchObject({ merged: 0, refused: 1, objectsWritten: 1, objectsDiscarded: 1 });
     expect((await storedKeys(backing)).filter((k) => parseObjectKey(k)?.kind === 'compacted')).toEqual([]);
     expect(await extentCount(controller, tps[0]!)).toBe(3);
     expect(await readPartition(controller, backing, tps[0]!)).toEqual(before.slice(1));
@@ -170,31 +170,35 @@ describe('object compaction', () => {
     expect(await readPartition(controller, backing, tps[0]!)).toEqual(before.slice(1));
   });
 
-  it('refuses the swap after DeleteRecords dropped a replaced extent, or the topic was deleted; accepts it when the log start only moved inside the first extent', async () => {
+  it('refuses a merge after DeleteRecords dropped a replaced extent, or the topic was deleted, and swaps the others of its object; accepts one whose log start only moved inside its first extent', async () => {
     const gate: { g?: ReturnType<typeof gatedPuts> } = {};
     const { controller, backing, clock, tps, uploads } = await setup({ partitions: 3, wrapStore: (inner) => (gate.g = gatedPuts(inner)).store });
     for (let i = 0; i < 3; i++) await uploads.upload(tps, 2);
     await clock.advance(MIN);
 
-    // p0: the first extent (offsets 0-1) goes entirely. p1: the log start moves to 1, inside it.
+    // One object with the three merges. p0: its first extent (offsets 0-1) goes entirely.
+    // p1: the log start moves to 1, inside its first extent.
     const running = controller.runCompaction();
-    while (gate.g!.waiting() < 3) await turns();
+    while (gate.g!.waiting() < 1) await turns();
     expect((await controller.deleteRecords(tps[0]!, 2)).errorCode).toBe(0);
     expect((await controller.deleteRecords(tps[1]!, 1)).errorCode).toBe(0);
     gate.g!.release();
-    expect(await running).toMatchObject({ merged: 2, refused: 1 });
+    expect(await running).toMatchObject({ merged: 2, refused: 1, objectsWritten: 1, objectsDiscarded: 0 });
     expect(await extentCount(controller, tps[0]!)).toBe(2);
     expect(await extentCount(controller, tps[1]!)).toBe(1);
     expect(await controller.logStartOffset(tps[1]!)).toBe(1);
     expect((await readPartition(controller, backing, tps[1]!)).map(([base]) => base)).toEqual([0, 2, 4]);
+    const [packed] = (await storedKeys(backing)).filter((k) => parseObjectKey(k)?.kind === 'compacted');
 
     // Topic deletion while p0's remaining extents are being merged.
     const again = controller.runCompaction();
     while (gate.g!.waiting() < 1) await turns();
     await controller.deleteTopics([{ name: 't' }]);
     gate.g!.release();
-    expect(await again).toMatchObject({ merged: 0, refused: 1 });
-    expect((await storedKeys(backing)).filter((k) => parseObjectKey(k)?.kind === 'compacted')).toHaveLength(2); // p1 and p2's merges, garbage now
+    expect(await again).toMatchObject({ merged: 0, refused: 1, objectsDiscarded: 1 });
+    // The packed object of p1 and p2 is garbage now, for retention to delete.
+    expect((await storedKeys(backing)).filter((k) => parseObjectKey(k)?.kind === 'compacted')).toEqual([packed]);
+    expect(await controller.runRetention()).toMatchObject({ objectsScheduled: 4 });
   });
 
   it('sets a corrupt source aside (reported, not retried) and merges around it', async () => {
@@ -257,13 +261,14 @@ describe('object compaction', () => {
     expect(fromSnapshot.controller.snapshotData()).toEqual(expected);
     for (const tp of tps) expect(await readPartition(fromSnapshot.controller, backing, tp)).toEqual(await readPartition(controller, backing, tp));
 
-    const record: MetadataRecord = {
-      type: 'ExtentsCompacted',
-      extent: { topicId: tps[0]!.topicId, partition: 0, objectKey: 'k', objectSize: 99, baseOffset: 4, lastOffset: 9, position: 8, length: 60, maxTimestamp: 5, leaderEpoch: 2 },
-      replacedExtents: 3,
-      committedAtMs: 1234,
-    };
-    expect(decodeRecords(encodeRecords([record]))).toEqual([record]);
+    const extent = { topicId: tps[0]!.topicId, partition: 0, objectKey: 'k', objectSize: 99, baseOffset: 4, lastOffset: 9, position: 8, length: 60, maxTimestamp: 5, leaderEpoch: 2 };
+    const records: MetadataRecord[] = [
+      { type: 'ObjectCompacted', objectKey: 'k', objectSize: 99, merges: [{ extent, replacedExtents: 3 }, { extent: { ...extent, partition: 1, position: 68, length: 20 }, replacedExtents: 2 }], committedAtMs: 1234 },
+      { type: 'ObjectCompacted', objectKey: 'k', objectSize: 99, merges: [{ extent, replacedExtents: 3 }] },
+      // The first version's record, still read.
+      { type: 'ExtentsCompacted', extent, replacedExtents: 3, committedAtMs: 1234 },
+    ];
+    expect(decodeRecords(encodeRecords(records))).toEqual(records);
   });
 
   it('runs on its own loop after start(): back to back while work is left, every intervalMs otherwise; stops on close()', async () => {

@@ -23,6 +23,14 @@
 //     oldest part may live, as segment.ms does for a Kafka segment.
 // A run needs at least two extents. Long stretches are cut greedily, oldest first.
 //
+// And a merge must gain at least as much as it rewrites: a run whose largest extent is
+// longer than all its others together is split around that extent (which stays as it
+// is). Without this rule a partition's merged extent would be rewritten by every run that
+// adds a few new bytes to it — bytes rewritten would grow with the square of the data;
+// with it, an extent is rewritten only when it at least doubles, so each byte is
+// rewritten about log2(maxMergedBytes / upload extent) times, and a partition keeps about
+// that many unsettled extents besides the settled ones.
+//
 // The merged extent's maxTimestamp is the newest *retention time* of its parts
 // (retentionTimestamp: a part's newest record timestamp, or its commit time when that is
 // unusable), and its commit time is the newest of its parts'. planRetention then judges
@@ -76,7 +84,7 @@ export function compactionRuns(p: PartitionCompactionInput, limits: CompactionLi
   const tasks: CompactionTask[] = [];
   let run: { extents: Extent[]; bytes: number; minTime: number; maxTime: number } | undefined;
   const close = (): void => {
-    if (run !== undefined && run.extents.length >= 2) tasks.push(taskOf(p, run.extents, run.bytes, run.maxTime));
+    if (run !== undefined) for (const part of balanced(run.extents)) tasks.push(taskOf(p, part));
     run = undefined;
   };
   for (const e of p.extents) {
@@ -114,10 +122,27 @@ function eligible(p: PartitionCompactionInput, limits: CompactionLimits, nowMs: 
   return p.retentionTime(e);
 }
 
-function taskOf(p: PartitionCompactionInput, extents: Extent[], bytes: number, maxTime: number): CompactionTask {
+/** The parts of a run worth merging: split around any extent longer than the rest of its part together. */
+function balanced(extents: readonly Extent[]): Extent[][] {
+  if (extents.length < 2) return [];
+  let largest = 0;
+  let total = 0;
+  for (const [i, e] of extents.entries()) {
+    total += e.length;
+    if (e.length > extents[largest]!.length) largest = i;
+  }
+  if (extents[largest]!.length <= total - extents[largest]!.length) return [[...extents]];
+  return [...balanced(extents.slice(0, largest)), ...balanced(extents.slice(largest + 1))];
+}
+
+function taskOf(p: PartitionCompactionInput, extents: Extent[]): CompactionTask {
   let newest: number | undefined;
   let oldest: number | undefined;
+  let bytes = 0;
+  let maxTime = Number.NEGATIVE_INFINITY;
   for (const e of extents) {
+    bytes += e.length;
+    maxTime = Math.max(maxTime, p.retentionTime(e)!);
     const c = p.committedAtMs(e);
     if (c === undefined) continue;
     newest = newest === undefined ? c : Math.max(newest, c);

@@ -3,8 +3,10 @@
 // would put every write of a cluster on one.
 //
 // Two kinds, told apart by their shape:
-//   stream-set objects (uploads)    <hash>/<prefix>/<nodeId>/<time>-<seq>.sso
-//   compacted objects (one partition) <hash>/<prefix>/compacted/<topicId>/<partition>/<time>-<seq>.sso
+//   stream-set objects (uploads)  <hash>/<prefix>/<nodeId>/<time>-<seq>.sso
+//   compacted objects (merges)    <hash>/<prefix>/compacted/<time>-<seq>.sso, or
+//                                 <hash>/<prefix>/compacted/<topicId>/<partition>/<time>-<seq>.sso
+//                                 when the object holds one partition's merge
 // The time (13 digits, epoch ms of the writer's clock) lets the controller refuse a late
 // commit of an object that the orphan sweep may already have taken for garbage, and the
 // hash lets the sweep recognise the objects of this cluster in a shared bucket.
@@ -19,9 +21,14 @@ export function streamSetObjectKey(prefix: string, nodeId: number, timeMs: numbe
   return withHash(`${prefix}/${nodeId}/${timeAndSeq(timeMs, seq)}`);
 }
 
-/** `<hash>/<prefix>/compacted/<topicId>/<partition>/<time>-<seq>.sso`: a merged extent of one partition. */
-export function compactedObjectKey(prefix: string, topicId: string, partition: number, timeMs: number, seq: number): string {
-  return withHash(`${prefix}/${COMPACTED}/${topicId}/${partition}/${timeAndSeq(timeMs, seq)}`);
+/**
+ * A compacted object: `<hash>/<prefix>/compacted/<time>-<seq>.sso` holding merges of
+ * several partitions, or with `<topicId>/<partition>/` before the time when it holds one
+ * partition's (easier to tell apart when looking at a bucket).
+ */
+export function compactedObjectKey(prefix: string, timeMs: number, seq: number, only?: { topicId: string; partition: number }): string {
+  const partition = only === undefined ? '' : `${only.topicId}/${only.partition}/`;
+  return withHash(`${prefix}/${COMPACTED}/${partition}${timeAndSeq(timeMs, seq)}`);
 }
 
 export interface ParsedObjectKey {
@@ -46,6 +53,7 @@ export function parseObjectKey(key: string): ParsedObjectKey | undefined {
   if (n >= 5 && parts[n - 4] === COMPACTED && /^[A-Za-z0-9_-]{22}$/.test(parts[n - 3]!) && /^\d+$/.test(parts[n - 2]!)) {
     return { kind: 'compacted', prefix: parts.slice(0, n - 4).join('/'), writtenAtMs };
   }
+  if (n >= 3 && parts[n - 2] === COMPACTED) return { kind: 'compacted', prefix: parts.slice(0, n - 2).join('/'), writtenAtMs };
   if (n >= 3 && /^\d+$/.test(parts[n - 2]!)) return { kind: 'stream-set', prefix: parts.slice(0, n - 2).join('/'), writtenAtMs };
   return undefined;
 }

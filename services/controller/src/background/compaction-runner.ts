@@ -1,9 +1,9 @@
 // Runs object compaction in the controller: plans merges on the durable state
 // (ops/compaction.ts), has @stratus/storage's Compactor read the sources and write the
-// merged objects, and swaps each one into the index as soon as it is written
-// (decideCompactionSwap: one ExtentsCompacted record, or a refusal when the index changed
-// meanwhile — then the new object is deleted at once; should that fail, the orphan sweep
-// collects it).
+// merges packed into objects, and swaps each object's merges into the index as soon as it
+// is written (decideObjectCompaction: one ObjectCompacted record with the merges whose
+// extents are still in place; when none is, the object is deleted at once — should that
+// fail, the orphan sweep collects it).
 //
 // Bounded work: each run merges at most maxBytesPerRun source bytes (held in memory while
 // it runs) and maxMergesPerRun merges; reads and writes are paced to bytesPerSecond. With
@@ -18,10 +18,10 @@
 import type { ObjectStore } from '@stratus/objectstore';
 import type { Clock } from '@stratus/runtime';
 import { Compactor, RateLimiter, selectCompactionTasks } from '@stratus/storage';
-import type { CompactionTask, Extent, MergeOutcome } from '@stratus/storage';
+import type { CompactionTask, Extent, FailedMerge, WrittenObject } from '@stratus/storage';
 import type { BrokerSettings } from '../config/broker-config.ts';
 import { compactionCandidates } from '../ops/compaction.ts';
-import type { SwapDecision } from '../ops/compaction.ts';
+import type { CompactionDecision } from '../ops/compaction.ts';
 import type { Tx } from '../ops/tx.ts';
 import { firstExtentAtOrAfter, partitionOf } from '../state/state.ts';
 import type { ControllerState } from '../state/state.ts';
@@ -37,7 +37,7 @@ export interface CompactionRunnerDeps {
   readonly state: () => ControllerState;
   /** Runs a decision on the decided state and resolves once its records are durable. */
   readonly decide: <T>(decision: (tx: Tx) => T) => Promise<T>;
-  readonly swap: (tx: Tx, task: CompactionTask, merged: Extent) => SwapDecision;
+  readonly swap: (tx: Tx, written: WrittenObject) => CompactionDecision;
   readonly onProblem: (error: unknown, context: string) => void;
 }
 
@@ -50,8 +50,11 @@ export interface CompactionRunSummary {
   readonly merged: number;
   /** Extents those merges replaced. */
   readonly extentsReplaced: number;
-  /** Written merges the index refused (it changed meanwhile); their objects are deleted. */
+  /** Written merges the index refused (it changed meanwhile). */
   readonly refused: number;
+  /** Objects written (PUTs), and those deleted again because every merge in them was refused. */
+  readonly objectsWritten: number;
+  readonly objectsDiscarded: number;
   /** Merges that failed (reading, checking or writing). */
   readonly failed: number;
   /** Extents newly set aside after failures. */
@@ -74,10 +77,21 @@ export interface CompactionStats {
   bytesWritten: number;
   refused: number;
   failures: number;
-  /** Refused merges' objects that could not be deleted at once (the orphan sweep takes them). */
+  /** Objects whose merges were all refused, deleted at once. */
+  discarded: number;
+  /** Such objects that could not be deleted at once (the orphan sweep takes them). */
   discardFailures: number;
   /** Extents set aside now. */
   setAside: number;
+}
+
+interface RunCounts {
+  merged: number;
+  extentsReplaced: number;
+  refused: number;
+  failed: number;
+  setAside: number;
+  objectsDiscarded: number;
 }
 
 interface SetAside {
@@ -95,7 +109,7 @@ export class CompactionRunner {
   private chain: Promise<unknown> = Promise.resolve();
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
-  private readonly totals = { runs: 0, merges: 0, extentsReplaced: 0, objectsWritten: 0, gets: 0, bytesRead: 0, bytesWritten: 0, refused: 0, failures: 0, discardFailures: 0 };
+  private readonly totals = { runs: 0, merges: 0, extentsReplaced: 0, objectsWritten: 0, gets: 0, bytesRead: 0, bytesWritten: 0, refused: 0, failures: 0, discarded: 0, discardFailures: 0 };
 
   constructor(deps: CompactionRunnerDeps) {
     this.deps = deps;
@@ -103,6 +117,7 @@ export class CompactionRunner {
       store: deps.store,
       clock: deps.clock,
       keyPrefix: deps.keyPrefix,
+      targetObjectBytes: deps.options.targetObjectBytes,
       limiter: new RateLimiter(deps.clock, deps.options.bytesPerSecond),
       concurrency: deps.options.concurrency,
     });
@@ -158,56 +173,62 @@ export class CompactionRunner {
     this.forgetSetAside(state, nowMs);
     const candidates = compactionCandidates(state, this.deps.broker, o, nowMs, (e) => this.setAside.has(extentId(e)));
     const tasks = selectCompactionTasks(candidates, { maxBytes: o.maxBytesPerRun, maxMerges: o.maxMergesPerRun });
-    const counts = { merged: 0, extentsReplaced: 0, refused: 0, failed: 0, setAside: 0 };
-    const stats = tasks.length === 0 ? { gets: 0, bytesRead: 0, puts: 0, bytesWritten: 0 } : await this.compactor.run(tasks, (m) => this.settle(m, nowMs, counts), this.abort.signal);
+    const counts: RunCounts = { merged: 0, extentsReplaced: 0, refused: 0, failed: 0, setAside: 0, objectsDiscarded: 0 };
+    const stats =
+      tasks.length === 0
+        ? { gets: 0, bytesRead: 0, puts: 0, bytesWritten: 0 }
+        : await this.compactor.run(tasks, { onWritten: (o) => this.swap(o, counts), onFailed: (f) => this.failed(f, nowMs, counts) }, this.abort.signal);
     this.totals.runs++;
     this.totals.objectsWritten += stats.puts;
     this.totals.gets += stats.gets;
     this.totals.bytesRead += stats.bytesRead;
     this.totals.bytesWritten += stats.bytesWritten;
-    return { candidates: candidates.length, attempted: tasks.length, ...counts, ...stats, more: tasks.length < candidates.length && counts.merged > 0 };
+    return { candidates: candidates.length, attempted: tasks.length, ...counts, ...stats, objectsWritten: stats.puts, more: tasks.length < candidates.length && counts.merged > 0 };
   }
 
-  /** What happens to one merge once the compactor is done with it. */
-  private async settle(m: MergeOutcome, nowMs: number, counts: { merged: number; extentsReplaced: number; refused: number; failed: number; setAside: number }): Promise<void> {
-    const id = extentId(m.task.extents[0]!);
-    if (!m.ok) {
-      counts.failed++;
-      this.totals.failures++;
-      if (m.badExtent !== undefined) {
-        this.putAside(m.badExtent, Number.POSITIVE_INFINITY);
-        counts.setAside++;
-        this.deps.onProblem(m.error, `compaction: ${describe(m.task)}: extent ${m.badExtent.baseOffset}..${m.badExtent.lastOffset} in ${m.badExtent.objectKey} is set aside while it is in the index`);
-        return;
-      }
-      const n = (this.attempts.get(id) ?? 0) + 1;
-      if (n < this.deps.options.maxAttempts) {
-        this.attempts.set(id, n);
-        return;
-      }
-      this.attempts.delete(id);
-      for (const e of m.task.extents) this.putAside(e, nowMs + this.deps.options.setAsideMs);
-      counts.setAside += m.task.extents.length;
-      this.deps.onProblem(m.error, `compaction: ${describe(m.task)} failed ${n} times; set aside for ${this.deps.options.setAsideMs} ms`);
-      return;
-    }
-    this.attempts.delete(id);
-    const decision = await this.deps.decide((tx) => this.deps.swap(tx, m.task, m.extent));
-    if (decision.accepted) {
+  /** A written object: its merges are swapped in, or it is deleted when none can be. */
+  private async swap(o: WrittenObject, counts: RunCounts): Promise<void> {
+    for (const m of o.merges) this.attempts.delete(extentId(m.task.extents[0]!));
+    const decision = await this.deps.decide((tx) => this.deps.swap(tx, o));
+    for (const m of decision.accepted) {
       counts.merged++;
       counts.extentsReplaced += m.task.extents.length;
       this.totals.merges++;
       this.totals.extentsReplaced += m.task.extents.length;
-      return;
     }
-    counts.refused++;
-    this.totals.refused++;
+    counts.refused += decision.refused.length;
+    this.totals.refused += decision.refused.length;
+    if (decision.accepted.length > 0) return;
     try {
-      await this.compactor.discard(m.extent.objectKey);
+      await this.compactor.discard(o.objectKey);
+      counts.objectsDiscarded++;
+      this.totals.discarded++;
     } catch (err) {
       this.totals.discardFailures++;
-      this.deps.onProblem(err, `compaction: deleting refused merge ${m.extent.objectKey} (${decision.reason}); the orphan sweep will`);
+      this.deps.onProblem(err, `compaction: deleting ${o.objectKey}, whose merges were all refused (${decision.refused[0]?.reason ?? ''}); the orphan sweep will`);
     }
+  }
+
+  /** A merge that failed: set aside at once when its source is bad, else after maxAttempts. */
+  private failed(f: FailedMerge, nowMs: number, counts: RunCounts): void {
+    counts.failed++;
+    this.totals.failures++;
+    if (f.badExtent !== undefined) {
+      this.putAside(f.badExtent, Number.POSITIVE_INFINITY);
+      counts.setAside++;
+      this.deps.onProblem(f.error, `compaction: ${describe(f.task)}: extent ${f.badExtent.baseOffset}..${f.badExtent.lastOffset} in ${f.badExtent.objectKey} is set aside while it is in the index`);
+      return;
+    }
+    const id = extentId(f.task.extents[0]!);
+    const n = (this.attempts.get(id) ?? 0) + 1;
+    if (n < this.deps.options.maxAttempts) {
+      this.attempts.set(id, n);
+      return;
+    }
+    this.attempts.delete(id);
+    for (const e of f.task.extents) this.putAside(e, nowMs + this.deps.options.setAsideMs);
+    counts.setAside += f.task.extents.length;
+    this.deps.onProblem(f.error, `compaction: ${describe(f.task)} failed ${n} times; set aside for ${this.deps.options.setAsideMs} ms`);
   }
 
   private putAside(e: Extent, untilMs: number): void {

@@ -5,9 +5,9 @@
 
 import type { ObjectStore } from '@stratus/objectstore';
 import type { Clock } from '@stratus/runtime';
-import type { Extent, CompactionTask } from '@stratus/storage';
+import type { WrittenObject } from '@stratus/storage';
 import type { BrokerSettings } from '../config/broker-config.ts';
-import { decideCompactionSwap } from '../ops/compaction.ts';
+import { decideObjectCompaction } from '../ops/compaction.ts';
 import { chunks } from '../ops/tx.ts';
 import type { DecideContext, Tx } from '../ops/tx.ts';
 import type { ControllerState } from '../state/state.ts';
@@ -59,7 +59,7 @@ export class ObjectMaintenance {
       broker: deps.broker,
       state: deps.durable,
       decide: deps.decide,
-      swap: (tx: Tx, task: CompactionTask, merged: Extent) => decideCompactionSwap(tx, deps.ctx, task, merged, maxAge),
+      swap: (tx: Tx, written: WrittenObject) => decideObjectCompaction(tx, deps.ctx, written, maxAge),
       onProblem: deps.onProblem,
     });
     this.sweeper = new OrphanSweeper({

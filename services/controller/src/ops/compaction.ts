@@ -1,22 +1,24 @@
 // Object compaction as decisions on the state:
 // 1. compactionCandidates: every merge worth making now, per partition, with each
 //    topic's bounds (compaction-bounds below) — the planner itself is @stratus/storage's.
-// 2. decideCompactionSwap: once a merge's object is written, swap it into the index —
-//    only when the extents it replaces are still exactly there. Retention, DeleteRecords,
-//    topic deletion or an earlier merge may have changed them meanwhile; then the swap is
-//    refused, nothing is recorded, and the caller deletes the new object (it was never
-//    referenced). An accepted swap is one ExtentsCompacted record.
+// 2. decideObjectCompaction: once an object of merges is written, swap each merge into
+//    the index — only when the extents it replaces are still exactly there. Retention,
+//    DeleteRecords, topic deletion or an earlier merge may have changed them meanwhile;
+//    then that merge is refused (its bytes in the object are dead). The accepted merges
+//    are one ObjectCompacted record; when none is accepted nothing is recorded, and the
+//    caller deletes the object (it was never referenced).
 
-import { compactionRuns, parseObjectKey, retentionTimestamp } from '@stratus/storage';
-import type { CompactionTask, Extent } from '@stratus/storage';
+import { compactionRuns, parseObjectKey, partitionKey, retentionTimestamp } from '@stratus/storage';
+import type { CompactionTask, Extent, WrittenMerge, WrittenObject } from '@stratus/storage';
 import type { BrokerSettings } from '../config/broker-config.ts';
 import { parseLong } from '../config/config-types.ts';
 import { TOPIC_CONFIG_KEYS } from '../config/topic-config-schema.ts';
 import { retentionPolicy } from '../config/topic-configs.ts';
 import type { ResolvedCompactionOptions } from '../background/gc-options.ts';
-import type { ExtentsCompacted } from '../state/records.ts';
+import type { ObjectCompacted } from '../state/records.ts';
 import { firstExtentAtOrAfter, partitionOf } from '../state/state.ts';
 import type { ControllerState } from '../state/state.ts';
+import { MAX_ITEMS_PER_RECORD } from './tx.ts';
 import type { DecideContext, Tx } from './tx.ts';
 
 /**
@@ -61,45 +63,74 @@ export function compactionCandidates(s: ControllerState, settings: BrokerSetting
   return tasks;
 }
 
-export type SwapDecision = { readonly accepted: true } | { readonly accepted: false; readonly reason: string };
+export interface CompactionDecision {
+  /** Merges swapped into the index (one ObjectCompacted record, when any). */
+  readonly accepted: readonly WrittenMerge[];
+  readonly refused: readonly { readonly merge: WrittenMerge; readonly reason: string }[];
+}
 
 /**
- * Swaps `merged` (the written object's one extent) in for the task's extents, if they are
- * still exactly in the index. `commitMaxAgeMs`: a merged object whose key says it was
- * written longer ago than that is refused, like a late upload commit (the orphan sweep
- * may be deleting it).
+ * Swaps a written object's merges in, each only if the extents it replaces are still
+ * exactly in the index; the others are refused (their bytes in the object stay dead).
+ * `commitMaxAgeMs`: an object whose key says it was written longer ago than that is
+ * refused whole, like a late upload commit (the orphan sweep may be deleting it).
  */
-export function decideCompactionSwap(tx: Tx, ctx: DecideContext, task: CompactionTask, merged: Extent, commitMaxAgeMs: number | undefined): SwapDecision {
-  const p = partitionOf(tx.state, task);
-  if (p === undefined) return { accepted: false, reason: 'the partition no longer exists' };
+export function decideObjectCompaction(tx: Tx, ctx: DecideContext, written: WrittenObject, commitMaxAgeMs: number | undefined): CompactionDecision {
+  const writtenAtMs = parseObjectKey(written.objectKey)?.writtenAtMs;
+  let whole: string | undefined;
+  if (tx.state.objects.has(written.objectKey)) whole = `object ${written.objectKey} is known already`;
+  else if (written.merges.length > MAX_ITEMS_PER_RECORD) whole = `${written.merges.length} merges exceed ${MAX_ITEMS_PER_RECORD} per object`;
+  else if (commitMaxAgeMs !== undefined && writtenAtMs !== undefined && writtenAtMs < ctx.clock.nowMs() - commitMaxAgeMs) whole = `object ${written.objectKey} was written more than ${commitMaxAgeMs} ms ago`;
+  if (whole !== undefined) return { accepted: [], refused: written.merges.map((merge) => ({ merge, reason: whole })) };
+
+  const accepted: WrittenMerge[] = [];
+  const refused: { merge: WrittenMerge; reason: string }[] = [];
+  const partitions = new Set<string>();
+  for (const m of written.merges) {
+    const reason = mergeProblem(tx.state, written, m, partitions);
+    if (reason === undefined) accepted.push(m);
+    else refused.push({ merge: m, reason });
+    partitions.add(partitionKey(m.task.topicId, m.task.partition));
+  }
+  if (accepted.length === 0) return { accepted, refused };
+  let committedAtMs: number | undefined;
+  for (const m of accepted) if (m.task.committedAtMs !== undefined) committedAtMs = Math.max(committedAtMs ?? m.task.committedAtMs, m.task.committedAtMs);
+  const record: ObjectCompacted = {
+    type: 'ObjectCompacted',
+    objectKey: written.objectKey,
+    objectSize: written.objectSize,
+    merges: accepted.map((m) => ({ extent: copyExtent(m.extent), replacedExtents: m.task.extents.length })),
+  };
+  tx.emit(committedAtMs !== undefined ? { ...record, committedAtMs } : record);
+  return { accepted, refused };
+}
+
+/** Why one merge cannot be swapped in, or undefined when it can. */
+function mergeProblem(s: ControllerState, written: WrittenObject, m: WrittenMerge, seen: ReadonlySet<string>): string | undefined {
+  const { task, extent: merged } = m;
+  if (seen.has(partitionKey(task.topicId, task.partition))) return 'another merge of the partition is in the same object';
+  const p = partitionOf(s, task);
+  if (p === undefined) return 'the partition no longer exists';
   const first = firstExtentAtOrAfter(p.extents, task.extents[0]!.baseOffset);
   for (const [i, want] of task.extents.entries()) {
     const have = p.extents[first + i];
-    if (have === undefined || !sameExtent(have, want)) return { accepted: false, reason: 'the replaced extents changed meanwhile (retention, DeleteRecords or another merge)' };
+    if (have === undefined || !sameExtent(have, want)) return 'the replaced extents changed meanwhile (retention, DeleteRecords or another merge)';
   }
   const a = task.extents[0]!;
   const z = task.extents[task.extents.length - 1]!;
-  if (
-    merged.topicId !== task.topicId ||
-    merged.partition !== task.partition ||
-    merged.baseOffset !== a.baseOffset ||
-    merged.lastOffset !== z.lastOffset ||
-    merged.leaderEpoch !== a.leaderEpoch ||
-    merged.length !== task.bytes ||
-    merged.maxTimestamp !== task.maxTimestamp ||
-    merged.position < 0 ||
-    merged.position + merged.length > merged.objectSize
-  ) {
-    return { accepted: false, reason: 'the merged extent does not match the extents it replaces' };
-  }
-  if (tx.state.objects.has(merged.objectKey)) return { accepted: false, reason: `object ${merged.objectKey} is known already` };
-  const written = parseObjectKey(merged.objectKey)?.writtenAtMs;
-  if (commitMaxAgeMs !== undefined && written !== undefined && written < ctx.clock.nowMs() - commitMaxAgeMs) {
-    return { accepted: false, reason: `object ${merged.objectKey} was written more than ${commitMaxAgeMs} ms ago` };
-  }
-  const record: ExtentsCompacted = { type: 'ExtentsCompacted', extent: copyExtent(merged), replacedExtents: task.extents.length };
-  tx.emit(task.committedAtMs !== undefined ? { ...record, committedAtMs: task.committedAtMs } : record);
-  return { accepted: true };
+  const matches =
+    merged.objectKey === written.objectKey &&
+    merged.objectSize === written.objectSize &&
+    merged.topicId === task.topicId &&
+    merged.partition === task.partition &&
+    merged.baseOffset === a.baseOffset &&
+    merged.lastOffset === z.lastOffset &&
+    merged.leaderEpoch === a.leaderEpoch &&
+    merged.length === task.bytes &&
+    merged.maxTimestamp === task.maxTimestamp &&
+    merged.position >= 0 &&
+    merged.position + merged.length <= merged.objectSize;
+  return matches ? undefined : 'the merged extent does not match the extents it replaces';
 }
 
 function sameExtent(a: Extent, b: Extent): boolean {

@@ -13,7 +13,7 @@
 import { mergeProducerBatches, partitionKey } from '@stratus/storage';
 import type { Extent } from '@stratus/storage';
 import { collisionKey } from '../topics/topic-names.ts';
-import type { MetadataRecord, PartitionLeader } from './records.ts';
+import type { CompactedMerge, MetadataRecord, PartitionLeader } from './records.ts';
 import { MAX_PRODUCERS_PER_PARTITION, firstExtentAtOrAfter } from './state.ts';
 import type { ControllerState, PartitionState, TopicState } from './state.ts';
 
@@ -173,26 +173,10 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
     case 'ObjectsDeleted':
       for (const key of r.objectKeys) s.objects.delete(key);
       return s;
-    case 'ExtentsCompacted': {
-      const e = r.extent;
-      if (s.objects.has(e.objectKey)) throw new StateError(`compacted object ${e.objectKey} is known already`);
-      const p = partition(s, e.topicId, e.partition);
-      const first = firstExtentAtOrAfter(p.extents, e.baseOffset);
-      const last = first + r.replacedExtents - 1;
-      if (r.replacedExtents < 1 || p.extents[first]?.baseOffset !== e.baseOffset || p.extents[last]?.lastOffset !== e.lastOffset) {
-        throw new StateError(`compaction of ${partitionKey(e.topicId, e.partition)} ${e.baseOffset}..${e.lastOffset} does not match ${r.replacedExtents} extents of the index`);
-      }
-      for (let i = first; i <= last; i++) release(s, p.extents[i]!);
-      p.extents.splice(first, r.replacedExtents, e);
-      s.objects.set(e.objectKey, {
-        objectSize: e.objectSize,
-        liveExtents: 1,
-        rejected: [],
-        deleteAtMs: null,
-        ...(r.committedAtMs !== undefined ? { committedAtMs: r.committedAtMs } : {}),
-      });
-      return s;
-    }
+    case 'ExtentsCompacted':
+      return applyCompaction(s, r.extent.objectKey, r.extent.objectSize, [r], r.committedAtMs);
+    case 'ObjectCompacted':
+      return applyCompaction(s, r.objectKey, r.objectSize, r.merges, r.committedAtMs);
   }
 }
 
@@ -210,6 +194,25 @@ function partition(s: ControllerState, topicId: string, index: number): Partitio
   const p = topic(s, topicId).partitions[index];
   if (p === undefined) throw new StateError(`partition ${partitionKey(topicId, index)} does not exist`);
   return p;
+}
+
+/** A compacted object enters the index: each merge replaces its run of extents. */
+function applyCompaction(s: ControllerState, objectKey: string, objectSize: number, merges: readonly CompactedMerge[], committedAtMs: number | undefined): ControllerState {
+  if (s.objects.has(objectKey)) throw new StateError(`compacted object ${objectKey} is known already`);
+  if (merges.length === 0) throw new StateError(`compacted object ${objectKey} has no merges`);
+  for (const { extent: e, replacedExtents } of merges) {
+    if (e.objectKey !== objectKey) throw new StateError(`a merge of ${partitionKey(e.topicId, e.partition)} names object ${e.objectKey}, not ${objectKey}`);
+    const p = partition(s, e.topicId, e.partition);
+    const first = firstExtentAtOrAfter(p.extents, e.baseOffset);
+    const last = first + replacedExtents - 1;
+    if (replacedExtents < 1 || p.extents[first]?.baseOffset !== e.baseOffset || p.extents[last]?.lastOffset !== e.lastOffset) {
+      throw new StateError(`compaction of ${partitionKey(e.topicId, e.partition)} ${e.baseOffset}..${e.lastOffset} does not match ${replacedExtents} extents of the index`);
+    }
+    for (let i = first; i <= last; i++) release(s, p.extents[i]!);
+    p.extents.splice(first, replacedExtents, e);
+  }
+  s.objects.set(objectKey, { objectSize, liveExtents: merges.length, rejected: [], deleteAtMs: null, ...(committedAtMs !== undefined ? { committedAtMs } : {}) });
+  return s;
 }
 
 /** An extent left the index: its object loses a reference. */

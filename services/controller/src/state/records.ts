@@ -176,17 +176,47 @@ export interface ObjectsDeleted {
 
 /**
  * Object compaction swapped a run of a partition's extents for one merged extent in a new
- * object (added later). The replaced run is the `replacedExtents` extents starting at
- * `extent.baseOffset` and ending at `extent.lastOffset`; the controller checked they
- * were exactly those the merge read. Their objects lose a reference each (and are
- * deleted after the grace period once nothing points at them); log start, committed end
- * and producer state do not change.
+ * object of its own. Written by the first version of compaction only; ObjectCompacted
+ * replaced it (kept so that journals holding it still replay). The replaced run is the
+ * `replacedExtents` extents starting at `extent.baseOffset` and ending at
+ * `extent.lastOffset`; their objects lose a reference each; log start, committed end and
+ * producer state do not change.
  */
 export interface ExtentsCompacted {
   readonly type: 'ExtentsCompacted';
   /** The merged extent; its objectKey and objectSize name the new object. */
   readonly extent: Extent;
   readonly replacedExtents: number;
+  /**
+   * The newest commit time of the replaced extents' objects (absent when none was
+   * recorded): the new object's commit time, so retention falls back to when the data
+   * was committed, not when it was rewritten.
+   */
+  readonly committedAtMs?: number;
+}
+
+/** One merge of an ObjectCompacted record. */
+export interface CompactedMerge {
+  /** The merged extent (in the record's object). */
+  readonly extent: Extent;
+  /** It replaces this many extents of its partition, from extent.baseOffset to extent.lastOffset. */
+  readonly replacedExtents: number;
+}
+
+/**
+ * Object compaction wrote a new object holding merged runs of one or more partitions
+ * (at most one each) and swapped them into the index: each merge replaces its run of
+ * extents, which the controller checked were exactly those the merge read. The replaced
+ * extents' objects lose a reference each (deleted after the grace period once nothing
+ * points at them); log start, committed end and producer state do not change. Merges the
+ * controller refused are not in the record: their bytes in the object are dead.
+ */
+export interface ObjectCompacted {
+  readonly type: 'ObjectCompacted';
+  readonly objectKey: string;
+  readonly objectSize: number;
+  /** At least one; one per partition; at most MAX_ITEMS_PER_RECORD. */
+  readonly merges: readonly CompactedMerge[];
   /**
    * The newest commit time of the replaced extents' objects (absent when none was
    * recorded): the new object's commit time, so retention falls back to when the data
@@ -214,6 +244,7 @@ export type MetadataRecord =
   | ProducerIdsAllocated
   | ObjectsScheduledForDeletion
   | ObjectsDeleted
-  | ExtentsCompacted;
+  | ExtentsCompacted
+  | ObjectCompacted;
 
 export type MetadataRecordType = MetadataRecord['type'];

@@ -21,6 +21,8 @@ const FORMAT_JSON_V1 = 0x01;
 
 /** [topicId, partition, baseOffset, lastOffset, position, length, maxTimestamp, leaderEpoch] */
 type ExtentTuple = [string, number, number, number, number, number, number, number];
+/** ObjectCompacted merges: [topicId, partition, baseOffset, lastOffset, position, length, maxTimestamp, leaderEpoch, replacedExtents] */
+type MergeTuple = [string, number, number, number, number, number, number, number, number];
 /** [topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset] */
 type ProducerTuple = [string, number, number, number, number, number, number];
 
@@ -44,6 +46,7 @@ const RECORD_TYPES: ReadonlySet<MetadataRecordType> = new Set<MetadataRecordType
   'ObjectsScheduledForDeletion',
   'ObjectsDeleted',
   'ExtentsCompacted',
+  'ObjectCompacted',
 ]);
 
 export function encodeRecords(records: readonly MetadataRecord[]): Buffer {
@@ -68,6 +71,8 @@ export function decodeRecords(bytes: Buffer): MetadataRecord[] {
 
 function toWire(r: MetadataRecord): unknown {
   if (r.type === 'ProducerBatchesCommitted') return { ...r, producers: r.producers.map(producerTuple) };
+  // Merges as tuples, without the object key and size the record carries once.
+  if (r.type === 'ObjectCompacted') return { ...r, merges: r.merges.map(({ extent: e, replacedExtents }): MergeTuple => [e.topicId, e.partition, e.baseOffset, e.lastOffset, e.position, e.length, e.maxTimestamp, e.leaderEpoch, replacedExtents]) };
   if (r.type !== 'ObjectCommitted') return r;
   const extents = r.extents.map((e): ExtentTuple => [e.topicId, e.partition, e.baseOffset, e.lastOffset, e.position, e.length, e.maxTimestamp, e.leaderEpoch]);
   if (r.producers === undefined) return { ...r, extents };
@@ -88,6 +93,13 @@ function fromWire(w: unknown): MetadataRecord {
   }
   const r = w as MetadataRecord;
   if (r.type === 'ProducerBatchesCommitted') return { ...r, producers: (w as { producers: ProducerTuple[] }).producers.map(producerFromTuple) };
+  if (r.type === 'ObjectCompacted') {
+    const merges = (w as { merges: MergeTuple[] }).merges.map(([topicId, partition, baseOffset, lastOffset, position, length, maxTimestamp, leaderEpoch, replacedExtents]) => ({
+      extent: { topicId, partition, objectKey: r.objectKey, objectSize: r.objectSize, baseOffset, lastOffset, position, length, maxTimestamp, leaderEpoch },
+      replacedExtents,
+    }));
+    return { ...r, merges };
+  }
   if (r.type !== 'ObjectCommitted') return r;
   const c = w as Omit<ObjectCommitted, 'extents' | 'producers'> & { extents: ExtentTuple[]; producers?: ProducerTuple[] };
   const { producers: wireProducers, ...rest } = c;

@@ -14,6 +14,8 @@ export const KEY_PREFIX = 'test';
 
 export class Uploads {
   private seq = 0;
+  /** Bytes of the batches uploaded so far. */
+  batchBytes = 0;
   private readonly controller: Controller;
   private readonly store: ObjectStore;
   private readonly clock: Clock;
@@ -42,6 +44,7 @@ export class Uploads {
       });
       batches.push({ topicId: tp.topicId, partition: tp.partition, leaderEpoch: epoch, baseOffset: base, lastOffset: base + records - 1, maxTimestamp: ts, bytes });
     }
+    for (const b of batches) this.batchBytes += b.bytes.length;
     const built = buildStreamSet(batches);
     const key = streamSetObjectKey(KEY_PREFIX, 1, this.clock.nowMs(), this.seq++);
     await this.store.put(key, built.body, { ifNoneMatch: true });
