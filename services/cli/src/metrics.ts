@@ -7,6 +7,7 @@ import type { Metric } from 'prom-client';
 import type { ObjectStoreMetrics } from '@stratus/objectstore';
 import { OBJECT_STORE_OPERATIONS } from '@stratus/objectstore';
 import type { BlockCacheStats, StorageEngine } from '@stratus/storage';
+import type { ObjectMaintenanceStats } from '@stratus/controller';
 import type { WalFlush } from '@stratus/wal';
 
 /** What the metrics read from the Kafka listener (KafkaServerStats has these and more). */
@@ -30,6 +31,8 @@ export interface MetricSources {
   readonly storage: () => StorageEngine | undefined;
   readonly blockCache?: () => BlockCacheStats | undefined;
   readonly server: () => ServerStats | undefined;
+  /** The controller's compaction, orphan sweep and index size. */
+  readonly maintenance?: () => ObjectMaintenanceStats | undefined;
 }
 
 export function createMetrics(sources: MetricSources): Registry {
@@ -87,6 +90,43 @@ export function createMetrics(sources: MetricSources): Registry {
     cache((s) => ({ gets: s.prefetchGets, blocks: s.prefetchedBlocks, dropped: s.prefetchesDropped, failed: s.prefetchFailures })),
   );
   labelledGauge(registry, 'stratus_block_cache_used_bytes', 'Bytes held by the block cache, by tier', 'tier', cache((s) => ({ memory: s.memoryUsedBytes, disk: s.diskUsedBytes })));
+  const maintenance = <T extends Record<string, number>>(pick: (s: ObjectMaintenanceStats) => T) => () => {
+    const stats = sources.maintenance?.();
+    return stats === undefined ? undefined : pick(stats);
+  };
+  labelledGauge(
+    registry,
+    'stratus_compaction',
+    'Object compaction since start: runs, merges swapped in, extents they replaced, objects written, bytes read and written, merges refused (the index changed meanwhile), failed merges, objects deleted because every merge in them was refused (and those left to the orphan sweep), extents set aside now',
+    'what',
+    maintenance((s) => ({
+      runs: s.compaction.runs,
+      merges: s.compaction.merges,
+      extents_replaced: s.compaction.extentsReplaced,
+      objects_written: s.compaction.objectsWritten,
+      bytes_read: s.compaction.bytesRead,
+      bytes_written: s.compaction.bytesWritten,
+      refused: s.compaction.refused,
+      failures: s.compaction.failures,
+      discarded: s.compaction.discarded,
+      discard_failures: s.compaction.discardFailures,
+      set_aside: s.compaction.setAside,
+    })),
+  );
+  labelledGauge(
+    registry,
+    'stratus_orphan_sweep',
+    'Orphan sweep since start: runs, objects listed, orphans (written, never committed) deleted and their bytes',
+    'what',
+    maintenance((s) => ({ runs: s.orphans.runs, listed: s.orphans.listed, deleted: s.orphans.orphansDeleted, deleted_bytes: s.orphans.orphanBytesDeleted })),
+  );
+  labelledGauge(
+    registry,
+    'stratus_index_extents',
+    'Extents in the partition index: all partitions together, and the most any partition has',
+    'what',
+    maintenance((s) => ({ total: s.index.extents, max_per_partition: s.index.maxExtentsPerPartition })),
+  );
   new Gauge({
     name: 'stratus_kafka_connections',
     help: 'Open Kafka client connections',

@@ -97,6 +97,24 @@ export async function runDev(config: StratusConfig): Promise<number> {
     onFatal: fatalIn('metadata journal', 'a restart reloads what is durable'),
     retentionCheckIntervalMs: config.retention.checkInterval,
     objectDeleteGraceMs: config.retention.deleteGrace,
+    // The uploader names objects under the cluster name: compaction writes there too, and
+    // the orphan sweep deletes nothing else.
+    objectKeyPrefix: config.clusterName,
+    orphanSweep: { enabled: config.retention.orphanSweep, orphanAgeMs: config.retention.orphanAge, maxListedPerRun: config.retention.orphanListLimit },
+    compaction: {
+      enabled: config.compaction.enabled,
+      intervalMs: config.compaction.interval,
+      targetObjectBytes: config.compaction.targetObjectBytes,
+      smallExtentBytes: config.compaction.smallExtentBytes,
+      minAgeMs: config.compaction.minAge,
+      maxBytesPerRun: config.compaction.maxBytesPerRun,
+      maxMergesPerRun: config.compaction.maxMergesPerRun,
+      maxExtentsPerMerge: config.compaction.maxExtentsPerMerge,
+      bytesPerSecond: config.compaction.bytesPerSecond,
+      maxAttempts: config.compaction.maxAttempts,
+      setAsideMs: config.compaction.setAside,
+      concurrency: config.compaction.concurrency,
+    },
     offsetsRetentionMs: config.groups.offsetsRetention,
     maxTopics: config.limits.maxTopics,
     maxPartitions: config.limits.maxPartitions,
@@ -110,7 +128,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
     },
   });
 
-  controller.start(); // retention, offset expiry and deletion of unreferenced objects
+  controller.start(); // retention, offset expiry, deletion of unreferenced objects and orphans, object compaction
 
   const cache = new BlockCache({
     store,
@@ -206,7 +224,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
   }
 
   let ready = true;
-  const metrics = createMetrics({ objectStore: objectStoreMetrics, early: walFlush.metrics, storage: () => storage, blockCache: () => cache.stats(), server: () => broker.stats() });
+  const metrics = createMetrics({ objectStore: objectStoreMetrics, early: walFlush.metrics, storage: () => storage, blockCache: () => cache.stats(), server: () => broker.stats(), maintenance: () => controller.maintenanceStats() });
   let http;
   try {
     http = await startHttp(config.http.host, config.http.port, {

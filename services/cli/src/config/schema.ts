@@ -19,6 +19,7 @@ const duration = z.string().transform((s, ctx) => {
 });
 
 const MiB = 1024 * 1024;
+const DAY_MS = 86_400_000;
 
 export const configSchema = z
   .object({
@@ -183,8 +184,52 @@ export const configSchema = z
       .object({
         checkInterval: duration.prefault('5m'),
         deleteGrace: duration.prefault('10m'),
+        /** Whether objects written but never committed (orphans) are deleted, on checkInterval. */
+        orphanSweep: z.boolean().default(true),
+        /**
+         * An object the index does not know is deleted once this old, by its name's time and
+         * the store's; commits of objects older than half of it are refused (the broker writes
+         * them again), so nothing the sweep may delete can still be committed. At least 10m.
+         */
+        orphanAge: duration.pipe(z.number().min(600_000, 'must be at least 10m').max(30 * DAY_MS, 'must be at most 30d')).prefault('1h'),
+        /** Objects the sweep lists per run; the next run resumes where it stopped. */
+        orphanListLimit: z.number().int().min(1).max(10_000_000).default(10_000),
       })
       .strict()
+      .prefault({}),
+    /**
+     * Object compaction: merges of small extents (many uploads' worth of a partition) into
+     * one, packed into objects of targetObjectBytes, so the partition index keeps few
+     * extents per partition however long the cluster runs.
+     */
+    compaction: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Pause after a run that left nothing to do; with work left the next starts at once (paced by bytesPerSecond). */
+        interval: duration.pipe(z.number().min(1).max(DAY_MS, 'must be at most 1d')).prefault('1m'),
+        /** Largest merged extent, and the size compaction fills its objects to; a topic's segment.bytes may lower the former. */
+        targetObjectBytes: bytes(1024, 2 ** 32 - 1).default(64 * MiB),
+        /** Extents at least this long are left as they are (at most targetObjectBytes). */
+        smallExtentBytes: bytes(1).default(32 * MiB),
+        /** Extents committed less recently are left alone: tailing readers hold them in their caches. */
+        minAge: duration.pipe(z.number().max(30 * DAY_MS, 'must be at most 30d')).prefault('1m'),
+        /** Source bytes one run merges, held in memory while it runs (at least targetObjectBytes). */
+        maxBytesPerRun: bytes(1024).default(128 * MiB),
+        maxMergesPerRun: z.number().int().min(1).max(1_000_000).default(1000),
+        maxExtentsPerMerge: z.number().int().min(2).max(100_000).default(1000),
+        /** Bytes read plus written per second, at most. */
+        bytesPerSecond: bytes(1024).default(32 * MiB),
+        /** Failed attempts of one merge (object-store errors) before it is set aside for setAside. */
+        maxAttempts: z.number().int().min(1).max(100).default(3),
+        setAside: duration.pipe(z.number().max(30 * DAY_MS, 'must be at most 30d')).prefault('1h'),
+        /** GETs, and objects being written, at a time. */
+        concurrency: z.number().int().min(1).max(64).default(4),
+      })
+      .strict()
+      .superRefine((c, ctx) => {
+        if (c.smallExtentBytes > c.targetObjectBytes) ctx.addIssue({ code: 'custom', path: ['smallExtentBytes'], message: `must be at most compaction.targetObjectBytes (${c.targetObjectBytes})` });
+        if (c.maxBytesPerRun < c.targetObjectBytes) ctx.addIssue({ code: 'custom', path: ['maxBytesPerRun'], message: `must be at least compaction.targetObjectBytes (${c.targetObjectBytes})` });
+      })
       .prefault({}),
     /**
      * Count limits. Reaching one refuses what would go beyond it with a specific Kafka

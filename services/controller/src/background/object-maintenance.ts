@@ -38,6 +38,8 @@ export interface ObjectMaintenanceDeps {
 export interface ObjectMaintenanceStats {
   readonly compaction: CompactionStats;
   readonly orphans: OrphanSweepStats;
+  /** The partition index now: what compaction keeps small. */
+  readonly index: { readonly extents: number; readonly maxExtentsPerPartition: number };
 }
 
 export class ObjectMaintenance {
@@ -82,8 +84,17 @@ export class ObjectMaintenance {
     return run;
   }
 
+  /** O(partitions): for scrapes, not hot paths. */
   stats(): ObjectMaintenanceStats {
-    return { compaction: this.compactor.stats(), orphans: { ...this.sweeper.stats } };
+    let extents = 0;
+    let maxExtentsPerPartition = 0;
+    for (const t of this.deps.durable().topics.values()) {
+      for (const p of t.partitions) {
+        extents += p.extents.length;
+        maxExtentsPerPartition = Math.max(maxExtentsPerPartition, p.extents.length);
+      }
+    }
+    return { compaction: this.compactor.stats(), orphans: { ...this.sweeper.stats }, index: { extents, maxExtentsPerPartition } };
   }
 
   /** Starts both loops (each only when enabled). `alive` false (the controller failed or closed) ends them. */
