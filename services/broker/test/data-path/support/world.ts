@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, MemoryMetadataStore } from '@stratus/controller';
-import type { TopicInfo } from '@stratus/controller';
+import type { ControllerOptions, TopicInfo } from '@stratus/controller';
 import { MemoryObjectStore } from '@stratus/objectstore';
 import { decodeResponse, encodeRequest, errorName } from '@stratus/protocol';
 import type { ApiKeyNumber, Input, RequestTypes, ResponseTypes } from '@stratus/protocol';
@@ -31,6 +31,8 @@ export const NODE_ID = 1;
 export interface WorldOptions {
   readonly broker?: Partial<BrokerConfig>;
   readonly storage?: Partial<Pick<StorageEngineOptions, 'tailBytes' | 'pendingBytes' | 'appendWaitMs' | 'upload'>>;
+  /** Controller settings of object compaction and garbage collection. */
+  readonly controller?: Partial<Pick<ControllerOptions, 'compaction' | 'orphanSweep' | 'objectDeleteGraceMs'>>;
   /**
    * Topics created before the broker registers: they start leaderless and get this
    * broker as leader with leader epoch 1 when it registers (new topics have epoch 0).
@@ -97,6 +99,9 @@ export class DataPathWorld {
       clock: systemClock,
       random: systemRandom,
       onBackgroundError: (error, context) => errors.push({ error, context }),
+      // The uploader's key prefix (below), so compaction and the orphan sweep know its objects.
+      objectKeyPrefix: 'data-path',
+      ...options.controller,
     });
     const world = new DataPathWorld(dir, controller, objectStore, options, errors);
     for (const t of options.topicsBeforeRegistration ?? []) {
