@@ -19,7 +19,8 @@ describe('compaction settings', () => {
       enabled: true,
       interval: 60_000,
       targetObjectBytes: 64 * MiB,
-      smallExtentBytes: 32 * MiB,
+      maxExtentBytes: 8 * MiB,
+      smallExtentBytes: 4 * MiB,
       minAge: 60_000,
       maxBytesPerRun: 128 * MiB,
       maxMergesPerRun: 1000,
@@ -40,7 +41,8 @@ describe('compaction settings', () => {
     expect(c.compaction.bytesPerSecond).toBe(MiB);
     expect(c.retention.orphanAge).toBe(7_200_000);
     expect(() => loadConfig({ env: { STRATUS_RETENTION_ORPHAN_AGE: '5m' } })).toThrow(/retention.orphanAge.*at least 10m/s);
-    expect(() => loadConfig({ env: { STRATUS_COMPACTION_SMALL_EXTENT_BYTES: String(128 * MiB) } })).toThrow(/compaction.smallExtentBytes.*at most compaction.targetObjectBytes/s);
+    expect(() => loadConfig({ env: { STRATUS_COMPACTION_SMALL_EXTENT_BYTES: String(16 * MiB) } })).toThrow(/compaction.smallExtentBytes.*at most compaction.maxExtentBytes/s);
+    expect(() => loadConfig({ env: { STRATUS_COMPACTION_MAX_EXTENT_BYTES: String(128 * MiB) } })).toThrow(/compaction.maxExtentBytes.*at most compaction.targetObjectBytes/s);
     expect(() => loadConfig({ env: { STRATUS_COMPACTION_MAX_BYTES_PER_RUN: String(MiB) } })).toThrow(/compaction.maxBytesPerRun.*at least compaction.targetObjectBytes/s);
     expect(() => loadConfig({ env: { STRATUS_COMPACTION_INTERVAL: '2d' } })).toThrow(/compaction.interval/);
   });

@@ -43,7 +43,8 @@ async function simulate(compaction: boolean): Promise<{ figures: Figures; checkR
     objectStore: store,
     objectKeyPrefix: KEY_PREFIX,
     objectDeleteGraceMs: 10 * MIN,
-    compaction: { enabled: compaction, targetObjectBytes: 64 * 1024, smallExtentBytes: 32 * 1024, minAgeMs: MIN, maxBytesPerRun: 4 * 1024 * 1024 },
+    // The defaults' proportions (64 MiB objects, 8 MiB extents, 4 MiB small), scaled down 128 times.
+    compaction: { enabled: compaction, targetObjectBytes: 512 * 1024, maxExtentBytes: 64 * 1024, smallExtentBytes: 32 * 1024, minAgeMs: MIN, maxBytesPerRun: 4 * 1024 * 1024 },
     orphanSweep: { orphanAgeMs: HOUR },
   });
   const c = h.controller;

@@ -105,6 +105,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       enabled: config.compaction.enabled,
       intervalMs: config.compaction.interval,
       targetObjectBytes: config.compaction.targetObjectBytes,
+      maxExtentBytes: config.compaction.maxExtentBytes,
       smallExtentBytes: config.compaction.smallExtentBytes,
       minAgeMs: config.compaction.minAge,
       maxBytesPerRun: config.compaction.maxBytesPerRun,

@@ -207,10 +207,15 @@ export const configSchema = z
         enabled: z.boolean().default(true),
         /** Pause after a run that left nothing to do; with work left the next starts at once (paced by bytesPerSecond). */
         interval: duration.pipe(z.number().min(1).max(DAY_MS, 'must be at most 1d')).prefault('1m'),
-        /** Largest merged extent, and the size compaction fills its objects to; a topic's segment.bytes may lower the former. */
-        targetObjectBytes: bytes(1024, 2 ** 32 - 1).default(64 * MiB),
-        /** Extents at least this long are left as they are (at most targetObjectBytes). */
-        smallExtentBytes: bytes(1).default(32 * MiB),
+        /** The size compaction fills its objects to, with merges of many partitions. */
+        targetObjectBytes: bytes(1024, 2 ** 40).default(64 * MiB),
+        /**
+         * Largest merged extent (a topic's segment.bytes may lower it; at most
+         * targetObjectBytes): a fetch reads a whole extent, so this bounds what one costs.
+         */
+        maxExtentBytes: bytes(1024, 2 ** 32 - 1).default(8 * MiB),
+        /** Extents at least this long are left as they are (at most maxExtentBytes). */
+        smallExtentBytes: bytes(1).default(4 * MiB),
         /** Extents committed less recently are left alone: tailing readers hold them in their caches. */
         minAge: duration.pipe(z.number().max(30 * DAY_MS, 'must be at most 30d')).prefault('1m'),
         /** Source bytes one run merges, held in memory while it runs (at least targetObjectBytes). */
@@ -227,7 +232,8 @@ export const configSchema = z
       })
       .strict()
       .superRefine((c, ctx) => {
-        if (c.smallExtentBytes > c.targetObjectBytes) ctx.addIssue({ code: 'custom', path: ['smallExtentBytes'], message: `must be at most compaction.targetObjectBytes (${c.targetObjectBytes})` });
+        if (c.maxExtentBytes > c.targetObjectBytes) ctx.addIssue({ code: 'custom', path: ['maxExtentBytes'], message: `must be at most compaction.targetObjectBytes (${c.targetObjectBytes})` });
+        if (c.smallExtentBytes > c.maxExtentBytes) ctx.addIssue({ code: 'custom', path: ['smallExtentBytes'], message: `must be at most compaction.maxExtentBytes (${c.maxExtentBytes})` });
         if (c.maxBytesPerRun < c.targetObjectBytes) ctx.addIssue({ code: 'custom', path: ['maxBytesPerRun'], message: `must be at least compaction.targetObjectBytes (${c.targetObjectBytes})` });
       })
       .prefault({}),

@@ -11,9 +11,16 @@ export interface CompactionOptions {
   readonly enabled?: boolean;
   /** Pause between runs once a run found nothing left to do (with work left, the next starts at once, paced by bytesPerSecond). Default 60,000. */
   readonly intervalMs?: number;
-  /** Largest merged extent, in bytes (a topic's segment.bytes may lower it). Default 64 MiB. */
+  /** Merges are packed into objects of up to this many bytes. Default 64 MiB. */
   readonly targetObjectBytes?: number;
-  /** Extents at least this long are left as they are. Default 32 MiB; at most targetObjectBytes. */
+  /**
+   * Largest merged extent (a topic's segment.bytes may lower it). Default 8 MiB, what one
+   * upload can already make: a fetch reads a whole extent through the block cache (there
+   * is no offset index inside an extent), so a longer one would cost every fetch more.
+   * At most targetObjectBytes.
+   */
+  readonly maxExtentBytes?: number;
+  /** Extents at least this long are left as they are. Default half of maxExtentBytes; at most maxExtentBytes. */
   readonly smallExtentBytes?: number;
   /** Extents committed less than this long ago are left alone (tailing readers hold them in their caches). Default 60,000. */
   readonly minAgeMs?: number;
@@ -64,12 +71,14 @@ function flag(name: string, value: boolean | undefined, fallback: boolean): bool
 
 export function resolveCompactionOptions(o: CompactionOptions = {}): ResolvedCompactionOptions {
   // An extent's length is a u32 in the stream-set index.
-  const targetObjectBytes = integer('compaction.targetObjectBytes', o.targetObjectBytes, 64 * MiB, 1024, 2 ** 32 - 1);
+  const targetObjectBytes = integer('compaction.targetObjectBytes', o.targetObjectBytes, 64 * MiB, 1024, 2 ** 40);
+  const maxExtentBytes = integer('compaction.maxExtentBytes', o.maxExtentBytes, Math.min(8 * MiB, targetObjectBytes), 1024, Math.min(targetObjectBytes, 2 ** 32 - 1));
   return {
     enabled: flag('compaction.enabled', o.enabled, true),
     intervalMs: integer('compaction.intervalMs', o.intervalMs, MINUTE_MS, 1, DAY_MS),
     targetObjectBytes,
-    smallExtentBytes: integer('compaction.smallExtentBytes', o.smallExtentBytes, Math.min(32 * MiB, targetObjectBytes), 1, targetObjectBytes),
+    maxExtentBytes,
+    smallExtentBytes: integer('compaction.smallExtentBytes', o.smallExtentBytes, Math.floor(maxExtentBytes / 2), 1, maxExtentBytes),
     minAgeMs: integer('compaction.minAgeMs', o.minAgeMs, MINUTE_MS, 0, 30 * DAY_MS),
     maxBytesPerRun: integer('compaction.maxBytesPerRun', o.maxBytesPerRun, Math.max(128 * MiB, targetObjectBytes), targetObjectBytes, 2 ** 40),
     maxMergesPerRun: integer('compaction.maxMergesPerRun', o.maxMergesPerRun, 1000, 1, 1_000_000),

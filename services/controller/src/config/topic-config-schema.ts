@@ -108,7 +108,7 @@ const KEYS: readonly TopicConfigKey[] = [
     type: 'int',
     defaultValue: '1073741824',
     documentation:
-      'Largest extent object compaction merges for this topic (never more than the cluster\'s compaction.targetObjectBytes). Retention deletes whole extents, as Kafka deletes whole segments.',
+      'Largest extent object compaction merges for this topic (never more than the cluster\'s compaction.maxExtentBytes). Retention deletes whole extents, as Kafka deletes whole segments.',
     validate: (v) => integerProblem(v, 'int', 14n),
   },
   {

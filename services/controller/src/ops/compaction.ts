@@ -22,8 +22,8 @@ import { MAX_ITEMS_PER_RECORD } from './tx.ts';
 import type { DecideContext, Tx } from './tx.ts';
 
 /**
- * A topic's bounds on one merged extent: bytes by segment.bytes (capped by the target
- * object size), span of retention time by segment.ms and by retention.ms when set — as a
+ * A topic's bounds on one merged extent: bytes by segment.bytes (capped by
+ * compaction.maxExtentBytes), span of retention time by segment.ms and by retention.ms when set — as a
  * Kafka segment, a merged extent is deleted whole, so its span is how much longer than
  * retention.ms its oldest record may stay.
  */
@@ -31,7 +31,7 @@ export function compactionBounds(configs: Readonly<Record<string, string>>, sett
   const segmentBytes = parseLong(configs['segment.bytes'] ?? TOPIC_CONFIG_KEYS.get('segment.bytes')!.defaultValue);
   const segmentMs = parseLong(configs['segment.ms'] ?? TOPIC_CONFIG_KEYS.get('segment.ms')!.defaultValue);
   const { retentionMs } = retentionPolicy(configs, settings);
-  return { maxMergedBytes: Math.min(o.targetObjectBytes, segmentBytes), maxSpanMs: retentionMs >= 0 ? Math.min(segmentMs, retentionMs) : segmentMs };
+  return { maxMergedBytes: Math.min(o.maxExtentBytes, segmentBytes), maxSpanMs: retentionMs >= 0 ? Math.min(segmentMs, retentionMs) : segmentMs };
 }
 
 /** Every merge the planner finds worth making at `nowMs`; `skip` names extents set aside after failures. */
