@@ -220,6 +220,39 @@ describe('object compaction', () => {
     expect(controller.maintenanceStats().compaction).toMatchObject({ failures: 1, setAside: 1 });
   });
 
+  it('does not blame a source whose extent retention dropped (and whose object was collected) while the run read', async () => {
+    // Every GET of the run waits until the index has changed.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let waiting = 0;
+    const { controller, backing, clock, tps, uploads, errors } = await setup({
+      partitions: 1,
+      objectDeleteGraceMs: 0,
+      wrapStore: (inner) => {
+        const s: ObjectStore = Object.create(inner) as ObjectStore;
+        s.get = async (key, range, options) => {
+          waiting++;
+          await gate;
+          return inner.get(key, range, options);
+        };
+        return s;
+      },
+    });
+    for (let i = 0; i < 3; i++) await uploads.upload(tps);
+    await clock.advance(MIN);
+    const running = controller.runCompaction();
+    while (waiting < 3) await turns();
+    expect((await controller.deleteRecords(tps[0]!, 2)).errorCode).toBe(0);
+    await controller.runRetention();
+    await controller.runRetention(); // scheduled, then deleted (grace 0)
+    release();
+    expect(await running).toMatchObject({ failed: 1, setAside: 0, merged: 0 });
+    expect(errors).toEqual([]);
+    expect(controller.maintenanceStats().compaction.setAside).toBe(0);
+    expect(await controller.runCompaction()).toMatchObject({ merged: 1, extentsReplaced: 2 });
+    expect((await readPartition(controller, backing, tps[0]!)).map(([base]) => base)).toEqual([2, 4]);
+  });
+
   it('retries a merge that fails on the object store in later runs, up to maxAttempts, then sets it aside for setAsideMs', async () => {
     let failGets = true;
     const { controller, clock, tps, errors, uploads } = await setup({

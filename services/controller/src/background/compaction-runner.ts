@@ -214,6 +214,9 @@ export class CompactionRunner {
     counts.failed++;
     this.totals.failures++;
     if (f.badExtent !== undefined) {
+      // Retention or DeleteRecords may have dropped the extent, and garbage collection its
+      // object, while the run read: nothing is wrong then, and nothing to set aside.
+      if (!inIndex(this.deps.state(), f.badExtent)) return;
       this.putAside(f.badExtent, Number.POSITIVE_INFINITY);
       counts.setAside++;
       this.deps.onProblem(f.error, `compaction: ${describe(f.task)}: extent ${f.badExtent.baseOffset}..${f.badExtent.lastOffset} in ${f.badExtent.objectKey} is set aside while it is in the index`);
@@ -237,15 +240,16 @@ export class CompactionRunner {
 
   /** Drops set-aside entries whose time is up or whose extent left the index. */
   private forgetSetAside(state: ControllerState, nowMs: number): void {
-    for (const [id, s] of this.setAside) {
-      const p = partitionOf(state, s.extent);
-      const at = p === undefined ? undefined : p.extents[firstExtentAtOrAfter(p.extents, s.extent.baseOffset)];
-      const present = at !== undefined && at.objectKey === s.extent.objectKey && at.baseOffset === s.extent.baseOffset;
-      if (!present || s.untilMs <= nowMs) this.setAside.delete(id);
-    }
+    for (const [id, s] of this.setAside) if (s.untilMs <= nowMs || !inIndex(state, s.extent)) this.setAside.delete(id);
     // Attempts of merges whose first extent is gone are as good as forgotten; keep the map bounded.
     if (this.attempts.size > 10 * this.deps.options.maxMergesPerRun) this.attempts.clear();
   }
+}
+
+function inIndex(state: ControllerState, e: Extent): boolean {
+  const p = partitionOf(state, e);
+  const at = p === undefined ? undefined : p.extents[firstExtentAtOrAfter(p.extents, e.baseOffset)];
+  return at !== undefined && at.objectKey === e.objectKey && at.position === e.position && at.baseOffset === e.baseOffset;
 }
 
 function extentId(e: Extent): string {
