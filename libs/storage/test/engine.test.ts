@@ -193,7 +193,9 @@ describe('StorageEngine', () => {
         (r) => acked.push(r.baseOffset),
         (e: unknown) => (rejected = e),
       );
-      await runUntil(world.clock, () => acked.length === i + 1 || rejected !== undefined, 10, 50).catch((e: unknown) => { throw new Error(`append ${i}: acked ${acked.length}, pending ${engine.pending.usedBytes}, errors ${world.errors.length}: ${String(e)}`); });
+      // Up to 500 steps: the WAL's fsync is real disk I/O, slow on a loaded machine; the
+      // budget's own wait (100 ms of the manual clock) ends long before.
+      await runUntil(world.clock, () => acked.length === i + 1 || rejected !== undefined, 10, 500).catch((e: unknown) => { throw new Error(`append ${i}: acked ${acked.length}, pending ${engine.pending.usedBytes}, errors ${world.errors.length}: ${String(e)}`); });
       await p;
     }
     expect(rejected).toBeInstanceOf(BudgetExceededError);
