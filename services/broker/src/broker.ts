@@ -36,6 +36,7 @@ import { createPartitionsHandler } from './handlers/37-create-partitions.ts';
 import { electLeadersHandler } from './handlers/43-elect-leaders.ts';
 import { incrementalAlterConfigsHandler } from './handlers/44-incremental-alter-configs.ts';
 import { describeClusterHandler } from './handlers/60-describe-cluster.ts';
+import { describeTopicPartitionsHandler } from './handlers/75-describe-topic-partitions.ts';
 
 export interface BrokerOptions {
   readonly config: BrokerConfig;
@@ -101,6 +102,7 @@ export class Broker {
       electLeadersHandler(ctx),
       incrementalAlterConfigsHandler(ctx),
       describeClusterHandler(ctx),
+      describeTopicPartitionsHandler(ctx),
       ...groupHandlers(ctx, this.coordinator),
     ];
     this.dispatcher = new Dispatcher(handlers, { ...(o.onProblem ? { onProblem: o.onProblem } : {}), ...(o.onTrailingBytes ? { onTrailingBytes: o.onTrailingBytes } : {}) });

@@ -12,6 +12,7 @@ import type { TopicInfo } from '@stratus/controller';
 import type { Input, MetadataResponseTopic } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
+import { partitionView } from '../partition-view.ts';
 import { authorizedOperations, CLUSTER_RESOURCE_NAME, OPERATIONS_NOT_REQUESTED } from '../auth/authorized-operations.ts';
 import { ensureTopics } from '../topics.ts';
 
@@ -75,15 +76,7 @@ function topicResponse(t: TopicInfo, operations: (name: string) => number): Inpu
     name: t.name,
     topicId: t.topicId,
     isInternal: t.internal,
-    partitions: t.partitions.map((p) => ({
-      errorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
-      partitionIndex: p.partition,
-      leaderId: p.leader,
-      leaderEpoch: p.leaderEpoch,
-      replicaNodes: p.leader < 0 ? [] : [p.leader],
-      isrNodes: p.leader < 0 ? [] : [p.leader],
-      offlineReplicas: [],
-    })),
+    partitions: t.partitions.map(partitionView),
     topicAuthorizedOperations: operations(t.name),
   };
 }
