@@ -4,9 +4,12 @@
 // version, no control or transactional batches, then the records themselves
 // (inspect-records.ts: count, offset deltas and timestamps agree with the header, after
 // decompression with a cap), then the timestamp bounds of KIP-937 for CreateTime topics,
-// so that no producer can plant records that retention by time never expires.
+// so that no producer can plant records that retention by time never expires. A batch the
+// producer marks LogAppendTime is stored as sent, and every record of it reads as its
+// header's maxTimestamp: that is the timestamp bounded (as in Kafka, where
+// record.timestamp() is maxTimestamp under that attribute), and NO_TIMESTAMP is refused.
 
-import { CompressionType, ErrorCode, inspectRecords, validateRecordBatches } from '@stratus/protocol';
+import { ATTRIBUTES_OFFSET, CompressionType, ErrorCode, inspectRecords, TIMESTAMP_TYPE_MASK, validateRecordBatches } from '@stratus/protocol';
 import type { BatchInfo } from '@stratus/protocol';
 import type { TopicSettings } from '../topic-settings.ts';
 
@@ -51,7 +54,11 @@ export function checkBatch(records: Buffer | null, produceVersion: number, setti
   if (!settings.logAppendTime) {
     const earliest = limits.nowMs - settings.timestampBeforeMaxMs;
     const latest = limits.nowMs + settings.timestampAfterMaxMs;
-    const outside = inspected.minTimestamp < earliest ? inspected.minTimestamp : inspected.maxTimestamp > latest ? inspected.maxTimestamp : undefined;
+    const markedAppendTime = (bytes.readInt16BE(ATTRIBUTES_OFFSET) & TIMESTAMP_TYPE_MASK) !== 0;
+    if (markedAppendTime && batch.maxTimestamp === -1) return refuse(ErrorCode.INVALID_TIMESTAMP, 'a producer may not mark a batch LogAppendTime without a timestamp');
+    const oldest = markedAppendTime ? batch.maxTimestamp : inspected.minTimestamp;
+    const newest = markedAppendTime ? batch.maxTimestamp : inspected.maxTimestamp;
+    const outside = oldest < earliest ? oldest : newest > latest ? newest : undefined;
     if (outside !== undefined) {
       return refuse(
         ErrorCode.INVALID_TIMESTAMP,

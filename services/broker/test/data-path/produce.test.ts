@@ -450,4 +450,23 @@ describe('Produce checks the records against their header and the timestamp boun
     await w.createTopic('broker-time', 1, { 'message.timestamp.type': 'LogAppendTime', 'message.timestamp.before.max.ms': '0', 'message.timestamp.after.max.ms': '0' });
     expect(errorName((await produce(w, 'broker-time', 0, batch(['any'], { timestamps: [Date.now() + 10 * 86_400_000] }))).errorCode)).toBe('NONE');
   });
+
+  it('CreateTime: a batch the producer marks LogAppendTime reads as its maxTimestamp, so that is what the bounds check (found by the broker fuzzer)', async () => {
+    // Under the LogAppendTime attribute every record reads as the header's maxTimestamp
+    // (and the batch is stored as sent): records stamped now must not carry a maxTimestamp
+    // years ahead past message.timestamp.after.max.ms, nor one before before.max.ms.
+    await w.createTopic('marked-append-time', 1, { 'message.timestamp.before.max.ms': String(86_400_000) });
+    const now = Date.now();
+    const future = await produce(w, 'marked-append-time', 0, batch(['planted'], { timestamps: [now], logAppendTime: now + 50 * 365 * 86_400_000, compression: CompressionType.Snappy }));
+    expect(errorName(future.errorCode)).toBe('INVALID_TIMESTAMP');
+    const past = await produce(w, 'marked-append-time', 0, batch(['planted'], { timestamps: [now], logAppendTime: now - 2 * 86_400_000 }));
+    expect(errorName(past.errorCode)).toBe('INVALID_TIMESTAMP');
+    // Kafka refuses NO_TIMESTAMP under that attribute ("Producer should not set timestamp type to LogAppendTime").
+    const none = await produce(w, 'marked-append-time', 0, batch(['planted'], { timestamps: [now], logAppendTime: -1 }));
+    expect(errorName(none.errorCode)).toBe('INVALID_TIMESTAMP');
+    // Within the bounds it is taken, as Kafka takes it; nothing was written before it.
+    const inRange = await produce(w, 'marked-append-time', 0, batch(['fine'], { timestamps: [now], logAppendTime: now - 60_000 }));
+    expect(errorName(inRange.errorCode)).toBe('NONE');
+    expect(inRange.baseOffset).toBe(0);
+  });
 });
