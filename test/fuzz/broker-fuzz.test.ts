@@ -1,8 +1,10 @@
 // Seeded fuzzing of a real `stratus dev` process over the Kafka port: at least 100,000
 // malformed, mutated or random-but-valid frames over many concurrent connections (see
 // support/generator.ts for the categories), while a kafkajs producer and consumer keep
-// working on a control topic. The broker must stay up, answer what it must answer,
-// close what it must close, keep its memory bounded, and not disturb the control client.
+// working on a control topic. The broker must stay up, answer what it must answer (with
+// the error code a batch case names for its partition), close what it must close (slow
+// senders within its short, fuzz-only timeouts), keep its memory bounded, and not
+// disturb the control client.
 //
 // Environment:
 //   STRATUS_FUZZ_SEED         the seed (default: random; printed either way)
@@ -21,7 +23,8 @@ import { StratusProcess } from '../support/stratus-process.ts';
 import { ControlClient } from './support/control.ts';
 import type { ControlReport } from './support/control.ts';
 import { CATEGORIES } from './support/generator.ts';
-import { brokerContext, FUZZ_BROKER_ENV, MAX_REQUEST_BYTES } from './support/context.ts';
+import { brokerContext, FUZZ_BROKER_ENV, fuzzLimits, MAX_REQUEST_BYTES } from './support/context.ts';
+import { prepareBatchCases } from './support/batch-cases.ts';
 import { decompressionBombs } from './support/record-batches.ts';
 import { FuzzStats, OUTCOMES, runFuzz } from './support/runner.ts';
 import { LivenessProbe, request } from './support/wire.ts';
@@ -81,10 +84,10 @@ async function brokerMemory(p: StratusProcess): Promise<string> {
   }
 }
 
+const BROKER_ENV = { ...FUZZ_BROKER_ENV, ...extraBrokerEnv() };
+
 beforeAll(async () => {
-  broker = await StratusProcess.start({
-    env: { ...FUZZ_BROKER_ENV, ...extraBrokerEnv() },
-  });
+  broker = await StratusProcess.start({ env: BROKER_ENV });
 });
 
 afterAll(async () => {
@@ -138,6 +141,10 @@ function report(stats: FuzzStats, control: ControlReport, rss: readonly number[]
     `  control: ${control.produced} records produced, ${control.consumed} consumed (${control.redelivered} redelivered), ${control.groupJoins} group joins, send latency avg ${control.sendLatencyMsAvg} ms / max ${control.sendLatencyMsMax} ms, kafkajs warnings ${control.logged.length}`,
   );
   for (const l of control.logged.slice(0, 5)) lines.push(`    kafkajs: ${l}`);
+  const closes = [...stats.closeLatenciesMs.entries()].sort();
+  lines.push(
+    `  slow senders closed (ms after their timeout began): ${closes.map(([v, ms]) => `${v} ${ms.length}x, ${Math.min(...ms)}..${Math.max(...ms)}`).join('; ') || 'none'}; not started (busy or run ending) ${stats.slowSkipped}; waited ${stats.slowTailMs} ms for the last`,
+  );
   lines.push(`  anomalies: ${stats.anomalies.length}; bug-like broker log lines: ${bugLines.length}`);
   // One example per distinct problem.
   const problems = new Map<string, { count: number; example: (typeof stats.anomalies)[number] }>();
@@ -158,7 +165,11 @@ function report(stats: FuzzStats, control: ControlReport, rss: readonly number[]
   for (const [m, n] of messages) lines.push(`    ${n}x log: ${m}`);
   if (process.env['STRATUS_FUZZ_VERBOSE'] !== undefined) {
     lines.push(`  RSS samples (MB): ${rss.map((b) => Math.round(b / 1024 / 1024)).join(' ')}`);
-    for (const [v, o] of [...stats.variants.entries()].sort()) lines.push(`    ${v}: ${OUTCOMES.filter((k) => o[k] > 0).map((k) => `${k} ${o[k]}`).join(', ')}`);
+    for (const [v, o] of [...stats.variants.entries()].sort()) {
+      const codes = stats.partitionCodes.get(v);
+      const partition = codes === undefined ? '' : `; partition ${[...codes.entries()].map(([n, k]) => `${n} ${k}`).join(', ')}`;
+      lines.push(`    ${v}: ${OUTCOMES.filter((k) => o[k] > 0).map((k) => `${k} ${o[k]}`).join(', ')}${partition}`);
+    }
   }
   return lines.join('\n');
 }
@@ -168,8 +179,10 @@ describe('stratus dev under fuzzed Kafka frames', () => {
     console.log(`broker fuzz: seed ${SEED} (set STRATUS_FUZZ_SEED=${SEED} to repeat), ${FRAMES} frames, ${CONNECTIONS} connections`);
     const host = '127.0.0.1';
     const port = broker.kafkaPort;
-    const ctx = await brokerContext(host, port, MAX_REQUEST_BYTES);
-    decompressionBombs(); // built once, before the clock starts
+    const ctx = await brokerContext(host, port, MAX_REQUEST_BYTES, fuzzLimits(BROKER_ENV));
+    // Built once, before the clock starts.
+    decompressionBombs();
+    prepareBatchCases(ctx.limits);
     const rss = sampleRss(broker);
     const control = await ControlClient.start(broker.bootstrap, CONTROL_TOPIC, CONTROL_GROUP);
 
@@ -214,6 +227,7 @@ describe('stratus dev under fuzzed Kafka frames', () => {
     expect(total('answered-error'), 'no case was answered with an error code').toBeGreaterThan(0);
     expect(total('closed'), 'no case closed a connection').toBeGreaterThan(0);
     expect(stats.byCategory.get('size-prefix')!.closed).toBe(stats.written.get('size-prefix'));
+    expect(stats.byCategory.get('slow-sender')!.closed, 'no slow sender was closed').toBeGreaterThan(0);
 
     // The broker did nothing it must not do.
     expect(stats.anomalies.map((a) => `#${a.index} ${a.category}/${a.variant}: ${a.problem}`)).toEqual([]);

@@ -3,12 +3,33 @@
 //   node test/fuzz/findings.ts metadata-null-name   Metadata v10/v11 naming a topic by id closes the connection
 //   node test/fuzz/findings.ts offset-burn          an 83-byte batch claiming 2^31-1 records advances the log by 2^31-1
 //   node test/fuzz/findings.ts listoffsets-bomb     ListOffsets by timestamp decompresses every bomb batch, freezing the broker
+//   node test/fuzz/findings.ts append-time-mark     a CreateTime batch marked LogAppendTime plants a maxTimestamp past the bounds
+//   node test/fuzz/findings.ts slow-reader-stall    a client reading its answers steadily, but slowly, is closed as stalled
+//   node test/fuzz/findings.ts receive-while-paused a request sent whole in 300 ms is closed as "not received" while the broker stopped reading
+//
+// (The last two were found while building the slow senders; both run with the fuzz settings' 2 s timeouts.)
 //
 // Each prints what it sent and what came back, and exits 1 while the problem is there.
 
-import { ApiKey, ATTRIBUTES_OFFSET, BATCH_LENGTH_OFFSET, buildRecordBatch, compress, CompressionType, crc32c, CRC_OFFSET, encodeRequest, ErrorCode, LAST_OFFSET_DELTA_OFFSET, RECORDS_COUNT_OFFSET } from '@stratus/protocol';
+import {
+  ApiKey,
+  ATTRIBUTES_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  buildRecordBatch,
+  compress,
+  CompressionType,
+  crc32c,
+  CRC_OFFSET,
+  encodeRequest,
+  ErrorCode,
+  errorName,
+  LAST_OFFSET_DELTA_OFFSET,
+  readRecords,
+  RECORDS_COUNT_OFFSET,
+} from '@stratus/protocol';
+import net from 'node:net';
 import { StratusProcess } from '../support/stratus-process.ts';
-import { FUZZ_BROKER_ENV } from './support/context.ts';
+import { brokerContext, FUZZ_BROKER_ENV } from './support/context.ts';
 import { request, sentinelRequest, WireConnection } from './support/wire.ts';
 
 const HOST = '127.0.0.1';
@@ -87,10 +108,143 @@ async function listOffsetsBomb(port: number): Promise<boolean> {
   return worst < 1_000;
 }
 
-const FINDINGS: Record<string, (port: number) => Promise<boolean>> = {
+/**
+ * A batch whose records are stamped now but which the producer marks LogAppendTime, with
+ * a maxTimestamp 50 years ahead, to a CreateTime topic (after.max.ms 1 h by default).
+ * Under that attribute every record reads as maxTimestamp, so consumers would see the
+ * planted time; Kafka bounds record.timestamp() (= maxTimestamp here): INVALID_TIMESTAMP.
+ * (Broker fuzz seed 1234, case #386: snappy, attributes 0x000a.)
+ */
+async function appendTimeMark(port: number): Promise<boolean> {
+  const now = Date.now();
+  const b = buildRecordBatch({ records: [{ value: 'stamped now', timestamp: now }], logAppendTime: now + 50 * 365 * 86_400_000, compression: CompressionType.Snappy });
+  console.log(`batch (${b.length} bytes): ${b.toString('hex')}`);
+  const r = await produce(port, 'append-time-mark', b);
+  console.log(`produce: ${errorName(r.errorCode)}, baseOffset ${r.baseOffset}`);
+  if (r.errorCode === ErrorCode.NONE) {
+    const fetched = await request(HOST, port, ApiKey.Fetch, 11, {
+      replicaId: -1,
+      maxWaitMs: 100,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic: 'append-time-mark', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: r.baseOffset, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    const records = fetched.responses[0]?.partitions[0]?.records;
+    const decoded = records ? readRecords(records, 1 << 20) : undefined;
+    if (decoded?.ok) for (const rec of decoded.records) console.log(`a consumer reads offset ${rec.offset} with timestamp ${rec.timestamp} (${new Date(rec.timestamp).toISOString()})`);
+  }
+  return r.errorCode === ErrorCode.INVALID_TIMESTAMP;
+}
+
+/** The broker's connection-close counters from /metrics, by reason. */
+async function closesByReason(httpPort: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  return Object.fromEntries([...text.matchAll(/^stratus_kafka_connections_closed\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+function fetchBulk(correlationId: number): Buffer {
+  return encodeRequest(ApiKey.Fetch, 11, correlationId, 'slow-reader', {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 16 << 20,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic: 'fuzz-bulk', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 16 << 20 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+}
+
+/**
+ * A client that takes 32 KiB of its answers every 250 ms (128 KiB/s, never pausing) while
+ * `then` runs; returns how many bytes it read, and the close counters' change.
+ */
+async function slowReader(broker: StratusProcess, first: Buffer, then: (s: net.Socket) => Promise<void>): Promise<{ read: number; closes: Record<string, number> }> {
+  await brokerContext(HOST, broker.kafkaPort); // creates fuzz-bulk with 4 MiB
+  for (let i = 0; i < 3; i++) {
+    await produce(broker.kafkaPort, 'fuzz-bulk', buildRecordBatch({ records: [{ value: Buffer.alloc(1_000_000, 3) }] }));
+  }
+  const before = await closesByReason(broker.httpPort);
+  const s = net.connect({ host: HOST, port: broker.kafkaPort, noDelay: true });
+  s.on('error', () => undefined);
+  await new Promise((r) => s.once('connect', r));
+  s.pause();
+  let read = 0;
+  const reader = setInterval(() => {
+    for (let n = 0; n < 32_768; ) {
+      const want = Math.min(16_384, s.readableLength);
+      // read(0) asks the socket for more without taking any.
+      const c = want === 0 ? (s.read(0) as null) : (s.read(want) as Buffer | null);
+      if (c === null) break;
+      n += c.length;
+      read += c.length;
+    }
+  }, 250);
+  s.write(first);
+  await then(s);
+  await new Promise((r) => setTimeout(r, 5_000));
+  clearInterval(reader);
+  s.destroy();
+  const after = await closesByReason(broker.httpPort);
+  return { read, closes: Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]).filter(([, n]) => n !== 0)) };
+}
+
+/**
+ * One Fetch whose answer is 7 MiB, read at 128 KiB/s: progress all along, yet the broker
+ * counts it as a client that "read none of its answers" once the stall timeout passes.
+ * Likely why: the kernel takes a MiB or more into the socket buffer at once and wakes the
+ * writer only after much of it drained, so libuv's queue does not move for seconds while
+ * the client reads; SendStall sees no progress. With the default 30 s a reader slower than
+ * some tens of KiB/s would be closed the same way.
+ */
+async function slowReaderStall(_port: number, broker: StratusProcess): Promise<boolean> {
+  const { read, closes } = await slowReader(broker, fetchBulk(1), async () => undefined);
+  console.log(`the client read ${read} bytes at a steady 128 KiB/s; connections the broker closed meanwhile: ${JSON.stringify(closes)}`);
+  return (closes['response_stall'] ?? 0) === 0;
+}
+
+/**
+ * A Fetch (7 MiB answer) and the first half of a 200 KB Produce, then the second half
+ * 300 ms later, reading the answers at 128 KiB/s. The answer puts the socket over its
+ * write high-water mark, so the broker stops reading — with the Produce's size already
+ * read, its receive timer running — and closes the connection for a request "not
+ * received" that the client sent whole long before.
+ */
+async function receiveWhilePaused(_port: number, broker: StratusProcess): Promise<boolean> {
+  const produceFrame = encodeRequest(ApiKey.Produce, 9, 99, 'slow-reader', {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 5_000,
+    topicData: [{ name: 'fuzz-batches', partitionData: [{ index: 0, records: buildRecordBatch({ records: [{ value: Buffer.alloc(200_000, 1) }] }) }] }],
+  });
+  const { read, closes } = await slowReader(broker, Buffer.concat([fetchBulk(1), produceFrame.subarray(0, 100_000)]), async (s) => {
+    await new Promise((r) => setTimeout(r, 300));
+    s.write(produceFrame.subarray(100_000));
+  });
+  console.log(`the Produce request went out whole within 300 ms; the client read ${read} bytes at 128 KiB/s; connections the broker closed meanwhile: ${JSON.stringify(closes)}`);
+  return (closes['receive_timeout'] ?? 0) === 0;
+}
+
+const FINDINGS: Record<string, (port: number, broker: StratusProcess) => Promise<boolean>> = {
   'metadata-null-name': metadataNullName,
   'offset-burn': offsetBurn,
   'listoffsets-bomb': listOffsetsBomb,
+  'append-time-mark': appendTimeMark,
+  'slow-reader-stall': slowReaderStall,
+  'receive-while-paused': receiveWhilePaused,
+};
+
+/** Settings a reproduction needs on top of the fuzz ones. */
+const EXTRA_ENV: Record<string, Record<string, string>> = {
+  // Long enough that the stall misjudgement (slow-reader-stall) cannot close the connection first.
+  'receive-while-paused': { STRATUS_KAFKA_RESPONSE_STALL_TIMEOUT: '60s' },
 };
 
 const name = process.argv[2] ?? '';
@@ -99,9 +253,9 @@ if (run === undefined) {
   console.error(`usage: node test/fuzz/findings.ts ${Object.keys(FINDINGS).join(' | ')}`);
   process.exit(2);
 }
-const broker = await StratusProcess.start({ env: FUZZ_BROKER_ENV });
+const broker = await StratusProcess.start({ env: { ...FUZZ_BROKER_ENV, ...EXTRA_ENV[name] } });
 try {
-  const fine = await run(broker.kafkaPort);
+  const fine = await run(broker.kafkaPort, broker);
   console.log(fine ? 'OK: not reproduced' : 'REPRODUCED');
   process.exitCode = fine ? 0 : 1;
 } finally {

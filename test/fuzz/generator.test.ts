@@ -1,12 +1,25 @@
 // The fuzz generator, without a broker: cases are a pure function of (seed, index), every
 // category comes up, and each category is what it claims — valid requests decode, bad
 // size prefixes are out of range, absurd lengths and unknown APIs do not decode, corrupt
-// batches fail the broker's batch validation (or are one of the kinds it cannot see).
+// batches fail the broker's batch validation (or are one of the kinds it cannot see),
+// batch cases get from the protocol library's checks the code they expect, slow senders
+// are paced to meet (or miss) the timeouts they are about.
 
 import { describe, expect, it } from 'vitest';
-import { apiSpecs, decodeRequestBody, decodeRequestHeader, validateRecordBatches } from '@stratus/protocol';
-import { offlineContext } from './support/context.ts';
-import { CATEGORIES, generateCase } from './support/generator.ts';
+import {
+  ApiKey,
+  apiSpecs,
+  CompressionType,
+  decodeRequestBody,
+  decodeRequestHeader,
+  ErrorCode,
+  errorName,
+  inspectRecords,
+  TIMESTAMP_TYPE_MASK,
+  validateRecordBatches,
+} from '@stratus/protocol';
+import { offlineContext, SPECIAL_TOPICS } from './support/context.ts';
+import { CATEGORIES, categoryOf, categoryShares, generateCase } from './support/generator.ts';
 import type { Category, FuzzCase } from './support/generator.ts';
 import { corruptBatch, validBatch } from './support/record-batches.ts';
 import { Rng } from './support/rng.ts';
@@ -37,8 +50,13 @@ describe('fuzz case generator', () => {
     expect(other.filter((c, i) => c.bytes.equals(cases[i]!.bytes)).length).toBeLessThan(30);
   });
 
-  it('produces every category', () => {
-    for (const c of CATEGORIES) expect(byCategory.get(c)!.length, c).toBeGreaterThan(SAMPLE / 40);
+  it('produces every category, about as often as its weight says', () => {
+    const shares = categoryShares();
+    for (const c of CATEGORIES) {
+      const expected = shares.get(c)! * SAMPLE;
+      expect(byCategory.get(c)!.length, c).toBeGreaterThan(expected / 3);
+      expect(byCategory.get(c)!.length, c).toBeLessThan(expected * 2 + 5);
+    }
   });
 
   it('valid cases are requests the codec decodes, for every API', () => {
@@ -89,5 +107,89 @@ describe('fuzz case generator', () => {
       if (!invisible.test(variant) && variant !== 'two-batches') expect(result.ok, variant).toBe(false);
     }
     for (let i = 0; i < 50; i++) expect(validateRecordBatches(validBatch(rng), { maxBatchBytes: 1_048_588 }).ok).toBe(true);
+  });
+
+  it('batch cases are Produce requests whose batch gets the expected code from the protocol checks', () => {
+    // What Produce checks before the timestamp bounds (services/broker/src/produce/check-batch.ts),
+    // done with the same library calls; the bounds themselves are the broker's, seen in the run.
+    const limitOf = (topic: string): number =>
+      topic === SPECIAL_TOPICS.small.name ? SPECIAL_TOPICS.small.maxMessageBytes : topic === SPECIAL_TOPICS.roomy.name ? SPECIAL_TOPICS.roomy.maxMessageBytes : ctx.limits.maxMessageBytes;
+    const kindCode: Record<string, number> = { corrupt_message: ErrorCode.CORRUPT_MESSAGE, invalid_record: ErrorCode.INVALID_RECORD, too_large: ErrorCode.MESSAGE_TOO_LARGE, unsupported_magic: ErrorCode.INVALID_RECORD };
+    const seen = new Set<string>();
+    const batchCategories: readonly Category[] = ['oversized', 'lying-batch', 'bad-timestamp'];
+    for (let i = 0; i < 20_000; i++) {
+      if (!batchCategories.includes(categoryOf(13, i))) continue;
+      const c = generateCase(13, i, ctx);
+      const frame = c.bytes.subarray(4);
+      const h = decodeRequestHeader(frame);
+      expect(h.ok && h.value.header.apiKey === ApiKey.Produce, `case #${i}`).toBe(true);
+      if (!h.ok) continue;
+      const body = decodeRequestBody(ApiKey.Produce, h.value.header.apiVersion, frame, h.value.bodyOffset);
+      expect(body.ok, `case #${i} ${c.variant}`).toBe(true);
+      if (!body.ok) continue;
+      const topic = body.value.topicData[0]!;
+      const records = topic.partitionData[0]!.records!;
+      const v = validateRecordBatches(records, { maxBatchBytes: limitOf(topic.name) });
+      let code: number = ErrorCode.NONE;
+      if (!v.ok) code = kindCode[v.error.kind]!;
+      else if (v.batches.length !== 1) code = ErrorCode.INVALID_RECORD;
+      else if (v.batches[0]!.compression === CompressionType.Zstd && h.value.header.apiVersion < 7) code = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
+      else {
+        const inspected = inspectRecords(records, v.batches[0]!, ctx.limits.maxDecompressedBytes);
+        if (!inspected.ok) code = kindCode[inspected.kind]!;
+      }
+      const expected = typeof c.expect === 'object' && c.expect.kind === 'partition-error' ? c.expect.codes : undefined;
+      const what = `case #${i} ${c.category}/${c.variant} to ${topic.name}`;
+      if (c.category === 'bad-timestamp') {
+        // Well-formed batches: any refusal is about the timestamps.
+        expect(errorName(code), what).toBe('NONE');
+        if (expected !== undefined && !expected.includes(ErrorCode.NONE)) expect(expected, what).toEqual([ErrorCode.INVALID_TIMESTAMP]);
+        if (/log-append-time-bit/.test(c.variant)) expect(records.readInt16BE(21) & TIMESTAMP_TYPE_MASK, what).not.toBe(0);
+      } else if (expected !== undefined) expect(expected.map(errorName), what).toContain(errorName(code));
+      seen.add(`${c.category}/${c.variant.replace(/-(none|gzip|snappy|lz4|zstd)\b.*$/, '').replace(/@.*$/, '')}`);
+    }
+    // Every variant came up.
+    expect(seen.size).toBeGreaterThan(35);
+  });
+
+  it('slow senders are paced to meet or miss the timeout they are about', () => {
+    const t = ctx.limits.timeouts;
+    let n = 0;
+    for (let i = 0; i < 500_000 && n < 300; i++) {
+      if (categoryOf(17, i) !== 'slow-sender') continue;
+      const c = generateCase(17, i, ctx);
+      n++;
+      const d = c.delivery;
+      expect(typeof d, `case #${i}`).toBe('object');
+      if (typeof d !== 'object') continue;
+      const what = `case #${i} ${c.variant}`;
+      if (d.kind === 'no-read') {
+        // Complete frames, among them Fetches of the bulk topic.
+        let at = 0;
+        while (at < c.bytes.length) at += 4 + c.bytes.readInt32BE(at);
+        expect(at, what).toBe(c.bytes.length);
+        expect(c.expect).toMatchObject({ kind: 'timeout-close', timeout: 'stall' });
+        continue;
+      }
+      const pieces = Math.ceil((d.stopAfterBytes ?? c.bytes.length) / d.pieceBytes);
+      if (c.variant.startsWith('trickle-in-time')) {
+        expect(d.stopAfterBytes, what).toBeUndefined();
+        expect(pieces * d.gapMs, what).toBeLessThan(t.receiveMs / 2);
+        expect(c.bytes.readInt32BE(0), what).toBe(c.bytes.length - 4);
+      } else if (c.variant === 'trickle-too-slow') {
+        expect(3 * d.gapMs, `${what}: the size prefix is in before the idle timeout`).toBeLessThan(t.idleMs / 2);
+        expect((pieces - 4) * d.gapMs, `${what}: the body takes longer than the receive timeout and a sweep`).toBeGreaterThan(t.receiveMs + t.sweepMs);
+        expect(c.expect).toMatchObject({ kind: 'timeout-close', timeout: 'receive' });
+      } else if (c.variant.startsWith('stop-mid-body')) {
+        expect(c.bytes.length, what).toBeGreaterThanOrEqual(4);
+        expect(c.bytes.readInt32BE(0), what).toBeGreaterThan(c.bytes.length - 4);
+        expect(c.expect).toMatchObject({ kind: 'timeout-close', timeout: 'receive' });
+      } else {
+        expect(c.variant).toBe('stop-in-prefix');
+        expect(c.bytes.length, what).toBeLessThan(4);
+        expect(c.expect).toMatchObject({ kind: 'timeout-close', timeout: 'idle' });
+      }
+    }
+    expect(n).toBeGreaterThan(100);
   });
 });

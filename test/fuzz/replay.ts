@@ -5,12 +5,15 @@
 //   node test/fuzz/replay.ts --hex <bytes> [127.0.0.1:9092]    exact bytes from a report
 //
 // The context (served versions, fuzz topics and their ids) is read from the broker as
-// the test does, so the bytes are the run's, except for topic ids (new per broker) —
-// the report's hex is exact. The broker's state is fresh, not what the run had built up.
+// the test does, so the bytes are the run's, except for topic ids (new per broker) and
+// timestamps, which are relative to the broker's clock — the report's hex is exact. The
+// broker's state is fresh, not what the run had built up. Slow senders are judged against
+// the fuzz settings' timeouts (FUZZ_BROKER_ENV): on a running broker with others, expect
+// their timing verdicts to differ.
 
 import { StratusProcess } from '../support/stratus-process.ts';
 import { brokerContext, FUZZ_BROKER_ENV } from './support/context.ts';
-import { generateCase } from './support/generator.ts';
+import { describeExpectation, generateCase } from './support/generator.ts';
 import type { FuzzCase } from './support/generator.ts';
 import { FuzzStats, OUTCOMES, runCase } from './support/runner.ts';
 import { WireConnection } from './support/wire.ts';
@@ -47,7 +50,8 @@ try {
     if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(index)) usage();
     fuzzCase = generateCase(seed >>> 0, index, ctx);
   }
-  console.log(`case #${fuzzCase.index}: ${fuzzCase.category}/${fuzzCase.variant}, delivery ${fuzzCase.delivery}, broker must: ${fuzzCase.expect}`);
+  const delivery = typeof fuzzCase.delivery === 'string' ? fuzzCase.delivery : JSON.stringify(fuzzCase.delivery);
+  console.log(`case #${fuzzCase.index}: ${fuzzCase.category}/${fuzzCase.variant}, delivery ${delivery}, broker must: ${describeExpectation(fuzzCase.expect)}`);
   console.log(`${fuzzCase.bytes.length} bytes: ${fuzzCase.bytes.toString('hex')}`);
 
   const conn = await WireConnection.connect(host, port);
@@ -55,7 +59,11 @@ try {
   await runCase(conn, fuzzCase, 0x7ffffff0, 3_000, stats);
   conn.destroy();
   const outcome = OUTCOMES.find((o) => stats.byCategory.get(fuzzCase.category)![o] > 0);
-  console.log(`outcome: ${outcome ?? 'none'}; error codes: ${[...stats.errorCodes.keys()].join(', ') || 'none'}`);
+  const partition = [...stats.partitionCodes.values()].flatMap((m) => [...m.keys()]);
+  const closedAfter = [...stats.closeLatenciesMs.values()].flat();
+  console.log(
+    `outcome: ${outcome ?? 'none'}; error codes: ${[...stats.errorCodes.keys()].join(', ') || 'none'}${partition.length > 0 ? `; partition: ${partition.join(', ')}` : ''}${closedAfter.length > 0 ? `; closed ${closedAfter[0]} ms after its timeout began` : ''}`,
+  );
   for (const a of stats.anomalies) console.log(`ANOMALY: ${a.problem}`);
   process.exitCode = stats.anomalies.length > 0 ? 1 : 0;
 } finally {

@@ -5,17 +5,40 @@
 // API, byte-level mutations of valid requests, corrupt record batches inside Produce,
 // absurd length prefixes, random garbage — plus how to deliver it and what the broker
 // is required to do with it.
+//
+// Issue 9's cases come on top (batch-cases.ts, and slowSenderCase below): batches around
+// the size limits and the decompression cap, batches whose records lie to their header,
+// timestamps out of bounds — each answered with the one error code for its partition —
+// and slow senders, which the broker must close within its timeouts. They are chosen by a
+// draw of their own before the original categories', so a seed's cases of the original
+// categories are the bytes they were before these were added.
 
-import { apiSpecs, decodeRequestBodyPrefix, decodeRequestHeader, encodeRequest, inRange, ApiKey } from '@stratus/protocol';
+import { apiSpecs, decodeRequestBodyPrefix, decodeRequestHeader, encodeRequest, ErrorCode, errorName, inRange, ApiKey } from '@stratus/protocol';
 import type { ApiKeyNumber, FieldSpec, MessageSpec, TypeSpec } from '@stratus/protocol';
+import { badTimestampBatch, lyingBatch, oversizedBatch } from './batch-cases.ts';
+import type { BatchCase, BatchLimits } from './batch-cases.ts';
 import { corruptBatch } from './record-batches.ts';
 import { Rng } from './rng.ts';
 import { randomText, ValueGenerator } from './schema-values.ts';
 import type { Pools } from './schema-values.ts';
 
-export const CATEGORIES = ['size-prefix', 'truncated', 'unknown-api', 'valid', 'mutated', 'corrupt-batch', 'absurd-count', 'garbage'] as const;
+export const CATEGORIES = [
+  'size-prefix',
+  'truncated',
+  'unknown-api',
+  'valid',
+  'mutated',
+  'corrupt-batch',
+  'absurd-count',
+  'garbage',
+  'oversized',
+  'lying-batch',
+  'bad-timestamp',
+  'slow-sender',
+] as const;
 export type Category = (typeof CATEGORIES)[number];
 
+/** The original categories, drawn (by these relative weights) when the first draw picks none of NEW_WEIGHTS. */
 const WEIGHTS: readonly (readonly [Category, number])[] = [
   ['size-prefix', 5],
   ['truncated', 7],
@@ -28,20 +51,96 @@ const WEIGHTS: readonly (readonly [Category, number])[] = [
 ];
 
 /**
- * After writing the bytes: 'await' sends a sentinel request behind them and waits for
- * the answer(s) or the close; 'end' half-closes (FIN) and 'reset' aborts (RST) — used
- * when the bytes leave the stream mid-frame on purpose.
+ * Issue 9's categories, in percent of all cases. Slow senders are few: each holds a
+ * connection for seconds (the runner runs them beside the others), and a hundred or so
+ * per run is plenty to see every variant closed in time.
  */
-export type Delivery = 'await' | 'end' | 'reset';
+const NEW_WEIGHTS: readonly (readonly [Category, number])[] = [
+  ['oversized', 2.5],
+  ['lying-batch', 4],
+  ['bad-timestamp', 2.5],
+  ['slow-sender', 0.12],
+];
+
+/** The share of each category among all cases (for tests and reports). */
+export function categoryShares(): ReadonlyMap<Category, number> {
+  const fresh = NEW_WEIGHTS.reduce((n, [, w]) => n + w, 0) / 100;
+  const old = WEIGHTS.reduce((n, [, w]) => n + w, 0);
+  return new Map([...NEW_WEIGHTS.map(([c, w]) => [c, w / 100] as const), ...WEIGHTS.map(([c, w]) => [c, ((1 - fresh) * w) / old] as const)]);
+}
+
+/** Salt of the draw among NEW_WEIGHTS (and of the generator of those cases). */
+const NEW_CATEGORY_SALT = 0x6a09e667;
 
 /**
- * What the broker must do with an 'await' case:
+ * After writing the bytes: 'await' sends a sentinel request behind them and waits for
+ * the answer(s) or the close; 'end' half-closes (FIN) and 'reset' aborts (RST) — used
+ * when the bytes leave the stream mid-frame on purpose. Slow senders (run on a
+ * connection of their own) trickle them, or stop reading.
+ */
+export type Delivery = 'await' | 'end' | 'reset' | Trickle | NoRead;
+
+/**
+ * The bytes go out `pieceBytes` at a time with `gapMs` between writes. Without
+ * stopAfterBytes all of them are sent, then the sentinel, and the case is judged as
+ * 'await'; with it, the sender goes silent after that many bytes (or once the broker
+ * closes) — the expectation is then a 'timeout-close'.
+ */
+export interface Trickle {
+  readonly kind: 'trickle';
+  readonly pieceBytes: number;
+  readonly gapMs: number;
+  readonly stopAfterBytes?: number;
+  /**
+   * A whole trickle is paced to take a fraction of this (the broker's receive timeout): if
+   * our side was so slow that the body took longer, a close is the broker's right.
+   */
+  readonly receiveTimeoutMs?: number;
+}
+
+/** The bytes (pipelined requests with large answers) go out at once; the answers are never read. */
+export interface NoRead {
+  readonly kind: 'no-read';
+}
+
+/**
+ * What the broker must do with a case:
  * - close: close the connection without answering (bad size prefix, undecodable request);
  * - answer: answer (a valid request to an API and version the broker serves);
  * - unsupported: close, or answer with top-level UNSUPPORTED_VERSION (ApiVersions: answer);
- * - any: anything but crash, hang or answer out of schema.
+ * - any: anything but crash, hang or answer out of schema;
+ * - partition-error: answer the Produce request, its one partition with one of `codes`;
+ * - timeout-close: close the (slow) connection once the named timeout has passed and
+ *   within `withinMs` of the moment it started to run, without answering the unfinished
+ *   request — the receive timeout from the request's size prefix, the idle timeout from
+ *   the connect, the stall timeout from the write of requests whose answers go unread.
  */
-export type Expectation = 'close' | 'answer' | 'unsupported' | 'any';
+export type Expectation = 'close' | 'answer' | 'unsupported' | 'any' | PartitionError | TimeoutClose;
+
+export interface PartitionError {
+  readonly kind: 'partition-error';
+  readonly codes: readonly number[];
+}
+
+export interface TimeoutClose {
+  readonly kind: 'timeout-close';
+  readonly timeout: 'receive' | 'idle' | 'stall';
+  /** The timeout itself: a close well before it is as wrong as none. */
+  readonly afterMs: number;
+  readonly withinMs: number;
+}
+
+/** The expectation in words, for reports. */
+export function describeExpectation(e: Expectation): string {
+  if (typeof e === 'string') return e;
+  if (e.kind === 'partition-error') return `answer, the partition with ${e.codes.map(errorName).join(' or ')}`;
+  return `close after the ${e.timeout} timeout (${e.afterMs} ms), within ${e.withinMs} ms`;
+}
+
+/** Whether the case must be answered (not closed). */
+export function mustBeAnswered(e: Expectation): boolean {
+  return e === 'answer' || (typeof e === 'object' && e.kind === 'partition-error');
+}
 
 export interface FuzzCase {
   readonly index: number;
@@ -59,6 +158,21 @@ export interface FuzzContext {
   readonly served: ReadonlyMap<number, readonly [number, number]>;
   /** socket.request.max.bytes of the broker. */
   readonly maxRequestBytes: number;
+  /** What issue 9's categories aim at: size limits, the clock, special topics, the listener's timeouts. */
+  readonly limits: FuzzLimits;
+}
+
+export interface FuzzLimits extends BatchLimits {
+  readonly timeouts: ListenerTimeouts;
+}
+
+/** The broker's slow-client settings (kafka.requestReceiveTimeout, ...), in ms. */
+export interface ListenerTimeouts {
+  readonly receiveMs: number;
+  readonly stallMs: number;
+  readonly idleMs: number;
+  /** How often the broker checks them: the shortest of them, at most 1 s. */
+  readonly sweepMs: number;
 }
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -502,6 +616,121 @@ function garbageCase(rng: Rng, ctx: FuzzContext): Omit<FuzzCase, 'index' | 'cate
   }
 }
 
+// ------------------------------------------------------------ batches with an answer code
+
+/** A Produce request carrying one batch case; acks=0 turns "must refuse" into "must close". */
+function batchCase(rng: Rng, ctx: FuzzContext, bc: BatchCase): Omit<FuzzCase, 'index' | 'category'> {
+  const range = servedRange(ctx, ApiKey.Produce) ?? [PRODUCE_MIN_ACCEPTED, 11];
+  const version = rng.int(Math.max(range[0], bc.minVersion), Math.min(range[1], bc.maxVersion ?? range[1]));
+  const acks = rng.weighted([
+    [-1, 8],
+    [1, 1],
+    [0, 1],
+  ]);
+  const { name, partitions } = bc.topic ?? ctx.limits.topics.plain;
+  const partition = rng.int(0, partitions - 1);
+  const body = {
+    transactionalId: null,
+    acks,
+    timeoutMs: 5_000,
+    topicData: [{ name, partitionData: [{ index: partition, records: bc.records }] }],
+  };
+  const frame = encodeRequest(ApiKey.Produce, version, rng.int(0, CORRELATION_LIMIT - 1), 'stratus-fuzz', body);
+  // acks=0 gets no answer: a refused batch closes the connection, a taken one is silent.
+  const expect: Expectation = acks !== 0 ? { kind: 'partition-error', codes: bc.codes } : bc.codes.includes(ErrorCode.NONE) ? 'any' : 'close';
+  return { variant: bc.variant, bytes: frame, delivery: 'await', expect };
+}
+
+// ----------------------------------------------------------------------------- slow senders
+
+/** Beyond the timeout and one sweep, how late a close may come on a busy machine. */
+const CLOSE_SLACK_MS = 2_500;
+const MiB = 1024 * 1024;
+
+function fetchBulk(ctx: FuzzContext, correlationId: number): Buffer {
+  const served = servedRange(ctx, ApiKey.Fetch) ?? [4, 12];
+  // Topics by name (v13 and later name them by id).
+  const version = Math.max(served[0], Math.min(served[1], 12));
+  return encodeRequest(ApiKey.Fetch, version, correlationId, 'stratus-fuzz-slow', {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 16 * MiB,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic: ctx.limits.topics.bulk.name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 16 * MiB }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  } as never);
+}
+
+function slowSenderCase(rng: Rng, ctx: FuzzContext): Omit<FuzzCase, 'index' | 'category'> {
+  const t = ctx.limits.timeouts;
+  const variant = rng.weighted([
+    ['trickle-in-time', 3],
+    ['trickle-too-slow', 2],
+    ['stop-mid-body', 2],
+    ['stop-in-prefix', 1],
+    ['stop-reading', 2],
+  ] as const);
+  const closes = (timeout: TimeoutClose['timeout'], ms: number, extraMs = 0): TimeoutClose => ({ kind: 'timeout-close', timeout, afterMs: ms, withinMs: ms + 2 * t.sweepMs + CLOSE_SLACK_MS + extraMs });
+  switch (variant) {
+    case 'trickle-in-time': {
+      // Byte by byte (or in pieces, for longer frames), all of it well within the receive timeout.
+      const r = validRequest(rng, ctx, true);
+      let bytes = r.frame;
+      let expect: Expectation = mustAnswer(ctx, r) ? 'answer' : 'any';
+      if (rng.bool(0.25)) {
+        bytes = withPrefix(mutate(rng, r.frame.subarray(4)).body);
+        expect = 'any';
+      }
+      // At most 40 pieces: on a busy test process each timer runs late, and few long gaps drift less than many short ones.
+      const pieceBytes = Math.max(1, Math.ceil(bytes.length / 40));
+      const pieces = Math.ceil(bytes.length / pieceBytes);
+      const gapMs = Math.floor((t.receiveMs * rng.pick([0.1, 0.25, 0.4])) / pieces);
+      return { variant: expect === 'any' && r.frame !== bytes ? `${variant}:mutated` : variant, bytes, delivery: { kind: 'trickle', pieceBytes, gapMs, receiveTimeoutMs: t.receiveMs }, expect };
+    }
+    case 'trickle-too-slow': {
+      // A byte every fifth of the receive timeout: the size prefix is in well before the
+      // idle timeout could fire, the body (10 bytes at least) never in time.
+      const r = validRequest(rng, ctx, true);
+      const gapMs = Math.floor(t.receiveMs / 5);
+      return { variant, bytes: r.frame, delivery: { kind: 'trickle', pieceBytes: 1, gapMs, stopAfterBytes: r.frame.length }, expect: closes('receive', t.receiveMs) };
+    }
+    case 'stop-mid-body': {
+      const r = validRequest(rng, ctx, true);
+      let bytes: Buffer;
+      let label: string;
+      if (rng.bool(0.6)) {
+        bytes = r.frame.subarray(0, rng.int(4, r.frame.length - 1));
+        label = 'real';
+      } else {
+        // A large frame announced (a large request takes the budget's large share), a little of it sent.
+        const declared = rng.pick([64 * 1024, MiB, MiB + 1, 16 * MiB, 64 * MiB].filter((n) => n <= ctx.maxRequestBytes));
+        const head = r.frame.subarray(0, Math.min(r.frame.length, 4 + 14));
+        // Always short of the announced size: the body never completes.
+        bytes = Buffer.concat([head, rng.bytes(rng.size(Math.min(64 * 1024, declared - head.length)))]);
+        bytes.writeInt32BE(declared, 0);
+        label = declared > MiB ? 'large' : 'announced';
+      }
+      return { variant: `${variant}:${label}`, bytes, delivery: { kind: 'trickle', pieceBytes: bytes.length, gapMs: 0, stopAfterBytes: bytes.length }, expect: closes('receive', t.receiveMs) };
+    }
+    case 'stop-in-prefix': {
+      // Fewer than 4 bytes: no request yet, so the idle timeout is what closes it.
+      const bytes = validRequest(rng, ctx, true).frame.subarray(0, rng.int(1, 3));
+      return { variant, bytes, delivery: { kind: 'trickle', pieceBytes: 1, gapMs: Math.floor(t.receiveMs / 8), stopAfterBytes: bytes.length }, expect: closes('idle', t.idleMs) };
+    }
+    case 'stop-reading': {
+      // Fetches whose answers (MiBs each) fill the socket's buffers, then small requests; none read.
+      const frames: Buffer[] = [];
+      const fetches = rng.int(2, 3);
+      for (let i = 0; i < fetches; i++) frames.push(fetchBulk(ctx, 2 * i), validRequest(rng, ctx, true).frame);
+      return { variant, bytes: Buffer.concat(frames), delivery: { kind: 'no-read' }, expect: closes('stall', t.stallMs, 1_000) };
+    }
+  }
+}
+
 const BUILDERS: Record<Category, (rng: Rng, ctx: FuzzContext) => Omit<FuzzCase, 'index' | 'category'>> = {
   'size-prefix': sizePrefixCase,
   truncated: truncatedCase,
@@ -511,11 +740,36 @@ const BUILDERS: Record<Category, (rng: Rng, ctx: FuzzContext) => Omit<FuzzCase, 
   'corrupt-batch': corruptBatchCase,
   'absurd-count': absurdCountCase,
   garbage: garbageCase,
+  oversized: (rng, ctx) => batchCase(rng, ctx, oversizedBatch(rng, ctx.limits)),
+  'lying-batch': (rng, ctx) => batchCase(rng, ctx, lyingBatch(rng, ctx.limits)),
+  'bad-timestamp': (rng, ctx) => batchCase(rng, ctx, badTimestampBatch(rng, ctx.limits)),
+  'slow-sender': slowSenderCase,
 };
+
+const NEW_TOTAL = NEW_WEIGHTS.reduce((n, [, w]) => n + w, 0);
+
+/** The category of case `index` and the generator its builder draws from. */
+function draw(seed: number, index: number): { readonly category: Category; readonly rng: Rng } {
+  // First draw: one of issue 9's categories, from a stream of its own; otherwise the
+  // original draw, untouched, so those cases are what they always were for this seed and index.
+  const fresh = Rng.forCase(seed, index, NEW_CATEGORY_SALT);
+  const x = fresh.float() * 100;
+  if (x < NEW_TOTAL) {
+    let left = x;
+    const category = NEW_WEIGHTS.find(([, w]) => (left -= w) < 0)?.[0] ?? NEW_WEIGHTS[NEW_WEIGHTS.length - 1]![0];
+    return { category, rng: fresh };
+  }
+  const rng = Rng.forCase(seed, index);
+  return { category: rng.weighted(WEIGHTS), rng };
+}
+
+/** The category of case `index` under `seed`, without building the case. */
+export function categoryOf(seed: number, index: number): Category {
+  return draw(seed, index).category;
+}
 
 /** Case `index` of the run with `seed`: a pure function of its arguments. */
 export function generateCase(seed: number, index: number, ctx: FuzzContext): FuzzCase {
-  const rng = Rng.forCase(seed, index);
-  const category = rng.weighted(WEIGHTS);
+  const { category, rng } = draw(seed, index);
   return { index, category, ...BUILDERS[category](rng, ctx) };
 }

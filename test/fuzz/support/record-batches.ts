@@ -202,7 +202,8 @@ export function corruptBatch(rng: Rng): { variant: string; records: Buffer } {
       return { variant, records: batchWithSection(rng.bytes(rng.int(0, 200)), 0, count) };
     }
     case 'too-large': {
-      return { variant, records: buildRecordBatch({ records: [{ value: Buffer.alloc(MiB + 64 * 1024, 7) }] }) };
+      // A fixed timestamp: without one the builder takes the clock's, and the case would not replay.
+      return { variant, records: buildRecordBatch({ records: [{ value: Buffer.alloc(MiB + 64 * 1024, 7), timestamp: Date.UTC(2024, 0, 1) }] }) };
     }
   }
 }

@@ -22,9 +22,9 @@ export class Rng extends Sfc32 {
     for (let i = 0; i < 12; i++) this.u32();
   }
 
-  /** The generator of case `index` under `seed`. */
-  static forCase(seed: number, index: number): Rng {
-    return new Rng(seed >>> 0, mix32(index ^ 0x1b873593));
+  /** The generator of case `index` under `seed`; a non-zero `salt` gives another, independent stream for the same case. */
+  static forCase(seed: number, index: number, salt = 0): Rng {
+    return new Rng(seed >>> 0, (mix32(index ^ 0x1b873593) ^ salt) >>> 0);
   }
 
   /** Uniform in [0, 1). */

@@ -22,9 +22,17 @@ export class WireConnection {
   private wake: (() => void) | undefined;
   /** Set when the broker sent something that is not a sane response frame. */
   protocolError: string | undefined;
+  /**
+   * performance.now() just before connect was called: no earlier than anything the broker
+   * did with the connection (it accepted it later), however late our own events run.
+   */
+  readonly connectStartedAtMs: number;
+  /** performance.now() when it closed (either side), once it has. */
+  closedAtMs: number | undefined;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, connectStartedAtMs: number) {
     this.socket = socket;
+    this.connectStartedAtMs = connectStartedAtMs;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.onClosed());
     // ECONNRESET and friends end in 'close'; nothing else to do with them.
@@ -33,6 +41,7 @@ export class WireConnection {
 
   static connect(host: string, port: number, timeoutMs = 5_000): Promise<WireConnection> {
     return new Promise((resolve, reject) => {
+      const startedAtMs = performance.now();
       const socket = net.connect({ host, port, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
@@ -41,7 +50,7 @@ export class WireConnection {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new WireConnection(socket));
+        resolve(new WireConnection(socket, startedAtMs));
       });
       socket.once('error', (e) => {
         clearTimeout(timer);
@@ -69,6 +78,37 @@ export class WireConnection {
       if (this.closedFlag) return { kind: 'closed' };
       const left = deadline - Date.now();
       if (left <= 0) return { kind: 'timeout' };
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /**
+   * Stops reading: the broker's answers pile up in the kernel's buffers and then in its
+   * own. A paused socket learns of the broker's close only when a write fails.
+   */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  /** Writes without waiting for the kernel to take the bytes (it may not, from a client that stopped reading). */
+  writeAndForget(bytes: Buffer): void {
+    if (!this.closedFlag && !this.socket.destroyed) this.socket.write(bytes, () => undefined);
+  }
+
+  /** Waits up to `timeoutMs` for the connection to close, without taking any frame; whether it did. */
+  async closedWithin(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.closedFlag) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.wake = () => {
@@ -118,6 +158,7 @@ export class WireConnection {
 
   private onClosed(): void {
     this.closedFlag = true;
+    this.closedAtMs ??= performance.now();
     this.wake?.();
   }
 }
@@ -174,6 +215,13 @@ export function judgeResponse(apiKey: number, apiVersion: number, frame: Buffer)
   if (codes.length === 0) return { kind: 'ok' };
   const top = (decoded.value.body as { errorCode?: unknown }).errorCode;
   return { kind: 'error', errorCodes: codes, topLevelErrorCode: typeof top === 'number' ? top : undefined };
+}
+
+/** The error code of the first partition of a Produce answer (undefined when there is none or it does not decode). */
+export function producePartitionErrorCode(apiVersion: number, frame: Buffer): number | undefined {
+  const decoded = decodeResponse(ApiKey.Produce, apiVersion, frame);
+  if (!decoded.ok) return undefined;
+  return decoded.value.body.responses[0]?.partitionResponses[0]?.errorCode;
 }
 
 /** One request on a fresh connection, decoded; throws on anything but a decodable answer. */
