@@ -6,7 +6,8 @@
 // CreateTime batches). A batch that lies would otherwise burn offsets, hide records from
 // consumers or plant timestamps retention cannot see. Keys, values and headers are
 // skipped, never copied; the walk returns only the oldest and newest timestamps, which the
-// broker checks against message.timestamp.before/after.max.ms.
+// broker checks against message.timestamp.before/after.max.ms (records without a timestamp,
+// -1, are left out of those, as Kafka leaves them out of its bounds check).
 
 import { CompressionError, decompress } from '../compression/index.ts';
 import { DecodeError } from '../primitives/decode-error.ts';
@@ -26,7 +27,12 @@ export type RecordsProblemKind =
   | 'too_large';
 
 export type InspectedRecords =
-  | { readonly ok: true; readonly minTimestamp: number; readonly maxTimestamp: number }
+  | {
+      readonly ok: true;
+      /** Oldest and newest record timestamps, leaving out records without one (-1, Kafka's NO_TIMESTAMP); undefined when none has one. */
+      readonly minTimestamp: number | undefined;
+      readonly maxTimestamp: number | undefined;
+    }
   | { readonly ok: false; readonly kind: RecordsProblemKind; readonly message: string };
 
 function problem(kind: RecordsProblemKind, message: string): InspectedRecords {
@@ -50,8 +56,10 @@ export function inspectRecords(bytes: Buffer, batch: BatchInfo, maxDecompressedB
   const count = batch.recordCount;
   if (count * MIN_RECORD_BYTES > section.length) return problem('invalid_record', `${count} records cannot fit in ${section.length} bytes`);
   const r = new Reader(section);
-  let minDelta = Number.POSITIVE_INFINITY;
   let maxDelta = Number.NEGATIVE_INFINITY;
+  // Record timestamps that are not NO_TIMESTAMP (-1): what Kafka holds against the bounds.
+  let minStamped = Number.POSITIVE_INFINITY;
+  let maxStamped = Number.NEGATIVE_INFINITY;
   try {
     for (let i = 0; i < count; i++) {
       const lengthAt = r.pos;
@@ -74,22 +82,27 @@ export function inspectRecords(bytes: Buffer, batch: BatchInfo, maxDecompressedB
         skipNullableBytes(r, recordEnd, 'header value');
       }
       if (r.pos !== recordEnd) return problem('invalid_record', `record ${i} at byte ${lengthAt} declares ${length} bytes but its fields take ${r.pos - (recordEnd - length)}`);
-      if (timestampDelta < minDelta) minDelta = timestampDelta;
       if (timestampDelta > maxDelta) maxDelta = timestampDelta;
+      const timestamp = batch.baseTimestamp + timestampDelta;
+      if (timestamp !== -1) {
+        if (timestamp < minStamped) minStamped = timestamp;
+        if (timestamp > maxStamped) maxStamped = timestamp;
+      }
     }
   } catch (e) {
     // The Reader's bounds checks: a field runs past its record or the section.
     return problem('invalid_record', e instanceof DecodeError ? e.message : String(e));
   }
   if (r.remaining !== 0) return problem('invalid_record', `${r.remaining} bytes after record ${count - 1} (the header says ${count} records)`);
-  const minTimestamp = batch.baseTimestamp + minDelta;
   const maxTimestamp = batch.baseTimestamp + maxDelta;
-  if (!Number.isSafeInteger(minTimestamp) || !Number.isSafeInteger(maxTimestamp)) return problem('invalid_record', 'a record timestamp is outside the safe integer range');
+  if (!Number.isSafeInteger(maxTimestamp) || (minStamped !== Number.POSITIVE_INFINITY && !Number.isSafeInteger(minStamped))) {
+    return problem('invalid_record', 'a record timestamp is outside the safe integer range');
+  }
   const logAppendTime = (bytes.readInt16BE(ATTRIBUTES_OFFSET) & TIMESTAMP_TYPE_MASK) !== 0;
   if (!logAppendTime && maxTimestamp !== batch.maxTimestamp) {
     return problem('invalid_record', `the header's maxTimestamp ${batch.maxTimestamp} is not the newest record's timestamp ${maxTimestamp}`);
   }
-  return { ok: true, minTimestamp, maxTimestamp };
+  return minStamped === Number.POSITIVE_INFINITY ? { ok: true, minTimestamp: undefined, maxTimestamp: undefined } : { ok: true, minTimestamp: minStamped, maxTimestamp: maxStamped };
 }
 
 /** Skips a varint-length field (-1: null) that must end inside its record. */

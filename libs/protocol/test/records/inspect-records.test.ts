@@ -63,6 +63,14 @@ describe('inspectRecords accepts honest batches', () => {
   });
 });
 
+describe('inspectRecords and records without a timestamp', () => {
+  it('leaves -1 (NO_TIMESTAMP) out of the oldest and newest timestamps', () => {
+    expect(inspect(buildRecordBatch({ records: [{ value: 'a', timestamp: -1 }], baseTimestamp: -1 }))).toEqual({ ok: true, minTimestamp: undefined, maxTimestamp: undefined });
+    const mixed = buildRecordBatch({ records: [{ value: 'a', timestamp: -1 }, { value: 'b', timestamp: T }], baseTimestamp: -1 });
+    expect(inspect(mixed)).toEqual({ ok: true, minTimestamp: T, maxTimestamp: T });
+  });
+});
+
 describe('inspectRecords refuses batches that lie', () => {
   it.each(CODECS)('codec %i: a record count above the records held', (compression) => {
     const r = inspect(claimCount(buildRecordBatch({ records: records(3), compression }), 5));

@@ -56,9 +56,10 @@ export function checkBatch(records: Buffer | null, produceVersion: number, setti
     const latest = limits.nowMs + settings.timestampAfterMaxMs;
     const markedAppendTime = (bytes.readInt16BE(ATTRIBUTES_OFFSET) & TIMESTAMP_TYPE_MASK) !== 0;
     if (markedAppendTime && batch.maxTimestamp === -1) return refuse(ErrorCode.INVALID_TIMESTAMP, 'a producer may not mark a batch LogAppendTime without a timestamp');
+    // Records without a timestamp (-1) are not held against the bounds, as in Kafka.
     const oldest = markedAppendTime ? batch.maxTimestamp : inspected.minTimestamp;
     const newest = markedAppendTime ? batch.maxTimestamp : inspected.maxTimestamp;
-    const outside = oldest < earliest ? oldest : newest > latest ? newest : undefined;
+    const outside = oldest !== undefined && oldest < earliest ? oldest : newest !== undefined && newest > latest ? newest : undefined;
     if (outside !== undefined) {
       return refuse(
         ErrorCode.INVALID_TIMESTAMP,

@@ -447,6 +447,8 @@ describe('Produce checks the records against their header and the timestamp boun
     await w.createTopic('recent-only', 1, { 'message.timestamp.before.max.ms': String(3_600_000) });
     expect(errorName((await produce(w, 'recent-only', 0, batch(['2023'], { timestamps: [T0] }))).errorCode)).toBe('INVALID_TIMESTAMP');
     expect(errorName((await produce(w, 'recent-only', 0, batch(['now'], { timestamps: [Date.now()] }))).errorCode)).toBe('NONE');
+    // Records without a timestamp (-1, old clients) are not held against the bounds, as in Kafka.
+    expect(errorName((await produce(w, 'recent-only', 0, batch(['untimed'], { timestamps: [-1], baseTimestamp: -1 }))).errorCode)).toBe('NONE');
     await w.createTopic('broker-time', 1, { 'message.timestamp.type': 'LogAppendTime', 'message.timestamp.before.max.ms': '0', 'message.timestamp.after.max.ms': '0' });
     expect(errorName((await produce(w, 'broker-time', 0, batch(['any'], { timestamps: [Date.now() + 10 * 86_400_000] }))).errorCode)).toBe('NONE');
   });
