@@ -239,6 +239,11 @@ export class StorageEngine {
     this.logs.delete(key);
   }
 
+  /** Partition logs open now (for metrics: one per partition this broker leads and has used). */
+  get openPartitions(): number {
+    return this.logs.size;
+  }
+
   partition(topicId: string, partition: number): PartitionLog | undefined {
     return this.logs.get(partitionKey(topicId, partition));
   }

@@ -113,6 +113,11 @@ export class PartitionManager implements PartitionAccess {
     return producers;
   }
 
+  /** Partitions open here now (for metrics). */
+  get openCount(): number {
+    return this.open.size;
+  }
+
   /** Settles once no DeleteRecords move is still being recorded in the controller (shutdown). */
   async idle(): Promise<void> {
     await Promise.all([...this.open.values()].map((p) => p.logStart.idle()));

@@ -1,14 +1,21 @@
 // Prometheus metrics of a stratus process, read from the counters the components keep
 // anyway (object-store requests, connections, storage budgets) at scrape time, so the
 // hot paths pay nothing for being observable.
+//
+// What a long run must show stays flat (test/soak samples it): the process (prom-client's
+// defaults: process_resident_memory_bytes, nodejs_heap_size_used_bytes, process_open_fds),
+// the WAL's untrimmed bytes and segments, the controller's state (topics, partitions,
+// objects live and unreferenced, committed offsets, groups; extents in stratus_index_extents),
+// its metadata journal and snapshots, and what the broker holds in memory (coordinator
+// groups, open partitions). Each is one helper below, read only when scraped.
 
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metric } from 'prom-client';
 import type { ObjectStoreMetrics } from '@stratus/objectstore';
 import { OBJECT_STORE_OPERATIONS } from '@stratus/objectstore';
 import type { BlockCacheStats, StorageEngine } from '@stratus/storage';
-import type { ObjectMaintenanceStats } from '@stratus/controller';
-import type { WalFlush } from '@stratus/wal';
+import type { ControllerStats, ObjectMaintenanceStats } from '@stratus/controller';
+import type { WalFlush, WalStats } from '@stratus/wal';
 
 /** What the metrics read from the Kafka listener (KafkaServerStats has these and more). */
 export interface ServerStats {
@@ -33,6 +40,24 @@ export interface MetricSources {
   readonly server: () => ServerStats | undefined;
   /** The controller's compaction, orphan sweep and index size. */
   readonly maintenance?: () => ObjectMaintenanceStats | undefined;
+  /** The data WAL: bytes and segments not yet trimmed (what is not uploaded and committed, in whole segments). */
+  readonly wal?: () => WalStats | undefined;
+  /** The controller's state sizes and snapshots (Controller.stats()). */
+  readonly controller?: () => ControllerStats | undefined;
+  /** The metadata journal's own WAL on disk (trimmed after each snapshot). */
+  readonly journal?: () => WalStats | undefined;
+  /** What the broker holds in memory. */
+  readonly broker?: () => BrokerStateStats | undefined;
+}
+
+/** What the broker holds in memory, besides connections (which ServerStats has). */
+export interface BrokerStateStats {
+  /** Groups the coordinator holds (Empty ones included, until evicted or deleted). */
+  readonly groups: number;
+  /** Partitions the broker has open (its partition manager). */
+  readonly openPartitions: number;
+  /** Partition logs the storage engine has open (should equal openPartitions). */
+  readonly storageLogs: number;
 }
 
 export function createMetrics(sources: MetricSources): Registry {
@@ -166,7 +191,72 @@ export function createMetrics(sources: MetricSources): Registry {
     'budget',
     server((s) => ({ request: s.inFlightWaiting, response: s.responseWaiting })),
   );
+  walMetrics(registry, sources.wal);
+  controllerMetrics(registry, sources.controller, sources.journal);
+  brokerStateMetrics(registry, sources.broker);
   return registry;
+}
+
+/** A gauge set at scrape time from `read` (nothing when there is no source or it gives undefined). */
+function readGauge(registry: Registry, name: string, help: string, read: () => number | undefined): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const value = read();
+      if (value !== undefined) this.set(value);
+    },
+  });
+}
+
+/** The data WAL: what is held until uploads are committed and the WAL trimmed; grows only while uploads fall behind. */
+function walMetrics(registry: Registry, wal: (() => WalStats | undefined) | undefined): void {
+  if (wal === undefined) return;
+  readGauge(registry, 'stratus_wal_untrimmed_bytes', 'Bytes of WAL segments not yet trimmed (whole segments: the active one counts in full once written)', () => wal()?.untrimmedBytes);
+  readGauge(registry, 'stratus_wal_segments', 'WAL segment files not yet trimmed', () => wal()?.segments);
+}
+
+/** The controller's state (what its snapshots and memory grow with) and its metadata journal. */
+function controllerMetrics(registry: Registry, controller: (() => ControllerStats | undefined) | undefined, journal: (() => WalStats | undefined) | undefined): void {
+  if (controller !== undefined) {
+    labelledGauge(
+      registry,
+      'stratus_controller_state',
+      'What the controller holds: topics, partitions, objects extents point at (live) and objects none does (scheduled for deletion), committed offsets, groups (with offsets or members)',
+      'what',
+      () => {
+        const s = controller();
+        return s === undefined
+          ? undefined
+          : { topics: s.topics, partitions: s.partitions, objects_live: s.liveObjects, objects_unreferenced: s.unreferencedObjects, committed_offsets: s.committedOffsets, groups: s.groups };
+      },
+    );
+    labelledGauge(registry, 'stratus_controller_snapshots', 'Controller snapshots since start: written, and attempts that failed', 'outcome', () => {
+      const s = controller();
+      return s === undefined ? undefined : { written: s.snapshots, failed: s.snapshotFailures };
+    });
+    readGauge(registry, 'stratus_controller_journal_bytes', 'Metadata journal bytes appended since the last snapshot (a snapshot is due at 16 MiB)', () => controller()?.journalBytes);
+  }
+  if (journal !== undefined) {
+    readGauge(registry, 'stratus_controller_journal_untrimmed_bytes', "Bytes of the metadata journal's WAL segments on disk (trimmed after each snapshot)", () => journal()?.untrimmedBytes);
+    readGauge(registry, 'stratus_controller_journal_segments', "The metadata journal's WAL segment files on disk", () => journal()?.segments);
+  }
+}
+
+/** What the broker holds in memory: coordinator groups and open partitions. */
+function brokerStateMetrics(registry: Registry, broker: (() => BrokerStateStats | undefined) | undefined): void {
+  if (broker === undefined) return;
+  labelledGauge(
+    registry,
+    'stratus_broker_state',
+    "What the broker holds in memory: groups its coordinator holds (Empty ones too), partitions it has open, and the storage engine's open partition logs",
+    'what',
+    () => {
+      const s = broker();
+      return s === undefined ? undefined : { groups: s.groups, open_partitions: s.openPartitions, storage_logs: s.storageLogs };
+    },
+  );
 }
 
 /** A gauge with one label whose values are read, all together, at scrape time (nothing when `read` gives undefined). */

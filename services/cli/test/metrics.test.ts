@@ -1,7 +1,23 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { ControllerStats } from '@stratus/controller';
 import { ObjectStoreMetrics } from '@stratus/objectstore';
 import type { BlockCacheStats } from '@stratus/storage';
 import { createMetrics, walFlushMetrics } from '../src/metrics.ts';
+import type { MetricSources } from '../src/metrics.ts';
+
+const bare = (more: Partial<MetricSources> = {}): MetricSources => ({ objectStore: new ObjectStoreMetrics(), storage: () => undefined, server: () => undefined, ...more });
+
+/** name{labels} → value of a metrics text. */
+function values(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
 
 describe('metrics', () => {
   it('exports WAL group commits as histograms: write and fdatasync seconds, appends per flush', async () => {
@@ -33,5 +49,72 @@ describe('metrics', () => {
     expect(text).toContain('stratus_block_cache_used_bytes{tier="memory"} 1024');
     const none = await createMetrics({ objectStore: new ObjectStoreMetrics(), storage: () => undefined, server: () => undefined }).metrics();
     expect(none).not.toContain('stratus_block_cache_blocks{');
+  });
+
+  it('exports the process: resident memory, heap and open file descriptors (prom-client defaults)', async () => {
+    const v = values(await createMetrics(bare()).metrics());
+    expect(v.get('process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(v.get('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(v.get('nodejs_external_memory_bytes')).toBeGreaterThan(0);
+    if (process.platform === 'linux') {
+      // /proc/self/fd, less the descriptor the listing itself holds.
+      const fds = v.get('process_open_fds')!;
+      expect(Math.abs(fds - (readdirSync('/proc/self/fd').length - 1))).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('exports the WAL\'s untrimmed bytes and segments, read at scrape time', async () => {
+    let stats = { firstSeq: 0, nextSeq: 10, untrimmedBytes: 3 * 65_536, segments: 3 };
+    const registry = createMetrics(bare({ wal: () => stats }));
+    let v = values(await registry.metrics());
+    expect(v.get('stratus_wal_untrimmed_bytes')).toBe(196_608);
+    expect(v.get('stratus_wal_segments')).toBe(3);
+    stats = { firstSeq: 10, nextSeq: 10, untrimmedBytes: 28, segments: 1 };
+    v = values(await registry.metrics());
+    expect(v.get('stratus_wal_untrimmed_bytes')).toBe(28);
+    expect(v.get('stratus_wal_segments')).toBe(1);
+    expect(await createMetrics(bare()).metrics()).not.toContain('stratus_wal_untrimmed_bytes');
+  });
+
+  it('exports the controller\'s state, snapshots and journal', async () => {
+    const stats: ControllerStats = {
+      metadataVersion: 9,
+      topics: 3,
+      partitions: 12,
+      liveObjects: 40,
+      unreferencedObjects: 5,
+      committedOffsets: 30,
+      groups: 4,
+      durableSeq: 100,
+      journalBytes: 12_345,
+      snapshots: 2,
+      snapshotFailures: 1,
+      lastSnapshotError: null,
+      snapshotRetryAtMs: null,
+    };
+    const v = values(
+      await createMetrics(bare({ controller: () => stats, journal: () => ({ firstSeq: 90, nextSeq: 101, untrimmedBytes: 20_000, segments: 2 }) })).metrics(),
+    );
+    expect(v.get('stratus_controller_state{what="topics"}')).toBe(3);
+    expect(v.get('stratus_controller_state{what="partitions"}')).toBe(12);
+    expect(v.get('stratus_controller_state{what="objects_live"}')).toBe(40);
+    expect(v.get('stratus_controller_state{what="objects_unreferenced"}')).toBe(5);
+    expect(v.get('stratus_controller_state{what="committed_offsets"}')).toBe(30);
+    expect(v.get('stratus_controller_state{what="groups"}')).toBe(4);
+    expect(v.get('stratus_controller_snapshots{outcome="written"}')).toBe(2);
+    expect(v.get('stratus_controller_snapshots{outcome="failed"}')).toBe(1);
+    expect(v.get('stratus_controller_journal_bytes')).toBe(12_345);
+    expect(v.get('stratus_controller_journal_untrimmed_bytes')).toBe(20_000);
+    expect(v.get('stratus_controller_journal_segments')).toBe(2);
+    const none = await createMetrics(bare()).metrics();
+    expect(none).not.toContain('stratus_controller_state{');
+    expect(none).not.toContain('stratus_controller_journal');
+  });
+
+  it('exports what the broker holds in memory: coordinator groups and open partitions', async () => {
+    const v = values(await createMetrics(bare({ broker: () => ({ groups: 7, openPartitions: 12, storageLogs: 12 }) })).metrics());
+    expect(v.get('stratus_broker_state{what="groups"}')).toBe(7);
+    expect(v.get('stratus_broker_state{what="open_partitions"}')).toBe(12);
+    expect(v.get('stratus_broker_state{what="storage_logs"}')).toBe(12);
   });
 });

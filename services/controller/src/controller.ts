@@ -87,12 +87,21 @@ export interface ControllerStats extends SnapshotStats {
   /** Objects no extent points at: scheduled for deletion or about to be. */
   readonly unreferencedObjects: number;
   readonly committedOffsets: number;
+  /** Groups the controller knows: with committed offsets, or with members reported by a coordinator. */
+  readonly groups: number;
   /** Sequence number of the last durable batch. */
   readonly durableSeq: number;
   readonly journalBytes: number;
 }
 
 const noop = (): void => undefined;
+
+/** Groups with committed offsets or reported membership (most are in both maps). */
+function countGroups(s: ControllerState): number {
+  let n = s.offsets.size;
+  for (const group of s.groups.keys()) if (!s.offsets.has(group)) n++;
+  return n;
+}
 
 export class Controller implements ControllerApi, ExtentCommitter, ExtentSource {
   /** What loading found worth telling an operator (journal tail cut after a crash, ...). */
@@ -520,6 +529,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
       liveObjects,
       unreferencedObjects: this.durable.objects.size - liveObjects,
       committedOffsets: this.durable.offsetCount,
+      groups: countGroups(this.durable),
       durableSeq: this.durableSeq,
       journalBytes: this.o.store.stats().journalBytes,
       ...this.snapshots.stats(),

@@ -60,8 +60,12 @@ describe('offset expiry', () => {
     const { controller, clock } = await openHarness();
     const a = await createTopic(controller, 'a');
     const t0 = clock.nowMs();
+    await controller.recordGroupMembership('m', members(1)); // members, no offsets: a group all the same
     await controller.recordGroupMembership('g', members(1));
     await commit(controller, 'g', a);
+    expect(controller.stats()).toMatchObject({ groups: 2, committedOffsets: 1 });
+    await controller.recordGroupMembership('m', empty(1));
+    expect(controller.stats().groups).toBe(1);
     expect(await controller.runRetention(t0 + 30 * DAY)).toMatchObject({ offsetsExpired: 0 });
 
     await clock.advance(30 * DAY);
@@ -72,6 +76,7 @@ describe('offset expiry', () => {
     expect(await controller.groupsWithOffsets()).toEqual([]);
     // Nothing left to expire: the group's membership entry went with its offsets.
     expect(controller.snapshotData().groups).toEqual([]);
+    expect(controller.stats()).toMatchObject({ groups: 0, committedOffsets: 0 });
   });
 
   it('counts an offset committed into an already empty group from its commit', async () => {
