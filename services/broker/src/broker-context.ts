@@ -40,6 +40,14 @@ export interface BrokerConfig {
   /** group.max.size: most members of one group (JoinGroup beyond: GROUP_MAX_SIZE_REACHED). Default 1,000. */
   readonly groupMaxSize?: number;
   /**
+   * How often the coordinator forgets Empty groups that have no committed offsets left
+   * (Kafka's cleanup on offsets.retention.check.interval.ms: such a group becomes Dead and
+   * leaves the cache). `stratus dev` sets it to retention.checkInterval, the cadence of
+   * the controller's offset expiry. Unset: never (Empty groups then stay until evicted at
+   * groupMaxGroups).
+   */
+  readonly groupCleanupIntervalMs?: number;
+  /**
    * Idempotent producers whose last batches a led partition remembers. Beyond, the least
    * recently written is forgotten: its next batch is accepted as a new producer's, as
    * Kafka does once producer.id.expiration.ms passed. Default 10,000.

@@ -15,7 +15,9 @@
 // Bounded: at most `maxGroups` groups (Empty groups are evicted first) and
 // `maxGroupSize` members (and as many pending members) per group; beyond that
 // JoinGroup answers GROUP_MAX_SIZE_REACHED (not retriable: the Java consumer raises it
-// to the application).
+// to the application). With config.groupCleanupIntervalMs, an Empty group whose committed
+// offsets are gone (expired, deleted, or never committed) is forgotten at the next
+// cleanup, as Kafka's GroupMetadataManager does, so groups that come and go leave nothing.
 
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@stratus/protocol';
@@ -26,6 +28,7 @@ import { ClassicGroup, EMPTY_BYTES, GroupMember, joinError, syncError } from './
 import type { GroupProtocol, GroupState, JoinGroupResult, SyncGroupResult } from './group.ts';
 import { changedMembership } from './membership-report.ts';
 import { TimerSet } from './timers.ts';
+import type { TimerHandle } from './timers.ts';
 
 export type { GroupProtocol, GroupState, JoinGroupMember, JoinGroupResult, SyncGroupResult } from './group.ts';
 
@@ -37,9 +40,10 @@ export interface GroupCoordinatorOptions {
   /**
    * group.min/max.session.timeout.ms (JoinGroup outside is INVALID_SESSION_TIMEOUT) and
    * group.initial.rebalance.delay.ms (how long a new group waits for more members);
-   * nodeId names this coordinator in membership reports.
+   * nodeId names this coordinator in membership reports; groupCleanupIntervalMs how often
+   * Empty groups without offsets are forgotten (never when unset).
    */
-  readonly config: Pick<BrokerConfig, 'nodeId' | 'groupMinSessionTimeoutMs' | 'groupMaxSessionTimeoutMs' | 'groupInitialRebalanceDelayMs'>;
+  readonly config: Pick<BrokerConfig, 'nodeId' | 'groupMinSessionTimeoutMs' | 'groupMaxSessionTimeoutMs' | 'groupInitialRebalanceDelayMs' | 'groupCleanupIntervalMs'>;
   readonly controller: GroupOffsetStore;
   /** Most groups held in memory (default 10 000); Empty groups are evicted first. */
   readonly maxGroups?: number;
@@ -147,6 +151,8 @@ export class GroupCoordinator {
   private readonly newMemberJoinTimeoutMs: number;
   private readonly randomUuid: () => string;
   private closed = false;
+  /** The next cleanup of Empty groups (armed while groups are held, when config.groupCleanupIntervalMs is set). */
+  private cleanupTimer: TimerHandle | null = null;
 
   constructor(options: GroupCoordinatorOptions) {
     this.options = options;
@@ -778,6 +784,44 @@ export class GroupCoordinator {
     this.closed = true;
     for (const group of [...this.groups.values()]) this.removeGroup(group, ErrorCode.NOT_COORDINATOR);
     this.timers.cancelAll();
+    this.cleanupTimer = null;
+  }
+
+  /**
+   * Forgets the Empty groups (no members, none pending) that have no committed offsets in
+   * the controller — their offsets expired or were deleted, or none was ever committed —
+   * as Kafka's cleanupGroupMetadata turns them Dead. A group that changed while the
+   * controller answered (a member joined, it was recreated) is left alone; one that gets
+   * offsets just after is still listed and described through them. Returns how many went.
+   */
+  async removeEmptyGroups(): Promise<number> {
+    const candidates = [...this.groups.values()].filter((g) => g.is('Empty') && g.pendingMembers.size === 0);
+    if (candidates.length === 0) return 0;
+    let withOffsets: Set<string>;
+    try {
+      withOffsets = new Set(await this.options.controller.groupsWithOffsets());
+    } catch (e) {
+      this.options.onError?.(e);
+      return 0;
+    }
+    let removed = 0;
+    for (const group of candidates) {
+      if (!this.isLive(group) || !group.is('Empty') || group.pendingMembers.size > 0 || withOffsets.has(group.groupId)) continue;
+      this.info(group, 'removed: empty, with no committed offsets left');
+      this.removeGroup(group);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Arms the next cleanup (config.groupCleanupIntervalMs) unless one is armed, none is configured or no group is held. */
+  private armCleanup(): void {
+    const interval = this.options.config.groupCleanupIntervalMs;
+    if (interval === undefined || this.cleanupTimer !== null || this.closed || this.groups.size === 0) return;
+    this.cleanupTimer = this.timers.schedule(interval, () => {
+      this.cleanupTimer = null;
+      void this.removeEmptyGroups().finally(() => this.armCleanup());
+    });
   }
 
   /** Live timers (tests check that nothing leaks). */
@@ -798,6 +842,7 @@ export class GroupCoordinator {
     }
     const group = new ClassicGroup(groupId, (g) => this.reportMembership(g));
     this.groups.set(groupId, group);
+    this.armCleanup();
     return group;
   }
 

@@ -526,3 +526,65 @@ describe('GroupCoordinator: limits and lifecycle', () => {
     expect(f.c.hasGroup('g')).toBe(false);
   });
 });
+
+describe('GroupCoordinator: forgetting Empty groups (groupCleanupIntervalMs)', () => {
+  const CLEANUP_MS = 5_000; // less than a session: a member that does not heartbeat stays meanwhile
+  const withCleanup = (): Fixture =>
+    fixture({ config: { nodeId: 1, groupMinSessionTimeoutMs: 6_000, groupMaxSessionTimeoutMs: 300_000, groupInitialRebalanceDelayMs: INITIAL_DELAY_MS, groupCleanupIntervalMs: CLEANUP_MS } });
+  const offset = { offset: 5, leaderEpoch: 0, metadata: null, commitTimestampMs: 0 };
+
+  it('keeps a group while it has members or committed offsets, forgets it at the next cleanup once it has neither, and leaves no timer', async () => {
+    const f = withCleanup();
+    const { ids } = await formGroup(f, ['c1']);
+    f.store.offsets.set('g', new Map([['topic-a:0', offset]]));
+    await f.clock.advance(CLEANUP_MS);
+    await settle();
+    expect(f.c.groupState('g')).toBe('Stable');
+
+    f.c.leaveGroup('g', [{ memberId: ids[0]!, groupInstanceId: null }]);
+    await f.clock.advance(CLEANUP_MS);
+    await settle();
+    expect(f.c.groupState('g')).toBe('Empty'); // its offsets keep it, as in Kafka
+    expect((await f.c.listGroups()).groups).toEqual([{ groupId: 'g', protocolType: 'consumer', state: 'Empty' }]);
+
+    f.store.offsets.delete('g'); // expired in the controller
+    await f.clock.advance(CLEANUP_MS);
+    await settle();
+    expect(f.c.hasGroup('g')).toBe(false);
+    expect((await f.c.listGroups()).groups).toEqual([]);
+    expect((await f.c.describeGroups(['g']))[0]).toMatchObject({ state: 'Dead', errorCode: ErrorCode.NONE });
+    // Nothing is held, so nothing is armed.
+    expect(f.c.pendingTimers).toBe(0);
+    expect(f.clock.pending).toBe(0);
+    // A group that comes back is a new one, and arms the cleanup again.
+    const again = watch(f.c.joinGroup(params('c2')));
+    await f.clock.advance(INITIAL_DELAY_MS);
+    expect(again.done && again.value.errorCode).toBe(ErrorCode.NONE);
+    expect(f.c.pendingTimers).toBeGreaterThan(0);
+  });
+
+  it('leaves a group alone that a member joined while the controller was asked', async () => {
+    const f = withCleanup();
+    const { ids } = await formGroup(f, ['c1']);
+    f.c.leaveGroup('g', [{ memberId: ids[0]!, groupInstanceId: null }]);
+    expect(f.c.groupState('g')).toBe('Empty');
+    const removing = f.c.removeEmptyGroups();
+    const joining = watch(f.c.joinGroup(params('c2')));
+    expect(await removing).toBe(0);
+    expect(f.c.groupState('g')).toBe('PreparingRebalance');
+    await f.clock.advance(INITIAL_DELAY_MS);
+    expect(joining.done && joining.value.errorCode).toBe(ErrorCode.NONE);
+  });
+
+  it('without an interval, Empty groups stay until evicted (and no cleanup is armed)', async () => {
+    const f = fixture();
+    const { ids } = await formGroup(f, ['c1']);
+    f.c.leaveGroup('g', [{ memberId: ids[0]!, groupInstanceId: null }]);
+    await f.clock.advance(10 * CLEANUP_MS);
+    expect(f.c.groupState('g')).toBe('Empty');
+    expect(f.c.pendingTimers).toBe(0);
+    // Asked directly, the coordinator forgets it all the same.
+    expect(await f.c.removeEmptyGroups()).toBe(1);
+    expect(f.c.hasGroup('g')).toBe(false);
+  });
+});

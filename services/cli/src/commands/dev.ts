@@ -88,8 +88,9 @@ export async function runDev(config: StratusConfig): Promise<number> {
     };
   const onFatal = fatalIn('write-ahead log', 'a restart recovers the WAL');
 
+  const journal = await FileJournalStore.open({ dir: join(dataDir, 'metadata') });
   const controller = await Controller.open({
-    store: await FileJournalStore.open({ dir: join(dataDir, 'metadata') }),
+    store: journal,
     objectStore: store,
     clock,
     random,
@@ -180,6 +181,8 @@ export async function runDev(config: StratusConfig): Promise<number> {
         groupMaxSessionTimeoutMs: config.groups.maxSessionTimeout,
         groupInitialRebalanceDelayMs: config.groups.initialRebalanceDelay ?? DEV_INITIAL_REBALANCE_DELAY_MS,
         offsetsRetentionMs: config.groups.offsetsRetention,
+        // Empty groups whose offsets are gone are forgotten on the cadence offsets expire on.
+        groupCleanupIntervalMs: config.retention.checkInterval,
         groupMaxGroups: config.limits.maxGroups,
         groupMaxSize: config.limits.maxGroupSize,
         maxProducersPerPartition: config.limits.maxProducersPerPartition,
@@ -225,7 +228,18 @@ export async function runDev(config: StratusConfig): Promise<number> {
   }
 
   let ready = true;
-  const metrics = createMetrics({ objectStore: objectStoreMetrics, early: walFlush.metrics, storage: () => storage, blockCache: () => cache.stats(), server: () => broker.stats(), maintenance: () => controller.maintenanceStats() });
+  const metrics = createMetrics({
+    objectStore: objectStoreMetrics,
+    early: walFlush.metrics,
+    storage: () => storage,
+    blockCache: () => cache.stats(),
+    server: () => broker.stats(),
+    maintenance: () => controller.maintenanceStats(),
+    wal: () => wal.stats(),
+    controller: () => controller.stats(),
+    journal: () => journal.journalStats(),
+    broker: () => ({ groups: broker.coordinator.groupCount, openPartitions: broker.partitions.openCount, storageLogs: storage.openPartitions }),
+  });
   let http;
   try {
     http = await startHttp(config.http.host, config.http.port, {
