@@ -21,7 +21,7 @@ import { TailCache } from './log/tail-cache.ts';
 import { Uploader } from './log/uploader.ts';
 import type { UploaderOptions } from './log/uploader.ts';
 import { decodeWalEntry, WAL_ENTRY_HEADER_BYTES } from './log/wal-entry.ts';
-import { DEFAULT_PENDING_BYTES, maxBatchBytes } from './limits.ts';
+import { DEFAULT_PENDING_BYTES, maxBatchBytes } from './log/limits.ts';
 
 export interface StorageEngineOptions {
   readonly wal: WriteAheadLog;

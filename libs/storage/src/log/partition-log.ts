@@ -18,7 +18,7 @@ import type { Durability, Extent, TopicPartition } from '../extent.ts';
 import { partitionKey } from '../extent.ts';
 import type { ExtentSource } from '../commit/committer.ts';
 import type { ByteBudget } from './byte-budget.ts';
-import { BatchTooLargeError } from '../limits.ts';
+import { BatchTooLargeError } from './limits.ts';
 import type { TailCache, Evictable } from './tail-cache.ts';
 import type { Uploader } from './uploader.ts';
 import { encodeWalEntryHeader, WAL_ENTRY_HEADER_BYTES } from './wal-entry.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@stratus/protocol';
+import type { DescribeTopicPartitionsResponse } from '@stratus/protocol';
 import { describeTopicPartitionsHandler } from '../../src/handlers/75-describe-topic-partitions.ts';
 import { adminFixture, call } from './support/wire.ts';
 
@@ -43,7 +44,7 @@ describe('DescribeTopicPartitions v0', () => {
     let cursor: { topicName: string; partitionIndex: number } | null = null;
     let pages = 0;
     do {
-      const res = await call(handler, 0, { topics: [], responsePartitionLimit: 2, cursor });
+      const res: DescribeTopicPartitionsResponse = await call(handler, 0, { topics: [], responsePartitionLimit: 2, cursor });
       for (const t of res.topics) for (const p of t.partitions) seen.push(`${t.name}-${p.partitionIndex}`);
       expect(res.topics.reduce((n, t) => n + t.partitions.length, 0)).toBeLessThanOrEqual(2);
       cursor = res.nextCursor;

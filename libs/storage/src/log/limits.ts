@@ -6,7 +6,7 @@
 // refuses max.message.bytes / message.max.bytes above it (INVALID_CONFIG).
 
 import { WAL_DEFAULTS } from '@stratus/wal';
-import { WAL_ENTRY_HEADER_BYTES } from './log/wal-entry.ts';
+import { WAL_ENTRY_HEADER_BYTES } from './wal-entry.ts';
 
 /** An extent's length is a u32 in the stream-set index. */
 const STREAM_SET_MAX_EXTENT_BYTES = 2 ** 32 - 1;
