@@ -198,11 +198,12 @@ async function slowReader(broker: StratusProcess, first: Buffer, then: (s: net.S
 
 /**
  * One Fetch whose answer is 7 MiB, read at 128 KiB/s: progress all along, yet the broker
- * counts it as a client that "read none of its answers" once the stall timeout passes.
- * Likely why: the kernel takes a MiB or more into the socket buffer at once and wakes the
- * writer only after much of it drained, so libuv's queue does not move for seconds while
- * the client reads; SendStall sees no progress. With the default 30 s a reader slower than
- * some tens of KiB/s would be closed the same way.
+ * counted it as a client that "read none of its answers" once the stall timeout passed.
+ * Why (measured): the kernel's send buffer (autotuned to 4 MiB) wakes the writer only
+ * once a third of it has drained, so libuv's queue stood still for 9.8 s while the client
+ * read, and SendStall saw no progress; the kernel's unacknowledged bytes (/proc/net/tcp)
+ * fell every 0.6 s, and are now what it watches. Once that was fixed, the idle timeout
+ * (3 s here) closed the reader instead: answers still being read now keep it busy.
  */
 async function slowReaderStall(_port: number, broker: StratusProcess): Promise<boolean> {
   const { read, closes } = await slowReader(broker, fetchBulk(1), async () => undefined);

@@ -5,11 +5,14 @@
 // bound. It knows nothing of Kafka beyond framing; the dispatch function does the rest.
 // Its answers' share of the response budget is kept by its ResponseLedger.
 //
-// Slow clients: only whole requests and written answers count as activity for the idle
-// timeout, so trickled bytes do not keep a connection alive; a request whose body is
-// being received is instead bound by the receive timeout, counted from the moment its
-// budget was reserved (a wait for the broker's budgets is not the client's fault). The
-// server's sweep asks isIdle / receiveTimedOut / responseStalled.
+// Slow clients: only whole requests and answers written and taken count as activity for
+// the idle timeout, so trickled bytes do not keep a connection alive, and one whose
+// answers are still being read is not idle (the stall timeout watches it). A request
+// whose body is being received is instead bound by the receive timeout, counted from
+// the moment its budget was reserved and only while the socket is read: a wait for the
+// broker's budgets, or for the client to read its answers while we stop reading, is not
+// the body being late (its bytes wait in the kernel, unread by us). The server's sweep
+// asks isIdle / receiveTimedOut / sampleSend + responseStalled.
 //
 // Lifecycle: open → draining (no new requests: 'close' result, shutdown, idle) →
 // closing (our FIN sent, discarding input until the peer closes or the linger ends) →
@@ -26,6 +29,7 @@ import type { ResolvedOptions } from './options.ts';
 import { ResponseLedger } from './response-ledger.ts';
 import type { ResponseTicket } from './response-ledger.ts';
 import { SendStall } from './send-stall.ts';
+import { socketInode } from './tcp-send-queue.ts';
 import type { Counters } from './stats.ts';
 
 export type DispatchFn = (frame: Buffer, conn: ConnectionInfo, responseBudget: ResponseAllowance) => Promise<DispatchResult>;
@@ -79,10 +83,17 @@ export class Connection {
   private pendingSize: number | undefined;
   private globalWaiter: BudgetWaiter | undefined;
   private readPaused = false;
-  /** Accepted, or the last answer written: what the idle timeout counts from. */
+  /** Accepted, or the last answer written or taken by the kernel: what the idle timeout counts from. */
   private lastActivityMs: number;
-  /** When the reserved next frame's body started to be awaited; undefined when none is. */
-  private bodySinceMs: number | undefined;
+  /**
+   * Receive time counted for the reserved next frame's body before the current reading
+   * spell; undefined when no body is awaited.
+   */
+  private bodyWaitedMs: number | undefined;
+  /** While a body is awaited and the socket is read: when that reading began. */
+  private bodyReadingSinceMs: number | undefined;
+  /** The socket's inode for the kernel's send queue: null when it cannot be known. */
+  private inode: number | null | undefined;
 
   constructor(deps: ConnectionDeps) {
     this.deps = deps;
@@ -106,8 +117,9 @@ export class Connection {
   /**
    * Nothing in flight and no request received or answered for `idleMs`. A connection
    * queued for the shared budget is waiting on us, not idle; one receiving a body is
-   * bound by the receive timeout instead. One that trickles bytes of an unfinished size
-   * prefix, or nothing, is idle.
+   * bound by the receive timeout instead, and one whose answers wait in the socket by
+   * the stall timeout: a slow reader is busy reading. One that trickles bytes of an
+   * unfinished size prefix, or nothing, is idle.
    */
   isIdle(nowMs: number, idleMs: number): boolean {
     return (
@@ -115,18 +127,41 @@ export class Connection {
       this.slots.length === 0 &&
       this.globalWaiter === undefined &&
       this.pendingSize === undefined &&
+      this.socket.writableLength === 0 &&
       nowMs - this.lastActivityMs >= idleMs
     );
   }
 
-  /** A reserved request body has been awaited for `timeoutMs` without arriving whole. */
+  /**
+   * A reserved request body has been awaited for `timeoutMs`, counting only the time the
+   * socket was read, without arriving whole.
+   */
   receiveTimedOut(nowMs: number, timeoutMs: number): boolean {
-    return this.state === 'open' && this.bodySinceMs !== undefined && nowMs - this.bodySinceMs >= timeoutMs;
+    if (this.state !== 'open' || this.bodyWaitedMs === undefined) return false;
+    const reading = this.bodyReadingSinceMs === undefined ? 0 : nowMs - this.bodyReadingSinceMs;
+    return this.bodyWaitedMs + reading >= timeoutMs;
   }
 
-  /** Answers wait in the socket's buffer and the client has taken none of them for `timeoutMs`. */
-  responseStalled(nowMs: number, timeoutMs: number): boolean {
-    return this.state !== 'closed' && this.sendStall.stalled(this.socket, nowMs, timeoutMs);
+  /**
+   * The first half of the sweep's look at the answers (send-stall.ts): true when the
+   * kernel's unacknowledged bytes are needed, and `kernelInode` says which socket's.
+   */
+  sampleSend(): boolean {
+    return this.state !== 'closed' && this.sendStall.sample(this.socket);
+  }
+
+  /** The socket's inode in the kernel's tables (resolved once), or undefined. */
+  get kernelInode(): number | undefined {
+    if (this.inode === undefined) this.inode = socketInode(this.socket) ?? null;
+    return this.inode ?? undefined;
+  }
+
+  /**
+   * Answers wait in the socket's buffers and the client has taken none of them for
+   * `timeoutMs` (after sampleSend; `kernelQueued` when it asked and it is known).
+   */
+  responseStalled(nowMs: number, timeoutMs: number, kernelQueued?: number): boolean {
+    return this.state !== 'closed' && this.sendStall.judge(nowMs, timeoutMs, kernelQueued);
   }
 
   /**
@@ -202,11 +237,16 @@ export class Connection {
       const frame = this.reader.takeFrame(size);
       if (frame === undefined) {
         // Only frames spanning chunks read the clock; most arrive whole.
-        this.bodySinceMs ??= this.deps.clock.monotonicMs();
+        if (this.bodyWaitedMs === undefined) {
+          this.bodyWaitedMs = 0;
+          // Paused (the grant came while we waited): counted from the resume.
+          if (!this.readPaused) this.bodyReadingSinceMs = this.deps.clock.monotonicMs();
+        }
         break;
       }
       this.pendingSize = undefined;
-      this.bodySinceMs = undefined;
+      this.bodyWaitedMs = undefined;
+      this.bodyReadingSinceMs = undefined;
       this.start(frame, size);
     }
     this.setReading(!blocked);
@@ -314,11 +354,17 @@ export class Connection {
     for (let i = 0; i <= last; i++) {
       const chunk = chunks[i]!;
       if (chunk.length === 0) continue;
-      if (i === last) this.socket.write(chunk, this.responses.onTaken);
+      if (i === last) this.socket.write(chunk, this.onAnswerTaken);
       else this.socket.write(chunk);
     }
     this.deps.counters.bytesOut += bytes;
   }
+
+  /** The kernel took an answer's last byte: its charge goes, and the idle timeout counts from now. */
+  private readonly onAnswerTaken = (): void => {
+    this.lastActivityMs = this.deps.clock.monotonicMs();
+    this.responses.onTaken();
+  };
 
   private release(slot: Slot): void {
     this.inFlightBytes -= slot.sizeBytes;
@@ -340,11 +386,17 @@ export class Connection {
     if (reading) {
       this.readPaused = false;
       counters.connectionsReadPaused--;
+      if (this.bodyWaitedMs !== undefined) this.bodyReadingSinceMs = this.deps.clock.monotonicMs();
       this.socket.resume();
     } else {
       this.readPaused = true;
       counters.readPauses++;
       counters.connectionsReadPaused++;
+      // Whatever the reason we stop reading, the body's time stops with it.
+      if (this.bodyReadingSinceMs !== undefined) {
+        this.bodyWaitedMs! += this.deps.clock.monotonicMs() - this.bodyReadingSinceMs;
+        this.bodyReadingSinceMs = undefined;
+      }
       this.socket.pause();
     }
   }
@@ -352,7 +404,8 @@ export class Connection {
   /** Forgets unparsed input and gives back the budget reserved for the next frame. */
   private dropInput(): void {
     this.reader.clear();
-    this.bodySinceMs = undefined;
+    this.bodyWaitedMs = undefined;
+    this.bodyReadingSinceMs = undefined;
     if (this.pendingSize !== undefined) {
       this.inFlightBytes -= this.pendingSize;
       this.deps.budget.release(this.pendingSize);

@@ -49,20 +49,23 @@ export interface KafkaServerOptions {
   /**
    * Close connections with nothing in flight and no request received or answered for this
    * long (Kafka `connections.max.idle.ms`). Bytes of an unfinished request are not
-   * activity: a client trickling them is idle. Default 10 min.
+   * activity: a client trickling them is idle. Answers still waiting in the socket are:
+   * the idle time counts from the kernel taking their last byte. Default 10 min.
    */
   readonly connectionsMaxIdleMs?: number;
   /**
    * Once a request's size prefix has been read and its budget reserved, its last byte must
    * arrive within this, else the connection is closed and the reservation given back
-   * (Kafka-ish `socket.request.receive.timeout`; Kafka has none). Time spent waiting for
-   * the broker's budgets does not count. Default 30 s.
+   * (Kafka-ish `socket.request.receive.timeout`; Kafka has none). Only time the socket is
+   * read counts: not waits for the broker's budgets, nor pauses while the client's unread
+   * answers are over socketWriteHighWaterBytes. Default 30 s.
    */
   readonly requestReceiveTimeoutMs?: number;
   /**
    * Close a connection whose answers wait in the socket's buffer while the client takes
    * none of their bytes for this long: it stopped reading, and its unread answers hold
-   * response budget. Default 30 s.
+   * response budget. Taking is what the client's TCP acknowledges (send-stall.ts), so a
+   * client reading slowly is not closed. Default 30 s.
    */
   readonly responseStallTimeoutMs?: number;
   /**

@@ -14,6 +14,7 @@ import { resolveOptions } from './options.ts';
 import type { KafkaServerOptions, ResolvedOptions } from './options.ts';
 import { Counters } from './stats.ts';
 import type { KafkaServerStats } from './stats.ts';
+import { readSendQueues } from './tcp-send-queue.ts';
 
 export interface CloseOptions {
   /** How long in-flight requests may take before their connections are cut. Default 30 s. */
@@ -154,8 +155,18 @@ export class KafkaServer {
         return;
       }
       const nowMs = clock.monotonicMs();
-      for (const conn of this.connections) {
-        if (conn.responseStalled(nowMs, responseStallTimeoutMs)) {
+      const connections = [...this.connections];
+      // Answers behind a full kernel send buffer: whether their clients read shows only
+      // in the kernel's count (send-stall.ts), one read of its table for all of them.
+      const inodes = new Map<Connection, number>();
+      for (const conn of connections) {
+        const inode = conn.sampleSend() ? conn.kernelInode : undefined;
+        if (inode !== undefined) inodes.set(conn, inode);
+      }
+      const kernelQueued = inodes.size > 0 ? await readSendQueues(new Set(inodes.values())) : undefined;
+      for (const conn of connections) {
+        const inode = inodes.get(conn);
+        if (conn.responseStalled(nowMs, responseStallTimeoutMs, inode === undefined ? undefined : kernelQueued?.get(inode))) {
           // Not graceful: a FIN would queue behind answers the client does not read.
           this.counters.connectionsResponseStalled++;
           conn.destroy(`client read none of its answers for ${responseStallTimeoutMs} ms`);

@@ -4,11 +4,12 @@
 // unread answers hold back its own next reservation, and an answer larger than the whole
 // budget is still served.
 
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@stratus/runtime';
 import type { DispatchResult } from '../../src/dispatcher.ts';
 import type { ResponseAllowance } from '../../src/handler.ts';
-import { deferred, idOf, quiet, RawClient, request, requests, respond, startServer, stopAllServers, until } from './support/harness.ts';
+import { advanceBySweeps, deferred, idOf, quiet, RawClient, request, requests, respond, startServer, stopAllServers, until } from './support/harness.ts';
 
 afterEach(stopAllServers);
 
@@ -153,7 +154,7 @@ describe('response budget', () => {
     const started = clock.monotonicMs();
     // (The paused client cannot see the close: it reads nothing, not even the FIN.)
     for (let i = 0; i < 50 && server.stats().connectionsOpen === 2; i++) {
-      await clock.advance(100);
+      await advanceBySweeps(clock, 100, 100);
       await quiet(2);
     }
     expect(server.stats()).toMatchObject({ connectionsOpen: 1, connectionsResponseStalled: 1, connectionsIdleClosed: 0 });
@@ -180,11 +181,60 @@ describe('response budget', () => {
       client.socket.resume();
       await quiet(1);
       client.socket.pause();
-      await clock.advance(100);
+      await advanceBySweeps(clock, 100, 100);
     }
     expect(client.isClosed).toBe(false);
     client.socket.resume();
     await client.waitForResponses(1);
     expect(server.stats().connectionsResponseStalled).toBe(0);
   });
+
+  // Linux's send buffer (autotuned up to 4 MiB) wakes the writer only once a third of it
+  // is free, so libuv's queue stands still while the client reads over a MiB: at 8 KiB/s,
+  // nearly three minutes. Only the kernel's unacknowledged bytes (/proc/net/tcp) show it.
+  it.skipIf(!existsSync('/proc/net/tcp'))('a client reading 8 KiB a second is never stalled with the 30 s default; once it stops, it is', async () => {
+    const clock = new ManualClock();
+    const { server, port } = await startServer(async (frame) => respond(idOf(frame), 32 * MiB), { clock });
+    const client = await RawClient.connect(port);
+    client.socket.pause();
+    client.send(request(1));
+    await until(() => server.stats().responsesOut === 1, 'the answer is written');
+    // Let the kernel's buffers fill: from then on only the client's reading moves anything.
+    await quiet(100);
+    // Its TCP acknowledges in steps of ~93–120 KiB here (a Node client takes 64 KiB from
+    // its kernel at a time, and the segment size is 64 KiB on loopback): the broker sees it
+    // read every 12–15 s. (At 4 KiB/s that is 23–30 s: about the slowest a loopback client
+    // can read and be seen within 30 s.)
+    let read = 0;
+    for (let second = 0; second < 120; second++) {
+      read += take(client, 8 * 1024);
+      await quiet(3);
+      await advanceBySweeps(clock, 1_000, 1_000);
+      expect(server.stats().connectionsOpen, `closed after ${second + 1} s, ${read} bytes read`).toBe(1);
+    }
+    expect(read).toBeGreaterThanOrEqual(119 * 8 * 1024);
+    expect(server.stats().connectionsResponseStalled).toBe(0);
+    // It stops reading: closed within the stall timeout and a sweep, counted from the last
+    // step its TCP acknowledged, at the latest in the first sweep after the stop (once a
+    // delayed ACK, real time, has gone out).
+    await quiet(250);
+    const stopped = clock.monotonicMs();
+    for (let i = 0; i < 40 && server.stats().connectionsResponseStalled === 0; i++) await advanceBySweeps(clock, 1_000, 1_000);
+    expect(server.stats().connectionsResponseStalled).toBe(1);
+    expect(clock.monotonicMs() - stopped).toBeLessThanOrEqual(31_000);
+    await until(() => server.stats().connectionsOpen === 0, 'closed');
+  });
 });
+
+/** Reads up to `bytes` of what a paused client's socket has buffered, as a slow application would. */
+function take(client: RawClient, bytes: number): number {
+  let n = 0;
+  while (n < bytes && client.socket.readableLength > 0) {
+    const chunk = client.socket.read(Math.min(bytes - n, client.socket.readableLength)) as Buffer | null;
+    if (chunk === null) break;
+    n += chunk.length;
+  }
+  // Asks the socket to refill its buffer from the kernel, taking nothing.
+  if (n < bytes) client.socket.read(0);
+  return n;
+}

@@ -1,12 +1,14 @@
 // Slow and greedy senders: a request body must arrive within the receive timeout (counted
-// from its budget grant, not from a wait for the broker's budget); trickled bytes are not
-// activity for the idle timeout; and connections that announce large frames and trickle
-// them cannot block other connections' small requests. Time is a manual clock.
+// from its budget grant, not from a wait for the broker's budget, and only while the
+// server reads the socket); trickled bytes are not activity for the idle timeout, while
+// answers still being read keep a connection from being idle; and connections that
+// announce large frames and trickle them cannot block other connections' small requests.
+// Time is a manual clock.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@stratus/runtime';
 import type { DispatchResult } from '../../src/dispatcher.ts';
-import { deferred, idOf, quiet, RawClient, request, respond, startServer, stopAllServers, until } from './support/harness.ts';
+import { advanceBySweeps, deferred, idOf, quiet, RawClient, request, respond, startServer, stopAllServers, until } from './support/harness.ts';
 
 afterEach(stopAllServers);
 
@@ -79,6 +81,69 @@ describe('request receive timeout', () => {
   });
 });
 
+describe('request receive timeout while the server does not read', () => {
+  const MiB = 1024 * 1024;
+
+  /**
+   * Request 2's size and first half are read, and 2 s of its 3 s receive timeout pass
+   * while the server reads; then request 1 is answered with 32 MiB the client does not
+   * read, far over the write high-water mark: the server stops reading.
+   */
+  async function pausedWithHalfABody() {
+    const clock = new ManualClock();
+    const first = deferred<DispatchResult>();
+    const { server, port } = await startServer((frame) => (idOf(frame) === 1 ? first.promise : echo(frame)), {
+      clock,
+      requestReceiveTimeoutMs: 3_000,
+      socketWriteHighWaterBytes: 64 * KiB,
+      idleCheckIntervalMs: 100,
+    });
+    const client = await RawClient.connect(port);
+    client.socket.pause();
+    const second = request(2, 100_000);
+    const head = Buffer.concat([request(1), second.subarray(0, 50_000)]);
+    await sendAndSee(client, head, () => server.stats().bytesIn, head.length);
+    await advanceBySweeps(clock, 2_000, 100);
+    expect(server.stats().connectionsReceiveTimedOut).toBe(0);
+    first.resolve(respond(1, 32 * MiB));
+    await until(() => server.stats().connectionsReadPaused === 1, 'reading paused: the answer is over the high-water mark');
+    return { clock, server, client, rest: second.subarray(50_000) };
+  }
+
+  it('a body sent whole while the server stopped reading is not late, however long the pause', async () => {
+    const { clock, server, client, rest } = await pausedWithHalfABody();
+    // Sent in full: it waits in the kernel, where the server does not read it.
+    client.send(rest);
+    await quiet(20);
+    await advanceBySweeps(clock, 10_000, 100);
+    await quiet(5);
+    expect(server.stats()).toMatchObject({ connectionsReceiveTimedOut: 0, connectionsReadPaused: 1 });
+    client.socket.resume();
+    await client.waitForResponses(2);
+    expect(client.ids()).toEqual([1, 2]);
+    expect(server.stats()).toMatchObject({ connectionsReceiveTimedOut: 0, inFlightBytes: 0 });
+    expect(client.isClosed).toBe(false);
+  });
+
+  it('counts the time before the pause and after it, not the pause', async () => {
+    const { clock, server, client } = await pausedWithHalfABody();
+    await advanceBySweeps(clock, 10_000, 100);
+    await quiet(5);
+    expect(server.stats().connectionsReceiveTimedOut).toBe(0);
+    client.socket.resume();
+    await client.waitForResponses(1);
+    await until(() => server.stats().connectionsReadPaused === 0, 'reading again');
+    // 2 s counted before the pause: 1 s left.
+    await advanceBySweeps(clock, 900, 100);
+    await quiet(5);
+    expect(server.stats().connectionsReceiveTimedOut).toBe(0);
+    await advanceBySweeps(clock, 200, 100);
+    await until(() => client.isClosed, 'closed by the receive timeout');
+    expect(client.ids()).toEqual([1]);
+    expect(server.stats()).toMatchObject({ connectionsReceiveTimedOut: 1, inFlightBytes: 0 });
+  });
+});
+
 describe('idle timeout and trickled bytes', () => {
   it('does not count bytes of an unfinished size prefix as activity', async () => {
     const clock = new ManualClock();
@@ -92,6 +157,27 @@ describe('idle timeout and trickled bytes', () => {
     await clock.advance(100);
     await until(() => client.isClosed, 'closed as idle although it trickled');
     expect(server.stats()).toMatchObject({ connectionsIdleClosed: 1, connectionsReceiveTimedOut: 0 });
+  });
+
+  it('a connection whose answer is still being read is not idle; the idle time counts from the last byte taken', async () => {
+    const clock = new ManualClock();
+    const { server, port } = await startServer(async (frame) => respond(idOf(frame), 32 * 1024 * KiB), { clock, connectionsMaxIdleMs: 1_000, idleCheckIntervalMs: 100 });
+    const client = await RawClient.connect(port);
+    client.socket.pause();
+    client.send(request(1));
+    await until(() => server.stats().responsesOut === 1, 'the answer is written');
+    await advanceBySweeps(clock, 5_000, 100);
+    await quiet(5);
+    expect(server.stats()).toMatchObject({ connectionsIdleClosed: 0, connectionsOpen: 1 });
+    client.socket.resume();
+    await client.waitForResponses(1);
+    await until(() => server.stats().responseBytes === 0, 'the kernel took the whole answer');
+    await advanceBySweeps(clock, 900, 100);
+    await quiet(5);
+    expect(server.stats().connectionsIdleClosed).toBe(0);
+    await advanceBySweeps(clock, 200, 100);
+    await until(() => client.isClosed, 'closed as idle');
+    expect(server.stats()).toMatchObject({ connectionsIdleClosed: 1, connectionsResponseStalled: 0 });
   });
 });
 

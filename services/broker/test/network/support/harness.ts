@@ -5,6 +5,7 @@
 
 import net from 'node:net';
 import { vi } from 'vitest';
+import type { ManualClock } from '@stratus/runtime';
 import type { DispatchResult } from '../../../src/dispatcher.ts';
 import { KafkaServer } from '../../../src/network/index.ts';
 import type { DispatchFn, KafkaServerOptions } from '../../../src/network/index.ts';
@@ -58,6 +59,20 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
     },
     { timeout: timeoutMs, interval: 2 },
   );
+}
+
+/**
+ * Advances a ManualClock by `ms`, one sweep (`sweepMs`) at a time, each time waiting until
+ * the server's sweep is done. A sweep that reads the kernel's send queues (answers wait
+ * behind a full kernel buffer: send-stall.ts) awaits the thread pool, and time moved past
+ * its next deadline before it sleeps again would skip that sweep.
+ */
+export async function advanceBySweeps(clock: ManualClock, ms: number, sweepMs: number): Promise<void> {
+  for (let done = 0; done < ms; done += sweepMs) {
+    await until(() => clock.pending > 0, 'the sweep sleeps again');
+    await clock.advance(Math.min(sweepMs, ms - done));
+  }
+  await until(() => clock.pending > 0, 'the sweep sleeps again');
 }
 
 /** Lets pending I/O and timers run, to check that something does NOT happen. */
