@@ -132,6 +132,20 @@ describe('Uploader and rejected acknowledged data', () => {
     expect(Math.max(...h.trims)).toBe(3);
   });
 
+  it('does not keep the data of a partition that no longer exists (its topic was deleted)', async () => {
+    const kept: number[] = [];
+    const h = harness({ keepRejected: async (entries) => void kept.push(...entries.map((e) => e.partition)) });
+    const acks = [0, 1].map((p) => h.add(p, 0, -1, false).catch((e: unknown) => e));
+    // Partition 7 was never created: its commit is rejected as unknown_partition.
+    const gone = h.uploader.add({ seq: 2, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partition: 7, leaderEpoch: 0, baseOffset: 0, lastOffset: 0, maxTimestamp: 1, batch: buildRecordBatch({ records: [{ value: 'x', timestamp: 1 }] }), urgent: false }).catch((e: unknown) => e);
+    h.uploader.start();
+    await Promise.all([...acks, gone]);
+    await h.uploader.stop({ flush: true });
+    expect(await gone).toBeInstanceOf(CommitRejectedError);
+    expect(kept).toEqual([]);
+    expect(Math.max(...h.trims)).toBe(3);
+  });
+
   it('while keeping fails, never trims past the rejected entry; trims on once it is kept', async () => {
     let failing = true;
     const kept: number[] = [];

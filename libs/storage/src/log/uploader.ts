@@ -361,7 +361,11 @@ export class Uploader {
       committed,
       extents.filter((e) => !rejected.has(partitionKey(e.topicId, e.partition))),
     );
-    const rejectedLocal = taken.filter((q) => !q.entry.urgent && rejected.has(partitionKey(q.entry.topicId, q.entry.partition))).map((q) => q.entry);
+    // A partition that no longer exists (its topic was deleted) takes its data with it: only
+    // data rejected for another reason (fenced, offsets, refused) is kept.
+    const rejectedLocal = taken
+      .filter((q) => !q.entry.urgent && (rejected.get(partitionKey(q.entry.topicId, q.entry.partition))?.reason ?? 'unknown_partition') !== 'unknown_partition')
+      .map((q) => q.entry);
     if (rejectedLocal.length > 0) {
       const reasons = [...new Set(rejectedLocal.map((e) => rejected.get(partitionKey(e.topicId, e.partition))!.reason))].join(', ');
       await this.keep(rejectedLocal, `commit of ${key} rejected (${reasons})`);
