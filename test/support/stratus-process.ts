@@ -33,6 +33,11 @@ export interface StratusProcessOptions {
   readonly kafkaPort?: number;
   /** Extra STRATUS_* settings. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * What start() waits for: /readyz (the default) or only /livez, which answers once the Kafka
+   * port listens — for a start that may be legitimately unready (object store down, appends waiting).
+   */
+  readonly waitFor?: 'ready' | 'live';
 }
 
 export class StratusProcess {
@@ -70,18 +75,18 @@ export class StratusProcess {
     });
     const p = new StratusProcess(dataDir, kafkaPort, httpPort, child);
     if (options.env) p.env = options.env;
-    await p.waitReady();
+    await p.waitReady(options.waitFor === 'live' ? '/livez' : '/readyz');
     return p;
   }
 
-  private async waitReady(): Promise<void> {
+  private async waitReady(probe: '/readyz' | '/livez'): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     let gone = false;
     void this.exited.then(() => (gone = true));
     while (Date.now() < deadline) {
       if (gone) throw new Error(`stratus dev exited before it was ready:\n${this.output}`);
       try {
-        const r = await fetch(`http://127.0.0.1:${this.httpPort}/readyz`);
+        const r = await fetch(`http://127.0.0.1:${this.httpPort}${probe}`);
         if (r.status === 200) return;
       } catch {
         // not listening yet

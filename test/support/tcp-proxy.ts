@@ -77,16 +77,28 @@ export class TcpProxy {
     this.pipe(upstream, client);
   }
 
-  /** Passes chunks on in order, each after `latencyMs` when set. */
+  /**
+   * Passes chunks on in order, each after `latencyMs` when set. A chunk never overtakes one
+   * still delayed: when the latency drops to 0, chunks queue behind the delayed ones until
+   * those are out (else the byte stream would be reordered and the other side would read
+   * garbage: the chaos campaign drops the latency to 0 in the middle of live connections).
+   */
   private pipe(from: Socket, to: Socket): void {
     let chain = Promise.resolve();
+    let delayed = 0;
     from.on('data', (chunk: Buffer) => {
-      if (this.latencyMs <= 0) {
+      const delay = this.latencyMs;
+      if (delay <= 0 && delayed === 0) {
         if (!to.destroyed) to.write(chunk);
         return;
       }
-      const delay = this.latencyMs;
-      chain = chain.then(() => new Promise((r) => setTimeout(r, delay))).then(() => void (to.destroyed || to.write(chunk)));
+      delayed++;
+      chain = chain
+        .then(() => (delay > 0 ? new Promise((r) => setTimeout(r, delay)) : undefined))
+        .then(() => {
+          delayed--;
+          if (!to.destroyed) to.write(chunk);
+        });
     });
     from.on('end', () => void chain.then(() => to.end()));
   }
