@@ -30,6 +30,24 @@ describe('ByteBudget', () => {
     expect(b.usedBytes).toBe(100);
   });
 
+  it('never lets a later reservation of a group overtake an earlier one that timed out', async () => {
+    const clock = new ManualClock();
+    const b = new ByteBudget(100, clock);
+    await b.reserve(95, 0);
+    // Partition p: a large append, then a small one behind it; another partition's small one.
+    const first = b.reserve(60, 100, 'p').then(() => 'granted', (e: unknown) => e);
+    const second = b.reserve(3, 1000, 'p').then(() => 'granted', (e: unknown) => e);
+    const other = b.reserve(3, 1000, 'q').then(() => 'granted', (e: unknown) => e);
+    await clock.advance(150);
+    // The first timed out; room for 3 bytes exists, yet p's second append fails with it.
+    expect(await first).toBeInstanceOf(BudgetExceededError);
+    expect(await second).toBeInstanceOf(BudgetExceededError);
+    expect(await other).toBe('granted');
+    expect(b.usedBytes).toBe(98);
+    // A new append of p after that is judged on its own.
+    await expect(b.reserve(2, 10, 'p')).resolves.toBeUndefined();
+  });
+
   it('rejects a request larger than the whole budget at once', async () => {
     const b = new ByteBudget(10, new ManualClock());
     await expect(b.reserve(11, 1000)).rejects.toThrow(/exceed the whole budget/);

@@ -235,7 +235,7 @@ export class PartitionLog implements Evictable {
     // When there is room, offsets are assigned right here, synchronously, so appends get
     // offsets in exactly the order they were called (pipelined produce requests).
     if (this.deps.pending.tryReserve(walBytes)) return this.appendReserved(batch, info, walBytes);
-    return this.deps.pending.reserve(walBytes, this.deps.appendWaitMs).then(() => {
+    return this.deps.pending.reserve(walBytes, this.deps.appendWaitMs, this.key).then(() => {
       if (this.failure) {
         this.deps.pending.release(walBytes);
         throw this.failure;

@@ -31,6 +31,11 @@ interface CachedBatch {
 interface ProducerEntry {
   epoch: number;
   batches: CachedBatch[];
+  /**
+   * With no batch left (the ones recorded failed before being written): the sequence the
+   * next batch must start at, so a later pipelined batch cannot be written past the gap.
+   */
+  nextSeq?: number | undefined;
 }
 
 export type SequenceCheck =
@@ -75,8 +80,9 @@ export class ProducerStateTable {
       if (b.firstSeq === firstSeq && b.lastSeq === lastSeq) return { kind: 'duplicate', baseOffset: b.baseOffset };
     }
     const latest = entry.batches[entry.batches.length - 1];
-    if (latest !== undefined && firstSeq !== nextSequence(latest.lastSeq)) {
-      return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `expected sequence ${nextSequence(latest.lastSeq)}, got ${firstSeq}` };
+    const expected = latest !== undefined ? nextSequence(latest.lastSeq) : entry.nextSeq;
+    if (expected !== undefined && firstSeq !== expected) {
+      return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `expected sequence ${expected}, got ${firstSeq}` };
     }
     return { kind: 'append' };
   }
@@ -91,12 +97,18 @@ export class ProducerStateTable {
     if (entry === undefined || epoch > entry.epoch) entry = { epoch, batches: [] };
     this.producers.delete(producerId); // re-insert: Map order is our LRU order
     this.producers.set(producerId, entry);
+    entry.nextSeq = undefined;
     const cached: CachedBatch = { firstSeq, lastSeq: lastSequence(firstSeq, lastOffsetDelta), baseOffset };
     entry.batches.push(cached);
     if (entry.batches.length > WINDOW) entry.batches.shift();
     const owner = entry;
     baseOffset.catch(() => {
-      owner.batches = owner.batches.filter((b) => b !== cached);
+      // Nothing of it was written, and nothing recorded after it is (appends of a partition
+      // fail in order): forget it and them; the producer must send it again first.
+      const at = owner.batches.indexOf(cached);
+      if (at < 0) return;
+      owner.batches = owner.batches.slice(0, at);
+      if (owner.batches.length === 0) owner.nextSeq = firstSeq;
     });
     if (this.producers.size > this.maxProducers) {
       const oldest = this.producers.keys().next().value;

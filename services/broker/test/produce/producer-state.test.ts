@@ -33,6 +33,27 @@ describe('ProducerStateTable (idempotent producers)', () => {
     expect(t.check(3, 0, 0, 0).kind).toBe('append'); // the retry is not a duplicate
   });
 
+  it('after failed batches, requires the first of them again: nothing pipelined behind them is written past the gap', async () => {
+    const t = new ProducerStateTable();
+    const failing = (): { p: Promise<number>; fail: () => void } => {
+      let fail!: () => void;
+      const p = new Promise<number>((_, reject) => (fail = () => reject(new Error('no room'))));
+      p.catch(() => undefined);
+      return { p, fail };
+    };
+    const b0 = failing();
+    const b1 = failing();
+    t.record(9, 0, 0, 0, b0.p); // a new producer's first batch, sequence 0
+    t.record(9, 0, 1, 0, b1.p); // pipelined behind it
+    b0.fail();
+    b1.fail();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(t.check(9, 0, 2, 0)).toMatchObject({ kind: 'error', errorCode: 45 }); // OUT_OF_ORDER_SEQUENCE_NUMBER
+    expect(t.check(9, 0, 1, 0)).toMatchObject({ kind: 'error', errorCode: 45 });
+    expect(t.check(9, 0, 0, 0).kind).toBe('append');
+  });
+
   it('fences older epochs and restarts sequences on a new epoch', () => {
     const t = new ProducerStateTable();
     t.record(9, 2, 0, 0, Promise.resolve(0));
