@@ -17,11 +17,19 @@ export function format(v: number | undefined, unit: SeriesFigures['unit']): stri
   if (v === undefined || !Number.isFinite(v)) return '–';
   switch (unit) {
     case 'bytes':
-      return Math.abs(v) >= 10 * MiB ? `${(v / MiB).toFixed(0)} MiB` : Math.abs(v) >= MiB ? `${(v / MiB).toFixed(1)} MiB` : `${(v / 1024).toFixed(0)} KiB`;
+      return Math.abs(v) >= 10 * 1024 * MiB
+        ? `${(v / (1024 * MiB)).toFixed(1)} GiB`
+        : Math.abs(v) >= 10 * MiB
+          ? `${(v / MiB).toFixed(0)} MiB`
+          : Math.abs(v) >= MiB
+            ? `${(v / MiB).toFixed(1)} MiB`
+            : `${(v / 1024).toFixed(0)} KiB`;
     case 'seconds':
       return `${(v * 1000).toFixed(1)} ms`;
     case 'per-second':
       return `${v.toFixed(1)}/s`;
+    case 'cores':
+      return v.toFixed(2);
     case 'count':
       return Number.isInteger(v) ? String(v) : v.toFixed(1);
   }

@@ -3,7 +3,7 @@
 // journal and snapshot, the WAL), flattened to the keys series.ts judges. Rates (records
 // produced and consumed, PUTs) are differences of counters between two samples.
 
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The process's /metrics as `name{labels}` → value (labels as the exposition writes them). */
@@ -70,7 +70,7 @@ export interface WorkCounters {
 export class Sampler {
   private readonly httpPort: number;
   private readonly dataDir: string;
-  private previous: { atMs: number; produced: number; consumed: number; puts: number } | undefined;
+  private previous: { atMs: number; produced: number; consumed: number; puts: number; cpuSeconds: number } | undefined;
 
   constructor(httpPort: number, dataDir: string) {
     this.httpPort = httpPort;
@@ -92,6 +92,8 @@ export class Sampler {
     // Acknowledged batches whose commit was rejected (data/rejected/: a .batch file each, and a .why note).
     const rejected = await dirUsage(join(this.dataDir, 'rejected'), (name) => name.endsWith('.batch'));
     const puts = sum('stratus_object_store_requests{operation="put"');
+    const cpuSeconds = get('process_cpu_seconds_total');
+    const machine = await machineState();
     const rate = (now: number, before: number | undefined): number => {
       if (this.previous === undefined || before === undefined) return Number.NaN;
       const seconds = (atMs - this.previous.atMs) / 1000;
@@ -133,13 +135,17 @@ export class Sampler {
       producedPerSec: rate(work.produced, this.previous?.produced),
       consumedPerSec: rate(work.consumed, this.previous?.consumed),
       putsPerSec: rate(puts, this.previous?.puts),
+      cpuCores: rate(cpuSeconds, this.previous?.cpuSeconds),
+      loadAverage1m: machine.loadAverage1m,
+      memAvailable: machine.memAvailableBytes,
+      wallClockMs: atMs,
       puts,
       compactionMerges: get('stratus_compaction{what="merges"}'),
       compactionFailures: get('stratus_compaction{what="failures"}'),
       orphansDeleted: get('stratus_orphan_sweep{what="deleted"}'),
       objectStoreFailures: sumFailures(m),
     };
-    this.previous = { atMs, produced: work.produced, consumed: work.consumed, puts };
+    this.previous = { atMs, produced: work.produced, consumed: work.consumed, puts, cpuSeconds };
     return values;
   }
 }
@@ -149,4 +155,15 @@ function sumFailures(m: Map<string, number>): number {
   let n = 0;
   for (const [k, v] of m) if (k.startsWith('stratus_object_store_requests{') && !k.includes('outcome="ok"')) n += v;
   return n;
+}
+
+/** The machine around the process (other work on it disturbs a run): 1-minute load average and available memory (Linux /proc). */
+async function machineState(): Promise<{ loadAverage1m: number; memAvailableBytes: number }> {
+  try {
+    const load = Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0]);
+    const kb = /MemAvailable:\s+(\d+) kB/.exec(await readFile('/proc/meminfo', 'utf8'));
+    return { loadAverage1m: load, memAvailableBytes: kb ? Number(kb[1]) * 1024 : Number.NaN };
+  } catch {
+    return { loadAverage1m: Number.NaN, memAvailableBytes: Number.NaN };
+  }
 }

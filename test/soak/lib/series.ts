@@ -11,7 +11,7 @@
 
 const MiB = 1024 * 1024;
 
-export type Unit = 'bytes' | 'count' | 'seconds' | 'per-second';
+export type Unit = 'bytes' | 'count' | 'seconds' | 'per-second' | 'cores';
 
 export type Rule =
   | { readonly kind: 'flat'; readonly rel: number; readonly floor: number }
@@ -71,5 +71,9 @@ export function soakSeries(o: { readonly walSegmentBytes: number; readonly snaps
     { key: 'consumedPerSec', label: 'records consumed per second', unit: 'per-second', rule: info },
     { key: 'putsPerSec', label: 'object-store PUTs per second', unit: 'per-second', rule: info },
     { key: 'compactionMerges', label: 'compaction merges since start', unit: 'count', rule: info },
+    { key: 'cpuCores', label: 'CPU of the process', unit: 'cores', rule: info },
+    // The machine: other work on it disturbs a run.
+    { key: 'loadAverage1m', label: 'machine load average (1 min)', unit: 'count', rule: info },
+    { key: 'memAvailable', label: 'machine memory available', unit: 'bytes', rule: info },
   ];
 }

@@ -95,6 +95,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (let next = 0; ; next += o.profile.sampleEveryMs) {
       const wait = next - (performance.now() - runStart);
       if (wait > 0) await sleep(wait);
+      // Stalled (the machine was busy, a sample took long): skip the slots missed rather than sampling them all at once.
+      else next = Math.floor((performance.now() - runStart) / o.profile.sampleEveryMs) * o.profile.sampleEveryMs;
       if (!stratus.alive) {
         aborted = `stratus dev exited (code ${stratus.child.exitCode}, signal ${stratus.child.signalCode})`;
         break;
