@@ -142,6 +142,17 @@ export class ChaosBroker {
     }
   }
 
+  /** The running process's /metrics text, or undefined. */
+  async metricsText(): Promise<string | undefined> {
+    const p = this.running;
+    if (p === undefined) return undefined;
+    try {
+      return await (await fetch(`http://127.0.0.1:${p.httpPort}/metrics`)).text();
+    } catch {
+      return undefined;
+    }
+  }
+
   /** One gauge or counter from /metrics (summed over its labels); undefined when unavailable. */
   async metric(name: string): Promise<number | undefined> {
     const p = this.running;

@@ -24,11 +24,6 @@ export interface CheckResult {
   readonly ok: boolean;
   /** What was checked and, on failure, the first few violations. */
   readonly detail: string;
-  /**
-   * Set on a check whose failure is a known, reported broker issue (see docs/chaos.md): it
-   * is printed as KNOWN and does not fail the campaign unless --strict.
-   */
-  readonly knownIssue?: string;
 }
 
 export interface ReadRecord {

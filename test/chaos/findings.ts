@@ -9,8 +9,10 @@
 //       every retry of batch 0 is refused with OUT_OF_ORDER_SEQUENCE_NUMBER: the record can
 //       never be written (Kafka's Java client retries it until delivery.timeout.ms and fails
 //       it). Kafka writes a batch only in sequence after the last *written* one.
+//       Fixed in b51f860 (later waiting appends of the partition fail with the refused one);
+//       kept as a regression check.
 //
-// Each prints what it sent and what came back, and exits 1 while the problem is there.
+// Each prints what it sent and what came back, and exits 1 while (or if again) the problem is there.
 
 import { ApiKey, buildRecordBatch, ErrorCode, errorName, decodeResponse, encodeRequest } from '@stratus/protocol';
 import { openObjectStore } from '@stratus/objectstore';

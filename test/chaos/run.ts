@@ -12,7 +12,6 @@
 //          --minutes M   length of the fault window (default 5; fractions allowed)
 //          --out DIR     where the results go (default test/chaos/results)
 //          --no-save     print only, write no results
-//          --strict      known broker issues (docs/chaos.md) fail the run too
 // Writes <out>/<date>-seed<N>-<M>min.json (the schedule as run, counts, checks) and .txt (the
 // summary). Exit code 1 when a check failed; the summary then says how to replay the seed.
 
@@ -36,7 +35,6 @@ const { values: opts } = parseArgs({
     minutes: { type: 'string', default: '5' },
     out: { type: 'string' },
     'no-save': { type: 'boolean', default: false },
-    strict: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -50,13 +48,13 @@ const minutes = Number(opts.minutes);
 if (!Number.isSafeInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error(`--seed must be an integer in [0, 2^32), got ${opts.seed}`);
 if (!Number.isFinite(minutes) || minutes <= 0) throw new Error(`--minutes must be a positive number, got ${opts.minutes}`);
 
-console.log(`chaos: seed ${seed}, ${minutes} min of faults (replay: ${replayCommand(seed, minutes, opts.strict)})`);
+console.log(`chaos: seed ${seed}, ${minutes} min of faults (replay: ${replayCommand(seed, minutes)})`);
 
 // MinIO, kcat (provision.sh) and the Java programs (compat-peers.sh, run by the campaign): idempotent, quick once done.
 const provision = spawnSync('bash', [join(REPO, 'test/peers/provision.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (provision.status !== 0) process.exit(provision.status ?? 1);
 
-const report = await runCampaign({ seed, minutes, strict: opts.strict });
+const report = await runCampaign({ seed, minutes });
 const summary = summarize(report);
 console.log(`\n${summary}`);
 
