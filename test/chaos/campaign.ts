@@ -11,18 +11,18 @@
 // compat-peers.sh, which `npm test` runs first).
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openObjectStore } from '@stratus/objectstore';
-import { startMinio } from '@stratus/objectstore/testing';
-import type { MinioServer } from '@stratus/objectstore/testing';
 import { provisionedPeers } from '../compat/support/peers.ts';
 import { REPO } from '../compat/support/process.ts';
 import { freePort } from '../support/stratus-process.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { ChaosBroker } from './broker.ts';
+import { ChaosMinio } from './minio.ts';
+import type { MinioRestart } from './minio.ts';
 import { checkCaughtUp, checkCommittedOffsets, checkTopicLog } from './checks.ts';
 import type { CheckResult, ReadRecord } from './checks.ts';
 import { EPISODE_KINDS, describeEpisode, planEpisodes } from './schedule.ts';
@@ -47,7 +47,7 @@ const JAVA_RATE = 50;
 const JS_RATE: Readonly<Record<TopicSpec['durability'], number>> = { local: 150, object: 50 };
 
 /** Settings that make faults bite quickly: small budgets, short timeouts. */
-function brokerEnv(proxyPort: number, minio: MinioServer): Record<string, string> {
+function brokerEnv(proxyPort: number, minio: ChaosMinio): Record<string, string> {
   return {
     STRATUS_OBJECT_STORE_URL: `s3://chaos/stratus?endpoint=http://127.0.0.1:${proxyPort}&region=us-east-1`,
     AWS_ACCESS_KEY_ID: minio.accessKeyId,
@@ -153,6 +153,7 @@ export interface CampaignReport {
     /** Compaction and orphan-sweep counters summed over broker instances ("compaction.merges", ...), index extents at the end. */
     readonly maintenance: Readonly<Record<string, number>>;
     /** MinIO's peak resident memory, and once a minute [seconds, MiB]. */
+    readonly minioRestarts: readonly MinioRestart[];
     readonly minioPeakRssMiB: number;
     readonly minioRssMiB: readonly (readonly [number, number])[];
     /** After each restart and each time the store came back: how long until /readyz was 200. */
@@ -167,67 +168,6 @@ export interface CampaignReport {
    * directory: kept when the campaign failed (or STRATUS_CHAOS_KEEP is set), else removed.
    */
   readonly workDir: string | undefined;
-}
-
-/**
- * Watches the MinIO process (found by its --address in /proc): its resident memory, and
- * whether it is still there. MinIO dying is a failure of the test bed, not of the broker,
- * and is reported as such.
- */
-class MinioWatch {
-  peakRssBytes = 0;
-  /** [seconds since start, RSS MiB] once a minute. */
-  readonly samples: [number, number][] = [];
-  gone: number | undefined;
-  private running = true;
-  private readonly pid: number | undefined;
-
-  constructor(port: number, t0: number) {
-    this.pid = findPid(`127.0.0.1:${port}`, 'minio');
-    let lastSample = -60;
-    void (async () => {
-      while (this.running && this.pid !== undefined) {
-        const rss = rssBytes(this.pid);
-        const s = Math.round((Date.now() - t0) / 1000);
-        if (rss === undefined) {
-          this.gone = s;
-          return;
-        }
-        this.peakRssBytes = Math.max(this.peakRssBytes, rss);
-        if (s - lastSample >= 60) {
-          this.samples.push([s, Math.round(rss / 1048576)]);
-          lastSample = s;
-        }
-        await sleep(2000);
-      }
-    })();
-  }
-
-  stop(): void {
-    this.running = false;
-  }
-}
-
-function findPid(argument: string, name: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmdline[0]?.endsWith(name) && cmdline.includes(argument)) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
-function rssBytes(pid: number): number | undefined {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return kb ? Number(kb[1]) * 1024 : 0;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -392,7 +332,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   let outageMs = 0;
   let slowMs = 0;
 
-  let minio: MinioServer | undefined;
+  let minio: ChaosMinio | undefined;
   let proxy: TcpProxy | undefined;
   let broker: ChaosBroker | undefined;
   const java: JavaProducer[] = [];
@@ -402,7 +342,6 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   let env: Record<string, string> = {};
   let sampler: ReadinessSampler | undefined;
   const maintenance = new MaintenanceTotals();
-  let minioWatch: MinioWatch | undefined;
   const recovery = new RecoveryWatch(() => broker, (p) => problems.push(p), t0);
   const checks: CheckResult[] = [];
   const recordsRead: Record<string, number> = {};
@@ -410,17 +349,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
 
   try {
     const peers = await provisionedPeers();
-    // MinIO once grew to all the memory there was (23 GB, OOM-killed) 2 and 17 minutes into
-    // 30-minute runs (cause not found; compaction then wrote 64 MiB multipart objects): a soft
-    // limit for Go's collector, and its RSS is watched (MinioWatch) and reported.
-    const goMemLimit = process.env['GOMEMLIMIT'];
-    process.env['GOMEMLIMIT'] = '2GiB';
-    try {
-      minio = await startMinio();
-    } finally {
-      if (goMemLimit === undefined) delete process.env['GOMEMLIMIT'];
-      else process.env['GOMEMLIMIT'] = goMemLimit;
-    }
+    // Restarted (SIGKILL, same data and port) if it dies or runs away with memory: see minio.ts.
+    minio = await ChaosMinio.start(t0);
     {
       const store = await openObjectStore(`s3://chaos/?endpoint=${minio.endpoint}&region=us-east-1`, {
         createBucket: true,
@@ -429,7 +359,6 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       await store.close();
     }
     proxy = await TcpProxy.start('127.0.0.1', Number(new URL(minio.endpoint).port));
-    minioWatch = new MinioWatch(Number(new URL(minio.endpoint).port), t0);
     env = brokerEnv(proxy.port, minio);
     broker = await ChaosBroker.start({ dataDir, kafkaPort: await freePort(), env, logFile, t0 });
     say(`stratus dev on ${broker.bootstrap}, MinIO ${minio.endpoint} behind proxy :${proxy.port}; data ${dataDir}`);
@@ -458,13 +387,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       if (kind === 'kill') await b.kill();
       else await b.term(storeDown);
     };
-    const mw = minioWatch;
     for (const e of plan) {
       if (Date.now() - windowStart + e.pauseMs >= windowMs) break;
-      if (mw.gone !== undefined) {
-        say(`MinIO exited at ${mw.gone} s: stopping the faults (the test bed failed)`);
-        break;
-      }
       await sleep(e.pauseMs);
       await b.ensureRunning();
       const started = Date.now();
@@ -514,7 +438,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       episodes.push({ episode: e, description: describeEpisode(e), startedAtS: Math.round((started - t0) / 100) / 10, tookS: Math.round((Date.now() - started) / 100) / 10 });
     }
     const rest = windowMs - (Date.now() - windowStart);
-    if (rest > 0 && mw.gone === undefined) await sleep(rest);
+    if (rest > 0) await sleep(rest);
     px.bringUp();
     px.latencyMs = 0;
     await b.ensureRunning();
@@ -620,7 +544,6 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   } catch (e) {
     problems.push(`the campaign itself failed: ${(e as Error).stack ?? String(e)}`);
   } finally {
-    minioWatch?.stop();
     sampler?.stop();
     await recovery.stop();
     for (const p of java) if (p.alive) p.child.kill('SIGKILL');
@@ -632,9 +555,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     await minio?.stop().catch(() => undefined);
   }
 
-  if (minioWatch?.gone !== undefined) {
-    problems.unshift(`MinIO, the object store under test, exited at ${minioWatch.gone} s (peak RSS ${Math.round(minioWatch.peakRssBytes / 1048576)} MiB): the test bed failed, and the checks after it say nothing about the broker`);
-  }
+  for (const r of minio?.restarts ?? []) if (r.why.startsWith('restart failed')) problems.unshift(`MinIO, the object store under test, could not be restarted at ${r.atS} s (${r.why}): the test bed failed`);
   if (broker) problems.push(...broker.problems);
   const stops = broker?.stops ?? [];
   const badStops = stops.filter((s) => s.code !== 0 || s.ms > 20_000);
@@ -693,9 +614,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       offsetObservations: observer?.observations.length ?? 0,
       offsetObservationErrors: observer?.errors ?? 0,
       readinessSeconds: sampler?.seconds ?? {},
-      minioPeakRssMiB: Math.round((minioWatch?.peakRssBytes ?? 0) / 1048576),
+      minioPeakRssMiB: Math.round((minio?.peakRssBytes ?? 0) / 1048576),
+      minioRestarts: minio?.restarts ?? [],
       maintenance: maintenance.totals(),
-      minioRssMiB: minioWatch?.samples ?? [],
+      minioRssMiB: minio?.samples ?? [],
       recoveries: recovery.results,
     },
     checks,
@@ -737,7 +659,7 @@ export function summarize(r: CampaignReport): string {
     ...c.javaProducers.flatMap((p) => Object.entries(p.errors).map(([e, n]) => `    Java ${p.topic}: ${n} × ${e}`)),
     `  recovery: ${recoveryLine(c.recoveries, 'restart')}; ${recoveryLine(c.recoveries, 'store')}`,
     `  compaction: ${m('compaction.merges')} merges replacing ${m('compaction.extents_replaced')} extents, ${m('compaction.objects_written')} objects written (${m('compaction.failures')} failed, ${m('compaction.refused')} refused); orphan sweep: ${m('orphan_sweep.runs')} runs, ${m('orphan_sweep.deleted')} orphans deleted; index at the end: ${m('index_extents.total')} extents, at most ${m('index_extents.max_per_partition')} in a partition`,
-    `  MinIO peak RSS ${c.minioPeakRssMiB} MiB`,
+    `  MinIO: peak RSS ${c.minioPeakRssMiB} MiB; ${c.minioRestarts.length === 0 ? 'never restarted' : `restarted by the test bed ${c.minioRestarts.length} times (${c.minioRestarts.map((x) => `${x.atS} s: ${x.why}`).join('; ')}) — see test/chaos/minio.ts`}`,
     `  /readyz during the faults (s): ${Object.entries(c.readinessSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  group: ${c.consumerRecords} records consumed, ${c.commitsAcked} commits acknowledged (${c.commitFailures} failed), ${c.groupJoins} joins, ${c.consumerCrashes} consumer crashes, ${c.offsetObservations} offset observations (${c.offsetObservationErrors} failed)`,
     '  checks:',
