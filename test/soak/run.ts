@@ -18,13 +18,14 @@
 //          --out DIR          results directory (default test/soak/results)
 //          --no-save          print only, write no results
 //          --keep-data        leave the process's data directory in place
-//          --heap-snapshots   write V8 heap snapshots of the process (end of warm-up, end of run) to <out>/heap/
+//          --heap-snapshots   write V8 heap snapshots of the process (at a third, two thirds and the end of the
+//                             run) to a temporary directory; compare two with test/soak/heap-diff.ts
 // Writes <out>/<date>-<M>min.json (settings, every sample, figures, checks) and .md (the
 // report, also printed). Exit code 1 when a series grows or a check fails.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -83,7 +84,8 @@ async function main(): Promise<number> {
     profile: opts.short ? SHORT_PROFILE : FULL_PROFILE,
     log: (line) => console.log(line),
     keepData: opts['keep-data'],
-    ...(opts['heap-snapshots'] ? { heapSnapshotDir: join(outDir, 'heap') } : {}),
+    // Snapshots are about twice the heap each: not for the repository.
+    ...(opts['heap-snapshots'] ? { heapSnapshotDir: join(tmpdir(), `stratus-soak-heap-${stamp}`) } : {}),
   });
   const dirty = git(['status', '--porcelain', '--', 'libs', 'services']) !== '';
   const info = {

@@ -3,12 +3,15 @@
 // hot paths pay nothing for being observable.
 //
 // What a long run must show stays flat (test/soak samples it): the process (prom-client's
-// defaults: process_resident_memory_bytes, nodejs_heap_size_used_bytes, process_open_fds),
+// defaults: process_resident_memory_bytes, nodejs_heap_size_used_bytes, process_open_fds;
+// and the heap right after the latest major GC, which unlike the heap used is no sawtooth),
 // the WAL's untrimmed bytes and segments, the controller's state (topics, partitions,
 // objects live and unreferenced, committed offsets, groups; extents in stratus_index_extents),
 // its metadata journal and snapshots, and what the broker holds in memory (coordinator
 // groups, open partitions). Each is one helper below, read only when scraped.
 
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metric } from 'prom-client';
 import type { ObjectStoreMetrics } from '@stratus/objectstore';
@@ -63,6 +66,7 @@ export interface BrokerStateStats {
 export function createMetrics(sources: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  heapAfterGcMetrics(registry);
   for (const m of sources.early ?? []) registry.registerMetric(m);
   new Gauge({
     name: 'stratus_object_store_requests',
@@ -195,6 +199,30 @@ export function createMetrics(sources: MetricSources): Registry {
   controllerMetrics(registry, sources.controller, sources.journal);
   brokerStateMetrics(registry, sources.broker);
   return registry;
+}
+
+/** Heap used right after the latest major GC, and major GCs seen (one process-wide observer). */
+const majorGc = { heapUsedBytes: undefined as number | undefined, count: 0, observer: undefined as PerformanceObserver | undefined };
+
+/**
+ * The V8 heap used right after the latest major (mark-compact) GC: the objects that are
+ * live, without the garbage that makes nodejs_heap_size_used_bytes a sawtooth between 30
+ * and 80 MiB — what shows whether something is retained for good. Read by a GC observer:
+ * one heap-statistics call per major GC, nothing per request.
+ */
+function heapAfterGcMetrics(registry: Registry): void {
+  if (majorGc.observer === undefined) {
+    majorGc.observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if ((entry as unknown as { detail?: { kind?: number } }).detail?.kind !== perfConstants.NODE_PERFORMANCE_GC_MAJOR) continue;
+        majorGc.heapUsedBytes = getHeapStatistics().used_heap_size;
+        majorGc.count++;
+      }
+    });
+    majorGc.observer.observe({ entryTypes: ['gc'] });
+  }
+  readGauge(registry, 'stratus_heap_after_major_gc_bytes', 'V8 heap used right after the latest major (mark-compact) GC: the live objects (0 until the first one)', () => majorGc.heapUsedBytes);
+  readGauge(registry, 'stratus_major_gcs', 'Major (mark-compact) GCs since start', () => majorGc.count);
 }
 
 /** A gauge set at scrape time from `read` (nothing when there is no source or it gives undefined). */

@@ -1,4 +1,6 @@
 import { readdirSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { ControllerStats } from '@stratus/controller';
 import { ObjectStoreMetrics } from '@stratus/objectstore';
@@ -61,6 +63,19 @@ describe('metrics', () => {
       const fds = v.get('process_open_fds')!;
       expect(Math.abs(fds - (readdirSync('/proc/self/fd').length - 1))).toBeLessThanOrEqual(2);
     }
+  });
+
+  it('exports the heap right after the latest major GC, which a collection sets', async () => {
+    const registry = createMetrics(bare());
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const before = values(await registry.metrics()).get('stratus_major_gcs') ?? 0;
+    gc(); // a full, major collection
+    await new Promise((r) => setTimeout(r, 50)); // GC entries reach observers asynchronously
+    const v = values(await registry.metrics());
+    expect(v.get('stratus_major_gcs')).toBeGreaterThan(before);
+    expect(v.get('stratus_heap_after_major_gc_bytes')).toBeGreaterThan(1024 * 1024);
+    expect(v.get('stratus_heap_after_major_gc_bytes')).toBeLessThanOrEqual(v.get('nodejs_heap_size_total_bytes')!);
   });
 
   it('exports the WAL\'s untrimmed bytes and segments, read at scrape time', async () => {

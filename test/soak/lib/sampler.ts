@@ -102,6 +102,8 @@ export class Sampler {
     const values: Record<string, number> = {
       rss: get('process_resident_memory_bytes'),
       heapUsed: get('nodejs_heap_size_used_bytes'),
+      heapAfterGc: get('stratus_major_gcs') > 0 ? get('stratus_heap_after_major_gc_bytes') : Number.NaN,
+      majorGcs: get('stratus_major_gcs'),
       heapTotal: get('nodejs_heap_size_total_bytes'),
       external: get('nodejs_external_memory_bytes'),
       openFds: get('process_open_fds'),

@@ -33,6 +33,8 @@ export function soakSeries(o: { readonly walSegmentBytes: number; readonly snaps
     // The process.
     { key: 'rss', label: 'resident memory (RSS)', unit: 'bytes', rule: flat(0.1, 24 * MiB) },
     { key: 'heapUsed', label: 'V8 heap used', unit: 'bytes', rule: flat(0.1, 8 * MiB) },
+    { key: 'heapAfterGc', label: 'V8 heap used after the latest major GC (live objects)', unit: 'bytes', rule: flat(0.1, 8 * MiB) },
+    { key: 'majorGcs', label: 'major GCs since start', unit: 'count', rule: info },
     { key: 'heapTotal', label: 'V8 heap size', unit: 'bytes', rule: info },
     { key: 'external', label: 'external memory (buffers: block cache, tails)', unit: 'bytes', rule: flat(0.15, 16 * MiB) },
     { key: 'openFds', label: 'open file descriptors', unit: 'count', rule: flat(0, 6) },

@@ -24,7 +24,7 @@ export interface SoakOptions {
   readonly log: (line: string) => void;
   /** Leave the data directory in place (its path is in the result). */
   readonly keepData?: boolean;
-  /** Write V8 heap snapshots of the process into this directory at the end of the warm-up and of the run. */
+  /** Write V8 heap snapshots of the process into this directory at a third and two thirds of the run, and at its end. */
   readonly heapSnapshotDir?: string;
 }
 
@@ -90,7 +90,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await workload.start();
     runStart = performance.now();
     o.log(`workload started: ${workload.steadyTopics.length} steady topics × ${o.profile.partitions} partitions; sampling every ${o.profile.sampleEveryMs / 1000} s for ${(o.durationMs / 60_000).toFixed(1)} min`);
-    let snapshotAtWarmup = o.heapSnapshotDir !== undefined;
+    const snapshotsAt = o.heapSnapshotDir === undefined ? [] : [1 / 3, 2 / 3].map((f) => f * o.durationMs);
     let nextLog = 0;
     for (let next = 0; ; next += o.profile.sampleEveryMs) {
       const wait = next - (performance.now() - runStart);
@@ -111,9 +111,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         nextLog += 60_000;
         o.log(progressLine(t, samples[samples.length - 1]?.values, workload.counters));
       }
-      if (snapshotAtWarmup && t * 1000 >= o.durationMs / 3) {
-        snapshotAtWarmup = false;
-        heapSnapshots.push(await heapSnapshot(stratus, o.heapSnapshotDir!, 'after warm-up', o.log));
+      if (snapshotsAt.length > 0 && t * 1000 >= snapshotsAt[0]!) {
+        snapshotsAt.shift();
+        heapSnapshots.push(await heapSnapshot(stratus, o.heapSnapshotDir!, `at ${(t / 60).toFixed(1)} min`, o.log));
       }
       if (t * 1000 >= o.durationMs) break;
     }
