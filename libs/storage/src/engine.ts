@@ -12,8 +12,8 @@ import type { ObjectStore } from '@stratus/objectstore';
 import type { Clock, Random } from '@stratus/runtime';
 import type { WriteAheadLog } from '@stratus/wal';
 import { readInt64 } from '@stratus/protocol';
-import type { ExtentCommitter, ExtentSource } from './commit/committer.ts';
-import { partitionKey } from './extent.ts';
+import { partitionKey, DEFAULT_PENDING_BYTES, maxBatchBytes } from '@stratus/partition-index';
+import type { ExtentCommitter, ExtentSource } from '@stratus/partition-index';
 import { ByteBudget } from './log/byte-budget.ts';
 import { PartitionLog } from './log/partition-log.ts';
 import type { ExtentReader, PartitionLogConfig, RecoveredEntry } from './log/partition-log.ts';
@@ -21,7 +21,6 @@ import { TailCache } from './log/tail-cache.ts';
 import { Uploader } from './log/uploader.ts';
 import type { UploaderOptions } from './log/uploader.ts';
 import { decodeWalEntry, WAL_ENTRY_HEADER_BYTES } from './log/wal-entry.ts';
-import { DEFAULT_PENDING_BYTES, maxBatchBytes } from './log/limits.ts';
 
 export interface StorageEngineOptions {
   readonly wal: WriteAheadLog;

@@ -1,14 +1,31 @@
 // Public entry of @stratus/storage.
 
-export type { Extent, TopicPartition, Durability } from './extent.ts';
-export { partitionKey } from './extent.ts';
-export { buildStreamSet } from './stream-set/writer.ts';
-export type { StreamSetBatch, BuiltStreamSet } from './stream-set/writer.ts';
-export { readStreamSetIndex, parseFooter, parseIndex, StreamSetFormatError } from './stream-set/reader.ts';
-export * from './stream-set/format.ts';
-export { CommitRefusedError, CommitTooLateError } from './commit/committer.ts';
-export type { ExtentCommitter, ExtentSource, ObjectCommit, CommitResult, CommitRejection, ProducerBatchRecord } from './commit/committer.ts';
+// Moved to @stratus/partition-index (the rules the controller shares); re-exported so that
+// broker-side code importing them from here keeps working. One definition, there.
+export type {
+  Extent,
+  TopicPartition,
+  Durability,
+  ExtentCommitter,
+  ExtentSource,
+  ObjectCommit,
+  CommitResult,
+  CommitRejection,
+  ProducerBatchRecord,
+  CommitJudgement,
+  PartitionCommitState,
+  ProducerHistory,
+  ProducerTable,
+  ParsedObjectKey,
+  BatchLimitInputs,
+  RetentionPolicy,
+  RetentionPlan,
+} from '@stratus/partition-index';
 export {
+  partitionKey,
+  CommitRefusedError,
+  CommitTooLateError,
+  judgeCommit,
   PRODUCER_BATCH_WINDOW,
   DEFAULT_MAX_PRODUCERS_PER_PARTITION,
   producerBatchesOf,
@@ -16,11 +33,22 @@ export {
   mergeProducerBatches,
   listProducerBatches,
   cloneProducerTable,
-} from './commit/producer-batches.ts';
-export type { ProducerHistory, ProducerTable } from './commit/producer-batches.ts';
-export { InMemoryPartitionIndex } from './commit/memory-index.ts';
-export { judgeCommit } from './commit/judge-commit.ts';
-export type { CommitJudgement, PartitionCommitState } from './commit/judge-commit.ts';
+  InMemoryPartitionIndex,
+  streamSetObjectKey,
+  compactedObjectKey,
+  parseObjectKey,
+  planRetention,
+  retentionTimestamp,
+  BatchTooLargeError,
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_PENDING_BYTES,
+  maxBatchBytes,
+} from '@stratus/partition-index';
+
+export { buildStreamSet } from './stream-set/writer.ts';
+export type { StreamSetBatch, BuiltStreamSet } from './stream-set/writer.ts';
+export { readStreamSetIndex, parseFooter, parseIndex, StreamSetFormatError } from './stream-set/reader.ts';
+export * from './stream-set/format.ts';
 export { ByteBudget, BudgetExceededError } from './log/byte-budget.ts';
 export { TailCache } from './log/tail-cache.ts';
 export { Uploader, CommitRejectedError, UploaderStoppedError } from './log/uploader.ts';
@@ -28,16 +56,11 @@ export type { UploadEntry, UploaderOptions, UploaderStats } from './log/uploader
 export { PartitionLog, PartitionFailedError } from './log/partition-log.ts';
 export type { TimestampAndOffset } from './log/batch-scan.ts';
 export type { AppendInfo, AppendResult, ExtentReader, PartitionLogConfig, ReadResult } from './log/partition-log.ts';
-export { streamSetObjectKey, compactedObjectKey, parseObjectKey } from './log/object-keys.ts';
-export type { ParsedObjectKey } from './log/object-keys.ts';
 export { rejectedBatchFiles } from './log/rejected-store.ts';
 export { storeReader } from './log/store-reader.ts';
 export { encodeWalEntryHeader, decodeWalEntry, WAL_ENTRY_HEADER_BYTES } from './log/wal-entry.ts';
 export { StorageEngine } from './engine.ts';
-export { BatchTooLargeError, DEFAULT_MAX_BATCH_BYTES, DEFAULT_PENDING_BYTES, maxBatchBytes } from './log/limits.ts';
-export type { BatchLimitInputs } from './log/limits.ts';
 export type { StorageEngineOptions, RecoverySummary } from './engine.ts';
-export { planRetention, retentionTimestamp } from './retention.ts';
 export { compactionRuns, selectCompactionTasks } from './compaction/plan.ts';
 export type { CompactionBudget, CompactionLimits, CompactionTask, PartitionCompactionInput } from './compaction/plan.ts';
 export { Compactor, packMerges } from './compaction/compactor.ts';
@@ -46,5 +69,4 @@ export { planReads } from './compaction/read-plan.ts';
 export type { RangeRead, ReadPlanOptions } from './compaction/read-plan.ts';
 export { RateLimiter } from './compaction/rate-limiter.ts';
 export { ExtentBytesError, verifyExtentBytes } from './compaction/verify.ts';
-export type { RetentionPolicy, RetentionPlan } from './retention.ts';
 export * from './cache/index.ts';

@@ -5,10 +5,10 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Extent } from '../src/extent.ts';
+import { planRetention } from '@stratus/partition-index';
+import type { Extent } from '@stratus/partition-index';
 import { compactionRuns, selectCompactionTasks } from '../src/compaction/plan.ts';
 import type { CompactionLimits, CompactionTask, PartitionCompactionInput } from '../src/compaction/plan.ts';
-import { planRetention } from '../src/retention.ts';
 
 const NOW = 1_700_000_000_000;
 const HOUR = 3_600_000;

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBatchHeader, readRecords } from '@stratus/protocol';
 import { BudgetExceededError } from '../src/log/byte-budget.ts';
-import { BatchTooLargeError } from '../src/log/limits.ts';
+import { BatchTooLargeError } from '@stratus/partition-index';
 import { MemoryFileSystem } from '@stratus/wal/testing';
 import { encodeWalEntryHeader } from '../src/log/wal-entry.ts';
 import type { StorageEngine } from '../src/engine.ts';

@@ -18,10 +18,9 @@ import { buildRecordBatch, readRecords, validateRecordBatches } from '@stratus/p
 import { ManualClock, SeededRandom } from '@stratus/runtime';
 import { openWal } from '@stratus/wal';
 import { MemoryFileSystem } from '@stratus/wal/testing';
-import { InMemoryPartitionIndex } from '../src/commit/memory-index.ts';
-import type { CommitResult, ExtentCommitter, ObjectCommit } from '../src/commit/committer.ts';
+import { InMemoryPartitionIndex } from '@stratus/partition-index';
+import type { CommitResult, ExtentCommitter, ObjectCommit, Durability } from '@stratus/partition-index';
 import { StorageEngine } from '../src/engine.ts';
-import type { Durability } from '../src/extent.ts';
 import { storeReader } from '../src/log/store-reader.ts';
 
 const SEEDS = (process.env.STRATUS_SIM_SEEDS ?? '11,22,33').split(',').map(Number);

@@ -23,9 +23,8 @@
 import type { ObjectStore } from '@stratus/objectstore';
 import { ObjectStoreError } from '@stratus/objectstore';
 import type { Clock } from '@stratus/runtime';
-import type { Extent } from '../extent.ts';
-import { partitionKey } from '../extent.ts';
-import { compactedObjectKey } from '../log/object-keys.ts';
+import { partitionKey, compactedObjectKey } from '@stratus/partition-index';
+import type { Extent } from '@stratus/partition-index';
 import { buildStreamSet } from '../stream-set/writer.ts';
 import type { CompactionTask } from './plan.ts';
 import type { RateLimiter } from './rate-limiter.ts';

@@ -36,7 +36,7 @@
 // unusable), and its commit time is the newest of its parts'. planRetention then judges
 // the merged extent exactly as it would have judged its newest part.
 
-import type { Extent } from '../extent.ts';
+import type { Extent } from '@stratus/partition-index';
 
 export interface CompactionLimits {
   /** Extents at least this long are left as they are. */

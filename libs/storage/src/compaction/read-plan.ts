@@ -6,7 +6,7 @@
 // at most `maxGapBytes` (read and thrown away); a GET never exceeds `maxReadBytes`
 // unless a single extent does.
 
-import type { Extent } from '../extent.ts';
+import type { Extent } from '@stratus/partition-index';
 
 export interface RangeRead {
   readonly objectKey: string;

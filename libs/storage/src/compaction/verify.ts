@@ -5,7 +5,7 @@
 // an extent that fails is left where it is and reported instead.
 
 import { BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, CRC_OFFSET, ATTRIBUTES_OFFSET, CURRENT_MAGIC, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, crc32c, readInt64 } from '@stratus/protocol';
-import type { Extent } from '../extent.ts';
+import type { Extent } from '@stratus/partition-index';
 
 export class ExtentBytesError extends Error {
   readonly extent: Extent;

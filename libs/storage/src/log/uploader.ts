@@ -25,14 +25,10 @@ import type { ObjectStore } from '@stratus/objectstore';
 import { ObjectStoreError } from '@stratus/objectstore';
 import { CANCELLED } from '@stratus/runtime';
 import type { Clock, Random } from '@stratus/runtime';
-import type { Extent } from '../extent.ts';
-import { partitionKey } from '../extent.ts';
-import { CommitRefusedError, CommitTooLateError } from '../commit/committer.ts';
-import type { CommitRejection, ExtentCommitter, ObjectCommit } from '../commit/committer.ts';
-import { producerBatchesOf } from '../commit/producer-batches.ts';
+import { partitionKey, CommitRefusedError, CommitTooLateError, producerBatchesOf, streamSetObjectKey } from '@stratus/partition-index';
+import type { Extent, CommitRejection, ExtentCommitter, ObjectCommit } from '@stratus/partition-index';
 import { buildStreamSet } from '../stream-set/writer.ts';
 import { PRODUCER_ID_OFFSET, readInt64 } from '@stratus/protocol';
-import { streamSetObjectKey } from './object-keys.ts';
 
 export interface UploadEntry {
   /** WAL sequence number of the entry. */

@@ -5,10 +5,13 @@
 //   leaderEpoch i32 | batch (Kafka RecordBatch v2, offsets already assigned)
 //   = 1 + 1 + 16 + 4 + 4 = 26 header bytes
 
-import type { Durability } from '../extent.ts';
+import { WAL_ENTRY_HEADER_BYTES } from '@stratus/partition-index';
+import type { Durability } from '@stratus/partition-index';
 
+// The header's size is declared beside the batch limit it bounds (the controller checks
+// that limit too); this file is its layout.
+export { WAL_ENTRY_HEADER_BYTES };
 export const WAL_ENTRY_VERSION = 1;
-export const WAL_ENTRY_HEADER_BYTES = 26;
 
 export interface WalEntry {
   readonly topicId: string;

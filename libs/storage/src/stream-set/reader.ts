@@ -3,7 +3,7 @@
 
 import type { ObjectStore } from '@stratus/objectstore';
 import { crc32c } from '@stratus/protocol';
-import type { Extent } from '../extent.ts';
+import type { Extent } from '@stratus/partition-index';
 import { FOOTER_BYTES, HEADER_BYTES, INDEX_ENTRY_BYTES, STREAM_SET_MAGIC, STREAM_SET_VERSION } from './format.ts';
 
 export class StreamSetFormatError extends Error {

@@ -3,7 +3,7 @@
 // copying them into one buffer.
 
 import { crc32c } from '@stratus/protocol';
-import type { Extent } from '../extent.ts';
+import type { Extent } from '@stratus/partition-index';
 import { FOOTER_BYTES, HEADER_BYTES, INDEX_ENTRY_BYTES, STREAM_SET_MAGIC, STREAM_SET_VERSION } from './format.ts';
 
 export interface StreamSetBatch {

@@ -11,7 +11,7 @@ import type { ObjectStore } from '@stratus/objectstore';
 import { ManualClock, SeededRandom } from '@stratus/runtime';
 import { openWal } from '@stratus/wal';
 import type { FileSystem, WalOptions } from '@stratus/wal';
-import { InMemoryPartitionIndex } from '../../src/commit/memory-index.ts';
+import { InMemoryPartitionIndex } from '@stratus/partition-index';
 import { StorageEngine } from '../../src/engine.ts';
 import type { StorageEngineOptions } from '../../src/engine.ts';
 import { storeReader } from '../../src/log/store-reader.ts';

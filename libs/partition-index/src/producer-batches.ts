@@ -17,8 +17,8 @@
 
 import { CONTROL_MASK, LOG_OVERHEAD, readBatchHeader } from '@stratus/protocol';
 import type { BatchHeader } from '@stratus/protocol';
-import { partitionKey } from '../extent.ts';
-import type { TopicPartition } from '../extent.ts';
+import { partitionKey } from './extent.ts';
+import type { TopicPartition } from './extent.ts';
 import type { ProducerBatchRecord } from './committer.ts';
 
 export const PRODUCER_BATCH_WINDOW = 5;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryPartitionIndex } from '../src/commit/memory-index.ts';
+import { InMemoryPartitionIndex } from '../src/memory-index.ts';
 import type { Extent } from '../src/extent.ts';
-import { TOPIC_A } from './support/batches.ts';
+
+const TOPIC_A = Buffer.alloc(16, 1).toString('base64url');
 
 const tp = { topicId: TOPIC_A, partition: 0 };
 function extent(objectKey: string, baseOffset: number, lastOffset: number, leaderEpoch = 0): Extent {

@@ -19,7 +19,7 @@
 //   a bounded number of producers per partition) and listed by producerBatches; those
 //   of rejected partitions are not (see producer-batches.ts for the rules).
 
-import type { Extent, TopicPartition } from '../extent.ts';
+import type { Extent, TopicPartition } from './extent.ts';
 
 export type CommitRejection = 'fenced' | 'offset_mismatch' | 'unknown_partition' | 'refused';
 

@@ -2,8 +2,8 @@
 // the storage simulation, where it plays the controller (it survives broker crashes).
 // The controller's persistent index keeps the same rules.
 
-import { partitionKey } from '../extent.ts';
-import type { Extent, TopicPartition } from '../extent.ts';
+import { partitionKey } from './extent.ts';
+import type { Extent, TopicPartition } from './extent.ts';
 import type { CommitResult, ExtentCommitter, ExtentSource, ObjectCommit, ProducerBatchRecord } from './committer.ts';
 import { judgeCommit } from './judge-commit.ts';
 import { DEFAULT_MAX_PRODUCERS_PER_PARTITION, acceptedProducerBatches, listProducerBatches, mergeProducerBatches } from './producer-batches.ts';

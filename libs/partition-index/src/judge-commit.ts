@@ -5,8 +5,8 @@
 // partition is all or nothing within a commit. Idempotence per object key is the
 // caller's: it must answer a known key with its first result before judging.
 
-import { partitionKey } from '../extent.ts';
-import type { Extent, TopicPartition } from '../extent.ts';
+import { partitionKey } from './extent.ts';
+import type { Extent, TopicPartition } from './extent.ts';
 import type { CommitResult } from './committer.ts';
 
 export interface PartitionCommitState {

@@ -3,10 +3,16 @@
 // header must fit), the budget of un-uploaded bytes (a batch larger than the whole budget
 // could never be admitted) and the stream-set format (an extent's length is a u32).
 // The broker refuses larger batches at the edge (MESSAGE_TOO_LARGE) and the controller
-// refuses max.message.bytes / message.max.bytes above it (INVALID_CONFIG).
+// refuses max.message.bytes / message.max.bytes above it (INVALID_CONFIG): both sides
+// need the rule and its default, so it lives here and not in the storage engine.
 
 import { WAL_DEFAULTS } from '@stratus/wal';
-import { WAL_ENTRY_HEADER_BYTES } from './wal-entry.ts';
+
+/**
+ * Bytes the broker's WAL entry puts before each batch (its layout is in @stratus/storage,
+ * log/wal-entry.ts). The number is here because the batch limit is made of it.
+ */
+export const WAL_ENTRY_HEADER_BYTES = 26;
 
 /** An extent's length is a u32 in the stream-set index. */
 const STREAM_SET_MAX_EXTENT_BYTES = 2 ** 32 - 1;
