@@ -7,7 +7,7 @@
 // those are the vocabulary the broker answers in. Failures of the controller itself
 // (journal I/O) reject the promise.
 
-import type { ExtentCommitter, ExtentSource, TopicPartition } from '@stratus/storage';
+import type { ExtentCommitter, ExtentSource, TopicPartition } from '@stratus/partition-index';
 
 export interface BrokerInfo {
   readonly nodeId: number;
@@ -154,7 +154,7 @@ export interface ControllerApi extends ExtentCommitter, ExtentSource {
   commitOffsets(group: string, offsets: readonly OffsetCommitItem[]): Promise<(TopicPartition & ItemResult)[]>;
   /**
    * Committed offsets of the group; all of them when `partitions` is null. Keyed by
-   * `partitionKey(topicId, partition)` from @stratus/storage ("<topicId>:<partition>");
+   * `partitionKey(topicId, partition)` from @stratus/partition-index ("<topicId>:<partition>");
    * partitions without a committed offset are absent.
    */
   fetchOffsets(group: string, partitions: readonly TopicPartition[] | null): Promise<Map<string, CommittedOffset>>;

@@ -18,9 +18,9 @@
 // This file holds the sequencing, reads, watch, retention loop and lifecycle; the rules
 // of each operation live in ops/.
 
-import type { ExtentCommitter, ExtentSource } from '@stratus/storage';
-import { listProducerBatches } from '@stratus/storage';
-import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/storage';
+import type { ExtentCommitter, ExtentSource } from '@stratus/partition-index';
+import { listProducerBatches } from '@stratus/partition-index';
+import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
 import type {
   AlterConfigOp,
   BrokerInfo,
@@ -407,7 +407,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     return this.mutate((tx) => decideCommitOffsets(tx, this.ctx, group, offsets));
   }
 
-  /** Keys of the map are partitionKey(topicId, partition) from @stratus/storage ("<topicId>:<partition>"). */
+  /** Keys of the map are partitionKey(topicId, partition) from @stratus/partition-index ("<topicId>:<partition>"). */
   fetchOffsets(group: string, partitions: readonly TopicPartition[] | null): Promise<Map<string, CommittedOffset>> {
     return this.read(() => fetchOffsets(this.durable, group, partitions));
   }

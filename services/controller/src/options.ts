@@ -5,7 +5,7 @@
 import { systemClock, systemRandom } from '@stratus/runtime';
 import type { Clock, Random } from '@stratus/runtime';
 import type { ObjectStore } from '@stratus/objectstore';
-import { DEFAULT_MAX_BATCH_BYTES } from '@stratus/storage';
+import { DEFAULT_MAX_BATCH_BYTES } from '@stratus/partition-index';
 import { resolveBrokerConfigs } from './config/broker-config.ts';
 import type { BrokerConfigEntry, BrokerSettings } from './config/broker-config.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
@@ -35,7 +35,7 @@ export interface ControllerOptions {
    */
   readonly brokerConfigs?: Readonly<Record<string, string>>;
   /**
-   * Largest record batch the brokers' storage holds (@stratus/storage maxBatchBytes of
+   * Largest record batch the brokers' storage holds (@stratus/partition-index maxBatchBytes of
    * their WAL and budget settings). message.max.bytes and every topic's
    * max.message.bytes must stay within it. Default: the storage defaults' limit.
    */

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '@stratus/objectstore';
 import { ManualClock, SeededRandom } from '@stratus/runtime';
-import type { TopicPartition } from '@stratus/storage';
+import type { TopicPartition } from '@stratus/partition-index';
 import { BROKER_1, createTopic, openHarness } from './support/helpers.ts';
 import { KEY_PREFIX, Uploads, readPartition } from './support/uploads.ts';
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@stratus/protocol';
 import { MemoryObjectStore } from '@stratus/objectstore';
 import { ManualClock, SeededRandom } from '@stratus/runtime';
-import { partitionKey } from '@stratus/storage';
+import { partitionKey } from '@stratus/partition-index';
 import { MemoryFileSystem } from '@stratus/wal/testing';
 import { Controller, FileJournalStore } from '../src/index.ts';
 import type { GroupMembershipReport } from '../src/index.ts';

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@stratus/protocol';
-import { partitionKey } from '@stratus/storage';
+import { partitionKey } from '@stratus/partition-index';
 import { createTopic, openHarness } from './support/helpers.ts';
 
 describe('consumer group offsets', () => {

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@stratus/protocol';
-import type { Extent } from '@stratus/storage';
+import type { Extent } from '@stratus/partition-index';
 import { BROKER_1, commitOf, createTopic, extent, openHarness } from './support/helpers.ts';
 
 describe('Controller as ExtentCommitter (the committer contract)', () => {

@@ -5,8 +5,8 @@
 // deduplicating retries of committed batches.
 
 import { describe, expect, it } from 'vitest';
-import { CommitRefusedError } from '@stratus/storage';
-import type { ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/storage';
+import { CommitRefusedError } from '@stratus/partition-index';
+import type { ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
 import { applyRecord, emptyState, fromSnapshotData, toSnapshotData } from '../src/index.ts';
 import type { SnapshotData } from '../src/index.ts';
 import { BROKER_1, createTopic, extent, openHarness } from './support/helpers.ts';

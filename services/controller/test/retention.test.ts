@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { MemoryObjectStore } from '@stratus/objectstore';
-import type { Extent, TopicPartition } from '@stratus/storage';
+import type { Extent, TopicPartition } from '@stratus/partition-index';
 import type { Controller } from '../src/index.ts';
 import { BROKER_1, commitOf, createTopic, extent, openHarness, turns } from './support/helpers.ts';
 

@@ -2,8 +2,8 @@
 // snapshot form (toSnapshotData / fromSnapshotData) and cloneState.
 
 import { describe, expect, it } from 'vitest';
-import { partitionKey } from '@stratus/storage';
-import type { Extent } from '@stratus/storage';
+import { partitionKey } from '@stratus/partition-index';
+import type { Extent } from '@stratus/partition-index';
 import { StateError, applyRecord, cloneState, emptyState, fromSnapshotData, toSnapshotData } from '../src/index.ts';
 import type { ControllerState, MetadataRecord } from '../src/index.ts';
 

@@ -18,7 +18,8 @@
 import type { ObjectStore } from '@stratus/objectstore';
 import type { Clock } from '@stratus/runtime';
 import { Compactor, RateLimiter, selectCompactionTasks } from '@stratus/storage';
-import type { CompactionTask, Extent, FailedMerge, WrittenObject } from '@stratus/storage';
+import type { Extent } from '@stratus/partition-index';
+import type { CompactionTask, FailedMerge, WrittenObject } from '@stratus/storage';
 import type { BrokerSettings } from '../config/broker-config.ts';
 import { compactionCandidates } from '../ops/compaction.ts';
 import type { CompactionDecision } from '../ops/compaction.ts';

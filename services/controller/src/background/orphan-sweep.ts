@@ -17,7 +17,7 @@
 // stopped, and starts over after the end.
 
 import type { ObjectInfo, ObjectStore } from '@stratus/objectstore';
-import { parseObjectKey } from '@stratus/storage';
+import { parseObjectKey } from '@stratus/partition-index';
 import type { ResolvedOrphanSweepOptions } from './gc-options.ts';
 
 export interface OrphanSweepDeps {

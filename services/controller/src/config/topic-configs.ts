@@ -4,7 +4,7 @@
 // Pure functions over the schema; the controller decides what to do with the outcome.
 
 import { ErrorCode } from '@stratus/protocol';
-import type { RetentionPolicy } from '@stratus/storage';
+import type { RetentionPolicy } from '@stratus/partition-index';
 import type { AlterConfigOp, ConfigEntry } from '../controller-api.ts';
 import { topicConfigDefault } from './broker-config.ts';
 import type { BrokerSettings } from './broker-config.ts';

@@ -8,8 +8,10 @@
 //    are one ObjectCompacted record; when none is accepted nothing is recorded, and the
 //    caller deletes the object (it was never referenced).
 
-import { compactionRuns, parseObjectKey, partitionKey, retentionTimestamp } from '@stratus/storage';
-import type { CompactionTask, Extent, WrittenMerge, WrittenObject } from '@stratus/storage';
+import { parseObjectKey, partitionKey, retentionTimestamp } from '@stratus/partition-index';
+import { compactionRuns } from '@stratus/storage';
+import type { Extent } from '@stratus/partition-index';
+import type { CompactionTask, WrittenMerge, WrittenObject } from '@stratus/storage';
 import type { BrokerSettings } from '../config/broker-config.ts';
 import { parseLong } from '../config/config-types.ts';
 import { TOPIC_CONFIG_KEYS } from '../config/topic-config-schema.ts';

@@ -13,7 +13,7 @@
 // listings and the committed-offsets count alike.
 
 import type { CommittedOffset } from '../controller-api.ts';
-import type { TopicPartition } from '@stratus/storage';
+import type { TopicPartition } from '@stratus/partition-index';
 import type { ControllerState, GroupMembership } from '../state/state.ts';
 import { chunks } from './tx.ts';
 import type { DecideContext, Tx } from './tx.ts';

@@ -5,8 +5,8 @@
 // offset-expiry.ts.
 
 import { ErrorCode } from '@stratus/protocol';
-import { partitionKey } from '@stratus/storage';
-import type { TopicPartition } from '@stratus/storage';
+import { partitionKey } from '@stratus/partition-index';
+import type { TopicPartition } from '@stratus/partition-index';
 import type { CommittedOffset, ItemResult, OffsetCommitItem } from '../controller-api.ts';
 import type { OffsetCommitEntry } from '../state/records.ts';
 import { partitionOf } from '../state/state.ts';

@@ -1,5 +1,5 @@
 // Commits to the partition index and DeleteRecords, with exactly the rules of
-// @stratus/storage's InMemoryPartitionIndex (the ExtentCommitter contract):
+// @stratus/partition-index's InMemoryPartitionIndex (the ExtentCommitter contract):
 // - idempotent per object key: a known key gets the first answer again (the caller
 //   checks that before deciding, see Controller.commit);
 // - per partition, an extent is accepted only under the partition's current leader
@@ -18,8 +18,8 @@
 // index; the uploader writes its entries again under fresh keys.
 
 import { ErrorCode } from '@stratus/protocol';
-import { acceptedProducerBatches, CommitRefusedError, CommitTooLateError, judgeCommit, parseObjectKey, partitionKey } from '@stratus/storage';
-import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/storage';
+import { acceptedProducerBatches, CommitRefusedError, CommitTooLateError, judgeCommit, parseObjectKey, partitionKey } from '@stratus/partition-index';
+import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
 import type { ObjectCommitted } from '../state/records.ts';
 import { commitMaxAgeMs } from '../background/gc-options.ts';
 import type { ItemResult } from '../controller-api.ts';

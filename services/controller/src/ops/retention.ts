@@ -8,7 +8,7 @@
 //    from the object store and only then records ObjectsDeleted; a failed delete is
 //    simply tried again on the next run (deleting a missing object succeeds).
 
-import { planRetention } from '@stratus/storage';
+import { planRetention } from '@stratus/partition-index';
 import { retentionPolicy } from '../config/topic-configs.ts';
 import type { ControllerState } from '../state/state.ts';
 import { chunks } from './tx.ts';

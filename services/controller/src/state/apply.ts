@@ -10,8 +10,8 @@
 // backwards) means the journal and the code disagree: it throws StateError rather than
 // guessing, so a corrupt or foreign journal stops the controller at load.
 
-import { mergeProducerBatches, partitionKey } from '@stratus/storage';
-import type { Extent } from '@stratus/storage';
+import { mergeProducerBatches, partitionKey } from '@stratus/partition-index';
+import type { Extent } from '@stratus/partition-index';
 import { collisionKey } from '../topics/topic-names.ts';
 import type { CompactedMerge, MetadataRecord, PartitionLeader } from './records.ts';
 import { MAX_PRODUCERS_PER_PARTITION, firstExtentAtOrAfter } from './state.ts';

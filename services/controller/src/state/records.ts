@@ -8,8 +8,8 @@
 // change the meaning of an existing field (a journal written today is replayed by
 // tomorrow's controller).
 
-import type { Extent, ProducerBatchRecord, TopicPartition } from '@stratus/storage';
-import type { CommitRejection } from '@stratus/storage';
+import type { Extent, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
+import type { CommitRejection } from '@stratus/partition-index';
 import type { BrokerInfo } from '../controller-api.ts';
 
 export interface PartitionLeader {

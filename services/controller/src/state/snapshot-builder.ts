@@ -8,8 +8,8 @@
 // Derived fields (reference counts, name indexes, counters) are recomputed here rather
 // than stored, so they cannot disagree with what they are derived from.
 
-import { mergeProducerBatches, partitionKey } from '@stratus/storage';
-import type { Extent } from '@stratus/storage';
+import { mergeProducerBatches, partitionKey } from '@stratus/partition-index';
+import type { Extent } from '@stratus/partition-index';
 import type { CommittedOffset } from '../controller-api.ts';
 import { collisionKey } from '../topics/topic-names.ts';
 import { StateError } from './apply.ts';

@@ -19,8 +19,8 @@
 // Not here: the section layout and its order (snapshot-sections.ts), rebuilding a state
 // (snapshot-builder.ts).
 
-import { listProducerBatches } from '@stratus/storage';
-import type { Extent, ProducerBatchRecord } from '@stratus/storage';
+import { listProducerBatches } from '@stratus/partition-index';
+import type { Extent, ProducerBatchRecord } from '@stratus/partition-index';
 import type { BrokerInfo, CommittedOffset } from '../controller-api.ts';
 import { SNAPSHOT_SECTIONS_VERSION, SNAPSHOT_SECTION_ENTRIES } from './snapshot-sections.ts';
 import type { ExtentTuple, GroupTuple, ObjectTuple, OffsetTuple, PartitionTuple, ProducerTuple, SnapshotCounts, SnapshotSection, SnapshotSource } from './snapshot-sections.ts';

@@ -6,8 +6,8 @@
 // Not here: how the state changes (apply.ts), how it is persisted (snapshot-data.ts),
 // and policy (the ops/ decide functions).
 
-import { cloneProducerTable, partitionKey } from '@stratus/storage';
-import type { Extent, ProducerTable, TopicPartition } from '@stratus/storage';
+import { cloneProducerTable, partitionKey } from '@stratus/partition-index';
+import type { Extent, ProducerTable, TopicPartition } from '@stratus/partition-index';
 import type { BrokerInfo, CommittedOffset } from '../controller-api.ts';
 import type { CommitRejected } from './records.ts';
 

@@ -13,7 +13,7 @@
 // Format 1: byte 0 = 0x01, bytes 1.. = UTF-8 JSON array of records. The journal (the
 // WAL) frames and checksums each entry, so no length or CRC here.
 
-import type { Extent, ProducerBatchRecord } from '@stratus/storage';
+import type { Extent, ProducerBatchRecord } from '@stratus/partition-index';
 import { MetadataStoreError } from './metadata-store.ts';
 import type { MetadataRecord, MetadataRecordType, ObjectCommitted } from '../state/records.ts';
 

@@ -3,7 +3,7 @@
 
 import { MemoryObjectStore } from '@stratus/objectstore';
 import { ManualClock, SeededRandom } from '@stratus/runtime';
-import type { Extent, ObjectCommit, TopicPartition } from '@stratus/storage';
+import type { Extent, ObjectCommit, TopicPartition } from '@stratus/partition-index';
 import { Controller, MemoryMetadataStore } from '../../src/index.ts';
 import type { ControllerOptions } from '../../src/index.ts';
 

@@ -6,8 +6,9 @@
 import type { ObjectStore } from '@stratus/objectstore';
 import { buildRecordBatch, readInt64 } from '@stratus/protocol';
 import type { Clock } from '@stratus/runtime';
-import { buildStreamSet, streamSetObjectKey } from '@stratus/storage';
-import type { Extent, TopicPartition } from '@stratus/storage';
+import { streamSetObjectKey } from '@stratus/partition-index';
+import { buildStreamSet } from '@stratus/storage';
+import type { Extent, TopicPartition } from '@stratus/partition-index';
 import type { Controller } from '../../src/index.ts';
 
 export const KEY_PREFIX = 'test';
