@@ -45,10 +45,11 @@ export {
   maxBatchBytes,
 } from '@stratus/partition-index';
 
-export { buildStreamSet } from './stream-set/writer.ts';
-export type { StreamSetBatch, BuiltStreamSet } from './stream-set/writer.ts';
-export { readStreamSetIndex, parseFooter, parseIndex, StreamSetFormatError } from './stream-set/reader.ts';
-export * from './stream-set/format.ts';
+// Moved to @stratus/stream-set (the controller's compaction writes the format too); re-exported likewise.
+export { buildStreamSet, readStreamSetIndex, parseFooter, parseIndex, StreamSetFormatError } from '@stratus/stream-set';
+export type { StreamSetBatch, BuiltStreamSet } from '@stratus/stream-set';
+export { STREAM_SET_MAGIC, STREAM_SET_VERSION, HEADER_BYTES, INDEX_ENTRY_BYTES, FOOTER_BYTES } from '@stratus/stream-set';
+
 export { ByteBudget, BudgetExceededError } from './log/byte-budget.ts';
 export { TailCache } from './log/tail-cache.ts';
 export { Uploader, CommitRejectedError, UploaderStoppedError } from './log/uploader.ts';
@@ -61,12 +62,4 @@ export { storeReader } from './log/store-reader.ts';
 export { encodeWalEntryHeader, decodeWalEntry, WAL_ENTRY_HEADER_BYTES } from './log/wal-entry.ts';
 export { StorageEngine } from './engine.ts';
 export type { StorageEngineOptions, RecoverySummary } from './engine.ts';
-export { compactionRuns, selectCompactionTasks } from './compaction/plan.ts';
-export type { CompactionBudget, CompactionLimits, CompactionTask, PartitionCompactionInput } from './compaction/plan.ts';
-export { Compactor, packMerges } from './compaction/compactor.ts';
-export type { CompactionSink, CompactorOptions, CompactorRunStats, FailedMerge, WrittenMerge, WrittenObject } from './compaction/compactor.ts';
-export { planReads } from './compaction/read-plan.ts';
-export type { RangeRead, ReadPlanOptions } from './compaction/read-plan.ts';
-export { RateLimiter } from './compaction/rate-limiter.ts';
-export { ExtentBytesError, verifyExtentBytes } from './compaction/verify.ts';
 export * from './cache/index.ts';

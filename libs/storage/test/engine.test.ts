@@ -2,14 +2,14 @@
 // in-memory partition index, manual clock.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { readBatchHeader, readRecords } from '@stratus/protocol';
-import { BudgetExceededError } from '../src/log/byte-budget.ts';
 import { BatchTooLargeError } from '@stratus/partition-index';
+import { readBatchHeader, readRecords } from '@stratus/protocol';
+import { readStreamSetIndex } from '@stratus/stream-set';
 import { MemoryFileSystem } from '@stratus/wal/testing';
+import { BudgetExceededError } from '../src/log/byte-budget.ts';
 import { encodeWalEntryHeader } from '../src/log/wal-entry.ts';
 import type { StorageEngine } from '../src/engine.ts';
 import type { PartitionLog } from '../src/log/partition-log.ts';
-import { readStreamSetIndex } from '../src/stream-set/reader.ts';
 import { batchAt, TOPIC_A, TOPIC_B } from './support/batches.ts';
 import { makeWorld, runUntil, settle } from './support/world.ts';
 import type { World } from './support/world.ts';

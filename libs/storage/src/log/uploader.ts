@@ -25,10 +25,10 @@ import type { ObjectStore } from '@stratus/objectstore';
 import { ObjectStoreError } from '@stratus/objectstore';
 import { CANCELLED } from '@stratus/runtime';
 import type { Clock, Random } from '@stratus/runtime';
-import { partitionKey, CommitRefusedError, CommitTooLateError, producerBatchesOf, streamSetObjectKey } from '@stratus/partition-index';
-import type { Extent, CommitRejection, ExtentCommitter, ObjectCommit } from '@stratus/partition-index';
-import { buildStreamSet } from '../stream-set/writer.ts';
+import { CommitRefusedError, CommitTooLateError, partitionKey, producerBatchesOf, streamSetObjectKey } from '@stratus/partition-index';
+import type { CommitRejection, Extent, ExtentCommitter, ObjectCommit } from '@stratus/partition-index';
 import { PRODUCER_ID_OFFSET, readInt64 } from '@stratus/protocol';
+import { buildStreamSet } from '@stratus/stream-set';
 
 export interface UploadEntry {
   /** WAL sequence number of the entry. */

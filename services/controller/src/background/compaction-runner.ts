@@ -1,9 +1,9 @@
 // Runs object compaction in the controller: plans merges on the durable state
-// (ops/compaction.ts), has @stratus/storage's Compactor read the sources and write the
-// merges packed into objects, and swaps each object's merges into the index as soon as it
-// is written (decideObjectCompaction: one ObjectCompacted record with the merges whose
-// extents are still in place; when none is, the object is deleted at once — should that
-// fail, the orphan sweep collects it).
+// (ops/compaction.ts), has the Compactor (compaction/compactor.ts) read the sources and
+// write the merges packed into objects, and swaps each object's merges into the index as
+// soon as it is written (decideObjectCompaction: one ObjectCompacted record with the
+// merges whose extents are still in place; when none is, the object is deleted at once —
+// should that fail, the orphan sweep collects it).
 //
 // Bounded work: each run merges at most maxBytesPerRun source bytes (held in memory while
 // it runs) and maxMergesPerRun merges; reads and writes are paced to bytesPerSecond. With
@@ -16,10 +16,13 @@
 // runs in the planner, so everything around them still compacts.
 
 import type { ObjectStore } from '@stratus/objectstore';
-import type { Clock } from '@stratus/runtime';
-import { Compactor, RateLimiter, selectCompactionTasks } from '@stratus/storage';
 import type { Extent } from '@stratus/partition-index';
-import type { CompactionTask, FailedMerge, WrittenObject } from '@stratus/storage';
+import type { Clock } from '@stratus/runtime';
+import { Compactor } from '../compaction/compactor.ts';
+import type { FailedMerge, WrittenObject } from '../compaction/compactor.ts';
+import { selectCompactionTasks } from '../compaction/plan.ts';
+import type { CompactionTask } from '../compaction/plan.ts';
+import { RateLimiter } from '../compaction/rate-limiter.ts';
 import type { BrokerSettings } from '../config/broker-config.ts';
 import { compactionCandidates } from '../ops/compaction.ts';
 import type { CompactionDecision } from '../ops/compaction.ts';

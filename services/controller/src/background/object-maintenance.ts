@@ -5,7 +5,7 @@
 
 import type { ObjectStore } from '@stratus/objectstore';
 import type { Clock } from '@stratus/runtime';
-import type { WrittenObject } from '@stratus/storage';
+import type { WrittenObject } from '../compaction/compactor.ts';
 import type { BrokerSettings } from '../config/broker-config.ts';
 import { decideObjectCompaction } from '../ops/compaction.ts';
 import { chunks } from '../ops/tx.ts';

@@ -1,6 +1,6 @@
 // Object compaction as decisions on the state:
 // 1. compactionCandidates: every merge worth making now, per partition, with each
-//    topic's bounds (compaction-bounds below) — the planner itself is @stratus/storage's.
+//    topic's bounds (compaction-bounds below) — the planner itself is compaction/plan.ts.
 // 2. decideObjectCompaction: once an object of merges is written, swap each merge into
 //    the index — only when the extents it replaces are still exactly there. Retention,
 //    DeleteRecords, topic deletion or an earlier merge may have changed them meanwhile;
@@ -9,9 +9,10 @@
 //    caller deletes the object (it was never referenced).
 
 import { parseObjectKey, partitionKey, retentionTimestamp } from '@stratus/partition-index';
-import { compactionRuns } from '@stratus/storage';
 import type { Extent } from '@stratus/partition-index';
-import type { CompactionTask, WrittenMerge, WrittenObject } from '@stratus/storage';
+import type { WrittenMerge, WrittenObject } from '../compaction/compactor.ts';
+import { compactionRuns } from '../compaction/plan.ts';
+import type { CompactionTask } from '../compaction/plan.ts';
 import type { BrokerSettings } from '../config/broker-config.ts';
 import { parseLong } from '../config/config-types.ts';
 import { TOPIC_CONFIG_KEYS } from '../config/topic-config-schema.ts';

@@ -7,8 +7,8 @@ import type { ObjectStore } from '@stratus/objectstore';
 import { buildRecordBatch, readInt64 } from '@stratus/protocol';
 import type { Clock } from '@stratus/runtime';
 import { streamSetObjectKey } from '@stratus/partition-index';
-import { buildStreamSet } from '@stratus/storage';
 import type { Extent, TopicPartition } from '@stratus/partition-index';
+import { buildStreamSet } from '@stratus/stream-set';
 import type { Controller } from '../../src/index.ts';
 
 export const KEY_PREFIX = 'test';

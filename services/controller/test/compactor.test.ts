@@ -8,20 +8,27 @@ import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore, ObjectStoreMetrics, withMetrics } from '@stratus/objectstore';
 import type { ObjectStore } from '@stratus/objectstore';
 import { withFaults } from '@stratus/objectstore/testing';
+import { compactedObjectKey, parseObjectKey, streamSetObjectKey } from '@stratus/partition-index';
+import type { Extent } from '@stratus/partition-index';
+import { buildRecordBatch } from '@stratus/protocol';
 import { ManualClock, SeededRandom } from '@stratus/runtime';
+import { buildStreamSet, readStreamSetIndex } from '@stratus/stream-set';
 import { Compactor, packMerges } from '../src/compaction/compactor.ts';
 import type { FailedMerge, WrittenObject } from '../src/compaction/compactor.ts';
 import { compactionRuns } from '../src/compaction/plan.ts';
 import type { CompactionTask } from '../src/compaction/plan.ts';
 import { RateLimiter } from '../src/compaction/rate-limiter.ts';
 import { ExtentBytesError } from '../src/compaction/verify.ts';
-import { compactedObjectKey, parseObjectKey, streamSetObjectKey } from '@stratus/partition-index';
-import type { Extent } from '@stratus/partition-index';
-import { readStreamSetIndex } from '../src/stream-set/reader.ts';
-import { buildStreamSet } from '../src/stream-set/writer.ts';
-import { batchAt, TOPIC_A, TOPIC_B } from './support/batches.ts';
 
+const TOPIC_A = Buffer.alloc(16, 1).toString('base64url');
+const TOPIC_B = Buffer.alloc(16, 2).toString('base64url');
 const T0 = 1_700_000_000_000;
+
+/** A real record batch of `count` records from offset `base`, written at `timestamp`. */
+function recordsAt(base: number, count: number, timestamp: number): Buffer {
+  const records = Array.from({ length: count }, (_, i) => ({ key: `k${base + i}`, value: Buffer.alloc(20, base % 251), timestamp: timestamp + i }));
+  return buildRecordBatch({ baseOffset: base, baseTimestamp: timestamp, records });
+}
 
 /** `objects` stream-set objects, each holding two batches of every partition. Returns each partition's extents. */
 async function upload(store: ObjectStore, partitions: number, objects: number): Promise<Map<number, Extent[]>> {
@@ -33,7 +40,7 @@ async function upload(store: ObjectStore, partitions: number, objects: number): 
       for (let b = 0; b < 2; b++) {
         const base = next.get(p) ?? 0;
         const count = 1 + ((o + p + b) % 3);
-        batches.push({ topicId: TOPIC_A, partition: p, leaderEpoch: 0, baseOffset: base, lastOffset: base + count - 1, maxTimestamp: T0 + o, bytes: batchAt(base, count, 20, T0 + o) });
+        batches.push({ topicId: TOPIC_A, partition: p, leaderEpoch: 0, baseOffset: base, lastOffset: base + count - 1, maxTimestamp: T0 + o, bytes: recordsAt(base, count, T0 + o) });
         next.set(p, base + count);
       }
     }

@@ -22,10 +22,10 @@
 
 import type { ObjectStore } from '@stratus/objectstore';
 import { ObjectStoreError } from '@stratus/objectstore';
-import type { Clock } from '@stratus/runtime';
-import { partitionKey, compactedObjectKey } from '@stratus/partition-index';
+import { compactedObjectKey, partitionKey } from '@stratus/partition-index';
 import type { Extent } from '@stratus/partition-index';
-import { buildStreamSet } from '../stream-set/writer.ts';
+import type { Clock } from '@stratus/runtime';
+import { buildStreamSet } from '@stratus/stream-set';
 import type { CompactionTask } from './plan.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { planReads } from './read-plan.ts';

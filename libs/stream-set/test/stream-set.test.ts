@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { buildStreamSet } from '../src/stream-set/writer.ts';
-import { parseFooter, parseIndex, StreamSetFormatError } from '../src/stream-set/reader.ts';
-import { FOOTER_BYTES } from '../src/stream-set/format.ts';
-import type { StreamSetBatch } from '../src/stream-set/writer.ts';
-import { batchAt, TOPIC_A, TOPIC_B } from './support/batches.ts';
+import { buildRecordBatch } from '@stratus/protocol';
+import { buildStreamSet } from '../src/writer.ts';
+import { parseFooter, parseIndex, StreamSetFormatError } from '../src/reader.ts';
+import { FOOTER_BYTES } from '../src/format.ts';
+import type { StreamSetBatch } from '../src/writer.ts';
 
+const TOPIC_A = Buffer.alloc(16, 1).toString('base64url');
+const TOPIC_B = Buffer.alloc(16, 2).toString('base64url');
+
+/** `count` records from offset `base`, in one real record batch. */
 function sb(topicId: string, partition: number, base: number, count: number, leaderEpoch = 0): StreamSetBatch {
-  return { topicId, partition, leaderEpoch, baseOffset: base, lastOffset: base + count - 1, maxTimestamp: 1_700_000_000_000 + base, bytes: batchAt(base, count) };
+  const records = Array.from({ length: count }, (_, i) => ({ key: `k${base + i}`, value: Buffer.alloc(16, base % 251) }));
+  return { topicId, partition, leaderEpoch, baseOffset: base, lastOffset: base + count - 1, maxTimestamp: 1_700_000_000_000 + base, bytes: buildRecordBatch({ baseOffset: base, baseTimestamp: 1_700_000_000_000, records }) };
 }
 
 function parse(key: string, built: ReturnType<typeof buildStreamSet>) {
