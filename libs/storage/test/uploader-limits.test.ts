@@ -1,14 +1,16 @@
 // The uploader keeps every commit within the committer's limits — objects are cut by
 // bytes, by partitions (extents) and by producer batches — and never retries a commit the
 // committer refuses for good: it splits the object until the refusal is down to one
-// entry, fails that entry alone, and keeps uploading everything else.
+// entry, fails that entry alone, and keeps uploading everything else. A commit refused
+// only because it came too late (CommitTooLateError) writes the same entries again under
+// a fresh key instead, a bounded number of times.
 
 import { describe, expect, it } from 'vitest';
 import { MemoryObjectStore } from '@stratus/objectstore';
 import { buildRecordBatch, readRecords } from '@stratus/protocol';
 import { MemoryFileSystem } from '@stratus/wal/testing';
 import { SeededRandom, systemClock } from '@stratus/runtime';
-import { CommitRefusedError, InMemoryPartitionIndex } from '@stratus/partition-index';
+import { CommitRefusedError, CommitTooLateError, InMemoryPartitionIndex, parseObjectKey } from '@stratus/partition-index';
 import type { CommitResult, ObjectCommit } from '@stratus/partition-index';
 import { CommitRejectedError, Uploader } from '../src/log/uploader.ts';
 import type { UploaderOptions } from '../src/log/uploader.ts';
@@ -24,13 +26,15 @@ interface Harness {
   add(partition: number, offset: number, producerId?: number, urgent?: boolean): Promise<void>;
 }
 
-function harness(options: Partial<UploaderOptions>, refuse: (c: ObjectCommit) => string | undefined = () => undefined): Harness {
+/** `refuse` turns a commit down for good: with a reason (CommitRefusedError) or with the error itself. */
+function harness(options: Partial<UploaderOptions>, refuse: (c: ObjectCommit) => string | CommitRefusedError | undefined = () => undefined): Harness {
   const index = new InMemoryPartitionIndex();
   const commits: ObjectCommit[] = [];
   const trims: number[] = [];
   const committer = {
     async commit(c: ObjectCommit): Promise<CommitResult> {
       const why = refuse(c);
+      if (why instanceof CommitRefusedError) throw why;
       if (why !== undefined) throw new CommitRefusedError(why);
       commits.push(c);
       return index.commit(c);
@@ -108,6 +112,39 @@ describe('Uploader limits', () => {
     expect(await h.add(5, 0).then(() => 'committed')).toBe('committed');
     await h.uploader.stop({ flush: true });
     expect(h.uploader.stats.rejectedEntries).toBe(1);
+  });
+});
+
+describe('Uploader and late commits', () => {
+  it('writes the entries of a commit that came too late again under a fresh key: nothing is lost', async () => {
+    // The controller refuses an object named more than half its orphan age ago: here, the first one.
+    const tried: string[] = [];
+    const h = harness({}, (c) => (tried.push(c.objectKey) === 1 ? new CommitTooLateError(`${c.objectKey} was named too long ago`) : undefined));
+    const acks = [0, 1].map((p) => h.add(p, 0));
+    h.uploader.start();
+    await Promise.all(acks);
+    await h.uploader.stop({ flush: true });
+    expect(tried).toHaveLength(2);
+    expect(tried[1]).not.toBe(tried[0]);
+    expect(parseObjectKey(tried[1]!)?.kind).toBe('stream-set');
+    // Both entries, in one object again (not split as for a refusal of its content).
+    expect(h.commits.map((c) => [c.objectKey, c.extents.map((e) => e.partition)])).toEqual([[tried[1], [0, 1]]]);
+    expect(h.uploader.stats.rejectedEntries).toBe(0);
+    expect(Math.max(...h.trims)).toBe(2);
+  });
+
+  it('treats a commit that keeps coming too late (a clock far behind) like any refusal', async () => {
+    const h = harness({}, (c) => new CommitTooLateError(`${c.objectKey} was named too long ago`));
+    const ack = h.add(0, 0).then(
+      () => 'committed',
+      (e: unknown) => (e instanceof CommitRejectedError ? e.reason : String(e)),
+    );
+    h.uploader.start();
+    expect(await ack).toBe('refused');
+    await h.uploader.stop({ flush: true });
+    expect(h.commits).toEqual([]);
+    // The first attempt and three rewrites.
+    expect(h.uploader.stats.refusedCommits).toBe(4);
   });
 });
 
