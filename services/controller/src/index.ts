@@ -34,3 +34,18 @@ export type { SnapshotCounts, SnapshotSection, SnapshotSource } from './state/sn
 export type * from './state/records.ts';
 export { ZERO_UUID } from './topics/ids.ts';
 export { topicNameProblem } from './topics/topic-names.ts';
+// The controller API over gRPC (grpc/): the server serving any ControllerApi, and the client implementing it.
+export { ControllerGrpcServer, CONTROLLER_SERVICE_NAME } from './grpc/server.ts';
+export type { ControllerGrpcServerOptions, ServerTlsOptions } from './grpc/server.ts';
+export { GrpcControllerClient } from './grpc/client.ts';
+export type { ClientTlsOptions, GrpcControllerClientOptions } from './grpc/client.ts';
+export type { ExtentCacheOptions, ExtentCacheStats } from './grpc/extent-cache.ts';
+export {
+  ControllerRpcError,
+  ControllerUnavailableError,
+  ControllerMetadataLagError,
+  ControllerInvalidArgumentError,
+  ControllerUnimplementedError,
+  ControllerInternalError,
+  ControllerClientClosedError,
+} from './grpc/errors.ts';
