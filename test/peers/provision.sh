@@ -4,6 +4,7 @@
 #  - kcat (Debian's, built on librdkafka): a real C client for the protocol tests.
 #  - minio and fake-gcs-server (built with `go install` when missing): the S3 and GCS
 #    servers the object-store contract tests start.
+#  - redis-server (Debian's): the Redis the controller's metadata-store and lease tests start.
 # kafkajs comes from npm (devDependencies).
 set -euo pipefail
 
@@ -15,3 +16,4 @@ echo "provision: kcat ready ($(kcat -V 2>/dev/null | grep -o "librdkafka [0-9.]*
 
 bash "$(dirname "$0")/minio.sh"
 bash "$(dirname "$0")/fake-gcs.sh"
+bash "$(dirname "$0")/redis.sh"
