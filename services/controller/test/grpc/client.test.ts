@@ -1,0 +1,283 @@
+// GrpcControllerClient against a real ControllerGrpcServer on loopback, for what the
+// contract suite cannot show: an unreachable or restarting controller, the retry
+// policy per RPC, the watch resuming after a restart, the extent cache, the watcher
+// limit, the health service and the RPCs that wait for the lease work.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { credentials, makeGenericClientConstructor, status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { MemoryObjectStore } from '@stratus/objectstore';
+import { SeededRandom, systemClock } from '@stratus/runtime';
+import {
+  Controller,
+  ControllerClosedError,
+  ControllerGrpcServer,
+  ControllerUnavailableError,
+  ControllerUnimplementedError,
+  GrpcControllerClient,
+  openMetadataStore,
+} from '../../src/index.ts';
+import type { ClusterMetadata, ControllerApi } from '../../src/index.ts';
+import { ControllerServiceClient } from '../../src/grpc/generated/stratus/controller/v1/controller.ts';
+import { BROKER_1, commitOf, createTopic, extent, openHarness } from '../support/helpers.ts';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function serve(api: ControllerApi, options: { port?: number; maxWatchers?: number } = {}): Promise<ControllerGrpcServer> {
+  const server = await ControllerGrpcServer.start({ api, port: options.port ?? 0, ...(options.maxWatchers !== undefined ? { maxWatchers: options.maxWatchers } : {}) });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+async function connect(target: string, extra: Partial<Parameters<typeof GrpcControllerClient.connect>[0]> = {}): Promise<GrpcControllerClient> {
+  const client = await GrpcControllerClient.connect({ target, random: new SeededRandom(1), ...extra });
+  cleanups.push(() => client.close());
+  return client;
+}
+
+async function harness() {
+  const h = await openHarness();
+  cleanups.push(() => h.controller.close());
+  return h;
+}
+
+/** Resolves with the first metadata a listener sees that passes `test`. */
+function nextMetadata(client: GrpcControllerClient, test: (m: ClusterMetadata) => boolean, timeoutMs = 10_000): Promise<ClusterMetadata> {
+  if (test(client.metadata())) return Promise.resolve(client.metadata());
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching metadata within ${timeoutMs} ms; at version ${client.metadata().version}`)), timeoutMs);
+    const stop = client.watch((m) => {
+      if (!test(m)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(m);
+    });
+  });
+}
+
+/** The controller with some methods replaced, the rest delegated (the server serves any ControllerApi). */
+function withOverrides(controller: Controller, overrides: Partial<Record<keyof ControllerApi, (...args: never[]) => unknown>>): ControllerApi {
+  return new Proxy(controller, {
+    get(target, prop, receiver) {
+      if (typeof prop === 'string' && prop in overrides) return overrides[prop as keyof ControllerApi];
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as ControllerApi;
+}
+
+describe('an unreachable controller', () => {
+  it('connect() fails with ControllerUnavailableError within its timeout when nothing listens', async () => {
+    // A port that was just free: bind, note it, close.
+    const h = await harness();
+    const probe = await ControllerGrpcServer.start({ api: h.controller, port: 0 });
+    const port = probe.port;
+    await probe.close();
+    const started = performance.now();
+    const err = await GrpcControllerClient.connect({ target: `127.0.0.1:${port}`, connectTimeoutMs: 500 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ControllerUnavailableError);
+    expect((err as ControllerUnavailableError).code).toBe('CONTROLLER_UNAVAILABLE');
+    expect((err as ControllerUnavailableError).retriable).toBe(true);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('calls fail with ControllerUnavailableError within the operation timeout once the server is gone; metadata() keeps the last copy', async () => {
+    const h = await harness();
+    const server = await ControllerGrpcServer.start({ api: h.controller, port: 0 });
+    const client = await connect(server.address, { operationTimeoutMs: 1500, callTimeoutMs: 500, retryInitialBackoffMs: 20 });
+    await createTopic(h.controller, 'a');
+    await nextMetadata(client, (m) => m.topics.length === 1);
+    await server.close();
+    for (const call of [() => client.groupsWithOffsets(), () => client.allocateProducerIds(1), () => client.createTopics([{ name: 'b', numPartitions: 1, replicationFactor: 1, configs: {} }], { validateOnly: false })]) {
+      const started = performance.now();
+      const err = await call().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ControllerUnavailableError);
+      expect(performance.now() - started).toBeLessThan(2500);
+    }
+    expect(client.metadata().topics.map((t) => t.name)).toEqual(['a']);
+  });
+});
+
+describe('retries', () => {
+  it('retries reads and idempotent mutations on UNAVAILABLE, never createTopics or allocateProducerIds', async () => {
+    const h = await harness();
+    const calls = new Map<string, number>();
+    const unavailable = (name: string) => () => {
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      return Promise.reject(new ControllerClosedError());
+    };
+    const api = withOverrides(h.controller, {
+      groupsWithOffsets: unavailable('groupsWithOffsets'),
+      commit: unavailable('commit'),
+      allocateProducerIds: unavailable('allocateProducerIds'),
+      createTopics: unavailable('createTopics'),
+    });
+    const server = await serve(api);
+    const client = await connect(server.address, { maxAttempts: 3, retryInitialBackoffMs: 5, retryMaxBackoffMs: 20 });
+    await expect(client.groupsWithOffsets()).rejects.toBeInstanceOf(ControllerUnavailableError);
+    await expect(client.commit(commitOf('o1', []))).rejects.toBeInstanceOf(ControllerUnavailableError);
+    await expect(client.allocateProducerIds(10)).rejects.toBeInstanceOf(ControllerUnavailableError);
+    await expect(client.createTopics([{ name: 'x', numPartitions: 1, replicationFactor: 1, configs: {} }], { validateOnly: false })).rejects.toBeInstanceOf(
+      ControllerUnavailableError,
+    );
+    expect(Object.fromEntries(calls)).toEqual({ groupsWithOffsets: 3, commit: 3, allocateProducerIds: 1, createTopics: 1 });
+  });
+
+  it('recovers within one call when the controller answers again during the retries', async () => {
+    const h = await harness();
+    let failures = 2;
+    const api = withOverrides(h.controller, {
+      groupsWithOffsets: () => (failures-- > 0 ? Promise.reject(new ControllerClosedError()) : h.controller.groupsWithOffsets()),
+    });
+    const server = await serve(api);
+    const client = await connect(server.address, { maxAttempts: 5, retryInitialBackoffMs: 5 });
+    expect(await client.groupsWithOffsets()).toEqual([]);
+    expect(failures).toBe(-1);
+  });
+});
+
+describe('the watch', () => {
+  it('resumes after the controller restarts on the same port, and the cache catches up', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stratus-grpc-restart-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const openController = async () => Controller.open({ store: await openMetadataStore(`file://${dir}`), objectStore: new MemoryObjectStore(), random: new SeededRandom(3) });
+    const first = await openController();
+    const server1 = await ControllerGrpcServer.start({ api: first, port: 0 });
+    const port = server1.port;
+    const client = await connect(server1.address, { watchInitialBackoffMs: 20, watchMaxBackoffMs: 200, maxReconnectBackoffMs: 200 });
+    await client.createTopics([{ name: 'before', numPartitions: 1, replicationFactor: 1, configs: {} }], { validateOnly: false });
+    const versionBefore = client.metadata().version;
+    await server1.close();
+    await first.close();
+
+    // Changed while the client could not watch.
+    const second = await openController();
+    cleanups.push(() => second.close());
+    await createTopic(second, 'after');
+    await serve(second, { port });
+    const caught = await nextMetadata(client, (m) => m.topics.some((t) => t.name === 'after'));
+    expect(caught.version).toBeGreaterThan(versionBefore);
+    expect(caught.topics.map((t) => t.name).sort()).toEqual(['after', 'before']);
+    expect(client.watchStats().resubscribes).toBeGreaterThanOrEqual(1);
+    // And the client works again end to end.
+    const [r] = await client.createTopics([{ name: 'again', numPartitions: 1, replicationFactor: 1, configs: {} }], { validateOnly: false });
+    expect(r!.errorCode).toBe(0);
+    expect(client.metadata().topics.map((t) => t.name).sort()).toEqual(['after', 'again', 'before']);
+  });
+
+  it('refuses watchers beyond maxWatchers with RESOURCE_EXHAUSTED', async () => {
+    const h = await harness();
+    const server = await serve(h.controller, { maxWatchers: 1 });
+    await connect(server.address);
+    expect(server.watcherCount).toBe(1);
+    const raw = new ControllerServiceClient(server.address, credentials.createInsecure());
+    cleanups.push(async () => raw.close());
+    const err = await new Promise<ServiceError>((resolve) => raw.watch({ knownVersion: -1 }).on('error', resolve));
+    expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(err.details).toContain('maxWatchers 1');
+  });
+
+  it('a client that knows the current version gets up_to_date, not a copy', async () => {
+    const h = await harness();
+    const server = await serve(h.controller);
+    const raw = new ControllerServiceClient(server.address, credentials.createInsecure());
+    cleanups.push(async () => raw.close());
+    const version = h.controller.metadata().version;
+    const call = raw.watch({ knownVersion: version });
+    call.on('error', () => undefined); // CANCELLED by the cancel() below
+    const first = await new Promise((resolve) => call.once('data', resolve));
+    expect(first).toEqual({ upToDate: version });
+    const next = new Promise((resolve) => call.once('data', resolve));
+    await createTopic(h.controller, 'a');
+    expect(await next).toMatchObject({ metadata: { version: version + 1 } });
+    call.cancel();
+  });
+});
+
+describe('the extent cache', () => {
+  it('answers repeated reads from the cache and forgets deleted topics and DeleteRecords partitions', async () => {
+    const h = await harness();
+    await h.controller.registerBroker(BROKER_1);
+    const topicId = await createTopic(h.controller, 'a');
+    const tp = { topicId, partition: 0 };
+    for (let i = 0; i < 4; i++) await h.controller.commit(commitOf(`o${i}`, [extent(tp, `o${i}`, i * 10, i * 10 + 9)]));
+    const server = await serve(h.controller);
+    const client = await connect(server.address, { extentCache: { maxExtents: 100, ttlMs: 60_000 } });
+    const first = await client.extentsFrom(tp, 0, 10);
+    expect(first.map((e) => e.objectKey)).toEqual(['o0', 'o1', 'o2', 'o3']);
+    expect(await client.extentsFrom(tp, 15, 2)).toEqual(first.slice(1, 3));
+    expect(client.extentCacheStats()).toMatchObject({ hits: 1, misses: 1, partitions: 1, extents: 4 });
+    // Past the cached run: asked again, and the new extent joins the run.
+    await h.controller.commit(commitOf('o4', [extent(tp, 'o4', 40, 49)]));
+    expect((await client.extentsFrom(tp, 40, 10)).map((e) => e.objectKey)).toEqual(['o4']);
+    expect(client.extentCacheStats()).toMatchObject({ misses: 2, extents: 5 });
+    await client.deleteRecords(tp, 20);
+    expect(client.extentCacheStats().partitions).toBe(0);
+    expect((await client.extentsFrom(tp, 0, 10)).map((e) => e.objectKey)).toEqual(['o2', 'o3', 'o4']);
+    expect(client.extentCacheStats().partitions).toBe(1);
+    await h.controller.deleteTopics([{ name: 'a' }]);
+    await nextMetadata(client, (m) => m.topics.length === 0);
+    expect(client.extentCacheStats().partitions).toBe(0);
+  });
+});
+
+describe('the server', () => {
+  it('answers the standard health check SERVING for the server and the controller service', async () => {
+    const h = await harness();
+    const server = await serve(h.controller);
+    const HealthClient = makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
+    const health = new HealthClient(server.address, credentials.createInsecure()) as InstanceType<typeof HealthClient> & {
+      check(req: { service: string }, cb: (err: ServiceError | null, res: { status: string }) => void): void;
+    };
+    cleanups.push(async () => health.close());
+    const check = (service: string) => new Promise<string>((resolve, reject) => health.check({ service }, (err, res) => (err ? reject(err) : resolve(res.status))));
+    expect(await check('')).toBe('SERVING');
+    expect(await check('stratus.controller.v1.ControllerService')).toBe('SERVING');
+  });
+
+  it('answers UNIMPLEMENTED for Heartbeat, DrainBroker, ReassignPartitions and DescribeCluster until the lease work lands', async () => {
+    const h = await harness();
+    const server = await serve(h.controller);
+    const raw = new ControllerServiceClient(server.address, credentials.createInsecure());
+    cleanups.push(async () => raw.close());
+    const statusOf = (invoke: (cb: (err: ServiceError | null) => void) => void) => new Promise<number>((resolve) => invoke((err) => resolve(err?.code ?? status.OK)));
+    expect(await statusOf((cb) => raw.heartbeat({ nodeId: 1, brokerEpoch: 0 }, cb))).toBe(status.UNIMPLEMENTED);
+    expect(await statusOf((cb) => raw.drainBroker({ nodeId: 1 }, cb))).toBe(status.UNIMPLEMENTED);
+    expect(await statusOf((cb) => raw.reassignPartitions({ assignments: [] }, cb))).toBe(status.UNIMPLEMENTED);
+    expect(await statusOf((cb) => raw.describeCluster({}, cb))).toBe(status.UNIMPLEMENTED);
+    expect(new ControllerUnimplementedError('x', status.UNIMPLEMENTED).retriable).toBe(false);
+  });
+
+  it('answers INVALID_ARGUMENT for a request missing a required part, and keeps serving', async () => {
+    const h = await harness();
+    const server = await serve(h.controller);
+    const raw = new ControllerServiceClient(server.address, credentials.createInsecure());
+    cleanups.push(async () => raw.close());
+    const err = await new Promise<ServiceError | null>((resolve) => raw.registerBroker({}, (e) => resolve(e)));
+    expect(err?.code).toBe(status.INVALID_ARGUMENT);
+    expect(err?.details).toMatch(/broker is missing/);
+    const bad = await new Promise<ServiceError | null>((resolve) => raw.describeConfigs({ resources: [{ resource: { type: 'cluster', name: 'x' } }] }, (e) => resolve(e)));
+    expect(bad?.details).toMatch(/"topic" or "broker"/);
+    const ok = await new Promise<unknown>((resolve) => raw.getMetadata({}, (_e, r) => resolve(r)));
+    expect(ok).toMatchObject({ metadata: { clusterId: h.controller.metadata().clusterId } });
+  });
+
+  it('close() ends watch streams and shuts down within its grace even with a watcher connected', async () => {
+    const h = await harness();
+    const server = await ControllerGrpcServer.start({ api: h.controller, port: 0, shutdownGraceMs: 1000 });
+    const client = await connect(server.address, { watchInitialBackoffMs: 5000 });
+    expect(server.watcherCount).toBe(1);
+    const started = systemClock.monotonicMs();
+    await server.close();
+    expect(systemClock.monotonicMs() - started).toBeLessThan(1500);
+    expect(server.watcherCount).toBe(0);
+    await expect(client.groupsWithOffsets()).rejects.toBeInstanceOf(ControllerUnavailableError);
+  });
+});
