@@ -90,6 +90,10 @@ export interface GrpcControllerClientOptions {
   readonly target: string;
   /** Plaintext when absent. */
   readonly tls?: ClientTlsOptions;
+  /**
+   * Backoff sleeps and waits. Must be a wall clock (systemClock, the default): call
+   * deadlines are absolute times from nowMs() handed to the transport, whose timers are real.
+   */
   readonly clock?: Clock;
   /** Jitter of retry and re-subscribe backoff. */
   readonly random?: Random;
@@ -397,6 +401,7 @@ export class GrpcControllerClient implements ControllerApi {
       try {
         return await this.invokeOnce(method, request, Math.max(1, Math.min(this.callTimeoutMs, remaining)), retry === 'once');
       } catch (err) {
+        if (this.closed) throw new ControllerClientClosedError();
         const error = clientError(err, rpc);
         const again =
           retry === 'retry' &&
