@@ -184,6 +184,33 @@ describe('the watch', () => {
     expect(err.details).toContain('maxWatchers 1');
   });
 
+  it('a watcher that does not read gets the latest metadata when it resumes, not a queue of every change', async () => {
+    const h = await harness();
+    const server = await serve(h.controller);
+    const raw = new ControllerServiceClient(server.address, credentials.createInsecure());
+    cleanups.push(async () => raw.close());
+    const call = raw.watch({ knownVersion: -1 });
+    call.on('error', () => undefined); // CANCELLED by the cancel() below
+    const versions: number[] = [];
+    await new Promise<void>((resolve) => call.once('data', (e: { metadata?: ClusterMetadata }) => (versions.push(e.metadata!.version), resolve())));
+    call.pause();
+    // 300 changes whose snapshots grow to ~30 KiB: ~4.5 MiB if every one were queued.
+    const changes = 300;
+    for (let i = 0; i < changes; i++) await h.controller.createTopics([{ name: `topic-with-a-longish-name-${i}`, numPartitions: 2, replicationFactor: 1, configs: {} }], { validateOnly: false });
+    const last = h.controller.metadata().version;
+    const caughtUp = new Promise<void>((resolve) =>
+      call.on('data', (e: { metadata?: ClusterMetadata }) => {
+        versions.push(e.metadata!.version);
+        if (e.metadata!.version === last) resolve();
+      }),
+    );
+    call.resume();
+    await caughtUp;
+    expect(versions.at(-1)).toBe(last);
+    expect(versions.length).toBeLessThan(changes / 2);
+    call.cancel();
+  });
+
   it('a client that knows the current version gets up_to_date, not a copy', async () => {
     const h = await harness();
     const server = await serve(h.controller);
