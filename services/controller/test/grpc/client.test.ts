@@ -16,6 +16,7 @@ import {
   Controller,
   ControllerClosedError,
   ControllerGrpcServer,
+  ControllerMetadataLagError,
   ControllerUnavailableError,
   ControllerUnimplementedError,
   GrpcControllerClient,
@@ -225,6 +226,40 @@ describe('the watch', () => {
     await createTopic(h.controller, 'a');
     expect(await next).toMatchObject({ metadata: { version: version + 1 } });
     call.cancel();
+  });
+});
+
+describe('read-your-writes', () => {
+  /** The controller with its watch notifications delivered `delayMs` late: the stream lags the unary answers. */
+  function laggingWatch(controller: Controller, delayMs: number): ControllerApi {
+    return withOverrides(controller, {
+      watch: ((listener: (m: ClusterMetadata) => void) => controller.watch((m) => void setTimeout(() => listener(m), delayMs))) as never,
+    });
+  }
+
+  it('a metadata mutation resolves only once the watched copy shows it, however late the stream is', async () => {
+    const h = await harness();
+    const server = await serve(laggingWatch(h.controller, 300));
+    const client = await connect(server.address);
+    const started = performance.now();
+    const [r] = await client.createTopics([{ name: 'late', numPartitions: 1, replicationFactor: 1, configs: {} }], { validateOnly: false });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    expect(client.metadata().topics).toEqual([r!.topic]);
+    // Reads and index mutations do not wait for the stream.
+    const t = performance.now();
+    await client.allocateProducerIds(1);
+    expect(performance.now() - t).toBeLessThan(250);
+  });
+
+  it('gives up after metadataWaitMs with ControllerMetadataLagError (retriable; the change is made)', async () => {
+    const h = await harness();
+    const server = await serve(laggingWatch(h.controller, 1000));
+    const client = await connect(server.address, { metadataWaitMs: 100 });
+    const err = await client.createTopics([{ name: 'lagging', numPartitions: 1, replicationFactor: 1, configs: {} }], { validateOnly: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ControllerMetadataLagError);
+    expect((err as ControllerMetadataLagError).retriable).toBe(true);
+    expect(h.controller.metadata().topics.map((t) => t.name)).toEqual(['lagging']);
+    await nextMetadata(client, (m) => m.topics.length === 1);
   });
 });
 
