@@ -226,7 +226,16 @@ export class RedisMetadataStore implements MetadataStore {
     this.journalBatches++;
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ entries, firstSeq, resolve, reject });
-      this.draining ??= this.drain().finally(() => (this.draining = undefined));
+      this.kick();
+    });
+  }
+
+  /** Starts draining unless a drain runs; a batch queued as a drain ends (its callers resumed first) starts the next. */
+  private kick(): void {
+    if (this.draining !== undefined) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0) this.kick();
     });
   }
 
@@ -323,7 +332,7 @@ export class RedisMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.draining;
+    while (this.draining !== undefined) await this.draining;
     await this.snapshotChain;
     await this.conn.close();
   }
