@@ -9,7 +9,7 @@ import { ManualClock } from '@stratus/runtime';
 import { MemoryFileSystem } from '@stratus/wal/testing';
 import { FileJournalStore, MemoryMetadataStore, openMetadataStore } from '../src/index.ts';
 import type { MetadataStore } from '../src/index.ts';
-import { RedisServer } from '../../../test/support/redis-server.ts';
+import { RedisServer } from '@stratus/controller/testing';
 import { CONTRACT_MAX_ENTRY_BYTES, defineMetadataStoreContract } from './metadata-store.contract.ts';
 
 let redis: RedisServer;
