@@ -18,10 +18,20 @@ export interface BrokerInfo {
 
 export interface PartitionInfo {
   readonly partition: number;
-  /** Leader broker id, or -1 when no live broker leads it. */
+  /**
+   * Leader broker id, or -1 when no broker leads it. The leader may be fenced (its lease
+   * lapsed, see BrokerInfo.fenced): a `local` partition stays with its fenced leader until
+   * it returns with its WAL (or unclean failover moves it); Kafka clients are shown -1.
+   */
   readonly leader: number;
   /** Bumped on every leadership change; never decreases. */
   readonly leaderEpoch: number;
+  /**
+   * A graceful move in progress: the broker the partition moves to once `leader` has
+   * uploaded and committed its tail and released it (releasePartition). The leader stops
+   * accepting produce for it as soon as it sees this. Absent when no move is under way.
+   */
+  readonly movingTo?: number;
 }
 
 export interface TopicInfo {
@@ -34,10 +44,19 @@ export interface TopicInfo {
   readonly internal: boolean;
 }
 
+/** A registered broker as the metadata shows it. */
+export interface RegisteredBroker extends BrokerInfo {
+  /** Its lease lapsed: not live (no new leadership, not a group coordinator, its partitions shown without leader). */
+  readonly fenced: boolean;
+  /** An operator drains it (drainBroker): it gets no new leadership. */
+  readonly draining: boolean;
+}
+
 export interface ClusterMetadata {
   readonly clusterId: string;
   readonly controllerId: number;
-  readonly brokers: readonly BrokerInfo[];
+  /** Every registered broker, fenced or not; Kafka clients are shown the live ones. */
+  readonly brokers: readonly RegisteredBroker[];
   readonly topics: readonly TopicInfo[];
   /** Increases with every metadata change (topics, partitions, leadership, configs). */
   readonly version: number;
@@ -117,6 +136,39 @@ export interface GroupMembershipReport {
   readonly subscribedTopics: readonly string[] | null;
 }
 
+export interface BrokerRegistration {
+  /** New on every registration (monotonic): identifies this incarnation of the broker in heartbeats and releases. */
+  readonly brokerEpoch: number;
+  /** The lease lapses then (controller clock, epoch ms) unless renewed by heartbeat. */
+  readonly leaseExpiresAtMs: number;
+}
+
+export interface HeartbeatResult {
+  readonly leaseExpiresAtMs: number;
+  /**
+   * The broker must stop leading: its lease lapsed or `brokerEpoch` is not its current
+   * registration. It stops accepting produce, keeps its WAL, and registers again.
+   */
+  readonly fenced: boolean;
+}
+
+export interface BrokerState {
+  readonly nodeId: number;
+  readonly brokerEpoch: number;
+  readonly leaseExpiresAtMs: number;
+  readonly fenced: boolean;
+  readonly draining: boolean;
+  /** Partitions it leads (incl. ones moving away). */
+  readonly leaderOf: number;
+}
+
+export interface ClusterDescription {
+  readonly metadata: ClusterMetadata;
+  readonly brokers: readonly BrokerState[];
+  /** Graceful moves under way. */
+  readonly moves: readonly (TopicPartition & { readonly from: number; readonly to: number; readonly startedAtMs: number })[];
+}
+
 export interface ProducerIdBlock {
   readonly firstProducerId: number;
   readonly size: number;
@@ -124,7 +176,25 @@ export interface ProducerIdBlock {
 
 export interface ControllerApi extends ExtentCommitter, ExtentSource {
   // Brokers and metadata.
-  registerBroker(broker: BrokerInfo): Promise<void>;
+  /**
+   * Registers (or re-registers) a broker and starts its lease. A broker that comes back
+   * keeps the partitions it still leads, with their leader epochs, so data it replays from
+   * its WAL commits under the epoch it was written with.
+   */
+  registerBroker(broker: BrokerInfo): Promise<BrokerRegistration>;
+  /** Renews the broker's lease (every cluster.heartbeatInterval). */
+  heartbeat(nodeId: number, brokerEpoch: number): Promise<HeartbeatResult>;
+  /**
+   * The leader hands a partition over after a move started (PartitionInfo.movingTo): it
+   * has stopped accepting produce for it and committed everything it acknowledged. Refused
+   * (an error code) when `leaderEpoch`/`brokerEpoch` are not current or no move is under way.
+   */
+  releasePartition(tp: TopicPartition, leaderEpoch: number, brokerEpoch: number): Promise<ItemResult>;
+  /** Moves every partition away from the broker (gracefully) and gives it no new ones; `false` undoes it. */
+  drainBroker(nodeId: number, drain: boolean): Promise<ItemResult & { readonly partitionsToMove: number }>;
+  /** Graceful moves to the given leaders. */
+  reassignPartitions(assignments: readonly (TopicPartition & { readonly leader: number })[]): Promise<(TopicPartition & ItemResult)[]>;
+  describeCluster(): Promise<ClusterDescription>;
   metadata(): ClusterMetadata;
   /** Calls `listener` after every metadata change; returns an unsubscribe function. */
   watch(listener: (metadata: ClusterMetadata) => void): () => void;

@@ -24,6 +24,8 @@ import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPart
 import type {
   AlterConfigOp,
   BrokerInfo,
+  BrokerRegistration,
+  ClusterDescription,
   ClusterMetadata,
   CommittedOffset,
   ConfigResourceType,
@@ -32,11 +34,12 @@ import type {
   CreateTopicResult,
   DescribeConfigsResult,
   GroupMembershipReport,
+  HeartbeatResult,
   ItemResult,
   OffsetCommitItem,
   ProducerIdBlock,
 } from './controller-api.ts';
-import { ControllerClosedError, ControllerFailedError } from './errors.ts';
+import { ControllerClosedError, ControllerFailedError, NotImplementedError } from './errors.ts';
 import { ObjectMaintenance } from './background/object-maintenance.ts';
 import type { ObjectMaintenanceStats } from './background/object-maintenance.ts';
 import type { CompactionRunSummary } from './background/compaction-runner.ts';
@@ -95,6 +98,10 @@ export interface ControllerStats extends SnapshotStats {
 }
 
 const noop = (): void => undefined;
+
+/** Step 1 of issue 10 §3: the API is in place, leases and moves are not yet. */
+const LEASES_PENDING = 'broker leases and leadership moves arrive with issue 10 §3';
+const PROVISIONAL_LEASE_MS = 6000;
 
 /** Groups with committed offsets or reported membership (most are in both maps). */
 function countGroups(s: ControllerState): number {
@@ -282,12 +289,38 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
 
   // --- brokers and metadata ------------------------------------------------------------
 
-  /** A registering broker has just started: its group coordinator holds no members yet. */
-  registerBroker(broker: BrokerInfo): Promise<void> {
-    return this.mutate((tx) => {
+  /**
+   * A registering broker has just started: its group coordinator holds no members yet.
+   * Until the lease tracker lands (issue 10 §3) the answer is provisional: the epoch is
+   * the metadata version after the registration and the lease is not enforced.
+   */
+  async registerBroker(broker: BrokerInfo): Promise<BrokerRegistration> {
+    await this.mutate((tx) => {
       decideRegisterBroker(tx, this.ctx, broker);
       decideCoordinatorReset(tx, this.ctx, broker.nodeId);
     });
+    return { brokerEpoch: this.durable.metadataVersion, leaseExpiresAtMs: this.o.clock.nowMs() + PROVISIONAL_LEASE_MS };
+  }
+
+  /** Provisional (issue 10 §3 pending): renews nothing and fences only brokers that are not registered. */
+  heartbeat(nodeId: number, _brokerEpoch: number): Promise<HeartbeatResult> {
+    return this.read(() => ({ leaseExpiresAtMs: this.o.clock.nowMs() + PROVISIONAL_LEASE_MS, fenced: !this.durable.brokers.has(nodeId) }));
+  }
+
+  releasePartition(_tp: TopicPartition, _leaderEpoch: number, _brokerEpoch: number): Promise<ItemResult> {
+    return Promise.reject(new NotImplementedError('releasePartition', LEASES_PENDING));
+  }
+
+  drainBroker(_nodeId: number, _drain: boolean): Promise<ItemResult & { readonly partitionsToMove: number }> {
+    return Promise.reject(new NotImplementedError('drainBroker', LEASES_PENDING));
+  }
+
+  reassignPartitions(_assignments: readonly (TopicPartition & { readonly leader: number })[]): Promise<(TopicPartition & ItemResult)[]> {
+    return Promise.reject(new NotImplementedError('reassignPartitions', LEASES_PENDING));
+  }
+
+  describeCluster(): Promise<ClusterDescription> {
+    return Promise.reject(new NotImplementedError('describeCluster', LEASES_PENDING));
   }
 
   /**

@@ -234,7 +234,7 @@ describe('brokers, leadership and metadata', () => {
     await controller.registerBroker({ ...BROKER_1, port: 19092 });
     const after = controller.metadata();
     expect(after.version).toBeGreaterThan(before.version);
-    expect(after.brokers).toEqual([{ ...BROKER_1, port: 19092 }]);
+    expect(after.brokers).toEqual([{ ...BROKER_1, port: 19092, fenced: false, draining: false }]);
     expect(after.topics).toEqual(before.topics);
   });
 

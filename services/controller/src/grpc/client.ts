@@ -31,6 +31,8 @@ import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPart
 import type {
   AlterConfigOp,
   BrokerInfo,
+  BrokerRegistration,
+  ClusterDescription,
   ClusterMetadata,
   CommittedOffset,
   ConfigResourceType,
@@ -39,11 +41,13 @@ import type {
   CreateTopicResult,
   DescribeConfigsResult,
   GroupMembershipReport,
+  HeartbeatResult,
   ItemResult,
   OffsetCommitItem,
   ProducerIdBlock,
 } from '../controller-api.ts';
 import {
+  fromClusterDescription,
   fromClusterMetadata,
   fromCommitRejections,
   fromCommittedOffset,
@@ -56,6 +60,7 @@ import {
   nullable,
   toBroker,
   toCommitRequest,
+  toReassignment,
   toCreateTopicRequest,
   toNullableConfigs,
   toTopicPartition,
@@ -136,7 +141,17 @@ export interface GrpcControllerClientOptions {
  */
 const RETRY = {
   // Re-registering the same broker sets the same record; the coordinator reset it implies is the same fact again.
+  // A repeat gets a newer broker epoch; the broker uses the one answered, which is then the current one.
   registerBroker: 'retry',
+  // Renews the lease from the controller's clock at the time of the call: a repeat renews it again, later.
+  heartbeat: 'retry',
+  // Checked against the leader and broker epochs: a repeat after the release took effect is refused
+  // (the epoch moved on) and the partition is gone either way, which is what the broker asked.
+  releasePartition: 'retry',
+  // Desired-state setters: draining (or not) again, or asking for the same leaders again, is the same state.
+  drainBroker: 'retry',
+  reassignPartitions: 'retry',
+  describeCluster: 'retry',
   getMetadata: 'retry',
   // A repeat of a creation that happened answers TOPIC_ALREADY_EXISTS instead of success.
   createTopics: 'once',
@@ -426,9 +441,43 @@ export class GrpcControllerClient implements ControllerApi {
 
   // --- brokers ---------------------------------------------------------------------------------
 
-  async registerBroker(broker: BrokerInfo): Promise<void> {
+  async registerBroker(broker: BrokerInfo): Promise<BrokerRegistration> {
     const r = await this.call<pb.RegisterBrokerRequest, pb.RegisterBrokerResponse>('registerBroker', this.unary('registerBroker'), { broker: toBroker(broker) });
-    await this.afterVersion(r.metadataVersion, undefined);
+    return this.afterVersion(r.metadataVersion, { brokerEpoch: r.brokerEpoch, leaseExpiresAtMs: r.leaseExpiresAtMs });
+  }
+
+  /** Does not wait for the watched metadata: a heartbeat changes no metadata unless it unfences, which registration does. */
+  async heartbeat(nodeId: number, brokerEpoch: number): Promise<HeartbeatResult> {
+    const r = await this.call<pb.HeartbeatRequest, pb.HeartbeatResponse>('heartbeat', this.unary('heartbeat'), { nodeId, brokerEpoch });
+    return { leaseExpiresAtMs: r.leaseExpiresAtMs, fenced: r.fenced };
+  }
+
+  async releasePartition(tp: TopicPartition, leaderEpoch: number, brokerEpoch: number): Promise<ItemResult> {
+    const r = await this.call<pb.ReleasePartitionRequest, pb.ReleasePartitionResponse>('releasePartition', this.unary('releasePartition'), {
+      partition: toTopicPartition(tp),
+      leaderEpoch,
+      brokerEpoch,
+    });
+    return this.afterVersion(r.metadataVersion, fromItemError(r.error));
+  }
+
+  async drainBroker(nodeId: number, drain: boolean): Promise<ItemResult & { readonly partitionsToMove: number }> {
+    const r = await this.call<pb.DrainBrokerRequest, pb.DrainBrokerResponse>('drainBroker', this.unary('drainBroker'), { nodeId, drain });
+    return this.afterVersion(r.metadataVersion, { ...fromItemError(r.error), partitionsToMove: r.partitionsToMove });
+  }
+
+  async reassignPartitions(assignments: readonly (TopicPartition & { readonly leader: number })[]): Promise<(TopicPartition & ItemResult)[]> {
+    const r = await this.call<pb.ReassignPartitionsRequest, pb.ReassignPartitionsResponse>('reassignPartitions', this.unary('reassignPartitions'), {
+      assignments: assignments.map(toReassignment),
+    });
+    return this.afterVersion(
+      r.metadataVersion,
+      r.results.map((x) => ({ topicId: x.topicId, partition: x.partition, ...fromItemError(x.error) })),
+    );
+  }
+
+  async describeCluster(): Promise<ClusterDescription> {
+    return fromClusterDescription(await this.call<pb.DescribeClusterRequest, pb.DescribeClusterResponse>('describeCluster', this.unary('describeCluster'), {}));
   }
 
   // --- topics ------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ import type { CommitRejection, CommitResult, Extent, ObjectCommit, ProducerBatch
 import type {
   AlterConfigOp,
   BrokerInfo,
+  BrokerState,
+  ClusterDescription,
   ClusterMetadata,
   CommittedOffset,
   ConfigEntry,
@@ -18,6 +20,8 @@ import type {
   CreateTopicResult,
   DescribeConfigsResult,
   ItemResult,
+  PartitionInfo,
+  RegisteredBroker,
   TopicInfo,
 } from '../controller-api.ts';
 import { WireFormatError } from './errors.ts';
@@ -136,11 +140,27 @@ export function fromBroker(b: pb.Broker | undefined): BrokerInfo {
   return { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: nullable(broker.rack) };
 }
 
+export function toRegisteredBroker(b: RegisteredBroker): pb.RegisteredBroker {
+  return { broker: toBroker(b), fenced: b.fenced, draining: b.draining };
+}
+
+export function fromRegisteredBroker(b: pb.RegisteredBroker): RegisteredBroker {
+  return { ...fromBroker(b.broker), fenced: b.fenced, draining: b.draining };
+}
+
+export function toPartitionInfo(p: PartitionInfo): pb.PartitionInfo {
+  return { partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, ...(p.movingTo !== undefined ? { movingTo: p.movingTo } : {}) };
+}
+
+export function fromPartitionInfo(p: pb.PartitionInfo): PartitionInfo {
+  return { partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, ...(p.movingTo !== undefined ? { movingTo: p.movingTo } : {}) };
+}
+
 export function toTopicInfo(t: TopicInfo): pb.TopicInfo {
   return {
     name: t.name,
     topicId: t.topicId,
-    partitions: t.partitions.map((p) => ({ partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch })),
+    partitions: t.partitions.map(toPartitionInfo),
     configs: { ...t.configs },
     internal: t.internal,
   };
@@ -150,14 +170,14 @@ export function fromTopicInfo(t: pb.TopicInfo): TopicInfo {
   return {
     name: t.name,
     topicId: t.topicId,
-    partitions: t.partitions.map((p) => ({ partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch })),
+    partitions: t.partitions.map(fromPartitionInfo),
     configs: { ...t.configs },
     internal: t.internal,
   };
 }
 
 export function toClusterMetadata(m: ClusterMetadata): pb.ClusterMetadata {
-  return { clusterId: m.clusterId, controllerId: m.controllerId, brokers: m.brokers.map(toBroker), topics: m.topics.map(toTopicInfo), version: m.version };
+  return { clusterId: m.clusterId, controllerId: m.controllerId, brokers: m.brokers.map(toRegisteredBroker), topics: m.topics.map(toTopicInfo), version: m.version };
 }
 
 export function fromClusterMetadata(m: pb.ClusterMetadata | undefined): ClusterMetadata {
@@ -165,10 +185,44 @@ export function fromClusterMetadata(m: pb.ClusterMetadata | undefined): ClusterM
   return {
     clusterId: md.clusterId,
     controllerId: md.controllerId,
-    brokers: md.brokers.map((b) => fromBroker(b)),
+    brokers: md.brokers.map(fromRegisteredBroker),
     topics: md.topics.map(fromTopicInfo),
     version: md.version,
   };
+}
+
+// --- cluster: brokers, leases, moves ----------------------------------------------------------------
+
+export function toBrokerState(b: BrokerState): pb.BrokerState {
+  return { nodeId: b.nodeId, brokerEpoch: b.brokerEpoch, leaseExpiresAtMs: b.leaseExpiresAtMs, fenced: b.fenced, draining: b.draining, leaderOf: b.leaderOf };
+}
+
+export function fromBrokerState(b: pb.BrokerState): BrokerState {
+  return { nodeId: b.nodeId, brokerEpoch: b.brokerEpoch, leaseExpiresAtMs: b.leaseExpiresAtMs, fenced: b.fenced, draining: b.draining, leaderOf: b.leaderOf };
+}
+
+export function toClusterDescription(d: ClusterDescription): pb.DescribeClusterResponse {
+  return {
+    metadata: toClusterMetadata(d.metadata),
+    brokers: d.brokers.map(toBrokerState),
+    moves: d.moves.map((m) => ({ partition: toTopicPartition(m), from: m.from, to: m.to, startedAtMs: m.startedAtMs })),
+  };
+}
+
+export function fromClusterDescription(d: pb.DescribeClusterResponse): ClusterDescription {
+  return {
+    metadata: fromClusterMetadata(d.metadata),
+    brokers: d.brokers.map(fromBrokerState),
+    moves: d.moves.map((m) => ({ ...fromTopicPartition(m.partition, 'move partition'), from: m.from, to: m.to, startedAtMs: m.startedAtMs })),
+  };
+}
+
+export function toReassignment(a: TopicPartition & { readonly leader: number }): pb.PartitionAssignment {
+  return { topicId: a.topicId, partition: a.partition, leader: a.leader };
+}
+
+export function fromReassignment(a: pb.PartitionAssignment): TopicPartition & { leader: number } {
+  return { topicId: a.topicId, partition: a.partition, leader: a.leader };
 }
 
 // --- topics ----------------------------------------------------------------------------------------

@@ -17,13 +17,13 @@ import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, StatusObject
 import { HealthImplementation } from 'grpc-health-check';
 import { CommitRefusedError, CommitTooLateError } from '@stratus/partition-index';
 import type { ClusterMetadata, ControllerApi } from '../controller-api.ts';
-import { ControllerClosedError, ControllerFailedError } from '../errors.ts';
+import { ControllerClosedError, ControllerFailedError, NotImplementedError } from '../errors.ts';
 import { MetadataStoreError } from '../store/metadata-store.ts';
 import { toClusterMetadata } from './convert.ts';
 import { ERROR_KIND_TRAILER, ErrorKind, WireFormatError } from './errors.ts';
 import { ControllerServiceService } from './generated/stratus/controller/v1/controller.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
-import { controllerService, NotImplementedError } from './service.ts';
+import { controllerService } from './service.ts';
 import type { UnaryService } from './service.ts';
 
 /** The gRPC service name health checks ask about (besides "" for the whole server). */

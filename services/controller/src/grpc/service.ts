@@ -12,12 +12,14 @@ import type { ControllerApi } from '../controller-api.ts';
 import {
   fromAlterOp,
   fromBroker,
+  fromReassignment,
   fromCommitRequest,
   fromCreateTopicRequest,
   fromNullableConfigs,
   fromResource,
   fromTopicPartition,
   nullable,
+  toClusterDescription,
   toClusterMetadata,
   toCommitRejections,
   toCommittedOffset,
@@ -28,16 +30,6 @@ import {
   toProducerBatch,
 } from './convert.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
-
-/** An RPC this controller does not serve yet (answered UNIMPLEMENTED). */
-export class NotImplementedError extends Error {
-  constructor(rpc: string, why: string) {
-    super(`${rpc} is not implemented by this controller: ${why}`);
-    this.name = 'NotImplementedError';
-  }
-}
-
-const LEASES_PENDING = 'broker leases and leadership moves arrive with issue 10 §3';
 
 /** "<topicId>:<partition>" (partitionKey of @stratus/partition-index) back into its parts; topic ids hold no ':'. */
 function splitPartitionKey(key: string): { topicId: string; partition: number } {
@@ -51,12 +43,18 @@ export function controllerService(api: ControllerApi) {
   const version = (): number => api.metadata().version;
   return {
     async registerBroker(req: pb.RegisterBrokerRequest): Promise<pb.RegisterBrokerResponse> {
-      await api.registerBroker(fromBroker(req.broker));
-      return { metadataVersion: version() };
+      const r = await api.registerBroker(fromBroker(req.broker));
+      return { metadataVersion: version(), brokerEpoch: r.brokerEpoch, leaseExpiresAtMs: r.leaseExpiresAtMs };
     },
 
-    async heartbeat(_req: pb.HeartbeatRequest): Promise<pb.HeartbeatResponse> {
-      throw new NotImplementedError('Heartbeat', LEASES_PENDING);
+    async heartbeat(req: pb.HeartbeatRequest): Promise<pb.HeartbeatResponse> {
+      const r = await api.heartbeat(req.nodeId, req.brokerEpoch);
+      return { leaseExpiresAtMs: r.leaseExpiresAtMs, fenced: r.fenced, metadataVersion: version() };
+    },
+
+    async releasePartition(req: pb.ReleasePartitionRequest): Promise<pb.ReleasePartitionResponse> {
+      const r = await api.releasePartition(fromTopicPartition(req.partition), req.leaderEpoch, req.brokerEpoch);
+      return { error: toItemError(r), metadataVersion: version() };
     },
 
     async getMetadata(_req: pb.GetMetadataRequest): Promise<pb.GetMetadataResponse> {
@@ -64,15 +62,17 @@ export function controllerService(api: ControllerApi) {
     },
 
     async describeCluster(_req: pb.DescribeClusterRequest): Promise<pb.DescribeClusterResponse> {
-      throw new NotImplementedError('DescribeCluster', LEASES_PENDING);
+      return toClusterDescription(await api.describeCluster());
     },
 
-    async drainBroker(_req: pb.DrainBrokerRequest): Promise<pb.DrainBrokerResponse> {
-      throw new NotImplementedError('DrainBroker', LEASES_PENDING);
+    async drainBroker(req: pb.DrainBrokerRequest): Promise<pb.DrainBrokerResponse> {
+      const r = await api.drainBroker(req.nodeId, req.drain);
+      return { error: toItemError(r), partitionsToMove: r.partitionsToMove, metadataVersion: version() };
     },
 
-    async reassignPartitions(_req: pb.ReassignPartitionsRequest): Promise<pb.ReassignPartitionsResponse> {
-      throw new NotImplementedError('ReassignPartitions', LEASES_PENDING);
+    async reassignPartitions(req: pb.ReassignPartitionsRequest): Promise<pb.ReassignPartitionsResponse> {
+      const results = await api.reassignPartitions(req.assignments.map(fromReassignment));
+      return { results: results.map((r) => ({ topicId: r.topicId, partition: r.partition, error: toItemError(r) })), metadataVersion: version() };
     },
 
     async createTopics(req: pb.CreateTopicsRequest): Promise<pb.CreateTopicsResponse> {

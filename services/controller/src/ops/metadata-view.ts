@@ -22,7 +22,8 @@ export function clusterMetadata(s: ControllerState, controllerId: number | undef
   return {
     clusterId: s.clusterId ?? '',
     controllerId: controllerId ?? brokerIds[0] ?? -1,
-    brokers: brokerIds.map((id) => s.brokers.get(id)!),
+    // Leases and draining arrive with the lease tracker (issue 10 §3): every broker is live until then.
+    brokers: brokerIds.map((id) => ({ ...s.brokers.get(id)!, fenced: false, draining: false })),
     topics: [...s.topics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(topicInfo),
     version: s.metadataVersion,
   };

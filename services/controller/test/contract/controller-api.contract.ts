@@ -51,9 +51,10 @@ export function controllerApiContract(name: string, openSubject: OpenSubject): v
       it('registers brokers and shows them in metadata() as soon as the call resolves', async () => {
         const { api } = await open();
         await api.registerBroker(BROKER_1);
-        expect(api.metadata().brokers).toEqual([BROKER_1]);
+        const live = { fenced: false, draining: false };
+        expect(api.metadata().brokers).toEqual([{ ...BROKER_1, ...live }]);
         await api.registerBroker(BROKER_2);
-        expect(api.metadata().brokers).toEqual([BROKER_1, BROKER_2]);
+        expect(api.metadata().brokers).toEqual([{ ...BROKER_1, ...live }, { ...BROKER_2, ...live }]);
         expect(api.metadata().clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
       });
 

@@ -304,14 +304,14 @@ describe('the server', () => {
     expect(await check('stratus.controller.v1.ControllerService')).toBe('SERVING');
   });
 
-  it('answers UNIMPLEMENTED for Heartbeat, DrainBroker, ReassignPartitions and DescribeCluster until the lease work lands', async () => {
+  it('answers UNIMPLEMENTED for ReleasePartition, DrainBroker, ReassignPartitions and DescribeCluster until the lease work lands', async () => {
     const h = await harness();
     const server = await serve(h.controller);
     const raw = new ControllerServiceClient(server.address, credentials.createInsecure());
     cleanups.push(async () => raw.close());
     const statusOf = (invoke: (cb: (err: ServiceError | null) => void) => void) => new Promise<number>((resolve) => invoke((err) => resolve(err?.code ?? status.OK)));
-    expect(await statusOf((cb) => raw.heartbeat({ nodeId: 1, brokerEpoch: 0 }, cb))).toBe(status.UNIMPLEMENTED);
-    expect(await statusOf((cb) => raw.drainBroker({ nodeId: 1 }, cb))).toBe(status.UNIMPLEMENTED);
+    expect(await statusOf((cb) => raw.releasePartition({ partition: { topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partition: 0 }, leaderEpoch: 0, brokerEpoch: 0 }, cb))).toBe(status.UNIMPLEMENTED);
+    expect(await statusOf((cb) => raw.drainBroker({ nodeId: 1, drain: true }, cb))).toBe(status.UNIMPLEMENTED);
     expect(await statusOf((cb) => raw.reassignPartitions({ assignments: [] }, cb))).toBe(status.UNIMPLEMENTED);
     expect(await statusOf((cb) => raw.describeCluster({}, cb))).toBe(status.UNIMPLEMENTED);
     expect(new ControllerUnimplementedError('x', status.UNIMPLEMENTED).retriable).toBe(false);

@@ -105,7 +105,7 @@ export class FakeController implements Pick<ControllerApi, AdminMethods> {
     return {
       clusterId: 'stratus-test-cluster',
       controllerId: 1,
-      brokers: [...this.brokers],
+      brokers: this.brokers.map((b) => ({ ...b, fenced: false, draining: false })),
       topics: [...this.topics.values()].map((t) => this.info(t)),
       version: this.version,
     };

@@ -40,7 +40,7 @@ export class FakeOffsetController {
   }
 
   metadata(): ClusterMetadata {
-    return { clusterId: 'test-cluster', controllerId: 1, brokers: this.brokers, topics: this.topics, version: this.version };
+    return { clusterId: 'test-cluster', controllerId: 1, brokers: this.brokers.map((b) => ({ ...b, fenced: false, draining: false })), topics: this.topics, version: this.version };
   }
 
   watch(): () => void {

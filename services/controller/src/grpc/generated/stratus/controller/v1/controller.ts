@@ -35,10 +35,26 @@ export interface Broker {
 
 export interface PartitionInfo {
   partition: number;
-  /** Leader broker id, -1 when no live broker leads it. */
+  /**
+   * Leader broker id, -1 when no broker leads it. The leader may be fenced (see
+   * RegisteredBroker.fenced); Kafka clients are then shown -1.
+   */
   leader: number;
   /** Bumped on every leadership change; never decreases. */
   leaderEpoch: number;
+  /** A graceful move under way: the broker the partition goes to once the leader released it. */
+  movingTo?: number | undefined;
+}
+
+/** A registered broker as metadata shows it. */
+export interface RegisteredBroker {
+  broker?:
+    | Broker
+    | undefined;
+  /** Its lease lapsed: not live. */
+  fenced: boolean;
+  /** Being drained: it gets no new leadership. */
+  draining: boolean;
 }
 
 export interface TopicInfo {
@@ -59,7 +75,8 @@ export interface TopicInfo_ConfigsEntry {
 export interface ClusterMetadata {
   clusterId: string;
   controllerId: number;
-  brokers: Broker[];
+  /** Every registered broker, fenced or not. */
+  brokers: RegisteredBroker[];
   topics: TopicInfo[];
   version: number;
 }
@@ -87,6 +104,10 @@ export interface RegisterBrokerRequest {
 
 export interface RegisterBrokerResponse {
   metadataVersion: number;
+  /** New on every registration: names this incarnation in heartbeats and releases. */
+  brokerEpoch: number;
+  /** The lease lapses then unless renewed (controller's clock, epoch milliseconds). */
+  leaseExpiresAtMs: number;
 }
 
 export interface HeartbeatRequest {
@@ -100,6 +121,21 @@ export interface HeartbeatResponse {
   leaseExpiresAtMs: number;
   /** The broker must stop serving what it leads: its lease lapsed or its epoch is old. */
   fenced: boolean;
+  metadataVersion: number;
+}
+
+export interface ReleasePartitionRequest {
+  partition?:
+    | TopicPartition
+    | undefined;
+  /** The leader epoch the releasing leader holds; a stale one is refused. */
+  leaderEpoch: number;
+  /** The releasing broker's current registration; a stale one is refused. */
+  brokerEpoch: number;
+}
+
+export interface ReleasePartitionResponse {
+  error?: ItemError | undefined;
   metadataVersion: number;
 }
 
@@ -130,25 +166,42 @@ export interface DescribeClusterRequest {
 }
 
 export interface DescribeClusterResponse {
-  metadata?:
-    | ClusterMetadata
-    | undefined;
-  /** Per broker: its lease expiry (epoch ms) and whether it is draining. */
+  metadata?: ClusterMetadata | undefined;
   brokers: BrokerState[];
+  /** Graceful moves under way. */
+  moves: PartitionMove[];
 }
 
 export interface BrokerState {
   nodeId: number;
+  brokerEpoch: number;
+  /** Controller's clock, epoch milliseconds. */
   leaseExpiresAtMs: number;
+  fenced: boolean;
   draining: boolean;
+  /** Partitions it leads (moving ones included). */
+  leaderOf: number;
+}
+
+export interface PartitionMove {
+  partition?: TopicPartition | undefined;
+  from: number;
+  to: number;
+  startedAtMs: number;
 }
 
 export interface DrainBrokerRequest {
   nodeId: number;
+  /** false undoes a drain. */
+  drain: boolean;
 }
 
 export interface DrainBrokerResponse {
-  partitionsMoved: number;
+  error?:
+    | ItemError
+    | undefined;
+  /** Partitions it still leads that are to move away. */
+  partitionsToMove: number;
   metadataVersion: number;
 }
 
@@ -600,7 +653,7 @@ export const Broker: MessageFns<Broker> = {
 };
 
 function createBasePartitionInfo(): PartitionInfo {
-  return { partition: 0, leader: 0, leaderEpoch: 0 };
+  return { partition: 0, leader: 0, leaderEpoch: 0, movingTo: undefined };
 }
 
 export const PartitionInfo: MessageFns<PartitionInfo> = {
@@ -613,6 +666,9 @@ export const PartitionInfo: MessageFns<PartitionInfo> = {
     }
     if (message.leaderEpoch !== 0) {
       writer.uint32(24).int32(message.leaderEpoch);
+    }
+    if (message.movingTo !== undefined) {
+      writer.uint32(32).int32(message.movingTo);
     }
     return writer;
   },
@@ -654,6 +710,14 @@ export const PartitionInfo: MessageFns<PartitionInfo> = {
             message.leaderEpoch = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.movingTo = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -674,6 +738,88 @@ export const PartitionInfo: MessageFns<PartitionInfo> = {
     message.partition = object.partition ?? 0;
     message.leader = object.leader ?? 0;
     message.leaderEpoch = object.leaderEpoch ?? 0;
+    message.movingTo = object.movingTo ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRegisteredBroker(): RegisteredBroker {
+  return { broker: undefined, fenced: false, draining: false };
+}
+
+export const RegisteredBroker: MessageFns<RegisteredBroker> = {
+  encode(message: RegisteredBroker, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.broker !== undefined) {
+      Broker.encode(message.broker, writer.uint32(10).fork()).join();
+    }
+    if (message.fenced !== false) {
+      writer.uint32(16).bool(message.fenced);
+    }
+    if (message.draining !== false) {
+      writer.uint32(24).bool(message.draining);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisteredBroker {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisteredBroker();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.broker = Broker.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fenced = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.draining = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<RegisteredBroker>): RegisteredBroker {
+    return RegisteredBroker.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegisteredBroker>): RegisteredBroker {
+    const message = createBaseRegisteredBroker();
+    message.broker = (object.broker !== undefined && object.broker !== null)
+      ? Broker.fromPartial(object.broker)
+      : undefined;
+    message.fenced = object.fenced ?? false;
+    message.draining = object.draining ?? false;
     return message;
   },
 };
@@ -872,7 +1018,7 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
       writer.uint32(16).int32(message.controllerId);
     }
     for (const v of message.brokers) {
-      Broker.encode(v!, writer.uint32(26).fork()).join();
+      RegisteredBroker.encode(v!, writer.uint32(26).fork()).join();
     }
     for (const v of message.topics) {
       TopicInfo.encode(v!, writer.uint32(34).fork()).join();
@@ -917,7 +1063,7 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
               break;
             }
 
-            message.brokers.push(Broker.decode(reader, reader.uint32()));
+            message.brokers.push(RegisteredBroker.decode(reader, reader.uint32()));
             continue;
           }
           case 4: {
@@ -955,7 +1101,7 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
     const message = createBaseClusterMetadata();
     message.clusterId = object.clusterId ?? "";
     message.controllerId = object.controllerId ?? 0;
-    message.brokers = object.brokers?.map((e) => Broker.fromPartial(e)) || [];
+    message.brokers = object.brokers?.map((e) => RegisteredBroker.fromPartial(e)) || [];
     message.topics = object.topics?.map((e) => TopicInfo.fromPartial(e)) || [];
     message.version = object.version ?? 0;
     return message;
@@ -1221,13 +1367,19 @@ export const RegisterBrokerRequest: MessageFns<RegisterBrokerRequest> = {
 };
 
 function createBaseRegisterBrokerResponse(): RegisterBrokerResponse {
-  return { metadataVersion: 0 };
+  return { metadataVersion: 0, brokerEpoch: 0, leaseExpiresAtMs: 0 };
 }
 
 export const RegisterBrokerResponse: MessageFns<RegisterBrokerResponse> = {
   encode(message: RegisterBrokerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.metadataVersion !== 0) {
       writer.uint32(8).int64(message.metadataVersion);
+    }
+    if (message.brokerEpoch !== 0) {
+      writer.uint32(16).int64(message.brokerEpoch);
+    }
+    if (message.leaseExpiresAtMs !== 0) {
+      writer.uint32(24).int64(message.leaseExpiresAtMs);
     }
     return writer;
   },
@@ -1253,6 +1405,22 @@ export const RegisterBrokerResponse: MessageFns<RegisterBrokerResponse> = {
             message.metadataVersion = longToNumber(reader.int64());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.brokerEpoch = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.leaseExpiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1271,6 +1439,8 @@ export const RegisterBrokerResponse: MessageFns<RegisterBrokerResponse> = {
   fromPartial(object: DeepPartial<RegisterBrokerResponse>): RegisterBrokerResponse {
     const message = createBaseRegisterBrokerResponse();
     message.metadataVersion = object.metadataVersion ?? 0;
+    message.brokerEpoch = object.brokerEpoch ?? 0;
+    message.leaseExpiresAtMs = object.leaseExpiresAtMs ?? 0;
     return message;
   },
 };
@@ -1416,6 +1586,156 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     const message = createBaseHeartbeatResponse();
     message.leaseExpiresAtMs = object.leaseExpiresAtMs ?? 0;
     message.fenced = object.fenced ?? false;
+    message.metadataVersion = object.metadataVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseReleasePartitionRequest(): ReleasePartitionRequest {
+  return { partition: undefined, leaderEpoch: 0, brokerEpoch: 0 };
+}
+
+export const ReleasePartitionRequest: MessageFns<ReleasePartitionRequest> = {
+  encode(message: ReleasePartitionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.partition !== undefined) {
+      TopicPartition.encode(message.partition, writer.uint32(10).fork()).join();
+    }
+    if (message.leaderEpoch !== 0) {
+      writer.uint32(16).int32(message.leaderEpoch);
+    }
+    if (message.brokerEpoch !== 0) {
+      writer.uint32(24).int64(message.brokerEpoch);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleasePartitionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleasePartitionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.partition = TopicPartition.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.leaderEpoch = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.brokerEpoch = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ReleasePartitionRequest>): ReleasePartitionRequest {
+    return ReleasePartitionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReleasePartitionRequest>): ReleasePartitionRequest {
+    const message = createBaseReleasePartitionRequest();
+    message.partition = (object.partition !== undefined && object.partition !== null)
+      ? TopicPartition.fromPartial(object.partition)
+      : undefined;
+    message.leaderEpoch = object.leaderEpoch ?? 0;
+    message.brokerEpoch = object.brokerEpoch ?? 0;
+    return message;
+  },
+};
+
+function createBaseReleasePartitionResponse(): ReleasePartitionResponse {
+  return { error: undefined, metadataVersion: 0 };
+}
+
+export const ReleasePartitionResponse: MessageFns<ReleasePartitionResponse> = {
+  encode(message: ReleasePartitionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.error !== undefined) {
+      ItemError.encode(message.error, writer.uint32(10).fork()).join();
+    }
+    if (message.metadataVersion !== 0) {
+      writer.uint32(16).int64(message.metadataVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleasePartitionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleasePartitionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.error = ItemError.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.metadataVersion = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ReleasePartitionResponse>): ReleasePartitionResponse {
+    return ReleasePartitionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReleasePartitionResponse>): ReleasePartitionResponse {
+    const message = createBaseReleasePartitionResponse();
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ItemError.fromPartial(object.error)
+      : undefined;
     message.metadataVersion = object.metadataVersion ?? 0;
     return message;
   },
@@ -1689,7 +2009,7 @@ export const DescribeClusterRequest: MessageFns<DescribeClusterRequest> = {
 };
 
 function createBaseDescribeClusterResponse(): DescribeClusterResponse {
-  return { metadata: undefined, brokers: [] };
+  return { metadata: undefined, brokers: [], moves: [] };
 }
 
 export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
@@ -1699,6 +2019,9 @@ export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
     }
     for (const v of message.brokers) {
       BrokerState.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.moves) {
+      PartitionMove.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1732,6 +2055,14 @@ export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
             message.brokers.push(BrokerState.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.moves.push(PartitionMove.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1753,12 +2084,13 @@ export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
       ? ClusterMetadata.fromPartial(object.metadata)
       : undefined;
     message.brokers = object.brokers?.map((e) => BrokerState.fromPartial(e)) || [];
+    message.moves = object.moves?.map((e) => PartitionMove.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseBrokerState(): BrokerState {
-  return { nodeId: 0, leaseExpiresAtMs: 0, draining: false };
+  return { nodeId: 0, brokerEpoch: 0, leaseExpiresAtMs: 0, fenced: false, draining: false, leaderOf: 0 };
 }
 
 export const BrokerState: MessageFns<BrokerState> = {
@@ -1766,11 +2098,20 @@ export const BrokerState: MessageFns<BrokerState> = {
     if (message.nodeId !== 0) {
       writer.uint32(8).int32(message.nodeId);
     }
+    if (message.brokerEpoch !== 0) {
+      writer.uint32(16).int64(message.brokerEpoch);
+    }
     if (message.leaseExpiresAtMs !== 0) {
-      writer.uint32(16).int64(message.leaseExpiresAtMs);
+      writer.uint32(24).int64(message.leaseExpiresAtMs);
+    }
+    if (message.fenced !== false) {
+      writer.uint32(32).bool(message.fenced);
     }
     if (message.draining !== false) {
-      writer.uint32(24).bool(message.draining);
+      writer.uint32(40).bool(message.draining);
+    }
+    if (message.leaderOf !== 0) {
+      writer.uint32(48).int32(message.leaderOf);
     }
     return writer;
   },
@@ -1801,7 +2142,7 @@ export const BrokerState: MessageFns<BrokerState> = {
               break;
             }
 
-            message.leaseExpiresAtMs = longToNumber(reader.int64());
+            message.brokerEpoch = longToNumber(reader.int64());
             continue;
           }
           case 3: {
@@ -1809,7 +2150,31 @@ export const BrokerState: MessageFns<BrokerState> = {
               break;
             }
 
+            message.leaseExpiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.fenced = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
             message.draining = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.leaderOf = reader.int32();
             continue;
           }
         }
@@ -1830,20 +2195,119 @@ export const BrokerState: MessageFns<BrokerState> = {
   fromPartial(object: DeepPartial<BrokerState>): BrokerState {
     const message = createBaseBrokerState();
     message.nodeId = object.nodeId ?? 0;
+    message.brokerEpoch = object.brokerEpoch ?? 0;
     message.leaseExpiresAtMs = object.leaseExpiresAtMs ?? 0;
+    message.fenced = object.fenced ?? false;
     message.draining = object.draining ?? false;
+    message.leaderOf = object.leaderOf ?? 0;
+    return message;
+  },
+};
+
+function createBasePartitionMove(): PartitionMove {
+  return { partition: undefined, from: 0, to: 0, startedAtMs: 0 };
+}
+
+export const PartitionMove: MessageFns<PartitionMove> = {
+  encode(message: PartitionMove, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.partition !== undefined) {
+      TopicPartition.encode(message.partition, writer.uint32(10).fork()).join();
+    }
+    if (message.from !== 0) {
+      writer.uint32(16).int32(message.from);
+    }
+    if (message.to !== 0) {
+      writer.uint32(24).int32(message.to);
+    }
+    if (message.startedAtMs !== 0) {
+      writer.uint32(32).int64(message.startedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PartitionMove {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePartitionMove();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.partition = TopicPartition.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.from = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.to = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.startedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<PartitionMove>): PartitionMove {
+    return PartitionMove.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PartitionMove>): PartitionMove {
+    const message = createBasePartitionMove();
+    message.partition = (object.partition !== undefined && object.partition !== null)
+      ? TopicPartition.fromPartial(object.partition)
+      : undefined;
+    message.from = object.from ?? 0;
+    message.to = object.to ?? 0;
+    message.startedAtMs = object.startedAtMs ?? 0;
     return message;
   },
 };
 
 function createBaseDrainBrokerRequest(): DrainBrokerRequest {
-  return { nodeId: 0 };
+  return { nodeId: 0, drain: false };
 }
 
 export const DrainBrokerRequest: MessageFns<DrainBrokerRequest> = {
   encode(message: DrainBrokerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.nodeId !== 0) {
       writer.uint32(8).int32(message.nodeId);
+    }
+    if (message.drain !== false) {
+      writer.uint32(16).bool(message.drain);
     }
     return writer;
   },
@@ -1869,6 +2333,14 @@ export const DrainBrokerRequest: MessageFns<DrainBrokerRequest> = {
             message.nodeId = reader.int32();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.drain = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1887,21 +2359,25 @@ export const DrainBrokerRequest: MessageFns<DrainBrokerRequest> = {
   fromPartial(object: DeepPartial<DrainBrokerRequest>): DrainBrokerRequest {
     const message = createBaseDrainBrokerRequest();
     message.nodeId = object.nodeId ?? 0;
+    message.drain = object.drain ?? false;
     return message;
   },
 };
 
 function createBaseDrainBrokerResponse(): DrainBrokerResponse {
-  return { partitionsMoved: 0, metadataVersion: 0 };
+  return { error: undefined, partitionsToMove: 0, metadataVersion: 0 };
 }
 
 export const DrainBrokerResponse: MessageFns<DrainBrokerResponse> = {
   encode(message: DrainBrokerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.partitionsMoved !== 0) {
-      writer.uint32(8).int32(message.partitionsMoved);
+    if (message.error !== undefined) {
+      ItemError.encode(message.error, writer.uint32(10).fork()).join();
+    }
+    if (message.partitionsToMove !== 0) {
+      writer.uint32(16).int32(message.partitionsToMove);
     }
     if (message.metadataVersion !== 0) {
-      writer.uint32(16).int64(message.metadataVersion);
+      writer.uint32(24).int64(message.metadataVersion);
     }
     return writer;
   },
@@ -1920,15 +2396,23 @@ export const DrainBrokerResponse: MessageFns<DrainBrokerResponse> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 8) {
+            if (tag !== 10) {
               break;
             }
 
-            message.partitionsMoved = reader.int32();
+            message.error = ItemError.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
             if (tag !== 16) {
+              break;
+            }
+
+            message.partitionsToMove = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
               break;
             }
 
@@ -1952,7 +2436,10 @@ export const DrainBrokerResponse: MessageFns<DrainBrokerResponse> = {
   },
   fromPartial(object: DeepPartial<DrainBrokerResponse>): DrainBrokerResponse {
     const message = createBaseDrainBrokerResponse();
-    message.partitionsMoved = object.partitionsMoved ?? 0;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ItemError.fromPartial(object.error)
+      : undefined;
+    message.partitionsToMove = object.partitionsToMove ?? 0;
     message.metadataVersion = object.metadataVersion ?? 0;
     return message;
   },
@@ -6527,7 +7014,10 @@ export const AllocateProducerIdsResponse: MessageFns<AllocateProducerIdsResponse
 /** --- brokers and metadata --------------------------------------------------------- */
 export type ControllerServiceService = typeof ControllerServiceService;
 export const ControllerServiceService = {
-  /** A broker announces itself (at start: its group coordinator holds no members yet). */
+  /**
+   * A broker announces itself (at start: its group coordinator holds no members yet)
+   * and gets a new broker epoch and a lease.
+   */
   registerBroker: {
     path: "/stratus.controller.v1.ControllerService/RegisterBroker" as const,
     requestStream: false as const,
@@ -6539,7 +7029,7 @@ export const ControllerServiceService = {
       Buffer.from(RegisterBrokerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RegisterBrokerResponse => RegisterBrokerResponse.decode(value),
   },
-  /** Lease renewal. Answered UNIMPLEMENTED until broker leases land (issue 10 §3). */
+  /** Lease renewal. */
   heartbeat: {
     path: "/stratus.controller.v1.ControllerService/Heartbeat" as const,
     requestStream: false as const,
@@ -6548,6 +7038,18 @@ export const ControllerServiceService = {
     requestDeserialize: (value: Buffer): HeartbeatRequest => HeartbeatRequest.decode(value),
     responseSerialize: (value: HeartbeatResponse): Buffer => Buffer.from(HeartbeatResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): HeartbeatResponse => HeartbeatResponse.decode(value),
+  },
+  /** The leader hands over a partition whose graceful move started (PartitionInfo.moving_to). */
+  releasePartition: {
+    path: "/stratus.controller.v1.ControllerService/ReleasePartition" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleasePartitionRequest): Buffer =>
+      Buffer.from(ReleasePartitionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleasePartitionRequest => ReleasePartitionRequest.decode(value),
+    responseSerialize: (value: ReleasePartitionResponse): Buffer =>
+      Buffer.from(ReleasePartitionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReleasePartitionResponse => ReleasePartitionResponse.decode(value),
   },
   /** The current metadata, once. */
   getMetadata: {
@@ -6574,10 +7076,7 @@ export const ControllerServiceService = {
     responseSerialize: (value: WatchResponse): Buffer => Buffer.from(WatchResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchResponse => WatchResponse.decode(value),
   },
-  /**
-   * Brokers, partition leadership and controller of the cluster. UNIMPLEMENTED until
-   * leases and leadership land (issue 10 §3).
-   */
+  /** Brokers (leases, draining), partition leadership and moves under way. */
   describeCluster: {
     path: "/stratus.controller.v1.ControllerService/DescribeCluster" as const,
     requestStream: false as const,
@@ -6589,7 +7088,7 @@ export const ControllerServiceService = {
       Buffer.from(DescribeClusterResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DescribeClusterResponse => DescribeClusterResponse.decode(value),
   },
-  /** Moves every partition a broker leads elsewhere. UNIMPLEMENTED until issue 10 §3. */
+  /** Moves every partition a broker leads elsewhere and gives it no new ones (or undoes that). */
   drainBroker: {
     path: "/stratus.controller.v1.ControllerService/DrainBroker" as const,
     requestStream: false as const,
@@ -6599,7 +7098,7 @@ export const ControllerServiceService = {
     responseSerialize: (value: DrainBrokerResponse): Buffer => Buffer.from(DrainBrokerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DrainBrokerResponse => DrainBrokerResponse.decode(value),
   },
-  /** Moves given partitions to given brokers. UNIMPLEMENTED until issue 10 §3. */
+  /** Moves given partitions to given brokers (graceful moves). */
   reassignPartitions: {
     path: "/stratus.controller.v1.ControllerService/ReassignPartitions" as const,
     requestStream: false as const,
@@ -6812,10 +7311,15 @@ export const ControllerServiceService = {
 } as const;
 
 export interface ControllerServiceServer extends UntypedServiceImplementation {
-  /** A broker announces itself (at start: its group coordinator holds no members yet). */
+  /**
+   * A broker announces itself (at start: its group coordinator holds no members yet)
+   * and gets a new broker epoch and a lease.
+   */
   registerBroker: handleUnaryCall<RegisterBrokerRequest, RegisterBrokerResponse>;
-  /** Lease renewal. Answered UNIMPLEMENTED until broker leases land (issue 10 §3). */
+  /** Lease renewal. */
   heartbeat: handleUnaryCall<HeartbeatRequest, HeartbeatResponse>;
+  /** The leader hands over a partition whose graceful move started (PartitionInfo.moving_to). */
+  releasePartition: handleUnaryCall<ReleasePartitionRequest, ReleasePartitionResponse>;
   /** The current metadata, once. */
   getMetadata: handleUnaryCall<GetMetadataRequest, GetMetadataResponse>;
   /**
@@ -6825,14 +7329,11 @@ export interface ControllerServiceServer extends UntypedServiceImplementation {
    * skipped, never queued without bound).
    */
   watch: handleServerStreamingCall<WatchRequest, WatchResponse>;
-  /**
-   * Brokers, partition leadership and controller of the cluster. UNIMPLEMENTED until
-   * leases and leadership land (issue 10 §3).
-   */
+  /** Brokers (leases, draining), partition leadership and moves under way. */
   describeCluster: handleUnaryCall<DescribeClusterRequest, DescribeClusterResponse>;
-  /** Moves every partition a broker leads elsewhere. UNIMPLEMENTED until issue 10 §3. */
+  /** Moves every partition a broker leads elsewhere and gives it no new ones (or undoes that). */
   drainBroker: handleUnaryCall<DrainBrokerRequest, DrainBrokerResponse>;
-  /** Moves given partitions to given brokers. UNIMPLEMENTED until issue 10 §3. */
+  /** Moves given partitions to given brokers (graceful moves). */
   reassignPartitions: handleUnaryCall<ReassignPartitionsRequest, ReassignPartitionsResponse>;
   createTopics: handleUnaryCall<CreateTopicsRequest, CreateTopicsResponse>;
   deleteTopics: handleUnaryCall<DeleteTopicsRequest, DeleteTopicsResponse>;
@@ -6864,7 +7365,10 @@ export interface ControllerServiceServer extends UntypedServiceImplementation {
 }
 
 export interface ControllerServiceClient extends Client {
-  /** A broker announces itself (at start: its group coordinator holds no members yet). */
+  /**
+   * A broker announces itself (at start: its group coordinator holds no members yet)
+   * and gets a new broker epoch and a lease.
+   */
   registerBroker(
     request: RegisterBrokerRequest,
     callback: (error: ServiceError | null, response: RegisterBrokerResponse) => void,
@@ -6880,7 +7384,7 @@ export interface ControllerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RegisterBrokerResponse) => void,
   ): ClientUnaryCall;
-  /** Lease renewal. Answered UNIMPLEMENTED until broker leases land (issue 10 §3). */
+  /** Lease renewal. */
   heartbeat(
     request: HeartbeatRequest,
     callback: (error: ServiceError | null, response: HeartbeatResponse) => void,
@@ -6895,6 +7399,22 @@ export interface ControllerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: HeartbeatResponse) => void,
+  ): ClientUnaryCall;
+  /** The leader hands over a partition whose graceful move started (PartitionInfo.moving_to). */
+  releasePartition(
+    request: ReleasePartitionRequest,
+    callback: (error: ServiceError | null, response: ReleasePartitionResponse) => void,
+  ): ClientUnaryCall;
+  releasePartition(
+    request: ReleasePartitionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReleasePartitionResponse) => void,
+  ): ClientUnaryCall;
+  releasePartition(
+    request: ReleasePartitionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReleasePartitionResponse) => void,
   ): ClientUnaryCall;
   /** The current metadata, once. */
   getMetadata(
@@ -6924,10 +7444,7 @@ export interface ControllerServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchResponse>;
-  /**
-   * Brokers, partition leadership and controller of the cluster. UNIMPLEMENTED until
-   * leases and leadership land (issue 10 §3).
-   */
+  /** Brokers (leases, draining), partition leadership and moves under way. */
   describeCluster(
     request: DescribeClusterRequest,
     callback: (error: ServiceError | null, response: DescribeClusterResponse) => void,
@@ -6943,7 +7460,7 @@ export interface ControllerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DescribeClusterResponse) => void,
   ): ClientUnaryCall;
-  /** Moves every partition a broker leads elsewhere. UNIMPLEMENTED until issue 10 §3. */
+  /** Moves every partition a broker leads elsewhere and gives it no new ones (or undoes that). */
   drainBroker(
     request: DrainBrokerRequest,
     callback: (error: ServiceError | null, response: DrainBrokerResponse) => void,
@@ -6959,7 +7476,7 @@ export interface ControllerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DrainBrokerResponse) => void,
   ): ClientUnaryCall;
-  /** Moves given partitions to given brokers. UNIMPLEMENTED until issue 10 §3. */
+  /** Moves given partitions to given brokers (graceful moves). */
   reassignPartitions(
     request: ReassignPartitionsRequest,
     callback: (error: ServiceError | null, response: ReassignPartitionsResponse) => void,
