@@ -13,10 +13,10 @@ import type { Clock, Random } from '@stratus/runtime';
 import type { WriteAheadLog } from '@stratus/wal';
 import { readInt64 } from '@stratus/protocol';
 import { partitionKey, DEFAULT_PENDING_BYTES, maxBatchBytes } from '@stratus/partition-index';
-import type { ExtentCommitter, ExtentSource } from '@stratus/partition-index';
+import type { ExtentCommitter, ExtentSource, TopicPartition } from '@stratus/partition-index';
 import { ByteBudget } from './log/byte-budget.ts';
 import { PartitionLog } from './log/partition-log.ts';
-import type { ExtentReader, PartitionLogConfig, RecoveredEntry } from './log/partition-log.ts';
+import type { ExtentReader, PartitionLogConfig, PartitionLogDeps, RecoveredEntry } from './log/partition-log.ts';
 import { TailCache } from './log/tail-cache.ts';
 import { Uploader } from './log/uploader.ts';
 import type { UploaderOptions } from './log/uploader.ts';
@@ -189,6 +189,32 @@ export class StorageEngine {
     return undefined;
   }
 
+  private logDeps(): PartitionLogDeps {
+    return {
+      wal: this.o.wal,
+      uploader: this.uploader,
+      index: this.o.index,
+      reader: this.o.reader,
+      pending: this.pending,
+      tail: this.tail,
+      clock: this.o.clock,
+      appendWaitMs: this.o.appendWaitMs ?? 5000,
+      readAheadBytes: this.o.readAheadBytes ?? 4 * 1024 * 1024,
+      maxBatchBytes: this.maxBatchBytes,
+      onFatal: (e) => this.failAll(e),
+      onNoSpace: (e) => this.suspendAll(e),
+    };
+  }
+
+  /**
+   * A read-only view of the committed data of a partition another broker leads (KIP-392
+   * follower fetching; PartitionLog.openReplica). Not registered: the caller keeps it
+   * (and its read-ahead state) as long as it likes and drops it when done.
+   */
+  openReplica(tp: TopicPartition): Promise<PartitionLog> {
+    return PartitionLog.openReplica(tp, this.logDeps());
+  }
+
   /** Opens (or returns the open) log of a partition this broker leads. */
   async openPartition(config: PartitionLogConfig): Promise<PartitionLog> {
     if (this.fatal) throw this.fatal;
@@ -196,24 +222,7 @@ export class StorageEngine {
     const key = partitionKey(config.topicId, config.partition);
     const open = this.logs.get(key);
     if (open !== undefined) return open;
-    const log = await PartitionLog.open(
-      config,
-      {
-        wal: this.o.wal,
-        uploader: this.uploader,
-        index: this.o.index,
-        reader: this.o.reader,
-        pending: this.pending,
-        tail: this.tail,
-        clock: this.o.clock,
-        appendWaitMs: this.o.appendWaitMs ?? 5000,
-        readAheadBytes: this.o.readAheadBytes ?? 4 * 1024 * 1024,
-        maxBatchBytes: this.maxBatchBytes,
-        onFatal: (e) => this.failAll(e),
-        onNoSpace: (e) => this.suspendAll(e),
-      },
-      this.recovered.get(key) ?? [],
-    );
+    const log = await PartitionLog.open(config, this.logDeps(), this.recovered.get(key) ?? []);
     this.recovered.delete(key);
     this.logs.set(key, log);
     const resumeAt = this.resumeAfterSetAside.get(key);

@@ -54,7 +54,7 @@ export { ByteBudget, BudgetExceededError } from './log/byte-budget.ts';
 export { TailCache } from './log/tail-cache.ts';
 export { Uploader, CommitRejectedError, UploaderStoppedError } from './log/uploader.ts';
 export type { UploadEntry, UploaderOptions, UploaderStats } from './log/uploader.ts';
-export { PartitionLog, PartitionFailedError } from './log/partition-log.ts';
+export { PartitionLog, PartitionFailedError, AppendsStoppedError } from './log/partition-log.ts';
 export type { TimestampAndOffset } from './log/batch-scan.ts';
 export type { AppendInfo, AppendResult, ExtentReader, PartitionLogConfig, ReadResult } from './log/partition-log.ts';
 export { rejectedBatchFiles } from './log/rejected-store.ts';

@@ -89,6 +89,18 @@ export class PartitionFailedError extends Error {
   }
 }
 
+/**
+ * The log takes no appends for now (stopAppends): its leader is handing it over, has
+ * fenced itself, or the log is a read replica. Nothing failed; the broker answers
+ * NOT_LEADER_OR_FOLLOWER, which clients retry after refreshing metadata.
+ */
+export class AppendsStoppedError extends Error {
+  constructor(tp: string, reason: string) {
+    super(`partition ${tp} takes no appends: ${reason}`);
+    this.name = 'AppendsStoppedError';
+  }
+}
+
 interface TailEntry {
   readonly baseOffset: number;
   readonly lastOffset: number;
@@ -135,6 +147,13 @@ export class PartitionLog implements Evictable {
   private handedOver = false;
   /** Where a sequential reader of committed data reads next (-1: no committed read yet). */
   private nextCommittedRead = -1;
+  /** Set by stopAppends(): appends reject with it until resumeAppends(). */
+  private stopped: AppendsStoppedError | undefined;
+  /** A read replica (openReplica): never takes appends; its high watermark is the index's committed end. */
+  private replica = false;
+  /** Appends that have offsets and are being written to the WAL (not yet handed to the uploader). */
+  private walPending = 0;
+  private walIdleWaiters: (() => void)[] = [];
 
   private constructor(config: PartitionLogConfig, deps: PartitionLogDeps, endOffset: number, highWatermark: number, logStartOffset: number) {
     this.topicId = config.topicId;
@@ -169,6 +188,43 @@ export class PartitionLog implements Evictable {
       );
     }
     return log;
+  }
+
+  /**
+   * A read-only view of a partition another broker leads (KIP-392 follower fetching): its
+   * high watermark is the index's committed end — never the leader's uncommitted tail —
+   * refreshed by syncCommittedEnd(). Reads go through the extents and the block cache like
+   * any committed read; appends are refused. Not registered with the engine.
+   */
+  static async openReplica(tp: TopicPartition, deps: PartitionLogDeps): Promise<PartitionLog> {
+    const committedEnd = await deps.index.committedEndOffset(tp);
+    const logStart = await deps.index.logStartOffset(tp);
+    const log = new PartitionLog({ topicId: tp.topicId, partition: tp.partition, leaderEpoch: -1, durability: 'object' }, deps, committedEnd, committedEnd, logStart);
+    log.committedEnd = committedEnd;
+    log.replica = true;
+    log.stopped = new AppendsStoppedError(log.key, 'a read replica takes no appends');
+    return log;
+  }
+
+  /** A read replica (openReplica). */
+  get isReplica(): boolean {
+    return this.replica;
+  }
+
+  /**
+   * A read replica asks the index for the committed end now and moves its high watermark
+   * there (waking long polls); returns the high watermark. Asked on every read round, so a
+   * replica never answers with a stale end.
+   */
+  async syncCommittedEnd(): Promise<number> {
+    if (!this.replica) throw new Error(`syncCommittedEnd: ${this.key} is not a read replica`);
+    const end = await this.deps.index.committedEndOffset(this);
+    if (end > this.committedEnd) {
+      this.committedEnd = end;
+      this.nextOffset = Math.max(this.nextOffset, end);
+      this.advanceHw(end);
+    }
+    return this.hw;
   }
 
   get highWatermark(): number {
@@ -220,12 +276,62 @@ export class PartitionLog implements Evictable {
     this.commitWaiters = [];
   }
 
+  /** Whether appends are taken now (not failed, not stopped, not a replica). */
+  get acceptingAppends(): boolean {
+    return this.failure === undefined && this.stopped === undefined;
+  }
+
+  /**
+   * Refuses appends from now on with AppendsStoppedError (appends still waiting for room
+   * in the pending budget too); appends that already have offsets go on and become
+   * durable. Graceful hand-over and self-fencing: see flushTail().
+   */
+  stopAppends(reason: string): void {
+    this.stopped ??= new AppendsStoppedError(this.key, reason);
+  }
+
+  /** Takes appends again (a cancelled hand-over, a renewed lease). A read replica stays stopped. */
+  resumeAppends(): void {
+    if (!this.replica) this.stopped = undefined;
+  }
+
+  /**
+   * Resolves true once every append that got an offset is durable and committed to the
+   * index (hurrying the uploader): after stopAppends() this is the whole acknowledged
+   * tail, so the partition can be handed to another broker. False when the log fails (a
+   * commit was rejected, the WAL failed) or `signal` aborts first.
+   */
+  async flushTail(signal?: AbortSignal): Promise<boolean> {
+    while (this.walPending > 0) {
+      if (signal?.aborted || this.failure) return false;
+      await new Promise<void>((resolve) => {
+        const onAbort = (): void => resolve();
+        this.walIdleWaiters.push(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    if (signal?.aborted || this.failure) return false;
+    return this.committedThrough(this.nextOffset, signal);
+  }
+
+  private walAppendSettled(): void {
+    this.walPending--;
+    if (this.walPending > 0 || this.walIdleWaiters.length === 0) return;
+    const waiters = this.walIdleWaiters;
+    this.walIdleWaiters = [];
+    for (const w of waiters) w();
+  }
+
   /**
    * Appends one validated batch (offsets are assigned here, in place). Resolves when the
    * batch is durable per the partition's durability mode.
    */
   append(batch: Buffer, info: AppendInfo): Promise<AppendResult> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.stopped) return Promise.reject(this.stopped);
     // Checked before anything is reserved or assigned: this append fails alone.
     if (batch.length > this.deps.maxBatchBytes) return Promise.reject(new BatchTooLargeError(batch.length, this.deps.maxBatchBytes));
     const walBytes = batch.length + WAL_ENTRY_HEADER_BYTES;
@@ -234,9 +340,9 @@ export class PartitionLog implements Evictable {
     // offsets in exactly the order they were called (pipelined produce requests).
     if (this.deps.pending.tryReserve(walBytes)) return this.appendReserved(batch, info, walBytes);
     return this.deps.pending.reserve(walBytes, this.deps.appendWaitMs, this.key).then(() => {
-      if (this.failure) {
+      if (this.failure || this.stopped) {
         this.deps.pending.release(walBytes);
-        throw this.failure;
+        throw this.failure ?? this.stopped;
       }
       return this.appendReserved(batch, info, walBytes);
     });
@@ -259,9 +365,11 @@ export class PartitionLog implements Evictable {
     this.entries.push(entry);
 
     let seq: number;
+    this.walPending++;
     try {
       seq = await this.deps.wal.append([encodeWalEntryHeader(this.topicId, this.partition, this.leaderEpoch, this.durability), batch]);
     } catch (e) {
+      this.walAppendSettled();
       this.deps.pending.release(walBytes);
       const err = e instanceof Error ? e : new Error(String(e));
       // A full disk: the WAL refuses everything after its durable end; the engine hands
@@ -291,6 +399,7 @@ export class PartitionLog implements Evictable {
       urgent: this.durability === 'object',
     });
     entry.committed = committed;
+    this.walAppendSettled();
     const settled = committed.then(
       () => {
         this.deps.pending.release(walBytes);
