@@ -70,8 +70,6 @@ export function readRedisParams(url: RedisUrl, overrides: Partial<RedisParams> =
   const commandTimeoutMs = number('commandTimeoutMs') ?? waitTimeoutMs + COMMAND_TIMEOUT_MARGIN_MS;
   const wait = pick('wait');
   if (wait > 0 && commandTimeoutMs <= waitTimeoutMs) throw fail(`commandTimeoutMs (${commandTimeoutMs}) must exceed waitTimeoutMs (${waitTimeoutMs}), or every WAIT would time out on the client first`);
-  const maxValueBytes = pick('maxValueBytes');
-  const snapshotChunkBytes = pick('snapshotChunkBytes');
-  if (snapshotChunkBytes > maxValueBytes) throw fail(`snapshotChunkBytes (${snapshotChunkBytes}) must not exceed maxValueBytes (${maxValueBytes})`);
-  return { prefix, wait, waitTimeoutMs, maxValueBytes, snapshotChunkBytes, connectTimeoutMs: pick('connectTimeoutMs'), commandTimeoutMs };
+  // A chunk larger than maxValueBytes is stored as several values (redis-snapshot.ts), so the two are independent.
+  return { prefix, wait, waitTimeoutMs, maxValueBytes: pick('maxValueBytes'), snapshotChunkBytes: pick('snapshotChunkBytes'), connectTimeoutMs: pick('connectTimeoutMs'), commandTimeoutMs };
 }
