@@ -22,6 +22,14 @@ export type { FileJournalStoreOptions, JournalSnapshotOptions, JournalWalOptions
 export { MemoryMetadataStore } from './store/memory-store.ts';
 export { openMetadataStore } from './store/open-store.ts';
 export type { OpenMetadataStoreOptions } from './store/open-store.ts';
+export { RedisMetadataStore } from './store/redis-store.ts';
+export type { RedisMetadataStoreOptions } from './store/redis-store.ts';
+export type { RedisParams } from './store/redis-params.ts';
+export { FencedError } from './store/fenced-error.ts';
+export { RedisControllerLease, LeaseError } from './lease/redis-lease.ts';
+export type { AcquireResult, LeaseHolder, RedisControllerLeaseOptions } from './lease/redis-lease.ts';
+export { LeaseKeeper, LEASE_DEFAULTS } from './lease/lease-keeper.ts';
+export type { LeaseBackend, LeaseKeeperOptions } from './lease/lease-keeper.ts';
 export { applyRecord, StateError } from './state/apply.ts';
 export { emptyState, cloneState } from './state/state.ts';
 export type { ControllerState } from './state/state.ts';

@@ -1,8 +1,9 @@
 // Where controller state is made durable: an event-sourced journal of record batches
 // plus snapshots. The controller owns the state and decides every record; a store only
 // keeps them. Implementations: FileJournalStore (embedded mode, file:// data dirs),
-// MemoryMetadataStore (tests); a Redis store (ioredis) implements the same contract
-// later.
+// RedisMetadataStore (a controller cluster: redis://, writes fenced by the controller
+// epoch), MemoryMetadataStore (tests). One contract suite runs against all three
+// (test/metadata-store.contract.ts).
 //
 // Contract:
 // - `load()` is called once, before any append. It returns the latest snapshot (or
