@@ -124,11 +124,13 @@ async function dropSnapshot(c: RedisSnapshotContext, id: string): Promise<void> 
 }
 
 /**
- * The sections of snapshot `meta`, read a page of chunks at a time as the consumer asks.
- * Checks the chunk count, length and CRC-32C the switch recorded; fails clearly when the
- * chunks vanish meanwhile (another controller switched snapshots).
+ * The sections of snapshot `meta`, read a page of chunks at a time as the consumer asks:
+ * pages of about `chunkBytes` (at least one value), with the event loop free between
+ * pages, as they were written. Checks the chunk count, length and CRC-32C the switch
+ * recorded; fails clearly when the chunks vanish meanwhile (another controller switched
+ * snapshots).
  */
-export async function* readRedisSnapshot(c: Pick<RedisSnapshotContext, 'conn' | 'keys' | 'readPageValues' | 'readPageBytes'>, meta: RedisSnapshotMeta): AsyncIterable<SnapshotSection> {
+export async function* readRedisSnapshot(c: Pick<RedisSnapshotContext, 'conn' | 'keys' | 'readPageValues' | 'chunkBytes' | 'yieldToEventLoop'>, meta: RedisSnapshotMeta): AsyncIterable<SnapshotSection> {
   const name = `${meta.id} in ${c.conn.url}`;
   const decoder = new SectionLineDecoder(name);
   const key = c.keys.snapshotChunks(meta.id);
@@ -136,7 +138,8 @@ export async function* readRedisSnapshot(c: Pick<RedisSnapshotContext, 'conn' | 
   let bytes = 0;
   let index = 0;
   while (index < meta.chunks) {
-    const page = (await c.conn.callBuffer('EVAL', LIST_PAGE_SCRIPT, 1, key, index, Math.min(c.readPageValues, meta.chunks - index), c.readPageBytes).catch((err: unknown) => {
+    if (index > 0) await c.yieldToEventLoop();
+    const page = (await c.conn.callBuffer('EVAL', LIST_PAGE_SCRIPT, 1, key, index, Math.min(c.readPageValues, meta.chunks - index), c.chunkBytes).catch((err: unknown) => {
       throw new MetadataStoreError(`reading snapshot ${name}: ${(err as Error).message}`, { cause: err });
     })) as Buffer[];
     if (page.length === 0) throw new MetadataStoreError(`snapshot ${name} has ${index} of its ${meta.chunks} chunks: it was removed while loading (did another controller take over?)`);

@@ -64,7 +64,7 @@ export interface RedisMetadataStoreOptions {
   readonly sectionEntries?: number;
   /** Most values (journal entries, snapshot chunks) read per round trip on load. Default 1,024. */
   readonly readPageValues?: number;
-  /** Most bytes read per round trip on load (at least one value is read). Default 4 MiB. */
+  /** Most journal bytes read per round trip on load (at least one entry is read; snapshot pages are snapshotChunkBytes). Default 4 MiB. */
   readonly readPageBytes?: number;
   /** Most queued batches sent as one group (pipelined, then one WAIT). Default 1,024. */
   readonly maxGroupBatches?: number;
