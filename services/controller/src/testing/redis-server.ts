@@ -1,7 +1,8 @@
 // A real redis-server for one test: its own temp data directory, a free loopback port,
 // AOF on with `appendfsync always` (as our deployment scripts run Redis), no RDB saves.
 // It can be stopped (SIGTERM), killed (SIGKILL: whatever the AOF did not fsync is
-// lost), restarted on the same data and port, and given a replica (for WAIT tests).
+// lost), restarted on the same data and port, and given replicas (for WAIT tests) and a
+// Sentinel (for redis+sentinel:// URLs and failover).
 // Commands for assertions go through redis-cli, so this file needs no Redis client
 // library (only the store's adapter imports ioredis). Binaries come from
 // test/peers/redis.sh; a missing one fails with the command that provisions it.
@@ -10,7 +11,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,8 @@ export interface RedisServerOptions {
   readonly replicaOf?: string;
   /** Extra `--name value` arguments for redis-server. */
   readonly extraArgs?: readonly string[];
+  /** Run as a Sentinel monitoring this master (a quorum of one, quick failure detection). */
+  readonly sentinelOf?: { readonly masterName: string; readonly master: string; readonly downAfterMs: number };
 }
 
 export class RedisServer {
@@ -139,6 +142,24 @@ export class RedisServer {
     return replica;
   }
 
+  /**
+   * Starts a Sentinel watching this server as master `masterName` (quorum one), and
+   * waits until it has found the master's replicas. Stopped by cleanup().
+   */
+  async startSentinel(masterName: string, downAfterMs = 500): Promise<RedisServer> {
+    const sentinel = await RedisServer.start({ sentinelOf: { masterName, master: `127.0.0.1:${this.port}`, downAfterMs } });
+    this.replicas.push(sentinel);
+    const expected = this.replicas.filter((r) => r.options.replicaOf !== undefined).length;
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const info = await sentinel.cli('INFO', 'sentinel');
+      if (new RegExp(`name=${masterName},status=ok,.*slaves=${expected},`).test(info)) break;
+      if (Date.now() > deadline) throw new Error(`sentinel on port ${sentinel.port} did not see master ${this.port} with ${expected} replica(s):\n${info}\n${sentinel.log()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return sentinel;
+  }
+
   /** Stops the server and its replicas and removes the data directory it created. */
   async cleanup(): Promise<void> {
     await Promise.all(this.replicas.map((r) => r.cleanup()));
@@ -148,6 +169,27 @@ export class RedisServer {
   }
 
   private spawn(): { child: ChildProcess; exited: Promise<void> } {
+    const sentinel = this.options.sentinelOf;
+    if (sentinel !== undefined) {
+      // A Sentinel rewrites its config file as it learns the topology, so it gets its own.
+      const [host, port] = sentinel.master.split(':');
+      const conf = join(this.dataDir, 'sentinel.conf');
+      if (!existsSync(conf)) {
+        writeFileSync(
+          conf,
+          [
+            `port ${this.port}`,
+            'bind 127.0.0.1',
+            `dir ${this.dataDir}`,
+            `sentinel monitor ${sentinel.masterName} ${host} ${port} 1`,
+            `sentinel down-after-milliseconds ${sentinel.masterName} ${sentinel.downAfterMs}`,
+            `sentinel failover-timeout ${sentinel.masterName} 5000`,
+            '',
+          ].join('\n'),
+        );
+      }
+      return this.spawnWith([conf, '--sentinel', '--loglevel', 'warning']);
+    }
     const args = [
       '--port', String(this.port),
       '--bind', '127.0.0.1',
@@ -164,6 +206,10 @@ export class RedisServer {
       ...(this.options.replicaOf !== undefined ? ['--replicaof', ...this.options.replicaOf.split(':')] : []),
       ...(this.options.extraArgs ?? []),
     ];
+    return this.spawnWith(args);
+  }
+
+  private spawnWith(args: readonly string[]): { child: ChildProcess; exited: Promise<void> } {
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer): void => {
       this.logText = (this.logText + chunk.toString('utf8')).slice(-LOG_KEEP_CHARS);
