@@ -11,6 +11,8 @@ import type { BrokerConfigEntry, BrokerSettings } from './config/broker-config.t
 import type { MetadataStore } from './store/metadata-store.ts';
 import { resolveCompactionOptions, resolveOrphanSweepOptions } from './background/gc-options.ts';
 import type { CompactionOptions, OrphanSweepOptions, ResolvedCompactionOptions, ResolvedOrphanSweepOptions } from './background/gc-options.ts';
+import { resolveClusterOptions } from './cluster/cluster-options.ts';
+import type { ClusterOptions, ResolvedClusterOptions } from './cluster/cluster-options.ts';
 
 const MiB = 1024 * 1024;
 
@@ -83,6 +85,8 @@ export interface ControllerOptions {
   readonly compaction?: CompactionOptions;
   /** Deleting objects written but never committed (background/gc-options.ts). */
   readonly orphanSweep?: OrphanSweepOptions;
+  /** Broker leases, leadership moves and unclean failover (cluster/cluster-options.ts). */
+  readonly cluster?: ClusterOptions;
   /** A snapshot is taken once this many journal bytes were appended since the last. Default 16 MiB. */
   readonly snapshotJournalBytes?: number;
   /**
@@ -130,6 +134,7 @@ export interface ResolvedControllerOptions {
   readonly objectKeyPrefix: string;
   readonly compaction: ResolvedCompactionOptions;
   readonly orphanSweep: ResolvedOrphanSweepOptions;
+  readonly cluster: ResolvedClusterOptions;
   readonly snapshotJournalBytes: number;
   readonly snapshotRetryDelayMs: number;
   readonly snapshotRetryMaxDelayMs: number;
@@ -189,6 +194,7 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     objectKeyPrefix: keyPrefix(o.objectKeyPrefix),
     compaction: resolveCompactionOptions(o.compaction),
     orphanSweep: resolveOrphanSweepOptions(o.orphanSweep),
+    cluster: resolveClusterOptions(o.cluster),
     snapshotJournalBytes: integer('snapshotJournalBytes', o.snapshotJournalBytes, 16 * MiB, 1, 2 ** 40),
     snapshotRetryDelayMs,
     snapshotRetryMaxDelayMs: integer('snapshotRetryMaxDelayMs', o.snapshotRetryMaxDelayMs, Math.max(300_000, snapshotRetryDelayMs), snapshotRetryDelayMs, DAY_MS),

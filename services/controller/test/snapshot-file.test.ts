@@ -107,7 +107,7 @@ describe('snapshot file, version 2', () => {
     const kinds = lines.map((l) => (JSON.parse(l) as SnapshotSection).kind);
     expect(kinds[0]).toBe('head');
     expect(kinds[kinds.length - 1]).toBe('end');
-    expect(new Set(kinds)).toEqual(new Set(['head', 'brokers', 'objects', 'topic', 'partitions', 'offsets', 'groups', 'producers', 'end']));
+    expect(new Set(kinds)).toEqual(new Set(['head', 'brokers', 'brokerStates', 'objects', 'topic', 'partitions', 'offsets', 'groups', 'producers', 'end']));
     await store.close();
 
     const loaded = await (await open(fs)).load();

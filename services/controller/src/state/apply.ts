@@ -15,7 +15,7 @@ import type { Extent } from '@stratus/partition-index';
 import { collisionKey } from '../topics/topic-names.ts';
 import type { CompactedMerge, MetadataRecord, PartitionLeader } from './records.ts';
 import { MAX_PRODUCERS_PER_PARTITION, firstExtentAtOrAfter } from './state.ts';
-import type { ControllerState, PartitionState, TopicState } from './state.ts';
+import type { BrokerStatus, ControllerState, PartitionState, TopicState } from './state.ts';
 
 export class StateError extends Error {
   constructor(message: string) {
@@ -34,9 +34,37 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
     case 'BrokerRegistered':
       s.brokers.set(r.broker.nodeId, r.broker);
       s.metadataVersion++;
+      s.brokerStatus.set(r.broker.nodeId, { epoch: s.metadataVersion, fencedAtMs: null, draining: s.brokerStatus.get(r.broker.nodeId)?.draining ?? false });
       return s;
     case 'BrokerUnregistered':
       s.brokers.delete(r.nodeId);
+      s.brokerStatus.delete(r.nodeId);
+      s.metadataVersion++;
+      return s;
+    case 'BrokerFenced': {
+      const status = brokerStatus(s, r.nodeId);
+      s.brokerStatus.set(r.nodeId, { ...status, fencedAtMs: r.atMs });
+      s.metadataVersion++;
+      return s;
+    }
+    case 'BrokerDrainingChanged': {
+      const status = brokerStatus(s, r.nodeId);
+      s.brokerStatus.set(r.nodeId, { ...status, draining: r.draining });
+      s.metadataVersion++;
+      return s;
+    }
+    case 'PartitionMovesStarted':
+      for (const m of r.moves) {
+        const p = partition(s, m.topicId, m.partition);
+        const key = partitionKey(m.topicId, m.partition);
+        if (p.leader !== m.from || p.leaderEpoch !== m.leaderEpoch) throw new StateError(`move of ${key} from ${m.from} at epoch ${m.leaderEpoch}, but it is led by ${p.leader} at epoch ${p.leaderEpoch}`);
+        if (s.moves.has(key)) throw new StateError(`move of ${key} starts while another is under way`);
+        s.moves.set(key, { topicId: m.topicId, partition: m.partition, from: m.from, to: m.to, leaderEpoch: m.leaderEpoch, startedAtMs: r.atMs });
+      }
+      s.metadataVersion++;
+      return s;
+    case 'PartitionMovesCancelled':
+      for (const tp of r.partitions) s.moves.delete(partitionKey(tp.topicId, tp.partition));
       s.metadataVersion++;
       return s;
     case 'TopicCreated': {
@@ -52,6 +80,7 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
       const t = topic(s, r.topicId);
       for (const p of t.partitions) for (const e of p.extents) release(s, e);
       deleteTopicOffsets(s, r.topicId);
+      for (let i = 0; i < t.partitions.length; i++) s.moves.delete(partitionKey(r.topicId, i));
       s.topics.delete(r.topicId);
       s.topicIds.delete(t.name);
       s.collisionKeys.delete(collisionKey(t.name));
@@ -76,6 +105,7 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
         if (c.leaderEpoch < p.leaderEpoch) throw new StateError(`leader epoch of ${partitionKey(c.topicId, c.partition)} would go from ${p.leaderEpoch} back to ${c.leaderEpoch}`);
         p.leader = c.leader;
         p.leaderEpoch = c.leaderEpoch;
+        s.moves.delete(partitionKey(c.topicId, c.partition));
       }
       s.metadataVersion++;
       return s;
@@ -182,6 +212,12 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
 
 function newPartition(leader: PartitionLeader): PartitionState {
   return { leader: leader.leader, leaderEpoch: leader.leaderEpoch, logStartOffset: 0, endOffset: 0, extents: [], producers: new Map() };
+}
+
+function brokerStatus(s: ControllerState, nodeId: number): BrokerStatus {
+  const status = s.brokerStatus.get(nodeId);
+  if (status === undefined) throw new StateError(`broker ${nodeId} is not registered`);
+  return status;
 }
 
 function topic(s: ControllerState, topicId: string): TopicState {

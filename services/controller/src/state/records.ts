@@ -22,9 +22,55 @@ export interface ClusterCreated {
   readonly clusterId: string;
 }
 
+/**
+ * A broker registered (started, or came back after being fenced). Every registration is
+ * one of these, even with an unchanged address: the metadata version it produces is the
+ * broker's new broker epoch, which names this incarnation in heartbeats and releases.
+ * It unfences the broker; draining stays as it was; its partitions and epochs stay.
+ */
 export interface BrokerRegistered {
   readonly type: 'BrokerRegistered';
   readonly broker: BrokerInfo;
+}
+
+/** A broker's lease lapsed (controller clock): not live until it registers again. */
+export interface BrokerFenced {
+  readonly type: 'BrokerFenced';
+  readonly nodeId: number;
+  /** The controller's clock when it fenced the broker (for describeCluster and operators). */
+  readonly atMs: number;
+}
+
+/** An operator drains a broker (it gets no new leadership, its partitions move away) or undoes that. */
+export interface BrokerDrainingChanged {
+  readonly type: 'BrokerDrainingChanged';
+  readonly nodeId: number;
+  readonly draining: boolean;
+}
+
+/** One graceful move: the partition goes from its leader `from` (at `leaderEpoch`) to `to` once `from` released it. */
+export interface PartitionMove extends TopicPartition {
+  readonly from: number;
+  readonly to: number;
+  readonly leaderEpoch: number;
+}
+
+/**
+ * Graceful moves started: each partition's leader stops accepting produce for it, commits
+ * its tail and releases it; LeaderChanged then ends the move. Applying checks each
+ * partition is still led by `from` at `leaderEpoch` and not moving already.
+ */
+export interface PartitionMovesStarted {
+  readonly type: 'PartitionMovesStarted';
+  readonly moves: readonly PartitionMove[];
+  /** The controller's clock when it started them. */
+  readonly atMs: number;
+}
+
+/** Moves given up (timed out for a `local` topic, target gone): the leader keeps the partitions. */
+export interface PartitionMovesCancelled {
+  readonly type: 'PartitionMovesCancelled';
+  readonly partitions: readonly TopicPartition[];
 }
 
 export interface BrokerUnregistered {
@@ -61,6 +107,7 @@ export interface ConfigsAltered {
   readonly configs: Readonly<Record<string, string>>;
 }
 
+/** New leaders with new epochs; ends any move of those partitions. */
 export interface LeaderChanged {
   readonly type: 'LeaderChanged';
   readonly changes: readonly (TopicPartition & PartitionLeader)[];
@@ -229,6 +276,10 @@ export type MetadataRecord =
   | ClusterCreated
   | BrokerRegistered
   | BrokerUnregistered
+  | BrokerFenced
+  | BrokerDrainingChanged
+  | PartitionMovesStarted
+  | PartitionMovesCancelled
   | TopicCreated
   | TopicDeleted
   | PartitionsAdded

@@ -18,7 +18,7 @@ import type { ExtentTuple, SnapshotCounts, SnapshotSection, SnapshotSectionKind 
 import { MAX_PRODUCERS_PER_PARTITION, emptyState, partitionOf } from './state.ts';
 import type { ControllerState, PartitionState, TopicState } from './state.ts';
 
-const KINDS: ReadonlySet<SnapshotSectionKind> = new Set<SnapshotSectionKind>(['head', 'brokers', 'objects', 'topic', 'partitions', 'extents', 'offsets', 'groups', 'producers', 'end']);
+const KINDS: ReadonlySet<SnapshotSectionKind> = new Set<SnapshotSectionKind>(['head', 'brokers', 'brokerStates', 'objects', 'topic', 'partitions', 'extents', 'offsets', 'groups', 'producers', 'moves', 'end']);
 
 export class SnapshotBuilder {
   private readonly s: ControllerState = emptyState();
@@ -27,6 +27,7 @@ export class SnapshotBuilder {
   private lastPartition: { readonly topicId: string; readonly partition: number } | undefined;
   private extents = 0;
   private producerBatches = 0;
+  private brokerStates = 0;
 
   /** Applies one section; `section` is checked, so it may come straight from JSON. */
   add(section: SnapshotSection): void {
@@ -46,6 +47,13 @@ export class SnapshotBuilder {
         return;
       case 'brokers':
         for (const b of section.brokers) this.s.brokers.set(b.nodeId, b);
+        return;
+      case 'brokerStates':
+        for (const [nodeId, epoch, fencedAtMs, draining] of section.brokerStates) {
+          if (!this.s.brokers.has(nodeId)) throw new StateError(`snapshot broker state of ${nodeId} names an unknown broker`);
+          this.s.brokerStatus.set(nodeId, { epoch, fencedAtMs, draining });
+          this.brokerStates++;
+        }
         return;
       case 'objects':
         for (const [key, objectSize, deleteAtMs, rejected, committedAtMs] of section.objects) {
@@ -103,8 +111,16 @@ export class SnapshotBuilder {
           this.producerBatches++;
         }
         return;
+      case 'moves':
+        for (const [topicId, partition, from, to, leaderEpoch, startedAtMs] of section.moves) {
+          if (partitionOf(this.s, { topicId, partition }) === undefined) throw new StateError(`snapshot move of ${partitionKey(topicId, partition)} names an unknown partition`);
+          this.s.moves.set(partitionKey(topicId, partition), { topicId, partition, from, to, leaderEpoch, startedAtMs });
+        }
+        return;
       case 'end':
         this.checkCounts(section.counts);
+        // Snapshots from before broker states: every broker live, epoch 0 (its next registration gets a real one).
+        for (const nodeId of this.s.brokers.keys()) if (!this.s.brokerStatus.has(nodeId)) this.s.brokerStatus.set(nodeId, { epoch: 0, fencedAtMs: null, draining: false });
         this.phase = 'ended';
         return;
     }
@@ -143,9 +159,14 @@ export class SnapshotBuilder {
       offsets: this.s.offsetCount,
       producerBatches: this.producerBatches,
       groups: this.s.groups.size,
+      brokerStates: this.brokerStates,
+      moves: this.s.moves.size,
     };
+    // Counts added later are absent in older snapshots, which hold none of them.
+    const optional: ReadonlySet<keyof SnapshotCounts> = new Set(['brokerStates', 'moves']);
     for (const key of Object.keys(built) as (keyof SnapshotCounts)[]) {
-      if (stated?.[key] !== built[key]) throw new StateError(`snapshot states ${String(stated?.[key])} ${key} but holds ${built[key]}: sections are missing or repeated`);
+      const statedValue = stated?.[key] ?? (optional.has(key) && stated !== undefined && stated !== null ? 0 : undefined);
+      if (statedValue !== built[key]) throw new StateError(`snapshot states ${String(statedValue)} ${key} but holds ${built[key]}: sections are missing or repeated`);
     }
   }
 }

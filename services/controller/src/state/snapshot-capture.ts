@@ -10,6 +10,7 @@
 // broker infos, committed offsets, producer batch records, configs, rejected lists):
 // - per partition its four numbers, its extent array (slice) and its producer batches;
 // - per object the one mutable field a snapshot needs (deleteAtMs);
+// - broker states and moves as tuples (their values are immutable; the maps are not);
 // - per group the keys and values of its offset map ([...map.keys()] has a native fast
 //   path: ~4 ms for 1,000,000 offsets, where new Map(map) takes ~120 ms), and its
 //   membership (coordinators and "empty since") as tuples.
@@ -23,7 +24,19 @@ import { listProducerBatches } from '@stratus/partition-index';
 import type { Extent, ProducerBatchRecord } from '@stratus/partition-index';
 import type { BrokerInfo, CommittedOffset } from '../controller-api.ts';
 import { SNAPSHOT_SECTIONS_VERSION, SNAPSHOT_SECTION_ENTRIES } from './snapshot-sections.ts';
-import type { ExtentTuple, GroupTuple, ObjectTuple, OffsetTuple, PartitionTuple, ProducerTuple, SnapshotCounts, SnapshotSection, SnapshotSource } from './snapshot-sections.ts';
+import type {
+  BrokerStateTuple,
+  ExtentTuple,
+  GroupTuple,
+  MoveTuple,
+  ObjectTuple,
+  OffsetTuple,
+  PartitionTuple,
+  ProducerTuple,
+  SnapshotCounts,
+  SnapshotSection,
+  SnapshotSource,
+} from './snapshot-sections.ts';
 import type { ControllerState, ObjectState } from './state.ts';
 
 /**
@@ -81,9 +94,22 @@ export function captureState(s: ControllerState): StateCapture {
     offsets += m.size;
   }
   const memberships = [...s.groups].map(([group, g]): GroupTuple => [group, g.emptySinceMs, [...g.holders]]);
-  const counts: SnapshotCounts = { brokers: s.brokers.size, objects: objects.length, topics: topics.length, partitions: s.partitionCount, extents, offsets, producerBatches, groups: memberships.length };
+  const brokerStates = [...s.brokerStatus].map(([nodeId, b]): BrokerStateTuple => [nodeId, b.epoch, b.fencedAtMs, b.draining]);
+  const moves = [...s.moves.values()].map((m): MoveTuple => [m.topicId, m.partition, m.from, m.to, m.leaderEpoch, m.startedAtMs]);
+  const counts: SnapshotCounts = {
+    brokers: s.brokers.size,
+    objects: objects.length,
+    topics: topics.length,
+    partitions: s.partitionCount,
+    extents,
+    offsets,
+    producerBatches,
+    groups: memberships.length,
+    brokerStates: brokerStates.length,
+    moves: moves.length,
+  };
   const head: SnapshotSection = { kind: 'head', version: SNAPSHOT_SECTIONS_VERSION, clusterId: s.clusterId, metadataVersion: s.metadataVersion, nextProducerId: s.nextProducerId };
-  return new StateCapture(head, [...s.brokers.values()], objectKeys, objects, deleteAtMs, topics, groups, memberships, counts);
+  return new StateCapture(head, [...s.brokers.values()], brokerStates, objectKeys, objects, deleteAtMs, topics, groups, memberships, moves, counts);
 }
 
 export class StateCapture implements SnapshotSource {
@@ -91,26 +117,32 @@ export class StateCapture implements SnapshotSource {
   readonly counts: SnapshotCounts;
   private readonly head: SnapshotSection;
   private readonly brokers: readonly BrokerInfo[];
+  private readonly brokerStates: readonly BrokerStateTuple[];
   private readonly objectKeys: readonly string[];
   private readonly objects: readonly ObjectState[];
   private readonly deleteAtMs: readonly (number | null)[];
   private readonly topics: readonly CapturedTopic[];
   private readonly groups: readonly CapturedGroup[];
   private readonly memberships: readonly GroupTuple[];
+  private readonly moves: readonly MoveTuple[];
 
   constructor(
     head: SnapshotSection,
     brokers: readonly BrokerInfo[],
+    brokerStates: readonly BrokerStateTuple[],
     objectKeys: readonly string[],
     objects: readonly ObjectState[],
     deleteAtMs: readonly (number | null)[],
     topics: readonly CapturedTopic[],
     groups: readonly CapturedGroup[],
     memberships: readonly GroupTuple[],
+    moves: readonly MoveTuple[],
     counts: SnapshotCounts,
   ) {
     this.head = head;
     this.brokers = brokers;
+    this.brokerStates = brokerStates;
+    this.moves = moves;
     this.objectKeys = objectKeys;
     this.objects = objects;
     this.deleteAtMs = deleteAtMs;
@@ -125,6 +157,7 @@ export class StateCapture implements SnapshotSource {
     if (!(maxEntries >= 1)) throw new RangeError(`snapshot sections need maxEntries >= 1, got ${maxEntries}`);
     yield this.head;
     for (let i = 0; i < this.brokers.length; i += maxEntries) yield { kind: 'brokers', brokers: this.brokers.slice(i, i + maxEntries) };
+    for (let i = 0; i < this.brokerStates.length; i += maxEntries) yield { kind: 'brokerStates', brokerStates: this.brokerStates.slice(i, i + maxEntries) };
     for (let i = 0; i < this.objects.length; i += maxEntries) {
       const objects: ObjectTuple[] = [];
       for (let j = i; j < Math.min(i + maxEntries, this.objects.length); j++) {
@@ -140,6 +173,7 @@ export class StateCapture implements SnapshotSource {
     for (const g of this.groups) yield* offsetSections(g, maxEntries);
     for (let i = 0; i < this.memberships.length; i += maxEntries) yield { kind: 'groups', groups: this.memberships.slice(i, i + maxEntries) };
     yield* producerSections(this.topics, maxEntries);
+    for (let i = 0; i < this.moves.length; i += maxEntries) yield { kind: 'moves', moves: this.moves.slice(i, i + maxEntries) };
     yield { kind: 'end', counts: this.counts };
   }
 }

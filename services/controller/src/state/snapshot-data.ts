@@ -6,7 +6,7 @@
 // snapshot is mostly extents, and this form is about a third the size of the objects.
 //
 // Versioned: a new layout gets a new version beside this one, never an edit of it.
-// Optional fields added later (producers, groups) may be missing in older snapshots:
+// Optional fields added later (producers, groups, brokerStates, moves) may be missing in older snapshots:
 // missing means empty.
 //
 // Both directions go through snapshot sections (snapshot-sections.ts), the form new
@@ -18,7 +18,7 @@ import { StateError } from './apply.ts';
 import { SnapshotBuilder } from './snapshot-builder.ts';
 import { captureState } from './snapshot-capture.ts';
 import { SNAPSHOT_SECTIONS_VERSION } from './snapshot-sections.ts';
-import type { GroupTuple, ObjectTuple, OffsetTuple, PartitionTuple, ProducerTuple, SnapshotSection } from './snapshot-sections.ts';
+import type { BrokerStateTuple, GroupTuple, MoveTuple, ObjectTuple, OffsetTuple, PartitionTuple, ProducerTuple, SnapshotSection } from './snapshot-sections.ts';
 import type { ControllerState } from './state.ts';
 
 export const SNAPSHOT_DATA_VERSION = 1;
@@ -36,6 +36,10 @@ export interface SnapshotData {
   readonly producers?: ProducerTuple[];
   /** Group membership for offset expiry (added later: missing means none known). */
   readonly groups?: GroupTuple[];
+  /** Broker epochs, fencing and draining (added later: missing means every broker live, epoch 0). */
+  readonly brokerStates?: BrokerStateTuple[];
+  /** Graceful moves under way (added later: missing means none). */
+  readonly moves?: MoveTuple[];
 }
 
 export function toSnapshotData(s: ControllerState): SnapshotData {
@@ -46,6 +50,8 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
   const offsets: SnapshotData['offsets'] = [];
   const producers: ProducerTuple[] = [];
   const groups: GroupTuple[] = [];
+  const brokerStates: BrokerStateTuple[] = [];
+  const moves: MoveTuple[] = [];
   for (const section of captureState(s).sections(Infinity)) {
     switch (section.kind) {
       case 'brokers':
@@ -72,12 +78,18 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
       case 'producers':
         append(producers, section.producers);
         break;
+      case 'brokerStates':
+        append(brokerStates, section.brokerStates);
+        break;
+      case 'moves':
+        append(moves, section.moves);
+        break;
       case 'head':
       case 'end':
         break;
     }
   }
-  return { ...data, brokers, topics, objects, offsets, producers, groups };
+  return { ...data, brokers, topics, objects, offsets, producers, groups, brokerStates, moves };
 }
 
 /** push(...items) without the argument-count limit (a section here can hold every object of the state). */
@@ -96,6 +108,8 @@ export function* sectionsOfSnapshotData(data: SnapshotData): Generator<SnapshotS
   if (data.version !== SNAPSHOT_DATA_VERSION) throw new StateError(`snapshot data version ${String(data.version)} is not supported (this controller reads ${SNAPSHOT_DATA_VERSION})`);
   yield { kind: 'head', version: SNAPSHOT_SECTIONS_VERSION, clusterId: data.clusterId, metadataVersion: data.metadataVersion, nextProducerId: data.nextProducerId };
   yield { kind: 'brokers', brokers: data.brokers };
+  const brokerStates = data.brokerStates ?? [];
+  yield { kind: 'brokerStates', brokerStates };
   yield { kind: 'objects', objects: data.objects };
   let partitions = 0;
   let extents = 0;
@@ -114,6 +128,8 @@ export function* sectionsOfSnapshotData(data: SnapshotData): Generator<SnapshotS
   yield { kind: 'groups', groups };
   const producers = data.producers ?? [];
   yield { kind: 'producers', producers };
+  const moves = data.moves ?? [];
+  yield { kind: 'moves', moves };
   yield {
     kind: 'end',
     // Version 1 states no counts of its own: these are what it holds, in the builder's terms.
@@ -126,6 +142,8 @@ export function* sectionsOfSnapshotData(data: SnapshotData): Generator<SnapshotS
       offsets,
       producerBatches: producers.length,
       groups: groups.length,
+      brokerStates: brokerStates.length,
+      moves: moves.length,
     },
   };
 }

@@ -4,10 +4,11 @@
 // string. Each section holds at most a bounded number of entries (maxEntries of
 // StateCapture.sections), so encoding or parsing one is a short, bounded piece of work.
 //
-// Order (SnapshotBuilder checks it): head; brokers; objects (extents need their object);
+// Order (SnapshotBuilder checks it): head; brokers; broker states (they need their
+// broker); objects (extents need their object);
 // per topic: topic, then its partitions in index order, a partition's further extents
 // right after it; offsets by group; group memberships; producers (they need their
-// partition); end, whose
+// partition); moves (they need their partition); end, whose
 // counts must match what was built, so a stream cut short is an error, not a smaller
 // cluster.
 //
@@ -38,6 +39,14 @@ export type OffsetTuple = [string, number, number, number, string | null, number
 export type ProducerTuple = [string, number, number, number, number, number, number];
 /** [group, emptySinceMs, [coordinator nodeId, subscribed topics (null: not known)][]]: offset expiry's view of a group. */
 export type GroupTuple = [string, number | null, [number, readonly string[] | null][]];
+/**
+ * [nodeId, brokerEpoch, fencedAtMs (null: live), draining]: the cluster protocol's view of
+ * a registered broker (added later: a snapshot without them gives every broker epoch 0,
+ * live, not draining).
+ */
+export type BrokerStateTuple = [number, number, number | null, boolean];
+/** [topicId, partition, from, to, leaderEpoch, startedAtMs]: a graceful move under way (added later). */
+export type MoveTuple = [string, number, number, number, number, number];
 
 /** What a whole snapshot holds, stated by its last section. */
 export interface SnapshotCounts {
@@ -49,11 +58,16 @@ export interface SnapshotCounts {
   readonly offsets: number;
   readonly producerBatches: number;
   readonly groups: number;
+  /** Added later: absent in older snapshots, where it is 0. */
+  readonly brokerStates?: number;
+  /** Added later: absent in older snapshots, where it is 0. */
+  readonly moves?: number;
 }
 
 export type SnapshotSection =
   | { readonly kind: 'head'; readonly version: number; readonly clusterId: string | null; readonly metadataVersion: number; readonly nextProducerId: number }
   | { readonly kind: 'brokers'; readonly brokers: readonly BrokerInfo[] }
+  | { readonly kind: 'brokerStates'; readonly brokerStates: readonly BrokerStateTuple[] }
   | { readonly kind: 'objects'; readonly objects: readonly ObjectTuple[] }
   | { readonly kind: 'topic'; readonly topicId: string; readonly name: string; readonly configs: Readonly<Record<string, string>> }
   /** Partitions `first`, `first + 1`, ... of the topic; a partition's extents may continue in 'extents' sections. */
@@ -64,6 +78,7 @@ export type SnapshotSection =
   | { readonly kind: 'offsets'; readonly group: string; readonly offsets: readonly OffsetTuple[] }
   | { readonly kind: 'groups'; readonly groups: readonly GroupTuple[] }
   | { readonly kind: 'producers'; readonly producers: readonly ProducerTuple[] }
+  | { readonly kind: 'moves'; readonly moves: readonly MoveTuple[] }
   | { readonly kind: 'end'; readonly counts: SnapshotCounts };
 
 export type SnapshotSectionKind = SnapshotSection['kind'];

@@ -62,11 +62,36 @@ export interface GroupMembership {
   emptySinceMs: number | null;
 }
 
+/** What the cluster protocol knows of a registered broker (immutable: replaced on change). */
+export interface BrokerStatus {
+  /** The metadata version its latest registration produced: names this incarnation. */
+  readonly epoch: number;
+  /** When the controller fenced it (lease lapsed); null while it is live. */
+  readonly fencedAtMs: number | null;
+  readonly draining: boolean;
+}
+
+/** A graceful move under way (immutable). */
+export interface MoveState {
+  readonly topicId: string;
+  readonly partition: number;
+  readonly from: number;
+  readonly to: number;
+  /** The epoch `from` leads it with; the release must name it. */
+  readonly leaderEpoch: number;
+  /** The controller's clock when the move started. */
+  readonly startedAtMs: number;
+}
+
 export interface ControllerState {
   clusterId: string | null;
   /** Bumped by every record that changes what metadata() shows. */
   metadataVersion: number;
   readonly brokers: Map<number, BrokerInfo>;
+  /** Per registered broker (same keys as brokers): epoch, fenced, draining. */
+  readonly brokerStatus: Map<number, BrokerStatus>;
+  /** partitionKey → the graceful move of that partition under way. */
+  readonly moves: Map<string, MoveState>;
   /** By topic id. */
   readonly topics: Map<string, TopicState>;
   /** Topic name → topic id. */
@@ -91,6 +116,8 @@ export function emptyState(): ControllerState {
     clusterId: null,
     metadataVersion: 0,
     brokers: new Map(),
+    brokerStatus: new Map(),
+    moves: new Map(),
     topics: new Map(),
     topicIds: new Map(),
     collisionKeys: new Map(),
@@ -119,6 +146,8 @@ export function cloneState(s: ControllerState): ControllerState {
     clusterId: s.clusterId,
     metadataVersion: s.metadataVersion,
     brokers: new Map(s.brokers),
+    brokerStatus: new Map(s.brokerStatus),
+    moves: new Map(s.moves),
     topics,
     topicIds: new Map(s.topicIds),
     collisionKeys: new Map(s.collisionKeys),
@@ -134,6 +163,18 @@ export function cloneState(s: ControllerState): ControllerState {
 export function partitionOf(s: ControllerState, tp: TopicPartition): PartitionState | undefined {
   if (!Number.isInteger(tp.partition) || tp.partition < 0) return undefined;
   return s.topics.get(tp.topicId)?.partitions[tp.partition];
+}
+
+/** Registered and its lease not lapsed. */
+export function isLive(s: ControllerState, nodeId: number): boolean {
+  const status = s.brokerStatus.get(nodeId);
+  return status !== undefined && status.fencedAtMs === null;
+}
+
+/** Live and not draining: may be given leadership. */
+export function isEligible(s: ControllerState, nodeId: number): boolean {
+  const status = s.brokerStatus.get(nodeId);
+  return status !== undefined && status.fencedAtMs === null && !status.draining;
 }
 
 export function topicByName(s: ControllerState, name: string): TopicState | undefined {
