@@ -104,6 +104,14 @@ export interface PartitionAccess {
   log(topicId: string, partition: number): Promise<PartitionLog | undefined>;
 }
 
+/** KIP-392 follower fetching: read-only views of partitions other brokers lead (cluster/replica-reads.ts). */
+export interface ReplicaAccess {
+  /** The partition's committed data, its high watermark just asked of the controller. */
+  replica(topicId: string, partition: number): Promise<PartitionLog>;
+  /** How often a long-polling fetch of a replica asks whether more was committed. */
+  readonly pollIntervalMs: number;
+}
+
 export interface BrokerContext {
   readonly config: BrokerConfig;
   readonly controller: ControllerApi;
@@ -113,4 +121,6 @@ export interface BrokerContext {
   readonly partitions: PartitionAccess;
   /** Decides authorized operations; absent, every supported operation is allowed (Kafka without an authorizer). */
   readonly authorizer?: Authorizer;
+  /** Serves consumers' fetches of partitions led elsewhere (KIP-392); absent, only led partitions are served. */
+  readonly replicas?: ReplicaAccess;
 }

@@ -3,6 +3,11 @@
 // and the group coordinator — over a controller and a storage engine it is given.
 // Shutdown order matters: stop taking requests, finish those in flight, then let the
 // storage engine upload and commit what the WAL holds.
+//
+// In a cluster (`cluster` options) the broker also keeps a lease with the controller
+// (cluster/lease-keeper.ts: heartbeats, self-fencing), hands over the partitions the
+// controller moves away (cluster/hand-over.ts), and serves committed data of partitions
+// other brokers lead to consumers of its rack (cluster/replica-reads.ts, KIP-392).
 
 import type { AddressInfo } from 'node:net';
 import type { ControllerApi } from '@stratus/controller';
@@ -37,6 +42,27 @@ import { electLeadersHandler } from './handlers/43-elect-leaders.ts';
 import { incrementalAlterConfigsHandler } from './handlers/44-incremental-alter-configs.ts';
 import { describeClusterHandler } from './handlers/60-describe-cluster.ts';
 import { describeTopicPartitionsHandler } from './handlers/75-describe-topic-partitions.ts';
+import { LeaseKeeper } from './cluster/lease-keeper.ts';
+import type { LeaseEvent, LeaseSettings } from './cluster/lease-keeper.ts';
+import { HandOverManager } from './cluster/hand-over.ts';
+import type { HandOverEvent, HandOverSettings } from './cluster/hand-over.ts';
+import { ReplicaReads } from './cluster/replica-reads.ts';
+import type { ReplicaReadSettings } from './cluster/replica-reads.ts';
+
+export type ClusterEvent = LeaseEvent | HandOverEvent;
+
+export interface BrokerClusterOptions {
+  /**
+   * Keep a lease with the controller: heartbeats, self-fencing when it is not renewed in
+   * time, registering again when fenced. Absent: the broker registers once (embedded mode,
+   * where the controller runs in the same process and no lease can lapse).
+   */
+  readonly lease?: LeaseSettings;
+  readonly handOver?: HandOverSettings;
+  readonly replicaReads?: ReplicaReadSettings;
+  /** Lease and hand-over events, for logs and metrics (hand-over durations: hand-over-released). */
+  readonly onEvent?: (event: ClusterEvent) => void;
+}
 
 export interface BrokerOptions {
   readonly config: BrokerConfig;
@@ -53,12 +79,19 @@ export interface BrokerOptions {
   readonly onGroupEvent?: (groupId: string, message: string) => void;
   /** A client sent bytes after a request body (ignored, as Kafka does); once per connection. */
   readonly onTrailingBytes?: DispatcherEvents['onTrailingBytes'];
+  /** Lease, hand-over and follower-fetch settings (issue 10 §3). */
+  readonly cluster?: BrokerClusterOptions;
 }
 
 export class Broker {
   readonly dispatcher: Dispatcher;
   readonly partitions: PartitionManager;
   readonly coordinator: GroupCoordinator;
+  readonly handOvers: HandOverManager;
+  readonly replicaReads: ReplicaReads;
+  /** Present when the broker keeps a lease (cluster.lease). */
+  lease: LeaseKeeper | undefined;
+  private registeredEpoch: number | undefined;
   private readonly server: KafkaServer;
   private readonly o: BrokerOptions;
   private readonly unwatch: () => void;
@@ -74,8 +107,32 @@ export class Broker {
       return catalog;
     };
     this.partitions = new PartitionManager(o.storage, o.controller, o.config.nodeId, currentCatalog, o.config.maxProducersPerPartition);
-    this.unwatch = o.controller.watch((md) => this.partitions.onMetadata(md));
-    const ctx: BrokerContext = { config: o.config, controller: o.controller, clock: o.clock, catalog: currentCatalog, partitions: this.partitions, ...(o.authorizer ? { authorizer: o.authorizer } : {}) };
+    const onEvent = o.cluster?.onEvent;
+    this.handOvers = new HandOverManager({
+      nodeId: o.config.nodeId,
+      clock: o.clock,
+      controller: o.controller,
+      partitions: this.partitions,
+      brokerEpoch: () => this.brokerEpoch,
+      ...o.cluster?.handOver,
+      ...(onEvent ? { onEvent } : {}),
+    });
+    this.replicaReads = new ReplicaReads(o.storage, o.config.nodeId, o.cluster?.replicaReads);
+    this.unwatch = o.controller.watch((md) => {
+      // The partition manager first: it closes logs whose leadership moved, which ends their hand-overs.
+      this.partitions.onMetadata(md);
+      this.handOvers.onMetadata(md);
+      this.replicaReads.onMetadata(md);
+    });
+    const ctx: BrokerContext = {
+      config: o.config,
+      controller: o.controller,
+      clock: o.clock,
+      catalog: currentCatalog,
+      partitions: this.partitions,
+      replicas: this.replicaReads,
+      ...(o.authorizer ? { authorizer: o.authorizer } : {}),
+    };
     this.coordinator = new GroupCoordinator({
       clock: o.clock,
       config: o.config,
@@ -109,12 +166,39 @@ export class Broker {
     this.server = new KafkaServer((frame, conn, responseBudget) => this.dispatcher.dispatch(frame, conn, responseBudget), { ...o.network, clock: o.clock });
   }
 
-  /** Registers with the controller and starts listening. */
+  /**
+   * Registers with the controller (with a lease: once the first registration succeeded,
+   * retrying until then) and starts listening.
+   */
   static async start(o: BrokerOptions): Promise<Broker> {
-    await o.controller.registerBroker({ nodeId: o.config.nodeId, host: o.config.advertisedHost, port: o.config.advertisedPort, rack: o.config.rack });
+    const info = { nodeId: o.config.nodeId, host: o.config.advertisedHost, port: o.config.advertisedPort, rack: o.config.rack };
+    if (o.cluster?.lease === undefined) {
+      const registration = await o.controller.registerBroker(info);
+      const broker = new Broker(o);
+      broker.registeredEpoch = registration.brokerEpoch;
+      broker.address = await broker.server.listen();
+      return broker;
+    }
     const broker = new Broker(o);
+    const onEvent = o.cluster.onEvent;
+    const lease = new LeaseKeeper({
+      ...o.cluster.lease,
+      controller: o.controller,
+      broker: info,
+      clock: o.clock,
+      onFencedChange: (fenced) => broker.partitions.setFenced(fenced),
+      ...(onEvent ? { onEvent } : {}),
+    });
+    broker.lease = lease;
+    broker.partitions.setFenced(true); // until the first registration
+    await lease.start();
     broker.address = await broker.server.listen();
     return broker;
+  }
+
+  /** This incarnation's broker epoch (the latest registration), undefined before it registered. */
+  get brokerEpoch(): number | undefined {
+    return this.lease !== undefined ? this.lease.brokerEpoch : this.registeredEpoch;
   }
 
   get port(): number {
@@ -132,12 +216,15 @@ export class Broker {
   close(options: { drainTimeoutMs: number; flushTimeoutMs?: number }): Promise<void> {
     this.closing ??= (async () => {
       await this.server.close({ drainTimeoutMs: options.drainTimeoutMs });
+      this.handOvers.close();
       this.unwatch();
       this.coordinator.close();
       await this.o.storage.close(options.flushTimeoutMs === undefined ? { flush: true } : { flush: true, flushTimeoutMs: options.flushTimeoutMs });
       // The flush committed the data below any pending DeleteRecords target: let those
       // moves reach the controller before it is closed.
       await this.partitions.idle();
+      // Last: the lease stays valid while the WAL is flushed.
+      await this.lease?.close();
     })();
     return this.closing;
   }

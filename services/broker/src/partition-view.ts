@@ -1,8 +1,13 @@
 // How a partition's leadership is described to clients (Metadata, DescribeTopicPartitions):
-// one copy lives in object storage, so the leader is the only replica and the whole ISR.
+// one copy lives in object storage, so the leader is the only writer; the replicas shown
+// are the leader and the brokers designated to serve its committed data to consumers in
+// other racks (cluster/cluster-view.ts, KIP-392), all in sync by construction. A partition
+// whose leader is not live (fenced: its lease lapsed, or -1) is LEADER_NOT_AVAILABLE with
+// leader -1, as Kafka shows a partition whose leader is offline: clients wait and retry.
 
 import { ErrorCode } from '@stratus/protocol';
-import type { TopicInfo } from '@stratus/controller';
+import type { RegisteredBroker, TopicInfo } from '@stratus/controller';
+import { readReplicas } from './cluster/cluster-view.ts';
 
 export interface PartitionView {
   readonly errorCode: number;
@@ -14,15 +19,17 @@ export interface PartitionView {
   readonly offlineReplicas: number[];
 }
 
-export function partitionView(p: TopicInfo['partitions'][number]): PartitionView {
-  const led = p.leader >= 0;
+/** `live`: the registered, non-fenced brokers (cluster-view liveBrokers). */
+export function partitionView(topicId: string, p: TopicInfo['partitions'][number], live: readonly RegisteredBroker[]): PartitionView {
+  const led = p.leader >= 0 && live.some((b) => b.nodeId === p.leader);
+  const replicas = led ? [p.leader, ...readReplicas(topicId, p.partition, p.leader, live).map((r) => r.nodeId)] : [];
   return {
     errorCode: led ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
     partitionIndex: p.partition,
-    leaderId: p.leader,
+    leaderId: led ? p.leader : -1,
     leaderEpoch: p.leaderEpoch,
-    replicaNodes: led ? [p.leader] : [],
-    isrNodes: led ? [p.leader] : [],
+    replicaNodes: replicas,
+    isrNodes: [...replicas],
     offlineReplicas: [],
   };
 }

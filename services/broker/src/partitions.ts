@@ -5,6 +5,12 @@
 // producer batches the partition index committed (snapshotted with every commit, so it
 // survives restarts and leadership moves), then the newer batches in the log's tail
 // (recovered from the WAL, not committed yet).
+//
+// In a cluster a led partition may also take no appends for a while (its logs'
+// stopAppends): while the broker has fenced itself (its lease was not renewed in time) and
+// while it hands the partition over to another broker (cluster/hand-over.ts). Produce then
+// answers NOT_LEADER_OR_FOLLOWER; appends resume when the lease is renewed or the move is
+// cancelled.
 
 import type { ClusterMetadata, ControllerApi, TopicInfo } from '@stratus/controller';
 import { readBatchHeader } from '@stratus/protocol';
@@ -26,6 +32,9 @@ export class PartitionManager implements PartitionAccess {
   private readonly nodeId: number;
   private readonly catalog: () => TopicCatalog;
   private readonly maxProducersPerPartition: number | undefined;
+  private fenced = false;
+  /** Partitions being handed over (keys): they take no appends. */
+  private readonly handingOver = new Set<string>();
 
   /**
    * `index`: the partition index (the controller), for the committed producer state and
@@ -83,7 +92,9 @@ export class PartitionManager implements PartitionAccess {
     const log = await this.storage.openPartition({ topicId, partition, leaderEpoch: info.leaderEpoch, durability: settings.durability, logAppendTime: settings.logAppendTime });
     const producers = await this.loadProducerState(log);
     const opened = { log, producers, leaderEpoch: info.leaderEpoch, logStart: new LogStartRecorder(log, this.index) };
-    this.open.set(partitionKey(topicId, partition), opened);
+    const key = partitionKey(topicId, partition);
+    this.open.set(key, opened);
+    this.applyAppendState(key, opened);
     return opened;
   }
 
@@ -113,6 +124,42 @@ export class PartitionManager implements PartitionAccess {
     return producers;
   }
 
+  /**
+   * The broker fenced itself (true: no led partition takes appends) or holds its lease
+   * again (false: they do, except those being handed over). Partitions opened meanwhile
+   * follow the same state.
+   */
+  setFenced(fenced: boolean): void {
+    this.fenced = fenced;
+    for (const [key, p] of this.open) this.applyAppendState(key, p);
+  }
+
+  get isFenced(): boolean {
+    return this.fenced;
+  }
+
+  /** A hand-over starts: the partition takes no appends from now on. */
+  beginHandOver(topicId: string, partition: number): void {
+    const key = partitionKey(topicId, partition);
+    this.handingOver.add(key);
+    const p = this.open.get(key);
+    if (p !== undefined) this.applyAppendState(key, p);
+  }
+
+  /** A hand-over ended without the partition moving (cancelled): it takes appends again unless fenced. */
+  endHandOver(topicId: string, partition: number): void {
+    const key = partitionKey(topicId, partition);
+    this.handingOver.delete(key);
+    const p = this.open.get(key);
+    if (p !== undefined) this.applyAppendState(key, p);
+  }
+
+  private applyAppendState(key: string, p: OpenPartition): void {
+    if (this.fenced) p.log.stopAppends('this broker fenced itself: its lease with the controller was not renewed in time');
+    else if (this.handingOver.has(key)) p.log.stopAppends('the partition is being handed over to another broker');
+    else p.log.resumeAppends();
+  }
+
   /** Partitions open here now (for metrics). */
   get openCount(): number {
     return this.open.size;
@@ -132,6 +179,7 @@ export class PartitionManager implements PartitionAccess {
       if (info === undefined || info.leader !== this.nodeId || info.leaderEpoch !== p.leaderEpoch) {
         this.storage.closePartition(p.log.topicId, p.log.partition, `leadership of ${key} moved`);
         this.open.delete(key);
+        this.handingOver.delete(key);
       } else if (topic !== undefined) {
         // Durability and timestamp type may change with AlterConfigs while the log is open.
         const settings = logSettings(topic);

@@ -235,6 +235,11 @@ export class PartitionLog implements Evictable {
     return this.nextOffset;
   }
 
+  /** Offset after the last batch committed to the index, as far as this log knows: what any broker can serve (KIP-392). */
+  get committedEndOffset(): number {
+    return this.committedEnd;
+  }
+
   get logStartOffset(): number {
     return this.startOffset;
   }

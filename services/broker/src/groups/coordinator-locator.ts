@@ -1,5 +1,5 @@
 // Which broker coordinates a group: a pure function of the group id and the live broker
-// list, so every broker answers FindCoordinator alike and each group request can be
+// list (registered, not fenced), so every broker answers FindCoordinator alike and each group request can be
 // checked against it (NOT_COORDINATOR). Kafka hashes the group id onto a partition of
 // __consumer_offsets and takes its leader; with no such topic here, the id is hashed
 // directly onto the brokers sorted by node id (Java's String.hashCode, as Kafka does).
@@ -9,6 +9,7 @@
 
 import type { BrokerInfo } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
+import { liveBrokers } from '../cluster/cluster-view.ts';
 
 /** Java's String.hashCode over UTF-16 code units, as Kafka's partitionFor uses. */
 export function javaStringHash(s: string): number {
@@ -26,16 +27,18 @@ export function coordinatorFor(key: string, brokers: readonly BrokerInfo[]): Bro
 }
 
 /**
- * The coordinator as this broker answers it. A broker that is not (yet) in the
- * registered broker list, as in embedded mode, coordinates every group itself; its own
- * entry always carries the configured advertised address.
+ * The coordinator as this broker answers it: hashed over the live brokers (a fenced
+ * broker's lease lapsed: it coordinates nothing, and its groups move to live ones). A
+ * broker that is not (yet) in the registered broker list, as in embedded mode, coordinates
+ * every group itself, and so does one that finds no live broker at all; its own entry
+ * always carries the configured advertised address.
  */
 export function groupCoordinatorNode(ctx: Pick<BrokerContext, 'config' | 'catalog'>, key: string): BrokerInfo {
   const { config } = ctx;
   const self: BrokerInfo = { nodeId: config.nodeId, host: config.advertisedHost, port: config.advertisedPort, rack: config.rack };
-  const brokers = ctx.catalog().metadata.brokers;
-  if (!brokers.some((b) => b.nodeId === config.nodeId)) return self;
-  const chosen = coordinatorFor(key, brokers);
+  const md = ctx.catalog().metadata;
+  if (!md.brokers.some((b) => b.nodeId === config.nodeId)) return self;
+  const chosen = coordinatorFor(key, liveBrokers(md));
   return chosen === undefined || chosen.nodeId === config.nodeId ? self : chosen;
 }
 

@@ -5,7 +5,8 @@
 // Per partition: the topic must exist (auto-created when allowed), the records must pass
 // produce/check-batch.ts (one valid v2 batch within max.message.bytes, records that agree
 // with their header, timestamps within the topic's bounds, ...), and this broker must
-// lead the partition. Idempotent batches are checked against the
+// lead the partition and take appends for it (not while it fenced itself or hands the
+// partition over: NOT_LEADER_OR_FOLLOWER, retriable). Idempotent batches are checked against the
 // producer's last five (duplicates get their original offsets). Then the batch is
 // appended as it is — compressed payloads are never re-encoded — and the answer waits
 // for the partition's durability (WAL fsync for `local`, object commit for `object`).
@@ -15,7 +16,7 @@
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { ProduceRequest, ProduceResponsePartitionProduceResponse, Input } from '@stratus/protocol';
-import { BatchTooLargeError, BudgetExceededError, PartitionFailedError } from '@stratus/storage';
+import { AppendsStoppedError, BatchTooLargeError, BudgetExceededError, PartitionFailedError } from '@stratus/storage';
 import type { BrokerContext, OpenPartition } from '../broker-context.ts';
 import { CloseConnection, NO_RESPONSE, defineHandler } from '../handler.ts';
 import { topicSettings } from '../topic-settings.ts';
@@ -84,6 +85,9 @@ export function produceHandler(ctx: BrokerContext) {
 function producePartition(ctx: BrokerContext, open: OpenPartition, index: number, checked: CheckedBatch & { ok: true }, req: ProduceRequest): Promise<PartitionResult> {
   const { batch, bytes } = checked;
   const log = open.log;
+  // Self-fenced or handing the partition over: the client refreshes metadata and retries.
+  // Checked before the producer state, so a refused batch leaves no trace there.
+  if (!log.acceptingAppends) return Promise.resolve(failure(index, ErrorCode.NOT_LEADER_OR_FOLLOWER, log.failed?.message ?? 'this broker takes no appends for the partition now'));
   if (batch.producerId >= 0) {
     const check = open.producers.check(batch.producerId, batch.producerEpoch, batch.baseSequence, batch.lastOffsetDelta);
     if (check.kind === 'error') return Promise.resolve(failure(index, check.errorCode, check.message));
@@ -113,7 +117,7 @@ function producePartition(ctx: BrokerContext, open: OpenPartition, index: number
     (e: unknown) => {
       if (e instanceof BudgetExceededError) return failure(index, ErrorCode.REQUEST_TIMED_OUT, e.message);
       if (e instanceof BatchTooLargeError) return failure(index, ErrorCode.MESSAGE_TOO_LARGE, e.message);
-      if (e instanceof PartitionFailedError) return failure(index, ErrorCode.NOT_LEADER_OR_FOLLOWER, e.message);
+      if (e instanceof PartitionFailedError || e instanceof AppendsStoppedError) return failure(index, ErrorCode.NOT_LEADER_OR_FOLLOWER, e.message);
       return failure(index, ErrorCode.KAFKA_STORAGE_ERROR, e instanceof Error ? e.message : String(e));
     },
   );

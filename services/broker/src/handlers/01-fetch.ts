@@ -16,7 +16,20 @@
 // Fetch sessions (KIP-227) are declined: the response carries session id 0, so clients
 // send full fetch requests; a request naming a session gets FETCH_SESSION_ID_NOT_FOUND.
 // There are no transactions yet, so the last stable offset is the high watermark and no
-// aborted transactions are reported. Reads are served by the partition's leader.
+// aborted transactions are reported.
+//
+// KIP-392 (v11+, consumers only): the leader answers a fetch whose rack_id names a rack
+// it is not in with that rack's read replica (cluster/cluster-view.ts) as
+// preferred_read_replica and no records — as Kafka's leader skips the read then — when
+// the replica can serve the fetch offset (committed data: log start <= offset <=
+// committed end; Kafka likewise offers only replicas whose log reaches the offset). A
+// read replica serves committed data of a partition it does not lead, up to the committed
+// end the controller's index answers (its high watermark, asked every round; a long poll
+// asks every replicas.pollIntervalMs). An offset past it is OFFSET_OUT_OF_RANGE when the
+// client sent its leader epoch (KIP-320 clients then go back to the leader) and an empty
+// answer when it did not (Kafka's rule for v11 clients without epochs, KAFKA-14272). A
+// consumer fetching from a broker that is neither leader nor read replica, or with a
+// version below 11, gets NOT_LEADER_OR_FOLLOWER.
 //
 // Memory: before each read the request reserves, from the network layer's response
 // budget, what the read could return (see roundBytes), and gives it back before a long
@@ -26,8 +39,10 @@ import { CANCELLED } from '@stratus/runtime';
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { FetchResponsePartitionData, Input } from '@stratus/protocol';
 import type { PartitionLog, ReadResult } from '@stratus/storage';
+import type { RegisteredBroker, TopicInfo } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
+import { liveBrokers, preferredReadReplica, readReplicas } from '../cluster/cluster-view.ts';
 import { ledPartition } from '../led-partition.ts';
 import { withinTimeout } from '../within-timeout.ts';
 import { DEFAULT_FETCH_READ_TIMEOUT_MS } from '../broker-context.ts';
@@ -38,8 +53,15 @@ interface Slot {
   readonly partition: number;
   readonly fetchOffset: number;
   readonly partitionMaxBytes: number;
-  readonly log: PartitionLog | undefined;
-  readonly errorCode: number;
+  /** Undefined: the slot answers `errorCode`. Cleared when a replica's end cannot be asked. */
+  log: PartitionLog | undefined;
+  errorCode: number;
+  /** The leader sends the consumer to this read replica (KIP-392), without records; -1: none. */
+  readonly preferredReadReplica: number;
+  /** Served as a read replica: committed data only. */
+  readonly replica: boolean;
+  /** A replica answers an offset past its end empty instead of out of range (client sent no leader epoch). */
+  readonly emptyPastEnd: boolean;
 }
 
 const READ_COMMITTED = 1;
@@ -52,17 +74,33 @@ export function fetchHandler(ctx: BrokerContext) {
       const version = rctx.header.apiVersion;
       if (req.sessionId !== 0) return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], throttleTimeMs: 0 };
       const catalog = ctx.catalog();
+      // KIP-392 applies to consumers (replica id -1; in the replica state from v15) from v11.
+      const consumer = version >= 11 && (version >= 15 ? req.replicaState.replicaId : req.replicaId) < 0;
+      const clientRack = consumer ? req.rackId : '';
+      const live = consumer ? liveBrokers(catalog.metadata) : [];
       const slots: Slot[] = [];
       for (const t of req.topics) {
         const topic = version >= 13 ? catalog.topicById(t.topicId) : catalog.topic(t.topic);
         for (const p of t.partitions) {
-          const base = { topic: t.topic, topicId: t.topicId, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes };
+          const base = { topic: t.topic, topicId: t.topicId, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, preferredReadReplica: -1, replica: false, emptyPastEnd: false };
           if (topic === undefined) {
             slots.push({ ...base, log: undefined, errorCode: version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
             continue;
           }
+          const named = { ...base, topic: topic.name, topicId: topic.topicId };
           const led = await ledPartition(ctx, topic, p.partition, p.currentLeaderEpoch);
-          slots.push({ ...base, topic: topic.name, topicId: topic.topicId, log: led.ok ? led.open.log : undefined, errorCode: led.ok ? ErrorCode.NONE : led.errorCode });
+          if (led.ok) {
+            const log = led.open.log;
+            let preferred = clientRack === '' ? -1 : preferredReadReplica(topic.topicId, p.partition, ctx.config.nodeId, live, clientRack);
+            if (preferred >= 0 && !(p.fetchOffset >= log.logStartOffset && p.fetchOffset <= log.committedEndOffset)) preferred = -1;
+            slots.push({ ...named, log, errorCode: ErrorCode.NONE, preferredReadReplica: preferred });
+            continue;
+          }
+          if (led.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER && consumer && ctx.replicas !== undefined) {
+            slots.push(await replicaSlot(ctx, named, topic, p.currentLeaderEpoch, live));
+            continue;
+          }
+          slots.push({ ...named, log: undefined, errorCode: led.errorCode });
         }
       }
 
@@ -76,9 +114,12 @@ export function fetchHandler(ctx: BrokerContext) {
           // False: the connection is closing and the answer will not be sent; read without holding.
           if (!(await budget.reserve(want))) break;
         }
+        await syncReplicas(slots);
         const round = await readRound(ctx, slots, responseMaxBytes, req.isolationLevel);
         const waited = ctx.clock.monotonicMs() - started;
-        const done = round.bytes >= req.minBytes || round.error || waited >= maxWaitMs || rctx.signal.aborted || slots.every((s) => s.log === undefined);
+        // A preferred read replica is answered at once, as Kafka does: the consumer goes there.
+        const redirected = slots.some((s) => s.preferredReadReplica >= 0);
+        const done = round.bytes >= req.minBytes || round.error || redirected || waited >= maxWaitMs || rctx.signal.aborted || slots.every((s) => s.log === undefined);
         if (done) {
           return {
             throttleTimeMs: 0,
@@ -96,6 +137,41 @@ export function fetchHandler(ctx: BrokerContext) {
 }
 
 /**
+ * A partition led elsewhere, fetched by a consumer (v11+): served when this broker is one
+ * of its read replicas (a live leader lists it, cluster-view.ts), checking the client's
+ * leader epoch against the metadata as the leader would; else NOT_LEADER_OR_FOLLOWER.
+ */
+async function replicaSlot(ctx: BrokerContext, base: Omit<Slot, 'log' | 'errorCode'>, topic: TopicInfo, currentLeaderEpoch: number, live: readonly RegisteredBroker[]): Promise<Slot> {
+  const info = topic.partitions.find((x) => x.partition === base.partition);
+  const designated = info !== undefined && readReplicas(topic.topicId, info.partition, info.leader, live).some((r) => r.nodeId === ctx.config.nodeId);
+  if (!designated || ctx.replicas === undefined) return { ...base, log: undefined, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+  if (currentLeaderEpoch >= 0 && currentLeaderEpoch < info.leaderEpoch) return { ...base, log: undefined, errorCode: ErrorCode.FENCED_LEADER_EPOCH };
+  if (currentLeaderEpoch > info.leaderEpoch) return { ...base, log: undefined, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
+  try {
+    const log = await ctx.replicas.replica(topic.topicId, base.partition);
+    return { ...base, log, errorCode: ErrorCode.NONE, replica: true, emptyPastEnd: currentLeaderEpoch < 0 };
+  } catch {
+    // The controller's index cannot be asked: the consumer goes back to the leader.
+    return { ...base, log: undefined, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+  }
+}
+
+/** Asks the committed end of every replica slot (in parallel) before a round reads. */
+async function syncReplicas(slots: Slot[]): Promise<void> {
+  await Promise.all(
+    slots.map(async (s) => {
+      if (!s.replica || s.log === undefined) return;
+      try {
+        await s.log.syncCommittedEnd();
+      } catch {
+        s.log = undefined;
+        s.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      }
+    }),
+  );
+}
+
+/**
  * What the next read can return, to reserve before it: PartitionMaxBytes for each
  * partition with data past its fetch offset, at most the response limit — one
  * comparison per partition, nothing per record. A caught-up consumer reserves nothing
@@ -106,7 +182,7 @@ export function fetchHandler(ctx: BrokerContext) {
 function roundBytes(slots: readonly Slot[], responseMaxBytes: number): number {
   let bytes = 0;
   for (const s of slots) {
-    if (s.log !== undefined && s.fetchOffset < s.log.highWatermark) bytes += Math.max(0, s.partitionMaxBytes);
+    if (s.log !== undefined && s.preferredReadReplica < 0 && s.fetchOffset < s.log.highWatermark) bytes += Math.max(0, s.partitionMaxBytes);
   }
   return Math.min(bytes, responseMaxBytes);
 }
@@ -124,14 +200,14 @@ async function readRound(ctx: BrokerContext, slots: readonly Slot[], responseMax
   let error = false;
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
-    const base = { partitionIndex: s.partition, preferredReadReplica: -1, abortedTransactions: isolationLevel === READ_COMMITTED ? [] : null };
+    const base = { partitionIndex: s.partition, preferredReadReplica: s.preferredReadReplica, abortedTransactions: isolationLevel === READ_COMMITTED ? [] : null };
     if (s.log === undefined) {
       error = true;
       results.push({ ...base, errorCode: s.errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: [] });
       continue;
     }
     const remaining = responseMaxBytes - bytes;
-    if (remaining <= 0) {
+    if (remaining <= 0 || s.preferredReadReplica >= 0) {
       results.push({ ...base, errorCode: ErrorCode.NONE, highWatermark: s.log.highWatermark, lastStableOffset: s.log.highWatermark, logStartOffset: s.log.logStartOffset, records: [] });
       continue;
     }
@@ -140,6 +216,10 @@ async function readRound(ctx: BrokerContext, slots: readonly Slot[], responseMax
     if (r === 'unavailable') {
       error = true;
       results.push({ ...base, errorCode: ErrorCode.KAFKA_STORAGE_ERROR, highWatermark: s.log.highWatermark, lastStableOffset: s.log.highWatermark, logStartOffset: s.log.logStartOffset, records: [] });
+      continue;
+    }
+    if (!r.ok && s.emptyPastEnd && s.fetchOffset > r.highWatermark) {
+      results.push({ ...base, errorCode: ErrorCode.NONE, highWatermark: r.highWatermark, lastStableOffset: r.highWatermark, logStartOffset: r.logStartOffset, records: [] });
       continue;
     }
     if (!r.ok) {
@@ -184,7 +264,7 @@ function startReads(slots: readonly Slot[], responseMaxBytes: number): (Promise<
   const early: (Promise<ReadResult> | undefined)[] = [];
   let reserved = 0;
   for (const s of slots) {
-    if (s.log === undefined || reserved >= responseMaxBytes) {
+    if (s.log === undefined || s.preferredReadReplica >= 0 || reserved >= responseMaxBytes) {
       early.push(undefined);
       continue;
     }
@@ -206,10 +286,26 @@ async function waitForData(ctx: BrokerContext, slots: readonly Slot[], waitMs: n
     // Wake on data beyond what this round already saw (not merely beyond the fetch offset,
     // which would spin while MinBytes is not reached).
     const wakes = slots.filter((s) => s.log !== undefined).map((s) => s.log!.waitForData(Math.max(s.fetchOffset, s.log!.highWatermark), stop.signal));
+    // A replica learns of commits only by asking: poll while the request waits.
+    for (const s of slots) if (s.replica && s.log !== undefined) void pollReplica(ctx, s.log, stop.signal);
     await Promise.race([...wakes, ctx.clock.sleep(waitMs, stop.signal).catch(() => undefined)]);
   } finally {
     stop.abort(CANCELLED);
     connection.removeEventListener('abort', onClose);
+  }
+}
+
+/** Asks a replica's committed end every pollIntervalMs until `signal` aborts (its waitForData then wakes). */
+async function pollReplica(ctx: BrokerContext, log: PartitionLog, signal: AbortSignal): Promise<void> {
+  const every = ctx.replicas?.pollIntervalMs ?? 250;
+  while (!signal.aborted) {
+    try {
+      await ctx.clock.sleep(every, signal);
+      await log.syncCommittedEnd();
+    } catch {
+      // Aborted, or the controller did not answer: the next round reports it.
+      if (signal.aborted) return;
+    }
   }
 }
 

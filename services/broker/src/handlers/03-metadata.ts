@@ -5,6 +5,8 @@
 // because creation is synchronous here. Topics asked for by id (v10+) that do not exist
 // get UNKNOWN_TOPIC_ID. Authorized operations (v8+), when asked for, are what the
 // authorizer allows — every supported operation when none is configured, as in Kafka.
+// Brokers: the live ones only (a fenced broker's lease lapsed); a partition whose leader is
+// not live is LEADER_NOT_AVAILABLE (partition-view.ts).
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import { topicNameProblem } from '@stratus/controller';
@@ -15,6 +17,7 @@ import { defineHandler } from '../handler.ts';
 import { partitionView } from '../partition-view.ts';
 import { authorizedOperations, CLUSTER_RESOURCE_NAME, OPERATIONS_NOT_REQUESTED } from '../auth/authorized-operations.ts';
 import { ensureTopics } from '../topics.ts';
+import { liveBrokers } from '../cluster/cluster-view.ts';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const NOT_REQUESTED = OPERATIONS_NOT_REQUESTED;
@@ -29,6 +32,16 @@ export function metadataHandler(ctx: BrokerContext) {
       // v0: an empty list means all topics; v1+: null means all, empty means none.
       const all = req.topics === null || (version === 0 && req.topics.length === 0);
       const responses: Input<MetadataResponseTopic>[] = [];
+      // Read once per request: every partition is judged against the same broker list.
+      let live = liveBrokers(catalog.metadata);
+      const topicResponse = (t: TopicInfo): Input<MetadataResponseTopic> => ({
+        errorCode: ErrorCode.NONE,
+        name: t.name,
+        topicId: t.topicId,
+        isInternal: t.internal,
+        partitions: t.partitions.map((p) => partitionView(t.topicId, p, live)),
+        topicAuthorizedOperations: topicOps(t.name),
+      });
       const topicOps = (name: string): number => authorizedOperations(ctx.authorizer, rctx, 'topic', name, req.includeTopicAuthorizedOperations);
       // Topic ids in requests (and null names) need v12: response names are not nullable
       // before it. Kafka refuses such a request with INVALID_REQUEST for every topic named.
@@ -37,7 +50,7 @@ export function metadataHandler(ctx: BrokerContext) {
           responses.push({ errorCode: ErrorCode.INVALID_REQUEST, name: t.name ?? '', topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
         }
       } else if (all) {
-        for (const t of catalog.metadata.topics) responses.push(topicResponse(t, topicOps));
+        for (const t of catalog.metadata.topics) responses.push(topicResponse(t));
       } else {
         const allowCreate = ctx.config.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation);
         const missing = req.topics!.filter((t) => t.name !== null && catalog.topic(t.name) === undefined).map((t) => t.name!);
@@ -45,22 +58,23 @@ export function metadataHandler(ctx: BrokerContext) {
         if (allowCreate && missing.length > 0) {
           failed = await ensureTopics(ctx, missing);
           catalog = ctx.catalog();
+          live = liveBrokers(catalog.metadata);
         }
         for (const t of req.topics!) {
           if (t.name === null) {
             const byId = catalog.topicById(t.topicId);
-            responses.push(byId ? topicResponse(byId, topicOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
+            responses.push(byId ? topicResponse(byId) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
             continue;
           }
           const topic = catalog.topic(t.name);
-          if (topic) responses.push(topicResponse(topic, topicOps));
+          if (topic) responses.push(topicResponse(topic));
           else responses.push({ errorCode: failed.get(t.name) ?? (topicNameProblem(t.name) === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION), name: t.name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
         }
       }
       const md = catalog.metadata;
       return {
         throttleTimeMs: 0,
-        brokers: md.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        brokers: liveBrokers(md).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
         clusterId: md.clusterId,
         controllerId: md.controllerId,
         topics: responses,
@@ -68,15 +82,4 @@ export function metadataHandler(ctx: BrokerContext) {
       };
     },
   });
-}
-
-function topicResponse(t: TopicInfo, operations: (name: string) => number): Input<MetadataResponseTopic> {
-  return {
-    errorCode: ErrorCode.NONE,
-    name: t.name,
-    topicId: t.topicId,
-    isInternal: t.internal,
-    partitions: t.partitions.map(partitionView),
-    topicAuthorizedOperations: operations(t.name),
-  };
 }

@@ -1,7 +1,7 @@
 // DescribeCluster (API key 60), versions 0–1 (flexible from 0). Used by the Java
 // AdminClient's describeCluster() (Kafka 2.8+), not by kafkajs.
 //
-// Implemented: cluster id, controller id and the registered brokers, from the
+// Implemented: cluster id, controller id and the live (registered, not fenced) brokers, from the
 // controller's metadata; EndpointType (v1) 1 = brokers. Asking a broker for controller
 // endpoints (2) is MISMATCHED_ENDPOINT_TYPE, any other type UNSUPPORTED_ENDPOINT_TYPE
 // (both INVALID_REQUEST in v0), with Kafka's messages.
@@ -12,6 +12,7 @@
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
+import { liveBrokers } from '../cluster/cluster-view.ts';
 import { authorizedOperations, CLUSTER_RESOURCE_NAME } from '../auth/authorized-operations.ts';
 
 const ENDPOINT_BROKERS = 1;
@@ -41,7 +42,7 @@ export function describeClusterHandler(ctx: BrokerContext) {
         endpointType: ENDPOINT_BROKERS,
         clusterId: metadata.clusterId,
         controllerId: metadata.controllerId,
-        brokers: metadata.brokers.map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        brokers: liveBrokers(metadata).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
         clusterAuthorizedOperations: authorizedOperations(ctx.authorizer, rctx, 'cluster', CLUSTER_RESOURCE_NAME, req.includeClusterAuthorizedOperations),
       };
     },

@@ -23,7 +23,8 @@ describe('DescribeTopicPartitions v0', () => {
       ['orders', 0, [0, 1, 2]],
       ['zeta', 0, [0]],
     ]);
-    expect(res.topics[1]!.partitions[2]).toMatchObject({ leaderId: 1, leaderEpoch: 0, replicaNodes: [1], isrNodes: [1], eligibleLeaderReplicas: [], lastKnownElr: [], offlineReplicas: [] });
+    // Broker 2 is in a rack the leader (no rack) is not in: it serves that rack's consumers (KIP-392), so it is listed as a replica.
+    expect(res.topics[1]!.partitions[2]).toMatchObject({ leaderId: 1, leaderEpoch: 0, replicaNodes: [1, 2], isrNodes: [1, 2], eligibleLeaderReplicas: [], lastKnownElr: [], offlineReplicas: [] });
     expect(res.topics.every((t) => t.topicAuthorizedOperations === TOPIC_OPERATIONS)).toBe(true);
     expect(res.nextCursor).toBeNull();
   });
