@@ -114,7 +114,7 @@ export class LeaseKeeper {
         }
         if (result?.acquired === true) {
           this.held = { epoch: result.epoch, validUntilMs: sentAt + this.leaseMs };
-          this.o.onAcquired(result.epoch);
+          this.notify(() => this.o.onAcquired(result.epoch));
           pause = this.renewIntervalMs;
         } else {
           // Wake when the current lease could have expired, if that is sooner than the retry.
@@ -163,6 +163,15 @@ export class LeaseKeeper {
     const h = this.held;
     if (h === undefined) return;
     this.held = undefined;
-    this.o.onLost(h.epoch, reason);
+    this.notify(() => this.o.onLost(h.epoch, reason));
+  }
+
+  /** Runs a callback; one that throws is reported, and must not stop the renewals. */
+  private notify(callback: () => void): void {
+    try {
+      callback();
+    } catch (err) {
+      this.o.onError?.(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 }
