@@ -117,6 +117,18 @@ describe('RedisControllerLease', () => {
     await Promise.all([storeA.close(), storeB.close(), late.close()]);
   });
 
+  it('with wait=1, counts an acquire only once a replica has it; a retry by the same holder keeps the epoch', async () => {
+    const prefix = `lease${prefixes++}:`;
+    const lonely = await RedisControllerLease.open({ url: `${redis.url}?prefix=${prefix}&wait=1&waitTimeoutMs=50` });
+    leases.push(lonely);
+    await expect(lonely.acquire('a', 60_000)).rejects.toThrow(/controller lease acquire at .*: only 0 of 1 replica\(s\) acknowledged within 50 ms \(WAIT\)/);
+    // The lease is on the master, not known to be replicated: a retry gets the same epoch (it is not handed out twice).
+    await expect(lonely.acquire('a', 60_000)).rejects.toThrow(/only 0 of 1/);
+    const plain = await openLease(prefix);
+    expect(await plain.current()).toMatchObject({ epoch: 1, holder: { holderId: 'a', epoch: 1 } });
+    expect(await plain.acquire('a', 60_000)).toEqual({ acquired: true, epoch: 1 });
+  });
+
   it('refuses bad holder ids and lease times, and fails clearly when Redis is unreachable', async () => {
     const lease = await openLease(`lease${prefixes++}:`);
     await expect(lease.acquire('has space', 1000)).rejects.toThrow(/without whitespace/);
