@@ -3,8 +3,10 @@
 
 export type * from './controller-api.ts';
 export { Controller } from './controller.ts';
-export type { ControllerStats, RetentionSummary } from './controller.ts';
+export type { ClusterCheckSummary, ClusterStats, ControllerStats, RetentionSummary } from './controller.ts';
 export type { ControllerOptions } from './options.ts';
+export type { ClusterOptions } from './cluster/cluster-options.ts';
+export type { ClusterCounters, UncleanFailover } from './cluster/cluster-context.ts';
 export type { CompactionOptions, OrphanSweepOptions } from './background/gc-options.ts';
 export type { CompactionRunSummary, CompactionStats } from './background/compaction-runner.ts';
 export type { OrphanSweepStats, OrphanSweepSummary } from './background/orphan-sweep.ts';
@@ -28,8 +30,8 @@ export type { RedisParams } from './store/redis-params.ts';
 export { FencedError } from './store/fenced-error.ts';
 export { RedisControllerLease, LeaseError } from './lease/redis-lease.ts';
 export type { AcquireResult, LeaseHolder, RedisControllerLeaseOptions } from './lease/redis-lease.ts';
-export { LeaseKeeper, LEASE_DEFAULTS } from './lease/lease-keeper.ts';
-export type { LeaseBackend, LeaseKeeperOptions } from './lease/lease-keeper.ts';
+export { ControllerLeaseKeeper, CONTROLLER_LEASE_DEFAULTS } from './lease/lease-keeper.ts';
+export type { LeaseBackend, ControllerLeaseKeeperOptions } from './lease/lease-keeper.ts';
 export { applyRecord, StateError } from './state/apply.ts';
 export { emptyState, cloneState } from './state/state.ts';
 export type { ControllerState } from './state/state.ts';

@@ -1,6 +1,6 @@
 // The controller election lease against a real redis-server: acquire, renew, release
 // and expiry (Redis' PX), takeover by a second holder with a strictly larger epoch, the
-// fencing of a metadata store opened with the older epoch, and the LeaseKeeper's
+// fencing of a metadata store opened with the older epoch, and the ControllerLeaseKeeper's
 // scheduling (renewals, stepping down when renewals fail, failover time) with short
 // lease times on the system clock — expiry is Redis' own, so the time is real.
 
@@ -9,7 +9,7 @@ import { systemClock } from '@stratus/runtime';
 import { RedisServer } from '@stratus/controller/testing';
 import { FencedError } from '../src/store/fenced-error.ts';
 import { RedisMetadataStore } from '../src/store/redis-store.ts';
-import { LeaseKeeper } from '../src/lease/lease-keeper.ts';
+import { ControllerLeaseKeeper } from '../src/lease/lease-keeper.ts';
 import type { LeaseBackend } from '../src/lease/lease-keeper.ts';
 import { LeaseError, RedisControllerLease } from '../src/lease/redis-lease.ts';
 
@@ -140,11 +140,11 @@ describe('RedisControllerLease', () => {
   });
 });
 
-describe('LeaseKeeper', () => {
+describe('ControllerLeaseKeeper', () => {
   const LEASE_MS = 300;
 
-  function keeper(lease: LeaseBackend, holderId: string, events: string[], extra: Partial<ConstructorParameters<typeof LeaseKeeper>[0]> = {}): LeaseKeeper {
-    return new LeaseKeeper({
+  function keeper(lease: LeaseBackend, holderId: string, events: string[], extra: Partial<ConstructorParameters<typeof ControllerLeaseKeeper>[0]> = {}): ControllerLeaseKeeper {
+    return new ControllerLeaseKeeper({
       lease,
       holderId,
       clock: systemClock,
@@ -224,7 +224,7 @@ describe('LeaseKeeper', () => {
   });
 
   it('refuses a renewal interval longer than half the lease', () => {
-    expect(() => new LeaseKeeper({ lease: {} as LeaseBackend, holderId: 'x', clock: systemClock, leaseMs: 1000, renewIntervalMs: 600, onAcquired: () => undefined, onLost: () => undefined })).toThrow(
+    expect(() => new ControllerLeaseKeeper({ lease: {} as LeaseBackend, holderId: 'x', clock: systemClock, leaseMs: 1000, renewIntervalMs: 600, onAcquired: () => undefined, onLost: () => undefined })).toThrow(
       /renewIntervalMs must be an integer from 1 to 500/,
     );
   });

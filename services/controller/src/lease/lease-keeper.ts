@@ -26,7 +26,7 @@ export interface LeaseBackend {
   release(holderId: string, epoch: number): Promise<boolean>;
 }
 
-export interface LeaseKeeperOptions {
+export interface ControllerLeaseKeeperOptions {
   readonly lease: LeaseBackend;
   /** Unique per process incarnation (see redis-lease.ts). */
   readonly holderId: string;
@@ -45,7 +45,7 @@ export interface LeaseKeeperOptions {
   readonly onError?: (err: Error) => void;
 }
 
-export const LEASE_DEFAULTS = { leaseMs: 3000, renewIntervalMs: 1000, acquireRetryMs: 1000 } as const;
+export const CONTROLLER_LEASE_DEFAULTS = { leaseMs: 3000, renewIntervalMs: 1000, acquireRetryMs: 1000 } as const;
 
 interface Held {
   readonly epoch: number;
@@ -53,8 +53,8 @@ interface Held {
   validUntilMs: number;
 }
 
-export class LeaseKeeper {
-  private readonly o: LeaseKeeperOptions;
+export class ControllerLeaseKeeper {
+  private readonly o: ControllerLeaseKeeperOptions;
   private readonly leaseMs: number;
   private readonly renewIntervalMs: number;
   private readonly acquireRetryMs: number;
@@ -62,16 +62,16 @@ export class LeaseKeeper {
   private held: Held | undefined;
   private running: Promise<void> | undefined;
 
-  constructor(options: LeaseKeeperOptions) {
+  constructor(options: ControllerLeaseKeeperOptions) {
     const int = (name: string, v: number | undefined, fallback: number, min: number, max: number): number => {
       const value = v ?? fallback;
-      if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`LeaseKeeper option ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+      if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`ControllerLeaseKeeper option ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
       return value;
     };
     this.o = options;
-    this.leaseMs = int('leaseMs', options.leaseMs, LEASE_DEFAULTS.leaseMs, MIN_LEASE_MS, MAX_LEASE_MS);
-    this.renewIntervalMs = int('renewIntervalMs', options.renewIntervalMs, LEASE_DEFAULTS.renewIntervalMs, 1, Math.floor(this.leaseMs / 2));
-    this.acquireRetryMs = int('acquireRetryMs', options.acquireRetryMs, LEASE_DEFAULTS.acquireRetryMs, 1, MAX_LEASE_MS);
+    this.leaseMs = int('leaseMs', options.leaseMs, CONTROLLER_LEASE_DEFAULTS.leaseMs, MIN_LEASE_MS, MAX_LEASE_MS);
+    this.renewIntervalMs = int('renewIntervalMs', options.renewIntervalMs, CONTROLLER_LEASE_DEFAULTS.renewIntervalMs, 1, Math.floor(this.leaseMs / 2));
+    this.acquireRetryMs = int('acquireRetryMs', options.acquireRetryMs, CONTROLLER_LEASE_DEFAULTS.acquireRetryMs, 1, MAX_LEASE_MS);
   }
 
   /** Starts trying to acquire (and then renewing); idempotent. */
