@@ -39,13 +39,18 @@ import type {
   OffsetCommitItem,
   ProducerIdBlock,
 } from './controller-api.ts';
-import { ControllerClosedError, ControllerFailedError, NotImplementedError } from './errors.ts';
+import { ControllerClosedError, ControllerFailedError } from './errors.ts';
 import { ObjectMaintenance } from './background/object-maintenance.ts';
 import type { ObjectMaintenanceStats } from './background/object-maintenance.ts';
 import type { CompactionRunSummary } from './background/compaction-runner.ts';
 import type { OrphanSweepSummary } from './background/orphan-sweep.ts';
 import { describeConfigs, decideAlterConfigs, decideIncrementalAlterConfigs } from './ops/configs.ts';
 import { decideCoordinatorReset, decideGroupMembership } from './ops/group-membership.ts';
+import { ClusterTimers } from './cluster/cluster-timers.ts';
+import { newClusterCounters } from './cluster/cluster-context.ts';
+import type { ClusterCounters, ClusterDecideContext } from './cluster/cluster-context.ts';
+import { decideCancelStuckMoves, decideFence, decideFenceLapsed, decideMoveTimeouts, decideRebalance } from './ops/cluster-moves.ts';
+import { decideDrainBroker, decideReassignPartitions, decideReleasePartition, describeCluster } from './ops/cluster-requests.ts';
 import { decideRegisterBroker, decideUnregisterBroker } from './ops/leadership.ts';
 import { clusterMetadata } from './ops/metadata-view.ts';
 import { decideOffsetExpiry } from './ops/offset-expiry.ts';
@@ -99,9 +104,33 @@ export interface ControllerStats extends SnapshotStats {
 
 const noop = (): void => undefined;
 
-/** Step 1 of issue 10 §3: the API is in place, leases and moves are not yet. */
-const LEASES_PENDING = 'broker leases and leadership moves arrive with issue 10 §3';
-const PROVISIONAL_LEASE_MS = 6000;
+export interface ClusterCheckSummary {
+  /** Brokers fenced because their lease lapsed. */
+  readonly brokersFenced: number;
+  /** Moves cancelled (leader gone, target gone) or ended by timeout. */
+  readonly movesEnded: number;
+  readonly movesStarted: number;
+  /** Partitions given a leader at once (no live leader: leaderless, `object`, unclean failover). */
+  readonly leadersChanged: number;
+  /** Moves wanted but waiting for capacity or a retry delay. */
+  readonly movesDeferred: number;
+}
+
+export interface ClusterStats extends ClusterCounters {
+  readonly brokers: number;
+  readonly brokersFencedNow: number;
+  readonly brokersDraining: number;
+  readonly movesUnderWay: number;
+}
+
+function validInt(name: string, value: number): void {
+  if (!Number.isSafeInteger(value)) throw new RangeError(`${name} must be an integer, got ${String(value)}`);
+}
+
+function validPartition(tp: TopicPartition): void {
+  if (typeof tp?.topicId !== 'string') throw new RangeError('topicId must be a string');
+  validInt('partition', tp.partition);
+}
 
 /** Groups with committed offsets or reported membership (most are in both maps). */
 function countGroups(s: ControllerState): number {
@@ -132,6 +161,13 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   private timerLoop: Promise<void> | undefined;
   /** Object compaction and the orphan sweep (background/). */
   private readonly maintenance: ObjectMaintenance;
+  /** Leases and move clocks, in memory only: they start afresh whenever a controller becomes active. */
+  private readonly timers: ClusterTimers;
+  private readonly counters: ClusterCounters = newClusterCounters();
+  /** Something may have moved the desired assignment (join, fence, drain, a move ended, a start): the next check rebalances. */
+  private rebalancePending = true;
+  private clusterChain: Promise<unknown> = Promise.resolve();
+  private clusterLoop: Promise<void> | undefined;
 
   private constructor(o: ResolvedControllerOptions, state: ControllerState, seq: number, notes: readonly string[]) {
     this.o = o;
@@ -155,6 +191,11 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
       onProblem: (error, context) => this.o.onBackgroundError(error, context),
     });
     this.snapshots = new SnapshotSchedule({ clock: o.clock, journalBytes: o.snapshotJournalBytes, retryDelayMs: o.snapshotRetryDelayMs, retryMaxDelayMs: o.snapshotRetryMaxDelayMs });
+    this.timers = new ClusterTimers(o.clock, o.cluster.brokerLeaseMs);
+  }
+
+  private cluster(): ClusterDecideContext {
+    return { cluster: this.o.cluster, timers: this.timers, nowMs: this.o.clock.nowMs(), counters: this.counters, onUncleanFailover: this.o.onUncleanFailover };
   }
 
   /**
@@ -290,37 +331,114 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   // --- brokers and metadata ------------------------------------------------------------
 
   /**
-   * A registering broker has just started: its group coordinator holds no members yet.
-   * Until the lease tracker lands (issue 10 §3) the answer is provisional: the epoch is
-   * the metadata version after the registration and the lease is not enforced.
+   * A registering broker has just started (its group coordinator holds no members yet) or
+   * comes back after being fenced. It gets a new broker epoch and a full lease, and keeps
+   * the partitions it still leads with their epochs.
    */
-  async registerBroker(broker: BrokerInfo): Promise<BrokerRegistration> {
-    await this.mutate((tx) => {
-      decideRegisterBroker(tx, this.ctx, broker);
+  registerBroker(broker: BrokerInfo): Promise<BrokerRegistration> {
+    return this.mutate((tx): BrokerRegistration => {
+      const brokerEpoch = decideRegisterBroker(tx, this.ctx, this.cluster(), broker);
       decideCoordinatorReset(tx, this.ctx, broker.nodeId);
+      this.rebalancePending = true;
+      return { brokerEpoch, leaseExpiresAtMs: this.timers.leaseExpiresAtMs(broker.nodeId) };
     });
-    return { brokerEpoch: this.durable.metadataVersion, leaseExpiresAtMs: this.o.clock.nowMs() + PROVISIONAL_LEASE_MS };
   }
 
-  /** Provisional (issue 10 §3 pending): renews nothing and fences only brokers that are not registered. */
-  heartbeat(nodeId: number, _brokerEpoch: number): Promise<HeartbeatResult> {
-    return this.read(() => ({ leaseExpiresAtMs: this.o.clock.nowMs() + PROVISIONAL_LEASE_MS, fenced: !this.durable.brokers.has(nodeId) }));
+  /**
+   * Renews the lease of the broker's current registration. Answers `fenced` for an old
+   * broker epoch, an unknown or fenced broker, and a lease that lapsed before this
+   * heartbeat arrived (the broker is fenced then and there: it has stopped serving by its
+   * own clock already, and this makes the controller's view agree).
+   */
+  heartbeat(nodeId: number, brokerEpoch: number): Promise<HeartbeatResult> {
+    return this.mutate((tx): HeartbeatResult => {
+      validInt('heartbeat: nodeId', nodeId);
+      validInt('heartbeat: brokerEpoch', brokerEpoch);
+      const status = tx.state.brokerStatus.get(nodeId);
+      const fenced = { fenced: true, leaseExpiresAtMs: this.o.clock.nowMs() };
+      if (status === undefined || status.epoch !== brokerEpoch || status.fencedAtMs !== null) return fenced;
+      if (this.timers.leaseLapsed(nodeId)) {
+        decideFence(tx, this.cluster(), nodeId);
+        this.rebalancePending = true;
+        return fenced;
+      }
+      return { fenced: false, leaseExpiresAtMs: this.timers.renew(nodeId) };
+    });
   }
 
-  releasePartition(_tp: TopicPartition, _leaderEpoch: number, _brokerEpoch: number): Promise<ItemResult> {
-    return Promise.reject(new NotImplementedError('releasePartition', LEASES_PENDING));
+  releasePartition(tp: TopicPartition, leaderEpoch: number, brokerEpoch: number): Promise<ItemResult> {
+    return this.mutate((tx) => {
+      validPartition(tp);
+      validInt('releasePartition: leaderEpoch', leaderEpoch);
+      validInt('releasePartition: brokerEpoch', brokerEpoch);
+      const r = decideReleasePartition(tx, this.cluster(), tp, leaderEpoch, brokerEpoch);
+      if (r.errorCode === 0) this.rebalancePending = true;
+      return r;
+    });
   }
 
-  drainBroker(_nodeId: number, _drain: boolean): Promise<ItemResult & { readonly partitionsToMove: number }> {
-    return Promise.reject(new NotImplementedError('drainBroker', LEASES_PENDING));
+  drainBroker(nodeId: number, drain: boolean): Promise<ItemResult & { readonly partitionsToMove: number }> {
+    return this.mutate((tx) => {
+      validInt('drainBroker: nodeId', nodeId);
+      if (typeof drain !== 'boolean') throw new RangeError(`drainBroker: drain must be true or false, got ${String(drain)}`);
+      this.rebalancePending = true;
+      return decideDrainBroker(tx, nodeId, drain);
+    });
   }
 
-  reassignPartitions(_assignments: readonly (TopicPartition & { readonly leader: number })[]): Promise<(TopicPartition & ItemResult)[]> {
-    return Promise.reject(new NotImplementedError('reassignPartitions', LEASES_PENDING));
+  /**
+   * Graceful moves to the given leaders (at most cluster.maxConcurrentMoves under way).
+   * The check loop's rebalance does not undo them unless the assignment becomes uneven
+   * (a broker joins, leaves or drains).
+   */
+  reassignPartitions(assignments: readonly (TopicPartition & { readonly leader: number })[]): Promise<(TopicPartition & ItemResult)[]> {
+    return this.mutate((tx) => {
+      for (const a of assignments) {
+        validPartition(a);
+        validInt('reassignPartitions: leader', a.leader);
+      }
+      return decideReassignPartitions(tx, this.cluster(), assignments);
+    });
   }
 
   describeCluster(): Promise<ClusterDescription> {
-    return Promise.reject(new NotImplementedError('describeCluster', LEASES_PENDING));
+    return this.read(() => describeCluster(this.durable, this.o.controllerId, this.timers));
+  }
+
+  /**
+   * One pass of the cluster check (start() runs it every cluster.checkIntervalMs): fences
+   * brokers whose lease lapsed, cancels moves that cannot finish, ends moves that timed out,
+   * and, when something changed the picture, moves partitions towards the desired
+   * assignment. Passes are serialized.
+   */
+  runClusterCheck(): Promise<ClusterCheckSummary> {
+    const run = this.clusterChain.then(() =>
+      this.mutate((tx): ClusterCheckSummary => {
+        const c = this.cluster();
+        const brokersFenced = decideFenceLapsed(tx, c).length;
+        const movesEnded = decideCancelStuckMoves(tx, c) + decideMoveTimeouts(tx, c);
+        if (brokersFenced > 0 || movesEnded > 0) this.rebalancePending = true;
+        let outcome = { movesStarted: 0, leadersChanged: 0, deferred: 0 };
+        if (this.rebalancePending) {
+          outcome = decideRebalance(tx, c, { graceful: true });
+          this.rebalancePending = outcome.deferred > 0;
+        }
+        this.timers.retain((key) => tx.state.moves.has(key));
+        return { brokersFenced, movesEnded, movesStarted: outcome.movesStarted, leadersChanged: outcome.leadersChanged, movesDeferred: outcome.deferred };
+      }),
+    );
+    this.clusterChain = run.catch(noop);
+    return run;
+  }
+
+  clusterStats(): ClusterStats {
+    let fenced = 0;
+    let draining = 0;
+    for (const b of this.durable.brokerStatus.values()) {
+      if (b.fencedAtMs !== null) fenced++;
+      if (b.draining) draining++;
+    }
+    return { ...this.counters, brokers: this.durable.brokers.size, brokersFencedNow: fenced, brokersDraining: draining, movesUnderWay: this.durable.moves.size };
   }
 
   /**
@@ -330,7 +448,8 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
    */
   unregisterBroker(nodeId: number): Promise<boolean> {
     return this.mutate((tx) => {
-      const removed = decideUnregisterBroker(tx, nodeId);
+      const removed = decideUnregisterBroker(tx, this.cluster(), nodeId);
+      this.rebalancePending = true;
       // Its coordinator's groups move to other brokers, whose coordinators report them.
       if (removed) decideCoordinatorReset(tx, this.ctx, nodeId);
       return removed;
@@ -370,10 +489,12 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   }
 
   deleteTopics(topics: readonly { name?: string; topicId?: string }[]): Promise<(ItemResult & { name: string | null; topicId: string })[]> {
+    this.rebalancePending = true;
     return this.mutate((tx) => decideDeleteTopics(tx, topics));
   }
 
   createPartitions(requests: readonly { name: string; count: number }[], options: { validateOnly: boolean }): Promise<(ItemResult & { name: string })[]> {
+    this.rebalancePending = true;
     return this.mutate((tx) => decideCreatePartitions(tx, this.ctx, requests, options.validateOnly));
   }
 
@@ -520,6 +641,21 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
       }
     })();
     this.maintenance.start(() => this.refusal() === undefined);
+    this.clusterLoop = (async () => {
+      while (!abort.signal.aborted) {
+        try {
+          await this.o.clock.sleep(this.o.cluster.checkIntervalMs, abort.signal);
+        } catch {
+          return; // aborted by close() or a failure
+        }
+        try {
+          await this.runClusterCheck();
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          this.o.onBackgroundError(err, 'cluster check');
+        }
+      }
+    })();
   }
 
   /**
@@ -583,6 +719,8 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     this.closed = true;
     this.timer?.abort();
     await this.timerLoop;
+    await this.clusterLoop;
+    await this.clusterChain;
     await this.maintenance.stop();
     await this.retentionChain;
     await this.tail.catch(noop);

@@ -16,11 +16,3 @@ export class ControllerFailedError extends Error {
     this.name = 'ControllerFailedError';
   }
 }
-
-/** An operation this controller does not serve yet (answered UNIMPLEMENTED over gRPC). */
-export class NotImplementedError extends Error {
-  constructor(operation: string, why: string) {
-    super(`${operation} is not implemented by this controller: ${why}`);
-    this.name = 'NotImplementedError';
-  }
-}

@@ -13,6 +13,7 @@ import { resolveCompactionOptions, resolveOrphanSweepOptions } from './backgroun
 import type { CompactionOptions, OrphanSweepOptions, ResolvedCompactionOptions, ResolvedOrphanSweepOptions } from './background/gc-options.ts';
 import { resolveClusterOptions } from './cluster/cluster-options.ts';
 import type { ClusterOptions, ResolvedClusterOptions } from './cluster/cluster-options.ts';
+import type { UncleanFailover } from './cluster/cluster-context.ts';
 
 const MiB = 1024 * 1024;
 
@@ -105,6 +106,11 @@ export interface ControllerOptions {
    * unready and exit non-zero.
    */
   readonly onFatal?: (error: Error) => void;
+  /**
+   * A `local` partition moved by unclean failover: what its fenced leader acknowledged
+   * but had not uploaded is given up. Default: process.emitWarning (it must be loud).
+   */
+  readonly onUncleanFailover?: (event: UncleanFailover) => void;
 }
 
 export interface ResolvedControllerOptions {
@@ -140,6 +146,7 @@ export interface ResolvedControllerOptions {
   readonly snapshotRetryMaxDelayMs: number;
   readonly onBackgroundError: (error: unknown, context: string) => void;
   readonly onFatal: ((error: Error) => void) | undefined;
+  readonly onUncleanFailover: (event: UncleanFailover) => void;
 }
 
 const DAY_MS = 86_400_000;
@@ -155,6 +162,13 @@ function keyPrefix(value: string | undefined): string {
   const v = value ?? 'stratus';
   if (typeof v !== 'string' || v.length === 0 || v.startsWith('/') || v.endsWith('/')) throw new RangeError(`Controller option objectKeyPrefix must be a non-empty key prefix without leading or trailing "/", got ${String(v)}`);
   return v;
+}
+
+function defaultUncleanFailover(e: UncleanFailover): void {
+  process.emitWarning(
+    `unclean failover: partition ${e.topic}-${e.partition} (topic id ${e.topicId}) moved from fenced broker ${e.from} to ${e.to} at leader epoch ${e.leaderEpoch} after ${e.fencedForMs} ms; data broker ${e.from} acknowledged but had not uploaded is lost`,
+    { code: 'STRATUS_UNCLEAN_FAILOVER' },
+  );
 }
 
 function defaultBackgroundError(error: unknown, context: string): void {
@@ -200,5 +214,6 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     snapshotRetryMaxDelayMs: integer('snapshotRetryMaxDelayMs', o.snapshotRetryMaxDelayMs, Math.max(300_000, snapshotRetryDelayMs), snapshotRetryDelayMs, DAY_MS),
     onBackgroundError: o.onBackgroundError ?? defaultBackgroundError,
     onFatal: o.onFatal,
+    onUncleanFailover: o.onUncleanFailover ?? defaultUncleanFailover,
   };
 }

@@ -15,7 +15,7 @@ async function entries(c: Controller, name: string, keys: string[] | null = null
 }
 
 describe('the topic config schema', () => {
-  it('knows every topic config of Apache Kafka 4.3 (with its default) and stratus.durability', () => {
+  it('knows every topic config of Apache Kafka 4.3 (with its default), stratus.durability and stratus.unclean.failover.grace.ms', () => {
     // Kafka 4.3.1's LogConfig.configDefCopy(), internal.* keys left out.
     const kafka4: Record<string, string> = {
       'cleanup.policy': 'delete',
@@ -52,7 +52,7 @@ describe('the topic config schema', () => {
       'segment.ms': '604800000',
       'unclean.leader.election.enable': 'false',
     };
-    expect([...TOPIC_CONFIG_KEYS.keys()].sort()).toEqual([...Object.keys(kafka4), 'stratus.durability'].sort());
+    expect([...TOPIC_CONFIG_KEYS.keys()].sort()).toEqual([...Object.keys(kafka4), 'stratus.durability', 'stratus.unclean.failover.grace.ms'].sort());
     for (const [name, value] of Object.entries(kafka4)) expect(TOPIC_CONFIG_KEYS.get(name)!.defaultValue, name).toBe(value);
     for (const k of TOPIC_CONFIG_KEYS.values()) {
       expect(k.validate(k.defaultValue), k.name).toBeUndefined();

@@ -142,7 +142,6 @@ const KEYS: readonly TopicConfigKey[] = [
   noEffect('segment.jitter.ms', 'long', '0', NO_SEGMENTS, (v) => integerProblem(v, 'long', 0n)),
   noEffect('preallocate', 'boolean', 'false', NO_SEGMENTS, booleanProblem),
   noEffect('file.delete.delay.ms', 'long', '60000', 'unreferenced objects are deleted after retention.deleteGrace.', (v) => integerProblem(v, 'long', 0n)),
-  noEffect('unclean.leader.election.enable', 'boolean', 'false', NO_REPLICAS, booleanProblem),
   noEffect('leader.replication.throttled.replicas', 'list', '', NO_REPLICAS, throttledReplicasProblem),
   noEffect('follower.replication.throttled.replicas', 'list', '', NO_REPLICAS, throttledReplicasProblem),
   noEffect('remote.storage.enable', 'boolean', 'false', NO_TIERING, booleanProblem),
@@ -163,6 +162,21 @@ const KEYS: readonly TopicConfigKey[] = [
     defaultValue: 'local',
     documentation: 'When a produce is acknowledged: "local" after the broker\'s WAL fsync, "object" after the data is in object storage and committed.',
     validate: oneOf('local', 'object'),
+  },
+  {
+    name: 'unclean.leader.election.enable',
+    type: 'boolean',
+    defaultValue: 'false',
+    documentation:
+      'Whether a partition of a "local" topic whose leader stays fenced (its lease lapsed) for stratus.unclean.failover.grace.ms moves to a live broker anyway, giving up what the lost broker acknowledged but had not uploaded yet. Without it the partition waits for its broker. "object" topics move at once either way: their acknowledged data is committed. Default: the controller\'s cluster.uncleanFailover.',
+    validate: booleanProblem,
+  },
+  {
+    name: 'stratus.unclean.failover.grace.ms',
+    type: 'long',
+    defaultValue: '300000',
+    documentation: 'How long a "local" topic\'s partition waits for its fenced leader to come back before unclean failover (when enabled) moves it. Default: the controller\'s cluster.uncleanFailoverGraceMs.',
+    validate: (v) => integerProblem(v, 'long', 0n),
   },
 ];
 

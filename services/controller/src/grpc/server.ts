@@ -17,7 +17,7 @@ import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, StatusObject
 import { HealthImplementation } from 'grpc-health-check';
 import { CommitRefusedError, CommitTooLateError } from '@stratus/partition-index';
 import type { ClusterMetadata, ControllerApi } from '../controller-api.ts';
-import { ControllerClosedError, ControllerFailedError, NotImplementedError } from '../errors.ts';
+import { ControllerClosedError, ControllerFailedError } from '../errors.ts';
 import { MetadataStoreError } from '../store/metadata-store.ts';
 import { toClusterMetadata } from './convert.ts';
 import { ERROR_KIND_TRAILER, ErrorKind, WireFormatError } from './errors.ts';
@@ -86,7 +86,6 @@ export function statusOf(err: unknown): { code: status; details: string; kind: s
   if (err instanceof ControllerClosedError || err instanceof ControllerFailedError || err instanceof MetadataStoreError) {
     return { code: status.UNAVAILABLE, details: message, kind: ErrorKind.controllerUnavailable };
   }
-  if (err instanceof NotImplementedError) return { code: status.UNIMPLEMENTED, details: message, kind: ErrorKind.unimplemented };
   return { code: status.INTERNAL, details: `controller error: ${message}`, kind: null };
 }
 

@@ -1,34 +1,49 @@
-// Who leads which partition. Partitions are spread round-robin over the registered
-// brokers (sorted by node id), starting at a point derived from the topic id so that
-// many single-partition topics do not all land on the lowest broker. Every change of
-// leader bumps the partition's leader epoch, which never decreases: the epoch is what
-// fences a former leader's commits.
-//
-// Deliberately not here yet: moving leaders when a broker joins (rebalancing needs the
-// graceful hand-off protocol: upload, commit, release), and broker leases. A broker that
-// registers again (a restart) keeps its partitions and their epochs, so the data it
-// replays from its WAL commits under the epoch it was written with.
+// Who leads which partition when partitions are created, and what a broker's
+// registration and unregistration do to leadership. New partitions go where
+// desiredAssignment (cluster/assignment.ts) puts them among the eligible (live,
+// non-draining) brokers, given every other partition's leader: evenly, spread over racks.
+// Moving partitions between live brokers is the check loop's work (cluster-moves.ts).
+// Every change of leader bumps the partition's leader epoch, which never decreases: the
+// epoch is what fences a former leader's commits. A broker that registers again (a
+// restart) keeps its partitions and their epochs, so the data it replays from its WAL
+// commits under the epoch it was written with.
 
-import { crc32c } from '@stratus/protocol';
+import { partitionKey } from '@stratus/partition-index';
 import type { BrokerInfo } from '../controller-api.ts';
+import { desiredAssignment } from '../cluster/assignment.ts';
+import type { AssignmentPartition } from '../cluster/assignment.ts';
+import type { ClusterDecideContext } from '../cluster/cluster-context.ts';
 import type { PartitionLeader } from '../state/records.ts';
+import { isEligible } from '../state/state.ts';
 import type { ControllerState } from '../state/state.ts';
-import { chunks } from './tx.ts';
+import { decideRebalance, eligibleBrokers, emitCancelled } from './cluster-moves.ts';
 import type { DecideContext, Tx } from './tx.ts';
 
 export function sortedBrokerIds(s: ControllerState): number[] {
   return [...s.brokers.keys()].sort((a, b) => a - b);
 }
 
-/** The leader of a new partition: round-robin over `brokerIds`, -1 when there are none. */
-export function leaderFor(topicId: string, partition: number, brokerIds: readonly number[]): number {
-  if (brokerIds.length === 0) return -1;
-  const start = crc32c(Buffer.from(topicId)) % brokerIds.length;
-  return brokerIds[(start + partition) % brokerIds.length]!;
-}
-
-export function newPartitionLeaders(topicId: string, from: number, count: number, brokerIds: readonly number[]): PartitionLeader[] {
-  return Array.from({ length: count }, (_, i) => ({ leader: leaderFor(topicId, from + i, brokerIds), leaderEpoch: 0 }));
+/**
+ * Leaders of partitions `from .. from + count - 1` of topic `topicId` (new or existing),
+ * epoch 0; -1 when no broker is eligible. The topic's existing partitions count where
+ * they are, and so do all other topics' (as the load of their brokers).
+ */
+export function newPartitionLeaders(s: ControllerState, topicId: string, from: number, count: number): PartitionLeader[] {
+  const brokers = eligibleBrokers(s);
+  if (brokers.length === 0) return Array.from({ length: count }, () => ({ leader: -1, leaderEpoch: 0 }));
+  const load = new Map<number, number>();
+  const input: AssignmentPartition[] = [];
+  for (const t of s.topics.values()) {
+    for (const [partition, p] of t.partitions.entries()) {
+      const at = s.moves.get(partitionKey(t.topicId, partition))?.to ?? p.leader;
+      if (!isEligible(s, at)) continue;
+      if (t.topicId === topicId) input.push({ topicId, partition, current: at, fixed: true });
+      else load.set(at, (load.get(at) ?? 0) + 1);
+    }
+  }
+  for (let i = 0; i < count; i++) input.push({ topicId, partition: from + i, current: -1 });
+  const desired = desiredAssignment(brokers, input, load);
+  return Array.from({ length: count }, (_, i) => ({ leader: desired.get(partitionKey(topicId, from + i))!, leaderEpoch: 0 }));
 }
 
 /** Why a broker registration is malformed, or undefined. */
@@ -41,45 +56,34 @@ function brokerProblem(b: BrokerInfo): string | undefined {
 }
 
 /**
- * Registers or updates a broker. A changed address is a new BrokerRegistered record;
- * the same one changes nothing. Either way, partitions without a leader (created while
- * no broker was registered) get one.
+ * Registers a broker: a new broker epoch (the version of this BrokerRegistered record),
+ * unfenced, its address updated; draining, its partitions and their epochs stay. Then
+ * partitions without a live leader that may move at once get one (leaderless ones, and
+ * `object` ones of fenced brokers). Returns the broker epoch.
  */
-export function decideRegisterBroker(tx: Tx, ctx: DecideContext, broker: BrokerInfo): void {
+export function decideRegisterBroker(tx: Tx, ctx: DecideContext, c: ClusterDecideContext, broker: BrokerInfo): number {
   const problem = brokerProblem(broker);
   if (problem !== undefined) throw new RangeError(`registerBroker: ${problem}`);
   const existing = tx.state.brokers.get(broker.nodeId);
   if (existing === undefined && tx.state.brokers.size >= ctx.options.maxBrokers) {
     throw new RangeError(`registerBroker: ${ctx.options.maxBrokers} brokers are registered already (maxBrokers)`);
   }
-  const same = existing !== undefined && existing.host === broker.host && existing.port === broker.port && existing.rack === broker.rack;
-  if (!same) tx.emit({ type: 'BrokerRegistered', broker: { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack } });
-  assignLeaderless(tx);
+  tx.emit({ type: 'BrokerRegistered', broker: { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack } });
+  c.timers.renew(broker.nodeId);
+  decideRebalance(tx, c, { graceful: false });
+  return tx.state.brokerStatus.get(broker.nodeId)!.epoch;
 }
 
-/** Removes a broker; the partitions it led move to the others (or to no leader), with new epochs. */
-export function decideUnregisterBroker(tx: Tx, nodeId: number): boolean {
+/**
+ * Removes a broker (an operator's decommission). Moves to or from it are cancelled; the
+ * partitions it led get a new leader and a new epoch (or none, with no eligible broker).
+ */
+export function decideUnregisterBroker(tx: Tx, c: ClusterDecideContext, nodeId: number): boolean {
   if (!tx.state.brokers.has(nodeId)) return false;
+  const involved = [...tx.state.moves.values()].filter((m) => m.from === nodeId || m.to === nodeId);
+  emitCancelled(tx, c, involved.map((m) => ({ topicId: m.topicId, partition: m.partition })));
   tx.emit({ type: 'BrokerUnregistered', nodeId });
-  const brokerIds = sortedBrokerIds(tx.state);
-  const changes = [];
-  for (const t of tx.state.topics.values()) {
-    for (const [partition, p] of t.partitions.entries()) {
-      if (p.leader === nodeId) changes.push({ topicId: t.topicId, partition, leader: leaderFor(t.topicId, partition, brokerIds), leaderEpoch: p.leaderEpoch + 1 });
-    }
-  }
-  for (const c of chunks(changes)) tx.emit({ type: 'LeaderChanged', changes: c });
+  c.timers.forgetBroker(nodeId);
+  decideRebalance(tx, c, { graceful: false });
   return true;
-}
-
-function assignLeaderless(tx: Tx): void {
-  const brokerIds = sortedBrokerIds(tx.state);
-  if (brokerIds.length === 0) return;
-  const changes = [];
-  for (const t of tx.state.topics.values()) {
-    for (const [partition, p] of t.partitions.entries()) {
-      if (p.leader === -1) changes.push({ topicId: t.topicId, partition, leader: leaderFor(t.topicId, partition, brokerIds), leaderEpoch: p.leaderEpoch + 1 });
-    }
-  }
-  for (const c of chunks(changes)) tx.emit({ type: 'LeaderChanged', changes: c });
 }

@@ -8,7 +8,7 @@ import { validateTopicConfigs } from '../config/topic-configs.ts';
 import { topicByName } from '../state/state.ts';
 import { ZERO_UUID, isUuid, randomUuid } from '../topics/ids.ts';
 import { collisionKey, isInternalTopic, topicNameProblem } from '../topics/topic-names.ts';
-import { newPartitionLeaders, sortedBrokerIds } from './leadership.ts';
+import { newPartitionLeaders } from './leadership.ts';
 import { topicInfo } from './metadata-view.ts';
 import type { DecideContext, Tx } from './tx.ts';
 
@@ -31,21 +31,20 @@ export function decideCreateTopics(tx: Tx, ctx: DecideContext, requests: readonl
     const checked = checkCreate(tx, ctx, r, pendingTopics, pendingPartitions);
     if ('errorCode' in checked) return { name: r.name, topic: null, ...checked };
     const { numPartitions, configs } = checked;
-    const brokerIds = sortedBrokerIds(tx.state);
     if (validateOnly) {
       pendingTopics++;
       pendingPartitions += numPartitions;
       const topic: TopicInfo = {
         name: r.name,
         topicId: ZERO_UUID,
-        partitions: newPartitionLeaders(r.name, 0, numPartitions, brokerIds).map((l, partition) => ({ partition, ...l })),
+        partitions: newPartitionLeaders(tx.state, r.name, 0, numPartitions).map((l, partition) => ({ partition, ...l })),
         configs,
         internal: isInternalTopic(r.name),
       };
       return { name: r.name, topic, ...OK };
     }
     const topicId = randomUuid(ctx.random, (id) => tx.state.topics.has(id));
-    tx.emit({ type: 'TopicCreated', name: r.name, topicId, configs, partitions: newPartitionLeaders(topicId, 0, numPartitions, brokerIds) });
+    tx.emit({ type: 'TopicCreated', name: r.name, topicId, configs, partitions: newPartitionLeaders(tx.state, topicId, 0, numPartitions) });
     return { name: r.name, topic: topicInfo(tx.state.topics.get(topicId)!), ...OK };
   });
 }
@@ -122,7 +121,7 @@ export function decideCreatePartitions(tx: Tx, ctx: DecideContext, requests: rea
       pendingPartitions += added;
       return { name: r.name, ...OK };
     }
-    tx.emit({ type: 'PartitionsAdded', topicId: t.topicId, partitions: newPartitionLeaders(t.topicId, current, added, sortedBrokerIds(tx.state)) });
+    tx.emit({ type: 'PartitionsAdded', topicId: t.topicId, partitions: newPartitionLeaders(tx.state, t.topicId, current, added) });
     return { name: r.name, ...OK };
   });
 }

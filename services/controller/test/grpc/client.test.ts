@@ -304,16 +304,19 @@ describe('the server', () => {
     expect(await check('stratus.controller.v1.ControllerService')).toBe('SERVING');
   });
 
-  it('answers UNIMPLEMENTED for ReleasePartition, DrainBroker, ReassignPartitions and DescribeCluster until the lease work lands', async () => {
+  it('serves ReleasePartition, DrainBroker, ReassignPartitions and DescribeCluster, with per-item Kafka errors', async () => {
     const h = await harness();
     const server = await serve(h.controller);
     const raw = new ControllerServiceClient(server.address, credentials.createInsecure());
     cleanups.push(async () => raw.close());
-    const statusOf = (invoke: (cb: (err: ServiceError | null) => void) => void) => new Promise<number>((resolve) => invoke((err) => resolve(err?.code ?? status.OK)));
-    expect(await statusOf((cb) => raw.releasePartition({ partition: { topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partition: 0 }, leaderEpoch: 0, brokerEpoch: 0 }, cb))).toBe(status.UNIMPLEMENTED);
-    expect(await statusOf((cb) => raw.drainBroker({ nodeId: 1, drain: true }, cb))).toBe(status.UNIMPLEMENTED);
-    expect(await statusOf((cb) => raw.reassignPartitions({ assignments: [] }, cb))).toBe(status.UNIMPLEMENTED);
-    expect(await statusOf((cb) => raw.describeCluster({}, cb))).toBe(status.UNIMPLEMENTED);
+    const answer = <T>(invoke: (cb: (err: ServiceError | null, res: T) => void) => void) =>
+      new Promise<T>((resolve, reject) => invoke((err, res) => (err !== null ? reject(err) : resolve(res))));
+    const released = await answer<{ error?: { errorCode: number } | undefined }>((cb) => raw.releasePartition({ partition: { topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partition: 0 }, leaderEpoch: 0, brokerEpoch: 0 }, cb));
+    expect(released.error?.errorCode).toBe(3); // UNKNOWN_TOPIC_OR_PARTITION
+    const drained = await answer<{ error?: { errorCode: number } | undefined }>((cb) => raw.drainBroker({ nodeId: 77, drain: true }, cb));
+    expect(drained.error?.errorCode).toBe(8); // BROKER_NOT_AVAILABLE
+    expect((await answer<{ results: unknown[] }>((cb) => raw.reassignPartitions({ assignments: [] }, cb))).results).toEqual([]);
+    expect((await answer<{ brokers: unknown[] }>((cb) => raw.describeCluster({}, cb))).brokers).toEqual([]);
     expect(new ControllerUnimplementedError('x', status.UNIMPLEMENTED).retriable).toBe(false);
   });
 

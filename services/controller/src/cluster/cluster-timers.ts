@@ -1,0 +1,103 @@
+// The cluster protocol's clocks, kept in memory only: broker lease expiries, when this
+// controller saw each move start and each broker fenced, and when a cancelled move may
+// be tried again. None of it is journaled — a lease is a promise of this process's
+// clock, not a fact of the cluster. A controller that becomes active (open after a
+// restart or failover) therefore starts every clock at its own start: each registered
+// broker gets a full lease, each move a full timeout and each fenced broker a full
+// unclean-failover grace before this controller acts on them. That only ever waits
+// longer than the previous controller would have; it never acts sooner.
+//
+// Monotonic time (clock.monotonicMs): a wall-clock step must not fence every broker at
+// once. Wall times are only reported (leaseExpiresAtMs answers, describeCluster).
+
+import type { Clock } from '@stratus/runtime';
+
+export class ClusterTimers {
+  private readonly clock: Clock;
+  private readonly leaseMs: number;
+  /** Monotonic time this controller became active: the start of every clock it did not see start. */
+  private readonly activeSince: number;
+  private readonly leases = new Map<number, number>();
+  private readonly fencedSince = new Map<number, number>();
+  private readonly movesSince = new Map<string, number>();
+  private readonly retryAt = new Map<string, number>();
+
+  constructor(clock: Clock, leaseMs: number) {
+    this.clock = clock;
+    this.leaseMs = leaseMs;
+    this.activeSince = clock.monotonicMs();
+  }
+
+  now(): number {
+    return this.clock.monotonicMs();
+  }
+
+  /** A registration or heartbeat: the lease runs a full term from now. Returns its expiry as wall time. */
+  renew(nodeId: number): number {
+    this.leases.set(nodeId, this.now() + this.leaseMs);
+    this.fencedSince.delete(nodeId);
+    return this.leaseExpiresAtMs(nodeId);
+  }
+
+  /** Monotonic expiry; a broker this controller never heard from has a lease from its start. */
+  private expiry(nodeId: number): number {
+    return this.leases.get(nodeId) ?? this.activeSince + this.leaseMs;
+  }
+
+  leaseLapsed(nodeId: number): boolean {
+    return this.now() >= this.expiry(nodeId);
+  }
+
+  /** The lease expiry as wall time (the controller's clock, epoch ms). */
+  leaseExpiresAtMs(nodeId: number): number {
+    return this.clock.nowMs() + (this.expiry(nodeId) - this.now());
+  }
+
+  fenced(nodeId: number): void {
+    this.leases.delete(nodeId);
+    this.fencedSince.set(nodeId, this.now());
+  }
+
+  /** The broker has been fenced for at least `graceMs` by this controller's clock. */
+  fencedFor(nodeId: number, graceMs: number): boolean {
+    return this.now() >= (this.fencedSince.get(nodeId) ?? this.activeSince) + graceMs;
+  }
+
+  forgetBroker(nodeId: number): void {
+    this.leases.delete(nodeId);
+    this.fencedSince.delete(nodeId);
+  }
+
+  moveStarted(key: string): void {
+    this.movesSince.set(key, this.now());
+  }
+
+  moveEnded(key: string): void {
+    this.movesSince.delete(key);
+  }
+
+  /** The move has been under way for at least `timeoutMs` by this controller's clock. */
+  moveTimedOut(key: string, timeoutMs: number): boolean {
+    return this.now() >= (this.movesSince.get(key) ?? this.activeSince) + timeoutMs;
+  }
+
+  /** Moves of the partition are not started again before `delayMs` from now. */
+  retryLater(key: string, delayMs: number): void {
+    this.retryAt.set(key, this.now() + delayMs);
+  }
+
+  mayMove(key: string): boolean {
+    const at = this.retryAt.get(key);
+    if (at === undefined) return true;
+    if (this.now() < at) return false;
+    this.retryAt.delete(key);
+    return true;
+  }
+
+  /** Drops clocks of moves and retries that no longer exist (bounded memory). */
+  retain(isMoving: (key: string) => boolean): void {
+    for (const key of this.movesSince.keys()) if (!isMoving(key)) this.movesSince.delete(key);
+    const now = this.now();
+    for (const [key, at] of this.retryAt) if (at <= now) this.retryAt.delete(key);
+  }
+}
