@@ -4,7 +4,7 @@
 // offsets of empty groups expiring after 1 minute, compaction every 10 s, 256 KiB objects,
 // 4 MiB WAL segments) under produce/consume traffic with group churn, topic
 // create/produce/consume/delete cycles and groups that come and go for good
-// (lib/workload.ts), sampled every 10 s: RSS, heap, open file descriptors, connections, WAL
+// (lib/workload.ts), sampled every 7 s: RSS, heap, open file descriptors, connections, WAL
 // bytes, the controller's index (extents, partitions, objects, offsets, groups), the
 // coordinator's groups, the objects on disk (lib/sampler.ts). After the warm-up (the first
 // third) every judged series must stay flat: the last third's mean within a tolerance of

@@ -26,7 +26,7 @@ describe('soak (one minute)', () => {
     expect(errors, context).toBeLessThanOrEqual(2);
     // Samples were taken throughout, with the metrics the long run judges.
     expect(r.samples.length, context).toBeGreaterThanOrEqual(15);
-    for (const key of ['rss', 'heapUsed', 'openFds', 'walBytes', 'extents', 'objectsLive', 'committedOffsets', 'controllerGroups', 'coordinatorGroups']) {
+    for (const key of ['rss', 'heapAfterGc', 'openFds', 'walBytes', 'extents', 'objectsLive', 'committedOffsets', 'controllerGroups', 'coordinatorGroups']) {
       expect(Number.isFinite(r.samples[r.samples.length - 1]!.values[key]), `${key} sampled`).toBe(true);
     }
     // Once quiesced: no leak of connections, descriptors, partitions or WAL.

@@ -32,7 +32,10 @@ export function soakSeries(o: { readonly walSegmentBytes: number; readonly snaps
   return [
     // The process.
     { key: 'rss', label: 'resident memory (RSS)', unit: 'bytes', rule: flat(0.1, 24 * MiB) },
-    { key: 'heapUsed', label: 'V8 heap used', unit: 'bytes', rule: flat(0.1, 8 * MiB) },
+    // The heap used between collections is a sawtooth of 30-80 MiB whose sampled mean depends on
+    // where the collector happens to be (the 0638Z run "grew" 10 MiB that way, its live heap
+    // flat); what leaks shows in the heap right after a major GC, which is judged.
+    { key: 'heapUsed', label: 'V8 heap used', unit: 'bytes', rule: info },
     { key: 'heapAfterGc', label: 'V8 heap used after the latest major GC (live objects)', unit: 'bytes', rule: flat(0.1, 8 * MiB) },
     { key: 'majorGcs', label: 'major GCs since start', unit: 'count', rule: info },
     { key: 'heapTotal', label: 'V8 heap size', unit: 'bytes', rule: info },
