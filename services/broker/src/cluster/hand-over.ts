@@ -172,11 +172,12 @@ export class HandOverManager {
       let refusal: string;
       try {
         const r = await this.o.controller.releasePartition({ topicId: ref.topicId, partition: ref.partition }, ref.leaderEpoch, brokerEpoch);
-        if (signal.aborted) return;
+        // Reported even when the watch has shown the new leader already (it may, before this answer arrives).
         if (r.errorCode === ErrorCode.NONE) {
           this.emit({ ...ref, type: 'hand-over-released', to, durationMs: this.o.clock.monotonicMs() - startedAt, flushMs });
           return;
         }
+        if (signal.aborted) return;
         refusal = `${errorName(r.errorCode)}${r.errorMessage === null ? '' : `: ${r.errorMessage}`}`;
         // Refused: only worth another try if this broker registered again meanwhile.
         if (this.o.brokerEpoch() === brokerEpoch || attempt >= this.attempts) {

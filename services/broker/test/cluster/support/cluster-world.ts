@@ -79,10 +79,16 @@ export interface RunningBroker {
 
 export interface ClusterWorldOptions {
   readonly brokers: readonly BrokerSpec[];
+  /** Default: the lease below, matching the controller's. */
   readonly cluster?: Omit<BrokerClusterOptions, 'onEvent'>;
+  /** Default: the cluster settings below (short, so tests see leases lapse in seconds). */
   readonly controller?: Partial<Pick<ControllerOptions, 'cluster'>>;
   readonly broker?: Partial<BrokerConfig>;
 }
+
+/** Short leases for tests; brokers fence themselves 500 ms before the controller would. */
+export const TEST_LEASE = { leaseMs: 3_000, heartbeatIntervalMs: 300, safetyMarginMs: 500, requestTimeoutMs: 500, registerBackoffBaseMs: 50, registerBackoffMaxMs: 500 };
+export const TEST_CONTROLLER_CLUSTER = { brokerLeaseMs: 3_000, heartbeatIntervalMs: 300, checkIntervalMs: 50 };
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -119,8 +125,11 @@ export class ClusterWorld {
       random: systemRandom,
       objectKeyPrefix: KEY_PREFIX,
       onBackgroundError: (error, context) => errors.push({ nodeId: -1, error, context }),
+      cluster: TEST_CONTROLLER_CLUSTER,
       ...options.controller,
     });
+    // The check loop fences lapsed brokers, times moves out and rebalances (with retention and compaction).
+    controller.start();
     const world = new ClusterWorld(controller, objectStore, options);
     world.errors.push(...errors);
     for (const b of options.brokers) await world.startBroker(b);
@@ -180,7 +189,7 @@ export class ClusterWorld {
       storage,
       clock: systemClock,
       network: { host: '127.0.0.1', port, closeLingerMs: 100 },
-      cluster: { ...this.options.cluster, onEvent: (e) => events.push(e) },
+      cluster: { lease: TEST_LEASE, ...this.options.cluster, onEvent: (e) => events.push(e) },
       onProblem: (problem, _header, error) => this.errors.push({ nodeId: spec.nodeId, error: error ?? problem, context: problem }),
     });
     const running: RunningBroker = { nodeId: spec.nodeId, port, dir: walDir, link, storage, broker, events };
