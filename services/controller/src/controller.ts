@@ -417,11 +417,11 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
         const c = this.cluster();
         const brokersFenced = decideFenceLapsed(tx, c).length;
         const movesEnded = decideCancelStuckMoves(tx, c) + decideMoveTimeouts(tx, c);
-        if (brokersFenced > 0 || movesEnded > 0) this.rebalancePending = true;
+        if (brokersFenced > 0 || movesEnded > 0 || this.timers.recheckDue()) this.rebalancePending = true;
         let outcome = { movesStarted: 0, leadersChanged: 0, deferred: 0 };
         if (this.rebalancePending) {
+          this.rebalancePending = false;
           outcome = decideRebalance(tx, c, { graceful: true });
-          this.rebalancePending = outcome.deferred > 0;
         }
         this.timers.retain((key) => tx.state.moves.has(key));
         return { brokersFenced, movesEnded, movesStarted: outcome.movesStarted, leadersChanged: outcome.leadersChanged, movesDeferred: outcome.deferred };

@@ -21,6 +21,7 @@ export class ClusterTimers {
   private readonly fencedSince = new Map<number, number>();
   private readonly movesSince = new Map<string, number>();
   private readonly retryAt = new Map<string, number>();
+  private recheckAt: number | undefined;
 
   constructor(clock: Clock, leaseMs: number) {
     this.clock = clock;
@@ -58,9 +59,9 @@ export class ClusterTimers {
     this.fencedSince.set(nodeId, this.now());
   }
 
-  /** The broker has been fenced for at least `graceMs` by this controller's clock. */
-  fencedFor(nodeId: number, graceMs: number): boolean {
-    return this.now() >= (this.fencedSince.get(nodeId) ?? this.activeSince) + graceMs;
+  /** How long until the broker has been fenced for `graceMs` by this controller's clock (0: it has). */
+  fencedRemainingMs(nodeId: number, graceMs: number): number {
+    return Math.max(0, (this.fencedSince.get(nodeId) ?? this.activeSince) + graceMs - this.now());
   }
 
   forgetBroker(nodeId: number): void {
@@ -86,11 +87,25 @@ export class ClusterTimers {
     this.retryAt.set(key, this.now() + delayMs);
   }
 
-  mayMove(key: string): boolean {
+  /** How long until the partition may move again (0: now). */
+  retryRemainingMs(key: string): number {
     const at = this.retryAt.get(key);
-    if (at === undefined) return true;
-    if (this.now() < at) return false;
+    if (at === undefined) return 0;
+    if (this.now() < at) return at - this.now();
     this.retryAt.delete(key);
+    return 0;
+  }
+
+  /** The next check must rebalance once `ms` have passed (a grace or retry delay ends then). */
+  recheckIn(ms: number): void {
+    const at = this.now() + ms;
+    if (this.recheckAt === undefined || at < this.recheckAt) this.recheckAt = at;
+  }
+
+  /** Whether a recheck asked for is due (and forgets it). */
+  recheckDue(): boolean {
+    if (this.recheckAt === undefined || this.now() < this.recheckAt) return false;
+    this.recheckAt = undefined;
     return true;
   }
 

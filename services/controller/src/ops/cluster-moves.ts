@@ -103,7 +103,10 @@ export function decideMoveTimeouts(tx: Tx, c: ClusterDecideContext): number {
 export interface RebalanceOutcome {
   readonly movesStarted: number;
   readonly leadersChanged: number;
-  /** Moves the desired assignment wants that wait for capacity (maxConcurrentMoves) or a retry delay. */
+  /**
+   * Moves the desired assignment wants that wait for capacity (maxConcurrentMoves: the
+   * next move to end triggers a rebalance) or a retry delay (timers.recheckIn).
+   */
   readonly deferred: number;
 }
 
@@ -127,9 +130,14 @@ export function decideRebalance(tx: Tx, c: ClusterDecideContext, options: { read
         input.push({ topicId: t.topicId, partition, current: p.leader });
       } else if (p.leader === -1 || !s.brokers.has(p.leader) || isLive(s, p.leader) || policy.durability === 'object') {
         input.push({ topicId: t.topicId, partition, current: -1 });
-      } else if (policy.uncleanFailover && c.timers.fencedFor(p.leader, policy.uncleanGraceMs)) {
-        input.push({ topicId: t.topicId, partition, current: -1 });
-        unclean.add(key);
+      } else if (policy.uncleanFailover) {
+        const remaining = c.timers.fencedRemainingMs(p.leader, policy.uncleanGraceMs);
+        if (remaining === 0) {
+          input.push({ topicId: t.topicId, partition, current: -1 });
+          unclean.add(key);
+        } else {
+          c.timers.recheckIn(remaining);
+        }
       }
       // Otherwise a `local` partition waits for its fenced leader: left out, so it counts nowhere.
     }
@@ -147,7 +155,10 @@ export function decideRebalance(tx: Tx, c: ClusterDecideContext, options: { read
     if (target === p.leader) continue;
     if (isLive(s, p.leader)) {
       if (!options.graceful || target === -1) continue;
-      if (s.moves.size + moves.length >= c.cluster.maxConcurrentMoves || !c.timers.mayMove(key)) {
+      const retryInMs = c.timers.retryRemainingMs(key);
+      if (retryInMs > 0) c.timers.recheckIn(retryInMs);
+      // At capacity, the next move to end asks for a rebalance again.
+      if (s.moves.size + moves.length >= c.cluster.maxConcurrentMoves || retryInMs > 0) {
         deferred++;
         continue;
       }
