@@ -357,6 +357,97 @@ export function controllerApiContract(name: string, openSubject: OpenSubject): v
       });
     });
 
+    describe('cluster: leases, fencing and moves', () => {
+      /** The subject's metadata has caught up with the controller's (the gRPC client's copy follows a watch). */
+      async function caughtUp(subject: ContractSubject): Promise<void> {
+        for (let i = 0; i < 400; i++) {
+          if (subject.api.metadata().version >= subject.controller.metadata().version) return;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        throw new Error('metadata did not catch up within 2 s');
+      }
+
+      it('registers with a new broker epoch and lease, renews it by heartbeat, and fences old epochs and lapsed leases', async () => {
+        const subject = await open({ cluster: { brokerLeaseMs: 6000 } });
+        const { api, controller, clock } = subject;
+        const first = await api.registerBroker(BROKER_1);
+        expect(first.leaseExpiresAtMs).toBe(clock.nowMs() + 6000);
+        const second = await api.registerBroker(BROKER_1);
+        expect(second.brokerEpoch).toBeGreaterThan(first.brokerEpoch);
+        await api.registerBroker(BROKER_2);
+        await clock.advance(4000);
+        expect(await api.heartbeat(1, second.brokerEpoch)).toEqual({ fenced: false, leaseExpiresAtMs: clock.nowMs() + 6000 });
+        expect((await api.heartbeat(1, first.brokerEpoch)).fenced).toBe(true);
+        expect((await api.heartbeat(42, second.brokerEpoch)).fenced).toBe(true);
+        await clock.advance(2000);
+        expect((await controller.runClusterCheck()).brokersFenced).toBe(1);
+        await caughtUp(subject);
+        expect(api.metadata().brokers.map((b) => [b.nodeId, b.fenced])).toEqual([
+          [1, false],
+          [2, true],
+        ]);
+        const d = await api.describeCluster();
+        expect(d.brokers.map((b) => [b.nodeId, b.brokerEpoch > 0, b.fenced, b.draining])).toEqual([
+          [1, true, false, false],
+          [2, true, true, false],
+        ]);
+        expect(d.brokers[0]!.leaseExpiresAtMs).toBe(clock.nowMs() + 4000);
+      });
+
+      it('moves a partition gracefully: movingTo in metadata, release checked by epochs, the new leader visible when the release resolves', async () => {
+        const subject = await open();
+        const { api, controller } = subject;
+        const e1 = (await api.registerBroker(BROKER_1)).brokerEpoch;
+        const topicId = await createTopic(api, 'a', 2);
+        const e2 = (await api.registerBroker(BROKER_2)).brokerEpoch;
+        expect((await controller.runClusterCheck()).movesStarted).toBe(1);
+        await caughtUp(subject);
+        const moving = api.metadata().topics[0]!.partitions.filter((p) => p.movingTo !== undefined);
+        expect(moving).toEqual([{ partition: moving[0]!.partition, leader: 1, leaderEpoch: moving[0]!.leaderEpoch, movingTo: 2 }]);
+        const tp = { topicId, partition: moving[0]!.partition };
+        expect((await api.describeCluster()).moves).toEqual([{ ...tp, from: 1, to: 2, startedAtMs: subject.clock.nowMs() }]);
+        expect((await api.releasePartition(tp, moving[0]!.leaderEpoch, e2)).errorCode).toBe(ErrorCode.STALE_BROKER_EPOCH);
+        expect(await api.releasePartition(tp, moving[0]!.leaderEpoch, e1)).toEqual({ errorCode: 0, errorMessage: null });
+        expect(api.metadata().topics[0]!.partitions[tp.partition]).toEqual({ partition: tp.partition, leader: 2, leaderEpoch: moving[0]!.leaderEpoch + 1 });
+        expect((await api.releasePartition(tp, moving[0]!.leaderEpoch, e1)).errorCode).toBe(ErrorCode.FENCED_LEADER_EPOCH);
+      });
+
+      it('drains a broker and reassigns partitions, answering per item', async () => {
+        const subject = await open();
+        const { api, controller } = subject;
+        await api.registerBroker(BROKER_1);
+        await api.registerBroker(BROKER_2);
+        const topicId = await createTopic(api, 'a', 4);
+        const drained = await api.drainBroker(2, true);
+        expect(drained).toEqual({ errorCode: 0, errorMessage: null, partitionsToMove: 2 });
+        expect(api.metadata().brokers.find((b) => b.nodeId === 2)).toMatchObject({ draining: true });
+        expect((await api.drainBroker(2, true)).partitionsToMove).toBe(2);
+        expect((await api.drainBroker(9, true)).errorCode).toBe(ErrorCode.BROKER_NOT_AVAILABLE);
+        const d = await api.describeCluster();
+        expect(d.brokers.map((b) => [b.nodeId, b.draining, b.leaderOf])).toEqual([
+          [1, false, 2],
+          [2, true, 2],
+        ]);
+        await controller.runClusterCheck();
+        await caughtUp(subject);
+        expect(api.metadata().topics[0]!.partitions.filter((p) => p.movingTo === 1)).toHaveLength(2);
+
+        const on1 = api.metadata().topics[0]!.partitions.find((p) => p.leader === 1)!.partition;
+        const r = await api.reassignPartitions([
+          { topicId, partition: on1, leader: 2 },
+          { topicId, partition: 11, leader: 1 },
+        ]);
+        expect(r).toEqual([
+          { topicId, partition: on1, errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: expect.stringContaining('Broker 2') },
+          { topicId, partition: 11, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: expect.any(String) },
+        ]);
+        expect((await api.drainBroker(2, false)).errorCode).toBe(0);
+        expect(api.metadata().brokers.find((b) => b.nodeId === 2)).toMatchObject({ draining: false });
+        expect((await api.reassignPartitions([{ topicId, partition: on1, leader: 2 }]))[0]!.errorCode).toBe(0);
+        expect(api.metadata().topics[0]!.partitions[on1]!.movingTo).toBe(2);
+      });
+    });
+
     it('one failing request does not poison the next', async () => {
       const { api } = await open();
       await api.registerBroker(BROKER_1);
