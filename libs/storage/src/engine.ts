@@ -157,7 +157,7 @@ export class StorageEngine {
       );
       let list = recovered.get(key);
       if (list === undefined) recovered.set(key, (list = []));
-      list.push({ baseOffset, lastOffset, batch: entry.batch, committed });
+      list.push({ leaderEpoch: entry.leaderEpoch, baseOffset, lastOffset, batch: entry.batch, committed });
     }
     // Everything before the first entry that still needs uploading is committed already.
     await o.wal.trim(firstRequeuedSeq ?? lastSeq + 1);
@@ -222,7 +222,7 @@ export class StorageEngine {
     const key = partitionKey(config.topicId, config.partition);
     const open = this.logs.get(key);
     if (open !== undefined) return open;
-    const log = await PartitionLog.open(config, this.logDeps(), this.recovered.get(key) ?? []);
+    const log = await PartitionLog.open(config, this.logDeps(), this.takeRecovered(key, config));
     this.recovered.delete(key);
     this.logs.set(key, log);
     const resumeAt = this.resumeAfterSetAside.get(key);
@@ -238,6 +238,26 @@ export class StorageEngine {
       this.resumeAfterSetAside.delete(key);
     }
     return log;
+  }
+
+  /**
+   * The recovered entries a log opened under `config.leaderEpoch` takes over as its tail:
+   * those written under that same epoch. Entries of an older epoch belong to an earlier
+   * leadership of this broker that ended meanwhile (the partition moved away, maybe back):
+   * the index fences their commits, and another leader may have written other records at
+   * their offsets, so serving them from the tail would show records that are not in the
+   * log. They stay queued for upload (a rejected local entry is kept by keepRejected).
+   */
+  private takeRecovered(key: string, config: PartitionLogConfig): RecoveredEntry[] {
+    const all = this.recovered.get(key) ?? [];
+    const current = all.filter((r) => r.leaderEpoch === config.leaderEpoch);
+    if (current.length < all.length) {
+      this.o.onError?.(
+        new Error(`${all.length - current.length} recovered WAL entries of ${key} were written under an older leader epoch than ${config.leaderEpoch}: not served`),
+        'opening a partition',
+      );
+    }
+    return current;
   }
 
   /** Stops serving a partition (leadership moved): its log fails and is forgotten. */

@@ -3,6 +3,9 @@
 // led log, and read replicas (openReplica) whose high watermark is the index's committed
 // end. Real WAL on disk, memory object store, in-memory index, manual clock.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readRecords } from '@stratus/protocol';
 import type { StorageEngine } from '../src/engine.ts';
@@ -21,8 +24,8 @@ afterEach(async () => {
   world?.cleanup();
 });
 
-async function open(w: World, overrides: Parameters<World['open']>[0] = {}): Promise<StorageEngine> {
-  const e = await w.open(overrides);
+async function open(w: World, overrides: Parameters<World['open']>[0] = {}, walOverrides: Parameters<World['open']>[1] = {}): Promise<StorageEngine> {
+  const e = await w.open(overrides, walOverrides);
   engines.push(e);
   return e;
 }
@@ -137,5 +140,45 @@ describe('read replicas', () => {
     const rest = await replica.read(3, 1 << 20);
     expect(rest.ok && offsetsOf(rest.batches)).toEqual([3, 4]);
     await expect(leader.syncCommittedEnd()).rejects.toThrow(/not a read replica/);
+  });
+});
+
+describe('gaining a partition back', () => {
+  it('recovered WAL entries of an older leader epoch are not served by a log opened under a newer one', async () => {
+    world = makeWorld();
+    const slow = { upload: { maxObjectBytes: 1 << 20, maxDelayMs: 60_000, urgentDelayMs: 20, retryBaseDelayMs: 10, retryMaxDelayMs: 100 } };
+    // Broker 1 leads under epoch 0 and acknowledges 5 records (WAL only), then crashes.
+    world.index.setLeaderEpoch(TP, 0);
+    const first = await open(world, slow);
+    const old = await first.openPartition({ ...TP, leaderEpoch: 0, durability: 'local' });
+    await append(old, 5);
+    await first.close({ flush: false });
+    // Broker 2 leads under epoch 1 and commits 3 records of its own at offsets 0..2.
+    world.index.setLeaderEpoch(TP, 1);
+    const otherDir = mkdtempSync(join(tmpdir(), 'stratus-storage-other-'));
+    try {
+      const second = await open(world, { ...slow, nodeId: 2 }, { dir: otherDir });
+      const log2 = await second.openPartition({ ...TP, leaderEpoch: 1, durability: 'local' });
+      for (let i = 0; i < 3; i++) await append(log2, 1);
+      log2.stopAppends('handing over');
+      let flushed: boolean | undefined;
+      void log2.flushTail().then((ok) => (flushed = ok));
+      await runUntil(world.clock, () => flushed !== undefined);
+      expect(flushed).toBe(true);
+      await second.close({ flush: false });
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+    // Broker 1 restarts (its WAL still holds offsets 0..4 of epoch 0) and gains the partition back under epoch 2.
+    world.index.setLeaderEpoch(TP, 2);
+    const restarted = await open(world, slow);
+    expect(restarted.recovery.requeuedEntries).toBe(1);
+    const back = await restarted.openPartition({ ...TP, leaderEpoch: 2, durability: 'local' });
+    expect(back.logEndOffset).toBe(3);
+    const read = await back.read(0, 1 << 20);
+    expect(read.ok && read.batches.map((b) => b.readInt32BE(57))).toEqual([1, 1, 1]); // broker 2's one-record batches
+    expect(read.ok && offsetsOf(read.batches)).toEqual([0, 1, 2]);
+    expect(world.errors.some((e) => /older leader epoch/.test(String(e.error)))).toBe(true);
+    expect((await append(back, 1)).baseOffset).toBe(3);
   });
 });

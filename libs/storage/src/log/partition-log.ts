@@ -111,6 +111,8 @@ interface TailEntry {
 
 /** A durable, not yet committed entry found in the WAL at start-up. */
 export interface RecoveredEntry {
+  /** The leader epoch it was written under: only a log opened under that epoch takes it over. */
+  readonly leaderEpoch: number;
   readonly baseOffset: number;
   readonly lastOffset: number;
   readonly batch: Buffer;
@@ -264,7 +266,7 @@ export class PartitionLog implements Evictable {
     this.handedOver = true;
     const handOver: RecoveredEntry[] = [];
     for (const e of this.entries) {
-      if (e.committed !== undefined && e.lastOffset >= this.committedEnd) handOver.push({ baseOffset: e.baseOffset, lastOffset: e.lastOffset, batch: e.batch, committed: e.committed });
+      if (e.committed !== undefined && e.lastOffset >= this.committedEnd) handOver.push({ leaderEpoch: this.leaderEpoch, baseOffset: e.baseOffset, lastOffset: e.lastOffset, batch: e.batch, committed: e.committed });
     }
     this.fail(cause);
     return handOver;
