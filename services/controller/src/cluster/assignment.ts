@@ -77,12 +77,31 @@ export function desiredAssignment(
     return c < t.floor || (c === t.floor && t.ceilHolders < t.extra);
   };
 
-  // 1. Fixed partitions stay; then each stays where it is while its broker is within the topic's share.
+  // 1. Fixed partitions stay; then each stays where it is while its broker holds less than
+  //    the topic's floor share. Of the rest, those whose broker may take one more (the
+  //    topic's `extra` slots) stay too, least loaded brokers first, so that keeping
+  //    partitions does not pile the extras of many topics onto the same brokers.
+  const leftover: [TopicWork, AssignmentPartition][] = [];
   for (const t of topics) {
     for (const p of t.partitions) if (p.fixed === true && rackOf.has(p.current)) take(t, p, p.current);
     for (const p of t.partitions) {
       if (p.fixed === true && rackOf.has(p.current)) continue;
-      if (rackOf.has(p.current) && fits(t, p.current)) take(t, p, p.current);
+      if (!rackOf.has(p.current)) unplaced.push([t, p]);
+      else if ((t.count.get(p.current) ?? 0) < t.floor) take(t, p, p.current);
+      else leftover.push([t, p]);
+    }
+  }
+  const byTopic = new Map<TopicWork, AssignmentPartition[]>();
+  for (const [t, p] of leftover) {
+    let list = byTopic.get(t);
+    if (list === undefined) byTopic.set(t, (list = []));
+    list.push(p);
+  }
+  for (const [t, list] of byTopic) {
+    // Stable: by the broker's load so far, then partition order.
+    const order = list.map((p, i) => ({ p, i, load: total.get(p.current)! })).sort((x, y) => x.load - y.load || x.i - y.i);
+    for (const { p } of order) {
+      if (fits(t, p.current)) take(t, p, p.current);
       else unplaced.push([t, p]);
     }
   }

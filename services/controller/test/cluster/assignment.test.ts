@@ -52,6 +52,17 @@ describe('desiredAssignment: examples', () => {
     expect(moved.every(([, b]) => b === 3)).toBe(true);
   });
 
+  it('moves nothing between old brokers when one joins an even assignment of many topics', () => {
+    const three = [1, 2, 3].map((nodeId) => ({ nodeId, rack: null }));
+    const topics = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`t${String(i).padStart(2, '0')}`, 10]));
+    const before = desiredAssignment(three, fresh(topics));
+    const current = [...before].map(([k, b]) => ({ topicId: k.split(':')[0]!, partition: Number(k.split(':')[1]), current: b }));
+    const after = desiredAssignment([...three, { nodeId: 4, rack: null }], current);
+    const moved = [...after].filter(([k, b]) => before.get(k) !== b);
+    expect(moved.every(([, b]) => b === 4)).toBe(true);
+    expect(moved).toHaveLength(50);
+  });
+
   it('keeps a fixed partition where it is, counting it', () => {
     const brokers = [{ nodeId: 1, rack: null }, { nodeId: 2, rack: null }];
     const r = desiredAssignment(brokers, [
