@@ -182,13 +182,14 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
   const maxBatchBytes = integer('maxBatchBytes', o.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 1, 2 ** 32 - 1);
   const broker = resolveBrokerConfigs(o.brokerConfigs ?? {}, { maxPartitionsPerTopic, maxBatchBytes });
   const snapshotRetryDelayMs = integer('snapshotRetryDelayMs', o.snapshotRetryDelayMs, 5_000, 0, DAY_MS);
+  const cluster = resolveClusterOptions(o.cluster);
   return {
     store: o.store,
     objectStore: o.objectStore,
     clock: o.clock ?? systemClock,
     random: o.random ?? systemRandom,
     controllerId: o.controllerId === undefined ? undefined : integer('controllerId', o.controllerId, 0, -1, INT32_MAX),
-    broker: broker.settings,
+    broker: { ...broker.settings, uncleanFailover: cluster.uncleanFailover, uncleanFailoverGraceMs: cluster.uncleanFailoverGraceMs },
     brokerConfigs: broker.entries,
     maxBatchBytes,
     maxTopics: integer('maxTopics', o.maxTopics, 10_000, 1, 10_000_000),
@@ -208,7 +209,7 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     objectKeyPrefix: keyPrefix(o.objectKeyPrefix),
     compaction: resolveCompactionOptions(o.compaction),
     orphanSweep: resolveOrphanSweepOptions(o.orphanSweep),
-    cluster: resolveClusterOptions(o.cluster),
+    cluster,
     snapshotJournalBytes: integer('snapshotJournalBytes', o.snapshotJournalBytes, 16 * MiB, 1, 2 ** 40),
     snapshotRetryDelayMs,
     snapshotRetryMaxDelayMs: integer('snapshotRetryMaxDelayMs', o.snapshotRetryMaxDelayMs, Math.max(300_000, snapshotRetryDelayMs), snapshotRetryDelayMs, DAY_MS),

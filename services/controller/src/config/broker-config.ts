@@ -20,6 +20,14 @@ export interface BrokerSettings {
   readonly logRetentionBytes: number;
   /** message.max.bytes: max.message.bytes of topics that do not set it. */
   readonly messageMaxBytes: number;
+  /**
+   * The cluster defaults of unclean failover (controller options cluster.uncleanFailover
+   * and cluster.uncleanFailoverGraceMs), shown as the defaults of the topic configs
+   * unclean.leader.election.enable and stratus.unclean.failover.grace.ms. Absent: the
+   * schema's defaults.
+   */
+  readonly uncleanFailover?: boolean;
+  readonly uncleanFailoverGraceMs?: number;
 }
 
 interface BrokerKey {
@@ -128,6 +136,10 @@ export function topicConfigDefault(name: string, s: BrokerSettings): string | un
       return String(s.logRetentionBytes);
     case 'max.message.bytes':
       return String(s.messageMaxBytes);
+    case 'unclean.leader.election.enable':
+      return s.uncleanFailover !== undefined ? String(s.uncleanFailover) : TOPIC_CONFIG_KEYS.get(name)?.defaultValue;
+    case 'stratus.unclean.failover.grace.ms':
+      return s.uncleanFailoverGraceMs !== undefined ? String(s.uncleanFailoverGraceMs) : TOPIC_CONFIG_KEYS.get(name)?.defaultValue;
     default:
       return TOPIC_CONFIG_KEYS.get(name)?.defaultValue;
   }
