@@ -53,11 +53,14 @@ export type ClusterEvent = LeaseEvent | HandOverEvent;
 
 export interface BrokerClusterOptions {
   /**
-   * Keep a lease with the controller: heartbeats, self-fencing when it is not renewed in
-   * time, registering again when fenced. Absent: the broker registers once (embedded mode,
-   * where the controller runs in the same process and no lease can lapse).
+   * The lease with the controller: heartbeats, self-fencing when it is not renewed in time,
+   * registering again when fenced. On by default with the controller's default timings
+   * (6 s lease, 1 s interval; leaseMs must not exceed the controller's brokerLeaseMs): a
+   * started controller fences a broker that does not heartbeat, even in one process
+   * (`stratus dev`). `false`: register once and never heartbeat (a controller whose check
+   * loop does not run, as in tests).
    */
-  readonly lease?: LeaseSettings;
+  readonly lease?: LeaseSettings | false;
   readonly handOver?: HandOverSettings;
   readonly replicaReads?: ReplicaReadSettings;
   /** Lease and hand-over events, for logs and metrics (hand-over durations: hand-over-released). */
@@ -89,7 +92,7 @@ export class Broker {
   readonly coordinator: GroupCoordinator;
   readonly handOvers: HandOverManager;
   readonly replicaReads: ReplicaReads;
-  /** Present when the broker keeps a lease (cluster.lease). */
+  /** Present unless cluster.lease is false. */
   lease: LeaseKeeper | undefined;
   private registeredEpoch: number | undefined;
   private readonly server: KafkaServer;
@@ -168,11 +171,12 @@ export class Broker {
 
   /**
    * Registers with the controller (with a lease: once the first registration succeeded,
-   * retrying until then) and starts listening.
+   * retrying until then) and starts listening. Settings are checked before anything starts.
    */
   static async start(o: BrokerOptions): Promise<Broker> {
     const info = { nodeId: o.config.nodeId, host: o.config.advertisedHost, port: o.config.advertisedPort, rack: o.config.rack };
-    if (o.cluster?.lease === undefined) {
+    const leaseSettings = o.cluster?.lease ?? {};
+    if (leaseSettings === false) {
       const registration = await o.controller.registerBroker(info);
       const broker = new Broker(o);
       broker.registeredEpoch = registration.brokerEpoch;
@@ -180,9 +184,9 @@ export class Broker {
       return broker;
     }
     const broker = new Broker(o);
-    const onEvent = o.cluster.onEvent;
+    const onEvent = o.cluster?.onEvent;
     const lease = new LeaseKeeper({
-      ...o.cluster.lease,
+      ...leaseSettings,
       controller: o.controller,
       broker: info,
       clock: o.clock,

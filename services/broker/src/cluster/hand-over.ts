@@ -13,7 +13,8 @@
 // flush that cannot finish (a commit fenced, the storage failed) or a release refused is
 // given up and reported: the controller's move timeout then decides (object topics move
 // anyway; local ones are cancelled), so nothing waits for this broker forever. Release
-// calls that fail in transit are retried a bounded number of times, with backoff.
+// calls that fail in transit, or are refused for a stale broker epoch (the broker is
+// registering again), are retried a bounded number of times, with backoff.
 
 import type { ClusterMetadata, ControllerApi } from '@stratus/controller';
 import { ErrorCode, errorName } from '@stratus/protocol';
@@ -179,8 +180,11 @@ export class HandOverManager {
         }
         if (signal.aborted) return;
         refusal = `${errorName(r.errorCode)}${r.errorMessage === null ? '' : `: ${r.errorMessage}`}`;
-        // Refused: only worth another try if this broker registered again meanwhile.
-        if (this.o.brokerEpoch() === brokerEpoch || attempt >= this.attempts) {
+        // Refused. Worth another try only for a stale broker epoch: the lease keeper is
+        // registering again (its heartbeat is answered fenced too), and the next attempt
+        // uses the new epoch. FENCED_LEADER_EPOCH (the move was forced) and
+        // NO_REASSIGNMENT_IN_PROGRESS (cancelled) are settled by the watch.
+        if (r.errorCode !== ErrorCode.STALE_BROKER_EPOCH || attempt >= this.attempts) {
           this.emit({ ...ref, type: 'hand-over-failed', reason: `release refused (${refusal})` });
           return;
         }
