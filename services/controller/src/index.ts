@@ -59,3 +59,10 @@ export {
   ControllerInternalError,
   ControllerClientClosedError,
 } from './grpc/errors.ts';
+// The controller process's roles (process/): active or standby through the election lease, redirects to the active one.
+export { ControllerNode } from './process/controller-node.ts';
+export type { ControllerNodeEvent, ControllerNodeOptions, ControllerNodeStatus, ControllerRole, ElectionOptions } from './process/controller-node.ts';
+export type { CallOutcome } from './process/active-slot.ts';
+export type { LeaseCounters } from './process/observed-lease.ts';
+export { NotActiveControllerError } from './grpc/redirect.ts';
+export type { EndpointStats } from './grpc/endpoints.ts';

@@ -20,6 +20,12 @@
 // - extentsFrom answers come from a bounded cache when it can answer (extent-cache.ts);
 //   committedEndOffset, logStartOffset and producerBatches always ask the controller:
 //   they are read when a partition opens, where a stale answer would reuse offsets.
+// - Several controllers (`target` as a list; endpoints.ts): a standby's redirect names the
+//   active one and is followed at once — a standby executed nothing, so even 'once' calls
+//   are sent again; an unreachable endpoint makes the client try the next. A call that
+//   failed with "no connection established" was never sent, so it may go to the next one
+//   too. The Watch stream re-subscribes wherever the client is pointed, and a unary call
+//   that succeeds cuts a Watch backoff short (a controller is reachable again).
 
 import { readFileSync } from 'node:fs';
 import { ChannelCredentials, Metadata, status } from '@grpc/grpc-js';
@@ -75,7 +81,10 @@ import {
   ERROR_KIND_TRAILER,
   ErrorKind,
 } from './errors.ts';
+import { ControllerEndpoints } from './endpoints.ts';
+import type { EndpointStats } from './endpoints.ts';
 import { ExtentCache } from './extent-cache.ts';
+import { ACTIVE_CONTROLLER_TRAILER, NOT_ACTIVE_KIND } from './redirect.ts';
 import type { ExtentCacheOptions, ExtentCacheStats } from './extent-cache.ts';
 import { ControllerServiceClient } from './generated/stratus/controller/v1/controller.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
@@ -91,8 +100,11 @@ export interface ClientTlsOptions {
 }
 
 export interface GrpcControllerClientOptions {
-  /** host:port of the controller. */
-  readonly target: string;
+  /**
+   * host:port of the controller, or of each controller of a cluster (one active, the
+   * others standbys that redirect to it): tried in order, redirects followed.
+   */
+  readonly target: string | readonly string[];
   /** Plaintext when absent. */
   readonly tls?: ClientTlsOptions;
   /**
@@ -203,7 +215,12 @@ interface VersionWaiter {
 }
 
 export class GrpcControllerClient implements ControllerApi {
-  private readonly stub: ControllerServiceClient;
+  private readonly endpoints: ControllerEndpoints;
+  /** One channel per controller address, made when first used. */
+  private readonly stubs = new Map<string, ControllerServiceClient>();
+  private readonly makeStub: (address: string) => ControllerServiceClient;
+  /** Aborted to cut the Watch stream's re-subscribe backoff short. */
+  private watchWake: AbortController | undefined;
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly callTimeoutMs: number;
@@ -242,7 +259,9 @@ export class GrpcControllerClient implements ControllerApi {
     const maxMessageBytes = positive('maxMessageBytes', o.maxMessageBytes, 16 * MiB);
     const keepaliveMs = positive('keepaliveMs', o.keepaliveMs, 10_000);
     const maxReconnectBackoffMs = positive('maxReconnectBackoffMs', o.maxReconnectBackoffMs, 2000);
-    this.stub = new ControllerServiceClient(o.target, channelCredentials(o.tls), {
+    this.endpoints = new ControllerEndpoints(o.target);
+    const credentials = channelCredentials(o.tls);
+    this.makeStub = (address) => new ControllerServiceClient(address, credentials, {
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
       'grpc.keepalive_time_ms': keepaliveMs,
@@ -252,6 +271,20 @@ export class GrpcControllerClient implements ControllerApi {
       'grpc.max_reconnect_backoff_ms': maxReconnectBackoffMs,
       ...(o.tls?.serverName !== undefined ? { 'grpc.ssl_target_name_override': o.tls.serverName, 'grpc.default_authority': o.tls.serverName } : {}),
     });
+  }
+
+  private stub(address: string): ControllerServiceClient {
+    let stub = this.stubs.get(address);
+    if (stub === undefined) {
+      stub = this.makeStub(address);
+      this.stubs.set(address, stub);
+    }
+    return stub;
+  }
+
+  /** Which controller the client talks to now, and how often it moved. */
+  endpointStats(): EndpointStats {
+    return this.endpoints.stats();
   }
 
   /**
@@ -266,7 +299,7 @@ export class GrpcControllerClient implements ControllerApi {
     const ready = await client.waitForVersion(0, connectTimeoutMs);
     if (!ready) {
       await client.close();
-      throw new ControllerUnavailableError(`no metadata from the controller at ${options.target} within ${connectTimeoutMs} ms`, status.UNAVAILABLE);
+      throw new ControllerUnavailableError(`no metadata from the controller at ${String(options.target)} within ${connectTimeoutMs} ms`, status.UNAVAILABLE);
     }
     return client;
   }
@@ -297,7 +330,8 @@ export class GrpcControllerClient implements ControllerApi {
 
   private subscribe(): void {
     if (this.closed) return;
-    const call = this.stub.watch({ knownVersion: this.current?.version ?? -1 });
+    const address = this.endpoints.current;
+    const call = this.stub(address).watch({ knownVersion: this.current?.version ?? -1 });
     this.watchCall = call;
     let broken = false;
     const onBroken = (err: unknown): void => {
@@ -306,8 +340,10 @@ export class GrpcControllerClient implements ControllerApi {
       if (this.watchCall === call) this.watchCall = undefined;
       if (this.closed) return;
       this.watchFailures++;
-      this.onError(err, 'watch stream');
-      void this.resubscribe();
+      // A redirect to another controller is followed at once (the first time in a row); else the backoff applies.
+      const followed = this.steer(address, err);
+      if (!followed || this.watchFailures > 1) this.onError(err, 'watch stream');
+      void this.resubscribe(followed && this.watchFailures <= 1);
     };
     call.on('data', (event: pb.WatchResponse) => {
       this.watchFailures = 0;
@@ -323,12 +359,18 @@ export class GrpcControllerClient implements ControllerApi {
     call.on('end', () => onBroken(new Error('the controller ended the watch stream')));
   }
 
-  private async resubscribe(): Promise<void> {
-    const delay = this.backoff(this.watchFailures, this.watchInitialBackoffMs, this.watchMaxBackoffMs);
-    try {
-      await this.clock.sleep(delay, this.closeSignal.signal);
-    } catch {
-      return; // closed
+  private async resubscribe(now: boolean): Promise<void> {
+    if (!now) {
+      const delay = this.backoff(this.watchFailures, this.watchInitialBackoffMs, this.watchMaxBackoffMs);
+      const wake = new AbortController();
+      this.watchWake = wake;
+      try {
+        await this.clock.sleep(delay, AbortSignal.any([this.closeSignal.signal, wake.signal]));
+      } catch {
+        if (this.closed) return;
+      } finally {
+        if (this.watchWake === wake) this.watchWake = undefined;
+      }
     }
     this.watchResubscribes++;
     this.subscribe();
@@ -399,9 +441,24 @@ export class GrpcControllerClient implements ControllerApi {
     return Math.round(cap / 2 + this.random.next() * (cap / 2));
   }
 
-  private invokeOnce<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, deadlineMs: number, waitForReady: boolean): Promise<Res> {
+  /**
+   * Where the next attempt goes after `err` from `address`: a redirect moves to the
+   * controller it names (true: send again at once); an unreachable or timed-out one moves
+   * on to the next configured endpoint (false).
+   */
+  private steer(address: string, err: unknown): boolean {
+    if (!isServiceError(err)) return false;
+    if (err.metadata.get(ERROR_KIND_TRAILER)[0] === NOT_ACTIVE_KIND) {
+      const to = err.metadata.get(ACTIVE_CONTROLLER_TRAILER)[0];
+      return this.endpoints.redirect(address, typeof to === 'string' && to !== '' ? to : null);
+    }
+    if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) this.endpoints.failed(address);
+    return false;
+  }
+
+  private invokeOnce<Req, Res>(address: string, method: UnaryMethod<Req, Res>, request: Req, deadlineMs: number, waitForReady: boolean): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
-      method.call(this.stub, request, new Metadata({ waitForReady }), { deadline: this.clock.nowMs() + deadlineMs }, (error, response) => {
+      method.call(this.stub(address), request, new Metadata({ waitForReady }), { deadline: this.clock.nowMs() + deadlineMs }, (error, response) => {
         if (error !== null) reject(error);
         else resolve(response);
       });
@@ -411,15 +468,29 @@ export class GrpcControllerClient implements ControllerApi {
   private async call<Req, Res>(rpc: Rpc, method: UnaryMethod<Req, Res>, request: Req, retry: 'retry' | 'once' = RETRY[rpc]): Promise<Res> {
     if (this.closed) throw new ControllerClientClosedError();
     const started = this.clock.monotonicMs();
+    // Redirects followed at once in this call: bounded, so two controllers naming each other cannot loop.
+    let redirects = 0;
     for (let attempt = 1; ; attempt++) {
       const remaining = this.operationTimeoutMs - (this.clock.monotonicMs() - started);
+      const address = this.endpoints.current;
       try {
-        return await this.invokeOnce(method, request, Math.max(1, Math.min(this.callTimeoutMs, remaining)), retry === 'once');
+        // With several controllers a 'once' call fails fast on an unreachable one and may go to the next (notSent).
+        const response = await this.invokeOnce(address, method, request, Math.max(1, Math.min(this.callTimeoutMs, remaining)), retry === 'once' && !this.endpoints.several);
+        this.watchWake?.abort();
+        return response;
       } catch (err) {
         if (this.closed) throw new ControllerClientClosedError();
+        const followed = this.steer(address, err);
+        if (followed && redirects < this.endpoints.configured.length + 1 && remaining > 1) {
+          redirects++;
+          attempt--;
+          continue;
+        }
         const error = clientError(err, rpc);
+        // A redirect or a call never sent executed nothing: any RPC may be sent again.
+        const repeatable = retry === 'retry' || isRedirect(err) || notSent(err);
         const again =
-          retry === 'retry' &&
+          repeatable &&
           error instanceof ControllerUnavailableError &&
           attempt < this.maxAttempts &&
           !this.closed;
@@ -435,8 +506,9 @@ export class GrpcControllerClient implements ControllerApi {
     }
   }
 
+  /** The generated method (on the client class's prototype), called on the stub of the endpoint in use. */
   private unary<Req, Res>(rpc: Rpc): UnaryMethod<Req, Res> {
-    return (this.stub as unknown as Record<Rpc, UnaryMethod<Req, Res>>)[rpc];
+    return (ControllerServiceClient.prototype as unknown as Record<Rpc, UnaryMethod<Req, Res>>)[rpc];
   }
 
   // --- brokers ---------------------------------------------------------------------------------
@@ -655,7 +727,8 @@ export class GrpcControllerClient implements ControllerApi {
     this.watchCall = undefined;
     this.listeners.clear();
     this.extents.clear();
-    this.stub.close();
+    for (const stub of this.stubs.values()) stub.close();
+    this.stubs.clear();
   }
 }
 
@@ -669,6 +742,15 @@ function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentia
 
 function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number' && 'metadata' in err;
+}
+
+function isRedirect(err: unknown): boolean {
+  return isServiceError(err) && err.metadata.get(ERROR_KIND_TRAILER)[0] === NOT_ACTIVE_KIND;
+}
+
+/** grpc-js fails a call this way when no connection could be made (without wait-for-ready): nothing was sent. */
+function notSent(err: unknown): boolean {
+  return isServiceError(err) && err.code === status.UNAVAILABLE && /^No connection established/.test(err.details);
 }
 
 /** A failed attempt as the error class callers see (errors.ts), from its status and our trailer. */

@@ -21,6 +21,7 @@ import { ControllerClosedError, ControllerFailedError } from '../errors.ts';
 import { MetadataStoreError } from '../store/metadata-store.ts';
 import { toClusterMetadata } from './convert.ts';
 import { ERROR_KIND_TRAILER, ErrorKind, WireFormatError } from './errors.ts';
+import { ACTIVE_CONTROLLER_TRAILER, NOT_ACTIVE_KIND, NotActiveControllerError } from './redirect.ts';
 import { ControllerServiceService } from './generated/stratus/controller/v1/controller.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
 import { controllerService } from './service.ts';
@@ -70,15 +71,18 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return v;
 }
 
-function trailer(kind: string): Metadata {
+function trailer(kind: string, activeAddress: string | null = null): Metadata {
   const m = new Metadata();
   m.set(ERROR_KIND_TRAILER, kind);
+  if (activeAddress !== null) m.set(ACTIVE_CONTROLLER_TRAILER, activeAddress);
   return m;
 }
 
 /** What an error thrown by the API becomes on the wire. */
-export function statusOf(err: unknown): { code: status; details: string; kind: string | null } {
+export function statusOf(err: unknown): { code: status; details: string; kind: string | null; activeAddress?: string | null } {
   const message = err instanceof Error ? err.message : String(err);
+  // A standby's redirect (redirect.ts): retriable, naming the active controller when known.
+  if (err instanceof NotActiveControllerError) return { code: status.UNAVAILABLE, details: message, kind: NOT_ACTIVE_KIND, activeAddress: err.activeAddress };
   // CommitTooLateError first: it is a CommitRefusedError too.
   if (err instanceof CommitTooLateError) return { code: status.FAILED_PRECONDITION, details: message, kind: ErrorKind.commitTooLate };
   if (err instanceof CommitRefusedError) return { code: status.FAILED_PRECONDITION, details: message, kind: ErrorKind.commitRefused };
@@ -180,6 +184,14 @@ export class ControllerGrpcServer {
       call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `too many watch streams (maxWatchers ${this.maxWatchers})` });
       return;
     }
+    // A standby's API refuses metadata() (a redirect): end the stream with that status.
+    try {
+      this.api.metadata();
+    } catch (err) {
+      const s = statusOf(err);
+      call.emit('error', { code: s.code, details: s.details, ...(s.kind !== null ? { metadata: trailer(s.kind, s.activeAddress ?? null) } : {}) });
+      return;
+    }
     this.watchers.add(call);
     let sent = -1;
     let blocked = false;
@@ -219,6 +231,19 @@ export class ControllerGrpcServer {
     } else {
       send();
     }
+  }
+
+  /**
+   * Whether the controller service is served (health SERVING) or not (NOT_SERVING, while
+   * the process is a standby controller; "" stays SERVING: the process is alive). Going
+   * NOT_SERVING ends the Watch streams, so their clients re-subscribe and are redirected.
+   */
+  setServing(serving: boolean): void {
+    if (this.closing !== undefined) return;
+    this.health.setStatus(CONTROLLER_SERVICE_NAME, serving ? 'SERVING' : 'NOT_SERVING');
+    if (serving) return;
+    for (const call of this.watchers) call.end();
+    this.watchers.clear();
   }
 
   /**
@@ -273,7 +298,7 @@ function adaptUnary(service: UnaryService, onInternal: (err: unknown, rpc: strin
         (err: unknown) => {
           const s = statusOf(err);
           if (s.code === status.INTERNAL) onInternal(err, rpc);
-          const error: Partial<StatusObject> = { code: s.code, details: s.details, ...(s.kind !== null ? { metadata: trailer(s.kind) } : {}) };
+          const error: Partial<StatusObject> = { code: s.code, details: s.details, ...(s.kind !== null ? { metadata: trailer(s.kind, s.activeAddress ?? null) } : {}) };
           callback(error, null);
         },
       );
