@@ -1,10 +1,12 @@
 // Loads the configuration: defaults, then a YAML file, then STRATUS_* environment
 // variables, then command-line flags — each layer overriding the one before — and
 // validates the result once. Errors name the key and where its value came from, e.g.
-// `kafka.port (from STRATUS_KAFKA_PORT): expected a number`.
+// `kafka.port (from STRATUS_KAFKA_PORT): expected a number`. One loader for every
+// command's schema (dev, broker, controller): the same layers, names and messages.
 
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
 import { configSchema } from './schema.ts';
 import type { StratusConfig } from './schema.ts';
 
@@ -64,6 +66,8 @@ function coerce(kind: string, raw: string): unknown {
   if (kind === 'number') return raw.trim() === '' || Number.isNaN(Number(raw)) ? raw : Number(raw);
   if (kind === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
   if (kind === 'nullable' && raw === '') return null;
+  // Lists from one variable: comma-separated (STRATUS_CONTROLLER_ENDPOINTS=a:1,b:2).
+  if (kind === 'array') return raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
   return raw;
 }
 
@@ -75,7 +79,13 @@ export interface LoadOptions {
   readonly flags?: Readonly<Record<string, string>>;
 }
 
+/** `stratus dev`'s configuration. */
 export function loadConfig(options: LoadOptions = {}): StratusConfig {
+  return loadConfigWith(configSchema, options);
+}
+
+/** A command's configuration by its schema (configSchema, brokerConfigSchema, controllerConfigSchema). */
+export function loadConfigWith<S extends z.ZodObject>(schema: S, options: LoadOptions = {}): z.output<S> {
   const tree: Tree = {};
   const origin = new Map<string, string>();
   const rawValues = new Map<string, string>();
@@ -92,7 +102,7 @@ export function loadConfig(options: LoadOptions = {}): StratusConfig {
       Object.assign(tree, parsed);
     }
   }
-  const leaves = schemaPaths(configSchema.shape as Record<string, unknown>);
+  const leaves = schemaPaths(schema.shape as Record<string, unknown>);
   const env = options.env ?? process.env;
   for (const { path, kind } of leaves) {
     const name = envName(path);
@@ -114,13 +124,15 @@ export function loadConfig(options: LoadOptions = {}): StratusConfig {
     rawValues.set(key, raw);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const result = configSchema.safeParse(tree);
+  const result = schema.safeParse(tree);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((i) => {
         const key = i.path.join('.') || '(top level)';
         const from = origin.get(key) ?? (options.file !== undefined ? `in ${options.file}` : 'default');
         const raw = rawValues.get(key);
+        // A required key nobody set came from nowhere: say only that it is required.
+        if (raw === undefined && i.message.startsWith('required:') && !origin.has(key)) return `${key}: ${i.message}`;
         return `${key} (${from}): ${i.message}${raw !== undefined ? ` (got "${raw}")` : ''}`;
       }),
     );

@@ -1,0 +1,53 @@
+// The Broker's settings from a config's sections (dev and broker): its Kafka-side
+// config and its listener's limits. One mapping, so a key means the same in both.
+
+import type { BrokerOptions } from '@stratus/broker';
+import type { StratusConfig } from '../config/schema.ts';
+
+type Sections = Pick<StratusConfig, 'node' | 'kafka' | 'topics' | 'fetch' | 'groups' | 'limits'>;
+
+export function brokerSettings(config: Sections, o: { readonly initialRebalanceDelayMs: number; readonly groupCleanupIntervalMs: number }): Pick<BrokerOptions, 'config' | 'network'> {
+  const k = config.kafka;
+  return {
+    config: {
+      nodeId: config.node.id,
+      advertisedHost: k.advertisedHost ?? k.host,
+      advertisedPort: k.advertisedPort ?? k.port,
+      rack: k.rack,
+      autoCreateTopics: config.topics.autoCreate,
+      defaultPartitions: config.topics.defaultPartitions,
+      fetchMaxBytes: config.fetch.maxBytes,
+      fetchMaxWaitMs: config.fetch.maxWait,
+      fetchReadTimeoutMs: config.fetch.readTimeout,
+      groupMinSessionTimeoutMs: config.groups.minSessionTimeout,
+      groupMaxSessionTimeoutMs: config.groups.maxSessionTimeout,
+      groupInitialRebalanceDelayMs: config.groups.initialRebalanceDelay ?? o.initialRebalanceDelayMs,
+      offsetsRetentionMs: config.groups.offsetsRetention,
+      groupCleanupIntervalMs: o.groupCleanupIntervalMs,
+      groupMaxGroups: config.limits.maxGroups,
+      groupMaxSize: config.limits.maxGroupSize,
+      maxProducersPerPartition: config.limits.maxProducersPerPartition,
+      messageMaxBytes: config.topics.maxMessageBytes,
+      maxDecompressedBatchBytes: config.topics.maxDecompressedBatchBytes,
+    },
+    network: {
+      host: k.host,
+      port: k.port,
+      socketRequestMaxBytes: k.socketRequestMaxBytes,
+      maxConnections: k.maxConnections,
+      maxInFlightRequestsPerConnection: k.connectionMaxInflightRequests,
+      maxInFlightBytesPerConnection: k.connectionMaxInflightBytes,
+      maxInFlightBytesTotal: k.maxInflightBytes,
+      connectionsMaxIdleMs: k.connectionsMaxIdle,
+      requestReceiveTimeoutMs: k.requestReceiveTimeout,
+      responseStallTimeoutMs: k.responseStallTimeout,
+      maxConnectionsPerIp: k.maxConnectionsPerIp,
+      maxConnectionsPerIpOverrides: k.maxConnectionsPerIpOverrides,
+      smallRequestMaxBytes: k.smallRequestMaxBytes,
+      ...(k.smallRequestReserveBytes === undefined ? {} : { smallRequestReserveBytes: k.smallRequestReserveBytes }),
+      maxResponseBytesTotal: k.maxResponseBytes,
+      smallResponseMaxBytes: k.smallResponseMaxBytes,
+      ...(k.smallResponseReserveBytes === undefined ? {} : { smallResponseReserveBytes: k.smallResponseReserveBytes }),
+    },
+  };
+}
