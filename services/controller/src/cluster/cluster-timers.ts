@@ -49,9 +49,10 @@ export class ClusterTimers {
     return this.now() >= this.expiry(nodeId);
   }
 
-  /** The lease expiry as wall time (the controller's clock, epoch ms). */
+  /** The lease expiry as wall time (the controller's clock, epoch ms), whole: it goes on the wire as an int64. */
   leaseExpiresAtMs(nodeId: number): number {
-    return this.clock.nowMs() + (this.expiry(nodeId) - this.now());
+    // Monotonic time is fractional on the system clock (performance.now()); gRPC refused to serialize the sum.
+    return Math.round(this.clock.nowMs() + (this.expiry(nodeId) - this.now()));
   }
 
   fenced(nodeId: number): void {
