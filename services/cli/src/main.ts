@@ -1,11 +1,12 @@
 #!/usr/bin/env -S node --initial-old-space-size=128
 // The `stratus` command. Subcommands:
 //   dev         controller + broker in one process, data under ./data (what `npm start` runs)
-//   broker      a broker of a multi-process cluster (arrives with the controller service)
-//   controller  the controller service (arrives with the controller service)
-// Common flags: --config FILE, --data-dir DIR, --kafka-port N, --http-port N,
-// --object-store URL, --recover=truncate. Every setting can also come from a STRATUS_*
-// variable.
+//   broker      a broker of a cluster: Kafka listener + storage, controller over gRPC
+//   controller  the controller service of a cluster (active or standby through Redis)
+// Flags: --config FILE, --http-port N, --object-store URL; dev and broker: --data-dir DIR,
+// --kafka-port N, --recover=truncate; broker: --node-id N; controller: --grpc-port N.
+// Every setting can also come from a STRATUS_* variable. Each command validates its
+// own schema (config/schema.ts, broker-schema.ts, controller-schema.ts).
 //
 // Run it with --initial-old-space-size=128 (the shebang, `npm start` and the test and
 // benchmark launchers do): the broker's own heap is small (~20 MB), so V8 keeps its
@@ -15,18 +16,27 @@
 // reads the flag only at start-up, and NODE_OPTIONS may not carry it.
 
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config/load.ts';
+import { ConfigError, loadConfigWith } from './config/load.ts';
+import { configSchema } from './config/schema.ts';
+import { brokerConfigSchema } from './config/broker-schema.ts';
+import { controllerConfigSchema } from './config/controller-schema.ts';
 import { runDev } from './commands/dev.ts';
+import { runBroker } from './commands/broker.ts';
+import { runController } from './commands/controller.ts';
 
 const USAGE = `usage: stratus <dev|broker|controller> [options]
 
   dev          run an embedded single-node cluster (controller + broker)
+  broker       run a broker of a cluster (config/broker.yaml)
+  controller   run a controller of a cluster (config/controller.yaml)
 
 options:
   --config FILE         YAML configuration file
-  --data-dir DIR        where the WAL, objects and metadata live (default ./data)
-  --kafka-port N        Kafka listener port (default 9092)
-  --http-port N         health and metrics port (default 9644)
+  --data-dir DIR        dev, broker: where the WAL (dev: also objects, metadata) lives (default ./data)
+  --kafka-port N        dev, broker: Kafka listener port (default 9092)
+  --node-id N           broker: this broker's id
+  --grpc-port N         controller: gRPC port (default 9190)
+  --http-port N         health and metrics port (default 9644; controller 9645)
   --object-store URL    file://, s3://bucket/prefix?endpoint=..., gs://bucket/prefix
   --recover=truncate    after the WAL was found damaged: cut it there, set the rest aside
                         in <data-dir>/wal/quarantine/ and start (default: refuse to start)
@@ -46,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
         'kafka-port': { type: 'string' },
         'http-port': { type: 'string' },
         'object-store': { type: 'string' },
+        'node-id': { type: 'string' },
+        'grpc-port': { type: 'string' },
         recover: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -70,26 +82,27 @@ async function main(argv: string[]): Promise<number> {
   if (values['http-port'] !== undefined) flags['http.port'] = values['http-port'];
   if (values['object-store'] !== undefined) flags['objectStore.url'] = values['object-store'];
   if (values.recover !== undefined) flags['wal.recover'] = values.recover;
-  let config;
+  if (values['node-id'] !== undefined) flags['node.id'] = values['node-id'];
+  if (values['grpc-port'] !== undefined) flags['grpc.port'] = values['grpc-port'];
+  const load = { ...(values.config !== undefined ? { file: values.config } : {}), flags };
   try {
-    config = loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), flags });
+    switch (command) {
+      case 'dev':
+        return await runDev(loadConfigWith(configSchema, load));
+      case 'broker':
+        return await runBroker(loadConfigWith(brokerConfigSchema, load));
+      case 'controller':
+        return await runController(loadConfigWith(controllerConfigSchema, load));
+      default:
+        console.error(`stratus: unknown command '${command}'\n\n${USAGE}`);
+        return 2;
+    }
   } catch (e) {
     if (e instanceof ConfigError) {
-      console.error(`stratus: ${e.message}`);
+      console.error(`stratus ${command}: ${e.message}`);
       return 2;
     }
     throw e;
-  }
-  switch (command) {
-    case 'dev':
-      return runDev(config);
-    case 'broker':
-    case 'controller':
-      console.error(`stratus: '${command}' runs as its own process once the controller service exists; use 'stratus dev' for now`);
-      return 2;
-    default:
-      console.error(`stratus: unknown command '${command}'\n\n${USAGE}`);
-      return 2;
   }
 }
 

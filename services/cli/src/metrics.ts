@@ -38,9 +38,11 @@ export interface MetricSources {
   readonly objectStore: ObjectStoreMetrics;
   /** Metrics made before the registry (the WAL's, which opens first). */
   readonly early?: readonly Metric[];
-  readonly storage: () => StorageEngine | undefined;
+  /** Absent in a process without storage (the controller): its gauges are not registered. */
+  readonly storage?: () => StorageEngine | undefined;
   readonly blockCache?: () => BlockCacheStats | undefined;
-  readonly server: () => ServerStats | undefined;
+  /** Absent in a process without a Kafka listener (the controller). */
+  readonly server?: () => ServerStats | undefined;
   /** The controller's compaction, orphan sweep and index size. */
   readonly maintenance?: () => ObjectMaintenanceStats | undefined;
   /** The data WAL: bytes and segments not yet trimmed (what is not uploaded and committed, in whole segments). */
@@ -92,14 +94,17 @@ export function createMetrics(sources: MetricSources): Registry {
       this.set({ direction: 'read' }, snap.bytesRead);
     },
   });
-  new Gauge({
-    name: 'stratus_storage_pending_bytes',
-    help: 'Bytes appended but not yet uploaded and committed',
-    registers: [registry],
-    collect() {
-      this.set(sources.storage()?.pending.usedBytes ?? 0);
-    },
-  });
+  const storage = sources.storage;
+  if (storage !== undefined) {
+    new Gauge({
+      name: 'stratus_storage_pending_bytes',
+      help: 'Bytes appended but not yet uploaded and committed',
+      registers: [registry],
+      collect() {
+        this.set(storage()?.pending.usedBytes ?? 0);
+      },
+    });
+  }
   const cache = (pick: (s: BlockCacheStats) => Record<string, number>) => () => {
     const stats = sources.blockCache?.();
     return stats === undefined ? undefined : pick(stats);
@@ -156,16 +161,26 @@ export function createMetrics(sources: MetricSources): Registry {
     'what',
     maintenance((s) => ({ total: s.index.extents, max_per_partition: s.index.maxExtentsPerPartition })),
   );
+  const serverStats = sources.server;
+  if (serverStats !== undefined) kafkaMetrics(registry, serverStats);
+  walMetrics(registry, sources.wal);
+  controllerMetrics(registry, sources.controller, sources.journal);
+  brokerStateMetrics(registry, sources.broker);
+  return registry;
+}
+
+/** The Kafka listener: connections, closes by reason, the shared budgets. */
+function kafkaMetrics(registry: Registry, serverStats: () => ServerStats | undefined): void {
   new Gauge({
     name: 'stratus_kafka_connections',
     help: 'Open Kafka client connections',
     registers: [registry],
     collect() {
-      this.set(sources.server()?.connectionsOpen ?? 0);
+      this.set(serverStats()?.connectionsOpen ?? 0);
     },
   });
   const server = (pick: (s: ServerStats) => Record<string, number>) => () => {
-    const stats = sources.server();
+    const stats = serverStats();
     return stats === undefined ? undefined : pick(stats);
   };
   labelledGauge(
@@ -195,10 +210,6 @@ export function createMetrics(sources: MetricSources): Registry {
     'budget',
     server((s) => ({ request: s.inFlightWaiting, response: s.responseWaiting })),
   );
-  walMetrics(registry, sources.wal);
-  controllerMetrics(registry, sources.controller, sources.journal);
-  brokerStateMetrics(registry, sources.broker);
-  return registry;
 }
 
 /** Heap used right after the latest major GC, and major GCs seen (one process-wide observer). */

@@ -4,7 +4,9 @@
 import type { BrokerOptions } from '@stratus/broker';
 import type { StratusConfig } from '../config/schema.ts';
 
-type Sections = Pick<StratusConfig, 'node' | 'kafka' | 'topics' | 'fetch' | 'groups' | 'limits'>;
+type Sections = Pick<StratusConfig, 'node' | 'kafka' | 'topics' | 'fetch' | 'groups'> & {
+  readonly limits: Pick<StratusConfig['limits'], 'maxGroups' | 'maxGroupSize' | 'maxProducersPerPartition'>;
+};
 
 export function brokerSettings(config: Sections, o: { readonly initialRebalanceDelayMs: number; readonly groupCleanupIntervalMs: number }): Pick<BrokerOptions, 'config' | 'network'> {
   const k = config.kafka;

@@ -1,0 +1,220 @@
+// `stratus controller`: the controller service of a cluster (issue 10 §4). Serves the
+// ControllerService over gRPC and competes for the election lease in Redis; the winner
+// opens the metadata store fenced with its lease epoch and runs the Controller with its
+// background loops (retention, compaction, orphan sweep, cluster checks), the others are
+// standbys that redirect every call to it (@stratus/controller's ControllerNode). With a
+// file:// metadata store there is no election: one controller, active from the start.
+//
+// HTTP: /livez fails only after a fatal error; /readyz is 200 for the active controller
+// AND for a healthy standby — one whose lease calls reach Redis within the lease time, so
+// it can take over. A standby is useful (it redirects, and it is the failover), and
+// gating readiness on being active would keep standbys of a Deployment or StatefulSet
+// unready for good and stall rolling updates; what /readyz says is "this process does its
+// job". Which role it has is in the body and in stratus_controller_role.
+//
+// SIGTERM: stop taking calls, let those in flight finish (grpc.shutdownGrace), close the
+// Controller (last snapshot under its epoch, store closed), release the lease so a
+// standby takes over at once, close the server. A Controller that does not close after
+// stepping down ends the process with exit code 1 and one log line (its supervisor
+// restarts it).
+
+import { hostname } from 'node:os';
+import { Controller, ControllerNode, openMetadataStore, RedisControllerLease } from '@stratus/controller';
+import type { ControllerNodeEvent } from '@stratus/controller';
+import { Registry } from 'prom-client';
+import { systemClock, systemRandom } from '@stratus/runtime';
+import type { ControllerProcessConfig } from '../config/controller-schema.ts';
+import { controllerProcessMetrics } from '../controller-metrics.ts';
+import { startHttp } from '../http.ts';
+import { createLogger } from '../logger.ts';
+import type { Logger } from '../logger.ts';
+import { createMetrics } from '../metrics.ts';
+import { controllerSettings } from '../parts/controller-settings.ts';
+import { openConfiguredObjectStore } from '../parts/object-store.ts';
+import { exitSoonAfterStop, onStopSignals } from './signals.ts';
+
+const isRedisUrl = (url: string): boolean => /^rediss?(\+sentinel)?:\/\//.test(url);
+
+export async function runController(config: ControllerProcessConfig): Promise<number> {
+  const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus-controller' });
+  const clock = systemClock;
+  const random = systemRandom;
+  const { store: objectStore, metrics: objectStoreMetrics } = await openConfiguredObjectStore(config.objectStore.url, config.objectStore, log);
+  const metadataUrl = config.metadata.url;
+  const safeMetadataUrl = metadataUrl.replace(/\/\/([^@/]*):[^@/]*@/, '//$1:***@');
+
+  let lease: RedisControllerLease | undefined;
+  if (isRedisUrl(metadataUrl)) {
+    try {
+      lease = await RedisControllerLease.open({ url: metadataUrl });
+    } catch (e) {
+      log.error(`metadata.url ${safeMetadataUrl}: cannot reach Redis for the election lease: ${(e as Error).message}`);
+      await objectStore.close();
+      return 1;
+    }
+  }
+
+  let fatal: string | undefined;
+  let stop: ((signal: string) => void) | undefined;
+  const registry = new Registry();
+  let node: ControllerNode | undefined;
+  const onCall = controllerProcessMetrics(registry, () => node?.status());
+  const g = config.grpc;
+  const advertised = g.advertisedHost !== undefined || g.advertisedPort !== undefined ? `${g.advertisedHost ?? g.host}:${g.advertisedPort ?? g.port}` : undefined;
+  // Unique per process incarnation, as the lease requires; short enough for the holder id.
+  const incarnation = `${config.name}-${hostname().slice(0, 40).replace(/[\s@]/g, '_')}-${process.pid}-${Date.now().toString(36)}`;
+  try {
+    node = await ControllerNode.start({
+      clock,
+      grpc: {
+        host: g.host,
+        port: g.port,
+        maxMessageBytes: g.maxMessageBytes,
+        maxConcurrentStreams: g.maxConcurrentStreams,
+        maxWatchers: g.maxWatchers,
+        shutdownGraceMs: g.shutdownGrace,
+        ...(g.tls !== undefined ? { tls: { certFile: g.tls.certFile, keyFile: g.tls.keyFile, ...(g.tls.caFile !== undefined ? { caFile: g.tls.caFile } : {}) } } : {}),
+        onError: (error, context) => log.warn({ err: error, context }, `gRPC: ${context}`),
+      },
+      ...(advertised !== undefined ? { advertisedAddress: advertised } : {}),
+      ...(lease !== undefined
+        ? {
+            election: {
+              lease,
+              incarnation,
+              leaseMs: config.election.leaseTime,
+              renewIntervalMs: config.election.renewInterval,
+              acquireRetryMs: config.election.acquireRetry,
+            },
+          }
+        : {}),
+      open: async (epoch, onStoreFailed) =>
+        Controller.open({
+          store: await openMetadataStore(metadataUrl, { ...(epoch !== undefined ? { epoch } : {}) }),
+          objectStore,
+          clock,
+          random,
+          onBackgroundError: (error, context) => log.warn({ err: error, context }, `controller: ${context} failed`),
+          onFatal: onStoreFailed,
+          onUncleanFailover: (event) => log.error({ event }, 'unclean failover: a local partition moved away from a lost broker; what it had not uploaded is given up'),
+          ...controllerSettings(config),
+          cluster: {
+            brokerLeaseMs: config.cluster.brokerLease,
+            heartbeatIntervalMs: config.cluster.heartbeatInterval,
+            checkIntervalMs: config.cluster.checkInterval,
+            moveTimeoutMs: config.cluster.moveTimeout,
+            maxConcurrentMoves: config.cluster.maxConcurrentMoves,
+            uncleanFailover: config.cluster.uncleanFailover,
+            uncleanFailoverGraceMs: config.cluster.uncleanFailoverGrace,
+          },
+        }),
+      closeTimeoutMs: config.election.closeTimeout,
+      drainTimeoutMs: g.shutdownGrace,
+      onEvent: (event) => logEvent(log, event, safeMetadataUrl),
+      onCall,
+      onFatal: (reason, error) => {
+        if (fatal !== undefined) return;
+        fatal = reason;
+        process.exitCode = 1;
+        log.fatal({ err: error }, `fatal: ${reason}; exiting for the supervisor to restart this controller`);
+        stop?.('fatal error');
+      },
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    log.error(code === 'EADDRINUSE' || /bind|address/i.test((e as Error).message) ? `gRPC port ${g.host}:${g.port} is not available: ${(e as Error).message}` : `the controller did not start: ${(e as Error).message}`);
+    await lease?.close();
+    await objectStore.close();
+    return 1;
+  }
+  const started = node;
+
+  const metrics = createMetrics({
+    objectStore: objectStoreMetrics,
+    maintenance: () => started.activeController?.maintenanceStats(),
+    controller: () => started.activeController?.stats(),
+  });
+  const merged = Registry.merge([metrics, registry]);
+  let stopping = false;
+  let http;
+  try {
+    http = await startHttp(config.http.host, config.http.port, {
+      notReady: () => notReady(started, fatal, stopping, config.election.leaseTime),
+      live: () => fatal,
+      metrics: async () => ({ contentType: merged.contentType, body: await merged.metrics() }),
+    });
+  } catch (e) {
+    log.error(`HTTP port ${config.http.host}:${config.http.port} is not available (${(e as Error).message})`);
+    await started.stop();
+    await lease?.close();
+    await objectStore.close();
+    return 1;
+  }
+  log.info(
+    { grpc: started.server.address, advertised: started.advertisedAddress, http: http.port, metadata: safeMetadataUrl, election: lease !== undefined },
+    lease !== undefined ? 'stratus controller is serving (standby until it wins the election)' : 'stratus controller is serving (single controller, file:// metadata)',
+  );
+
+  return new Promise<number>((resolveExit) => {
+    stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info(signal === 'fatal error' ? 'stopping after a fatal error' : `${signal}: stopping (draining calls, closing the controller, releasing the lease)`);
+      void (async () => {
+        try {
+          await started.stop();
+          await lease?.close();
+          await objectStore.close();
+          http.server.close();
+          log.info(fatal === undefined ? 'stopped cleanly' : 'stopped after a fatal error');
+          exitSoonAfterStop(log);
+          resolveExit(fatal === undefined ? 0 : 1);
+        } catch (e) {
+          log.error({ err: e }, 'shutdown failed');
+          resolveExit(1);
+        }
+      })();
+    };
+    onStopSignals(log, (signal) => stop?.(signal));
+    if (fatal !== undefined) stop('fatal error');
+  });
+}
+
+/** /readyz: the active controller, or a standby that reaches Redis (it can take over); see the header. */
+function notReady(node: ControllerNode, fatal: string | undefined, stopping: boolean, leaseMs: number): string | undefined {
+  if (fatal !== undefined) return `fatal error: ${fatal}`;
+  if (stopping) return 'shutting down';
+  const s = node.status();
+  if (s.role === 'active') return undefined;
+  if (s.role === 'activating') return 'becoming the active controller (loading the metadata)';
+  const answered = node.leaseAnsweredMs;
+  if (answered === undefined) return 'standby: Redis has not answered the election lease yet';
+  const ago = systemClock.monotonicMs() - answered;
+  return ago <= leaseMs ? undefined : `standby: Redis has not answered the election lease for ${Math.round(ago)} ms`;
+}
+
+function logEvent(log: Logger, event: ControllerNodeEvent, metadataUrl: string): void {
+  switch (event.type) {
+    case 'acquired':
+      log.info({ epoch: event.epoch }, `won the election lease with epoch ${event.epoch}: loading the metadata`);
+      break;
+    case 'active':
+      log.info({ epoch: event.epoch, openMs: event.openMs }, `active controller (epoch ${event.epoch}), metadata loaded in ${event.openMs} ms`);
+      break;
+    case 'lost':
+      log.warn({ epoch: event.epoch }, `lost the election lease of epoch ${event.epoch} (${event.reason}): stepping down to standby`);
+      break;
+    case 'standby':
+      log.info(`standby (${event.reason})`);
+      break;
+    case 'open-failed':
+      log.error({ err: event.error, epoch: event.epoch }, `could not open the metadata store ${metadataUrl} as epoch ${event.epoch}: giving the lease up and competing again`);
+      break;
+    case 'store-failed':
+      log.error({ err: event.error, epoch: event.epoch }, 'the metadata store failed: stepping down and competing again');
+      break;
+    case 'lease-error':
+      log.warn({ err: event.error }, `election lease: ${(event.error as Error).message}`);
+      break;
+  }
+}
