@@ -63,6 +63,8 @@ export interface BrokerStateStats {
   readonly openPartitions: number;
   /** Partition logs the storage engine has open (should equal openPartitions). */
   readonly storageLogs: number;
+  /** Partitions other brokers lead, open here for follower fetching (KIP-392); absent in dev. */
+  readonly replicaPartitions?: number;
 }
 
 export function createMetrics(sources: MetricSources): Registry {
@@ -289,11 +291,12 @@ function brokerStateMetrics(registry: Registry, broker: (() => BrokerStateStats 
   labelledGauge(
     registry,
     'stratus_broker_state',
-    "What the broker holds in memory: groups its coordinator holds (Empty ones too), partitions it has open, and the storage engine's open partition logs",
+    "What the broker holds in memory: groups its coordinator holds (Empty ones too), partitions it has open, the storage engine's open partition logs, and (in a cluster) partitions other brokers lead that it serves to consumers of its rack",
     'what',
     () => {
       const s = broker();
-      return s === undefined ? undefined : { groups: s.groups, open_partitions: s.openPartitions, storage_logs: s.storageLogs };
+      if (s === undefined) return undefined;
+      return { groups: s.groups, open_partitions: s.openPartitions, storage_logs: s.storageLogs, ...(s.replicaPartitions !== undefined ? { replica_partitions: s.replicaPartitions } : {}) };
     },
   );
 }

@@ -128,7 +128,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
     blockCache: () => cache.stats(),
     server: () => broker.stats(),
     wal: () => wal.stats(),
-    broker: () => ({ groups: broker.coordinator.groupCount, openPartitions: broker.partitions.openCount, storageLogs: storage.openPartitions }),
+    broker: () => ({ groups: broker.coordinator.groupCount, openPartitions: broker.partitions.openCount, storageLogs: storage.openPartitions, replicaPartitions: broker.replicaReads.openCount }),
   });
   let http;
   try {

@@ -1,0 +1,186 @@
+// A local Stratus cluster of real processes on loopback (issue 10 §4): Redis (AOF,
+// appendfsync always) for the metadata and the election lease, an object store (MinIO,
+// fake-gcs-server or a directory), `controllers` controller processes (one active, the
+// others standbys) and `brokers` broker processes in racks a, b, c, ... — what
+// `npm run cluster` runs and what the tests in test/cluster/ start. Every process logs
+// into <dataDir>/logs/<name>.log.
+//
+// Ports: fixed (`npm run cluster`: brokers at 19092, 19093, ...) or free ones picked at
+// start (tests, so that they run beside a cluster someone started by hand).
+// stop() ends everything in an order that loses nothing: brokers one at a time (each
+// drains its partitions to the ones still running and uploads its WAL), then the
+// standby controllers, then the active one, then Redis and the object store.
+
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { RedisServer } from '../../support/redis-server.ts';
+import { freePort } from '../../support/stratus-process.ts';
+import { startObjectStore } from './object-store-peer.ts';
+import type { ObjectStoreKind, ObjectStorePeer } from './object-store-peer.ts';
+import { StratusNode } from './stratus-node.ts';
+
+export interface ClusterOptions {
+  readonly brokers?: number;
+  readonly controllers?: number;
+  /** Where data and logs go; a fresh temp directory when absent (removed by stop() unless keep). */
+  readonly dataDir?: string;
+  /** Leave the data directory after stop(). */
+  readonly keep?: boolean;
+  readonly objectStore?: ObjectStoreKind;
+  /** 'fixed': brokers at 19092 + i, controllers' gRPC at 19190 + i, HTTP at 19290 + i / 19390 + i, Redis at 19379. */
+  readonly ports?: 'fixed' | 'free';
+  /** Extra STRATUS_* settings for every controller / broker. */
+  readonly controllerEnv?: Readonly<Record<string, string>>;
+  readonly brokerEnv?: Readonly<Record<string, string>>;
+  /** Default info. */
+  readonly logLevel?: string;
+  readonly readyTimeoutMs?: number;
+}
+
+export const FIXED_PORTS = { broker: 19092, controllerGrpc: 19190, controllerHttp: 19290, brokerHttp: 19390, redis: 19379 } as const;
+
+export interface BrokerNode extends StratusNode {
+  readonly nodeId: number;
+  readonly kafkaPort: number;
+  readonly rack: string;
+}
+
+export class Cluster {
+  readonly dataDir: string;
+  readonly redis: RedisServer;
+  readonly objectStore: ObjectStorePeer;
+  readonly controllers: readonly StratusNode[];
+  readonly brokers: readonly BrokerNode[];
+  private readonly keep: boolean;
+  private stopped: Promise<void> | undefined;
+
+  constructor(o: { dataDir: string; keep: boolean; redis: RedisServer; objectStore: ObjectStorePeer; controllers: StratusNode[]; brokers: BrokerNode[] }) {
+    this.dataDir = o.dataDir;
+    this.keep = o.keep;
+    this.redis = o.redis;
+    this.objectStore = o.objectStore;
+    this.controllers = o.controllers;
+    this.brokers = o.brokers;
+  }
+
+  /** host:port,host:port,... of every broker. */
+  get bootstrap(): string {
+    return this.brokers.map((b) => `127.0.0.1:${b.kafkaPort}`).join(',');
+  }
+
+  get bootstrapList(): string[] {
+    return this.brokers.map((b) => `127.0.0.1:${b.kafkaPort}`);
+  }
+
+  get logDir(): string {
+    return join(this.dataDir, 'logs');
+  }
+
+  /** The controller whose /metrics says it is active (undefined when none is, e.g. during a failover). */
+  async activeController(): Promise<StratusNode | undefined> {
+    for (const c of this.controllers) {
+      if (c.alive && (await c.metric('stratus_controller_role', 'role="active"')) === 1) return c;
+    }
+    return undefined;
+  }
+
+  /** Waits until every running process is ready and exactly one controller is active. */
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    await Promise.all([...this.controllers, ...this.brokers].filter((n) => n.alive).map((n) => n.waitReady(timeoutMs)));
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.activeController()) === undefined) {
+      if (Date.now() > deadline) throw new Error(`no controller became active within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Stops everything (see the header); idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      for (const b of this.brokers) await b.stop();
+      const active = await this.activeController();
+      for (const c of this.controllers) if (c !== active) await c.stop();
+      await active?.stop();
+      await this.redis.cleanup();
+      await this.objectStore.stop();
+      if (!this.keep) rmSync(this.dataDir, { recursive: true, force: true });
+    })();
+    return this.stopped;
+  }
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const brokerCount = options.brokers ?? 3;
+  const controllerCount = options.controllers ?? 2;
+  if (brokerCount < 1 || controllerCount < 1) throw new RangeError('a cluster needs at least one broker and one controller');
+  const fixed = options.ports === 'fixed';
+  const dataDir = options.dataDir !== undefined ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), 'stratus-cluster-'));
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const logLevel = options.logLevel ?? 'info';
+  const redisDir = join(dataDir, 'redis');
+  mkdirSync(redisDir, { recursive: true });
+  const started: { stop(): Promise<unknown> }[] = [];
+  try {
+    const [redis, objectStore] = await Promise.all([RedisServer.start({ dataDir: redisDir, ...(fixed ? { port: FIXED_PORTS.redis } : {}) }), startObjectStore(options.objectStore ?? 'minio', dataDir)]);
+    started.push({ stop: () => redis.cleanup() }, objectStore);
+    const common = { ...objectStore.env, STRATUS_OBJECT_STORE_URL: objectStore.url, STRATUS_LOG_LEVEL: logLevel, STRATUS_LOG_PRETTY: 'false' };
+
+    const grpcPorts: number[] = [];
+    const controllers: StratusNode[] = [];
+    for (let i = 0; i < controllerCount; i++) {
+      const grpcPort = fixed ? FIXED_PORTS.controllerGrpc + i : await freePort();
+      const httpPort = fixed ? FIXED_PORTS.controllerHttp + i : await freePort();
+      grpcPorts.push(grpcPort);
+      const name = `controller-${i + 1}`;
+      controllers.push(
+        StratusNode.start({
+          name,
+          command: 'controller',
+          httpPort,
+          logFile: join(logDir, `${name}.log`),
+          env: { ...common, STRATUS_NAME: name, STRATUS_METADATA_URL: redis.url, STRATUS_GRPC_PORT: String(grpcPort), STRATUS_HTTP_PORT: String(httpPort), ...options.controllerEnv },
+        }),
+      );
+    }
+    started.push(...controllers);
+    const endpoints = grpcPorts.map((p) => `127.0.0.1:${p}`).join(',');
+    // Controllers first: brokers wait for one (controller.connectTimeout), but start sooner once one serves.
+    await Promise.all(controllers.map((c) => c.waitReady(options.readyTimeoutMs)));
+
+    const brokers: BrokerNode[] = [];
+    for (let i = 0; i < brokerCount; i++) {
+      const kafkaPort = fixed ? FIXED_PORTS.broker + i : await freePort();
+      const httpPort = fixed ? FIXED_PORTS.brokerHttp + i : await freePort();
+      const nodeId = i + 1;
+      const rack = String.fromCharCode('a'.charCodeAt(0) + (i % 26));
+      const name = `broker-${nodeId}`;
+      const node = StratusNode.start({
+        name,
+        command: 'broker',
+        httpPort,
+        logFile: join(logDir, `${name}.log`),
+        env: {
+          ...common,
+          STRATUS_NODE_ID: String(nodeId),
+          STRATUS_DATA_DIR: join(dataDir, name),
+          STRATUS_KAFKA_PORT: String(kafkaPort),
+          STRATUS_KAFKA_RACK: rack,
+          STRATUS_HTTP_PORT: String(httpPort),
+          STRATUS_CONTROLLER_ENDPOINTS: endpoints,
+          ...options.brokerEnv,
+        },
+      });
+      brokers.push(Object.assign(node, { nodeId, kafkaPort, rack }));
+    }
+    started.push(...brokers);
+    const cluster = new Cluster({ dataDir, keep: options.keep === true, redis, objectStore, controllers, brokers });
+    await cluster.waitReady(options.readyTimeoutMs);
+    return cluster;
+  } catch (err) {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    if (options.keep !== true && options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}

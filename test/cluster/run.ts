@@ -1,0 +1,157 @@
+// `npm run cluster`: a local Stratus cluster of real processes on loopback — Redis, MinIO
+// (or fake-gcs-server with --gcs), 2 controllers and 3 brokers (127.0.0.1:19092, :19093,
+// :19094; racks a, b, c) — started, waited for, and described; Ctrl-C (SIGINT) or SIGTERM
+// stops everything (brokers one at a time, so each hands its partitions to the others
+// and uploads its WAL) and leaves nothing running.
+//
+//   npm run cluster -- [--brokers N] [--controllers N] [--data DIR] [--keep] [--gcs | --file]
+//
+// Why two processes: a terminal's Ctrl-C goes to its whole foreground process group, so
+// every broker, controller, Redis and MinIO would get it at once — Redis and MinIO gone
+// before the brokers could upload, brokers draining onto brokers that are stopping. So
+// this process starts a supervisor (this file with --supervised) in its own process
+// group, which starts and owns the cluster; Ctrl-C reaches only this one, which passes
+// one SIGTERM on. The supervisor also stops the cluster if this process disappears.
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startCluster } from './lib/cluster.ts';
+import type { Cluster } from './lib/cluster.ts';
+
+const USAGE = 'usage: npm run cluster -- [--brokers N] [--controllers N] [--data DIR] [--keep] [--gcs | --file] [--log-level LEVEL]';
+
+function options(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      brokers: { type: 'string', default: '3' },
+      controllers: { type: 'string', default: '2' },
+      data: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      gcs: { type: 'boolean', default: false },
+      file: { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'info' },
+      supervised: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const count = (name: string, raw: string, max: number): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be a whole number from 1 to ${max}, got ${raw}`);
+    return n;
+  };
+  if (values.gcs && values.file) throw new Error('--gcs and --file exclude each other');
+  return {
+    brokers: count('brokers', values.brokers, 26),
+    controllers: count('controllers', values.controllers, 5),
+    data: values.data,
+    keep: values.keep,
+    objectStore: values.gcs ? ('gcs' as const) : values.file ? ('file' as const) : ('minio' as const),
+    logLevel: values['log-level'],
+    supervised: values.supervised,
+    help: values.help,
+  };
+}
+
+function describe(c: Cluster): string {
+  const controllers = c.controllers.map((n) => `${n.name} gRPC ${n.spec.env['STRATUS_GRPC_PORT']}, http://127.0.0.1:${n.spec.httpPort}/metrics`).join('\n                      ');
+  const brokers = c.brokers.map((b) => `${b.name} 127.0.0.1:${b.kafkaPort} (rack ${b.rack}), http://127.0.0.1:${b.spec.httpPort}/metrics`).join('\n                      ');
+  return `
+  A Stratus cluster is running (${c.controllers.length} controllers, ${c.brokers.length} brokers)
+
+    Kafka bootstrap   ${c.bootstrap}
+    Brokers           ${brokers}
+    Controllers       ${controllers}
+    Metadata          ${c.redis.url} (AOF, appendfsync always)
+    Objects           ${c.objectStore.url}
+    Logs              ${c.logDir}/<name>.log
+    Data              ${c.dataDir}
+
+  Try it:
+    kcat -b ${c.bootstrap} -L
+    echo "hello cluster" | kcat -b ${c.bootstrap} -t quickstart -P
+
+  Ctrl-C stops everything.
+
+`;
+}
+
+async function supervise(o: ReturnType<typeof options>): Promise<number> {
+  const parent = process.ppid;
+  let cluster: Cluster | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string): Promise<void> => {
+    stopping ??= (async () => {
+      process.stdout.write(`\n${why}: stopping the cluster (brokers one by one, then controllers, Redis and the object store)...\n`);
+      await cluster?.stop();
+      process.stdout.write(o.keep || o.data !== undefined ? `stopped; data and logs kept in ${cluster?.dataDir}\n` : 'stopped; nothing left running\n');
+    })();
+    return stopping;
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
+  process.on('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
+  // The foreground process gone (killed): stop rather than leave a cluster nobody can Ctrl-C.
+  setInterval(() => {
+    if (process.ppid !== parent) void stop('the launcher is gone').then(() => process.exit(0));
+  }, 1000).unref();
+  process.stdout.write('starting Redis, the object store, controllers and brokers...\n');
+  const started = Date.now();
+  try {
+    cluster = await startCluster({
+      brokers: o.brokers,
+      controllers: o.controllers,
+      ...(o.data !== undefined ? { dataDir: o.data } : {}),
+      keep: o.keep || o.data !== undefined,
+      objectStore: o.objectStore,
+      ports: 'fixed',
+      logLevel: o.logLevel,
+    });
+  } catch (e) {
+    process.stderr.write(`the cluster did not start: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (stopping !== undefined) {
+    await cluster.stop();
+    return 0;
+  }
+  process.stdout.write(describe(cluster) + `  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)\n\n`);
+  await new Promise(() => undefined); // until a signal
+  return 0;
+}
+
+function launch(argv: string[]): void {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '--supervised'], { detached: true, stdio: 'inherit' });
+  let signals = 0;
+  const forward = (): void => {
+    signals++;
+    if (child.pid === undefined) return;
+    if (signals === 1) child.kill('SIGTERM');
+    else {
+      process.stderr.write('second signal: killing everything at once\n');
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  child.on('exit', (code, signal) => process.exit(code ?? (signal !== null ? 1 : 0)));
+}
+
+const argv = process.argv.slice(2);
+let o;
+try {
+  o = options(argv);
+} catch (e) {
+  console.error(`${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (o.help) console.log(USAGE);
+else if (o.supervised) supervise(o).then((code) => process.exit(code), (e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
+else launch(argv);
