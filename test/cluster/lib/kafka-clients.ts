@@ -22,8 +22,10 @@ export interface SeenError {
 export function kafkaClient(brokers: readonly string[], clientId: string): { kafka: Kafka; errors: SeenError[] } {
   const errors: SeenError[] = [];
   const logCreator = () => (entry: LogEntry) => {
-    if (entry.level > logLevel.WARN) return;
-    const text = String((entry.log as { error?: unknown }).error ?? entry.log.message);
+    // Failures only (they carry an `error`); not kafkajs' advice about its own settings.
+    const error = (entry.log as { error?: unknown }).error;
+    if (entry.level > logLevel.WARN || error === undefined) return;
+    const text = String(error);
     const known = errorCodes.find((e) => text.includes(e.message));
     errors.push({ namespace: entry.namespace, message: text, type: known?.type, retriable: known?.retriable ?? true });
   };
