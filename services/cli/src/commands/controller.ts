@@ -54,6 +54,8 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
     }
   }
 
+  // Lease errors repeat once per retry while Redis is away: one warning per LEASE_ERROR_LOG_MS, the rest at debug.
+  const leaseErrors = { lastWarnMs: -Infinity, suppressed: 0 };
   let fatal: string | undefined;
   let stop: ((signal: string) => void) | undefined;
   const registry = new Registry();
@@ -110,7 +112,7 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
         }),
       closeTimeoutMs: config.election.closeTimeout,
       drainTimeoutMs: g.shutdownGrace,
-      onEvent: (event) => logEvent(log, event, safeMetadataUrl),
+      onEvent: (event) => logEvent(log, event, safeMetadataUrl, leaseErrors),
       onCall,
       onFatal: (reason, error) => {
         if (fatal !== undefined) return;
@@ -193,7 +195,10 @@ function notReady(node: ControllerNode, fatal: string | undefined, stopping: boo
   return ago <= leaseMs ? undefined : `standby: Redis has not answered the election lease for ${Math.round(ago)} ms`;
 }
 
-function logEvent(log: Logger, event: ControllerNodeEvent, metadataUrl: string): void {
+/** How often a failing election lease is logged as a warning. */
+const LEASE_ERROR_LOG_MS = 10_000;
+
+function logEvent(log: Logger, event: ControllerNodeEvent, metadataUrl: string, leaseErrors: { lastWarnMs: number; suppressed: number }): void {
   switch (event.type) {
     case 'acquired':
       log.info({ epoch: event.epoch }, `won the election lease with epoch ${event.epoch}: loading the metadata`);
@@ -213,8 +218,17 @@ function logEvent(log: Logger, event: ControllerNodeEvent, metadataUrl: string):
     case 'store-failed':
       log.error({ err: event.error, epoch: event.epoch }, 'the metadata store failed: stepping down and competing again');
       break;
-    case 'lease-error':
-      log.warn({ err: event.error }, `election lease: ${(event.error as Error).message}`);
+    case 'lease-error': {
+      const now = systemClock.monotonicMs();
+      if (now - leaseErrors.lastWarnMs < LEASE_ERROR_LOG_MS) {
+        leaseErrors.suppressed++;
+        log.debug({ err: event.error }, 'election lease call failed');
+        break;
+      }
+      log.warn({ err: event.error, since: leaseErrors.suppressed }, `election lease: ${(event.error as Error).message}${leaseErrors.suppressed > 0 ? ` (and ${leaseErrors.suppressed} more failures since the last warning)` : ''}`);
+      leaseErrors.lastWarnMs = now;
+      leaseErrors.suppressed = 0;
       break;
+    }
   }
 }

@@ -7,11 +7,15 @@
 // skipped. Lease times are short and real (Redis expires the lease).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentials, makeGenericClientConstructor, Metadata, status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 import { MemoryObjectStore } from '@stratus/objectstore';
 import { systemClock } from '@stratus/runtime';
 import { RedisServer, freePort } from '@stratus/controller/testing';
 import { Controller } from '../../src/controller.ts';
 import { GrpcControllerClient } from '../../src/grpc/client.ts';
+import { ControllerServiceClient } from '../../src/grpc/generated/stratus/controller/v1/controller.ts';
 import { RedisControllerLease } from '../../src/lease/redis-lease.ts';
 import { ControllerNode } from '../../src/process/controller-node.ts';
 import type { ControllerNodeEvent } from '../../src/process/controller-node.ts';
@@ -68,6 +72,31 @@ async function startNode(name: string, url: string, objects: MemoryObjectStore):
   return { node, events, fatal };
 }
 
+/** The standard health check of a server: the status of the process ("") and of the controller service. */
+async function health(address: string): Promise<{ process: string; controller: string }> {
+  const HealthClient = makeGenericClientConstructor(healthService, 'grpc.health.v1.Health');
+  const client = new HealthClient(address, credentials.createInsecure()) as InstanceType<typeof HealthClient> & {
+    check(req: { service: string }, cb: (err: ServiceError | null, res: { status: string }) => void): void;
+  };
+  const check = (service: string) => new Promise<string>((resolve, reject) => client.check({ service }, (err, res) => (err ? reject(err) : resolve(res.status))));
+  try {
+    return { process: await check(''), controller: await check('stratus.controller.v1.ControllerService') };
+  } finally {
+    client.close();
+  }
+}
+
+/** One raw DescribeCluster call: its status and trailers, as a client without redirect handling sees them. */
+function rawCall(address: string): Promise<{ code: number; trailers: Metadata | undefined }> {
+  const raw = new ControllerServiceClient(address, credentials.createInsecure());
+  return new Promise((resolve) => {
+    raw.describeCluster({}, (err: ServiceError | null) => {
+      raw.close();
+      resolve({ code: err?.code ?? status.OK, trailers: err?.metadata });
+    });
+  });
+}
+
 describe('holder ids', () => {
   it('carry the advertised address and refuse what the lease cannot hold', () => {
     expect(advertisedAddressOf(holderId('ctl-1-42', '127.0.0.1:19500'))).toBe('127.0.0.1:19500');
@@ -86,6 +115,15 @@ describe('ControllerNode', () => {
     const b = await startNode('b', url, objects);
     await until('b sees a as active', () => b.node.status().activeAddress === a.node.advertisedAddress);
     expect(b.node.status().role).toBe('standby');
+    // Health: the standby's process is alive, its controller service is not served; the active one serves both.
+    expect(await health(b.node.advertisedAddress)).toEqual({ process: 'SERVING', controller: 'NOT_SERVING' });
+    expect(await health(a.node.advertisedAddress)).toEqual({ process: 'SERVING', controller: 'SERVING' });
+    // On the wire: UNAVAILABLE, with the redirect's kind and the active controller's address in the trailers.
+    const refused = await rawCall(b.node.advertisedAddress);
+    expect(refused.code).toBe(status.UNAVAILABLE);
+    expect(refused.trailers?.get('stratus-error')).toEqual(['not-active-controller']);
+    expect(refused.trailers?.get('stratus-active-controller')).toEqual([a.node.advertisedAddress]);
+    expect((await rawCall(a.node.advertisedAddress)).code).toBe(status.OK);
 
     // The standby first: registration (retried) and CreateTopics (never retried) both follow the redirect.
     const client = await GrpcControllerClient.connect({ target: [b.node.advertisedAddress, a.node.advertisedAddress], connectTimeoutMs: 5000 });
@@ -113,6 +151,7 @@ describe('ControllerNode', () => {
     expect(client.metadata().topics.map((t) => t.name).sort()).toEqual(['ha', 'ha-2']);
     expect(a.fatal).toEqual([]);
     expect(b.fatal).toEqual([]);
+    expect(await health(b.node.advertisedAddress)).toEqual({ process: 'SERVING', controller: 'SERVING' });
   });
 
   it('steps down when its store is fenced by a newer epoch, and competes again', async () => {
