@@ -7,8 +7,8 @@
 // skipped. Lease times are short and real (Redis expires the lease).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentials, makeGenericClientConstructor, Metadata, status } from '@grpc/grpc-js';
-import type { ServiceError } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, status } from '@grpc/grpc-js';
+import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { MemoryObjectStore } from '@stratus/objectstore';
 import { systemClock } from '@stratus/runtime';
