@@ -27,6 +27,8 @@ describe('stratus broker configuration', () => {
     expect(() => loadConfigWith(brokerConfigSchema, { env: { ...required, STRATUS_CLUSTER_HEARTBEAT_INTERVAL: '5s' } })).toThrow(/cluster\.heartbeatInterval \(from STRATUS_CLUSTER_HEARTBEAT_INTERVAL\): must be below/);
     expect(() => loadConfigWith(brokerConfigSchema, { env: { ...required, STRATUS_CLUSTER_SAFETY_MARGIN: '6s' } })).toThrow(/cluster\.safetyMargin .*must be below cluster\.brokerLease/);
     expect(() => loadConfigWith(brokerConfigSchema, { env: { ...required, STRATUS_NODE_ID: '-1' } })).toThrow(/node\.id \(from STRATUS_NODE_ID\)/);
+    expect(() => loadConfigWith(brokerConfigSchema, { env: { ...required, STRATUS_CONTROLLER_TLS_CERT_FILE: '/tls/broker.crt' } })).toThrow(/controller\.tls\.certFile .*certFile and keyFile go together/);
+    expect(loadConfigWith(brokerConfigSchema, { env: { ...required, STRATUS_CONTROLLER_TLS_CA_FILE: '/tls/ca.crt' } }).controller.tls).toEqual({ caFile: '/tls/ca.crt' });
     // Controller-side keys are not the broker's.
     expect(() => loadConfigWith(brokerConfigSchema, { env: required, flags: { 'compaction.enabled': 'false' } })).toThrow(/unknown setting compaction\.enabled/);
   });

@@ -60,6 +60,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
       callTimeoutMs: config.controller.callTimeout,
       operationTimeoutMs: config.controller.operationTimeout,
       connectTimeoutMs: config.controller.connectTimeout,
+      ...(config.controller.tls !== undefined ? { tls: withoutUndefined(config.controller.tls) } : {}),
       onError: (error, context) => log.debug({ err: error, context }, `controller client: ${context}`),
     });
   } catch (e) {
@@ -217,6 +218,11 @@ async function drainAway(client: GrpcControllerClient, nodeId: number, timeoutMs
   if (left === 0) log.info({ partitions: first, ms }, `drained: ${Math.max(first, 0)} partition(s) moved to other brokers in ${ms} ms`);
   else if (left < 0) log.warn({ ms }, `drain: no controller answered within ${ms} ms; stopping without moving partitions (they move once this broker's lease lapses)`);
   else log.warn({ left, ms }, `drain: ${left} partition(s) still led after ${ms} ms; stopping anyway (they move once this broker's lease lapses)`);
+}
+
+/** The object without its undefined properties (exactOptionalPropertyTypes: absent is not undefined). */
+function withoutUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }
 
 function logClusterEvent(log: Logger, event: Parameters<NonNullable<NonNullable<Parameters<typeof Broker.start>[0]['cluster']>['onEvent']>>[0]): void {

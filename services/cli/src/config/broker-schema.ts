@@ -45,6 +45,12 @@ export const brokerConfigSchema = z
         operationTimeout: duration.pipe(z.number().min(1)).prefault('15s'),
         /** How long start-up waits for the first metadata from a controller. */
         connectTimeout: duration.pipe(z.number().min(1)).prefault('30s'),
+        /** TLS to the controllers (their grpc.tls): the CA to check them by, a client certificate for mTLS. Absent: plaintext. */
+        tls: z
+          .object({ caFile: z.string().min(1).optional(), certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional(), serverName: z.string().min(1).optional() })
+          .strict()
+          .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together (mTLS)', path: ['certFile'] })
+          .optional(),
       })
       .strict()
       .prefault({} as { endpoints: string[] }),
