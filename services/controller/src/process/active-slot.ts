@@ -35,7 +35,8 @@ export class ActiveSlot {
     const onCall = o.onCall;
     const handler: ProxyHandler<ControllerApi> = {
       get: (_, name) => {
-        if (typeof name !== 'string') return undefined;
+        // Not an operation: symbols, and 'then' (else the slot would pass for a promise wherever it is awaited or returned from an async function).
+        if (typeof name !== 'string' || name === 'then') return undefined;
         if (name === 'metadata') return (): ClusterMetadata => target().metadata();
         if (name === 'watch') return (listener: (m: ClusterMetadata) => void) => target().watch(listener);
         // The process closes the Controller it opened, not the gRPC server's caller.
