@@ -169,6 +169,22 @@ describe('ControllerNode', () => {
     expect(a.node.status().stepDowns).toBe(1);
   });
 
+  it('steps down while Redis is gone (no fatal exit) and becomes active again once it is back', async () => {
+    const own = await RedisServer.start();
+    cleanups.push(() => own.cleanup());
+    const a = await startNode('a', `${own.url}?prefix=gone:&connectTimeoutMs=500&waitTimeoutMs=200&commandTimeoutMs=1000`, new MemoryObjectStore('gone-test'));
+    await until('a active', () => a.node.status().role === 'active');
+    const epoch = a.node.status().epoch!;
+    await own.kill();
+    const stepDownMs = await until('a standby', () => a.node.status().role === 'standby');
+    console.log(`Redis killed: the active controller stepped down after ${stepDownMs} ms (lease 1500 ms)`);
+    expect(stepDownMs).toBeLessThan(3000);
+    await own.restart();
+    await until('a active again', () => a.node.status().role === 'active', 15_000);
+    expect(a.node.status().epoch).toBeGreaterThan(epoch);
+    expect(a.fatal).toEqual([]);
+  });
+
   it('a client skips an unreachable first endpoint', async () => {
     const url = `${redis.url}?prefix=node${prefixes++}:`;
     const a = await startNode('a', url, new MemoryObjectStore('skip-test'));
