@@ -5,6 +5,7 @@
 // and uploads its WAL) and leaves nothing running.
 //
 //   npm run cluster -- [--brokers N] [--controllers N] [--data DIR] [--keep] [--gcs | --file]
+//                      [--free-ports] (free ports instead of 19092...: for tests beside a running cluster)
 //
 // Why two processes: a terminal's Ctrl-C goes to its whole foreground process group, so
 // every broker, controller, Redis and MinIO would get it at once — Redis and MinIO gone
@@ -19,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { startCluster } from './lib/cluster.ts';
 import type { Cluster } from './lib/cluster.ts';
 
-const USAGE = 'usage: npm run cluster -- [--brokers N] [--controllers N] [--data DIR] [--keep] [--gcs | --file] [--log-level LEVEL]';
+const USAGE = 'usage: npm run cluster -- [--brokers N] [--controllers N] [--data DIR] [--keep] [--gcs | --file] [--log-level LEVEL] [--free-ports]';
 
 function options(argv: string[]) {
   const { values } = parseArgs({
@@ -32,6 +33,7 @@ function options(argv: string[]) {
       gcs: { type: 'boolean', default: false },
       file: { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
+      'free-ports': { type: 'boolean', default: false },
       supervised: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -49,6 +51,7 @@ function options(argv: string[]) {
     keep: values.keep,
     objectStore: values.gcs ? ('gcs' as const) : values.file ? ('file' as const) : ('minio' as const),
     logLevel: values['log-level'],
+    freePorts: values['free-ports'],
     supervised: values.supervised,
     help: values.help,
   };
@@ -104,7 +107,7 @@ async function supervise(o: ReturnType<typeof options>): Promise<number> {
       ...(o.data !== undefined ? { dataDir: o.data } : {}),
       keep: o.keep || o.data !== undefined,
       objectStore: o.objectStore,
-      ports: 'fixed',
+      ports: o.freePorts ? 'free' : 'fixed',
       logLevel: o.logLevel,
     });
   } catch (e) {
