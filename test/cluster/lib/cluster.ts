@@ -28,7 +28,7 @@ export interface ClusterOptions {
   /** Leave the data directory after stop(). */
   readonly keep?: boolean;
   readonly objectStore?: ObjectStoreKind;
-  /** 'fixed': brokers at 19092 + i, controllers' gRPC at 19190 + i, HTTP at 19290 + i / 19390 + i, Redis at 19379. */
+  /** 'fixed': brokers at 19092 + i, controllers' gRPC at 19190 + i, HTTP at 19290 + i / 19390 + i, Redis at 19379, the object store at 19900. */
   readonly ports?: 'fixed' | 'free';
   /** Extra STRATUS_* settings for every controller / broker. */
   readonly controllerEnv?: Readonly<Record<string, string>>;
@@ -38,7 +38,7 @@ export interface ClusterOptions {
   readonly readyTimeoutMs?: number;
 }
 
-export const FIXED_PORTS = { broker: 19092, controllerGrpc: 19190, controllerHttp: 19290, brokerHttp: 19390, redis: 19379 } as const;
+export const FIXED_PORTS = { broker: 19092, controllerGrpc: 19190, controllerHttp: 19290, brokerHttp: 19390, redis: 19379, objectStore: 19900 } as const;
 
 export interface BrokerNode extends StratusNode {
   readonly nodeId: number;
@@ -123,7 +123,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   mkdirSync(redisDir, { recursive: true });
   const started: { stop(): Promise<unknown> }[] = [];
   try {
-    const [redis, objectStore] = await Promise.all([RedisServer.start({ dataDir: redisDir, ...(fixed ? { port: FIXED_PORTS.redis } : {}) }), startObjectStore(options.objectStore ?? 'minio', dataDir)]);
+    const [redis, objectStore] = await Promise.all([RedisServer.start({ dataDir: redisDir, ...(fixed ? { port: FIXED_PORTS.redis } : {}) }), startObjectStore(options.objectStore ?? 'minio', dataDir, logDir, fixed ? FIXED_PORTS.objectStore : undefined)]);
     started.push({ stop: () => redis.cleanup() }, objectStore);
     const common = { ...objectStore.env, STRATUS_OBJECT_STORE_URL: objectStore.url, STRATUS_LOG_LEVEL: logLevel, STRATUS_LOG_PRETTY: 'false' };
 
