@@ -36,6 +36,17 @@ export interface ClusterOptions {
   /** Default info. */
   readonly logLevel?: string;
   readonly readyTimeoutMs?: number;
+  /**
+   * Something in front of the object store (a fault-injecting TcpProxy, a proxy adding
+   * S3-like latency): given the server's port, it returns the port the processes use
+   * instead. Closed by stop(). Not for `file`.
+   */
+  readonly objectStoreFront?: (targetPort: number) => Promise<ObjectStoreFront>;
+}
+
+export interface ObjectStoreFront {
+  readonly port: number;
+  close(): Promise<void>;
 }
 
 export const FIXED_PORTS = { broker: 19092, controllerGrpc: 19190, controllerHttp: 19290, brokerHttp: 19390, redis: 19379, objectStore: 19900 } as const;
@@ -52,11 +63,14 @@ export class Cluster {
   readonly objectStore: ObjectStorePeer;
   readonly controllers: readonly StratusNode[];
   readonly brokers: readonly BrokerNode[];
+  /** What stands in front of the object store (options.objectStoreFront), if anything. */
+  readonly objectStoreFront: ObjectStoreFront | undefined;
   private readonly keep: boolean;
   private stopped: Promise<void> | undefined;
 
-  constructor(o: { dataDir: string; keep: boolean; redis: RedisServer; objectStore: ObjectStorePeer; controllers: StratusNode[]; brokers: BrokerNode[] }) {
+  constructor(o: { dataDir: string; keep: boolean; redis: RedisServer; objectStore: ObjectStorePeer; objectStoreFront?: ObjectStoreFront; controllers: StratusNode[]; brokers: BrokerNode[] }) {
     this.dataDir = o.dataDir;
+    this.objectStoreFront = o.objectStoreFront;
     this.keep = o.keep;
     this.redis = o.redis;
     this.objectStore = o.objectStore;
@@ -103,6 +117,7 @@ export class Cluster {
       for (const c of this.controllers) if (c !== active) await c.stop();
       await active?.stop();
       await this.redis.cleanup();
+      await this.objectStoreFront?.close();
       await this.objectStore.stop();
       if (!this.keep) rmSync(this.dataDir, { recursive: true, force: true });
     })();
@@ -125,7 +140,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   try {
     const [redis, objectStore] = await Promise.all([RedisServer.start({ dataDir: redisDir, ...(fixed ? { port: FIXED_PORTS.redis } : {}) }), startObjectStore(options.objectStore ?? 'minio', dataDir, logDir, fixed ? FIXED_PORTS.objectStore : undefined)]);
     started.push({ stop: () => redis.cleanup() }, objectStore);
-    const common = { ...objectStore.env, STRATUS_OBJECT_STORE_URL: objectStore.url, STRATUS_LOG_LEVEL: logLevel, STRATUS_LOG_PRETTY: 'false' };
+    let front: ObjectStoreFront | undefined;
+    let storeUrl = objectStore.url;
+    if (options.objectStoreFront !== undefined) {
+      if (objectStore.endpoint === undefined) throw new Error('objectStoreFront needs a server (minio or gcs), not a directory');
+      const target = new URL(objectStore.endpoint);
+      const f = await options.objectStoreFront(Number(target.port));
+      front = f;
+      started.push({ stop: () => f.close() });
+      storeUrl = storeUrl.replace(objectStore.endpoint, `${target.protocol}//127.0.0.1:${f.port}`);
+    }
+    const common = { ...objectStore.env, STRATUS_OBJECT_STORE_URL: storeUrl, STRATUS_LOG_LEVEL: logLevel, STRATUS_LOG_PRETTY: 'false' };
 
     const grpcPorts: number[] = [];
     const controllers: StratusNode[] = [];
@@ -175,7 +200,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       brokers.push(Object.assign(node, { nodeId, kafkaPort, rack }));
     }
     started.push(...brokers);
-    const cluster = new Cluster({ dataDir, keep: options.keep === true, redis, objectStore, controllers, brokers });
+    const cluster = new Cluster({ dataDir, keep: options.keep === true, redis, objectStore, ...(front !== undefined ? { objectStoreFront: front } : {}), controllers, brokers });
     await cluster.waitReady(options.readyTimeoutMs);
     return cluster;
   } catch (err) {
