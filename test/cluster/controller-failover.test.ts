@@ -69,6 +69,19 @@ describe('controller failover', () => {
     expect(compareRecords(after.acked, consumedAfter)).toEqual([]);
     expect(errors.filter((e) => !e.retriable)).toEqual([]);
     for (const b of cluster.brokers) expect(await b.ready()).toBe(true);
+    // Every broker follows the new controller: none fenced itself, each points at it and holds the same, latest metadata.
+    const clientStats = await Promise.all(
+      cluster.brokers.map(async (b) => ({
+        fenced: await b.metric('stratus_broker_fenced'),
+        redirects: await b.metric('stratus_controller_client', 'what="redirects"'),
+        rotations: await b.metric('stratus_controller_client', 'what="rotations"'),
+        version: await b.metric('stratus_controller_client', 'what="metadata_version"'),
+      })),
+    );
+    console.log(`brokers' controller clients after the takeover: ${JSON.stringify(clientStats)}`);
+    for (const c of clientStats) expect(c.fenced).toBe(0);
+    expect(new Set(clientStats.map((c) => c.version)).size).toBe(1);
+    for (const c of clientStats) expect((c.redirects ?? 0) + (c.rotations ?? 0)).toBeGreaterThan(0);
 
     // The killed controller, started again, is a standby (the other keeps the lease).
     active!.restart();

@@ -26,6 +26,7 @@ import type { BrokerProcessConfig } from '../config/broker-schema.ts';
 import { startHttp } from '../http.ts';
 import { createLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
+import { brokerClusterMetrics } from '../broker-metrics.ts';
 import { createMetrics } from '../metrics.ts';
 import { brokerSettings } from '../parts/broker-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
@@ -130,6 +131,13 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
     server: () => broker.stats(),
     wal: () => wal.stats(),
     broker: () => ({ groups: broker.coordinator.groupCount, openPartitions: broker.partitions.openCount, storageLogs: storage.openPartitions, replicaPartitions: broker.replicaReads.openCount }),
+  });
+  brokerClusterMetrics(metrics, {
+    brokerEpoch: () => broker.brokerEpoch,
+    fenced: () => broker.lease?.fenced !== false,
+    endpoints: () => client.endpointStats(),
+    watch: () => client.watchStats(),
+    extentCache: () => client.extentCacheStats(),
   });
   let http;
   try {
