@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RedisServer } from '../../support/redis-server.ts';
 import { freePort } from '../../support/stratus-process.ts';
+import { TcpProxy } from '../../support/tcp-proxy.ts';
 import { startObjectStore } from './object-store-peer.ts';
 import type { ObjectStoreKind, ObjectStorePeer } from './object-store-peer.ts';
 import { StratusNode } from './stratus-node.ts';
@@ -42,6 +43,12 @@ export interface ClusterOptions {
    * instead. Closed by stop(). Not for `file`.
    */
   readonly objectStoreFront?: (targetPort: number) => Promise<ObjectStoreFront>;
+  /**
+   * Each controller reaches Redis through a TcpProxy of its own (cluster.redisProxies[i]),
+   * so a test can cut one controller off from Redis while the others keep it (a network
+   * partition). Brokers do not talk to Redis. Closed by stop().
+   */
+  readonly redisProxyPerController?: boolean;
 }
 
 export interface ObjectStoreFront {
@@ -65,11 +72,14 @@ export class Cluster {
   readonly brokers: readonly BrokerNode[];
   /** What stands in front of the object store (options.objectStoreFront), if anything. */
   readonly objectStoreFront: ObjectStoreFront | undefined;
+  /** With options.redisProxyPerController: controller i's way to Redis; empty otherwise. */
+  readonly redisProxies: readonly TcpProxy[];
   private readonly keep: boolean;
   private stopped: Promise<void> | undefined;
 
-  constructor(o: { dataDir: string; keep: boolean; redis: RedisServer; objectStore: ObjectStorePeer; objectStoreFront?: ObjectStoreFront; controllers: StratusNode[]; brokers: BrokerNode[] }) {
+  constructor(o: { dataDir: string; keep: boolean; redis: RedisServer; objectStore: ObjectStorePeer; objectStoreFront?: ObjectStoreFront; redisProxies?: TcpProxy[]; controllers: StratusNode[]; brokers: BrokerNode[] }) {
     this.dataDir = o.dataDir;
+    this.redisProxies = o.redisProxies ?? [];
     this.objectStoreFront = o.objectStoreFront;
     this.keep = o.keep;
     this.redis = o.redis;
@@ -117,6 +127,7 @@ export class Cluster {
       for (const c of this.controllers) if (c !== active) await c.stop();
       await active?.stop();
       await this.redis.cleanup();
+      for (const p of this.redisProxies) await p.close();
       await this.objectStoreFront?.close();
       await this.objectStore.stop();
       if (!this.keep) rmSync(this.dataDir, { recursive: true, force: true });
@@ -154,7 +165,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
     const grpcPorts: number[] = [];
     const controllers: StratusNode[] = [];
+    const redisProxies: TcpProxy[] = [];
     for (let i = 0; i < controllerCount; i++) {
+      let metadataUrl = redis.url;
+      if (options.redisProxyPerController === true) {
+        const proxy = await TcpProxy.start('127.0.0.1', redis.port);
+        redisProxies.push(proxy);
+        started.push({ stop: () => proxy.close() });
+        metadataUrl = `redis://127.0.0.1:${proxy.port}`;
+      }
       const grpcPort = fixed ? FIXED_PORTS.controllerGrpc + i : await freePort();
       const httpPort = fixed ? FIXED_PORTS.controllerHttp + i : await freePort();
       grpcPorts.push(grpcPort);
@@ -165,7 +184,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           command: 'controller',
           httpPort,
           logFile: join(logDir, `${name}.log`),
-          env: { ...common, STRATUS_NAME: name, STRATUS_METADATA_URL: redis.url, STRATUS_GRPC_PORT: String(grpcPort), STRATUS_HTTP_PORT: String(httpPort), ...options.controllerEnv },
+          env: { ...common, STRATUS_NAME: name, STRATUS_METADATA_URL: metadataUrl, STRATUS_GRPC_PORT: String(grpcPort), STRATUS_HTTP_PORT: String(httpPort), ...options.controllerEnv },
         }),
       );
     }
@@ -200,7 +219,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       brokers.push(Object.assign(node, { nodeId, kafkaPort, rack }));
     }
     started.push(...brokers);
-    const cluster = new Cluster({ dataDir, keep: options.keep === true, redis, objectStore, ...(front !== undefined ? { objectStoreFront: front } : {}), controllers, brokers });
+    const cluster = new Cluster({ dataDir, keep: options.keep === true, redis, objectStore, ...(front !== undefined ? { objectStoreFront: front } : {}), redisProxies, controllers, brokers });
     await cluster.waitReady(options.readyTimeoutMs);
     return cluster;
   } catch (err) {
