@@ -99,12 +99,25 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof ConfigError) {
-      console.error(`stratus ${command}: ${e.message}`);
+      // A flag whose setting this command does not have: say so by the flag's name.
+      const flag = Object.keys(flags).find((key) => e.problems.length === 1 && e.problems[0] === `unknown setting ${key}`);
+      console.error(flag !== undefined ? `stratus ${command}: --${FLAG_OF[flag] ?? flag} does not apply to 'stratus ${command}'\n\n${USAGE}` : `stratus ${command}: ${e.message}`);
       return 2;
     }
     throw e;
   }
 }
+
+/** The command-line flag of each setting a flag sets, for messages. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  dataDir: 'data-dir',
+  'kafka.port': 'kafka-port',
+  'http.port': 'http-port',
+  'objectStore.url': 'object-store',
+  'wal.recover': 'recover',
+  'node.id': 'node-id',
+  'grpc.port': 'grpc-port',
+};
 
 main(process.argv.slice(2)).then(
   (code) => {
