@@ -19,6 +19,9 @@
 //          --w2-rate N        W2's rate in records/s (default: half of Kafka's W1 in this run)
 //          --out DIR          results directory (default test/bench/results)
 //          --render FILE      only redo the markdown and charts of an earlier FILE.json (next to it)
+//          --no-cluster       skip the cluster figures (test/bench/cluster.ts, npm run bench:cluster), which
+//                             otherwise run afterwards (with --quick when given) unless --systems or
+//                             --workloads chose a subset
 // Env:     BENCH_STRATUS_RELAXED_ENV  "STRATUS_X=v STRATUS_Y=w": the settings of the stratus-relaxed
 //                            system (default STRATUS_WAL_SYNC_WRITES=false: no fdatasync per ack)
 //          BENCH_DIR          where data directories go (default: the system temp dir)
@@ -62,6 +65,7 @@ const { values: opts } = parseArgs({
     'w2-rate': { type: 'string' },
     out: { type: 'string' },
     render: { type: 'string' },
+    'no-cluster': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -387,8 +391,16 @@ async function main(): Promise<number> {
   return existsSync(jsonFile) ? 0 : 1;
 }
 
+/** The cluster figures (issue 10 §6) after the single-node comparison, in their own process. */
+function clusterFigures(code: number): number {
+  if (opts['no-cluster'] || opts.systems !== undefined || opts.workloads !== undefined) return code;
+  console.log('\nthe cluster figures: node test/bench/cluster.ts (npm run bench:cluster)');
+  const r = spawnSync(process.execPath, [join(ROOT, 'test', 'bench', 'cluster.ts'), ...(quick ? ['--quick'] : []), ...(opts.out !== undefined ? ['--out', opts.out] : [])], { stdio: 'inherit' });
+  return code !== 0 ? code : (r.status ?? 1);
+}
+
 main().then(
-  (code) => process.exit(code),
+  (code) => process.exit(clusterFigures(code)),
   (e: unknown) => {
     console.error(e);
     killAll();
