@@ -1,7 +1,7 @@
 // CPU seconds of every process of a local cluster over a measured interval: each broker and
 // controller (their pids), Redis and the object store server (found by the port they listen
-// on, through `ss`), and the rest of the machine (the client JVM, the benchmark itself,
-// anything else running) as the machine's busy time minus those. Linux /proc only.
+// on, through `ss`), the client's when measured, and the rest of the machine (the benchmark
+// itself, anything else running) as the machine's busy time minus those. Linux /proc only.
 
 import { spawnSync } from 'node:child_process';
 import type { Cluster } from '../../cluster/lib/cluster.ts';
@@ -43,17 +43,21 @@ export class ClusterCpu {
     return { perProcess, machine: machineCpu() };
   }
 
-  /** CPU seconds per process between two snapshots, plus `other` (the machine's busy time not used by them). */
-  static between(a: CpuSnapshot, b: CpuSnapshot): Record<string, number> {
-    const out: Record<string, number> = {};
-    let sum = 0;
+  /**
+   * CPU seconds per process between two snapshots, plus `measured` ones (the client's), and
+   * the rest of the machine: its busy time not used by any of them (the benchmark itself,
+   * and whatever else runs on the machine).
+   */
+  static between(a: CpuSnapshot, b: CpuSnapshot, measured: Readonly<Record<string, number>> = {}): Record<string, number> {
+    const out: Record<string, number> = { ...measured };
+    let sum = Object.values(measured).reduce((x, y) => x + y, 0);
     for (const [name, v] of b.perProcess) {
       const d = Math.max(0, v - (a.perProcess.get(name) ?? 0));
       out[name] = d;
       sum += d;
     }
     const busy = (b.machine.busy - a.machine.busy) / clockTicks();
-    out['other (clients, benchmark, rest of the machine)'] = Math.max(0, busy - sum);
+    out['rest of the machine'] = Math.max(0, busy - sum);
     out['machine busy'] = busy;
     return out;
   }

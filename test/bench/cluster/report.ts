@@ -94,7 +94,9 @@ export function renderClusterMarkdown(r: ClusterBenchResults): string {
     lines.push('');
   }
   if (r.scaling.length > 0) {
-    const names = [...new Set(r.scaling.flatMap((s) => Object.keys(s.cpuSeconds)))];
+    // Brokers first, then controllers, the peers, the client and the rest (the order the JSON keeps).
+    const rank = (n: string): number => (n.startsWith('broker') ? 0 : n.startsWith('controller') ? 1 : n.startsWith('client') ? 3 : n.startsWith('rest') ? 4 : n.startsWith('machine') ? 5 : 2);
+    const names = [...new Set(r.scaling.flatMap((s) => Object.keys(s.cpuSeconds)))].sort((x, y) => rank(x) - rank(y) || x.localeCompare(y));
     lines.push(
       '## Throughput, 3 brokers vs 1 (CPU-bound: every process on the same cores)',
       '',

@@ -9,6 +9,7 @@
 
 import { startCluster } from '../../cluster/lib/cluster.ts';
 import type { KafkaTools, ProducerSummary } from '../lib/kafka-tools.ts';
+import { Sampler } from '../lib/proc.ts';
 import { ClusterCpu } from './cluster-cpu.ts';
 import { createClusterTopic } from './topics.ts';
 
@@ -46,13 +47,16 @@ export async function measureScaling(o: { tools: KafkaTools; brokerCounts: reado
       const cpu = new ClusterCpu(cluster);
       const before = cpu.snapshot();
       const t0 = performance.now();
+      // The client JVM's CPU (kafka-run.sh execs java, so the pid spawned is the JVM's).
+      const client = new Sampler(process.pid);
       const r = await o.tools.producerPerformance(
         { bootstrap: cluster.bootstrap, topic, records: o.records, recordSize: 1024, throughput: -1, props: SCALING_PRODUCER_PROPS },
-        { timeoutMs: 60_000 + o.records * 2 },
+        { timeoutMs: 60_000 + o.records * 2, onSpawn: (pid) => client.setClientPid(pid) },
       );
+      const { clientCpuSeconds } = await client.stop();
       await drained(cluster, 60_000);
       const seconds = (performance.now() - t0) / 1000;
-      const used = ClusterCpu.between(before, cpu.snapshot());
+      const used = ClusterCpu.between(before, cpu.snapshot(), { 'client JVM (ProducerPerformance)': clientCpuSeconds });
       out.push({ brokers, durability: o.durability, records: o.records, total: r.total, seconds, cpuSeconds: used, gib });
       o.log(`  ${brokers} broker(s), ${o.durability}: ${r.total.mbPerSec} MB/s, ${r.total.recordsPerSec} rec/s, p99 ${r.total.p99Ms} ms; CPU s/GiB ${Object.entries(used).map(([k, v]) => `${k} ${(v / gib).toFixed(1)}`).join(', ')}`);
     } catch (e) {
