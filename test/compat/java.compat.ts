@@ -134,10 +134,19 @@ describe("Kafka's command-line tools", () => {
     expect((await tool(Tools.topics, ['--list'])).stdout.split('\n')).toContain(topic);
 
     const described = (await tool(Tools.topics, ['--describe', '--topic', topic])).stdout;
-    expect(described).toMatch(new RegExp(`Topic: ${topic}\\s+TopicId: \\S+\\s+PartitionCount: 4\\s+ReplicationFactor: 1`));
+    const header = new RegExp(`Topic: ${topic}\\s+TopicId: \\S+\\s+PartitionCount: 4\\s+ReplicationFactor: (\\d+)`).exec(described);
+    expect(header, described).not.toBeNull();
     expect(described).toContain('retention.ms=3600000');
     const partitionLines = described.split('\n').filter((l) => /\bPartition: \d+\s+Leader: \d+/.test(l));
     expect(partitionLines.map((l) => /Partition: (\d+)/.exec(l)![1]).sort()).toEqual(['0', '1', '2', '3']);
+    // One broker: ReplicationFactor 1, Replicas = the leader. A cluster lists the brokers that
+    // serve a partition's committed data as read replicas too (KIP-392): the factor is how
+    // many brokers each partition lists, the leader among them.
+    for (const l of partitionLines) {
+      const [, leader, replicas] = /Leader: (\d+)\s+Replicas: ([\d,]+)/.exec(l) ?? [];
+      expect(replicas?.split(','), l).toContain(leader);
+      expect(replicas?.split(',').length, l).toBe(Number(header![1]));
+    }
 
     await tool(Tools.topics, ['--delete', '--topic', topic]);
     await eventually(`${topic} to disappear from --list`, 30_000, async () =>

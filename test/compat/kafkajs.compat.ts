@@ -342,8 +342,14 @@ describe('kafkajs 2.2.4: admin', () => {
     expect(byName.get(t2)?.partitions.map((p) => p.partitionId)).toEqual([0]);
     for (const p of [...byName.values()].flatMap((t) => t.partitions)) {
       expect(p.partitionErrorCode).toBe(0);
-      expect(cluster.brokers.map((b) => b.nodeId)).toContain(p.leader);
-      expect(p.replicas).toEqual([p.leader]);
+      const brokerIds = cluster.brokers.map((b) => b.nodeId);
+      expect(brokerIds).toContain(p.leader);
+      // One broker: [leader]. A cluster also lists the brokers that serve the partition's
+      // committed data as read replicas (KIP-392), each once; the leader is always one.
+      expect(p.replicas).toContain(p.leader);
+      expect(new Set(p.replicas).size).toBe(p.replicas.length);
+      for (const r of p.replicas) expect(brokerIds).toContain(r);
+      if (brokerIds.length === 1) expect(p.replicas).toEqual([p.leader]);
     }
 
     const described = await admin.describeConfigs({

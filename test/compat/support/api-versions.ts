@@ -5,8 +5,9 @@
 import { connect } from 'node:net';
 import { ApiKey, decodeResponse, encodeRequest } from '@stratus/protocol';
 
+/** `bootstrap`: host:port, or a list of them (the first one is asked). */
 export async function advertisedApis(bootstrap: string): Promise<Map<number, { min: number; max: number }>> {
-  const [host, port] = bootstrap.split(':');
+  const [host, port] = bootstrap.split(',')[0]!.split(':');
   const socket = connect({ host: host!, port: Number(port) });
   try {
     const frame = await new Promise<Buffer>((resolve, reject) => {

@@ -21,5 +21,8 @@ export default async function setup(project: TestProject): Promise<void> {
   const peers = await provisionedPeers();
   project.provide('pythonClients', { debian: peers.python.debian.client, pypi: peers.python.pypi.client });
   console.log(`compat: testing ${describeMode(mode, peers.kafkaVersion)}`);
-  if (mode.kind !== 'stratus') console.log('compat: restart.compat.ts is skipped: it starts and kills Stratus processes, stratus mode only');
+  if (mode.kind !== 'stratus') {
+    console.log('compat: restart.compat.ts, wal-damage.compat.ts and the chaos campaign are skipped: they start, kill and restart their own `stratus dev`, stratus mode only');
+  }
+  if (mode.kind === 'cluster') console.log('compat: kills and restarts of cluster processes are tested by test/cluster/*.test.ts');
 }

@@ -70,10 +70,11 @@ function logCreator(): (entry: { level: number; log: { message: string; error?: 
   };
 }
 
+/** `bootstrap`: host:port, or a comma-separated list (the cluster mode's). */
 export function kafkaClient(bootstrap: string, clientId: string): KafkaClient {
   return new Kafka({
     clientId,
-    brokers: [bootstrap],
+    brokers: bootstrap.split(','),
     logLevel: logLevel.ERROR,
     logCreator,
     connectionTimeout: 10_000,

@@ -8,6 +8,10 @@
 //   STRATUS_COMPAT_TARGET=kafka         each test file starts the provisioned Apache Kafka
 //                                       (test/peers/kafka-broker.sh) and stops it afterwards:
 //                                       validates the suite itself against the reference
+//   STRATUS_COMPAT_TARGET=cluster       each test file starts a local Stratus cluster of real
+//                                       processes (test/cluster/lib: Redis, MinIO, 2 controllers,
+//                                       3 brokers in racks a/b/c) on free ports; the bootstrap
+//                                       lists all three brokers; stopped gracefully afterwards
 //   STRATUS_COMPAT_BOOTSTRAP=host:port  a broker that is already running (Stratus, Kafka, ...)
 //
 // Setting both variables, an unknown target or a malformed address is an error, never a
@@ -16,10 +20,11 @@
 export type TargetMode =
   | { readonly kind: 'external'; readonly bootstrap: string }
   | { readonly kind: 'stratus' }
-  | { readonly kind: 'kafka' };
+  | { readonly kind: 'kafka' }
+  | { readonly kind: 'cluster' };
 
 /** The modes STRATUS_COMPAT_TARGET accepts (the ones that start a broker themselves). */
-export const STARTED_TARGETS = ['stratus', 'kafka'] as const;
+export const STARTED_TARGETS = ['stratus', 'kafka', 'cluster'] as const;
 export type StartedTarget = (typeof STARTED_TARGETS)[number];
 
 /** The mode when neither variable is set. */
@@ -62,5 +67,7 @@ export function describeMode(mode: TargetMode, kafkaVersion?: string): string {
       return 'Stratus (`stratus dev`), started per test file';
     case 'kafka':
       return `Apache Kafka${kafkaVersion === undefined ? '' : ` ${kafkaVersion}`}, started per test file`;
+    case 'cluster':
+      return 'a Stratus cluster (2 `stratus controller`, 3 `stratus broker`, Redis, MinIO), started per test file';
   }
 }

@@ -6,19 +6,25 @@
 // data directory (about 1 s to start), stopped with SIGTERM afterwards; a non-zero exit or
 // an earlier death fails the file with the broker's output. In kafka mode each file gets a
 // fresh single-node Apache Kafka in a temporary directory (about 5 s to format and start).
+// In cluster mode each file gets a fresh local cluster (test/cluster/lib: Redis, MinIO, 2
+// controllers, 3 brokers; about 4 s to start) and `bootstrap` lists all three brokers; a
+// process that died during the tests fails the file with its log.
 // Either way files cannot disturb each other. Set STRATUS_COMPAT_KEEP=1 to keep the
-// directory (Stratus: wal/, metadata/, objects/; Kafka: server.properties, broker.log, data).
+// directory (Stratus: wal/, metadata/, objects/; Kafka: server.properties, broker.log, data;
+// cluster: logs/, redis/, minio/, broker-N/).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { startCluster } from '../../cluster/lib/cluster.ts';
 import { StratusProcess } from '../../support/stratus-process.ts';
 import { targetMode } from './mode.ts';
 import { provisionedPeers } from './peers.ts';
 import { PEERS, describeFailure, freePort, run, waitForTcp } from './process.ts';
 
 export interface Target {
+  /** host:port, or a comma-separated list of them (cluster mode: every broker). */
   readonly bootstrap: string;
   /** For messages: what is being tested. */
   readonly description: string;
@@ -73,6 +79,25 @@ async function startStratus(): Promise<Started> {
   };
 }
 
+async function startStratusCluster(): Promise<Started> {
+  const keep = Boolean(process.env['STRATUS_COMPAT_KEEP']);
+  const cluster = await startCluster({ keep: true });
+  const nodes = [...cluster.controllers, ...cluster.brokers];
+  return {
+    bootstrap: cluster.bootstrap,
+    description: `a Stratus cluster (brokers ${cluster.bootstrap}, data and logs in ${cluster.dataDir})`,
+    async stop() {
+      // A process that died while the tests ran (none of them kills one) is a failure.
+      const died = nodes.filter((n) => !n.alive);
+      await cluster.stop();
+      if (died.length > 0) {
+        throw new Error(`cluster: ${died.map((n) => n.name).join(', ')} died during the tests (data dir ${cluster.dataDir} kept):\n${died.map((n) => `--- ${n.name} ---\n${n.logTail()}`).join('\n')}`);
+      }
+      if (!keep) await rm(cluster.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 export function useTarget(): () => Target {
   let current: Started | undefined;
   beforeAll(async () => {
@@ -85,6 +110,8 @@ export function useTarget(): () => Target {
       current = { bootstrap: mode.bootstrap, description: `the broker at ${mode.bootstrap}`, stop: async () => undefined };
     } else if (mode.kind === 'stratus') {
       current = await startStratus();
+    } else if (mode.kind === 'cluster') {
+      current = await startStratusCluster();
     } else {
       current = await startKafka();
     }
