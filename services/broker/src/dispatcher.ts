@@ -2,6 +2,9 @@
 // registered for (API key, version), decode the body, call the handler, encode its
 // answer. Bad input never throws out of here: malformed frames close the connection
 // (as Kafka does), unsupported versions are answered where the protocol allows it.
+// Handlers answer a failed controller call per item (controller-failure.ts); one that
+// throws has a bug, and the connection is closed — reported as a controller failure the
+// handler let through when it is one, so the log says which call went unanswered.
 // Bytes after a body the schema fully describes are ignored, as Kafka ignores them:
 // librdkafka 2.15+ sends some after Metadata v9+ requests.
 
@@ -9,6 +12,7 @@ import { ApiKey, ApiRegistry, apiSpec, decodeRequestBodyPrefix, decodeRequestHea
 import type { ApiKeyNumber, ParsedRequestHeader } from '@stratus/protocol';
 import { CloseConnection, NO_RESPONSE } from './handler.ts';
 import type { AnyApiHandler, RequestContext, ResponseAllowance } from './handler.ts';
+import { controllerFailure } from './controller-failure.ts';
 
 /** What the network layer does with a frame's outcome. */
 export type DispatchResult =
@@ -61,7 +65,12 @@ export class Dispatcher {
       result = await handler.handle(body.value.body, ctx);
     } catch (e) {
       // A handler bug: the client cannot be told what failed in a schema-correct way for
-      // every API, so the connection is closed and the client retries elsewhere.
+      // every API, so the connection is closed and the client retries elsewhere. A
+      // controller failure should have been answered per item by the handler.
+      const failure = controllerFailure(e);
+      if (failure !== undefined) {
+        return this.close(`handler for API ${header.apiKey} let a controller failure through (${failure.code}) instead of answering it per item`, header, e);
+      }
       return this.close(`handler for API ${header.apiKey} failed`, header, e);
     }
     if (result === NO_RESPONSE) return { kind: 'none' };

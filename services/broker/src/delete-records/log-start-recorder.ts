@@ -14,6 +14,7 @@
 import type { ControllerApi } from '@stratus/controller';
 import { ErrorCode } from '@stratus/protocol';
 import type { PartitionLog } from '@stratus/storage';
+import { controllerFailureAnswer } from '../controller-failure.ts';
 
 export interface RecordOutcome {
   readonly errorCode: number;
@@ -70,7 +71,9 @@ export class LogStartRecorder {
       }
       return RECORDED;
     } catch (e) {
-      return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `recording the log start failed: ${e instanceof Error ? e.message : String(e)}` };
+      // The controller unavailable: REQUEST_TIMED_OUT (controller-failure.ts); the goal stays,
+      // so the next request for it records it again.
+      return controllerFailureAnswer(e, 'deleteRecords') ?? { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `recording the log start failed: ${e instanceof Error ? e.message : String(e)}` };
     }
   }
 }

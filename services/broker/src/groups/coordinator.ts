@@ -27,6 +27,7 @@ import type { BrokerConfig } from '../broker-context.ts';
 import { ClassicGroup, EMPTY_BYTES, GroupMember, joinError, syncError } from './group.ts';
 import type { GroupProtocol, GroupState, JoinGroupResult, SyncGroupResult } from './group.ts';
 import { changedMembership } from './membership-report.ts';
+import { controllerFailureAnswer } from '../controller-failure.ts';
 import { TimerSet } from './timers.ts';
 import type { TimerHandle } from './timers.ts';
 
@@ -655,7 +656,7 @@ export class GroupCoordinator {
         out.push(describe(group));
       } else {
         const has = await offsetGroups.has(groupId);
-        out.push(has === undefined ? blankDescription(groupId, '', ErrorCode.COORDINATOR_NOT_AVAILABLE) : blankDescription(groupId, has ? 'Empty' : 'Dead', ErrorCode.NONE));
+        out.push(has === undefined ? blankDescription(groupId, '', offsetGroups.failureCode) : blankDescription(groupId, has ? 'Empty' : 'Dead', ErrorCode.NONE));
       }
     }
     return out;
@@ -676,8 +677,8 @@ export class GroupCoordinator {
       for (const groupId of await this.options.controller.groupsWithOffsets()) {
         if (!this.groups.has(groupId) && include(groupId)) groups.push({ groupId, protocolType: '', state: 'Empty' });
       }
-    } catch {
-      errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    } catch (e) {
+      errorCode = groupErrorOf(e);
     }
     return { errorCode, groups };
   }
@@ -700,7 +701,7 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId);
     if (group === undefined) {
       const has = await offsetGroups.has(groupId);
-      if (has === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      if (has === undefined) return offsetGroups.failureCode;
       if (!has) return ErrorCode.GROUP_ID_NOT_FOUND;
     } else if (group.is('Dead')) {
       return ErrorCode.GROUP_ID_NOT_FOUND;
@@ -713,8 +714,8 @@ export class GroupCoordinator {
     try {
       await this.options.controller.deleteGroupOffsets(groupId);
       return ErrorCode.NONE;
-    } catch {
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    } catch (e) {
+      return groupErrorOf(e);
     }
   }
 
@@ -763,8 +764,9 @@ export class GroupCoordinator {
     if (groupId === '') return refuse(ErrorCode.INVALID_GROUP_ID);
     const group = this.groups.get(groupId);
     if (group === undefined) {
-      const has = await new OffsetGroups(this.options.controller).has(groupId);
-      if (has === undefined) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      const offsetGroups = new OffsetGroups(this.options.controller);
+      const has = await offsetGroups.has(groupId);
+      if (has === undefined) return refuse(offsetGroups.failureCode);
       return has ? { errorCode: ErrorCode.NONE, isSubscribed: () => false } : refuse(ErrorCode.GROUP_ID_NOT_FOUND);
     }
     switch (group.state) {
@@ -930,21 +932,35 @@ function blankDescription(groupId: string, state: GroupState | '', errorCode: nu
   return { errorCode, groupId, state, protocolType: '', protocolData: '', members: [] };
 }
 
+/**
+ * The group error code for a failed controller call (COORDINATOR_NOT_AVAILABLE when the
+ * controller is unavailable, see controller-failure.ts); anything but a controller
+ * failure is a bug and is thrown on.
+ */
+function groupErrorOf(e: unknown): number {
+  const failed = controllerFailureAnswer(e, 'group');
+  if (failed === undefined) throw e;
+  return failed.errorCode;
+}
+
 /** The controller's list of groups with offsets, fetched at most once per request. */
 class OffsetGroups {
   private readonly store: GroupOffsetStore;
   private names: Promise<Set<string>> | undefined;
+  /** The error code to answer once has() returned undefined. */
+  failureCode: number = ErrorCode.COORDINATOR_NOT_AVAILABLE;
 
   constructor(store: GroupOffsetStore) {
     this.store = store;
   }
 
-  /** Undefined when the controller failed. */
+  /** Undefined when the controller failed (failureCode says how to answer). */
   async has(groupId: string): Promise<boolean | undefined> {
     this.names ??= this.store.groupsWithOffsets().then((list) => new Set(list));
     try {
       return (await this.names).has(groupId);
-    } catch {
+    } catch (e) {
+      this.failureCode = groupErrorOf(e);
       return undefined;
     }
   }

@@ -12,6 +12,12 @@
 // for the partition's durability (WAL fsync for `local`, object commit for `object`).
 // acks=0 gets no answer at all; if such a request fails, the connection is closed.
 //
+// The controller unavailable (controller-failure.ts): a partition that is not open yet
+// cannot be (its committed end and producer state come from the controller) and answers
+// NOT_LEADER_OR_FOLLOWER — the batch took no offset and left no producer state, so the
+// producer's retry with the same sequence is judged as a first attempt; a topic that
+// cannot be auto-created answers LEADER_NOT_AVAILABLE. Open partitions go on as usual.
+//
 // Not implemented: transactions (a transactional id is refused with INVALID_TXN_STATE).
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
@@ -21,6 +27,7 @@ import type { BrokerContext, OpenPartition } from '../broker-context.ts';
 import { CloseConnection, NO_RESPONSE, defineHandler } from '../handler.ts';
 import { topicSettings } from '../topic-settings.ts';
 import { ensureTopics } from '../topics.ts';
+import { controllerFailureAnswer } from '../controller-failure.ts';
 import { withinTimeout } from '../within-timeout.ts';
 import { checkBatch } from '../produce/check-batch.ts';
 import type { CheckedBatch } from '../produce/check-batch.ts';
@@ -39,10 +46,11 @@ export function produceHandler(ctx: BrokerContext) {
     handle: async (req, rctx) => {
       const version = rctx.header.apiVersion;
       let catalog = ctx.catalog();
+      let notCreated = new Map<string, number>();
       if (ctx.config.autoCreateTopics) {
         const missing = req.topicData.map((t) => t.name).filter((n) => catalog.topic(n) === undefined);
         if (missing.length > 0) {
-          await ensureTopics(ctx, missing);
+          notCreated = await ensureTopics(ctx, missing);
           catalog = ctx.catalog();
         }
       }
@@ -55,7 +63,8 @@ export function produceHandler(ctx: BrokerContext) {
           partitionResponses: t.partitionData.map((p) => {
             if (req.transactionalId !== null) return Promise.resolve(failure(p.index, ErrorCode.INVALID_TXN_STATE, 'transactions are not supported yet'));
             if (topic === undefined || !topic.partitions.some((x) => x.partition === p.index)) {
-              return Promise.resolve(failure(p.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null));
+              const code = topic === undefined && notCreated.get(t.name) === ErrorCode.LEADER_NOT_AVAILABLE ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+              return Promise.resolve(failure(p.index, code, null));
             }
             const checked = checkBatch(p.records, version, topicSettings(topic, ctx.config.messageMaxBytes), {
               maxDecompressedBatchBytes: ctx.config.maxDecompressedBatchBytes,
@@ -66,8 +75,12 @@ export function produceHandler(ctx: BrokerContext) {
             if (open !== undefined) return producePartition(ctx, open, p.index, checked, req);
             return ctx.partitions.partition(topic.topicId, p.index).then(
               (o) => (o === undefined ? failure(p.index, ErrorCode.NOT_LEADER_OR_FOLLOWER, null) : producePartition(ctx, o, p.index, checked, req)),
-              // The partition could not be opened (its storage failed): this partition fails, not the request.
-              (e: unknown) => failure(p.index, ErrorCode.KAFKA_STORAGE_ERROR, e instanceof Error ? e.message : String(e)),
+              // The partition could not be opened (the controller is unavailable, or its storage
+              // failed): this partition fails, not the request.
+              (e: unknown) => {
+                const failed = controllerFailureAnswer(e, 'produce');
+                return failed !== undefined ? failure(p.index, failed.errorCode, failed.errorMessage) : failure(p.index, ErrorCode.KAFKA_STORAGE_ERROR, e instanceof Error ? e.message : String(e));
+              },
             );
           }),
         };

@@ -2,13 +2,16 @@
 // watermark, which is also the last stable offset without transactions), -2 earliest
 // (the log start), -3 the record with the largest timestamp (v7), or the first offset
 // whose record timestamp is >= the given one; -1/-1 when there is none. The leader epoch
-// of the found record is returned from v4. Served by the partition's leader.
+// of the found record is returned from v4. Served by the partition's leader. A partition
+// whose log start or index cannot be read because the controller is unavailable answers
+// KAFKA_STORAGE_ERROR (controller-failure.ts), which consumers retry; the others as usual.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { Input, ListOffsetsResponseListOffsetsPartitionResponse } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
 import { ledPartition } from '../led-partition.ts';
+import { controllerFailureAnswer } from '../controller-failure.ts';
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -40,16 +43,22 @@ export function listOffsetsHandler(ctx: BrokerContext) {
             offset,
             leaderEpoch,
           });
-          if (p.timestamp === LATEST) partitions.push(at(log.highWatermark));
-          else if (p.timestamp === EARLIEST) partitions.push(at(await log.syncLogStart()));
-          else if (p.timestamp === MAX_TIMESTAMP) {
-            const found = await log.maxTimestamp();
-            partitions.push(found ? at(found.offset, found.timestamp, found.leaderEpoch) : at(-1, -1, -1));
-          } else if (p.timestamp < 0) {
-            partitions.push(fail(ErrorCode.INVALID_REQUEST));
-          } else {
-            const found = await log.offsetForTimestamp(p.timestamp);
-            partitions.push(found ? at(found.offset, found.timestamp, found.leaderEpoch) : at(-1, -1, -1));
+          try {
+            if (p.timestamp === LATEST) partitions.push(at(log.highWatermark));
+            else if (p.timestamp === EARLIEST) partitions.push(at(await log.syncLogStart()));
+            else if (p.timestamp === MAX_TIMESTAMP) {
+              const found = await log.maxTimestamp();
+              partitions.push(found ? at(found.offset, found.timestamp, found.leaderEpoch) : at(-1, -1, -1));
+            } else if (p.timestamp < 0) {
+              partitions.push(fail(ErrorCode.INVALID_REQUEST));
+            } else {
+              const found = await log.offsetForTimestamp(p.timestamp);
+              partitions.push(found ? at(found.offset, found.timestamp, found.leaderEpoch) : at(-1, -1, -1));
+            }
+          } catch (e) {
+            const failed = controllerFailureAnswer(e, 'read');
+            if (failed === undefined) throw e;
+            partitions.push(fail(failed.errorCode));
           }
         }
         topics.push({ name: t.name, partitions });

@@ -7,12 +7,15 @@
 // as Kafka 2.1+ ignores them (KIP-211): the controller expires offsets by its own
 // retention, counted from when the group became empty (see ops/offset-expiry.ts there).
 // Its answers carry the code per partition (INVALID_COMMIT_OFFSET_SIZE when its limit
-// of committed offsets is reached).
+// of committed offsets is reached). The controller unavailable: COORDINATOR_NOT_AVAILABLE
+// for the partitions sent (controller-failure.ts), which consumers retry after finding
+// the coordinator again.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { OffsetCommitItem } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
 import type { GroupCoordinator } from '../groups/coordinator.ts';
+import { askController } from '../controller-failure.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
 import { OFFSET_METADATA_MAX_CHARS, partitionKey, resolvePartition } from '../groups/offsets.ts';
 import { defineHandler } from '../handler.ts';
@@ -64,14 +67,10 @@ export function offsetCommitHandler(ctx: BrokerContext, coordinator: GroupCoordi
       });
       if (items.length === 0) return respond();
 
-      let byKey: Map<string, number>;
-      try {
-        const results = await ctx.controller.commitOffsets(req.groupId, items);
-        byKey = new Map(results.map((r) => [partitionKey(r.topicId, r.partition), r.errorCode]));
-      } catch {
-        byKey = new Map();
-        for (const s of slots) byKey.set(s.key, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-      }
+      const results = await askController('group', () => ctx.controller.commitOffsets(req.groupId, items), (failed) =>
+        items.map((i) => ({ topicId: i.topicId, partition: i.partition, ...failed })),
+      );
+      const byKey = new Map(results.map((r) => [partitionKey(r.topicId, r.partition), r.errorCode]));
       // A partition the controller did not answer for was not committed.
       for (const s of slots) errors[s.ti]![s.pi] = byKey.get(s.key) ?? ErrorCode.UNKNOWN_SERVER_ERROR;
       return respond();

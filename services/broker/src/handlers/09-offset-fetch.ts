@@ -3,11 +3,14 @@
 // does not exist; a null topic list (v2+) asks for every committed offset of the group.
 // Group-level errors are per partition in v1, top-level from v2, per group in v8.
 // require_stable (v7+) needs no waiting: there are no transactional offset commits.
+// The controller unavailable: the group's error is COORDINATOR_NOT_AVAILABLE
+// (controller-failure.ts), which consumers retry after finding the coordinator again.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { CommittedOffset } from '@stratus/controller';
 import type { TopicPartition } from '@stratus/storage';
 import type { BrokerContext } from '../broker-context.ts';
+import { controllerFailureAnswer } from '../controller-failure.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
 import { offsetsByTopicName, partitionKey, resolvePartition } from '../groups/offsets.ts';
 import { defineHandler } from '../handler.ts';
@@ -66,8 +69,10 @@ async function fetchGroup(ctx: BrokerContext, groupId: string, topics: Requested
         }),
       })),
     };
-  } catch {
-    return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, topics: [] };
+  } catch (e) {
+    const failed = controllerFailureAnswer(e, 'group');
+    if (failed === undefined) throw e;
+    return { errorCode: failed.errorCode, topics: [] };
   }
 }
 

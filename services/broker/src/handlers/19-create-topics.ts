@@ -12,11 +12,15 @@
 // the controller places partitions itself. TimeoutMs is ignored: creation completes before
 // the answer. With ValidateOnly nothing exists to describe, so v5+ reports only the
 // configs the request sets (source DYNAMIC_TOPIC_CONFIG), not the defaults.
+//
+// The controller unavailable (controller-failure.ts): the topics sent to it get
+// NOT_CONTROLLER, which admin clients retry; the others are answered as usual.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { CreateTopicsResponseCreatableTopicConfigs, CreateTopicsResponseCreatableTopicResult, Input } from '@stratus/protocol';
 import type { CreateTopicRequest, CreateTopicResult, DescribeConfigsResult } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
+import { askController } from '../controller-failure.ts';
 import { defineHandler } from '../handler.ts';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -74,15 +78,29 @@ export function createTopicsHandler(ctx: BrokerContext) {
       }
       const toCreate = [...plan.values()].flatMap((p) => ('create' in p ? [p.create] : []));
       const validateOnly = req.validateOnly;
-      const created = toCreate.length > 0 ? await ctx.controller.createTopics(toCreate, { validateOnly }) : [];
+      // The controller unavailable: every topic to create gets the retriable error (it may
+      // have been created all the same; a retry then answers TOPIC_ALREADY_EXISTS).
+      const created =
+        toCreate.length > 0
+          ? await askController('admin', () => ctx.controller.createTopics(toCreate, { validateOnly }), (failed) => toCreate.map((t) => ({ name: t.name, topic: null, ...failed })))
+          : [];
       const createdByName = new Map<string, CreateTopicResult>(created.map((c) => [c.name, c]));
 
-      // v5+: read the new topics' configs back, defaults included.
+      // v5+: read the new topics' configs back, defaults included. Failing that, the topics
+      // are created all the same and say so; only their configs carry the error.
       let describedByName = new Map<string, DescribeConfigsResult>();
+      let describeFailed: number | undefined;
       if (withConfigs && !validateOnly) {
         const names = created.filter((c) => c.errorCode === ErrorCode.NONE).map((c) => c.name);
         if (names.length > 0) {
-          const described = await ctx.controller.describeConfigs(names.map((name) => ({ type: 'topic' as const, name, keys: null })));
+          const described = await askController(
+            'admin',
+            () => ctx.controller.describeConfigs(names.map((name) => ({ type: 'topic' as const, name, keys: null }))),
+            (failed) => {
+              describeFailed = failed.errorCode;
+              return [];
+            },
+          );
           describedByName = new Map(described.filter((d) => d.resourceType === 'topic').map((d) => [d.resourceName, d]));
         }
       }
@@ -106,7 +124,7 @@ export function createTopicsHandler(ctx: BrokerContext) {
         if (validateOnly) return { ...out, configs: requestedConfigs(topic?.configs ?? v.configs) };
         const described = describedByName.get(name);
         if (described === undefined || described.errorCode !== ErrorCode.NONE) {
-          return { ...out, topicConfigErrorCode: described?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR, configs: [] };
+          return { ...out, topicConfigErrorCode: described?.errorCode ?? describeFailed ?? ErrorCode.UNKNOWN_SERVER_ERROR, configs: [] };
         }
         return { ...out, configs: describedConfigs(described) };
       });

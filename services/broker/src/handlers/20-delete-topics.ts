@@ -8,12 +8,16 @@
 // name is UNKNOWN_TOPIC_OR_PARTITION and an unknown id UNKNOWN_TOPIC_ID (the controller's
 // answers). The partitions' data is removed by the controller; objects are collected later.
 //
+// The controller unavailable (controller-failure.ts): the topics sent to it get
+// NOT_CONTROLLER, which admin clients retry; entries refused here are answered as usual.
+//
 // Not implemented: TimeoutMs is ignored (deletion completes before the answer).
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { DeleteTopicsResponseDeletableTopicResult, Input } from '@stratus/protocol';
 import type { ItemResult } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
+import { askController } from '../controller-failure.ts';
 import { defineHandler } from '../handler.ts';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -76,7 +80,12 @@ export function deleteTopicsHandler(ctx: BrokerContext) {
       }
 
       const ask = slots.flatMap((s): { name?: string; topicId?: string }[] => ('name' in s ? [{ name: s.name }] : 'topicId' in s ? [{ topicId: s.topicId }] : []));
-      const answers = ask.length > 0 ? await ctx.controller.deleteTopics(ask) : [];
+      const answers =
+        ask.length > 0
+          ? await askController('admin', () => ctx.controller.deleteTopics(ask), (failed) =>
+              ask.map((a) => ({ name: a.name ?? null, topicId: a.topicId ?? (a.name !== undefined ? catalog.topic(a.name)?.topicId : undefined) ?? ZERO_UUID, ...failed })),
+            )
+          : [];
       const answerByName = new Map(answers.filter((a) => a.name !== null).map((a) => [a.name!, a]));
       const answerById = new Map(answers.map((a) => [a.topicId, a]));
 

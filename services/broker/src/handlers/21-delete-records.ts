@@ -5,7 +5,9 @@
 // once the data below it is committed (see delete-records/log-start-recorder.ts). The
 // request waits for that within its timeout only — timeout 0 answers at once, as Kafka
 // does — and the answer carries the low watermark the broker recorded. Partitions are
-// handled side by side, so the whole request takes at most about one timeout.
+// handled side by side, so the whole request takes at most about one timeout. The
+// controller unavailable (controller-failure.ts): REQUEST_TIMED_OUT for the partition —
+// its log start has moved here all the same, and a retry records it.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
@@ -23,7 +25,7 @@ export function deleteRecordsHandler(ctx: BrokerContext) {
         const topic = catalog.topic(t.name);
         const partitions = t.partitions.map(async (p) => {
           const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode });
-          const led = await ledPartition(ctx, topic, p.partitionIndex);
+          const led = await ledPartition(ctx, topic, p.partitionIndex, -1, 'deleteRecords');
           if (!led.ok) return fail(led.errorCode);
           const log = led.open.log;
           const target = p.offset === -1 ? log.highWatermark : p.offset;

@@ -2,12 +2,15 @@
 // learn where the epoch they last saw ended, and truncate past data that diverged. The
 // answer is the largest epoch <= the asked one that has data, and the first offset after
 // it (the log end offset for the current epoch). Leader epochs come from the batches
-// themselves, which carry the epoch they were written under.
+// themselves, which carry the epoch they were written under. A partition whose index
+// cannot be read because the controller is unavailable answers KAFKA_STORAGE_ERROR
+// (controller-failure.ts), which consumers retry; the others as usual.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
 import { ledPartition } from '../led-partition.ts';
+import { controllerFailureAnswer } from '../controller-failure.ts';
 
 export function offsetForLeaderEpochHandler(ctx: BrokerContext) {
   return defineHandler({
@@ -26,8 +29,15 @@ export function offsetForLeaderEpochHandler(ctx: BrokerContext) {
             partitions.push(fail(led.errorCode));
             continue;
           }
-          const open = led.open;
-          const found = await open.log.endOffsetForEpoch(p.leaderEpoch);
+          let found: { epoch: number; endOffset: number } | undefined;
+          try {
+            found = await led.open.log.endOffsetForEpoch(p.leaderEpoch);
+          } catch (e) {
+            const failed = controllerFailureAnswer(e, 'read');
+            if (failed === undefined) throw e;
+            partitions.push(fail(failed.errorCode));
+            continue;
+          }
           partitions.push(found ? { errorCode: ErrorCode.NONE, partition: p.partition, leaderEpoch: found.epoch, endOffset: found.endOffset } : fail(ErrorCode.NONE));
         }
         topics.push({ topic: t.topic, partitions });

@@ -8,6 +8,9 @@
 // Kafka did before sources existed (a topic entry is default unless the topic sets it).
 // Sensitive values are never returned.
 //
+// The controller unavailable (controller-failure.ts): the resources asked of it get
+// NOT_CONTROLLER, which admin clients retry; the others are answered as usual.
+//
 // Not implemented: BROKER_LOGGER, GROUP and CLIENT_METRICS resources (INVALID_REQUEST per
 // resource, as Kafka answers for types it does not know). A BROKER resource must name this
 // broker or be empty (the cluster-wide dynamic defaults, of which there are none: broker
@@ -20,6 +23,7 @@ import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { DescribeConfigsResponseDescribeConfigsResourceResult, DescribeConfigsResponseDescribeConfigsResult, Input } from '@stratus/protocol';
 import type { ConfigEntry, ConfigResourceType, DescribeConfigsResult } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
+import { askController } from '../controller-failure.ts';
 import { defineHandler } from '../handler.ts';
 import { RESOURCE_BROKER, RESOURCE_TOPIC, SOURCE_DEFAULT, SOURCE_DYNAMIC_TOPIC, parseBrokerId, unsupportedResourceType } from '../admin/config-resources.ts';
 
@@ -88,7 +92,12 @@ export function describeConfigsHandler(ctx: BrokerContext) {
         }
       }
 
-      const answers = asks.length > 0 ? await ctx.controller.describeConfigs(asks) : [];
+      const answers =
+        asks.length > 0
+          ? await askController('admin', () => ctx.controller.describeConfigs(asks), (failed) =>
+              asks.map((a): DescribeConfigsResult => ({ resourceType: a.type, resourceName: a.name, entries: [], ...failed })),
+            )
+          : [];
       const byKey = new Map<string, DescribeConfigsResult>(answers.map((a) => [`${a.resourceType}\0${a.resourceName}`, a]));
 
       const options = { includeSynonyms: req.includeSynonyms, includeDocumentation: req.includeDocumentation };

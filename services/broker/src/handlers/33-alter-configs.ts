@@ -6,6 +6,9 @@
 // (ConfigAdminManager.preprocess): a resource named twice, a config key named twice in
 // one resource, a BROKER resource that is neither empty nor this broker's id.
 //
+// The controller unavailable (controller-failure.ts): the TOPIC resources forwarded get
+// NOT_CONTROLLER, which admin clients retry.
+//
 // Not implemented: changing BROKER configs. They are static in Stratus, so a BROKER
 // resource with configs gets INVALID_REQUEST "Cannot update these configs dynamically"
 // (Kafka's answer for non-dynamic broker configs); one without configs succeeds, as there
@@ -17,6 +20,7 @@
 
 import { ApiKey } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
+import { askController } from '../controller-failure.ts';
 import { defineHandler } from '../handler.ts';
 import { alterResults, precheckAlter } from '../admin/config-resources.ts';
 
@@ -29,7 +33,10 @@ export function alterConfigsHandler(ctx: BrokerContext) {
       const forward = req.resources
         .filter((_, i) => verdicts[i] === 'topic')
         .map((r) => ({ type: 'topic' as const, name: r.resourceName, configs: Object.fromEntries(r.configs.map((c) => [c.name, c.value])) }));
-      const answers = forward.length > 0 ? await ctx.controller.alterConfigs(forward, { validateOnly: req.validateOnly }) : [];
+      const answers =
+        forward.length > 0
+          ? await askController('admin', () => ctx.controller.alterConfigs(forward, { validateOnly: req.validateOnly }), (failed) => forward.map((f) => ({ type: f.type, name: f.name, ...failed })))
+          : [];
       return { throttleTimeMs: 0, responses: alterResults(req.resources, verdicts, answers) };
     },
   });

@@ -5,6 +5,9 @@
 // not grow it), ValidateOnly, per-topic results with messages. A topic named twice gets
 // INVALID_REQUEST "Duplicate topic name." and is left alone, as in Kafka.
 //
+// The controller unavailable (controller-failure.ts): the topics sent to it get
+// NOT_CONTROLLER, which admin clients retry.
+//
 // Not implemented: manual placement of the new partitions (a non-empty Assignments) gets
 // INVALID_REQUEST, because the controller places partitions itself. TimeoutMs is ignored
 // (the change completes before the answer).
@@ -12,6 +15,7 @@
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { CreatePartitionsResponseCreatePartitionsTopicResult, Input } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
+import { askController } from '../controller-failure.ts';
 import { defineHandler } from '../handler.ts';
 
 type TopicResult = Input<CreatePartitionsResponseCreatePartitionsTopicResult>;
@@ -38,7 +42,10 @@ export function createPartitionsHandler(ctx: BrokerContext) {
       }
 
       const ask = [...plan.entries()].flatMap(([name, p]) => ('count' in p ? [{ name, count: p.count }] : []));
-      const answers = ask.length > 0 ? await ctx.controller.createPartitions(ask, { validateOnly: req.validateOnly }) : [];
+      const answers =
+        ask.length > 0
+          ? await askController('admin', () => ctx.controller.createPartitions(ask, { validateOnly: req.validateOnly }), (failed) => ask.map((a) => ({ name: a.name, ...failed })))
+          : [];
       const byName = new Map(answers.map((a) => [a.name, a]));
 
       const results = [...plan.entries()].map(([name, p]): TopicResult => {

@@ -8,6 +8,11 @@
 // not supported"), an unknown operation code, a BROKER resource that is neither empty nor
 // this broker's id. Value checks (unknown keys, APPEND to a non-list) are the controller's.
 //
+// The controller unavailable (controller-failure.ts): the TOPIC resources forwarded get
+// NOT_CONTROLLER, which admin clients retry. An APPEND or SUBTRACT may have been applied
+// all the same (the gRPC client does not repeat them); a retry applies it again, as after a
+// Kafka controller timeout.
+//
 // Not implemented: changing BROKER configs. They are static in Stratus, so a BROKER
 // resource with operations gets INVALID_REQUEST "Cannot update these configs dynamically";
 // BROKER_LOGGER, GROUP and CLIENT_METRICS resources get INVALID_REQUEST per resource.
@@ -16,6 +21,7 @@ import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { IncrementalAlterConfigsRequestAlterConfigsResource } from '@stratus/protocol';
 import type { AlterConfigOp, ItemResult } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
+import { askController } from '../controller-failure.ts';
 import { defineHandler } from '../handler.ts';
 import { alterResults, precheckAlter } from '../admin/config-resources.ts';
 
@@ -46,7 +52,12 @@ export function incrementalAlterConfigsHandler(ctx: BrokerContext) {
           name: r.resourceName,
           ops: r.configs.map((c) => ({ name: c.name, op: OPS[c.configOperation]!, value: c.value })),
         }));
-      const answers = forward.length > 0 ? await ctx.controller.incrementalAlterConfigs(forward, { validateOnly: req.validateOnly }) : [];
+      const answers =
+        forward.length > 0
+          ? await askController('admin', () => ctx.controller.incrementalAlterConfigs(forward, { validateOnly: req.validateOnly }), (failed) =>
+              forward.map((f) => ({ type: f.type, name: f.name, ...failed })),
+            )
+          : [];
       return { throttleTimeMs: 0, responses: alterResults(req.resources, verdicts, answers) };
     },
   });

@@ -2,11 +2,13 @@
 // partitions. Refused for a live group that does not use the consumer protocol
 // (NON_EMPTY_GROUP), and per partition for topics its members subscribe to
 // (GROUP_SUBSCRIBED_TO_TOPIC). A group known only by its offsets is treated as Empty.
+// The controller unavailable: COORDINATOR_NOT_AVAILABLE for the group (controller-failure.ts).
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { TopicPartition } from '@stratus/storage';
 import type { BrokerContext } from '../broker-context.ts';
 import type { GroupCoordinator } from '../groups/coordinator.ts';
+import { controllerFailureAnswer } from '../controller-failure.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
 import { resolvePartition } from '../groups/offsets.ts';
 import { defineHandler } from '../handler.ts';
@@ -41,8 +43,10 @@ export function offsetDeleteHandler(ctx: BrokerContext, coordinator: GroupCoordi
         });
         if (doomed.length > 0) await ctx.controller.deleteOffsets(req.groupId, doomed);
         return { errorCode: ErrorCode.NONE, throttleTimeMs: 0, topics };
-      } catch {
-        return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      } catch (e) {
+        const failed = controllerFailureAnswer(e, 'group');
+        if (failed === undefined) throw e;
+        return refuse(failed.errorCode);
       }
     },
   });

@@ -1,10 +1,12 @@
 // An in-memory stand-in for the controller, implementing only what the group and offset
 // handlers call: metadata (topics and brokers) and the group offset store. Any other
 // ControllerApi method throws, so a handler that strays is caught. `failing` makes the
-// offset calls reject, to exercise the COORDINATOR_NOT_AVAILABLE paths.
+// offset calls reject as an unreachable remote controller does (ControllerUnavailableError),
+// to exercise the COORDINATOR_NOT_AVAILABLE paths.
 
 import { partitionKey } from '@stratus/storage';
 import type { TopicPartition } from '@stratus/storage';
+import { ControllerUnavailableError } from '@stratus/controller';
 import type { BrokerInfo, ClusterMetadata, CommittedOffset, ControllerApi, GroupMembershipReport, ItemResult, OffsetCommitItem, TopicInfo } from '@stratus/controller';
 
 export class FakeOffsetController {
@@ -105,6 +107,7 @@ export class FakeOffsetController {
 
   private check(): void {
     this.calls++;
-    if (this.failing) throw new Error('controller unavailable (test)');
+    // 14: gRPC UNAVAILABLE.
+    if (this.failing) throw new ControllerUnavailableError('controller unavailable (test)', 14);
   }
 }
