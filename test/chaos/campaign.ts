@@ -10,77 +10,67 @@
 // chaos.compat.ts. Needs MinIO, kcat and the Java programs (test/peers/provision.sh and
 // compat-peers.sh, which `npm test` runs first).
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { openObjectStore } from '@stratus/objectstore';
 import { provisionedPeers } from '../compat/support/peers.ts';
-import { REPO } from '../compat/support/process.ts';
 import { freePort } from '../support/stratus-process.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { ChaosBroker } from './broker.ts';
 import { ChaosMinio } from './minio.ts';
 import type { MinioRestart } from './minio.ts';
-import { checkCaughtUp, checkCommittedOffsets, checkTopicLog } from './checks.ts';
-import type { CheckResult, ReadRecord } from './checks.ts';
+import { CampaignClients, TOPICS, clientSummaryLines, eventually, groupSummaryLine } from './clients.ts';
+import type { ClientCounts } from './clients.ts';
+import type { CheckResult } from './checks.ts';
 import { EPISODE_KINDS, describeEpisode, planEpisodes } from './schedule.ts';
 import type { Episode, EpisodeKind } from './schedule.ts';
-import { GroupConsumers, JavaProducer, JsProducer, OffsetObserver, tp, withAdmin } from './workload.ts';
-import type { Ack, TopicSpec } from './workload.ts';
+import type { TopicSpec } from './workload.ts';
 
-const execFileP = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export const TOPICS: readonly TopicSpec[] = [
-  { name: 'chaos-local', partitions: 3, durability: 'local' },
-  { name: 'chaos-object', partitions: 2, durability: 'object' },
-];
-
-/**
- * Records a second: each Java producer (one per topic, tiny records), and a kafkajs producer
- * per topic (100-2000 byte values): the local topic's fills storage.pendingBytes (2 MiB) in
- * about ten seconds of outage, so longer outages make the broker refuse appends.
- */
-const JAVA_RATE = 50;
-const JS_RATE: Readonly<Record<TopicSpec['durability'], number>> = { local: 150, object: 50 };
-
-/** Settings that make faults bite quickly: small budgets, short timeouts. */
 function brokerEnv(proxyPort: number, minio: ChaosMinio): Record<string, string> {
   return {
     STRATUS_OBJECT_STORE_URL: `s3://chaos/stratus?endpoint=http://127.0.0.1:${proxyPort}&region=us-east-1`,
     AWS_ACCESS_KEY_ID: minio.accessKeyId,
     AWS_SECRET_ACCESS_KEY: minio.secretAccessKey,
-    STRATUS_OBJECT_STORE_REQUEST_TIMEOUT: '2s',
-    STRATUS_OBJECT_STORE_MAX_ATTEMPTS: '3',
-    STRATUS_STORAGE_PENDING_BYTES: String(2 * 1024 * 1024),
-    STRATUS_STORAGE_APPEND_WAIT: '1s',
-    STRATUS_STORAGE_TAIL_BYTES: String(1024 * 1024),
-    STRATUS_STORAGE_SHUTDOWN_FLUSH_TIMEOUT: '4s',
-    STRATUS_CACHE_MEMORY_BYTES: String(4 * 1024 * 1024),
-    STRATUS_UPLOAD_MAX_BYTES: String(1024 * 1024),
-    STRATUS_UPLOAD_MAX_DELAY: '200ms',
-    STRATUS_WAL_SEGMENT_BYTES: String(4 * 1024 * 1024),
-    STRATUS_FETCH_READ_TIMEOUT: '3s',
-    STRATUS_KAFKA_SHUTDOWN_DRAIN: '2s',
-    // Compaction and garbage collection on a scale of seconds, so they run under the faults
-    // too (and the final read from objects alone checks what they did): 8 MiB objects (no
-    // multipart), merges of extents 15 s old, replaced objects deleted a minute later, the
-    // orphan sweep (uploads never committed, e.g. killed between PUT and commit) at 10 min.
-    STRATUS_COMPACTION_TARGET_OBJECT_BYTES: String(8 * 1024 * 1024),
-    STRATUS_COMPACTION_MAX_EXTENT_BYTES: String(2 * 1024 * 1024),
-    STRATUS_COMPACTION_SMALL_EXTENT_BYTES: String(512 * 1024),
-    STRATUS_COMPACTION_MAX_BYTES_PER_RUN: String(16 * 1024 * 1024),
-    STRATUS_COMPACTION_BYTES_PER_SECOND: String(4 * 1024 * 1024),
-    STRATUS_COMPACTION_MIN_AGE: '15s',
-    STRATUS_COMPACTION_INTERVAL: '10s',
-    STRATUS_COMPACTION_SET_ASIDE: '1m',
-    STRATUS_RETENTION_CHECK_INTERVAL: '30s',
-    STRATUS_RETENTION_DELETE_GRACE: '1m',
-    STRATUS_RETENTION_ORPHAN_AGE: '10m',
+    ...FAULT_SETTINGS,
   };
 }
+
+/**
+ * Settings that make faults bite quickly: small budgets, short timeouts (also the cluster
+ * campaign's, for brokers and controllers alike: each takes the keys its schema has).
+ */
+export const FAULT_SETTINGS: Readonly<Record<string, string>> = {
+  STRATUS_OBJECT_STORE_REQUEST_TIMEOUT: '2s',
+  STRATUS_OBJECT_STORE_MAX_ATTEMPTS: '3',
+  STRATUS_STORAGE_PENDING_BYTES: String(2 * 1024 * 1024),
+  STRATUS_STORAGE_APPEND_WAIT: '1s',
+  STRATUS_STORAGE_TAIL_BYTES: String(1024 * 1024),
+  STRATUS_STORAGE_SHUTDOWN_FLUSH_TIMEOUT: '4s',
+  STRATUS_CACHE_MEMORY_BYTES: String(4 * 1024 * 1024),
+  STRATUS_UPLOAD_MAX_BYTES: String(1024 * 1024),
+  STRATUS_UPLOAD_MAX_DELAY: '200ms',
+  STRATUS_WAL_SEGMENT_BYTES: String(4 * 1024 * 1024),
+  STRATUS_FETCH_READ_TIMEOUT: '3s',
+  STRATUS_KAFKA_SHUTDOWN_DRAIN: '2s',
+  // Compaction and garbage collection on a scale of seconds, so they run under the faults
+  // too (and the final read from objects alone checks what they did): 8 MiB objects (no
+  // multipart), merges of extents 15 s old, replaced objects deleted a minute later, the
+  // orphan sweep (uploads never committed, e.g. killed between PUT and commit) at 10 min.
+  STRATUS_COMPACTION_TARGET_OBJECT_BYTES: String(8 * 1024 * 1024),
+  STRATUS_COMPACTION_MAX_EXTENT_BYTES: String(2 * 1024 * 1024),
+  STRATUS_COMPACTION_SMALL_EXTENT_BYTES: String(512 * 1024),
+  STRATUS_COMPACTION_MAX_BYTES_PER_RUN: String(16 * 1024 * 1024),
+  STRATUS_COMPACTION_BYTES_PER_SECOND: String(4 * 1024 * 1024),
+  STRATUS_COMPACTION_MIN_AGE: '15s',
+  STRATUS_COMPACTION_INTERVAL: '10s',
+  STRATUS_COMPACTION_SET_ASIDE: '1m',
+  STRATUS_RETENTION_CHECK_INTERVAL: '30s',
+  STRATUS_RETENTION_DELETE_GRACE: '1m',
+  STRATUS_RETENTION_ORPHAN_AGE: '10m',
+};
 
 export interface CampaignOptions {
   readonly seed: number;
@@ -113,7 +103,7 @@ export interface CampaignReport {
   readonly brokerSettings: Readonly<Record<string, string>>;
   readonly topics: readonly TopicSpec[];
   readonly episodes: readonly EpisodeRun[];
-  readonly counts: {
+  readonly counts: ClientCounts & {
     readonly episodesByKind: Readonly<Record<EpisodeKind, number>>;
     readonly sigkills: number;
     readonly sigterms: number;
@@ -124,30 +114,6 @@ export interface CampaignReport {
     readonly brokerStarts: number;
     readonly maxStartMs: number;
     readonly sigtermExits: readonly { ms: number; code: number | null; storeDown: boolean }[];
-    readonly recordsAcked: Readonly<Record<string, number>>;
-    readonly recordsAckedTotal: number;
-    readonly recordsRead: Readonly<Record<string, number>>;
-    readonly javaFailedRecords: number;
-    readonly javaProducers: readonly {
-      topic: string;
-      count: number;
-      acked: number;
-      failed: number;
-      ended: string;
-      errors: Readonly<Record<string, number>>;
-      outOfOrderResponses: number;
-      epochBumps: number;
-    }[];
-    readonly kafkajsFailedSends: number;
-    readonly kafkajsProducers: number;
-    readonly kafkajsErrors: Readonly<Record<string, number>>;
-    readonly consumerRecords: number;
-    readonly commitsAcked: number;
-    readonly commitFailures: number;
-    readonly consumerCrashes: number;
-    readonly groupJoins: number;
-    readonly offsetObservations: number;
-    readonly offsetObservationErrors: number;
     /** Seconds of the fault window by what /readyz said (sampled each second). */
     readonly readinessSeconds: Readonly<Record<string, number>>;
     /** Compaction and orphan-sweep counters summed over broker instances ("compaction.merges", ...), index extents at the end. */
@@ -284,30 +250,6 @@ class RecoveryWatch {
   }
 }
 
-/** Reads a topic from offset 0 to its end with kcat (librdkafka): partition, offset, key and value length of each record. */
-async function readTopic(bootstrap: string, topic: string): Promise<ReadRecord[]> {
-  const { stdout } = await execFileP('kcat', ['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p %o %k %S\\n'], {
-    maxBuffer: 1 << 30,
-    timeout: 300_000,
-  });
-  const out: ReadRecord[] = [];
-  for (const line of stdout.split('\n')) {
-    if (line === '') continue;
-    const [p, o, k, s] = line.split(' ');
-    out.push({ partition: Number(p), offset: Number(o), key: k!, size: Number(s) });
-  }
-  return out;
-}
-
-async function eventually(timeoutMs: number, f: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await f()) return true;
-    await sleep(500);
-  }
-  return false;
-}
-
 export function replayCommand(seed: number, minutes: number): string {
   return `npm run chaos -- --seed ${seed} --minutes ${minutes}`;
 }
@@ -335,17 +277,12 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
   let minio: ChaosMinio | undefined;
   let proxy: TcpProxy | undefined;
   let broker: ChaosBroker | undefined;
-  const java: JavaProducer[] = [];
-  const js: JsProducer[] = [];
-  let consumers: GroupConsumers | undefined;
-  let observer: OffsetObserver | undefined;
+  let clients: CampaignClients | undefined;
   let env: Record<string, string> = {};
   let sampler: ReadinessSampler | undefined;
   const maintenance = new MaintenanceTotals();
   const recovery = new RecoveryWatch(() => broker, (p) => problems.push(p), t0);
   const checks: CheckResult[] = [];
-  const recordsRead: Record<string, number> = {};
-  const javaEnds: string[] = [];
 
   try {
     const peers = await provisionedPeers();
@@ -363,20 +300,9 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     broker = await ChaosBroker.start({ dataDir, kafkaPort: await freePort(), env, logFile, t0 });
     say(`stratus dev on ${broker.bootstrap}, MinIO ${minio.endpoint} behind proxy :${proxy.port}; data ${dataDir}`);
 
-    await withAdmin(broker.bootstrap, async (admin) => {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: TOPICS.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1, configEntries: [{ name: 'stratus.durability', value: t.durability }] })),
-      });
-    });
-    const group = `chaos-group-${seed}`;
-    const topicNames = TOPICS.map((t) => t.name);
-    const seconds = Math.max(1, Math.round(windowMs / 1000));
-    for (const t of TOPICS) java.push(JavaProducer.start({ repo: REPO, javaClasses: peers.javaClasses, bootstrap: broker.bootstrap, topic: t.name, count: JAVA_RATE * seconds, rate: JAVA_RATE, logFile: join(workDir, `java-${t.name}.log`), props: { 'delivery.timeout.ms': String(deliveryTimeoutMs) } }));
-    for (const t of TOPICS) js.push(new JsProducer({ name: t.durability === 'local' ? 'l' : 'o', bootstrap: broker.bootstrap, topics: [t], seed, recordsPerSecond: JS_RATE[t.durability] }));
-    consumers = await GroupConsumers.start({ bootstrap: broker.bootstrap, group, topics: topicNames, members: 2 });
-    observer = await OffsetObserver.start({ bootstrap: broker.bootstrap, group, topics: topicNames });
-    say(`workload: on each topic a Java StreamProducer (${JAVA_RATE} rec/s) and a kafkajs producer (${TOPICS.map((t) => `${t.name} ${JS_RATE[t.durability]} rec/s`).join(', ')}); 2 group members; offsets observed every second`);
+    await CampaignClients.createTopics(broker.bootstrap);
+    clients = await CampaignClients.start({ bootstrap: broker.bootstrap, seed, windowMs, workDir, javaClasses: peers.javaClasses, deliveryTimeoutMs, t0 });
+    say(`workload: ${CampaignClients.describe()}`);
     const windowStart = Date.now();
     sampler = new ReadinessSampler(broker, maintenance);
 
@@ -446,29 +372,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     sampler.stop();
 
     // ---- the end: clients finish, the group catches up --------------------------------
-    for (const p of java) {
-      const how = await p.finish(deliveryTimeoutMs + 60_000);
-      javaEnds.push(how === 'finished' ? `exit ${String(p.child.exitCode)}` : `killed after ${deliveryTimeoutMs / 1000 + 60} s`);
-      if (how === 'killed') problems.push(`Java producer on ${p.topic} had not finished ${deliveryTimeoutMs / 1000 + 60} s after the faults stopped (acked ${p.acks.length} of ${p.count}); stderr ends:\n${p.stderr.slice(-2000)}`);
-    }
-    for (const p of js) await p.stop();
-    say(`producers done: ${[...java.map((p) => `${p.topic} Java ${p.acks.length} acked/${p.failures.length} failed`), ...js.map((p) => `kafkajs ${p.name} ${p.acks.length} acked/${p.failedSends} sends failed`)].join(', ')}`);
-
-    const ends = new Map<string, number>();
-    await withAdmin(b.bootstrap, async (admin) => {
-      for (const t of TOPICS) for (const o of await admin.fetchTopicOffsets(t.name)) ends.set(tp(t.name, o.partition), Number(o.high));
-    });
-    const obs = observer;
-    const caughtUp = await eventually(120_000, async () => {
-      await obs.observe();
-      const latest = obs.latest();
-      return [...ends].every(([k, end]) => latest?.get(k) === end);
-    });
-    say(caughtUp ? 'consumer group caught up' : 'consumer group did not catch up within 120 s');
-    await consumers.stop();
-    await observer.stop();
-    await observer.observe().catch(() => undefined);
-    checks.push(checkCaughtUp(observer.latest(), ends));
+    const c = clients;
+    checks.push(await c.finish({ bootstrap: b.bootstrap, say, problems }));
 
     // ---- a clean stop with everything uploaded, then a start without the WAL ----------
     await eventually(30_000, async () => (await b.metric('stratus_storage_pending_bytes')) === 0);
@@ -481,75 +386,14 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     if (!(await eventually(30_000, async () => (await b.notReady()) === undefined))) problems.push(`the final start was not ready within 30 s: ${String(await b.notReady())}`);
     say('final start (without the WAL, so from the object store alone): reading every topic back');
 
-    const acksByTopic = new Map<string, Ack[]>(TOPICS.map((t) => [t.name, []]));
-    for (const a of [...java.flatMap((p) => p.acks), ...js.flatMap((p) => p.acks)]) acksByTopic.get(a.topic)!.push(a);
-    const jsSent = new Map(js.flatMap((p) => [...p.sent]));
-    const javaCount = new Map(java.map((p) => [p.topic, p.count]));
-    for (const t of TOPICS) {
-      const read = await readTopic(b.bootstrap, t.name);
-      recordsRead[t.name] = read.length;
-      const seenTopic = consumers;
-      checks.push(
-        ...checkTopicLog({
-          topic: t.name,
-          partitions: t.partitions,
-          read,
-          acks: acksByTopic.get(t.name)!,
-          sentSize: (key) => {
-            if (key.startsWith('k-')) {
-              const i = Number(key.slice(2));
-              return Number.isSafeInteger(i) && i >= 0 && i < javaCount.get(t.name)! ? `v-${i}`.length : undefined;
-            }
-            const s = jsSent.get(key);
-            return s?.topic === t.name ? s.size : undefined;
-          },
-          seen: (p) => seenTopic.seen.keys(tp(t.name, p)),
-          sendOrder: (key) => {
-            if (key.startsWith('k-')) return { producer: 'java', seq: Number(key.slice(2)) };
-            const s = jsSent.get(key);
-            const n = /^js([a-z]*)-(\d+)$/.exec(key);
-            return s === undefined || n === null ? undefined : { producer: `kafkajs ${n[1]!} session ${s.session}`, seq: Number(n[2]) };
-          },
-        }),
-      );
-    }
-    // One more observation on the final instance: nothing acknowledged may be missing there either.
-    const finalObserver = await OffsetObserver.start({ bootstrap: b.bootstrap, group, topics: topicNames });
-    await finalObserver.observe();
-    await finalObserver.stop();
-    checks.push(...checkCommittedOffsets([...observer.observations, ...finalObserver.observations], consumers.commits, t0));
-    checks.push({
-      name: 'consumers: every record matched its key, offsets increased within each batch',
-      ok: consumers.badValues.length === 0 && consumers.outOfOrder.length === 0,
-      detail:
-        consumers.badValues.length + consumers.outOfOrder.length === 0
-          ? `${consumers.seen.records} records consumed`
-          : [...consumers.badValues, ...consumers.outOfOrder].slice(0, 10).join('; '),
-    });
-    const javaFailed = java.filter((p) => p.failures.length > 0 || p.acks.length !== p.count);
-    checks.push({
-      name: `producers: the Java producers had every record acknowledged (no fault lasts near delivery.timeout.ms, ${deliveryTimeoutMs / 1000} s)`,
-      ok: javaFailed.length === 0,
-      detail:
-        javaFailed.length === 0
-          ? `${java.reduce((n, p) => n + p.count, 0)} records`
-          : javaFailed.map((p) => `${p.topic}: ${p.acks.length} of ${p.count} acknowledged, ${p.failures.length} failed (first: ${p.failures[0]?.key ?? '-'}: ${p.failures[0]?.error.slice(0, 160) ?? '-'})`).join('; '),
-    });
-    checks.push({
-      name: 'consumers: an offset never held two different records during the run',
-      ok: consumers.seen.conflicts.length === 0,
-      detail: consumers.seen.conflicts.length === 0 ? 'no conflict' : consumers.seen.conflicts.slice(0, 10).join('; '),
-    });
+    checks.push(...(await c.verify(b.bootstrap)));
     await b.term(false);
   } catch (e) {
     problems.push(`the campaign itself failed: ${(e as Error).stack ?? String(e)}`);
   } finally {
     sampler?.stop();
     await recovery.stop();
-    for (const p of java) if (p.alive) p.child.kill('SIGKILL');
-    for (const p of js) await p.stop().catch(() => undefined);
-    await consumers?.stop().catch(() => undefined);
-    await observer?.stop().catch(() => undefined);
+    await clients?.abort();
     await broker?.kill().catch(() => undefined);
     await proxy?.close().catch(() => undefined);
     await minio?.stop().catch(() => undefined);
@@ -572,8 +416,6 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
 
   const keep = (process.env['STRATUS_CHAOS_KEEP'] ?? '') !== '';
   const ok = checks.every((c) => c.ok) && checks.length > 2;
-  const acked: Record<string, number> = Object.fromEntries(TOPICS.map((t) => [t.name, 0]));
-  for (const a of [...java.flatMap((p) => p.acks), ...js.flatMap((p) => p.acks)]) acked[a.topic] = (acked[a.topic] ?? 0) + 1;
   const kills = byKind.kill + byKind['kill-in-outage'] + byKind['kill-while-slow'];
   const report: CampaignReport = {
     seed,
@@ -585,6 +427,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     topics: TOPICS,
     episodes,
     counts: {
+      ...CampaignClients.counts(clients),
       episodesByKind: byKind,
       sigkills: kills,
       sigterms: byKind.term + byKind['term-in-outage'],
@@ -595,24 +438,6 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
       brokerStarts: broker?.instances ?? 0,
       maxStartMs: Math.max(0, ...(broker?.startMs ?? [])),
       sigtermExits: stops,
-      recordsAcked: acked,
-      recordsAckedTotal: Object.values(acked).reduce((x, y) => x + y, 0),
-      recordsRead,
-      javaFailedRecords: java.reduce((n, p) => n + p.failures.length, 0),
-      javaProducers: java.map((p, i) => ({ topic: p.topic, count: p.count, acked: p.acks.length, failed: p.failures.length, ended: javaEnds[i] ?? 'unknown', errors: countErrors(p.failures.map((f) => f.error.replace(/\d+ ms has passed/, 'N ms has passed'))),
-        outOfOrderResponses: p.outOfOrderResponses,
-        epochBumps: p.epochBumps,
-      })),
-      kafkajsFailedSends: js.reduce((n, p) => n + p.failedSends, 0),
-      kafkajsProducers: js.reduce((n, p) => n + p.producers, 0),
-      kafkajsErrors: Object.fromEntries(js.flatMap((p) => [...p.errors].map(([k, v]) => [`${p.name}:${k}`, v] as const))),
-      consumerRecords: consumers?.seen.records ?? 0,
-      commitsAcked: consumers?.commits.length ?? 0,
-      commitFailures: consumers?.commitFailures ?? 0,
-      consumerCrashes: consumers?.crashes ?? 0,
-      groupJoins: consumers?.joins ?? 0,
-      offsetObservations: observer?.observations.length ?? 0,
-      offsetObservationErrors: observer?.errors ?? 0,
       readinessSeconds: sampler?.seconds ?? {},
       minioPeakRssMiB: Math.round((minio?.peakRssBytes ?? 0) / 1048576),
       minioRestarts: minio?.restarts ?? [],
@@ -639,12 +464,6 @@ function recoveryLine(all: readonly Recovery[], kind: 'restart' | 'store'): stri
   return `${what} in ${done[Math.floor(done.length / 2)]} ms median, ${done.at(-1)} ms max (${done.length} times${cut > 0 ? `, ${cut} cut short by the next fault` : ''})`;
 }
 
-function countErrors(errors: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const e of errors) out[e] = (out[e] ?? 0) + 1;
-  return out;
-}
-
 /** The summary printed at the end (and the failure's seed and replay command). */
 export function summarize(r: CampaignReport): string {
   const c = r.counts;
@@ -654,14 +473,12 @@ export function summarize(r: CampaignReport): string {
     `  faults: ${c.sigkills} SIGKILL+restart (${r.counts.episodesByKind['kill-in-outage']} during an outage, ${r.counts.episodesByKind['kill-while-slow']} while slow), ` +
       `${c.sigterms} SIGTERM+restart (${r.counts.episodesByKind['term-in-outage']} during an outage), ` +
       `${c.outages} object-store outages (${c.outageSeconds} s), ${c.slowPeriods} slow periods (${c.slowSeconds} s); ${c.brokerStarts} broker starts, slowest ${c.maxStartMs} ms`,
-    `  records acknowledged: ${c.recordsAckedTotal} (${Object.entries(c.recordsAcked).map(([t, n]) => `${t} ${n}`).join(', ')}); read back: ${Object.entries(c.recordsRead).map(([t, n]) => `${t} ${n}`).join(', ')}`,
-    `  producers: Java ${c.javaProducers.map((p) => `${p.topic} ${p.acked}/${p.count} acked, ${p.failed} failed, ${p.ended}, ${p.outOfOrderResponses} OUT_OF_ORDER_SEQUENCE_NUMBER answers, ${p.epochBumps} epoch bumps`).join('; ')}; kafkajs ${c.kafkajsFailedSends} failed sends (${Object.entries(c.kafkajsErrors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), ${c.kafkajsProducers} producer ids`,
-    ...c.javaProducers.flatMap((p) => Object.entries(p.errors).map(([e, n]) => `    Java ${p.topic}: ${n} × ${e}`)),
+    ...clientSummaryLines(c),
     `  recovery: ${recoveryLine(c.recoveries, 'restart')}; ${recoveryLine(c.recoveries, 'store')}`,
     `  compaction: ${m('compaction.merges')} merges replacing ${m('compaction.extents_replaced')} extents, ${m('compaction.objects_written')} objects written (${m('compaction.failures')} failed, ${m('compaction.refused')} refused); orphan sweep: ${m('orphan_sweep.runs')} runs, ${m('orphan_sweep.deleted')} orphans deleted; index at the end: ${m('index_extents.total')} extents, at most ${m('index_extents.max_per_partition')} in a partition`,
     `  MinIO: peak RSS ${c.minioPeakRssMiB} MiB; ${c.minioRestarts.length === 0 ? 'never restarted' : `restarted by the test bed ${c.minioRestarts.length} times (${c.minioRestarts.map((x) => `${x.atS} s: ${x.why}`).join('; ')}) — see test/chaos/minio.ts`}`,
     `  /readyz during the faults (s): ${Object.entries(c.readinessSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `  group: ${c.consumerRecords} records consumed, ${c.commitsAcked} commits acknowledged (${c.commitFailures} failed), ${c.groupJoins} joins, ${c.consumerCrashes} consumer crashes, ${c.offsetObservations} offset observations (${c.offsetObservationErrors} failed)`,
+    groupSummaryLine(c),
     '  checks:',
     ...r.checks.map((x) => `    ${x.ok ? 'ok  ' : 'FAIL'} ${x.name} — ${x.detail}`),
   ];

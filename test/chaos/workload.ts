@@ -44,7 +44,8 @@ export function tp(topic: string, partition: number): string {
 function kafka(bootstrap: string, clientId: string, retries = 8): InstanceType<typeof Kafka> {
   return new Kafka({
     clientId,
-    brokers: [bootstrap],
+    // host:port, or several comma-separated (the cluster campaign bootstraps to every broker).
+    brokers: bootstrap.split(','),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3000,
     requestTimeout: 30_000,
