@@ -26,28 +26,38 @@ type MergeTuple = [string, number, number, number, number, number, number, numbe
 /** [topicId, partition, producerId, producerEpoch, baseSequence, lastOffsetDelta, baseOffset] */
 type ProducerTuple = [string, number, number, number, number, number, number];
 
-const RECORD_TYPES: ReadonlySet<MetadataRecordType> = new Set<MetadataRecordType>([
-  'ClusterCreated',
-  'BrokerRegistered',
-  'BrokerUnregistered',
-  'TopicCreated',
-  'TopicDeleted',
-  'PartitionsAdded',
-  'ConfigsAltered',
-  'LeaderChanged',
-  'ObjectCommitted',
-  'ProducerBatchesCommitted',
-  'LogStartAdvanced',
-  'OffsetsCommitted',
-  'OffsetsDeleted',
-  'GroupMembershipChanged',
-  'GroupCoordinatorReset',
-  'ProducerIdsAllocated',
-  'ObjectsScheduledForDeletion',
-  'ObjectsDeleted',
-  'ExtentsCompacted',
-  'ObjectCompacted',
-]);
+// Every record type the state machine applies, as the keys of a Record over the union, so
+// that a type added to records.ts without being added here fails the type-check instead of
+// the first load of a journal holding it (the cluster records of issue 10 were missed that
+// way: a controller that became active could not read BrokerDrainingChanged, and the
+// cluster had no controller until the journal was snapshotted away).
+const RECORD_TYPE_KEYS: Readonly<Record<MetadataRecordType, true>> = {
+  ClusterCreated: true,
+  BrokerRegistered: true,
+  BrokerFenced: true,
+  BrokerDrainingChanged: true,
+  PartitionMovesStarted: true,
+  PartitionMovesCancelled: true,
+  BrokerUnregistered: true,
+  TopicCreated: true,
+  TopicDeleted: true,
+  PartitionsAdded: true,
+  ConfigsAltered: true,
+  LeaderChanged: true,
+  ObjectCommitted: true,
+  ProducerBatchesCommitted: true,
+  LogStartAdvanced: true,
+  OffsetsCommitted: true,
+  OffsetsDeleted: true,
+  GroupMembershipChanged: true,
+  GroupCoordinatorReset: true,
+  ProducerIdsAllocated: true,
+  ObjectsScheduledForDeletion: true,
+  ObjectsDeleted: true,
+  ExtentsCompacted: true,
+  ObjectCompacted: true,
+};
+const RECORD_TYPES: ReadonlySet<string> = new Set(Object.keys(RECORD_TYPE_KEYS));
 
 export function encodeRecords(records: readonly MetadataRecord[]): Buffer {
   const json = JSON.stringify(records.map(toWire));
