@@ -5,7 +5,8 @@
 // other, and the dispatcher reports no closed connection. Two ways to fail: the
 // controller's gRPC server shut down (refused connections), and a controller whose calls
 // hang past the client's deadlines. Then the controller comes back and the same
-// connection's requests succeed.
+// connection's requests succeed. Last, a controller that applies a change this broker's
+// watch does not show in time.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, decodeResponse, ErrorCode, errorName } from '@stratus/protocol';
@@ -287,5 +288,34 @@ describe.each<Mode>(['stopped', 'hung'])('the controller %s', (mode) => {
     expect(errorName(listed.topics[0]!.partitions[0]!.errorCode)).toBe('NONE');
     expect(talk.isOpen).toBe(true);
     expect(world.problems).toEqual([]);
+  });
+});
+
+describe('the controller applies a change this broker does not see in time', () => {
+  it('CreateTopics answers NOT_CONTROLLER; a retry once the watch caught up finds the topic created', async () => {
+    const talk = new Conversation(await RawClient.connect(world.port));
+    try {
+      world.problems.length = 0;
+      world.freezeWatch();
+      const lagging = await talk.ask(ApiKey.CreateTopics, 7, { topics: [{ name: 'lagging', numPartitions: 1, replicationFactor: -1 }], timeoutMs: 5_000 });
+      expect(errorName(lagging.topics[0]!.errorCode)).toBe('NOT_CONTROLLER');
+      expect(lagging.topics[0]!.errorMessage).toContain('CONTROLLER_METADATA_LAG');
+      // Applied all the same: the controller has it, this broker does not show it yet.
+      expect(world.controller.metadata().topics.some((t) => t.name === 'lagging')).toBe(true);
+      expect(world.client.metadata().topics.some((t) => t.name === 'lagging')).toBe(false);
+
+      world.thawWatch();
+      await eventually(() => world.client.metadata().topics.some((t) => t.name === 'lagging'), 'the watch delivers the topic');
+      // What a Kafka client's retry after a controller timeout gets, as with Kafka.
+      const again = await talk.ask(ApiKey.CreateTopics, 7, { topics: [{ name: 'lagging', numPartitions: 1, replicationFactor: -1 }], timeoutMs: 5_000 });
+      expect(errorName(again.topics[0]!.errorCode)).toBe('TOPIC_ALREADY_EXISTS');
+      const md = await talk.ask(ApiKey.Metadata, 12, { topics: [{ name: 'lagging', topicId: ZERO_UUID }], allowAutoTopicCreation: false });
+      expect(errorName(md.topics[0]!.errorCode)).toBe('NONE');
+      expect(talk.isOpen).toBe(true);
+      expect(world.problems).toEqual([]);
+    } finally {
+      world.thawWatch();
+      talk.close();
+    }
   });
 });

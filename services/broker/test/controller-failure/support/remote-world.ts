@@ -7,6 +7,9 @@
 //   start() serves again on the same port, and the client reconnects on its own.
 // - hang(): the server stays up but every call waits (a controller stuck on its store),
 //   so the client's deadlines expire; release() lets the waiting calls go on.
+// - freezeWatch(): calls are answered but the Watch stream carries no change, so a
+//   mutation's metadata version never reaches the broker within the client's wait
+//   (ControllerMetadataLagError); thawWatch() delivers the changes held back.
 // The broker listens on 127.0.0.1 for raw sockets and Kafka clients. Its lease is off:
 // the controller runs no check loop here, and a self-fenced broker would answer
 // NOT_LEADER_OR_FOLLOWER for reasons of its own.
@@ -49,6 +52,8 @@ export const CLIENT_TIMINGS = {
 class Stallable {
   readonly api: ControllerApi;
   private gate: { promise: Promise<void>; open: () => void } | undefined;
+  /** While frozen, the watch listeners that were told nothing of a change since. */
+  private frozen: Map<(m: unknown) => void, () => void> | undefined;
   /** Calls waiting at the gate now. */
   waiting = 0;
 
@@ -58,8 +63,16 @@ class Stallable {
         const value: unknown = Reflect.get(target, prop, receiver);
         if (typeof value !== 'function') return value;
         const fn = value as (...a: unknown[]) => unknown;
-        // metadata() and watch() are synchronous: the server's Watch stream keeps working.
-        if (prop === 'metadata' || prop === 'watch') return fn.bind(target);
+        // metadata() and watch() are synchronous: the server's Watch stream keeps working,
+        // unless frozen — then changes are held back per listener until thawed.
+        if (prop === 'metadata') return fn.bind(target);
+        if (prop === 'watch') {
+          return (listener: (m: unknown) => void) =>
+            fn.call(target, (m: unknown) => {
+              if (this.frozen !== undefined) this.frozen.set(listener, () => listener(target.metadata()));
+              else listener(m);
+            });
+        }
         return async (...args: unknown[]) => {
           const gate = this.gate;
           if (gate !== undefined) {
@@ -86,6 +99,16 @@ class Stallable {
   release(): void {
     this.gate?.open();
     this.gate = undefined;
+  }
+
+  freezeWatch(): void {
+    this.frozen ??= new Map();
+  }
+
+  thawWatch(): void {
+    const held = this.frozen;
+    this.frozen = undefined;
+    for (const deliver of held?.values() ?? []) deliver();
   }
 }
 
@@ -225,6 +248,15 @@ export class RemoteControllerWorld {
     this.stallable.release();
   }
 
+  /** Watch streams carry no change from now on until thawWatch(); calls are answered. */
+  freezeWatch(): void {
+    this.stallable.freezeWatch();
+  }
+
+  thawWatch(): void {
+    this.stallable.thawWatch();
+  }
+
   /** Calls waiting at the hung controller now. */
   get hungCalls(): number {
     return this.stallable.waiting;
@@ -234,6 +266,7 @@ export class RemoteControllerWorld {
   async close(): Promise<void> {
     try {
       this.release();
+      this.thawWatch();
       await this.start();
       await this.broker.close({ drainTimeoutMs: 0, flushTimeoutMs: 2_000 });
       await this.client.close();
