@@ -24,6 +24,25 @@ export interface Extent extends TopicPartition {
   readonly leaderEpoch: number;
 }
 
+/**
+ * The extent's own fields and nothing else: an extent that came with more (a wire message,
+ * a merge record) is stored or sent without what it carried besides.
+ */
+export function copyExtent(e: Extent): Extent {
+  return {
+    topicId: e.topicId,
+    partition: e.partition,
+    objectKey: e.objectKey,
+    objectSize: e.objectSize,
+    baseOffset: e.baseOffset,
+    lastOffset: e.lastOffset,
+    position: e.position,
+    length: e.length,
+    maxTimestamp: e.maxTimestamp,
+    leaderEpoch: e.leaderEpoch,
+  };
+}
+
 export function partitionKey(topicId: string, partition: number): string {
   return `${topicId}:${partition}`;
 }

@@ -5,7 +5,7 @@
 // so the controller can depend on them without shipping the storage engine.
 
 export type { Extent, TopicPartition, Durability } from './extent.ts';
-export { partitionKey } from './extent.ts';
+export { copyExtent, partitionKey } from './extent.ts';
 export { CommitRefusedError, CommitTooLateError } from './committer.ts';
 export type { ExtentCommitter, ExtentSource, ObjectCommit, CommitResult, CommitRejection, ProducerBatchRecord } from './committer.ts';
 export { judgeCommit } from './judge-commit.ts';

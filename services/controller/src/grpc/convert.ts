@@ -7,6 +7,7 @@
 // null <-> absent: ControllerApi's nullable strings are proto3 `optional` fields.
 
 import type { CommitRejection, CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
+import { copyExtent } from '@stratus/partition-index';
 import type {
   AlterConfigOp,
   BrokerInfo,
@@ -246,33 +247,11 @@ export function fromCreateTopicResult(r: pb.CreateTopicResult): CreateTopicResul
 // --- the partition index ---------------------------------------------------------------------------
 
 export function toExtent(e: Extent): pb.Extent {
-  return {
-    topicId: e.topicId,
-    partition: e.partition,
-    objectKey: e.objectKey,
-    objectSize: e.objectSize,
-    baseOffset: e.baseOffset,
-    lastOffset: e.lastOffset,
-    position: e.position,
-    length: e.length,
-    maxTimestamp: e.maxTimestamp,
-    leaderEpoch: e.leaderEpoch,
-  };
+  return copyExtent(e);
 }
 
 export function fromExtent(e: pb.Extent): Extent {
-  return {
-    topicId: e.topicId,
-    partition: e.partition,
-    objectKey: e.objectKey,
-    objectSize: e.objectSize,
-    baseOffset: e.baseOffset,
-    lastOffset: e.lastOffset,
-    position: e.position,
-    length: e.length,
-    maxTimestamp: e.maxTimestamp,
-    leaderEpoch: e.leaderEpoch,
-  };
+  return copyExtent(e);
 }
 
 export function toProducerBatch(b: ProducerBatchRecord): pb.ProducerBatch {

@@ -8,7 +8,7 @@
 //    are one ObjectCompacted record; when none is accepted nothing is recorded, and the
 //    caller deletes the object (it was never referenced).
 
-import { parseObjectKey, partitionKey, retentionTimestamp } from '@stratus/partition-index';
+import { copyExtent, parseObjectKey, partitionKey, retentionTimestamp } from '@stratus/partition-index';
 import type { Extent } from '@stratus/partition-index';
 import type { WrittenMerge, WrittenObject } from '../compaction/compactor.ts';
 import { compactionRuns } from '../compaction/plan.ts';
@@ -138,19 +138,4 @@ function mergeProblem(s: ControllerState, written: WrittenObject, m: WrittenMerg
 
 function sameExtent(a: Extent, b: Extent): boolean {
   return a.objectKey === b.objectKey && a.position === b.position && a.length === b.length && a.baseOffset === b.baseOffset && a.lastOffset === b.lastOffset && a.leaderEpoch === b.leaderEpoch;
-}
-
-function copyExtent(e: Extent): Extent {
-  return {
-    topicId: e.topicId,
-    partition: e.partition,
-    objectKey: e.objectKey,
-    objectSize: e.objectSize,
-    baseOffset: e.baseOffset,
-    lastOffset: e.lastOffset,
-    position: e.position,
-    length: e.length,
-    maxTimestamp: e.maxTimestamp,
-    leaderEpoch: e.leaderEpoch,
-  };
 }

@@ -18,8 +18,8 @@
 // index; the uploader writes its entries again under fresh keys.
 
 import { ErrorCode } from '@stratus/protocol';
-import { acceptedProducerBatches, CommitRefusedError, CommitTooLateError, judgeCommit, parseObjectKey, partitionKey } from '@stratus/partition-index';
-import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
+import { acceptedProducerBatches, CommitRefusedError, CommitTooLateError, copyExtent, judgeCommit, parseObjectKey, partitionKey } from '@stratus/partition-index';
+import type { CommitResult, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
 import type { ObjectCommitted } from '../state/records.ts';
 import { commitMaxAgeMs } from '../background/gc-options.ts';
 import type { ItemResult } from '../controller-api.ts';
@@ -79,21 +79,6 @@ function copyProducerBatch(b: ProducerBatchRecord): ProducerBatchRecord {
     baseSequence: b.baseSequence,
     lastOffsetDelta: b.lastOffsetDelta,
     baseOffset: b.baseOffset,
-  };
-}
-
-function copyExtent(e: Extent): Extent {
-  return {
-    topicId: e.topicId,
-    partition: e.partition,
-    objectKey: e.objectKey,
-    objectSize: e.objectSize,
-    baseOffset: e.baseOffset,
-    lastOffset: e.lastOffset,
-    position: e.position,
-    length: e.length,
-    maxTimestamp: e.maxTimestamp,
-    leaderEpoch: e.leaderEpoch,
   };
 }
 
