@@ -7,7 +7,7 @@ export type { ClusterCheckSummary, ClusterStats, ControllerStats, RetentionSumma
 export type { ControllerOptions } from './options.ts';
 export type { ClusterOptions } from './cluster/cluster-options.ts';
 export type { ClusterCounters, UncleanFailover } from './cluster/cluster-context.ts';
-export type { CompactionOptions, OrphanSweepOptions } from './background/gc-options.ts';
+export type { CompactionOptions, OrphanSweepOptions } from './config/gc-options.ts';
 export type { CompactionRunSummary, CompactionStats } from './background/compaction-runner.ts';
 export type { OrphanSweepStats, OrphanSweepSummary } from './background/orphan-sweep.ts';
 export type { ObjectMaintenanceStats } from './background/object-maintenance.ts';

@@ -9,8 +9,8 @@ import { DEFAULT_MAX_BATCH_BYTES } from '@stratus/partition-index';
 import { resolveBrokerConfigs } from './config/broker-config.ts';
 import type { BrokerConfigEntry, BrokerSettings } from './config/broker-config.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
-import { resolveCompactionOptions, resolveOrphanSweepOptions } from './background/gc-options.ts';
-import type { CompactionOptions, OrphanSweepOptions, ResolvedCompactionOptions, ResolvedOrphanSweepOptions } from './background/gc-options.ts';
+import { resolveCompactionOptions, resolveOrphanSweepOptions } from './config/gc-options.ts';
+import type { CompactionOptions, OrphanSweepOptions, ResolvedCompactionOptions, ResolvedOrphanSweepOptions } from './config/gc-options.ts';
 import { resolveClusterOptions } from './cluster/cluster-options.ts';
 import type { ClusterOptions, ResolvedClusterOptions } from './cluster/cluster-options.ts';
 import type { UncleanFailover } from './cluster/cluster-context.ts';
@@ -82,9 +82,9 @@ export interface ControllerOptions {
    * deletes only objects under it. Default "stratus".
    */
   readonly objectKeyPrefix?: string;
-  /** Object compaction (background/gc-options.ts). */
+  /** Object compaction (config/gc-options.ts). */
   readonly compaction?: CompactionOptions;
-  /** Deleting objects written but never committed (background/gc-options.ts). */
+  /** Deleting objects written but never committed (config/gc-options.ts). */
   readonly orphanSweep?: OrphanSweepOptions;
   /** Broker leases, leadership moves and unclean failover (cluster/cluster-options.ts). */
   readonly cluster?: ClusterOptions;

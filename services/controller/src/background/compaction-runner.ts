@@ -29,7 +29,7 @@ import type { CompactionDecision } from '../ops/compaction.ts';
 import type { Tx } from '../ops/tx.ts';
 import { firstExtentAtOrAfter, partitionOf } from '../state/state.ts';
 import type { ControllerState } from '../state/state.ts';
-import type { ResolvedCompactionOptions } from './gc-options.ts';
+import type { ResolvedCompactionOptions } from '../config/gc-options.ts';
 
 export interface CompactionRunnerDeps {
   readonly store: ObjectStore;

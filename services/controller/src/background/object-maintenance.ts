@@ -13,8 +13,8 @@ import type { DecideContext, Tx } from '../ops/tx.ts';
 import type { ControllerState } from '../state/state.ts';
 import { CompactionRunner } from './compaction-runner.ts';
 import type { CompactionRunSummary, CompactionStats } from './compaction-runner.ts';
-import { commitMaxAgeMs } from './gc-options.ts';
-import type { ResolvedCompactionOptions, ResolvedOrphanSweepOptions } from './gc-options.ts';
+import { commitMaxAgeMs } from '../config/gc-options.ts';
+import type { ResolvedCompactionOptions, ResolvedOrphanSweepOptions } from '../config/gc-options.ts';
 import { OrphanSweeper } from './orphan-sweep.ts';
 import type { OrphanSweepStats, OrphanSweepSummary } from './orphan-sweep.ts';
 

@@ -18,7 +18,7 @@
 
 import type { ObjectInfo, ObjectStore } from '@stratus/objectstore';
 import { parseObjectKey } from '@stratus/partition-index';
-import type { ResolvedOrphanSweepOptions } from './gc-options.ts';
+import type { ResolvedOrphanSweepOptions } from '../config/gc-options.ts';
 
 export interface OrphanSweepDeps {
   readonly store: ObjectStore;

@@ -17,7 +17,7 @@ import type { BrokerSettings } from '../config/broker-config.ts';
 import { parseLong } from '../config/config-types.ts';
 import { TOPIC_CONFIG_KEYS } from '../config/topic-config-schema.ts';
 import { retentionPolicy } from '../config/topic-configs.ts';
-import type { ResolvedCompactionOptions } from '../background/gc-options.ts';
+import type { ResolvedCompactionOptions } from '../config/gc-options.ts';
 import type { ObjectCompacted } from '../state/records.ts';
 import { firstExtentAtOrAfter, partitionOf } from '../state/state.ts';
 import type { ControllerState } from '../state/state.ts';

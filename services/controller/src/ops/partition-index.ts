@@ -21,7 +21,7 @@ import { ErrorCode } from '@stratus/protocol';
 import { acceptedProducerBatches, CommitRefusedError, CommitTooLateError, copyExtent, judgeCommit, parseObjectKey, partitionKey } from '@stratus/partition-index';
 import type { CommitResult, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
 import type { ObjectCommitted } from '../state/records.ts';
-import { commitMaxAgeMs } from '../background/gc-options.ts';
+import { commitMaxAgeMs } from '../config/gc-options.ts';
 import type { ItemResult } from '../controller-api.ts';
 import type { CommitRejected } from '../state/records.ts';
 import { partitionOf } from '../state/state.ts';
