@@ -60,6 +60,8 @@ export interface VerifiableProducerOptions {
   readonly maxMessages: number;
   /** Records per second (VerifiableProducer's --throughput). */
   readonly throughput: number;
+  /** Values are "<prefix>.<n>" (VerifiableProducer's --value-prefix, an integer) instead of "<n>": for several runs on one topic. */
+  readonly valuePrefix?: number;
   /** Producer configs on top of acks=all, enable.idempotence=true, unlimited retries and a 120 s delivery timeout. */
   readonly config?: Readonly<Record<string, string>>;
 }
@@ -75,6 +77,7 @@ export function startVerifiableProducer(o: VerifiableProducerOptions): Verifiabl
     join(PEERS, 'kafka-run.sh'), VERIFIABLE_PRODUCER,
     '--bootstrap-server', o.bootstrap, '--topic', o.topic, '--max-messages', String(o.maxMessages),
     '--throughput', String(o.throughput), '--acks', '-1', '--producer.config', configFile,
+    ...(o.valuePrefix !== undefined ? ['--value-prefix', String(o.valuePrefix)] : []),
   ];
   const child: ChildProcess = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const acked: ProducedRecord[] = [];

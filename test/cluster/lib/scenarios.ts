@@ -50,22 +50,18 @@ export async function waitForSpread(admin: Admin, cluster: Cluster, topic: strin
   });
 }
 
-export interface KillFigures {
+export interface KillFigures extends FaultFigures {
   readonly killed: string;
   readonly partitionsOfKilled: number;
   /** SIGKILL → every partition of the topic led by a live broker (Metadata). */
   readonly failoverMs: number;
-  /** The longest stall between two acks of the producer. */
-  readonly longestAckGapMs: number;
-  readonly acked: number;
-  readonly retried: Map<string, number>;
-  readonly problems: string[];
 }
 
 /**
  * SIGKILL of the broker leading most of `topic`'s partitions while VerifiableProducer
  * (acks=all, idempotent) writes `count` records at `rate`/s; the producer finishes on its
  * own, then kcat reads everything. The killed broker stays down (the caller restarts it).
+ * Records already in the topic are read too: give a `valuePrefix` to every run after the first.
  * `restartAfterMs`: start the killed broker again (same data directory, so its WAL) that
  * long after the kill, while the producer still runs — for `local` topics, which wait for it.
  */
@@ -73,28 +69,48 @@ export async function killBrokerUnderLoad(
   cluster: Cluster,
   admin: Admin,
   topic: string,
-  o: { readonly count: number; readonly rate: number; readonly restartAfterMs?: number; readonly victim?: BrokerNode },
+  o: { readonly count: number; readonly rate: number; readonly restartAfterMs?: number; readonly victim?: BrokerNode; readonly valuePrefix?: number },
 ): Promise<KillFigures> {
   const leaders = await leadersOf(admin, topic);
   const victim = o.victim ?? cluster.brokers.reduce((best, b) => (leaders.filter((l) => l === b.nodeId).length > leaders.filter((l) => l === best.nodeId).length ? b : best));
   const mine = leaders.filter((l) => l === victim.nodeId).length;
-  const producer = startVerifiableProducer({ bootstrap: cluster.bootstrap, topic, maxMessages: o.count, throughput: o.rate });
-  // Kill once a third of the stream is acknowledged (so every partition has data before and after).
+  let failoverMs = -1;
+  const f = await faultUnderLoad(cluster, topic, o, async () => {
+    const killedAt = Date.now();
+    await victim.signal('SIGKILL');
+    if (o.restartAfterMs !== undefined) {
+      await sleep(o.restartAfterMs);
+      victim.restart();
+      await victim.waitReady(60_000);
+    }
+    failoverMs = await waitFor(`every partition of ${topic} led by a live broker`, 60_000, async () => {
+      const now = await leadersOf(admin, topic);
+      return now.every((l) => l >= 0 && (l !== victim.nodeId || victim.alive)) ? Date.now() - killedAt : undefined;
+    });
+  });
+  return { killed: victim.name, partitionsOfKilled: mine, failoverMs, ...f };
+}
+
+export interface FaultFigures {
+  readonly acked: number;
+  /** The longest stall between two acks of the producer. */
+  readonly longestAckGapMs: number;
+  readonly retried: Map<string, number>;
+  readonly problems: string[];
+}
+
+/**
+ * Any fault under VerifiableProducer (acks=all, idempotent): `fault` runs once a third of
+ * `count` records is acknowledged; the producer finishes on its own, then kcat reads the
+ * topic. Problems: a failed send, an acknowledged record missing or elsewhere, a duplicate.
+ */
+export async function faultUnderLoad(cluster: Cluster, topic: string, o: { readonly count: number; readonly rate: number; readonly valuePrefix?: number }, fault: () => Promise<void>): Promise<FaultFigures> {
+  const producer = startVerifiableProducer({ bootstrap: cluster.bootstrap, topic, maxMessages: o.count, throughput: o.rate, ...(o.valuePrefix !== undefined ? { valuePrefix: o.valuePrefix } : {}) });
   await waitFor('a third of the records acknowledged', 60_000, async () => {
     if (producer.exited()) throw new GiveUp(`VerifiableProducer exited early:\n${producer.stderr().slice(-3000)}`);
     return producer.acked.length >= o.count / 3 ? true : undefined;
   });
-  const killedAt = Date.now();
-  await victim.signal('SIGKILL');
-  if (o.restartAfterMs !== undefined) {
-    await sleep(o.restartAfterMs);
-    victim.restart();
-    await victim.waitReady(60_000);
-  }
-  const failoverMs = await waitFor(`every partition of ${topic} led by a live broker`, 60_000, async () => {
-    const now = await leadersOf(admin, topic);
-    return now.every((l) => l >= 0 && (l !== victim.nodeId || victim.alive)) ? Date.now() - killedAt : undefined;
-  });
+  await fault();
   const { code, toolData } = await producer.done;
   const problems: string[] = [];
   if (code !== 0) problems.push(`VerifiableProducer exited with ${String(code)}:\n${producer.stderr().slice(-3000)}`);
@@ -104,18 +120,13 @@ export async function killBrokerUnderLoad(
   problems.push(...compareRecords(producer.acked, consumed).slice(0, 20));
   const values = new Set(consumed.map((r) => r.value));
   if (values.size !== consumed.length) problems.push(`${consumed.length - values.size} records are in the log more than once`);
-  return {
-    killed: victim.name,
-    partitionsOfKilled: mine,
-    failoverMs,
-    longestAckGapMs: longestAckGapMs(producer.ackedAtMs),
-    acked: producer.acked.length,
-    retried: retriedErrorsByCode(producer.stderr()),
-    problems,
-  };
+  return { acked: producer.acked.length, longestAckGapMs: longestAckGapMs(producer.ackedAtMs), retried: retriedErrorsByCode(producer.stderr()), problems };
+}
+
+export function describeRetried(retried: ReadonlyMap<string, number>): string {
+  return [...retried].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
 }
 
 export function describeKill(f: KillFigures): string {
-  const retried = [...f.retried].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
-  return `${f.killed} (leading ${f.partitionsOfKilled} partitions) SIGKILLed: all partitions led by live brokers ${f.failoverMs} ms later; longest stall between acks ${f.longestAckGapMs} ms; ${f.acked} records acknowledged; the client retried: ${retried}`;
+  return `${f.killed} (leading ${f.partitionsOfKilled} partitions) SIGKILLed: all partitions led by live brokers ${f.failoverMs} ms later; longest stall between acks ${f.longestAckGapMs} ms; ${f.acked} records acknowledged; the client retried: ${describeRetried(f.retried)}`;
 }
