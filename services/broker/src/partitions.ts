@@ -105,6 +105,13 @@ export class PartitionManager implements PartitionAccess {
    * committed end are in the committed list or older than it, and one committed between
    * the two reads is at or below its producer's last committed batch; both are skipped,
    * so no batch is recorded twice and none is recorded out of order.
+   *
+   * A tail batch of an `object` topic is not acknowledged yet — the WAL is not its
+   * durability — so a client's retry of it (a duplicate) is answered only once it is
+   * committed, as the original append would have been: answering at once acknowledged
+   * data that a failover could still drop (the partition moved away before the recovered
+   * entry was uploaded, and the new leader wrote other records at its offsets; found by
+   * the cluster chaos campaign).
    */
   private async loadProducerState(log: PartitionLog): Promise<ProducerStateTable> {
     const tp = { topicId: log.topicId, partition: log.partition };
@@ -119,7 +126,7 @@ export class PartitionManager implements PartitionAccess {
     for (const batch of log.tailBatches()) {
       const h = readBatchHeader(batch, 0);
       if (h.producerId < 0 || h.baseOffset < committedEnd || h.baseOffset <= (lastCommitted.get(h.producerId) ?? -1)) continue;
-      producers.record(h.producerId, h.producerEpoch, h.baseSequence, h.lastOffsetDelta, Promise.resolve(h.baseOffset));
+      producers.record(h.producerId, h.producerEpoch, h.baseSequence, h.lastOffsetDelta, log.durability === 'object' ? committedAt(log, h.baseOffset, h.lastOffsetDelta) : Promise.resolve(h.baseOffset));
     }
     return producers;
   }
@@ -187,4 +194,12 @@ export class PartitionManager implements PartitionAccess {
       }
     }
   }
+}
+
+/** Resolves with `baseOffset` once the batch is committed to the index; rejects if the log fails (leadership lost) first. */
+function committedAt(log: PartitionLog, baseOffset: number, lastOffsetDelta: number): Promise<number> {
+  return log.committedThrough(baseOffset + lastOffsetDelta + 1).then((ok) => {
+    if (!ok) throw new Error(`the batch at offset ${baseOffset} was not committed: the partition's log ended first`);
+    return baseOffset;
+  });
 }

@@ -105,8 +105,13 @@ function producePartition(ctx: BrokerContext, open: OpenPartition, index: number
     const check = open.producers.check(batch.producerId, batch.producerEpoch, batch.baseSequence, batch.lastOffsetDelta);
     if (check.kind === 'error') return Promise.resolve(failure(index, check.errorCode, check.message));
     if (check.kind === 'duplicate') {
-      return check.baseOffset.then(
-        (baseOffset) => ({ index, errorCode: ErrorCode.NONE, baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset, recordErrors: [], errorMessage: null }),
+      // The original may not be durable yet (an object topic's batch waits for its commit):
+      // the retry waits as long as the original's append would, within the request's timeout.
+      return (req.timeoutMs > 0 ? withinTimeout(ctx.clock, check.baseOffset, req.timeoutMs) : check.baseOffset).then(
+        (baseOffset) =>
+          baseOffset === 'timeout'
+            ? failure(index, ErrorCode.REQUEST_TIMED_OUT, `the original batch was not durable within ${req.timeoutMs} ms`)
+            : { index, errorCode: ErrorCode.NONE, baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset, recordErrors: [], errorMessage: null },
         () => failure(index, ErrorCode.KAFKA_STORAGE_ERROR, 'the original batch failed'),
       );
     }

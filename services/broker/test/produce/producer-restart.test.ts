@@ -136,7 +136,7 @@ class Cluster {
   }
 
   /** Produces records with sequences first..last (one idempotent batch) and returns the partition's answer. */
-  async produce(first: number, last: number): Promise<{ errorCode: number; baseOffset: number }> {
+  async produce(first: number, last: number, timeoutMs = 10_000): Promise<{ errorCode: number; baseOffset: number }> {
     const records = buildRecordBatch({
       producerId: PRODUCER_ID,
       producerEpoch: 0,
@@ -144,7 +144,7 @@ class Cluster {
       baseTimestamp: 1_700_000_000_000,
       records: Array.from({ length: last - first + 1 }, (_, i) => ({ key: null, value: `s${first + i}` })),
     });
-    const r = await this.call(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records }] }] });
+    const r = await this.call(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records }] }] });
     const p = r.responses[0]?.partitionResponses[0];
     if (p === undefined) throw new Error('no partition in the produce answer');
     return { errorCode: p.errorCode, baseOffset: p.baseOffset };
@@ -187,8 +187,8 @@ class Cluster {
     }
   }
 
-  async createTopic(): Promise<{ topicId: string; partition: number }> {
-    const [r] = await this.node!.controller.createTopics([{ name: TOPIC, numPartitions: 1, replicationFactor: -1, configs: {} }], { validateOnly: false });
+  async createTopic(configs: Readonly<Record<string, string>> = {}): Promise<{ topicId: string; partition: number }> {
+    const [r] = await this.node!.controller.createTopics([{ name: TOPIC, numPartitions: 1, replicationFactor: -1, configs }], { validateOnly: false });
     if (r?.topic == null) throw new Error(`createTopic failed: ${r?.errorMessage}`);
     return { topicId: r.topic.topicId, partition: 0 };
   }
@@ -274,6 +274,32 @@ describe('idempotent producer state across a broker restart', () => {
       expect(await cluster.produce(first, first + 4)).toEqual({ errorCode: ErrorCode.NONE, baseOffset: base });
     }
     expect((await cluster.fetchAll()).highWatermark).toBe(20);
+  });
+
+  it('answers a retry of an object topic\'s recovered, uncommitted batch only once it is committed', async () => {
+    // An object topic acknowledges a batch once it is committed, not once it is in the WAL.
+    // A recovered WAL entry is not committed yet: a retry of it must not be acknowledged
+    // before it is, or a failover before its upload (the partition moving to another
+    // broker, which writes other records at its offsets) loses an acknowledged record.
+    const cluster = new Cluster();
+    await cluster.start();
+    const tp = await cluster.createTopic({ 'stratus.durability': 'object' });
+    expect(await cluster.produce(0, 4)).toEqual({ errorCode: ErrorCode.NONE, baseOffset: 0 });
+    cluster.objects.blocked = true;
+    // In the WAL, never committed: not acknowledged.
+    expect((await cluster.produce(5, 9, 300)).errorCode).toBe(ErrorCode.REQUEST_TIMED_OUT);
+    await cluster.stop({ crash: true, controller: 'journal' });
+
+    const node = await cluster.start();
+    expect(node.storage.recovery.requeuedEntries).toBe(1);
+    // Still not uploadable: the retry is a duplicate of the recovered entry, and waits for its commit.
+    expect(await cluster.produce(5, 9, 500)).toEqual({ errorCode: ErrorCode.REQUEST_TIMED_OUT, baseOffset: -1 });
+    expect(await node.controller.committedEndOffset(tp)).toBe(5);
+
+    cluster.objects.blocked = false;
+    expect(await cluster.produce(5, 9)).toEqual({ errorCode: ErrorCode.NONE, baseOffset: 5 });
+    expect(await node.controller.committedEndOffset(tp)).toBe(10);
+    expect((await cluster.fetchAll()).values).toEqual(values(0, 9));
   });
 });
 
