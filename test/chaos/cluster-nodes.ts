@@ -13,6 +13,12 @@ export interface NodeStop {
   readonly node: string;
   readonly ms: number;
   readonly code: number | null;
+  /**
+   * Whether it answered /readyz when signalled. One still starting (a SIGTERM right after a
+   * restart) may end by the signal itself, before its handler is installed: nothing to drain
+   * or release yet, the same as Kafka's or any process's default; only ready ones must exit 0.
+   */
+  readonly wasReady: boolean;
 }
 
 export class ChaosCluster {
@@ -63,6 +69,7 @@ export class ChaosCluster {
 
   async term(node: StratusNode): Promise<void> {
     if (!node.alive) return;
+    const wasReady = await node.ready();
     this.down.add(node.name);
     const t = Date.now();
     let timer: NodeJS.Timeout | undefined;
@@ -74,7 +81,7 @@ export class ChaosCluster {
       await node.signal('SIGKILL');
     }
     const code = result === 'hung' ? null : result.code;
-    this.stops.push({ node: node.name, ms: Date.now() - t, code });
+    this.stops.push({ node: node.name, ms: Date.now() - t, code, wasReady });
     this.note(`SIGTERM ${node.name}: exit ${String(code)} after ${Date.now() - t} ms`);
   }
 
