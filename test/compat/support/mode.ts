@@ -11,7 +11,9 @@
 //   STRATUS_COMPAT_TARGET=cluster       each test file starts a local Stratus cluster of real
 //                                       processes (test/cluster/lib: Redis, MinIO, 2 controllers,
 //                                       3 brokers in racks a/b/c) on free ports; the bootstrap
-//                                       lists all three brokers; stopped gracefully afterwards
+//                                       lists all three brokers; stopped gracefully afterwards.
+//                                       STRATUS_COMPAT_CLUSTER_STORE=gcs: on fake-gcs-server
+//                                       instead of MinIO (minio, the default, or gcs)
 //   STRATUS_COMPAT_BOOTSTRAP=host:port  a broker that is already running (Stratus, Kafka, ...)
 //
 // Setting both variables, an unknown target or a malformed address is an error, never a
@@ -21,7 +23,11 @@ export type TargetMode =
   | { readonly kind: 'external'; readonly bootstrap: string }
   | { readonly kind: 'stratus' }
   | { readonly kind: 'kafka' }
-  | { readonly kind: 'cluster' };
+  | { readonly kind: 'cluster'; readonly objectStore: ClusterStore };
+
+/** The object stores the cluster mode can run on (STRATUS_COMPAT_CLUSTER_STORE). */
+export const CLUSTER_STORES = ['minio', 'gcs'] as const;
+export type ClusterStore = (typeof CLUSTER_STORES)[number];
 
 /** The modes STRATUS_COMPAT_TARGET accepts (the ones that start a broker themselves). */
 export const STARTED_TARGETS = ['stratus', 'kafka', 'cluster'] as const;
@@ -55,7 +61,16 @@ export function targetMode(env: NodeJS.ProcessEnv = process.env): TargetMode {
         `(unset: ${DEFAULT_TARGET}), or set STRATUS_COMPAT_BOOTSTRAP=host:port for a running broker`,
     );
   }
-  return { kind };
+  const store = env['STRATUS_COMPAT_CLUSTER_STORE']?.trim() ?? '';
+  if (kind !== 'cluster') {
+    if (store !== '') throw new Error(`compat: STRATUS_COMPAT_CLUSTER_STORE (${store}) is for STRATUS_COMPAT_TARGET=cluster, not ${kind}`);
+    return { kind };
+  }
+  const objectStore = store === '' ? 'minio' : store;
+  if (!(CLUSTER_STORES as readonly string[]).includes(objectStore)) {
+    throw new Error(`compat: unknown STRATUS_COMPAT_CLUSTER_STORE "${store}"; known: ${CLUSTER_STORES.join(', ')} (unset: minio)`);
+  }
+  return { kind, objectStore: objectStore as ClusterStore };
 }
 
 /** For messages: what the mode tests. */
@@ -68,6 +83,6 @@ export function describeMode(mode: TargetMode, kafkaVersion?: string): string {
     case 'kafka':
       return `Apache Kafka${kafkaVersion === undefined ? '' : ` ${kafkaVersion}`}, started per test file`;
     case 'cluster':
-      return 'a Stratus cluster (2 `stratus controller`, 3 `stratus broker`, Redis, MinIO), started per test file';
+      return `a Stratus cluster (2 \`stratus controller\`, 3 \`stratus broker\`, Redis, ${mode.objectStore === 'gcs' ? 'fake-gcs-server' : 'MinIO'}), started per test file`;
   }
 }

@@ -6,8 +6,8 @@
 // data directory (about 1 s to start), stopped with SIGTERM afterwards; a non-zero exit or
 // an earlier death fails the file with the broker's output. In kafka mode each file gets a
 // fresh single-node Apache Kafka in a temporary directory (about 5 s to format and start).
-// In cluster mode each file gets a fresh local cluster (test/cluster/lib: Redis, MinIO, 2
-// controllers, 3 brokers; about 4 s to start) and `bootstrap` lists all three brokers; a
+// In cluster mode each file gets a fresh local cluster (test/cluster/lib: Redis, MinIO or
+// fake-gcs-server, 2 controllers, 3 brokers; about 4 s to start) and `bootstrap` lists all three brokers; a
 // process that died during the tests fails the file with its log.
 // Either way files cannot disturb each other. Set STRATUS_COMPAT_KEEP=1 to keep the
 // directory (Stratus: wal/, metadata/, objects/; Kafka: server.properties, broker.log, data;
@@ -20,6 +20,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startCluster } from '../../cluster/lib/cluster.ts';
 import { StratusProcess } from '../../support/stratus-process.ts';
 import { targetMode } from './mode.ts';
+import type { ClusterStore } from './mode.ts';
 import { provisionedPeers } from './peers.ts';
 import { PEERS, describeFailure, freePort, run, waitForTcp } from './process.ts';
 
@@ -79,9 +80,9 @@ async function startStratus(): Promise<Started> {
   };
 }
 
-async function startStratusCluster(): Promise<Started> {
+async function startStratusCluster(objectStore: ClusterStore): Promise<Started> {
   const keep = Boolean(process.env['STRATUS_COMPAT_KEEP']);
-  const cluster = await startCluster({ keep: true });
+  const cluster = await startCluster({ keep: true, objectStore });
   const nodes = [...cluster.controllers, ...cluster.brokers];
   return {
     bootstrap: cluster.bootstrap,
@@ -111,7 +112,7 @@ export function useTarget(): () => Target {
     } else if (mode.kind === 'stratus') {
       current = await startStratus();
     } else if (mode.kind === 'cluster') {
-      current = await startStratusCluster();
+      current = await startStratusCluster(mode.objectStore);
     } else {
       current = await startKafka();
     }
