@@ -41,7 +41,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
   }
 }
 
-/** Waits until every broker leads the same number of `topic`'s partitions (within one) and no partition is leaderless. */
+/** Waits until every broker (all must be running) leads the same number of `topic`'s partitions (within one) and none is leaderless. */
 export async function waitForSpread(admin: Admin, cluster: Cluster, topic: string, timeoutMs = 30_000): Promise<number[]> {
   return waitFor(`${topic}'s leaders spread over ${cluster.brokers.length} brokers`, timeoutMs, async () => {
     const leaders = await leadersOf(admin, topic);
