@@ -1,8 +1,8 @@
 // One process of a local cluster — `stratus controller` or `stratus broker` — as a child
 // with its output in a log file (appended to across restarts, so a test's failure shows
 // the whole story), its HTTP port probed for readiness and metrics, and the signals a
-// test sends: SIGTERM (graceful), SIGKILL (a crash), and a restart with the same
-// settings (and data directory).
+// test sends: SIGTERM (graceful), SIGKILL (a crash), SIGSTOP/SIGCONT (a pause), and a
+// restart with the same settings (and data directory).
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -101,6 +101,18 @@ export class StratusNode {
   async signal(signal: 'SIGTERM' | 'SIGKILL' | 'SIGINT'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.alive) this.child.kill(signal);
     return this.exited;
+  }
+
+  /**
+   * SIGSTOP: the process freezes (a stop-the-world pause, a VM stall) — its sockets stay
+   * open, its timers stop, it answers nothing; resume() (SIGCONT) lets it run on.
+   */
+  pause(): void {
+    if (this.alive) this.child.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.alive) this.child.kill('SIGCONT');
   }
 
   /** SIGTERM, then SIGKILL if it has not ended after `graceMs`. */
