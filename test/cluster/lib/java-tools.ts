@@ -134,6 +134,20 @@ export async function readAllWithKcat(bootstrap: string, topic: string): Promise
   return out;
 }
 
+/**
+ * Leader per partition of `topic` (-1: none) as the broker at `address` answers Metadata,
+ * through kcat with a short timeout: for a poll that must not wait on a frozen broker
+ * (kafkajs keeps asking the broker it is connected to, for its 30 s request timeout).
+ */
+export async function leadersVia(address: string, topic: string): Promise<number[]> {
+  const r = await run('kcat', ['-L', '-J', '-b', address, '-t', topic, '-m', '2', '-X', 'topic.metadata.refresh.interval.ms=-1'], { timeoutMs: 10_000 });
+  if (r.code !== 0) throw new Error(describeFailure(r));
+  const md = JSON.parse(r.stdout) as { topics: { topic: string; partitions: { partition: number; leader: number }[] }[] };
+  const t = md.topics.find((x) => x.topic === topic);
+  if (t === undefined) throw new Error(`${address} does not list ${topic}`);
+  return [...t.partitions].sort((a, b) => a.partition - b.partition).map((p) => p.leader);
+}
+
 /** The longest time between two consecutive acks of the run (how long the stream stalled). */
 export function longestAckGapMs(ackedAtMs: readonly number[]): number {
   let gap = 0;
