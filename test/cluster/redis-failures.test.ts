@@ -18,9 +18,9 @@ import { ConfigResourceTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from './lib/cluster.ts';
 import type { Cluster } from './lib/cluster.ts';
-import type { StratusNode } from './lib/stratus-node.ts';
 import { readAllWithKcat } from './lib/java-tools.ts';
 import { compareRecords, consumeUntil, kafkaClient, produceLoop } from './lib/kafka-clients.ts';
+import { controllerRole, fencingViolations, roleHistory } from './lib/controller-roles.ts';
 import { describeRetried, faultUnderLoad, waitFor, waitForSpread } from './lib/scenarios.ts';
 import { RETRIABLE } from './lib/java-tools.ts';
 
@@ -55,51 +55,6 @@ async function metadataView(group: string): Promise<Record<string, unknown>> {
     offsets: offsets.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => `${p.partition}:${p.offset}`).sort() })).sort((a, b) => a.topic.localeCompare(b.topic)),
     records,
   };
-}
-
-interface RoleEntry {
-  readonly controller: string;
-  readonly epoch: number;
-  readonly time: number;
-  readonly what: 'active' | 'stepped down';
-}
-
-/** Every activation and step-down in the controllers' logs, oldest first. */
-function roleHistory(): RoleEntry[] {
-  const out: RoleEntry[] = [];
-  for (const c of cluster.controllers) {
-    for (const l of c.logLines(/^active controller \(epoch \d+\)/)) out.push({ controller: c.name, epoch: Number(l['epoch']), time: Number(l['time']), what: 'active' });
-    for (const l of c.logLines(/^lost the election lease of epoch|^the metadata store failed|stopping \(draining calls/)) {
-      out.push({ controller: c.name, epoch: Number(l['epoch'] ?? NaN), time: Number(l['time']), what: 'stepped down' });
-    }
-  }
-  return out.sort((a, b) => a.time - b.time);
-}
-
-/**
- * The fencing rule, from the logs: every activation has an epoch of its own, larger than
- * every earlier one, and a controller becomes active only after the one active before it
- * stepped down (no controller is SIGKILLed in this file: a dead one would log nothing).
- */
-function fencingViolations(history: readonly RoleEntry[]): string[] {
-  const problems: string[] = [];
-  let active: RoleEntry | undefined;
-  let lastEpoch = 0;
-  for (const e of history) {
-    if (e.what === 'active') {
-      if (e.epoch <= lastEpoch) problems.push(`${e.controller} active with epoch ${e.epoch}, not above ${lastEpoch}`);
-      if (active !== undefined && active.controller !== e.controller) problems.push(`${e.controller} active (epoch ${e.epoch}) while ${active.controller} still was (epoch ${active.epoch})`);
-      active = e;
-      lastEpoch = Math.max(lastEpoch, e.epoch);
-    } else if (active?.controller === e.controller) {
-      active = undefined;
-    }
-  }
-  return problems;
-}
-
-async function role(c: StratusNode): Promise<'active' | 'other'> {
-  return (await c.metric('stratus_controller_role', 'role="active"')) === 1 ? 'active' : 'other';
 }
 
 describe('Redis failures', () => {
@@ -137,7 +92,7 @@ describe('Redis failures', () => {
     );
     expect(after).toEqual(before);
     expect(epochAfter).toBeGreaterThanOrEqual(epochBefore);
-    expect(fencingViolations(roleHistory())).toEqual([]);
+    expect(fencingViolations(roleHistory(cluster.controllers))).toEqual([]);
     expect((before['offsets'] as { partitions: string[] }[]).flatMap((t) => t.partitions).every((p) => !p.endsWith(':-1'))).toBe(true);
 
     // And it serves: more records, acknowledged and read back.
@@ -166,7 +121,7 @@ describe('Redis failures', () => {
     console.log(`Redis down 8 s under load: controller active and brokers ready ${activeAgainMs} ms after the kill; longest stall between acks ${f.longestAckGapMs} ms; ${f.acked} acknowledged; the client retried: ${describeRetried(f.retried)}`);
     expect(f.problems).toEqual([]);
     expect([...f.retried.keys()].filter((k) => !RETRIABLE.has(k))).toEqual([]);
-    expect(fencingViolations(roleHistory())).toEqual([]);
+    expect(fencingViolations(roleHistory(cluster.controllers))).toEqual([]);
   }, 120_000);
 
   it('Redis partitioned away from the active controller: it steps down, the standby takes over with a larger epoch, never two active', async () => {
@@ -187,7 +142,7 @@ describe('Redis failures', () => {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const [a, b] = await Promise.all([role(cutOff), role(other)]);
+        const [a, b] = await Promise.all([controllerRole(cutOff), controllerRole(other)]);
         if (a === 'active' && b === 'active') bothActive.push(Date.now());
         await sleep(50);
       }
@@ -195,8 +150,8 @@ describe('Redis failures', () => {
 
     const cutAt = Date.now();
     cluster.redisProxies[index]!.takeDown();
-    const steppedDownMs = await waitFor(`${cutOff.name} to step down`, 20_000, async () => ((await role(cutOff)) !== 'active' ? Date.now() - cutAt : undefined));
-    const takeoverMs = await waitFor(`${other.name} to become active`, 20_000, async () => ((await role(other)) === 'active' ? Date.now() - cutAt : undefined));
+    const steppedDownMs = await waitFor(`${cutOff.name} to step down`, 20_000, async () => ((await controllerRole(cutOff)) !== 'active' ? Date.now() - cutAt : undefined));
+    const takeoverMs = await waitFor(`${other.name} to become active`, 20_000, async () => ((await controllerRole(other)) === 'active' ? Date.now() - cutAt : undefined));
     const epochAfter = (await other.metric('stratus_controller_epoch')) ?? 0;
     await sleep(1500); // produce on under the new controller, still partitioned
     cluster.redisProxies[index]!.bringUp();
@@ -207,7 +162,7 @@ describe('Redis failures', () => {
     await sampler;
 
     const storeEpoch = Number(await cluster.redis.cliRaw('GET', 'stratus:controller:epoch'));
-    const history = roleHistory();
+    const history = roleHistory(cluster.controllers);
     console.log(
       `Redis cut from ${cutOff.name} (epoch ${epochBefore}): it stepped down ${steppedDownMs} ms later, ${other.name} active with epoch ${epochAfter} ${takeoverMs} ms after the cut; ` +
         `healed: ${cutOff.name} a standby ${standbyMs} ms later; the store's epoch key ${storeEpoch}; samples with both active: ${bothActive.length}; ` +
