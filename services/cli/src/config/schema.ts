@@ -167,6 +167,8 @@ export const uploadSection = z
     maxBytes: bytes(64 * 1024).default(8 * MiB),
     maxDelay: duration.prefault('500ms'),
     urgentDelay: duration.prefault('20ms'),
+    // Objects PUT at once, committed in order (UploaderOptions.maxConcurrentUploads).
+    maxConcurrent: z.number().int().min(1).max(64).default(1),
   })
   .strict()
   .prefault({});

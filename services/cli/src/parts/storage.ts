@@ -51,7 +51,7 @@ export async function openConfiguredStorage(o: {
     tailBytes: config.storage.tailBytes,
     appendWaitMs: config.storage.appendWait,
     readAheadBytes: config.storage.readAheadBytes,
-    upload: { maxObjectBytes: config.upload.maxBytes, maxDelayMs: config.upload.maxDelay, urgentDelayMs: config.upload.urgentDelay },
+    upload: { maxObjectBytes: config.upload.maxBytes, maxDelayMs: config.upload.maxDelay, urgentDelayMs: config.upload.urgentDelay, maxConcurrentUploads: config.upload.maxConcurrent },
     onError: (error: unknown, context: string): void => log.warn({ err: error, context }, `storage: ${context}`),
     onFatal: o.onFatal,
     // Acknowledged batches no object will hold (their commit was rejected) are kept here before the WAL lets them go.
