@@ -6,7 +6,8 @@
 // topic is acknowledged only once its data is committed, so a commit the zombie answered
 // without the store having it would show up as an acknowledged record missing from the log.
 // Also: activations in the controllers' logs with rising epochs, the zombie logging its
-// step-down after it woke, the store's epoch key the new active one's.
+// step-down after it woke, the store's epoch key the new active one's, and no broker
+// fencing itself (their heartbeats must find the standby's takeover within their lease).
 
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,12 +58,13 @@ describe('the active controller frozen past its lease (SIGSTOP), then woken (SIG
     const storeEpoch = Number(await cluster.redis.cliRaw('GET', 'stratus:controller:epoch'));
     const history = roleHistory(cluster.controllers);
     const woke = frozenAt + FREEZE_MS;
+    const fencedBrokers = cluster.brokers.filter((b) => b.logLines(/^fenced itself/).some((l) => Number(l['time']) >= frozenAt)).map((b) => b.name);
     const zombieStepDowns = history.filter((e) => e.controller === zombie.name && e.what === 'stepped down' && e.time >= woke - 100);
     console.log(
       `${zombie.name} (epoch ${epochBefore}) frozen ${FREEZE_MS} ms: ${other.name} active with epoch ${epochAfter} ${takeoverMs} ms into the freeze; woken, ${zombie.name} a standby ${stepDownMs} ms later ` +
         `(${zombieStepDowns.map((e) => `stepped down from epoch ${e.epoch}`).join(', ') || 'no step-down logged'}); store epoch key ${storeEpoch}; ` +
         `longest stall between acks ${f.longestAckGapMs} ms; ${f.acked} acknowledged; the client retried: ${describeRetried(f.retried)}; ` +
-        `brokers that fenced themselves: ${cluster.brokers.filter((b) => b.logLines(/^fenced itself/).some((l) => Number(l['time']) >= frozenAt)).map((b) => b.name).join(', ') || 'none'}`,
+        `brokers that fenced themselves: ${fencedBrokers.join(', ') || 'none'}`,
     );
     expect(f.problems).toEqual([]);
     expect([...f.retried.keys()].filter((k) => !RETRIABLE.has(k))).toEqual([]);
@@ -71,5 +73,9 @@ describe('the active controller frozen past its lease (SIGSTOP), then woken (SIG
     expect(fencingViolations(history, [zombie.name])).toEqual([]);
     expect(zombieStepDowns.map((e) => e.epoch)).toContain(epochBefore);
     expect(await cluster.activeController()).toBe(other);
+    // As after a SIGKILL, the brokers find the new controller within their lease: their
+    // heartbeats give up on the frozen one after 1 s and do not follow the standby's
+    // redirects back to it (they fenced themselves, all three, with the 5 s call timeout).
+    expect(fencedBrokers).toEqual([]);
   }, 150_000);
 });

@@ -116,6 +116,16 @@ export interface GrpcControllerClientOptions {
   readonly random?: Random;
   /** Deadline of one attempt of a unary call. Default 5,000. */
   readonly callTimeoutMs?: number;
+  /**
+   * Deadline of one attempt of registerBroker and heartbeat (at most callTimeoutMs).
+   * Default 1,000. A controller that hangs (frozen, not dead: its connections stay open and
+   * nothing answers) must be left for another endpoint well within a broker's self-fence
+   * window (lease − margin, 5 s by default), not after callTimeoutMs. These calls are small
+   * and answered from memory.
+   */
+  readonly leaseCallTimeoutMs?: number;
+  /** After an attempt timed out, that endpoint is avoided this long (endpoints.ts). Default 5,000. */
+  readonly avoidTimedOutMs?: number;
   /** No new attempt starts after this long since the call began; attempts' deadlines end by it. Default 15,000. */
   readonly operationTimeoutMs?: number;
   /** Attempts of a retriable call, the first included. Default 5. */
@@ -224,6 +234,8 @@ export class GrpcControllerClient implements ControllerApi {
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly callTimeoutMs: number;
+  private readonly leaseCallTimeoutMs: number;
+  private readonly avoidTimedOutMs: number;
   private readonly operationTimeoutMs: number;
   private readonly maxAttempts: number;
   private readonly retryInitialBackoffMs: number;
@@ -247,6 +259,8 @@ export class GrpcControllerClient implements ControllerApi {
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? systemRandom;
     this.callTimeoutMs = positive('callTimeoutMs', o.callTimeoutMs, 5000);
+    this.leaseCallTimeoutMs = Math.min(this.callTimeoutMs, positive('leaseCallTimeoutMs', o.leaseCallTimeoutMs, 1000));
+    this.avoidTimedOutMs = positive('avoidTimedOutMs', o.avoidTimedOutMs, 5000);
     this.operationTimeoutMs = positive('operationTimeoutMs', o.operationTimeoutMs, 15_000);
     this.maxAttempts = positive('maxAttempts', o.maxAttempts, 5);
     this.retryInitialBackoffMs = positive('retryInitialBackoffMs', o.retryInitialBackoffMs, 50);
@@ -448,11 +462,13 @@ export class GrpcControllerClient implements ControllerApi {
    */
   private steer(address: string, err: unknown): boolean {
     if (!isServiceError(err)) return false;
+    const now = this.clock.monotonicMs();
     if (err.metadata.get(ERROR_KIND_TRAILER)[0] === NOT_ACTIVE_KIND) {
       const to = err.metadata.get(ACTIVE_CONTROLLER_TRAILER)[0];
-      return this.endpoints.redirect(address, typeof to === 'string' && to !== '' ? to : null);
+      return this.endpoints.redirect(address, typeof to === 'string' && to !== '' ? to : null, now);
     }
-    if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED) this.endpoints.failed(address);
+    if (err.code === status.DEADLINE_EXCEEDED) this.endpoints.timedOut(address, now, now + this.avoidTimedOutMs);
+    else if (err.code === status.UNAVAILABLE) this.endpoints.failed(address, now);
     return false;
   }
 
@@ -475,7 +491,9 @@ export class GrpcControllerClient implements ControllerApi {
       const address = this.endpoints.current;
       try {
         // With several controllers a 'once' call fails fast on an unreachable one and may go to the next (notSent).
-        const response = await this.invokeOnce(address, method, request, Math.max(1, Math.min(this.callTimeoutMs, remaining)), retry === 'once' && !this.endpoints.several);
+        const attemptMs = rpc === 'heartbeat' || rpc === 'registerBroker' ? this.leaseCallTimeoutMs : this.callTimeoutMs;
+        const response = await this.invokeOnce(address, method, request, Math.max(1, Math.min(attemptMs, remaining)), retry === 'once' && !this.endpoints.several);
+        this.endpoints.answered(address);
         this.watchWake?.abort();
         return response;
       } catch (err) {

@@ -4,6 +4,13 @@
 // the list (a controller advertises the address brokers should use); an unreachable
 // endpoint makes the client move on to the next one in the list. No timers and no I/O:
 // the client decides when something failed, this only remembers where to go next.
+//
+// An endpoint whose call timed out (it accepts connections but answers nothing: a frozen
+// process) is avoided for a while (the time is the client's): rotation skips it, and a
+// redirect naming it is not followed — the client asks the standby again after a backoff
+// instead. A frozen active controller's standby names it until its election lease lapses;
+// following that redirect at once would hang every retry on it for a call timeout, and a
+// broker's heartbeats would miss the standby's takeover (test/cluster/controller-zombie.test.ts).
 
 export interface EndpointStats {
   readonly current: string;
@@ -19,6 +26,8 @@ export class ControllerEndpoints {
   private index = 0;
   private redirects = 0;
   private rotations = 0;
+  /** Address → until when (the client's monotonic ms) it is avoided after a timed-out call. */
+  private readonly avoidUntil = new Map<string, number>();
 
   constructor(addresses: string | readonly string[]) {
     const list = (typeof addresses === 'string' ? [addresses] : [...addresses]).map((a) => a.trim());
@@ -41,13 +50,16 @@ export class ControllerEndpoints {
    * A standby at `from` named `to` as the active controller. Returns whether the client
    * should send again at once: false when `to` is where it just was (a loop), or unknown.
    */
-  redirect(from: string, to: string | null): boolean {
+  redirect(from: string, to: string | null, nowMs = Number.NEGATIVE_INFINITY): boolean {
     if (to === null || to === from) {
-      this.failed(from);
+      this.failed(from, nowMs);
       return false;
     }
     // Another call moved on already: send again to wherever that went.
     if (this.currentAddress !== from) return true;
+    // Named, but just timed out: stay with the standby, which answers at once, until it
+    // takes over or the time is up (the caller backs off before asking it again).
+    if (this.avoided(to, nowMs)) return false;
     this.currentAddress = to;
     const at = this.configured.indexOf(to);
     if (at >= 0) this.index = at;
@@ -55,13 +67,44 @@ export class ControllerEndpoints {
     return true;
   }
 
-  /** `address` could not be reached (or answered as a standby that knew no active one): try the next configured one. */
-  failed(address: string): void {
+  /**
+   * `address` could not be reached (or answered as a standby that knew no active one): try
+   * the next configured one that is not avoided (the next one at all when every other is).
+   */
+  failed(address: string, nowMs = Number.NEGATIVE_INFINITY): void {
     if (this.currentAddress !== address || !this.several) return;
     const at = this.configured.indexOf(address);
-    this.index = ((at >= 0 ? at : this.index) + 1) % this.configured.length;
+    const from = at >= 0 ? at : this.index;
+    let next = (from + 1) % this.configured.length;
+    for (let step = 1; step < this.configured.length; step++) {
+      const candidate = (from + step) % this.configured.length;
+      if (this.configured[candidate] !== address && !this.avoided(this.configured[candidate]!, nowMs)) {
+        next = candidate;
+        break;
+      }
+    }
+    this.index = next;
     this.currentAddress = this.configured[this.index]!;
     this.rotations++;
+  }
+
+  /** A call to `address` timed out: avoid it until `untilMs`, and move on. */
+  timedOut(address: string, nowMs: number, untilMs: number): void {
+    this.avoidUntil.set(address, untilMs);
+    this.failed(address, nowMs);
+  }
+
+  /** A call to `address` was answered: it is not avoided any longer. */
+  answered(address: string): void {
+    this.avoidUntil.delete(address);
+  }
+
+  private avoided(address: string, nowMs: number): boolean {
+    const until = this.avoidUntil.get(address);
+    if (until === undefined) return false;
+    if (nowMs < until) return true;
+    this.avoidUntil.delete(address);
+    return false;
   }
 
   stats(): EndpointStats {

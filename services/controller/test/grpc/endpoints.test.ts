@@ -1,7 +1,7 @@
 // Where a client with several controllers sends its next call (grpc/endpoints.ts): the
 // first configured address, a standby's redirect followed (also outside the list), an
-// unreachable address left for the next in the list, and no loop when a redirect names
-// the address that just answered it.
+// unreachable address left for the next in the list, no loop when a redirect names the
+// address that just answered it, and an address whose call timed out avoided for a while.
 
 import { describe, expect, it } from 'vitest';
 import { ControllerEndpoints } from '../../src/grpc/endpoints.ts';
@@ -50,5 +50,35 @@ describe('ControllerEndpoints', () => {
     expect(e.current).toBe('only:1');
     expect(() => new ControllerEndpoints([])).toThrow(/at least one/);
     expect(() => new ControllerEndpoints(['no port'])).toThrow(/host:port/);
+  });
+
+  it('after a timed-out call, avoids that address: rotation skips it and a redirect to it is not followed until the time is up', () => {
+    const e = new ControllerEndpoints(['a:1', 'b:2', 'c:3']);
+    e.timedOut('a:1', 1000, 6000);
+    expect(e.current).toBe('b:2');
+    // The standby b names the frozen a as active: stay with b (the caller backs off and asks b again).
+    expect(e.redirect('b:2', 'a:1', 2000)).toBe(false);
+    expect(e.current).toBe('b:2');
+    // b unreachable: rotation goes to c, not back to a.
+    e.failed('b:2', 2500);
+    expect(e.current).toBe('c:3');
+    e.failed('c:3', 2600);
+    expect(e.current).toBe('b:2');
+    // Time up: a redirect to a is followed again.
+    expect(e.redirect('b:2', 'a:1', 6000)).toBe(true);
+    expect(e.current).toBe('a:1');
+  });
+
+  it('an answer clears the avoidance, and with every other address avoided rotation still moves on', () => {
+    const e = new ControllerEndpoints(['a:1', 'b:2']);
+    e.timedOut('a:1', 0, 5000);
+    expect(e.current).toBe('b:2');
+    e.timedOut('b:2', 100, 5100);
+    expect(e.current).toBe('a:1');
+    e.answered('a:1');
+    e.failed('a:1', 200);
+    expect(e.current).toBe('b:2');
+    expect(e.redirect('b:2', 'a:1', 300)).toBe(true);
+    expect(e.current).toBe('a:1');
   });
 });
