@@ -15,12 +15,11 @@
 //          --parts a,b      a subset of moves, failover, latency, scaling
 //          --out DIR        results directory (default test/bench/results)
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ROOT, machine, sh, stratusVersion } from './lib/host.ts';
 import { KafkaTools } from './lib/kafka-tools.ts';
 import { loadAverage } from './lib/proc.ts';
 import { measureProduceLatency } from './cluster/latency.ts';
@@ -31,7 +30,6 @@ import { renderClusterMarkdown } from './cluster/report.ts';
 import type { ClusterBenchResults } from './cluster/report.ts';
 import { measureScaling } from './cluster/scaling.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PARTS = ['moves', 'failover', 'latency', 'scaling'] as const;
 
 process.removeAllListeners('warning');
@@ -62,10 +60,6 @@ const SIZES = quick
   : { moveRounds: 20, failoversShort: 6, failoversDefault: 2, latencyWarmupS: 10, latencyS: 45, latencyRate: 2000, scalingRecords: 600_000 };
 const PUT_LATENCY: readonly [number, number] = [30, 80];
 
-function sh(cmd: string, args: string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { ok: r.status === 0, out: (r.stdout ?? '').trim(), err: (r.stderr ?? '').trim() };
-}
 
 async function main(): Promise<number> {
   const startDate = new Date();
@@ -88,20 +82,15 @@ async function main(): Promise<number> {
     return 1;
   }
   const tools = new KafkaTools(ROOT, classes.out.split('\n').pop()!);
-  const git = sh('git', ['rev-parse', '--short', 'HEAD']);
-  const dirty = sh('git', ['status', '--porcelain', '--', 'libs', 'services']).out !== '';
   const results: ClusterBenchResults = {
     date: startDate.toISOString(),
     quick,
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 1024 ** 3),
-      kernel: `Linux ${release()}`,
+      ...machine(),
       loadAverageAtStart: load.join(' '),
     },
     versions: {
-      Stratus: `${git.ok ? git.out : 'unknown'}${dirty ? ' (with uncommitted changes in libs/ or services/)' : ''}`,
+      Stratus: stratusVersion(),
       Node: process.version,
       'Apache Kafka client tools': readFileSync(join(kafkaHome, 'VERSION'), 'utf8').trim(),
       MinIO: sh('minio', ['--version']).out.split('\n')[0] ?? 'unknown',

@@ -28,7 +28,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -39,13 +39,13 @@ import { renderCharts } from './lib/charts.ts';
 import { killAll } from './lib/exec.ts';
 import { KafkaTools, TOOL_HEAP_OPTS, TOOL_JVM_OPTS } from './lib/kafka-tools.ts';
 import { PRICE_SOURCE } from './lib/object-store.ts';
+import { ROOT, machine, sh, stratusVersion } from './lib/host.ts';
 import { loadAverage } from './lib/proc.ts';
 import { renderMarkdown } from './lib/report.ts';
 import type { Results, Row, SystemResult } from './lib/types.ts';
 import { E2E_PROPS, PRODUCER_PROPS, SIZES, round, w1, w2, w3, w4, w5, w6 } from './lib/workloads.ts';
 import type { WorkloadContext } from './lib/workloads.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 // kafkajs 2.2.4 (the topic set-up client) arms a timer with a negative delay when it is not
 // throttled, which Node 24 reports as a TimeoutNegativeWarning (and runs after 1 ms, which is
@@ -94,10 +94,6 @@ const started = performance.now();
 const startDate = new Date();
 const stamp = `${startDate.toISOString().slice(0, 16).replace(':', '')}Z${quick ? '-quick' : ''}`;
 
-function sh(cmd: string, args: string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return { ok: r.status === 0, out: (r.stdout ?? '').trim(), err: (r.stderr ?? '').trim() };
-}
 
 // ---- the systems -----------------------------------------------------------------------
 
@@ -195,17 +191,12 @@ async function main(): Promise<number> {
 
   const baseDir = mkdtempSync(join(process.env['BENCH_DIR'] ?? tmpdir(), 'stratus-bench-'));
   const probe = fdatasyncProbe(baseDir);
-  const git = sh('git', ['rev-parse', '--short', 'HEAD']);
-  const dirty = sh('git', ['status', '--porcelain', '--', 'libs', 'services']).out !== '';
   const javaVersion = sh('java', ['-version']).err.split('\n')[0] ?? 'unknown';
   const results: Results = {
     date: startDate.toISOString(),
     quick,
     machine: {
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 1024 ** 3),
-      kernel: `Linux ${release()}`,
+      ...machine(),
       dataDir: baseDir,
       dataFs: filesystemOf(baseDir),
       fdatasyncP50Ms: probe.p50,
@@ -214,7 +205,7 @@ async function main(): Promise<number> {
     },
     versions: {
       'Apache Kafka': readFileSync(join(kafkaHome, 'VERSION'), 'utf8').trim(),
-      Stratus: `${git.ok ? git.out : 'unknown'}${dirty ? ' (with uncommitted changes in libs/ or services/)' : ''}`,
+      Stratus: stratusVersion(),
       Node: process.version,
       Java: javaVersion.replace(/"/g, ''),
     },
