@@ -13,6 +13,8 @@
 //
 // Options: --quick          fewer rounds, shorter runs (~4 minutes instead of ~9)
 //          --parts a,b      a subset of moves, failover, latency, scaling
+//          --short-lease MS the broker lease of the short-lease failover runs (default 2000; heartbeat
+//                           and self-fencing margin a quarter of it each)
 //          --out DIR        results directory (default test/bench/results)
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,6 +43,7 @@ const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     parts: { type: 'string' },
+    'short-lease': { type: 'string', default: '2000' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -53,8 +56,19 @@ const quick = opts.quick;
 const parts = new Set((opts.parts ?? PARTS.join(',')).split(',').map((p) => p.trim()));
 for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--parts: unknown part ${p} (known: ${PARTS.join(', ')})`);
 
-/** The broker lease of the short-lease failover runs: both sides agree (controller brokerLease, broker brokerLease, interval at most a third). */
-const SHORT_LEASE_ENV = { STRATUS_CLUSTER_BROKER_LEASE: '2s', STRATUS_CLUSTER_HEARTBEAT_INTERVAL: '500ms', STRATUS_CLUSTER_SAFETY_MARGIN: '500ms' };
+/**
+ * The broker lease of the short-lease failover runs, the same on both sides (controller and
+ * broker brokerLease), with heartbeats and the self-fencing margin a quarter of it each (the
+ * interval must be at most a third of the lease, and below lease - margin).
+ */
+const shortLeaseMs = Number(opts['short-lease']);
+if (!Number.isSafeInteger(shortLeaseMs) || shortLeaseMs < 400) throw new Error(`--short-lease must be a whole number of ms >= 400, got ${opts['short-lease']}`);
+const SHORT_LEASE_ENV = {
+  STRATUS_CLUSTER_BROKER_LEASE: `${shortLeaseMs}ms`,
+  STRATUS_CLUSTER_HEARTBEAT_INTERVAL: `${Math.floor(shortLeaseMs / 4)}ms`,
+  STRATUS_CLUSTER_SAFETY_MARGIN: `${Math.floor(shortLeaseMs / 4)}ms`,
+};
+const shortLease = `${shortLeaseMs / 1000}s`;
 const SIZES = quick
   ? { moveRounds: 8, failoversShort: 3, failoversDefault: 1, latencyWarmupS: 5, latencyS: 20, latencyRate: 2000, scalingRecords: 300_000 }
   : { moveRounds: 20, failoversShort: 6, failoversDefault: 2, latencyWarmupS: 10, latencyS: 45, latencyRate: 2000, scalingRecords: 600_000 };
@@ -116,8 +130,8 @@ async function main(): Promise<number> {
     save();
   }
   if (parts.has('failover')) {
-    log(`\n## failover of object-durable partitions, broker lease 2 s: ${SIZES.failoversShort} SIGKILLs`);
-    results.failovers.push(...(await measureFailovers({ rounds: SIZES.failoversShort, env: SHORT_LEASE_ENV, log })).map((s) => ({ ...s, lease: '2s' })));
+    log(`\n## failover of object-durable partitions, broker lease ${shortLease}: ${SIZES.failoversShort} SIGKILLs`);
+    results.failovers.push(...(await measureFailovers({ rounds: SIZES.failoversShort, env: SHORT_LEASE_ENV, log })).map((s) => ({ ...s, lease: shortLease })));
     save();
     log(`\n## failover of object-durable partitions, default broker lease 6 s: ${SIZES.failoversDefault} SIGKILLs`);
     results.failovers.push(...(await measureFailovers({ rounds: SIZES.failoversDefault, log })).map((s) => ({ ...s, lease: '6s' })));
