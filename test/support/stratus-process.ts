@@ -16,15 +16,32 @@ const READY_TIMEOUT_MS = 30_000;
 /** The V8 flags `stratus` is run with (see services/cli/src/main.ts). */
 export const STRATUS_NODE_FLAGS = ['--initial-old-space-size=128'];
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports handed to processes the tests start. Not from the kernel's ephemeral range
+// (Linux: 32768-60999): a port picked there is free only until the process binds it, and in
+// between the kernel may give it to any outgoing connection — with clusters of processes
+// connecting to each other that happened (a broker's HTTP port EADDRINUSE in CI). Below
+// that range only explicit picks compete; each test process starts at its own place in
+// 20000-31999 (by pid, so concurrent vitest workers rarely overlap) and checks each port
+// by binding it before handing it out.
+const PICK_FIRST = 20_000;
+const PICK_SPAN = 12_000;
+let nextPick = PICK_FIRST + ((process.pid * 97) % PICK_SPAN);
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < PICK_SPAN; tries++) {
+    const port = nextPick;
+    nextPick = PICK_FIRST + ((nextPick - PICK_FIRST + 1) % PICK_SPAN);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in ${PICK_FIRST}-${PICK_FIRST + PICK_SPAN - 1}`);
 }
 
 export interface StratusProcessOptions {
