@@ -15,6 +15,7 @@ export {
   DEFAULT_MAX_PRODUCERS_PER_PARTITION,
   producerBatchesOf,
   acceptedProducerBatches,
+  copyProducerBatch,
   mergeProducerBatches,
   listProducerBatches,
   cloneProducerTable,

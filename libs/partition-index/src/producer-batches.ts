@@ -79,6 +79,19 @@ export function producerBatchesOf(entries: readonly (TopicPartition & { readonly
   return all.filter((_, i) => keep[i]);
 }
 
+/** The batch record's own fields and nothing else (a wire message or a stored record may carry more). */
+export function copyProducerBatch(b: ProducerBatchRecord): ProducerBatchRecord {
+  return {
+    topicId: b.topicId,
+    partition: b.partition,
+    producerId: b.producerId,
+    producerEpoch: b.producerEpoch,
+    baseSequence: b.baseSequence,
+    lastOffsetDelta: b.lastOffsetDelta,
+    baseOffset: b.baseOffset,
+  };
+}
+
 /**
  * The producer records of partitions the commit accepted extents of: rejected partitions
  * (and partitions the commit has no extent of) record nothing.

@@ -7,7 +7,7 @@
 // null <-> absent: ControllerApi's nullable strings are proto3 `optional` fields.
 
 import type { CommitRejection, CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
-import { copyExtent } from '@stratus/partition-index';
+import { copyExtent, copyProducerBatch } from '@stratus/partition-index';
 import type {
   AlterConfigOp,
   BrokerInfo,
@@ -255,27 +255,11 @@ export function fromExtent(e: pb.Extent): Extent {
 }
 
 export function toProducerBatch(b: ProducerBatchRecord): pb.ProducerBatch {
-  return {
-    topicId: b.topicId,
-    partition: b.partition,
-    producerId: b.producerId,
-    producerEpoch: b.producerEpoch,
-    baseSequence: b.baseSequence,
-    lastOffsetDelta: b.lastOffsetDelta,
-    baseOffset: b.baseOffset,
-  };
+  return copyProducerBatch(b);
 }
 
 export function fromProducerBatch(b: pb.ProducerBatch): ProducerBatchRecord {
-  return {
-    topicId: b.topicId,
-    partition: b.partition,
-    producerId: b.producerId,
-    producerEpoch: b.producerEpoch,
-    baseSequence: b.baseSequence,
-    lastOffsetDelta: b.lastOffsetDelta,
-    baseOffset: b.baseOffset,
-  };
+  return copyProducerBatch(b);
 }
 
 export function toCommitRequest(c: ObjectCommit): pb.CommitObjectRequest {

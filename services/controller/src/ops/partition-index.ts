@@ -18,8 +18,8 @@
 // index; the uploader writes its entries again under fresh keys.
 
 import { ErrorCode } from '@stratus/protocol';
-import { acceptedProducerBatches, CommitRefusedError, CommitTooLateError, copyExtent, judgeCommit, parseObjectKey, partitionKey } from '@stratus/partition-index';
-import type { CommitResult, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
+import { acceptedProducerBatches, CommitRefusedError, CommitTooLateError, copyExtent, copyProducerBatch, judgeCommit, parseObjectKey, partitionKey } from '@stratus/partition-index';
+import type { CommitResult, ObjectCommit, TopicPartition } from '@stratus/partition-index';
 import type { ObjectCommitted } from '../state/records.ts';
 import { commitMaxAgeMs } from '../config/gc-options.ts';
 import type { ItemResult } from '../controller-api.ts';
@@ -68,18 +68,6 @@ export function decideCommit(tx: Tx, ctx: DecideContext, c: ObjectCommit): Commi
   tx.emit(first !== undefined ? { ...record, producers: first } : record);
   for (const chunk of more) tx.emit({ type: 'ProducerBatchesCommitted', objectKey: c.objectKey, producers: chunk });
   return { rejected };
-}
-
-function copyProducerBatch(b: ProducerBatchRecord): ProducerBatchRecord {
-  return {
-    topicId: b.topicId,
-    partition: b.partition,
-    producerId: b.producerId,
-    producerEpoch: b.producerEpoch,
-    baseSequence: b.baseSequence,
-    lastOffsetDelta: b.lastOffsetDelta,
-    baseOffset: b.baseOffset,
-  };
 }
 
 /** DeleteRecords: moves the log start up to `offset` (-1: the committed end); never back. */
