@@ -227,8 +227,8 @@ interface VersionWaiter {
 export class GrpcControllerClient implements ControllerApi {
   private readonly endpoints: ControllerEndpoints;
   /** One channel per controller address, made when first used. */
-  private readonly stubs = new Map<string, ControllerServiceClient>();
-  private readonly makeStub: (address: string) => ControllerServiceClient;
+  private readonly endpointClients = new Map<string, ControllerServiceClient>();
+  private readonly newEndpointClient: (address: string) => ControllerServiceClient;
   /** Aborted to cut the Watch stream's re-subscribe backoff short. */
   private watchWake: AbortController | undefined;
   private readonly clock: Clock;
@@ -275,7 +275,7 @@ export class GrpcControllerClient implements ControllerApi {
     const maxReconnectBackoffMs = positive('maxReconnectBackoffMs', o.maxReconnectBackoffMs, 2000);
     this.endpoints = new ControllerEndpoints(o.target);
     const credentials = channelCredentials(o.tls);
-    this.makeStub = (address) => new ControllerServiceClient(address, credentials, {
+    this.newEndpointClient = (address) => new ControllerServiceClient(address, credentials, {
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
       'grpc.keepalive_time_ms': keepaliveMs,
@@ -287,13 +287,13 @@ export class GrpcControllerClient implements ControllerApi {
     });
   }
 
-  private stub(address: string): ControllerServiceClient {
-    let stub = this.stubs.get(address);
-    if (stub === undefined) {
-      stub = this.makeStub(address);
-      this.stubs.set(address, stub);
+  private clientFor(address: string): ControllerServiceClient {
+    let client = this.endpointClients.get(address);
+    if (client === undefined) {
+      client = this.newEndpointClient(address);
+      this.endpointClients.set(address, client);
     }
-    return stub;
+    return client;
   }
 
   /** Which controller the client talks to now, and how often it moved. */
@@ -345,7 +345,7 @@ export class GrpcControllerClient implements ControllerApi {
   private subscribe(): void {
     if (this.closed) return;
     const address = this.endpoints.current;
-    const call = this.stub(address).watch({ knownVersion: this.current?.version ?? -1 });
+    const call = this.clientFor(address).watch({ knownVersion: this.current?.version ?? -1 });
     this.watchCall = call;
     let broken = false;
     const onBroken = (err: unknown): void => {
@@ -474,7 +474,7 @@ export class GrpcControllerClient implements ControllerApi {
 
   private invokeOnce<Req, Res>(address: string, method: UnaryMethod<Req, Res>, request: Req, deadlineMs: number, waitForReady: boolean): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
-      method.call(this.stub(address), request, new Metadata({ waitForReady }), { deadline: this.clock.nowMs() + deadlineMs }, (error, response) => {
+      method.call(this.clientFor(address), request, new Metadata({ waitForReady }), { deadline: this.clock.nowMs() + deadlineMs }, (error, response) => {
         if (error !== null) reject(error);
         else resolve(response);
       });
@@ -524,7 +524,7 @@ export class GrpcControllerClient implements ControllerApi {
     }
   }
 
-  /** The generated method (on the client class's prototype), called on the stub of the endpoint in use. */
+  /** The generated method (on the client class's prototype), called on the generated client of the endpoint in use. */
   private unary<Req, Res>(rpc: Rpc): UnaryMethod<Req, Res> {
     return (ControllerServiceClient.prototype as unknown as Record<Rpc, UnaryMethod<Req, Res>>)[rpc];
   }
@@ -745,8 +745,8 @@ export class GrpcControllerClient implements ControllerApi {
     this.watchCall = undefined;
     this.listeners.clear();
     this.extents.clear();
-    for (const stub of this.stubs.values()) stub.close();
-    this.stubs.clear();
+    for (const client of this.endpointClients.values()) client.close();
+    this.endpointClients.clear();
   }
 }
 
