@@ -292,6 +292,13 @@ export class GrpcControllerClient implements ControllerApi {
     if (client === undefined) {
       client = this.newEndpointClient(address);
       this.endpointClients.set(address, client);
+      // Channels to redirect targets long left (controllers that moved) are closed; a call
+      // still on one fails as on a lost connection, and the address gets a new one if named again.
+      for (const old of this.endpoints.channelsToClose([...this.endpointClients.keys()])) {
+        if (old === address) continue;
+        this.endpointClients.get(old)?.close();
+        this.endpointClients.delete(old);
+      }
     }
     return client;
   }

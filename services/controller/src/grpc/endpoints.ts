@@ -12,6 +12,14 @@
 // following that redirect at once would hang every retry on it for a call timeout, and a
 // broker's heartbeats would miss the standby's takeover (test/cluster/controller-zombie.test.ts).
 
+/**
+ * Addresses outside the configured list whose channels a client keeps open. Redirects name
+ * the active controller's advertised address, which is new with every controller pod in
+ * Kubernetes: without a bound a broker would hold a channel to every controller it ever
+ * followed, for weeks.
+ */
+export const MAX_UNLISTED_CHANNELS = 4;
+
 export interface EndpointStats {
   readonly current: string;
   /** Times the client moved to another endpoint: redirects followed, unreachable ones left. */
@@ -88,8 +96,19 @@ export class ControllerEndpoints {
     this.rotations++;
   }
 
+  /**
+   * Of the addresses a client holds channels to (oldest first), those to close: the oldest
+   * outside the configured list beyond the newest MAX_UNLISTED_CHANNELS, never the current one.
+   */
+  channelsToClose(held: readonly string[]): string[] {
+    const unlisted = held.filter((a) => !this.configured.includes(a));
+    return unlisted.slice(0, Math.max(0, unlisted.length - MAX_UNLISTED_CHANNELS)).filter((a) => a !== this.currentAddress);
+  }
+
   /** A call to `address` timed out: avoid it until `untilMs`, and move on. */
   timedOut(address: string, nowMs: number, untilMs: number): void {
+    // Forget the avoidances that ran out, so addresses seen once do not pile up.
+    for (const [a, until] of this.avoidUntil) if (until <= nowMs) this.avoidUntil.delete(a);
     this.avoidUntil.set(address, untilMs);
     this.failed(address, nowMs);
   }

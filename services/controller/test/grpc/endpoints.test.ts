@@ -4,7 +4,7 @@
 // address that just answered it, and an address whose call timed out avoided for a while.
 
 import { describe, expect, it } from 'vitest';
-import { ControllerEndpoints } from '../../src/grpc/endpoints.ts';
+import { ControllerEndpoints, MAX_UNLISTED_CHANNELS } from '../../src/grpc/endpoints.ts';
 
 describe('ControllerEndpoints', () => {
   it('starts with the first address and follows redirects', () => {
@@ -80,5 +80,22 @@ describe('ControllerEndpoints', () => {
     expect(e.current).toBe('b:2');
     expect(e.redirect('b:2', 'a:1', 300)).toBe(true);
     expect(e.current).toBe('a:1');
+  });
+
+  it('keeps channels to the configured controllers and to the newest redirect targets only', () => {
+    const e = new ControllerEndpoints(['a:1', 'b:2']);
+    const held = ['a:1', 'b:2'];
+    // A controller pod replaced again and again: each redirect names a new address.
+    for (let i = 0; i < 10; i++) {
+      const target = `pod-${i}:9190`;
+      expect(e.redirect(e.current, target)).toBe(true);
+      held.push(target);
+      for (const old of e.channelsToClose(held)) held.splice(held.indexOf(old), 1);
+    }
+    expect(held).toEqual(['a:1', 'b:2', ...Array.from({ length: MAX_UNLISTED_CHANNELS }, (_, i) => `pod-${10 - MAX_UNLISTED_CHANNELS + i}:9190`)]);
+    // The current address is never closed, however old.
+    const f = new ControllerEndpoints(['a:1']);
+    f.redirect('a:1', 'x:1');
+    expect(f.channelsToClose(['x:1', 'y:1', 'z:1', 'v:1', 'w:1', 'u:1'])).toEqual(['y:1']);
   });
 });
