@@ -49,6 +49,9 @@ describe('stratus controller configuration', () => {
     expect(() => loadConfigWith(controllerConfigSchema, { env: { ...required, STRATUS_METADATA_URL: 'postgres://x' } })).toThrow(/metadata\.url \(from STRATUS_METADATA_URL\): use redis:\/\//);
     expect(() => loadConfigWith(controllerConfigSchema, { env: { ...required, STRATUS_ELECTION_RENEW_INTERVAL: '2s' } })).toThrow(/election\.renewInterval .*at most half of election\.leaseTime/);
     expect(() => loadConfigWith(controllerConfigSchema, { env: { ...required, STRATUS_CLUSTER_HEARTBEAT_INTERVAL: '3s' } })).toThrow(/cluster\.heartbeatInterval .*at most a third of cluster\.brokerLease/);
+    expect(() => loadConfigWith(controllerConfigSchema, { env: { ...required, STRATUS_CLUSTER_SUSPECT_AFTER_SILENCE: '1s' } })).toThrow(/cluster\.suspectAfterSilence .*from two heartbeat intervals \(2000 ms\)/);
+    expect(() => loadConfigWith(controllerConfigSchema, { env: { ...required, STRATUS_CLUSTER_SUSPECT_AFTER_DISCONNECT: '7s' } })).toThrow(/cluster\.suspectAfterDisconnect .*at most cluster\.brokerLease/);
+    expect(loadConfigWith(controllerConfigSchema, { env: { ...required, STRATUS_CLUSTER_SUSPECT_AFTER_DISCONNECT: '250ms' } }).cluster.suspectAfterDisconnect).toBe(250);
     expect(() => loadConfigWith(controllerConfigSchema, { env: { ...required, STRATUS_NAME: 'a b' } })).toThrow(/name \(from STRATUS_NAME\)/);
     expect(() => loadConfigWith(controllerConfigSchema, { env: required, flags: { 'kafka.port': '9092' } })).toThrow(/unknown setting kafka\.port/);
   });

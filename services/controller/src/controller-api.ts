@@ -158,8 +158,14 @@ export interface BrokerState {
   readonly leaseExpiresAtMs: number;
   readonly fenced: boolean;
   readonly draining: boolean;
+  /** Live but suspected of being gone (connection closed or silent): its `object` partitions moved away. */
+  readonly suspected: boolean;
   /** Partitions it leads (incl. ones moving away). */
   readonly leaderOf: number;
+}
+
+export interface WatcherIdentity {
+  readonly brokerId?: number;
 }
 
 export interface ClusterDescription {
@@ -196,8 +202,13 @@ export interface ControllerApi extends ExtentCommitter, ExtentSource {
   reassignPartitions(assignments: readonly (TopicPartition & { readonly leader: number })[]): Promise<(TopicPartition & ItemResult)[]>;
   describeCluster(): Promise<ClusterDescription>;
   metadata(): ClusterMetadata;
-  /** Calls `listener` after every metadata change; returns an unsubscribe function. */
-  watch(listener: (metadata: ClusterMetadata) => void): () => void;
+  /**
+   * Calls `listener` after every metadata change; returns an unsubscribe function.
+   * `watcher.brokerId`: the subscription is that broker's connection to the controller,
+   * and its end (unsubscribe) is a sign the broker may be gone (suspicion, cluster-timers.ts).
+   * A client implementation ignores it: its own stream carries the id it was built with.
+   */
+  watch(listener: (metadata: ClusterMetadata) => void, watcher?: WatcherIdentity): () => void;
 
   // Topics.
   createTopics(requests: readonly CreateTopicRequest[], options: { validateOnly: boolean }): Promise<CreateTopicResult[]>;

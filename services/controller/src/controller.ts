@@ -38,6 +38,7 @@ import type {
   ItemResult,
   OffsetCommitItem,
   ProducerIdBlock,
+  WatcherIdentity,
 } from './controller-api.ts';
 import { ControllerClosedError, ControllerFailedError } from './errors.ts';
 import { ObjectMaintenance } from './background/object-maintenance.ts';
@@ -48,8 +49,8 @@ import { describeConfigs, decideAlterConfigs, decideIncrementalAlterConfigs } fr
 import { decideCoordinatorReset, decideGroupMembership } from './ops/group-membership.ts';
 import { ClusterTimers } from './cluster/cluster-timers.ts';
 import { newClusterCounters } from './cluster/cluster-context.ts';
-import type { ClusterCounters, ClusterDecideContext } from './cluster/cluster-context.ts';
-import { decideCancelStuckMoves, decideFence, decideFenceLapsed, decideMoveTimeouts, decideRebalance } from './ops/cluster-moves.ts';
+import type { ClusterCounters, ClusterDecideContext, SuspicionChange } from './cluster/cluster-context.ts';
+import { decideCancelStuckMoves, decideFence, decideFenceLapsed, decideMoveTimeouts, decideRebalance, suspectedBrokers } from './ops/cluster-moves.ts';
 import { decideDrainBroker, decideReassignPartitions, decideReleasePartition, describeCluster } from './ops/cluster-requests.ts';
 import { decideRegisterBroker, decideUnregisterBroker } from './ops/leadership.ts';
 import { clusterMetadata } from './ops/metadata-view.ts';
@@ -119,6 +120,7 @@ export interface ClusterCheckSummary {
 export interface ClusterStats extends ClusterCounters {
   readonly brokers: number;
   readonly brokersFencedNow: number;
+  readonly brokersSuspectedNow: number;
   readonly brokersDraining: number;
   readonly movesUnderWay: number;
 }
@@ -168,6 +170,8 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   private rebalancePending = true;
   private clusterChain: Promise<unknown> = Promise.resolve();
   private clusterLoop: Promise<void> | undefined;
+  /** The brokers the last cluster check suspected (cluster-timers.ts): decisions use this set until the next check. */
+  private suspects: ReadonlySet<number> = new Set();
 
   private constructor(o: ResolvedControllerOptions, state: ControllerState, seq: number, notes: readonly string[]) {
     this.o = o;
@@ -191,11 +195,11 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
       onProblem: (error, context) => this.o.onBackgroundError(error, context),
     });
     this.snapshots = new SnapshotSchedule({ clock: o.clock, journalBytes: o.snapshotJournalBytes, retryDelayMs: o.snapshotRetryDelayMs, retryMaxDelayMs: o.snapshotRetryMaxDelayMs });
-    this.timers = new ClusterTimers(o.clock, o.cluster.brokerLeaseMs);
+    this.timers = new ClusterTimers(o.clock, o.cluster);
   }
 
   private cluster(): ClusterDecideContext {
-    return { cluster: this.o.cluster, timers: this.timers, nowMs: this.o.clock.nowMs(), counters: this.counters, onUncleanFailover: this.o.onUncleanFailover };
+    return { cluster: this.o.cluster, timers: this.timers, suspects: this.suspects, nowMs: this.o.clock.nowMs(), counters: this.counters, onUncleanFailover: this.o.onUncleanFailover };
   }
 
   /**
@@ -402,7 +406,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   }
 
   describeCluster(): Promise<ClusterDescription> {
-    return this.read(() => describeCluster(this.durable, this.o.controllerId, this.timers));
+    return this.read(() => describeCluster(this.durable, this.o.controllerId, this.timers, this.suspects));
   }
 
   /**
@@ -411,11 +415,14 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
    * and, when something changed the picture, moves partitions towards the desired
    * assignment. Passes are serialized.
    */
-  runClusterCheck(): Promise<ClusterCheckSummary> {
+  runClusterCheck(options: { readonly stalled?: boolean } = {}): Promise<ClusterCheckSummary> {
     const run = this.clusterChain.then(() =>
       this.mutate((tx): ClusterCheckSummary => {
+        const brokersFenced = decideFenceLapsed(tx, this.cluster()).length;
+        // After a stall of this process, heartbeats may wait unread: suspect nobody new on that pass.
+        if (options.stalled !== true) this.judgeSuspects(tx.state);
+        this.timers.retainBrokers((nodeId) => tx.state.brokers.has(nodeId));
         const c = this.cluster();
-        const brokersFenced = decideFenceLapsed(tx, c).length;
         const movesEnded = decideCancelStuckMoves(tx, c) + decideMoveTimeouts(tx, c);
         if (brokersFenced > 0 || movesEnded > 0 || this.timers.recheckDue()) this.rebalancePending = true;
         let outcome = { movesStarted: 0, leadersChanged: 0, deferred: 0 };
@@ -431,6 +438,21 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     return run;
   }
 
+  private judgeSuspects(state: ControllerState): void {
+    const now = suspectedBrokers(state, this.timers);
+    const changes: SuspicionChange[] = [];
+    for (const [nodeId, why] of now) {
+      if (this.suspects.has(nodeId)) continue;
+      changes.push({ nodeId, suspected: true, why });
+      this.counters.brokersSuspected++;
+    }
+    for (const nodeId of this.suspects) if (!now.has(nodeId)) changes.push({ nodeId, suspected: false, why: null });
+    if (changes.length === 0) return;
+    this.suspects = new Set(now.keys());
+    this.rebalancePending = true;
+    for (const change of changes) this.o.onSuspicion(change);
+  }
+
   clusterStats(): ClusterStats {
     let fenced = 0;
     let draining = 0;
@@ -438,7 +460,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
       if (b.fencedAtMs !== null) fenced++;
       if (b.draining) draining++;
     }
-    return { ...this.counters, brokers: this.durable.brokers.size, brokersFencedNow: fenced, brokersDraining: draining, movesUnderWay: this.durable.moves.size };
+    return { ...this.counters, brokers: this.durable.brokers.size, brokersFencedNow: fenced, brokersSuspectedNow: this.suspects.size, brokersDraining: draining, movesUnderWay: this.durable.moves.size };
   }
 
   /**
@@ -461,12 +483,19 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     return this.cachedMetadata;
   }
 
-  watch(listener: (metadata: ClusterMetadata) => void): () => void {
+  watch(listener: (metadata: ClusterMetadata) => void, watcher: WatcherIdentity = {}): () => void {
+    const { brokerId } = watcher;
+    if (brokerId !== undefined) validInt('watch: brokerId', brokerId);
     // A wrapper, so one listener watching twice is two subscriptions.
     const entry = (m: ClusterMetadata): void => listener(m);
     this.listeners.add(entry);
+    if (brokerId !== undefined) this.timers.watchOpened(brokerId);
+    let open = true;
     return () => {
+      if (!open) return;
+      open = false;
       this.listeners.delete(entry);
+      if (brokerId !== undefined) this.timers.watchClosed(brokerId);
     };
   }
 
@@ -485,7 +514,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   // --- topics ----------------------------------------------------------------------------
 
   createTopics(requests: readonly CreateTopicRequest[], options: { validateOnly: boolean }): Promise<CreateTopicResult[]> {
-    return this.mutate((tx) => decideCreateTopics(tx, this.ctx, requests, options.validateOnly));
+    return this.mutate((tx) => decideCreateTopics(tx, this.ctx, requests, options.validateOnly, this.suspects));
   }
 
   deleteTopics(topics: readonly { name?: string; topicId?: string }[]): Promise<(ItemResult & { name: string | null; topicId: string })[]> {
@@ -495,7 +524,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
 
   createPartitions(requests: readonly { name: string; count: number }[], options: { validateOnly: boolean }): Promise<(ItemResult & { name: string })[]> {
     this.rebalancePending = true;
-    return this.mutate((tx) => decideCreatePartitions(tx, this.ctx, requests, options.validateOnly));
+    return this.mutate((tx) => decideCreatePartitions(tx, this.ctx, requests, options.validateOnly, this.suspects));
   }
 
   // --- configs ---------------------------------------------------------------------------
@@ -642,14 +671,17 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     })();
     this.maintenance.start(() => this.refusal() === undefined);
     this.clusterLoop = (async () => {
+      let due = 0;
       while (!abort.signal.aborted) {
         try {
+          due = this.o.clock.monotonicMs() + this.o.cluster.checkIntervalMs;
           await this.o.clock.sleep(this.o.cluster.checkIntervalMs, abort.signal);
         } catch {
           return; // aborted by close() or a failure
         }
         try {
-          await this.runClusterCheck();
+          // Woken over a check interval late: this process was stalled (GC, CPU), not the brokers.
+          await this.runClusterCheck({ stalled: this.o.clock.monotonicMs() - due > this.o.cluster.checkIntervalMs });
         } catch (err) {
           if (abort.signal.aborted) return;
           this.o.onBackgroundError(err, 'cluster check');

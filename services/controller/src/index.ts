@@ -6,7 +6,7 @@ export { Controller } from './controller.ts';
 export type { ClusterCheckSummary, ClusterStats, ControllerStats, RetentionSummary } from './controller.ts';
 export type { ControllerOptions } from './options.ts';
 export type { ClusterOptions } from './cluster/cluster-options.ts';
-export type { ClusterCounters, UncleanFailover } from './cluster/cluster-context.ts';
+export type { ClusterCounters, SuspicionChange, UncleanFailover } from './cluster/cluster-context.ts';
 export type { CompactionOptions, OrphanSweepOptions } from './config/gc-options.ts';
 export type { CompactionRunSummary, CompactionStats } from './background/compaction-runner.ts';
 export type { OrphanSweepStats, OrphanSweepSummary } from './background/orphan-sweep.ts';

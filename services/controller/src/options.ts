@@ -13,7 +13,7 @@ import { resolveCompactionOptions, resolveOrphanSweepOptions } from './config/gc
 import type { CompactionOptions, OrphanSweepOptions, ResolvedCompactionOptions, ResolvedOrphanSweepOptions } from './config/gc-options.ts';
 import { resolveClusterOptions } from './cluster/cluster-options.ts';
 import type { ClusterOptions, ResolvedClusterOptions } from './cluster/cluster-options.ts';
-import type { UncleanFailover } from './cluster/cluster-context.ts';
+import type { SuspicionChange, UncleanFailover } from './cluster/cluster-context.ts';
 
 const MiB = 1024 * 1024;
 
@@ -111,6 +111,8 @@ export interface ControllerOptions {
    * but had not uploaded is given up. Default: process.emitWarning (it must be loud).
    */
   readonly onUncleanFailover?: (event: UncleanFailover) => void;
+  /** A broker became a suspect (its `object` partitions move before its lease lapses) or stopped being one. Default: nothing. */
+  readonly onSuspicion?: (change: SuspicionChange) => void;
 }
 
 export interface ResolvedControllerOptions {
@@ -147,6 +149,7 @@ export interface ResolvedControllerOptions {
   readonly onBackgroundError: (error: unknown, context: string) => void;
   readonly onFatal: ((error: Error) => void) | undefined;
   readonly onUncleanFailover: (event: UncleanFailover) => void;
+  readonly onSuspicion: (change: SuspicionChange) => void;
 }
 
 const DAY_MS = 86_400_000;
@@ -216,5 +219,6 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     onBackgroundError: o.onBackgroundError ?? defaultBackgroundError,
     onFatal: o.onFatal,
     onUncleanFailover: o.onUncleanFailover ?? defaultUncleanFailover,
+    onSuspicion: o.onSuspicion ?? ((): void => undefined),
   };
 }

@@ -61,6 +61,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
       callTimeoutMs: config.controller.callTimeout,
       operationTimeoutMs: config.controller.operationTimeout,
       connectTimeoutMs: config.controller.connectTimeout,
+      brokerId: nodeId,
       ...(config.controller.tls !== undefined ? { tls: withoutUndefined(config.controller.tls) } : {}),
       onError: (error, context) => log.debug({ err: error, context }, `controller client: ${context}`),
     });

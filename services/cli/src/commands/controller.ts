@@ -99,6 +99,10 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
           onBackgroundError: (error, context) => log.warn({ err: error, context }, `controller: ${context} failed`),
           onFatal: onStoreFailed,
           onUncleanFailover: (event) => log.error({ event }, 'unclean failover: a local partition moved away from a lost broker; what it had not uploaded is given up'),
+          onSuspicion: (change) =>
+            change.suspected
+              ? log.warn({ broker: change.nodeId, why: change.why }, `broker ${change.nodeId} is suspected gone (${change.why === 'disconnected' ? 'its connection closed' : 'nothing heard from it'}): its object-durable partitions move now, before its lease lapses`)
+              : log.info({ broker: change.nodeId }, `broker ${change.nodeId} is no longer suspected`),
           ...controllerSettings(config),
           cluster: {
             brokerLeaseMs: config.cluster.brokerLease,
@@ -108,6 +112,8 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
             maxConcurrentMoves: config.cluster.maxConcurrentMoves,
             uncleanFailover: config.cluster.uncleanFailover,
             uncleanFailoverGraceMs: config.cluster.uncleanFailoverGrace,
+            ...(config.cluster.suspectAfterDisconnect !== undefined ? { suspectAfterDisconnectMs: config.cluster.suspectAfterDisconnect } : {}),
+            ...(config.cluster.suspectAfterSilence !== undefined ? { suspectAfterSilenceMs: config.cluster.suspectAfterSilence } : {}),
           },
         }),
       closeTimeoutMs: config.election.closeTimeout,

@@ -91,11 +91,19 @@ export const controllerConfigSchema = z
         /** Default of unclean.leader.election.enable: move a `local` partition of a lost broker after the grace, giving up what it had not uploaded. */
         uncleanFailover: z.boolean().default(false),
         uncleanFailoverGrace: duration.pipe(z.number().min(0).max(365 * DAY_MS)).prefault('5m'),
+        /** A broker whose connection closed and that is not back within this long is suspected: its `object` partitions move before its lease lapses. Default 500ms. */
+        suspectAfterDisconnect: duration.pipe(z.number().min(0)).optional(),
+        /** A broker not heard from for this long is suspected. Default 3 heartbeat intervals, at most half of brokerLease. */
+        suspectAfterSilence: duration.pipe(z.number().min(0)).optional(),
       })
       .strict()
       .superRefine((c, ctx) => {
         if (c.heartbeatInterval > Math.floor(c.brokerLease / 3)) ctx.addIssue({ code: 'custom', path: ['heartbeatInterval'], message: `must be at most a third of cluster.brokerLease (${Math.floor(c.brokerLease / 3)} ms)` });
         if (c.checkInterval > c.brokerLease) ctx.addIssue({ code: 'custom', path: ['checkInterval'], message: `must be at most cluster.brokerLease (${c.brokerLease} ms)` });
+        if (c.suspectAfterDisconnect !== undefined && c.suspectAfterDisconnect > c.brokerLease) ctx.addIssue({ code: 'custom', path: ['suspectAfterDisconnect'], message: `must be at most cluster.brokerLease (${c.brokerLease} ms)` });
+        if (c.suspectAfterSilence !== undefined && (c.suspectAfterSilence < 2 * c.heartbeatInterval || c.suspectAfterSilence > c.brokerLease)) {
+          ctx.addIssue({ code: 'custom', path: ['suspectAfterSilence'], message: `must be from two heartbeat intervals (${2 * c.heartbeatInterval} ms) to cluster.brokerLease (${c.brokerLease} ms)` });
+        }
       })
       .prefault({}),
     log: logSection,

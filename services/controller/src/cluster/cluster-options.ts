@@ -7,6 +7,14 @@
 // and the controller moves nothing away from it before `brokerLeaseMs` after it received
 // that heartbeat, by its own clock. So heartbeatIntervalMs must leave room for a few
 // missed heartbeats within the lease (checked: at most a third of it).
+//
+// Suspicion is the fast path that does not rest on it: a broker whose connection to the
+// controller closed (its Watch stream ended: a process that died, its kernel closed the
+// socket) or that went silent for part of the lease is suspected, and the partitions of
+// its `object` topics move at once, before the lease lapses. That is safe while the
+// suspect still serves because an `object` topic acknowledges nothing before the commit,
+// and the commit of a former leader is refused by its leader epoch. `local` partitions
+// are never moved on suspicion: their acknowledged data may sit only in the suspect's WAL.
 
 const DAY_MS = 86_400_000;
 
@@ -36,6 +44,17 @@ export interface ClusterOptions {
   readonly uncleanFailover?: boolean;
   /** Default of the topic config stratus.unclean.failover.grace.ms. Default 300,000. */
   readonly uncleanFailoverGraceMs?: number;
+  /**
+   * A broker whose last Watch stream ended and that neither watched again nor heartbeated
+   * within this long is suspected: its `object` partitions move at once. Covers a process
+   * that died (its socket closed). brokerLeaseMs turns it off. Default 500.
+   */
+  readonly suspectAfterDisconnectMs?: number;
+  /**
+   * A broker not heard from for this long is suspected (a frozen process, a network cut:
+   * no socket closes). brokerLeaseMs turns it off. Default 3 heartbeat intervals, at most half the lease.
+   */
+  readonly suspectAfterSilenceMs?: number;
 }
 
 export type ResolvedClusterOptions = Required<ClusterOptions>;
@@ -59,5 +78,8 @@ export function resolveClusterOptions(o: ClusterOptions = {}): ResolvedClusterOp
     maxConcurrentMoves: integer('maxConcurrentMoves', o.maxConcurrentMoves, 32, 1, 100_000),
     uncleanFailover,
     uncleanFailoverGraceMs: integer('uncleanFailoverGraceMs', o.uncleanFailoverGraceMs, 300_000, 0, 365 * DAY_MS),
+    suspectAfterDisconnectMs: integer('suspectAfterDisconnectMs', o.suspectAfterDisconnectMs, Math.min(500, brokerLeaseMs), 0, brokerLeaseMs),
+    // Silence shorter than two heartbeats would suspect a broker for one late heartbeat.
+    suspectAfterSilenceMs: integer('suspectAfterSilenceMs', o.suspectAfterSilenceMs, Math.max(2 * heartbeatIntervalMs, Math.min(3 * heartbeatIntervalMs, Math.floor(brokerLeaseMs / 2))), 2 * heartbeatIntervalMs, brokerLeaseMs),
   };
 }

@@ -1,5 +1,6 @@
 // The cluster protocol's clocks, kept in memory only: broker lease expiries, when this
-// controller saw each move start and each broker fenced, and when a cancelled move may
+// controller last heard from each broker and when its connection closed (suspicion),
+// when it saw each move start and each broker fenced, and when a cancelled move may
 // be tried again. None of it is journaled — a lease is a promise of this process's
 // clock, not a fact of the cluster. A controller that becomes active (open after a
 // restart or failover) therefore starts every clock at its own start: each registered
@@ -11,21 +12,34 @@
 // once. Wall times are only reported (leaseExpiresAtMs answers, describeCluster).
 
 import type { Clock } from '@stratus/runtime';
+import type { ResolvedClusterOptions } from './cluster-options.ts';
+
+export type Suspicion = 'disconnected' | 'silent';
+
+export type TimerOptions = Pick<ResolvedClusterOptions, 'brokerLeaseMs' | 'suspectAfterDisconnectMs' | 'suspectAfterSilenceMs'>;
 
 export class ClusterTimers {
   private readonly clock: Clock;
   private readonly leaseMs: number;
+  private readonly suspectAfterDisconnectMs: number;
+  private readonly suspectAfterSilenceMs: number;
   /** Monotonic time this controller became active: the start of every clock it did not see start. */
   private readonly activeSince: number;
   private readonly leases = new Map<number, number>();
+  /** Open Watch streams of each broker (a reconnect may open the new one before the old one's end is seen). */
+  private readonly watches = new Map<number, number>();
+  /** When a broker's last open Watch stream ended. */
+  private readonly disconnectedAt = new Map<number, number>();
   private readonly fencedSince = new Map<number, number>();
   private readonly movesSince = new Map<string, number>();
   private readonly retryAt = new Map<string, number>();
   private recheckAt: number | undefined;
 
-  constructor(clock: Clock, leaseMs: number) {
+  constructor(clock: Clock, o: TimerOptions) {
     this.clock = clock;
-    this.leaseMs = leaseMs;
+    this.leaseMs = o.brokerLeaseMs;
+    this.suspectAfterDisconnectMs = o.suspectAfterDisconnectMs;
+    this.suspectAfterSilenceMs = o.suspectAfterSilenceMs;
     this.activeSince = clock.monotonicMs();
   }
 
@@ -68,6 +82,39 @@ export class ClusterTimers {
   forgetBroker(nodeId: number): void {
     this.leases.delete(nodeId);
     this.fencedSince.delete(nodeId);
+    this.disconnectedAt.delete(nodeId);
+  }
+
+  /** A Watch stream of the broker opened on this controller. */
+  watchOpened(nodeId: number): void {
+    this.watches.set(nodeId, (this.watches.get(nodeId) ?? 0) + 1);
+    this.disconnectedAt.delete(nodeId);
+  }
+
+  /** A Watch stream of the broker ended (the broker cancelled it, or its connection closed). */
+  watchClosed(nodeId: number): void {
+    const open = (this.watches.get(nodeId) ?? 1) - 1;
+    if (open > 0) {
+      this.watches.set(nodeId, open);
+      return;
+    }
+    this.watches.delete(nodeId);
+    this.disconnectedAt.set(nodeId, this.now());
+  }
+
+  /**
+   * Why the broker seems gone although its lease still runs, or null: nothing heard from
+   * it for suspectAfterSilenceMs ('silent'), or its connection closed
+   * suspectAfterDisconnectMs ago and it has neither watched again nor heartbeated since
+   * ('disconnected'). The lease's own rules are untouched: a suspect still holds it, and a
+   * heartbeat ends the suspicion.
+   */
+  suspicion(nodeId: number): Suspicion | null {
+    const now = this.now();
+    const heard = this.expiry(nodeId) - this.leaseMs;
+    const closed = this.disconnectedAt.get(nodeId);
+    if (closed !== undefined && closed >= heard && now - closed >= this.suspectAfterDisconnectMs) return 'disconnected';
+    return now - heard >= this.suspectAfterSilenceMs ? 'silent' : null;
   }
 
   moveStarted(key: string): void {
@@ -108,6 +155,11 @@ export class ClusterTimers {
     if (this.recheckAt === undefined || this.now() < this.recheckAt) return false;
     this.recheckAt = undefined;
     return true;
+  }
+
+  /** Drops connection clocks of node ids that are not registered brokers (a watcher may name any id). */
+  retainBrokers(isBroker: (nodeId: number) => boolean): void {
+    for (const nodeId of this.disconnectedAt.keys()) if (!isBroker(nodeId)) this.disconnectedAt.delete(nodeId);
   }
 
   /** Drops clocks of moves and retries that no longer exist (bounded memory). */

@@ -148,6 +148,12 @@ export interface GrpcControllerClientOptions {
   readonly maxReconnectBackoffMs?: number;
   /** The extentsFrom cache (maxExtents 0 disables it). */
   readonly extentCache?: Omit<ExtentCacheOptions, 'clock'>;
+  /**
+   * The broker this client serves, sent with its Watch stream: the controller takes the
+   * stream's end as a sign the broker may be gone and moves its `object` partitions
+   * without waiting for the lease. Only a broker's own client sets it.
+   */
+  readonly brokerId?: number;
   /** Watch stream breaks and listener errors, for the log. */
   readonly onError?: (error: unknown, context: string) => void;
 }
@@ -242,6 +248,7 @@ export class GrpcControllerClient implements ControllerApi {
   private readonly retryMaxBackoffMs: number;
   private readonly metadataWaitMs: number;
   private readonly watchInitialBackoffMs: number;
+  private readonly brokerId: number | undefined;
   private readonly watchMaxBackoffMs: number;
   private readonly onError: (error: unknown, context: string) => void;
   private readonly extents: ExtentCache;
@@ -267,6 +274,8 @@ export class GrpcControllerClient implements ControllerApi {
     this.retryMaxBackoffMs = positive('retryMaxBackoffMs', o.retryMaxBackoffMs, 2000);
     this.metadataWaitMs = positive('metadataWaitMs', o.metadataWaitMs, 5000);
     this.watchInitialBackoffMs = positive('watchInitialBackoffMs', o.watchInitialBackoffMs, 100);
+    if (o.brokerId !== undefined && (!Number.isSafeInteger(o.brokerId) || o.brokerId < 0 || o.brokerId > 2 ** 31 - 1)) throw new RangeError(`GrpcControllerClient: brokerId must be an int32 >= 0, got ${String(o.brokerId)}`);
+    this.brokerId = o.brokerId;
     this.watchMaxBackoffMs = positive('watchMaxBackoffMs', o.watchMaxBackoffMs, 5000);
     this.onError = o.onError ?? (() => undefined);
     this.extents = new ExtentCache({ clock: this.clock, ...o.extentCache });
@@ -352,7 +361,7 @@ export class GrpcControllerClient implements ControllerApi {
   private subscribe(): void {
     if (this.closed) return;
     const address = this.endpoints.current;
-    const call = this.clientFor(address).watch({ knownVersion: this.current?.version ?? -1 });
+    const call = this.clientFor(address).watch({ knownVersion: this.current?.version ?? -1, ...(this.brokerId !== undefined ? { brokerId: this.brokerId } : {}) });
     this.watchCall = call;
     let broken = false;
     const onBroken = (err: unknown): void => {

@@ -195,11 +195,11 @@ export function fromClusterMetadata(m: pb.ClusterMetadata | undefined): ClusterM
 // --- cluster: brokers, leases, moves ----------------------------------------------------------------
 
 export function toBrokerState(b: BrokerState): pb.BrokerState {
-  return { nodeId: b.nodeId, brokerEpoch: b.brokerEpoch, leaseExpiresAtMs: b.leaseExpiresAtMs, fenced: b.fenced, draining: b.draining, leaderOf: b.leaderOf };
+  return { nodeId: b.nodeId, brokerEpoch: b.brokerEpoch, leaseExpiresAtMs: b.leaseExpiresAtMs, fenced: b.fenced, draining: b.draining, suspected: b.suspected, leaderOf: b.leaderOf };
 }
 
 export function fromBrokerState(b: pb.BrokerState): BrokerState {
-  return { nodeId: b.nodeId, brokerEpoch: b.brokerEpoch, leaseExpiresAtMs: b.leaseExpiresAtMs, fenced: b.fenced, draining: b.draining, leaderOf: b.leaderOf };
+  return { nodeId: b.nodeId, brokerEpoch: b.brokerEpoch, leaseExpiresAtMs: b.leaseExpiresAtMs, fenced: b.fenced, draining: b.draining, suspected: b.suspected, leaderOf: b.leaderOf };
 }
 
 export function toClusterDescription(d: ClusterDescription): pb.DescribeClusterResponse {

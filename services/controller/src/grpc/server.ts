@@ -206,7 +206,8 @@ export class ControllerGrpcServer {
       if (blocked) stale = true;
       else send();
     };
-    const unsubscribe = this.api.watch(onChange);
+    const brokerId = call.request.brokerId;
+    const unsubscribe = this.api.watch(onChange, brokerId !== undefined ? { brokerId } : {});
     const done = (): void => {
       unsubscribe();
       this.watchers.delete(call);

@@ -11,6 +11,9 @@
 //   committed; epoch + 1 fences any late commit of the old leader); `local` ones wait for
 //   the leader to come back with its WAL, or, with unclean failover enabled, for the grace
 //   to pass — then they move at once and the old leader's unuploaded data is given up.
+// - one whose leader is a suspect (live, but its connection closed or it went silent:
+//   cluster-timers.ts): `object` topics move at once, as for a fenced leader; `local` ones
+//   stay until the suspicion ends or the lease lapses. A suspect is given no leadership.
 // Every leadership change bumps the leader epoch.
 
 import { partitionKey } from '@stratus/partition-index';
@@ -18,6 +21,7 @@ import type { TopicPartition } from '@stratus/partition-index';
 import { desiredAssignment } from '../cluster/assignment.ts';
 import type { AssignmentBroker, AssignmentPartition } from '../cluster/assignment.ts';
 import type { ClusterDecideContext } from '../cluster/cluster-context.ts';
+import type { Suspicion } from '../cluster/cluster-timers.ts';
 import { failoverPolicy } from '../cluster/failover-policy.ts';
 import type { LeaderChanged, PartitionMove } from '../state/records.ts';
 import { isEligible, isLive } from '../state/state.ts';
@@ -27,11 +31,23 @@ import type { Tx } from './tx.ts';
 
 type LeaderChange = LeaderChanged['changes'][number];
 
-/** Brokers that may be given leadership, in node id order. */
-export function eligibleBrokers(s: ControllerState): AssignmentBroker[] {
+/** Brokers that may be given leadership (eligible and not suspected), in node id order. */
+export function eligibleBrokers(s: ControllerState, suspects: ReadonlySet<number> = NONE): AssignmentBroker[] {
   const out: AssignmentBroker[] = [];
-  for (const [nodeId, info] of s.brokers) if (isEligible(s, nodeId)) out.push({ nodeId, rack: info.rack });
+  for (const [nodeId, info] of s.brokers) if (isEligible(s, nodeId) && !suspects.has(nodeId)) out.push({ nodeId, rack: info.rack });
   return out.sort((a, b) => a.nodeId - b.nodeId);
+}
+
+const NONE: ReadonlySet<number> = new Set();
+
+/** The live brokers ClusterTimers suspects now and why, in node id order. */
+export function suspectedBrokers(s: ControllerState, timers: ClusterDecideContext['timers']): Map<number, Suspicion> {
+  const out = new Map<number, Suspicion>();
+  for (const nodeId of [...s.brokerStatus.keys()].sort((a, b) => a - b)) {
+    const why = isLive(s, nodeId) ? timers.suspicion(nodeId) : null;
+    if (why !== null) out.set(nodeId, why);
+  }
+  return out;
 }
 
 /** Fences every live broker whose lease lapsed by the controller's clock; returns their ids. */
@@ -65,12 +81,17 @@ export function emitLeaderChanges(tx: Tx, c: ClusterDecideContext, changes: read
 
 /**
  * Moves that cannot finish: the leader is no longer live (it cannot release; the partition
- * is then handled by the rules for a lost leader) or the target may not lead any more
- * (fenced, draining, gone: the rebalance picks another).
+ * is then handled by the rules for a lost leader), the leader is a suspect and the topic
+ * `object` (it moves at once instead), or the target may not lead any more (fenced,
+ * draining, gone, suspected: the rebalance picks another).
  */
 export function decideCancelStuckMoves(tx: Tx, c: ClusterDecideContext): number {
+  const s = tx.state;
   const stuck: TopicPartition[] = [];
-  for (const m of tx.state.moves.values()) if (!isLive(tx.state, m.from) || !isEligible(tx.state, m.to)) stuck.push({ topicId: m.topicId, partition: m.partition });
+  for (const m of s.moves.values()) {
+    const fromSuspectObject = c.suspects.has(m.from) && failoverPolicy(s.topics.get(m.topicId)!.configs, c.cluster).durability === 'object';
+    if (!isLive(s, m.from) || fromSuspectObject || !isEligible(s, m.to) || c.suspects.has(m.to)) stuck.push({ topicId: m.topicId, partition: m.partition });
+  }
   emitCancelled(tx, c, stuck);
   return stuck.length;
 }
@@ -126,6 +147,9 @@ export function decideRebalance(tx: Tx, c: ClusterDecideContext, options: { read
       const move = s.moves.get(key);
       if (move !== undefined) {
         input.push({ topicId: t.topicId, partition, current: move.to, fixed: true });
+      } else if (c.suspects.has(p.leader)) {
+        // An `object` partition leaves a suspect at once; a `local` one waits, left out.
+        if (policy.durability === 'object') input.push({ topicId: t.topicId, partition, current: -1 });
       } else if (isEligible(s, p.leader)) {
         input.push({ topicId: t.topicId, partition, current: p.leader });
       } else if (p.leader === -1 || !s.brokers.has(p.leader) || isLive(s, p.leader) || policy.durability === 'object') {
@@ -142,7 +166,7 @@ export function decideRebalance(tx: Tx, c: ClusterDecideContext, options: { read
       // Otherwise a `local` partition waits for its fenced leader: left out, so it counts nowhere.
     }
   }
-  const desired = desiredAssignment(eligibleBrokers(s), input);
+  const desired = desiredAssignment(eligibleBrokers(s, c.suspects), input);
   const changes: LeaderChange[] = [];
   const moves: PartitionMove[] = [];
   let deferred = 0;
@@ -153,7 +177,8 @@ export function decideRebalance(tx: Tx, c: ClusterDecideContext, options: { read
     const p = t.partitions[a.partition]!;
     const target = desired.get(key)!;
     if (target === p.leader) continue;
-    if (isLive(s, p.leader)) {
+    const suspect = c.suspects.has(p.leader);
+    if (isLive(s, p.leader) && !suspect) {
       if (!options.graceful || target === -1) continue;
       const retryInMs = c.timers.retryRemainingMs(key);
       if (retryInMs > 0) c.timers.recheckIn(retryInMs);
@@ -175,6 +200,7 @@ export function decideRebalance(tx: Tx, c: ClusterDecideContext, options: { read
       c.onUncleanFailover({ topicId: t.topicId, topic: t.name, partition: a.partition, from: p.leader, to: target, leaderEpoch: p.leaderEpoch + 1, fencedForMs: c.nowMs - fencedAtMs });
     } else if (p.leader !== -1 && s.brokers.has(p.leader)) {
       c.counters.movesForced++;
+      if (suspect) c.counters.movesOnSuspicion++;
     }
   }
   emitLeaderChanges(tx, c, changes);

@@ -134,7 +134,7 @@ export function decideReassignPartitions(
   return results;
 }
 
-export function describeCluster(s: ControllerState, controllerId: number | undefined, timers: ClusterTimers): ClusterDescription {
+export function describeCluster(s: ControllerState, controllerId: number | undefined, timers: ClusterTimers, suspects: ReadonlySet<number>): ClusterDescription {
   const leaders = new Map<number, number>();
   for (const t of s.topics.values()) for (const p of t.partitions) leaders.set(p.leader, (leaders.get(p.leader) ?? 0) + 1);
   const brokers = [...s.brokerStatus]
@@ -145,6 +145,7 @@ export function describeCluster(s: ControllerState, controllerId: number | undef
       leaseExpiresAtMs: b.fencedAtMs === null ? timers.leaseExpiresAtMs(nodeId) : b.fencedAtMs,
       fenced: b.fencedAtMs !== null,
       draining: b.draining,
+      suspected: suspects.has(nodeId),
       leaderOf: leaders.get(nodeId) ?? 0,
     }));
   const moves = [...s.moves.values()].map((m) => ({ topicId: m.topicId, partition: m.partition, from: m.from, to: m.to, startedAtMs: m.startedAtMs }));

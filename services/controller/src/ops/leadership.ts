@@ -25,11 +25,12 @@ export function sortedBrokerIds(s: ControllerState): number[] {
 
 /**
  * Leaders of partitions `from .. from + count - 1` of topic `topicId` (new or existing),
- * epoch 0; -1 when no broker is eligible. The topic's existing partitions count where
- * they are, and so do all other topics' (as the load of their brokers).
+ * epoch 0; -1 when no broker is eligible. Suspects (cluster-timers.ts) get none. The
+ * topic's existing partitions count where they are, and so do all other topics' (as the
+ * load of their brokers).
  */
-export function newPartitionLeaders(s: ControllerState, topicId: string, from: number, count: number): PartitionLeader[] {
-  const brokers = eligibleBrokers(s);
+export function newPartitionLeaders(s: ControllerState, topicId: string, from: number, count: number, suspects: ReadonlySet<number>): PartitionLeader[] {
+  const brokers = eligibleBrokers(s, suspects);
   if (brokers.length === 0) return Array.from({ length: count }, () => ({ leader: -1, leaderEpoch: 0 }));
   const load = new Map<number, number>();
   const input: AssignmentPartition[] = [];

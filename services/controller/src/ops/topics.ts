@@ -18,7 +18,8 @@ function fail(errorCode: number, errorMessage: string): ItemResult {
   return { errorCode, errorMessage };
 }
 
-export function decideCreateTopics(tx: Tx, ctx: DecideContext, requests: readonly CreateTopicRequest[], validateOnly: boolean): CreateTopicResult[] {
+/** `suspects`: brokers suspected of being gone, given no new partitions (cluster-timers.ts). */
+export function decideCreateTopics(tx: Tx, ctx: DecideContext, requests: readonly CreateTopicRequest[], validateOnly: boolean, suspects: ReadonlySet<number>): CreateTopicResult[] {
   const counts = new Map<string, number>();
   for (const r of requests) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
   // Topics and partitions this call would add in validateOnly mode, where nothing is applied.
@@ -37,14 +38,14 @@ export function decideCreateTopics(tx: Tx, ctx: DecideContext, requests: readonl
       const topic: TopicInfo = {
         name: r.name,
         topicId: ZERO_UUID,
-        partitions: newPartitionLeaders(tx.state, r.name, 0, numPartitions).map((l, partition) => ({ partition, ...l })),
+        partitions: newPartitionLeaders(tx.state, r.name, 0, numPartitions, suspects).map((l, partition) => ({ partition, ...l })),
         configs,
         internal: isInternalTopic(r.name),
       };
       return { name: r.name, topic, ...OK };
     }
     const topicId = randomUuid(ctx.random, (id) => tx.state.topics.has(id));
-    tx.emit({ type: 'TopicCreated', name: r.name, topicId, configs, partitions: newPartitionLeaders(tx.state, topicId, 0, numPartitions) });
+    tx.emit({ type: 'TopicCreated', name: r.name, topicId, configs, partitions: newPartitionLeaders(tx.state, topicId, 0, numPartitions, suspects) });
     return { name: r.name, topic: topicInfo(tx.state.topics.get(topicId)!), ...OK };
   });
 }
@@ -100,7 +101,7 @@ export function decideDeleteTopics(tx: Tx, topics: readonly { name?: string; top
   });
 }
 
-export function decideCreatePartitions(tx: Tx, ctx: DecideContext, requests: readonly { name: string; count: number }[], validateOnly: boolean): (ItemResult & { name: string })[] {
+export function decideCreatePartitions(tx: Tx, ctx: DecideContext, requests: readonly { name: string; count: number }[], validateOnly: boolean, suspects: ReadonlySet<number>): (ItemResult & { name: string })[] {
   let pendingPartitions = 0;
   return requests.map((r) => {
     const t = topicByName(tx.state, r.name);
@@ -121,7 +122,7 @@ export function decideCreatePartitions(tx: Tx, ctx: DecideContext, requests: rea
       pendingPartitions += added;
       return { name: r.name, ...OK };
     }
-    tx.emit({ type: 'PartitionsAdded', topicId: t.topicId, partitions: newPartitionLeaders(tx.state, t.topicId, current, added) });
+    tx.emit({ type: 'PartitionsAdded', topicId: t.topicId, partitions: newPartitionLeaders(tx.state, t.topicId, current, added, suspects) });
     return { name: r.name, ...OK };
   });
 }

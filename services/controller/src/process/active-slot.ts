@@ -7,7 +7,7 @@
 // Built as a Proxy over ControllerApi's methods so that an operation added to the API
 // needs nothing here. `onCall` sees each call's name, duration and outcome (metrics).
 
-import type { ClusterMetadata, ControllerApi } from '../controller-api.ts';
+import type { ClusterMetadata, ControllerApi, WatcherIdentity } from '../controller-api.ts';
 import { NotActiveControllerError } from '../grpc/redirect.ts';
 
 export type CallOutcome = 'ok' | 'error' | 'redirect';
@@ -38,7 +38,7 @@ export class ActiveSlot {
         // Not an operation: symbols, and 'then' (else the slot would pass for a promise wherever it is awaited or returned from an async function).
         if (typeof name !== 'string' || name === 'then') return undefined;
         if (name === 'metadata') return (): ClusterMetadata => target().metadata();
-        if (name === 'watch') return (listener: (m: ClusterMetadata) => void) => target().watch(listener);
+        if (name === 'watch') return (listener: (m: ClusterMetadata) => void, watcher?: WatcherIdentity) => target().watch(listener, watcher);
         // The process closes the Controller it opened, not the gRPC server's caller.
         if (name === 'close') return () => Promise.resolve();
         return (...args: unknown[]): Promise<unknown> => {

@@ -6,7 +6,7 @@ import { failoverPolicy } from '../../src/cluster/failover-policy.ts';
 import { createTopic, openHarness } from '../support/helpers.ts';
 
 describe('cluster options', () => {
-  it('defaults to a 6 s lease, 1 s heartbeats, 10 s move timeout, 32 moves and no unclean failover after 5 min', () => {
+  it('defaults to a 6 s lease, 1 s heartbeats, 10 s move timeout, 32 moves, no unclean failover after 5 min, suspicion after 0.5 s disconnected or 3 s silent', () => {
     expect(resolveClusterOptions()).toEqual({
       brokerLeaseMs: 6000,
       heartbeatIntervalMs: 1000,
@@ -15,6 +15,8 @@ describe('cluster options', () => {
       maxConcurrentMoves: 32,
       uncleanFailover: false,
       uncleanFailoverGraceMs: 300_000,
+      suspectAfterDisconnectMs: 500,
+      suspectAfterSilenceMs: 3000,
     });
   });
 

@@ -227,6 +227,44 @@ describe('the watch', () => {
     expect(await next).toMatchObject({ metadata: { version: version + 1 } });
     call.cancel();
   });
+
+  it('a broker\'s client names its broker on the stream: when it goes away, the broker is suspected and its object partitions move', async () => {
+    const h = await harness();
+    const server = await serve(h.controller);
+    const e1 = (await h.controller.registerBroker(BROKER_1)).brokerEpoch;
+    const e2 = (await h.controller.registerBroker({ ...BROKER_1, nodeId: 2, host: 'b2.local' })).brokerEpoch;
+    await createTopic(h.controller, 'obj', 4, { 'stratus.durability': 'object' });
+    const leadersOf = (): number[] => h.controller.metadata().topics[0]!.partitions.map((p) => p.leader);
+    expect(new Set(leadersOf())).toEqual(new Set([1, 2]));
+    const broker2 = await GrpcControllerClient.connect({ target: server.address, random: new SeededRandom(1), brokerId: 2 });
+    // An admin client names no broker: its going away suspects nobody.
+    const admin = await connect(server.address);
+    await admin.close();
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      await h.clock.advance(500);
+      await h.controller.heartbeat(1, e1);
+      await h.controller.heartbeat(2, e2);
+      await h.controller.runClusterCheck();
+    }
+    expect(new Set(leadersOf())).toEqual(new Set([1, 2]));
+    expect(h.controller.clusterStats().brokersSuspected).toBe(0);
+
+    // The process is gone: its connection closes (close() here, the kernel after a SIGKILL).
+    await broker2.close();
+    const deadline = Date.now() + 5000;
+    while (leadersOf().includes(2) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      await h.clock.advance(100);
+      await h.controller.runClusterCheck();
+    }
+    expect(leadersOf()).toEqual([1, 1, 1, 1]);
+    const d = await h.controller.describeCluster();
+    expect(d.brokers.map((b) => [b.nodeId, b.fenced, b.suspected])).toEqual([
+      [1, false, false],
+      [2, false, true],
+    ]);
+  });
 });
 
 describe('read-your-writes', () => {

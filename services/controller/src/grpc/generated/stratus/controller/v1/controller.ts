@@ -152,6 +152,11 @@ export interface WatchRequest {
    * with `up_to_date` instead of a full copy.
    */
   knownVersion: number;
+  /**
+   * Set by brokers: the stream is this broker's connection, and its end makes the
+   * controller suspect the broker is gone (its object-durable partitions move at once).
+   */
+  brokerId?: number | undefined;
 }
 
 export interface WatchResponse {
@@ -181,6 +186,8 @@ export interface BrokerState {
   draining: boolean;
   /** Partitions it leads (moving ones included). */
   leaderOf: number;
+  /** Live but suspected of being gone: its object-durable partitions moved away. */
+  suspected: boolean;
 }
 
 export interface PartitionMove {
@@ -1842,13 +1849,16 @@ export const GetMetadataResponse: MessageFns<GetMetadataResponse> = {
 };
 
 function createBaseWatchRequest(): WatchRequest {
-  return { knownVersion: 0 };
+  return { knownVersion: 0, brokerId: undefined };
 }
 
 export const WatchRequest: MessageFns<WatchRequest> = {
   encode(message: WatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.knownVersion !== 0) {
       writer.uint32(8).int64(message.knownVersion);
+    }
+    if (message.brokerId !== undefined) {
+      writer.uint32(16).int32(message.brokerId);
     }
     return writer;
   },
@@ -1874,6 +1884,14 @@ export const WatchRequest: MessageFns<WatchRequest> = {
             message.knownVersion = longToNumber(reader.int64());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.brokerId = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1892,6 +1910,7 @@ export const WatchRequest: MessageFns<WatchRequest> = {
   fromPartial(object: DeepPartial<WatchRequest>): WatchRequest {
     const message = createBaseWatchRequest();
     message.knownVersion = object.knownVersion ?? 0;
+    message.brokerId = object.brokerId ?? undefined;
     return message;
   },
 };
@@ -2090,7 +2109,15 @@ export const DescribeClusterResponse: MessageFns<DescribeClusterResponse> = {
 };
 
 function createBaseBrokerState(): BrokerState {
-  return { nodeId: 0, brokerEpoch: 0, leaseExpiresAtMs: 0, fenced: false, draining: false, leaderOf: 0 };
+  return {
+    nodeId: 0,
+    brokerEpoch: 0,
+    leaseExpiresAtMs: 0,
+    fenced: false,
+    draining: false,
+    leaderOf: 0,
+    suspected: false,
+  };
 }
 
 export const BrokerState: MessageFns<BrokerState> = {
@@ -2112,6 +2139,9 @@ export const BrokerState: MessageFns<BrokerState> = {
     }
     if (message.leaderOf !== 0) {
       writer.uint32(48).int32(message.leaderOf);
+    }
+    if (message.suspected !== false) {
+      writer.uint32(56).bool(message.suspected);
     }
     return writer;
   },
@@ -2177,6 +2207,14 @@ export const BrokerState: MessageFns<BrokerState> = {
             message.leaderOf = reader.int32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.suspected = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2200,6 +2238,7 @@ export const BrokerState: MessageFns<BrokerState> = {
     message.fenced = object.fenced ?? false;
     message.draining = object.draining ?? false;
     message.leaderOf = object.leaderOf ?? 0;
+    message.suspected = object.suspected ?? false;
     return message;
   },
 };
