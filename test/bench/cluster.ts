@@ -4,7 +4,7 @@
 // Each part starts its own local cluster of real processes (test/cluster/lib: Redis with
 // AOF, MinIO, 2 controllers, 3 brokers on loopback) and stops it afterwards:
 //   moves     graceful partition moves (reassignPartitions while probe producers write)
-//   failover  SIGKILL of the leader of an object-durable partition, with the broker lease given
+//   failover  SIGKILL or SIGSTOP of the leader of an object-durable partition (default lease)
 //   latency   produce percentiles of an object-durable topic, acks=all, MinIO behind a proxy
 //             adding a seeded uniform 30-80 ms to every PUT (and MinIO directly, the baseline)
 //   scaling   produce throughput of 3 brokers vs 1, CPU seconds per GiB of every process
@@ -13,8 +13,6 @@
 //
 // Options: --quick          fewer rounds, shorter runs (~4 minutes instead of ~9)
 //          --parts a,b      a subset of moves, failover, latency, scaling
-//          --short-lease MS the broker lease of the short-lease failover runs (default 2000; heartbeat
-//                           and self-fencing margin a quarter of it each)
 //          --out DIR        results directory (default test/bench/results)
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,7 +41,6 @@ const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     parts: { type: 'string' },
-    'short-lease': { type: 'string', default: '2000' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -56,22 +53,9 @@ const quick = opts.quick;
 const parts = new Set((opts.parts ?? PARTS.join(',')).split(',').map((p) => p.trim()));
 for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--parts: unknown part ${p} (known: ${PARTS.join(', ')})`);
 
-/**
- * The broker lease of the short-lease failover runs, the same on both sides (controller and
- * broker brokerLease), with heartbeats and the self-fencing margin a quarter of it each (the
- * interval must be at most a third of the lease, and below lease - margin).
- */
-const shortLeaseMs = Number(opts['short-lease']);
-if (!Number.isSafeInteger(shortLeaseMs) || shortLeaseMs < 400) throw new Error(`--short-lease must be a whole number of ms >= 400, got ${opts['short-lease']}`);
-const SHORT_LEASE_ENV = {
-  STRATUS_CLUSTER_BROKER_LEASE: `${shortLeaseMs}ms`,
-  STRATUS_CLUSTER_HEARTBEAT_INTERVAL: `${Math.floor(shortLeaseMs / 4)}ms`,
-  STRATUS_CLUSTER_SAFETY_MARGIN: `${Math.floor(shortLeaseMs / 4)}ms`,
-};
-const shortLease = `${shortLeaseMs / 1000}s`;
 const SIZES = quick
-  ? { moveRounds: 8, failoversShort: 3, failoversDefault: 1, latencyWarmupS: 5, latencyS: 20, latencyRate: 2000, scalingRecords: 300_000 }
-  : { moveRounds: 20, failoversShort: 6, failoversDefault: 2, latencyWarmupS: 10, latencyS: 45, latencyRate: 2000, scalingRecords: 600_000 };
+  ? { moveRounds: 8, failoversKill: 3, failoversFreeze: 1, latencyWarmupS: 5, latencyS: 20, latencyRate: 2000, scalingRecords: 300_000 }
+  : { moveRounds: 20, failoversKill: 9, failoversFreeze: 3, latencyWarmupS: 10, latencyS: 45, latencyRate: 2000, scalingRecords: 600_000 };
 const PUT_LATENCY: readonly [number, number] = [30, 80];
 
 
@@ -112,7 +96,6 @@ async function main(): Promise<number> {
     },
     topology: 'Redis (AOF, appendfsync always), MinIO, 2 controllers, 3 brokers (racks a/b/c), each a process on loopback, all on this machine',
     probeClient: PROBE_CLIENT,
-    shortLeaseEnv: SHORT_LEASE_ENV,
     putLatencyMs: PUT_LATENCY,
     moves: [],
     failovers: [],
@@ -130,12 +113,11 @@ async function main(): Promise<number> {
     save();
   }
   if (parts.has('failover')) {
-    log(`\n## failover of object-durable partitions, broker lease ${shortLease}: ${SIZES.failoversShort} SIGKILLs`);
-    results.failovers.push(...(await measureFailovers({ rounds: SIZES.failoversShort, env: SHORT_LEASE_ENV, log })).map((s) => ({ ...s, lease: shortLease })));
-    save();
-    log(`\n## failover of object-durable partitions, default broker lease 6 s: ${SIZES.failoversDefault} SIGKILLs`);
-    results.failovers.push(...(await measureFailovers({ rounds: SIZES.failoversDefault, log })).map((s) => ({ ...s, lease: '6s' })));
-    save();
+    for (const [fault, rounds] of [['SIGKILL', SIZES.failoversKill], ['SIGSTOP', SIZES.failoversFreeze]] as const) {
+      log(`\n## failover of object-durable partitions, default broker lease 6 s: ${rounds} × ${fault} of a leader`);
+      results.failovers.push(...(await measureFailovers({ rounds, fault, log })).map((s) => ({ ...s, fault })));
+      save();
+    }
   }
   if (parts.has('latency')) {
     log(`\n## produce latency, object-durable topic, acks=all, ${SIZES.latencyRate} records/s of 1 KiB, ${SIZES.latencyWarmupS} s warm-up + ${SIZES.latencyS} s`);

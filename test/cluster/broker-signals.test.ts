@@ -1,7 +1,8 @@
 // A broker killed or stopped under load (issue 10 §5), with Kafka's VerifiableProducer
 // (acks=all, enable.idempotence=true) writing all along and kcat reading everything back:
 //  - SIGKILL, `stratus.durability=object` topic: the controller moves the dead broker's
-//    partitions as soon as its lease lapses (nothing acknowledged is only in its WAL), the
+//    partitions as soon as it suspects it gone — its connection closed — without waiting
+//    for its lease (nothing acknowledged is only in its WAL, and epochs fence it), the
 //    producer retries into the new leaders on its own, and every acknowledged record is in
 //    the log once, at the offset it was acknowledged with;
 //  - SIGKILL, `local` topic: its partitions wait for their broker, which comes back on the
@@ -43,16 +44,18 @@ describe('broker SIGKILL and SIGTERM under VerifiableProducer', () => {
     const spread = await waitForSpread(admin, cluster, 'kill-object');
     expect(cluster.brokers.map((b) => spread.filter((l) => l === b.nodeId).length)).toEqual([2, 2, 2]);
 
-    const f = await killBrokerUnderLoad(cluster, admin, 'kill-object', { count: 6000, rate: 500, victim: cluster.brokers[1]! });
+    const victim = cluster.brokers[1]!;
+    const f = await killBrokerUnderLoad(cluster, admin, 'kill-object', { count: 6000, rate: 500, victim });
     console.log(`object topic: ${describeKill(f)}`);
     expect(f.problems).toEqual([]);
     expect([...f.retried.keys()].filter((k) => !RETRIABLE.has(k))).toEqual([]);
-    // The lease (6 s) decides when the partitions move; then they move at once.
+    // They moved on suspicion (the dead broker's connection closed), not after its 6 s lease.
+    const suspected = cluster.controllers.flatMap((c) => c.logLines(/is suspected gone/)).filter((e) => e['broker'] === victim.nodeId);
+    expect(suspected.map((e) => e['why'])).toContain('disconnected');
     expect(f.failoverMs).toBeLessThan(15_000);
 
-    const back = cluster.brokers[1]!;
-    back.restart();
-    await back.waitReady(60_000);
+    victim.restart();
+    await victim.waitReady(60_000);
   }, 150_000);
 
   it('local topic: the killed broker comes back with its WAL; nothing acknowledged is lost or written twice', async () => {

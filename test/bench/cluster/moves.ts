@@ -8,11 +8,12 @@
 //   controller's rebalancing leaves it alone) and measures, per partition, from just before
 //   the call to the first send the new leader accepted; also when the controller's
 //   metadata showed the new leader. Rounds alternate a `local` and an `object` topic.
-// - Failover of object-durable partitions: SIGKILL the broker leading one of them; from the
-//   kill to the first send a new leader accepted. Then the broker is started again and the
-//   cluster settles (it gets partitions back through graceful moves) before the next round.
-//   It can be no shorter than the broker lease (the controller must not move anything
-//   before the dead broker has fenced itself), so it is measured with the lease given.
+// - Failover of object-durable partitions: the broker leading one of them is SIGKILLed (its
+//   sockets close: the controller suspects it after suspectAfterDisconnect) or frozen with
+//   SIGSTOP (its sockets stay open: suspected after suspectAfterSilence); from the fault to
+//   the first send a new leader accepted. Then the broker is started again (or resumed) and
+//   the cluster settles (it gets partitions back through graceful moves) before the next
+//   round. Either is well within the broker lease (6 s), which no longer bounds it.
 
 import { GrpcControllerClient } from '@stratus/controller';
 import type { ClusterMetadata } from '@stratus/controller';
@@ -131,7 +132,9 @@ export async function measureGracefulMoves(o: { rounds: number; env?: Readonly<R
   return samples;
 }
 
-export async function measureFailovers(o: { rounds: number; env?: Readonly<Record<string, string>>; log: (line: string) => void }): Promise<MoveSample[]> {
+export type FailoverFault = 'SIGKILL' | 'SIGSTOP';
+
+export async function measureFailovers(o: { rounds: number; fault: FailoverFault; env?: Readonly<Record<string, string>>; log: (line: string) => void }): Promise<MoveSample[]> {
   const cluster = await startCluster({ logLevel: 'warn', ...(o.env !== undefined ? { brokerEnv: o.env, controllerEnv: o.env } : {}) });
   const client = await GrpcControllerClient.connect({ target: controllerEndpoints(cluster) });
   const probes: ProbeProducer[] = [];
@@ -149,7 +152,8 @@ export async function measureFailovers(o: { rounds: number; env?: Readonly<Recor
       if (victim === undefined) throw new Error(`partition ${partition} has no leader to kill (${victimId})`);
       const t0 = Date.now();
       const leaderSeen = whenLeader(client, topic, partition, (l) => l !== victimId && l !== -1, 60_000);
-      await victim.signal('SIGKILL');
+      if (o.fault === 'SIGKILL') await victim.signal('SIGKILL');
+      else victim.pause();
       const ack = await probes[partition]!.firstAckNotBy(victimId, t0, 60_000);
       const seen = await leaderSeen;
       samples.push({
@@ -162,8 +166,9 @@ export async function measureFailovers(o: { rounds: number; env?: Readonly<Recor
         produceMs: ack === undefined ? undefined : ack.atMs - t0,
         metadataMs: seen === undefined ? undefined : seen - t0,
       });
-      o.log(`  failover round ${round + 1}/${o.rounds}: SIGKILL broker ${victimId} (leader of p${partition}) → broker ${ack?.broker ?? '?'} accepted produce after ${ack === undefined ? '—' : `${ack.atMs - t0} ms`} (metadata after ${seen === undefined ? '—' : `${seen - t0} ms`})`);
-      victim.restart();
+      o.log(`  failover round ${round + 1}/${o.rounds}: ${o.fault} broker ${victimId} (leader of p${partition}) → broker ${ack?.broker ?? '?'} accepted produce after ${ack === undefined ? '—' : `${ack.atMs - t0} ms`} (metadata after ${seen === undefined ? '—' : `${seen - t0} ms`})`);
+      if (o.fault === 'SIGSTOP') victim.resume();
+      else victim.restart();
       await victim.waitReady(60_000);
     }
   } finally {
