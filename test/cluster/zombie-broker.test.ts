@@ -1,6 +1,7 @@
 // A broker frozen (SIGSTOP) for longer than its lease under load, then let run on (SIGCONT)
 // (issue 10 §5): the zombie case — a long GC or VM pause. While it is frozen the controller
-// fences it and moves its `object` partitions (epoch + 1); its `local` ones wait for it.
+// first suspects it (silent for 3 heartbeats) and moves its `object` partitions (epoch + 1),
+// then fences it once its lease lapsed; its `local` ones wait for it throughout.
 // When it wakes, the produce requests clients had sent it are still in its sockets: it must
 // not acknowledge any of them for a partition it no longer leads (its lease has lapsed by
 // its own clock, and any commit under the old epoch is fenced), and it must take its local
@@ -57,6 +58,12 @@ describe('a broker frozen past its lease (SIGSTOP), then woken (SIGCONT)', () =>
       const now = await leadersVia(live, 'zombie-object');
       return now.every((l) => l >= 0 && l !== zombie.nodeId) ? Date.now() - pausedAt : undefined;
     });
+    // Moved on suspicion, before the lease lapsed: the local partitions are still shown as the zombie's.
+    const localAtMove = await leadersVia(live, 'zombie-local');
+    const fenced = await waitFor('its local partitions shown leaderless (its lease lapsed)', 30_000, async () => {
+      const now = await leadersVia(live, 'zombie-local');
+      return before[1]!.every((l, p) => l !== zombie.nodeId || now[p] === -1) ? Date.now() - pausedAt : undefined;
+    });
     const localWhileFrozen = await leadersVia(live, 'zombie-local');
     await new Promise((r) => setTimeout(r, Math.max(0, PAUSE_MS - (Date.now() - pausedAt))));
     zombie.resume();
@@ -69,17 +76,20 @@ describe('a broker frozen past its lease (SIGSTOP), then woken (SIGCONT)', () =>
     const retried = new Map<string, number>();
     for (const p of producers) for (const [k, n] of retriedErrorsByCode(p.stderr())) retried.set(k, (retried.get(k) ?? 0) + n);
     console.log(
-      `${zombie.name} frozen ${PAUSE_MS} ms: its object partitions moved ${moved} ms into the pause; its local ones shown leaderless meanwhile (${JSON.stringify(localWhileFrozen)}), ` +
+      `${zombie.name} frozen ${PAUSE_MS} ms: its object partitions moved ${moved} ms into the pause (suspected); fenced after ${fenced} ms, its local ones then shown leaderless (${JSON.stringify(localWhileFrozen)}), ` +
         `its again ${readyMs} ms after it woke (${JSON.stringify(localAfter)}); longest stall between acks ${producers.map((p) => longestAckGapMs(p.ackedAtMs)).join(' / ')} ms; ` +
         `acknowledged ${producers.map((p) => p.acked.length).join(' + ')}; the client retried: ${describeRetried(retried)}; fenced itself: ${zombie.logLines(/^fenced itself/).length} time(s)`,
     );
     // Local partitions stay with their leader while it is away (shown without a leader), and it keeps them.
     for (const [p, leader] of before[1]!.entries()) {
       if (leader !== zombie.nodeId) continue;
+      expect(localAtMove[p], `zombie-local-${p} when its object partitions moved`).toBe(zombie.nodeId);
       expect(localWhileFrozen[p], `zombie-local-${p} while frozen`).toBe(-1);
       expect(localAfter[p], `zombie-local-${p} after`).toBe(zombie.nodeId);
     }
     expect(zombie.logLines(/^fenced itself/).length).toBeGreaterThanOrEqual(1);
+    const suspected = cluster.controllers.flatMap((c) => c.logLines(/is suspected gone/)).filter((e) => e['broker'] === zombie.nodeId);
+    expect(suspected.map((e) => e['why'])).toContain('silent');
     // OUT_OF_ORDER_SEQUENCE_NUMBER is an answer the idempotent Java producer resolves itself
     // (batches pipelined behind one that went to the frozen leader reach the new one first; it
     // resends them in order, KIP-360), as in the chaos campaign; what it must not cost is a
