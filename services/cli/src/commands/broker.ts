@@ -32,7 +32,7 @@ import { brokerSettings } from '../parts/broker-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
 import { openConfiguredStorage } from '../parts/storage.ts';
 import { openConfiguredWal } from '../parts/wal.ts';
-import { exitSoonAfterStop, onStopSignals } from './signals.ts';
+import { catchStopSignals, exitSoonAfterStop } from './signals.ts';
 
 /** groups.initialRebalanceDelay when unset: Kafka's broker default (members of a group starting together join one rebalance). */
 const CLUSTER_INITIAL_REBALANCE_DELAY_MS = 3000;
@@ -41,6 +41,7 @@ const DRAIN_POLL_MS = 100;
 
 export async function runBroker(config: BrokerProcessConfig): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus-broker' });
+  const signals = catchStopSignals(log);
   const nodeId = config.node.id;
   const dataDir = resolve(config.dataDir);
   for (const dir of ['wal', 'cache']) mkdirSync(join(dataDir, dir), { recursive: true });
@@ -186,7 +187,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
         }
       })();
     };
-    onStopSignals(log, (signal) => stop?.(signal));
+    signals.onStop((signal) => stop?.(signal));
     if (fatal !== undefined) stop('fatal error');
   });
 }

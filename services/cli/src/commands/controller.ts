@@ -31,12 +31,13 @@ import type { Logger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
 import { controllerSettings } from '../parts/controller-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
-import { exitSoonAfterStop, onStopSignals } from './signals.ts';
+import { catchStopSignals, exitSoonAfterStop } from './signals.ts';
 
 const isRedisUrl = (url: string): boolean => /^rediss?(\+sentinel)?:\/\//.test(url);
 
 export async function runController(config: ControllerProcessConfig): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus-controller' });
+  const signals = catchStopSignals(log);
   const clock = systemClock;
   const random = systemRandom;
   const { store: objectStore, metrics: objectStoreMetrics } = await openConfiguredObjectStore(config.objectStore.url, config.objectStore, log);
@@ -183,7 +184,7 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
         }
       })();
     };
-    onStopSignals(log, (signal) => stop?.(signal));
+    signals.onStop((signal) => stop?.(signal));
     if (fatal !== undefined) stop('fatal error');
   });
 }
