@@ -10,13 +10,35 @@ import type { z } from 'zod';
 import { configSchema } from './schema.ts';
 import type { StratusConfig } from './schema.ts';
 
+/** One problem of a configuration: the key it is about (absent: the file as a whole) and where its value came from. */
+export interface ConfigProblem {
+  /** Dotted key path, e.g. kafka.port; absent for a problem of the whole file (unreadable, not a mapping). */
+  readonly key?: string;
+  /** The same path as its parts (a key may itself hold a dot; list items are numbers). */
+  readonly path?: readonly (string | number)[];
+  /** `in FILE`, `from STRATUS_X`, `from the command line`, `default`; absent for a required key nobody set. */
+  readonly source?: string;
+  readonly message: string;
+}
+
 export class ConfigError extends Error {
+  /** Each problem as one line, e.g. `kafka.port (from STRATUS_KAFKA_PORT): expected a number (got "x")`. */
   readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  /** The same problems with their parts, for tools that point at them (stratus config check: file lines). */
+  readonly details: readonly ConfigProblem[];
+  constructor(problems: readonly (string | ConfigProblem)[]) {
+    const details = problems.map((p) => (typeof p === 'string' ? { message: p } : p));
+    const lines = details.map(formatProblem);
+    super(`invalid configuration:\n  ${lines.join('\n  ')}`);
     this.name = 'ConfigError';
-    this.problems = problems;
+    this.problems = lines;
+    this.details = details;
   }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  if (p.key === undefined) return p.message;
+  return p.source === undefined ? `${p.key}: ${p.message}` : `${p.key} (${p.source}): ${p.message}`;
 }
 
 type Tree = Record<string, unknown>;
@@ -126,16 +148,54 @@ export function loadConfigWith<S extends z.ZodObject>(schema: S, options: LoadOp
   if (problems.length > 0) throw new ConfigError(problems);
   const result = schema.safeParse(tree);
   if (!result.success) {
+    const sourceOf = (key: string) => origin.get(key) ?? (options.file !== undefined ? `in ${options.file}` : 'default');
     throw new ConfigError(
-      result.error.issues.map((i) => {
+      result.error.issues.flatMap((i): ConfigProblem[] => {
         const key = i.path.join('.') || '(top level)';
-        const from = origin.get(key) ?? (options.file !== undefined ? `in ${options.file}` : 'default');
+        // Unknown keys: one problem each, named by its own path (zod reports them on their parent).
+        if (i.code === 'unrecognized_keys') {
+          return i.keys.map((k) => {
+            const path = [...i.path.map((p) => (typeof p === 'number' ? p : String(p))), k];
+            const near = closestKey(k, siblingKeys(leaves, path.slice(0, -1).map(String)));
+            return { key: path.join('.'), path, source: sourceOf(path.join('.')), message: `Unrecognized key: "${k}"${near !== undefined ? ` (did you mean "${near}"?)` : ''}` };
+          });
+        }
+        const path = i.path.map((p) => (typeof p === 'number' ? p : String(p)));
         const raw = rawValues.get(key);
         // A required key nobody set came from nowhere: say only that it is required.
-        if (raw === undefined && i.message.startsWith('required:') && !origin.has(key)) return `${key}: ${i.message}`;
-        return `${key} (${from}): ${i.message}${raw !== undefined ? ` (got "${raw}")` : ''}`;
+        if (raw === undefined && i.message.startsWith('required:') && !origin.has(key)) return [{ key, path, message: i.message }];
+        return [{ key, path, source: sourceOf(key), message: `${i.message}${raw !== undefined ? ` (got "${raw}")` : ''}` }];
       }),
     );
   }
   return result.data;
+}
+
+/** The keys the schema has directly under `parent` (sections and settings). */
+function siblingKeys(leaves: readonly { path: string[] }[], parent: readonly string[]): string[] {
+  const keys = new Set<string>();
+  for (const { path } of leaves) {
+    if (path.length > parent.length && parent.every((p, i) => path[i] === p)) keys.add(path[parent.length]!);
+  }
+  return [...keys];
+}
+
+/** A known key a misspelt one probably meant: same letters but for case, or at most two edits away. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const k of known) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(k, key);
+    if (d <= 2 && (best === undefined || d < best.distance)) best = { key: k, distance: d };
+  }
+  return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length]!;
 }
