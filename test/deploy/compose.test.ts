@@ -1,0 +1,385 @@
+// docker-compose.yml, checked without a Docker engine (issue 11 §2): Debian's
+// docker-compose validates it (`config -q`) and renders it (`config`, every anchor,
+// merge and variable resolved), and the rendered services are asserted — MinIO and its
+// bucket job, Redis with AOF and an fsync per write, 2 controllers, 3 brokers published at
+// 19092-19094, named volumes, health checks, start order, stop grace — then compared with
+// what `npm run cluster` runs: a real cluster of processes (test/cluster/lib/cluster.ts)
+// is started and each compose service's environment must be its process's, up to the
+// addresses a container network changes. The monitoring profile's Prometheus config is
+// validated by promtool and must scrape every controller and broker, and every series
+// the Grafana dashboard queries must be one those real processes export (so the
+// dashboard cannot drift from services/cli/src/*metrics.ts).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXED_PORTS, startCluster } from '../cluster/lib/cluster.ts';
+import type { Cluster } from '../cluster/lib/cluster.ts';
+import { kafkaClient } from '../cluster/lib/kafka-clients.ts';
+import { samplesOf, selectorsOf, served } from './lib/dashboard-selectors.ts';
+import type { Sample } from './lib/dashboard-selectors.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CONTROLLERS = ['controller-1', 'controller-2'];
+const BROKERS = ['broker-1', 'broker-2', 'broker-3'];
+const STRATUS = [...CONTROLLERS, ...BROKERS];
+const MONITORING = ['prometheus', 'grafana'];
+const ONE_SHOT = ['minio-bucket'];
+const SERVICES = ['minio', ...ONE_SHOT, 'redis', ...STRATUS, ...MONITORING];
+/** Series Prometheus makes itself for each target rather than reading them from /metrics. */
+const PROMETHEUS_OWN_SERIES = ['up'];
+/**
+ * The settings a process in a container needs besides those cluster.ts gives the same
+ * process on loopback: it listens on every interface (cluster.ts's processes keep the
+ * 127.0.0.1 defaults) and says where it is reached.
+ */
+const CONTAINER_ONLY = {
+  controller: ['STRATUS_HTTP_HOST', 'STRATUS_GRPC_HOST', 'STRATUS_GRPC_ADVERTISED_HOST'],
+  broker: ['STRATUS_HTTP_HOST', 'STRATUS_KAFKA_HOST', 'STRATUS_KAFKA_ADVERTISED_HOST'],
+} as const;
+/** Settings whose values must be exactly those of cluster.ts (the others are addresses, compared by shape). */
+const SAME_VALUE = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'STRATUS_LOG_LEVEL', 'STRATUS_LOG_PRETTY', 'STRATUS_NAME', 'STRATUS_NODE_ID', 'STRATUS_KAFKA_RACK'];
+
+interface Service {
+  readonly image?: string;
+  readonly build?: { context: string; dockerfile: string };
+  readonly command?: string[];
+  readonly environment?: Record<string, string>;
+  readonly ports?: (string | { published: number | string; target: number; host_ip?: string })[];
+  readonly volumes?: (string | { type: string; source: string; target: string })[];
+  readonly healthcheck?: { test: string[] | string; disable?: boolean };
+  readonly depends_on?: Record<string, { condition: string }>;
+  readonly profiles?: string[];
+  readonly restart?: string;
+  readonly stop_grace_period?: string;
+}
+
+interface Rendered {
+  readonly services: Record<string, Service>;
+  readonly volumes: Record<string, unknown>;
+}
+
+function dockerCompose(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  // Only PATH and HOME from the environment: a COMPOSE_* or STRATUS_ADVERTISED_HOST of the caller's must not change what is rendered.
+  const r = spawnSync('docker-compose', ['--project-directory', ROOT, '-f', join(ROOT, 'docker-compose.yml'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
+    encoding: 'utf8',
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function render(env: Record<string, string> = {}): Rendered {
+  const r = dockerCompose(['config'], env);
+  if (r.status !== 0) throw new Error(`docker-compose config failed:\n${r.stderr}`);
+  return parseYaml(r.stdout) as Rendered;
+}
+
+/** A published port, from either of the forms docker-compose renders ("127.0.0.1:19390:19390/tcp" or { published, target }). */
+function portsOf(s: Service): { hostIp: string | undefined; published: number | undefined; target: number }[] {
+  return (s.ports ?? []).map((p) => {
+    if (typeof p !== 'string') return { hostIp: p.host_ip, published: Number(p.published), target: p.target };
+    const parts = p.replace(/\/(tcp|udp)$/, '').split(':');
+    if (parts.length === 3) return { hostIp: parts[0], published: Number(parts[1]), target: Number(parts[2]) };
+    if (parts.length === 2) return { hostIp: undefined, published: Number(parts[0]), target: Number(parts[1]) };
+    return { hostIp: undefined, published: undefined, target: Number(parts[0]) };
+  });
+}
+
+function volumesOf(s: Service): { source: string; target: string }[] {
+  return (s.volumes ?? []).map((v) => {
+    if (typeof v !== 'string') return { source: v.source, target: v.target };
+    const [source, target] = v.split(':');
+    return { source: source!, target: target! };
+  });
+}
+
+/** Seconds of a duration like 90s, 1m30s, 500ms (docker-compose's and config/*.yaml's). */
+function seconds(d: string): number {
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 };
+  const parts = [...d.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== d) throw new Error(`not a duration: ${d}`);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0);
+}
+
+/** A default from config/<file>.yaml, which shows every key with its default. */
+function exampleDefault(file: string, path: string): string {
+  let node: unknown = parseYaml(readFileSync(join(ROOT, 'config', file), 'utf8'));
+  for (const key of path.split('.')) node = (node as Record<string, unknown>)[key];
+  if (typeof node !== 'string') throw new Error(`config/${file}: ${path} is not a duration`);
+  return node;
+}
+
+let rendered: Rendered;
+const svc = (name: string): Service => {
+  const s = rendered.services[name];
+  if (s === undefined) throw new Error(`no service ${name}`);
+  return s;
+};
+const env = (name: string): Record<string, string> => svc(name).environment ?? {};
+
+beforeAll(() => {
+  // Idempotent; installs docker-compose and promtool from Debian's packages on a fresh machine.
+  const tools = spawnSync('bash', [join(ROOT, 'test/peers/compose-tools.sh')], { encoding: 'utf8' });
+  if (tools.status !== 0) throw new Error(`test/peers/compose-tools.sh failed:\n${tools.stderr}`);
+  rendered = render();
+}, 300_000);
+
+describe('docker-compose.yml, as docker-compose renders it', () => {
+  it('is valid: `docker-compose config -q` exits 0 and says nothing', () => {
+    const r = dockerCompose(['config', '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('has MinIO, its bucket job, Redis, 2 controllers and 3 brokers; Prometheus and Grafana only in the monitoring profile', () => {
+    expect(Object.keys(rendered.services).sort()).toEqual([...SERVICES].sort());
+    for (const name of SERVICES) expect(svc(name).profiles ?? [], name).toEqual(MONITORING.includes(name) ? ['monitoring'] : []);
+  });
+
+  it('builds the controllers and brokers from deploy/Dockerfile as one image, the process as its command', () => {
+    const images = new Set(STRATUS.map((s) => svc(s).image));
+    expect(images.size).toBe(1);
+    expect([...images][0]).toMatch(/^stratus:/);
+    for (const s of STRATUS) {
+      expect(svc(s).build).toEqual({ context: ROOT, dockerfile: 'deploy/Dockerfile' });
+      expect(svc(s).command).toEqual([CONTROLLERS.includes(s) ? 'controller' : 'broker']);
+    }
+    expect(existsSync(join(ROOT, 'deploy/Dockerfile'))).toBe(true);
+  });
+
+  it('publishes each broker at 19092-19094, the port it listens on and advertises; the HTTP ports on loopback only', () => {
+    BROKERS.forEach((b, i) => {
+      const port = FIXED_PORTS.broker + i;
+      expect(env(b)['STRATUS_KAFKA_PORT']).toBe(String(port));
+      expect(env(b)['STRATUS_KAFKA_ADVERTISED_PORT'], 'advertised port = the listening port = the published port').toBeUndefined();
+      expect(env(b)['STRATUS_KAFKA_ADVERTISED_HOST']).toBe('127.0.0.1');
+      const kafka = portsOf(svc(b)).filter((p) => p.target === port);
+      expect(kafka).toEqual([{ hostIp: undefined, published: port, target: port }]);
+    });
+    expect(BROKERS.map((b) => Number(env(b)['STRATUS_KAFKA_PORT']))).toEqual([19092, 19093, 19094]);
+    for (const s of STRATUS) {
+      const http = Number(env(s)['STRATUS_HTTP_PORT']);
+      expect(portsOf(svc(s)).filter((p) => p.target === http)).toEqual([{ hostIp: '127.0.0.1', published: http, target: http }]);
+    }
+  });
+
+  it("keeps each broker's WAL, Redis's data and MinIO's objects in named volumes", () => {
+    const named = (s: string) => volumesOf(svc(s)).filter((v) => v.source in rendered.volumes);
+    const walVolumes = BROKERS.map((b) => {
+      const [wal, ...more] = named(b);
+      expect(more, b).toEqual([]);
+      expect(wal?.target, `${b}'s volume holds its data directory`).toBe(env(b)['STRATUS_DATA_DIR']);
+      return wal!.source;
+    });
+    expect(new Set(walVolumes).size).toBe(BROKERS.length);
+    expect(named('redis')).toEqual([{ source: 'redis-data', target: '/data' }]);
+    const minioData = svc('minio').command?.[1];
+    expect(svc('minio').command?.[0]).toBe('server');
+    expect(named('minio')).toEqual([{ source: 'minio-data', target: minioData }]);
+    for (const s of CONTROLLERS) expect(named(s), `${s} keeps no state of its own`).toEqual([]);
+  });
+
+  it('has a health check on every long-running service (readiness for controllers and brokers); the bucket job runs once', () => {
+    for (const name of SERVICES.filter((s) => !ONE_SHOT.includes(s))) {
+      const hc = svc(name).healthcheck;
+      expect(hc?.disable ?? false, name).toBe(false);
+      expect(Array.isArray(hc?.test) ? hc.test[0] : undefined, name).toMatch(/^CMD(-SHELL)?$/);
+      expect(svc(name).restart, name).toBe('unless-stopped');
+    }
+    for (const s of STRATUS) {
+      const test = svc(s).healthcheck!.test as string[];
+      expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+      expect(test[3]).toContain("process.env.STRATUS_HTTP_PORT + '/readyz'");
+    }
+    const job = svc('minio-bucket');
+    expect(job.restart).toBe('no');
+    expect(job.healthcheck).toBeUndefined();
+    const bucket = new URL(env('broker-1')['STRATUS_OBJECT_STORE_URL']!).hostname;
+    expect(job.command?.join(' ')).toMatch(new RegExp(`mc mb --ignore-existing local/${bucket}$`));
+  });
+
+  it('starts in order: the bucket after MinIO is healthy, controllers after Redis is healthy and the bucket made, brokers after healthy controllers', () => {
+    expect(svc('minio-bucket').depends_on).toEqual({ minio: { condition: 'service_healthy' } });
+    for (const c of CONTROLLERS) expect(svc(c).depends_on).toEqual({ redis: { condition: 'service_healthy' }, 'minio-bucket': { condition: 'service_completed_successfully' } });
+    for (const b of BROKERS) expect(svc(b).depends_on).toEqual(Object.fromEntries(CONTROLLERS.map((c) => [c, { condition: 'service_healthy' }])));
+    expect(svc('grafana').depends_on).toEqual({ prometheus: { condition: 'service_healthy' } });
+  });
+
+  it('runs Redis with AOF and an fsync before every write is acknowledged', () => {
+    const command = svc('redis').command ?? [];
+    expect(command[0]).toBe('redis-server');
+    const flag = (name: string) => command[command.indexOf(name) + 1];
+    expect(flag('--appendonly')).toBe('yes');
+    expect(flag('--appendfsync')).toBe('always');
+    expect(env('controller-1')['STRATUS_METADATA_URL']).toBe(`redis://redis:${portsOf(svc('redis'))[0]!.target}`);
+    expect(portsOf(svc('redis'))[0]!.target).toBe(6379);
+  });
+
+  it("gives a stopping broker or controller the time its drain can take (Docker's default 10 s would SIGKILL it halfway)", () => {
+    const brokerStop = ['cluster.shutdownDrainTimeout', 'kafka.shutdownDrain', 'storage.shutdownFlushTimeout'].reduce((sum, key) => sum + seconds(exampleDefault('broker.yaml', key)), 0);
+    const controllerStop = ['grpc.shutdownGrace', 'election.closeTimeout'].reduce((sum, key) => sum + seconds(exampleDefault('controller.yaml', key)), 0);
+    for (const b of BROKERS) expect(seconds(svc(b).stop_grace_period ?? '10s'), b).toBeGreaterThan(brokerStop);
+    for (const c of CONTROLLERS) expect(seconds(svc(c).stop_grace_period ?? '10s'), c).toBeGreaterThan(controllerStop);
+  });
+
+  it('advertises the brokers at STRATUS_ADVERTISED_HOST when it is set (clients on other machines or in containers)', () => {
+    const other = render({ STRATUS_ADVERTISED_HOST: 'stratus.example' });
+    for (const b of BROKERS) expect(other.services[b]?.environment?.['STRATUS_KAFKA_ADVERTISED_HOST']).toBe('stratus.example');
+  });
+});
+
+interface PrometheusConfig {
+  readonly scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+}
+
+const prometheusYml = join(ROOT, 'deploy/prometheus/prometheus.yml');
+const readYaml = <T>(path: string): T => parseYaml(readFileSync(join(ROOT, path), 'utf8')) as T;
+const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/dashboards/stratus.json'), 'utf8')) as {
+  panels: { title: string; type: string; datasource?: { uid: string }; targets?: { expr: string; datasource?: { uid: string } }[]; panels?: unknown[] }[];
+};
+/** Every panel, those inside rows too. */
+const panels = dashboard.panels.flatMap((p) => [p, ...((p.panels ?? []) as typeof dashboard.panels)]);
+const queries = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+
+/** job name → the compose services it scrapes (by the targets' host names). */
+function scrapeJobs(): Map<string, string[]> {
+  const config = readYaml<PrometheusConfig>('deploy/prometheus/prometheus.yml');
+  return new Map(config.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((s) => s.targets).map((t) => t.split(':')[0]!)]));
+}
+
+describe("the monitoring profile's Prometheus and Grafana", () => {
+  it('promtool accepts deploy/prometheus/prometheus.yml', () => {
+    const r = spawnSync('promtool', ['check', 'config', prometheusYml], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  it("scrapes every controller's and broker's /metrics, at the service's HTTP port, and is the file Prometheus runs with", () => {
+    const config = readYaml<PrometheusConfig>('deploy/prometheus/prometheus.yml');
+    const jobs = Object.fromEntries(config.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((s) => s.targets)]));
+    const at = (s: string) => `${s}:${env(s)['STRATUS_HTTP_PORT']}`;
+    expect(jobs).toEqual({ 'stratus-controller': CONTROLLERS.map(at), 'stratus-broker': BROKERS.map(at) });
+    for (const j of config.scrape_configs) expect(j.metrics_path ?? '/metrics').toBe('/metrics');
+    const mount = volumesOf(svc('prometheus')).find((v) => v.source === prometheusYml);
+    expect(svc('prometheus').command).toContain(`--config.file=${mount?.target}`);
+  });
+
+  it('provisions the Prometheus data source every panel names, and the dashboards directory the compose file mounts', () => {
+    const grafanaMounts = volumesOf(svc('grafana'));
+    const provisioning = grafanaMounts.find((v) => v.source === join(ROOT, 'deploy/grafana/provisioning'));
+    const dashboards = grafanaMounts.find((v) => v.source === join(ROOT, 'deploy/grafana/dashboards'));
+    expect(provisioning?.target).toBe('/etc/grafana/provisioning');
+    const sources = readYaml<{ datasources: { uid: string; type: string; url: string }[] }>('deploy/grafana/provisioning/datasources/prometheus.yml').datasources;
+    expect(sources.map((d) => [d.type, d.url])).toEqual([['prometheus', `http://prometheus:${portsOf(svc('prometheus'))[0]!.target}`]]);
+    const providers = readYaml<{ providers: { type: string; options: { path: string } }[] }>('deploy/grafana/provisioning/dashboards/stratus.yml').providers;
+    expect(providers.map((p) => [p.type, p.options.path])).toEqual([['file', dashboards?.target]]);
+    expect(env('grafana')['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH']).toBe(`${dashboards?.target}/stratus.json`);
+    const uids = new Set(panels.filter((p) => p.type !== 'row').flatMap((p) => [p.datasource?.uid, ...(p.targets ?? []).map((t) => t.datasource?.uid)]));
+    expect([...uids]).toEqual([sources[0]!.uid]);
+  });
+
+  it('reads the series selectors of a PromQL expression (what the drift check below relies on)', () => {
+    expect(selectorsOf('histogram_quantile(0.99, sum by (le, method) (rate(a_bucket{job="j",le!="1",m=~"x[0-9]"}[1m]))) / on(instance) group_left(role) b{c="5m"} offset 5m and up')).toEqual([
+      { name: 'a_bucket', equals: { job: 'j' } },
+      { name: 'b', equals: { c: '5m' } },
+      { name: 'up', equals: {} },
+    ]);
+    expect(queries.length).toBeGreaterThanOrEqual(30);
+    for (const q of queries) expect(selectorsOf(q.expr).length, `${q.panel}: ${q.expr}`).toBeGreaterThan(0);
+  });
+});
+
+describe('the same topology as `npm run cluster`, against its processes', () => {
+  let cluster: Cluster;
+  const scraped = new Map<string, Sample[]>();
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    // Traffic, so that what only exists once used is there: the WAL's fsync histogram, controller calls, object-store PUTs.
+    const { kafka } = kafkaClient(cluster.bootstrapList, 'compose-dashboard');
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'dashboard', acks: -1, messages: [{ value: 'a' }, { value: 'b' }] });
+    await producer.disconnect();
+    const deadline = Date.now() + 20_000;
+    const uploaded = async () => {
+      for (const b of cluster.brokers) if (((await b.metric('stratus_object_store_requests', 'operation="put",outcome="ok"')) ?? 0) > 0) return true;
+      return false;
+    };
+    while (!(await uploaded())) {
+      if (Date.now() > deadline) throw new Error('no broker uploaded the records within 20 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const n of [...cluster.controllers, ...cluster.brokers]) scraped.set(n.name, samplesOf((await n.http('/metrics')).body));
+  }, 90_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 90_000);
+
+  it('configures each controller and broker as cluster.ts does, up to the addresses of the compose network', () => {
+    expect(cluster.controllers.map((c) => c.name)).toEqual(CONTROLLERS);
+    expect(cluster.brokers.map((b) => b.name)).toEqual(BROKERS);
+    const nodes = [...cluster.controllers.map((n) => ({ n, kind: 'controller' as const })), ...cluster.brokers.map((n) => ({ n, kind: 'broker' as const }))];
+    for (const { n, kind } of nodes) {
+      const processEnv = n.spec.env;
+      const composeEnv = env(n.name);
+      expect(Object.keys(composeEnv).sort(), n.name).toEqual([...Object.keys(processEnv), ...CONTAINER_ONLY[kind]].sort());
+      for (const key of SAME_VALUE.filter((k) => k in processEnv)) expect(composeEnv[key], `${n.name} ${key}`).toBe(processEnv[key]);
+      for (const key of CONTAINER_ONLY[kind].filter((k) => !k.includes('ADVERTISED'))) expect(composeEnv[key], `${n.name} ${key}`).toBe('0.0.0.0');
+
+      // The object store: the same bucket, prefix and region, at MinIO's address in each network.
+      const store = (url: string) => {
+        const u = new URL(url);
+        const endpoint = u.searchParams.get('endpoint');
+        u.searchParams.delete('endpoint');
+        return { rest: u.toString(), endpoint };
+      };
+      expect(store(composeEnv['STRATUS_OBJECT_STORE_URL']!).rest).toBe(store(processEnv['STRATUS_OBJECT_STORE_URL']!).rest);
+      expect(store(processEnv['STRATUS_OBJECT_STORE_URL']!).endpoint).toBe(cluster.objectStore.endpoint);
+      expect(store(composeEnv['STRATUS_OBJECT_STORE_URL']!).endpoint).toBe(`http://minio:${portsOf(svc('minio'))[0]!.target}`);
+      expect(env('minio')['MINIO_ROOT_USER']).toBe(composeEnv['AWS_ACCESS_KEY_ID']);
+      expect(env('minio')['MINIO_ROOT_PASSWORD']).toBe(composeEnv['AWS_SECRET_ACCESS_KEY']);
+    }
+    // Controllers: the ports `npm run cluster` gives them, advertised by service name; Redis by its.
+    CONTROLLERS.forEach((c, i) => {
+      expect(env(c)['STRATUS_GRPC_PORT']).toBe(String(FIXED_PORTS.controllerGrpc + i));
+      expect(env(c)['STRATUS_HTTP_PORT']).toBe(String(FIXED_PORTS.controllerHttp + i));
+      expect(env(c)['STRATUS_GRPC_ADVERTISED_HOST']).toBe(c);
+      expect(cluster.controllers[i]!.spec.env['STRATUS_METADATA_URL']).toBe(cluster.redis.url);
+    });
+    // Brokers: every controller's gRPC address in the same order, and the ports of `npm run cluster`.
+    const clusterEndpoints = cluster.controllers.map((c) => `127.0.0.1:${c.spec.env['STRATUS_GRPC_PORT']}`).join(',');
+    const composeEndpoints = CONTROLLERS.map((c) => `${env(c)['STRATUS_GRPC_ADVERTISED_HOST']}:${env(c)['STRATUS_GRPC_PORT']}`).join(',');
+    BROKERS.forEach((b, i) => {
+      expect(cluster.brokers[i]!.spec.env['STRATUS_CONTROLLER_ENDPOINTS']).toBe(clusterEndpoints);
+      expect(env(b)['STRATUS_CONTROLLER_ENDPOINTS']).toBe(composeEndpoints);
+      expect(env(b)['STRATUS_HTTP_PORT']).toBe(String(FIXED_PORTS.brokerHttp + i));
+      expect(env(b)['STRATUS_KAFKA_PORT']).toBe(String(FIXED_PORTS.broker + i));
+    });
+  });
+
+  it('every series the Grafana dashboard queries is one the processes it scrapes export', () => {
+    const jobs = scrapeJobs();
+    const samplesOfJob = (job: string | undefined): Sample[] => {
+      const services = job === undefined ? STRATUS : (jobs.get(job) ?? []);
+      return services.flatMap((s) => scraped.get(s) ?? []);
+    };
+    const missing: string[] = [];
+    for (const q of queries) {
+      for (const s of selectorsOf(q.expr)) {
+        const job = s.equals['job'];
+        if (job !== undefined && !jobs.has(job)) missing.push(`${q.panel}: job="${job}" is no job of deploy/prometheus/prometheus.yml`);
+        else if (PROMETHEUS_OWN_SERIES.includes(s.name)) continue;
+        else if (!served(s, samplesOfJob(job))) missing.push(`${q.panel}: ${s.name}${JSON.stringify(s.equals)} is exported by no ${job ?? 'stratus'} process`);
+      }
+    }
+    expect(missing).toEqual([]);
+    // The check can fail: a name no process exports is found missing.
+    expect(served({ name: 'stratus_no_such_metric', equals: {} }, samplesOfJob(undefined))).toBe(false);
+    expect(served({ name: 'stratus_controller_role', equals: { role: 'active' } }, samplesOfJob('stratus-broker'))).toBe(false);
+  });
+});
