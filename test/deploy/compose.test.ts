@@ -150,20 +150,21 @@ describe('docker-compose.yml, as docker-compose renders it', () => {
     expect(existsSync(join(ROOT, 'deploy/Dockerfile'))).toBe(true);
   });
 
-  it('publishes each broker at 19092-19094, the port it listens on and advertises; the HTTP ports on loopback only', () => {
+  it('publishes each broker at 19092-19094, the port it listens on and advertises; everything on loopback only by default', () => {
     BROKERS.forEach((b, i) => {
       const port = FIXED_PORTS.broker + i;
       expect(env(b)['STRATUS_KAFKA_PORT']).toBe(String(port));
       expect(env(b)['STRATUS_KAFKA_ADVERTISED_PORT'], 'advertised port = the listening port = the published port').toBeUndefined();
       expect(env(b)['STRATUS_KAFKA_ADVERTISED_HOST']).toBe('127.0.0.1');
       const kafka = portsOf(svc(b)).filter((p) => p.target === port);
-      expect(kafka).toEqual([{ hostIp: undefined, published: port, target: port }]);
+      expect(kafka).toEqual([{ hostIp: '127.0.0.1', published: port, target: port }]);
     });
     expect(BROKERS.map((b) => Number(env(b)['STRATUS_KAFKA_PORT']))).toEqual([19092, 19093, 19094]);
     for (const s of STRATUS) {
       const http = Number(env(s)['STRATUS_HTTP_PORT']);
       expect(portsOf(svc(s)).filter((p) => p.target === http)).toEqual([{ hostIp: '127.0.0.1', published: http, target: http }]);
     }
+    for (const name of SERVICES) for (const p of portsOf(svc(name))) expect(p.hostIp, `${name} ${p.target}`).toBe('127.0.0.1');
   });
 
   it("keeps each broker's WAL, Redis's data and MinIO's objects in named volumes", () => {
@@ -225,9 +226,14 @@ describe('docker-compose.yml, as docker-compose renders it', () => {
     for (const c of CONTROLLERS) expect(seconds(svc(c).stop_grace_period ?? '10s'), c).toBeGreaterThan(controllerStop);
   });
 
-  it('advertises the brokers at STRATUS_ADVERTISED_HOST when it is set (clients on other machines or in containers)', () => {
-    const other = render({ STRATUS_ADVERTISED_HOST: 'stratus.example' });
-    for (const b of BROKERS) expect(other.services[b]?.environment?.['STRATUS_KAFKA_ADVERTISED_HOST']).toBe('stratus.example');
+  it('publishes and advertises the brokers at STRATUS_ADVERTISED_HOST when it is set (clients in containers or on other machines)', () => {
+    const hostIp = '192.0.2.10'; // a documentation address: only rendered, never reached
+    const other = render({ STRATUS_ADVERTISED_HOST: hostIp });
+    BROKERS.forEach((b, i) => {
+      const port = FIXED_PORTS.broker + i;
+      expect(other.services[b]?.environment?.['STRATUS_KAFKA_ADVERTISED_HOST']).toBe(hostIp);
+      expect(portsOf(other.services[b]!).filter((p) => p.target === port)).toEqual([{ hostIp, published: port, target: port }]);
+    });
   });
 });
 
