@@ -224,6 +224,14 @@ describe('the production file set the image holds', () => {
     }
   });
 
+  it("starts under the tini the image installs (Debian's package, the version the Dockerfile pins)", () => {
+    const pin = /'?tini=([^'\s]+)'?/.exec(image.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n'));
+    expect(pin, 'a pinned tini in the final stage').not.toBeNull();
+    const installed = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'tini'], { encoding: 'utf8' }).stdout;
+    const pattern = new RegExp(`^${pin![1]!.replace(/[.+]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    expect(installed).toMatch(pattern);
+  });
+
   it('runs `stratus --help` through the ENTRYPOINT, as the image user', async () => {
     const run = start([...entrypoint(), '--help'], {});
     expect(await run.exited).toBe(0);
