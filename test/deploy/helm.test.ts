@@ -16,7 +16,7 @@
 //    runs against a fake Kubernetes API over HTTPS, its file checked the same way.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -390,7 +390,7 @@ describe('the brokers\' identity script (run against a fake Kubernetes API)', ()
 
   beforeAll(async () => {
     saDir = join(work, 'serviceaccount');
-    execFileSync('mkdir', ['-p', saDir]);
+    mkdirSync(saDir, { recursive: true });
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kubernetes', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(saDir, 'key.pem'), '-out', join(saDir, 'ca.crt')], { stdio: 'ignore' });
     writeFileSync(join(saDir, 'token'), 'test-token\n');
     api = createServer({ key: readFileSync(join(saDir, 'key.pem')), cert: readFileSync(join(saDir, 'ca.crt')) }, (req, res) => {
