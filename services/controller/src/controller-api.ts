@@ -9,11 +9,26 @@
 
 import type { ExtentCommitter, ExtentSource, TopicPartition } from '@stratus/partition-index';
 
+/** One advertised listener of a broker: where clients that connect through `listener` reach it. */
+export interface BrokerEndpoint {
+  /** The listener's name (kafka.listeners: INTERNAL, EXTERNAL, PLAINTEXT, ...). */
+  readonly listener: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface BrokerInfo {
   readonly nodeId: number;
+  /** The first advertised listener's address (what a broker of one listener registers). */
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /**
+   * Every advertised listener, in configuration order; the first is host:port. Absent or
+   * empty (a broker or a journal from before listeners): host:port on every listener
+   * (brokerEndpointFor in broker-endpoints.ts).
+   */
+  readonly endpoints?: readonly BrokerEndpoint[];
 }
 
 export interface PartitionInfo {

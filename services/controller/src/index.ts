@@ -3,6 +3,7 @@
 
 export type * from './controller-api.ts';
 export { Controller } from './controller.ts';
+export { brokerEndpointFor, LISTENER_NAME_PATTERN, MAX_BROKER_ENDPOINTS } from './broker-endpoints.ts';
 export type { ClusterCheckSummary, ClusterStats, ControllerStats, RetentionSummary } from './controller.ts';
 export type { ControllerOptions } from './options.ts';
 export type { ClusterOptions } from './cluster/cluster-options.ts';

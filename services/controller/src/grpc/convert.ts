@@ -133,12 +133,15 @@ export function fromDescribeConfigsResult(r: pb.DescribeConfigsResult): Describe
 // --- metadata ------------------------------------------------------------------------------------
 
 export function toBroker(b: BrokerInfo): pb.Broker {
-  return { nodeId: b.nodeId, host: b.host, port: b.port, ...(b.rack !== null ? { rack: b.rack } : {}) };
+  const endpoints = (b.endpoints ?? []).map((e) => ({ listener: e.listener, host: e.host, port: e.port }));
+  return { nodeId: b.nodeId, host: b.host, port: b.port, ...(b.rack !== null ? { rack: b.rack } : {}), endpoints };
 }
 
+/** An empty endpoint list is a broker from before listeners: BrokerInfo without endpoints. */
 export function fromBroker(b: pb.Broker | undefined): BrokerInfo {
   const broker = required(b, 'broker');
-  return { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: nullable(broker.rack) };
+  const endpoints = broker.endpoints.length > 0 ? { endpoints: broker.endpoints.map((e) => ({ listener: e.listener, host: e.host, port: e.port })) } : {};
+  return { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: nullable(broker.rack), ...endpoints };
 }
 
 export function toRegisteredBroker(b: RegisteredBroker): pb.RegisteredBroker {

@@ -10,6 +10,7 @@
 
 import { partitionKey } from '@stratus/partition-index';
 import type { BrokerInfo } from '../controller-api.ts';
+import { LISTENER_NAME_PATTERN, MAX_BROKER_ENDPOINTS } from '../broker-endpoints.ts';
 import { desiredAssignment } from '../cluster/assignment.ts';
 import type { AssignmentPartition } from '../cluster/assignment.ts';
 import type { ClusterDecideContext } from '../cluster/cluster-context.ts';
@@ -53,6 +54,23 @@ function brokerProblem(b: BrokerInfo): string | undefined {
   if (typeof b.host !== 'string' || b.host.length === 0 || b.host.length > 255) return `host must be 1..255 characters, got "${b.host}"`;
   if (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535) return `port must be 1..65535, got ${b.port}`;
   if (b.rack !== null && (typeof b.rack !== 'string' || b.rack.length > 255)) return 'rack must be null or at most 255 characters';
+  return b.endpoints === undefined || b.endpoints.length === 0 ? undefined : endpointsProblem(b);
+}
+
+/** Why a broker's advertised listeners are malformed: names unique, addresses as host:port, the first one host:port. */
+function endpointsProblem(b: BrokerInfo): string | undefined {
+  const endpoints = b.endpoints!;
+  if (endpoints.length > MAX_BROKER_ENDPOINTS) return `at most ${MAX_BROKER_ENDPOINTS} endpoints, got ${endpoints.length}`;
+  const names = new Set<string>();
+  for (const e of endpoints) {
+    if (typeof e.listener !== 'string' || !LISTENER_NAME_PATTERN.test(e.listener) || e.listener.length > 255) return `endpoint listener names are upper-case letters, digits and _, got "${e.listener}"`;
+    if (names.has(e.listener)) return `endpoint listener ${e.listener} is given twice`;
+    names.add(e.listener);
+    if (typeof e.host !== 'string' || e.host.length === 0 || e.host.length > 255) return `endpoint ${e.listener}'s host must be 1..255 characters, got "${e.host}"`;
+    if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) return `endpoint ${e.listener}'s port must be 1..65535, got ${e.port}`;
+  }
+  const first = endpoints[0]!;
+  if (first.host !== b.host || first.port !== b.port) return `host:port (${b.host}:${b.port}) must be the first endpoint's (${first.listener} ${first.host}:${first.port})`;
   return undefined;
 }
 
@@ -69,7 +87,8 @@ export function decideRegisterBroker(tx: Tx, ctx: DecideContext, c: ClusterDecid
   if (existing === undefined && tx.state.brokers.size >= ctx.options.maxBrokers) {
     throw new RangeError(`registerBroker: ${ctx.options.maxBrokers} brokers are registered already (maxBrokers)`);
   }
-  tx.emit({ type: 'BrokerRegistered', broker: { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack } });
+  const endpoints = broker.endpoints !== undefined && broker.endpoints.length > 0 ? { endpoints: broker.endpoints.map((e) => ({ listener: e.listener, host: e.host, port: e.port })) } : {};
+  tx.emit({ type: 'BrokerRegistered', broker: { nodeId: broker.nodeId, host: broker.host, port: broker.port, rack: broker.rack, ...endpoints } });
   c.timers.renew(broker.nodeId);
   decideRebalance(tx, c, { graceful: false });
   return tx.state.brokerStatus.get(broker.nodeId)!.epoch;

@@ -27,6 +27,8 @@ export interface ClusterCreated {
  * one of these, even with an unchanged address: the metadata version it produces is the
  * broker's new broker epoch, which names this incarnation in heartbeats and releases.
  * It unfences the broker; draining stays as it was; its partitions and epochs stay.
+ * broker.endpoints (its advertised listeners) was added later: a record without it is a
+ * broker reached at host:port on every listener (broker-endpoints.ts).
  */
 export interface BrokerRegistered {
   readonly type: 'BrokerRegistered';

@@ -66,6 +66,7 @@ export interface SnapshotCounts {
 
 export type SnapshotSection =
   | { readonly kind: 'head'; readonly version: number; readonly clusterId: string | null; readonly metadataVersion: number; readonly nextProducerId: number }
+  /** BrokerInfo.endpoints added later: a broker without them is reached at host:port on every listener. */
   | { readonly kind: 'brokers'; readonly brokers: readonly BrokerInfo[] }
   | { readonly kind: 'brokerStates'; readonly brokerStates: readonly BrokerStateTuple[] }
   | { readonly kind: 'objects'; readonly objects: readonly ObjectTuple[] }

@@ -58,6 +58,26 @@ export function controllerApiContract(name: string, openSubject: OpenSubject): v
         expect(api.metadata().clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
       });
 
+      it('carries each broker\'s advertised listeners (endpoints) in their order, and refuses malformed ones', async () => {
+        const { api } = await open();
+        const internal = { listener: 'INTERNAL', host: 'broker-3', port: 9092 };
+        const external = { listener: 'EXTERNAL', host: 'kafka-3.example.com', port: 19094 };
+        const broker = { nodeId: 3, host: 'broker-3', port: 9092, rack: 'c', endpoints: [internal, external] };
+        await api.registerBroker(broker);
+        await api.registerBroker(BROKER_1); // none: host:port on every listener
+        const live = { fenced: false, draining: false };
+        expect(api.metadata().brokers).toEqual([{ ...BROKER_1, ...live }, { ...broker, ...live }]);
+        // A new registration replaces them (a broker restarted with other listeners).
+        const moved = { ...broker, endpoints: [internal, { ...external, host: 'kafka-3.example.net' }] };
+        await api.registerBroker(moved);
+        expect(api.metadata().brokers.find((b) => b.nodeId === 3)).toEqual({ ...moved, ...live });
+        await expect(api.registerBroker({ ...broker, endpoints: [external, internal] })).rejects.toThrow(/must be the first endpoint's/);
+        await expect(api.registerBroker({ ...broker, endpoints: [internal, { ...external, listener: 'INTERNAL' }] })).rejects.toThrow(/INTERNAL is given twice/);
+        await expect(api.registerBroker({ ...broker, endpoints: [internal, { ...external, listener: 'external' }] })).rejects.toThrow(/listener names/);
+        await expect(api.registerBroker({ ...broker, endpoints: [internal, { ...external, port: 0 }] })).rejects.toThrow(/EXTERNAL's port/);
+        expect(api.metadata().brokers.find((b) => b.nodeId === 3)).toEqual({ ...moved, ...live });
+      });
+
       it('read-your-writes: a created topic is in metadata() when createTopics resolves, and gone after deleteTopics', async () => {
         const { api } = await open();
         await api.registerBroker(BROKER_1);

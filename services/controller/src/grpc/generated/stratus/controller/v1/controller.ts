@@ -28,9 +28,24 @@ export const protobufFileName = "stratus/controller/v1/controller.proto";
 
 export interface Broker {
   nodeId: number;
+  /** The first advertised listener's address. */
   host: string;
   port: number;
-  rack?: string | undefined;
+  rack?:
+    | string
+    | undefined;
+  /**
+   * Every advertised listener, in configuration order (the first is host:port). Empty: a
+   * broker from before listeners, reached at host:port on every listener.
+   */
+  endpoints: BrokerEndpoint[];
+}
+
+/** One advertised listener: where clients connecting through it reach the broker. */
+export interface BrokerEndpoint {
+  listener: string;
+  host: string;
+  port: number;
 }
 
 export interface PartitionInfo {
@@ -569,7 +584,7 @@ export interface AllocateProducerIdsResponse {
 }
 
 function createBaseBroker(): Broker {
-  return { nodeId: 0, host: "", port: 0, rack: undefined };
+  return { nodeId: 0, host: "", port: 0, rack: undefined, endpoints: [] };
 }
 
 export const Broker: MessageFns<Broker> = {
@@ -585,6 +600,9 @@ export const Broker: MessageFns<Broker> = {
     }
     if (message.rack !== undefined) {
       writer.uint32(34).string(message.rack);
+    }
+    for (const v of message.endpoints) {
+      BrokerEndpoint.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -634,6 +652,14 @@ export const Broker: MessageFns<Broker> = {
             message.rack = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.endpoints.push(BrokerEndpoint.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -655,6 +681,86 @@ export const Broker: MessageFns<Broker> = {
     message.host = object.host ?? "";
     message.port = object.port ?? 0;
     message.rack = object.rack ?? undefined;
+    message.endpoints = object.endpoints?.map((e) => BrokerEndpoint.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseBrokerEndpoint(): BrokerEndpoint {
+  return { listener: "", host: "", port: 0 };
+}
+
+export const BrokerEndpoint: MessageFns<BrokerEndpoint> = {
+  encode(message: BrokerEndpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.listener !== "") {
+      writer.uint32(10).string(message.listener);
+    }
+    if (message.host !== "") {
+      writer.uint32(18).string(message.host);
+    }
+    if (message.port !== 0) {
+      writer.uint32(24).int32(message.port);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BrokerEndpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBrokerEndpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.listener = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.port = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<BrokerEndpoint>): BrokerEndpoint {
+    return BrokerEndpoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BrokerEndpoint>): BrokerEndpoint {
+    const message = createBaseBrokerEndpoint();
+    message.listener = object.listener ?? "";
+    message.host = object.host ?? "";
+    message.port = object.port ?? 0;
     return message;
   },
 };
