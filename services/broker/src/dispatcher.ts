@@ -22,6 +22,8 @@ export type DispatchResult =
 
 export interface ConnectionInfo {
   readonly connectionId: number;
+  /** The listener the connection arrived on: what Metadata and FindCoordinator answer addresses of. */
+  readonly listenerName: string;
   readonly remoteAddress: string;
   readonly signal: AbortSignal;
 }
@@ -59,7 +61,7 @@ export class Dispatcher {
       this.trailingReported.add(conn);
       this.events.onTrailingBytes?.(header, body.value.trailingBytes, conn);
     }
-    const ctx: RequestContext = { header, connectionId: conn.connectionId, remoteAddress: conn.remoteAddress, signal: conn.signal, responseBudget };
+    const ctx: RequestContext = { header, connectionId: conn.connectionId, listenerName: conn.listenerName, remoteAddress: conn.remoteAddress, signal: conn.signal, responseBudget };
     let result: unknown;
     try {
       result = await handler.handle(body.value.body, ctx);

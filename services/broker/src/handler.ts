@@ -11,6 +11,11 @@ import type { ApiKeyNumber, Input, ParsedRequestHeader, RequestTypes, ResponseTy
 export interface RequestContext {
   readonly header: ParsedRequestHeader;
   readonly connectionId: number;
+  /**
+   * The listener the request arrived on (kafka.listeners): brokers' addresses in answers
+   * are their advertised ones for this listener (KIP-103).
+   */
+  readonly listenerName: string;
   readonly remoteAddress: string;
   /** Aborted when the connection closes or the broker shuts down: long polls end early. */
   readonly signal: AbortSignal;

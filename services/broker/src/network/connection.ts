@@ -37,6 +37,8 @@ export type DispatchFn = (frame: Buffer, conn: ConnectionInfo, responseBudget: R
 export interface ConnectionDeps {
   readonly socket: Socket;
   readonly connectionId: number;
+  /** The listener that accepted it (KafkaServerOptions.listeners). */
+  readonly listenerName: string;
   /** The client's address as per-IP limits count it. */
   readonly ip: string;
   readonly options: ResolvedOptions;
@@ -101,7 +103,7 @@ export class Connection {
     this.ip = deps.ip;
     this.responses = new ResponseLedger(deps.responseBudget, deps.options.socketWriteHighWaterBytes);
     const { remoteAddress, remotePort } = deps.socket;
-    this.info = { connectionId: deps.connectionId, remoteAddress: `${remoteAddress ?? 'unknown'}:${remotePort ?? 0}`, signal: this.abort.signal };
+    this.info = { connectionId: deps.connectionId, listenerName: deps.listenerName, remoteAddress: `${remoteAddress ?? 'unknown'}:${remotePort ?? 0}`, signal: this.abort.signal };
     this.lastActivityMs = deps.clock.monotonicMs();
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('drain', () => this.pump());

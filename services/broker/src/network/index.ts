@@ -2,9 +2,9 @@
 // and counters. Internals (framing, budgets, connections) are imported by tests directly.
 
 export { KafkaServer, DEFAULT_DRAIN_TIMEOUT_MS } from './server.ts';
-export type { CloseOptions } from './server.ts';
+export type { BoundListener, CloseOptions } from './server.ts';
 export type { DispatchFn } from './connection.ts';
-export { KAFKA_SERVER_DEFAULTS } from './options.ts';
+export { DEFAULT_LISTENER_NAME, KAFKA_SERVER_DEFAULTS } from './options.ts';
 export { parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './ip-limits.ts';
-export type { KafkaServerOptions } from './options.ts';
+export type { KafkaServerOptions, ListenerAddress } from './options.ts';
 export type { KafkaServerStats } from './stats.ts';

@@ -9,7 +9,25 @@ import { parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './
 
 const MiB = 1024 * 1024;
 
+/** One address the server accepts Kafka connections on, by its listener name (Kafka's `listeners`). */
+export interface ListenerAddress {
+  readonly name: string;
+  readonly host: string;
+  /** 0 picks a free one (see listen()'s result). */
+  readonly port: number;
+}
+
+/** The name of the one listener of a server given only host and port (Kafka's default listener). */
+export const DEFAULT_LISTENER_NAME = 'PLAINTEXT';
+
 export interface KafkaServerOptions {
+  /**
+   * Every address to accept on, one socket each (Kafka's `listeners`). Each connection
+   * knows its listener (ConnectionInfo.listenerName); every limit and budget below is the
+   * server's, shared by the connections of all listeners. Absent: one PLAINTEXT listener
+   * at host:port. Not together with host or port.
+   */
+  readonly listeners?: readonly ListenerAddress[];
   /** Interface to bind. Default '0.0.0.0' (Kafka's `listeners=PLAINTEXT://:9092`). */
   readonly host?: string;
   /** Port to bind; 0 picks a free one (see listen()'s result). Default 9092. */
@@ -86,8 +104,8 @@ export interface KafkaServerOptions {
 }
 
 export interface ResolvedOptions {
-  readonly host: string;
-  readonly port: number;
+  /** At least one, names unique. */
+  readonly listeners: readonly ListenerAddress[];
   readonly backlog: number;
   readonly socketRequestMaxBytes: number;
   readonly maxConnections: number;
@@ -153,8 +171,7 @@ export function resolveOptions(options: KafkaServerOptions): ResolvedOptions {
   const responseTotal = integer('maxResponseBytesTotal', options.maxResponseBytesTotal ?? d.maxResponseBytesTotal, 1);
   const checkMs = integer('idleCheckIntervalMs', options.idleCheckIntervalMs ?? d.idleCheckIntervalMs, 1);
   return {
-    host: options.host ?? d.host,
-    port: integer('port', options.port ?? d.port, 0, 65_535),
+    listeners: listenersOf(options),
     backlog: integer('backlog', options.backlog ?? d.backlog, 1),
     socketRequestMaxBytes: integer('socketRequestMaxBytes', options.socketRequestMaxBytes ?? d.socketRequestMaxBytes, 0, INT32_MAX),
     maxConnections: integer('maxConnections', options.maxConnections ?? d.maxConnections, 1),
@@ -191,6 +208,19 @@ export function resolveOptions(options: KafkaServerOptions): ResolvedOptions {
     clock: options.clock ?? systemClock,
     onConnectionClosed: options.onConnectionClosed,
   };
+}
+
+function listenersOf(options: KafkaServerOptions): readonly ListenerAddress[] {
+  const d = KAFKA_SERVER_DEFAULTS;
+  if (options.listeners === undefined) return [{ name: DEFAULT_LISTENER_NAME, host: options.host ?? d.host, port: integer('port', options.port ?? d.port, 0, 65_535) }];
+  if (options.host !== undefined || options.port !== undefined) throw new RangeError('KafkaServer options host and port describe the one default listener: give listeners or them, not both');
+  if (options.listeners.length === 0) throw new RangeError('KafkaServer option listeners must name at least one listener');
+  const names = new Set<string>();
+  return options.listeners.map((l) => {
+    if (l.name.length === 0 || names.has(l.name)) throw new RangeError(`KafkaServer option listeners: listener names must be unique and not empty, got "${l.name}" twice or empty`);
+    names.add(l.name);
+    return { name: l.name, host: l.host, port: integer(`listeners[${l.name}].port`, l.port, 0, 65_535) };
+  });
 }
 
 function perIpOverrides(value: ReadonlyMap<string, number> | string | undefined): ReadonlyMap<string, number> {

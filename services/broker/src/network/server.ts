@@ -1,5 +1,7 @@
-// KafkaServer: the broker's TCP listener. Accepts connections up to a limit (in total and
-// per client address), hands each one to a Connection (framing, pipelining,
+// KafkaServer: the broker's TCP listeners. Accepts connections on every listener (one
+// socket each, Kafka's `listeners`) up to one limit for all of them (in total and per
+// client address: the limits and byte budgets are the process's, whichever listener a
+// client came through), hands each one to a Connection (framing, pipelining,
 // backpressure), owns the byte budgets they share, closes idle and slow ones (one sweep
 // for the idle, receive and stall timeouts), and shuts down gracefully. It does not know any Kafka API: every frame goes to the injected
 // dispatch function, which answers with response chunks, nothing, or "close".
@@ -11,7 +13,7 @@ import { Connection } from './connection.ts';
 import type { DispatchFn } from './connection.ts';
 import { ConnectionsPerIp, normalizeIp } from './ip-limits.ts';
 import { resolveOptions } from './options.ts';
-import type { KafkaServerOptions, ResolvedOptions } from './options.ts';
+import type { KafkaServerOptions, ListenerAddress, ResolvedOptions } from './options.ts';
 import { Counters } from './stats.ts';
 import type { KafkaServerStats } from './stats.ts';
 import { readSendQueues } from './tcp-send-queue.ts';
@@ -23,10 +25,21 @@ export interface CloseOptions {
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
+/** A listener once bound: its name and the address it accepts on (port 0 resolved). */
+export interface BoundListener {
+  readonly name: string;
+  readonly address: AddressInfo;
+}
+
+interface Listener {
+  readonly spec: ListenerAddress;
+  readonly server: net.Server;
+}
+
 export class KafkaServer {
   private readonly options: ResolvedOptions;
   private readonly dispatch: DispatchFn;
-  private readonly server: net.Server;
+  private readonly listeners: readonly Listener[];
   private readonly budget: FairByteBudget;
   private readonly responseBudget: FairByteBudget;
   private readonly perIp: ConnectionsPerIp;
@@ -35,6 +48,7 @@ export class KafkaServer {
   private readonly sweepAbort = new AbortController();
   private nextConnectionId = 1;
   private listening = false;
+  private binding = false;
   private closing: Promise<void> | undefined;
   private onAllClosed: (() => void) | undefined;
 
@@ -47,27 +61,51 @@ export class KafkaServer {
     this.perIp = new ConnectionsPerIp(o.maxConnectionsPerIp, o.maxConnectionsPerIpOverrides);
     // Kafka sets TCP_NODELAY (responses are whole messages, Nagle only adds latency) and
     // keep-alive (finds dead peers behind idle NATs).
-    this.server = net.createServer({ allowHalfOpen: false, noDelay: true, keepAlive: true }, (socket) => this.accept(socket));
-    // After listen() succeeds, an 'error' on the listener (EMFILE on accept) must not kill
-    // the process; it is counted and the listener keeps going.
-    this.server.on('error', () => {
-      if (this.listening) this.counters.acceptErrors++;
+    this.listeners = o.listeners.map((spec) => {
+      const server = net.createServer({ allowHalfOpen: false, noDelay: true, keepAlive: true }, (socket) => this.accept(socket, spec.name));
+      // After listen() succeeds, an 'error' on a listener (EMFILE on accept) must not kill
+      // the process; it is counted and the listener keeps going.
+      server.on('error', () => {
+        if (this.listening) this.counters.acceptErrors++;
+      });
+      return { spec, server };
     });
   }
 
-  /** Binds and starts accepting; resolves with the bound address (port 0 → a free port). */
-  listen(): Promise<AddressInfo> {
-    if (this.closing !== undefined) return Promise.reject(new Error('KafkaServer is closed'));
-    if (this.listening) return Promise.reject(new Error('KafkaServer is already listening'));
-    const { host, port, backlog } = this.options;
+  /**
+   * Binds every listener, in order, and starts accepting; resolves with each bound address
+   * (port 0 → a free port). If one cannot bind (EADDRINUSE, ...), those bound before it
+   * are closed again and the promise rejects with that error, its listener named in
+   * `listener` on the error.
+   */
+  async listen(): Promise<readonly BoundListener[]> {
+    if (this.closing !== undefined) throw new Error('KafkaServer is closed');
+    if (this.listening || this.binding) throw new Error('KafkaServer is already listening');
+    this.binding = true;
+    const bound: BoundListener[] = [];
+    try {
+      for (const l of this.listeners) bound.push({ name: l.spec.name, address: await this.bind(l) });
+    } catch (err) {
+      // Clients that reached an early listener meanwhile are cut: the server does not run.
+      for (const conn of [...this.connections]) conn.destroy(`listener ${(err as { listener?: string }).listener ?? '?'} could not bind`);
+      await Promise.all(this.listeners.filter((l) => l.server.listening).map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
+      this.binding = false;
+      throw err;
+    }
+    this.binding = false;
+    this.listening = true;
+    void this.sweepIdle();
+    return bound;
+  }
+
+  private bind(l: Listener): Promise<AddressInfo> {
+    const { host, port } = l.spec;
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host, port, backlog }, () => {
-        this.server.off('error', onError);
-        this.listening = true;
-        void this.sweepIdle();
-        resolve(this.server.address() as AddressInfo);
+      const onError = (err: Error): void => reject(Object.assign(err, { listener: l.spec.name }));
+      l.server.once('error', onError);
+      l.server.listen({ host, port, backlog: this.options.backlog }, () => {
+        l.server.off('error', onError);
+        resolve(l.server.address() as AddressInfo);
       });
     });
   }
@@ -98,7 +136,7 @@ export class KafkaServer {
     });
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, listenerName: string): void {
     if (this.closing !== undefined || this.connections.size >= this.options.maxConnections) {
       this.counters.connectionsRefused++;
       this.refuse(socket);
@@ -114,6 +152,7 @@ export class KafkaServer {
     const conn = new Connection({
       socket,
       connectionId: this.nextConnectionId++,
+      listenerName,
       ip,
       options: this.options,
       budget: this.budget,
@@ -184,11 +223,8 @@ export class KafkaServer {
 
   private async shutdown(drainTimeoutMs: number): Promise<void> {
     this.sweepAbort.abort();
-    const listenerClosed = new Promise<void>((resolve) => {
-      if (!this.listening) return resolve();
-      // Resolves once the listener and every socket it accepted are closed.
-      this.server.close(() => resolve());
-    });
+    // Each resolves once its listener and every socket it accepted are closed.
+    const listenerClosed = Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => (l.server.listening ? l.server.close(() => resolve()) : resolve()))));
     const allClosed = new Promise<void>((resolve) => {
       this.onAllClosed = resolve;
       if (this.connections.size === 0) resolve();

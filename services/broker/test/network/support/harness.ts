@@ -82,11 +82,12 @@ export function quiet(ms = 30): Promise<void> {
 
 const running = new Set<KafkaServer>();
 
-export async function startServer(dispatch: DispatchFn, options: KafkaServerOptions = {}): Promise<{ server: KafkaServer; port: number }> {
-  const server = new KafkaServer(dispatch, { host: '127.0.0.1', port: 0, closeLingerMs: 1_000, ...options });
-  const address = await server.listen();
+/** A server on 127.0.0.1, a free port (or the given listeners); `port` is the first listener's, `ports` each one's by name. */
+export async function startServer(dispatch: DispatchFn, options: KafkaServerOptions = {}): Promise<{ server: KafkaServer; port: number; ports: ReadonlyMap<string, number> }> {
+  const server = new KafkaServer(dispatch, { ...(options.listeners === undefined ? { host: '127.0.0.1', port: 0 } : {}), closeLingerMs: 1_000, ...options });
+  const bound = await server.listen();
   running.add(server);
-  return { server, port: address.port };
+  return { server, port: bound[0]!.address.port, ports: new Map(bound.map((b) => [b.name, b.address.port])) };
 }
 
 /** afterEach: cut whatever a failed test left behind. */
