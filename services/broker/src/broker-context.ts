@@ -2,7 +2,7 @@
 // broker leads, the group coordinator, configuration and a clock. Handler files depend
 // on this shape only, never on how the broker was assembled.
 
-import type { ClusterMetadata, ControllerApi, TopicInfo } from '@stratus/controller';
+import type { BrokerEndpoint, ClusterMetadata, ControllerApi, TopicInfo } from '@stratus/controller';
 import type { Clock } from '@stratus/runtime';
 import type { PartitionLog } from '@stratus/storage';
 import type { ProducerStateTable } from './produce/producer-state.ts';
@@ -11,9 +11,15 @@ import type { LogStartRecorder } from './delete-records/log-start-recorder.ts';
 
 export interface BrokerConfig {
   readonly nodeId: number;
-  /** Host and port clients are told to connect to (Metadata, FindCoordinator). */
+  /** Host and port clients are told to connect to (Metadata, FindCoordinator): the first advertised listener's. */
   readonly advertisedHost: string;
   readonly advertisedPort: number;
+  /**
+   * Every advertised listener, in configuration order, the first at advertisedHost:
+   * advertisedPort (advertised-listeners.ts). Clients connected through a listener are
+   * told that listener's addresses. Absent: one PLAINTEXT listener at advertisedHost:advertisedPort.
+   */
+  readonly endpoints?: readonly BrokerEndpoint[];
   readonly rack: string | null;
   /** auto.create.topics.enable: Metadata and Produce create unknown topics. */
   readonly autoCreateTopics: boolean;

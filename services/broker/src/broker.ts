@@ -9,7 +9,6 @@
 // controller moves away (cluster/hand-over.ts), and serves committed data of partitions
 // other brokers lead to consumers of its rack (cluster/replica-reads.ts, KIP-392).
 
-import type { AddressInfo } from 'node:net';
 import type { ControllerApi } from '@stratus/controller';
 import type { ParsedRequestHeader } from '@stratus/protocol';
 import type { Clock } from '@stratus/runtime';
@@ -20,8 +19,9 @@ import { Dispatcher } from './dispatcher.ts';
 import type { DispatcherEvents } from './dispatcher.ts';
 import type { AnyApiHandler } from './handler.ts';
 import type { Authorizer } from './auth/authorized-operations.ts';
-import { KafkaServer } from './network/index.ts';
-import type { KafkaServerOptions, KafkaServerStats } from './network/index.ts';
+import { DEFAULT_LISTENER_NAME, KafkaServer } from './network/index.ts';
+import type { BoundListener, KafkaServerOptions, KafkaServerStats } from './network/index.ts';
+import { advertisedEndpoints } from './advertised-listeners.ts';
 import { PartitionManager } from './partitions.ts';
 import { GroupCoordinator } from './groups/index.ts';
 import { groupHandlers } from './groups/handlers.ts';
@@ -72,7 +72,10 @@ export interface BrokerOptions {
   readonly controller: ControllerApi;
   readonly storage: StorageEngine;
   readonly clock: Clock;
-  /** Where to listen and the network limits; host/port default to the advertised ones. */
+  /**
+   * Where to listen (host/port, or listeners: each needs an advertised endpoint in
+   * config.endpoints of its name) and the network limits.
+   */
   readonly network: Omit<KafkaServerOptions, 'clock'>;
   /** Told about refused or failed requests (logs, metrics). */
   readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown) => void;
@@ -98,11 +101,17 @@ export class Broker {
   private readonly server: KafkaServer;
   private readonly o: BrokerOptions;
   private readonly unwatch: () => void;
-  private address: AddressInfo | undefined;
+  private bound: readonly BoundListener[] = [];
   private closing: Promise<void> | undefined;
 
   private constructor(o: BrokerOptions) {
     this.o = o;
+    // A connection's listener names the addresses its client is told: one the broker
+    // does not advertise would be answered with no brokers at all.
+    const advertised = new Set(advertisedEndpoints(o.config).map((e) => e.listener));
+    for (const name of o.network.listeners?.map((l) => l.name) ?? [DEFAULT_LISTENER_NAME]) {
+      if (!advertised.has(name)) throw new RangeError(`listener ${name} has no advertised address (advertised: ${[...advertised].join(', ')})`);
+    }
     let catalog = new TopicCatalog(o.controller.metadata());
     const currentCatalog = (): TopicCatalog => {
       const md = o.controller.metadata();
@@ -174,13 +183,14 @@ export class Broker {
    * retrying until then) and starts listening. Settings are checked before anything starts.
    */
   static async start(o: BrokerOptions): Promise<Broker> {
-    const info = { nodeId: o.config.nodeId, host: o.config.advertisedHost, port: o.config.advertisedPort, rack: o.config.rack };
+    const endpoints = advertisedEndpoints(o.config);
+    const info = { nodeId: o.config.nodeId, host: endpoints[0]!.host, port: endpoints[0]!.port, rack: o.config.rack, endpoints };
     const leaseSettings = o.cluster?.lease ?? {};
     if (leaseSettings === false) {
       const registration = await o.controller.registerBroker(info);
       const broker = new Broker(o);
       broker.registeredEpoch = registration.brokerEpoch;
-      broker.address = await broker.server.listen();
+      broker.bound = await broker.server.listen();
       return broker;
     }
     const broker = new Broker(o);
@@ -196,7 +206,7 @@ export class Broker {
     broker.lease = lease;
     broker.partitions.setFenced(true); // until the first registration
     await lease.start();
-    broker.address = await broker.server.listen();
+    broker.bound = await broker.server.listen();
     return broker;
   }
 
@@ -205,8 +215,14 @@ export class Broker {
     return this.lease !== undefined ? this.lease.brokerEpoch : this.registeredEpoch;
   }
 
+  /** The first listener's bound port (-1 before listening). */
   get port(): number {
-    return this.address?.port ?? -1;
+    return this.bound[0]?.address.port ?? -1;
+  }
+
+  /** Every listener's bound address, in configuration order (empty before listening). */
+  get listeners(): readonly BoundListener[] {
+    return this.bound;
   }
 
   stats(): KafkaServerStats {

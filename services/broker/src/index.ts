@@ -7,5 +7,5 @@ export { Dispatcher } from './dispatcher.ts';
 export type { DispatchResult } from './dispatcher.ts';
 export { AclOperation } from './auth/authorized-operations.ts';
 export type { AclOperationCode, AclResourceType, Authorizer } from './auth/authorized-operations.ts';
-export { KAFKA_SERVER_DEFAULTS, parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './network/index.ts';
-export type { KafkaServerStats } from './network/index.ts';
+export { DEFAULT_LISTENER_NAME, KAFKA_SERVER_DEFAULTS, parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './network/index.ts';
+export type { BoundListener, KafkaServerStats, ListenerAddress } from './network/index.ts';

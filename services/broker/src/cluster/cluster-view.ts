@@ -11,13 +11,39 @@
 // (Cluster.nodeIfOnline), and a Kafka follower serves consumers only for partitions it
 // replicates. Brokers without a rack serve no reads for others (replicas = the leader).
 // Pure functions of the metadata: every broker answers alike.
+//
+// Listeners (KIP-103): a client is shown each broker at its advertised address for the
+// listener the client connected through, and only brokers that have that listener — a
+// broker without it cannot be reached by that client, as Kafka leaves such brokers out
+// of its answers. The read replicas a client is given are chosen among those too.
 
+import { brokerEndpointFor } from '@stratus/controller';
 import type { ClusterMetadata, RegisteredBroker } from '@stratus/controller';
 import { crc32c } from '@stratus/protocol';
 
-/** Registered and not fenced: what clients are shown and what may coordinate groups. */
+/** Registered and not fenced: what may coordinate groups and lead. */
 export function liveBrokers(md: ClusterMetadata): RegisteredBroker[] {
   return md.brokers.filter((b) => !b.fenced);
+}
+
+/** The cluster as clients of one listener see it. */
+export interface ListenerView {
+  /** The live brokers with an address on the listener, host and port that address: what these clients are shown. */
+  readonly brokers: RegisteredBroker[];
+  /** Live brokers without the listener: the partitions they lead are shown without a leader (LISTENER_NOT_FOUND). */
+  readonly without: ReadonlySet<number>;
+}
+
+export function listenerView(md: ClusterMetadata, listener: string): ListenerView {
+  const brokers: RegisteredBroker[] = [];
+  const without = new Set<number>();
+  for (const b of md.brokers) {
+    if (b.fenced) continue;
+    const e = brokerEndpointFor(b, listener);
+    if (e === undefined) without.add(b.nodeId);
+    else brokers.push(e.host === b.host && e.port === b.port ? b : { ...b, host: e.host, port: e.port });
+  }
+  return { brokers, without };
 }
 
 /** Whether `nodeId` is registered and not fenced. */

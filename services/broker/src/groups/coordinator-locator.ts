@@ -6,9 +6,13 @@
 //
 // Membership is in memory on the coordinator, so the answer must stay put while the
 // broker list does: adding a broker moves some groups, whose members then rejoin.
+// Which broker coordinates does not depend on the client's listener; its address does
+// (coordinatorEndpoint).
 
+import { brokerEndpointFor } from '@stratus/controller';
 import type { BrokerInfo } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
+import { advertisedEndpoints, ownEndpoint } from '../advertised-listeners.ts';
 import { liveBrokers } from '../cluster/cluster-view.ts';
 
 /** Java's String.hashCode over UTF-16 code units, as Kafka's partitionFor uses. */
@@ -31,15 +35,26 @@ export function coordinatorFor(key: string, brokers: readonly BrokerInfo[]): Bro
  * broker's lease lapsed: it coordinates nothing, and its groups move to live ones). A
  * broker that is not (yet) in the registered broker list, as in embedded mode, coordinates
  * every group itself, and so does one that finds no live broker at all; its own entry
- * always carries the configured advertised address.
+ * always carries the configured advertised listeners.
  */
 export function groupCoordinatorNode(ctx: Pick<BrokerContext, 'config' | 'catalog'>, key: string): BrokerInfo {
   const { config } = ctx;
-  const self: BrokerInfo = { nodeId: config.nodeId, host: config.advertisedHost, port: config.advertisedPort, rack: config.rack };
+  const self: BrokerInfo = { nodeId: config.nodeId, host: config.advertisedHost, port: config.advertisedPort, rack: config.rack, endpoints: advertisedEndpoints(config) };
   const md = ctx.catalog().metadata;
   if (!md.brokers.some((b) => b.nodeId === config.nodeId)) return self;
   const chosen = coordinatorFor(key, liveBrokers(md));
   return chosen === undefined || chosen.nodeId === config.nodeId ? self : chosen;
+}
+
+/**
+ * The coordinator's address for clients of `listener` (FindCoordinator): this broker's own
+ * advertised one when it coordinates, the registered one otherwise; undefined when the
+ * coordinator has no such listener (Kafka then answers COORDINATOR_NOT_AVAILABLE).
+ */
+export function coordinatorEndpoint(ctx: Pick<BrokerContext, 'config' | 'catalog'>, key: string, listener: string): { nodeId: number; host: string; port: number } | undefined {
+  const node = groupCoordinatorNode(ctx, key);
+  const e = node.nodeId === ctx.config.nodeId ? ownEndpoint(ctx.config, listener) : brokerEndpointFor(node, listener);
+  return e === undefined ? undefined : { nodeId: node.nodeId, host: e.host, port: e.port };
 }
 
 /** Whether this broker coordinates the group (else group APIs answer NOT_COORDINATOR). */

@@ -19,4 +19,4 @@ export type {
   SyncGroupParams,
   SyncGroupResult,
 } from './coordinator.ts';
-export { coordinatorFor, groupCoordinatorNode, isLocalCoordinator, javaStringHash } from './coordinator-locator.ts';
+export { coordinatorEndpoint, coordinatorFor, groupCoordinatorNode, isLocalCoordinator, javaStringHash } from './coordinator-locator.ts';

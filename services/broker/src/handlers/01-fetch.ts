@@ -42,7 +42,7 @@ import type { PartitionLog, ReadResult } from '@stratus/storage';
 import type { RegisteredBroker, TopicInfo } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
-import { liveBrokers, preferredReadReplica, readReplicas } from '../cluster/cluster-view.ts';
+import { listenerView, preferredReadReplica, readReplicas } from '../cluster/cluster-view.ts';
 import { ledPartition } from '../led-partition.ts';
 import { withinTimeout } from '../within-timeout.ts';
 import { DEFAULT_FETCH_READ_TIMEOUT_MS } from '../broker-context.ts';
@@ -77,7 +77,9 @@ export function fetchHandler(ctx: BrokerContext) {
       // KIP-392 applies to consumers (replica id -1; in the replica state from v15) from v11.
       const consumer = version >= 11 && (version >= 15 ? req.replicaState.replicaId : req.replicaId) < 0;
       const clientRack = consumer ? req.rackId : '';
-      const live = consumer ? liveBrokers(catalog.metadata) : [];
+      // Read replicas among the brokers the client can reach: those of its listener (Kafka
+      // picks among the replicas with an endpoint on it).
+      const live = consumer ? listenerView(catalog.metadata, rctx.listenerName).brokers : [];
       const slots: Slot[] = [];
       for (const t of req.topics) {
         const topic = version >= 13 ? catalog.topicById(t.topicId) : catalog.topic(t.topic);

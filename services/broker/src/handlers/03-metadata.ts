@@ -5,8 +5,10 @@
 // because creation is synchronous here. Topics asked for by id (v10+) that do not exist
 // get UNKNOWN_TOPIC_ID. Authorized operations (v8+), when asked for, are what the
 // authorizer allows — every supported operation when none is configured, as in Kafka.
-// Brokers: the live ones only (a fenced broker's lease lapsed); a partition whose leader is
-// not live is LEADER_NOT_AVAILABLE (partition-view.ts).
+// Brokers: the live ones only (a fenced broker's lease lapsed), each at its address for the
+// listener the request came through, and only those that have it (KIP-103); a partition
+// whose leader is not live is LEADER_NOT_AVAILABLE, one whose leader lacks the listener
+// LISTENER_NOT_FOUND from v6 (partition-view.ts).
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import { topicNameProblem } from '@stratus/controller';
@@ -17,7 +19,7 @@ import { defineHandler } from '../handler.ts';
 import { partitionView } from '../partition-view.ts';
 import { authorizedOperations, CLUSTER_RESOURCE_NAME, OPERATIONS_NOT_REQUESTED } from '../auth/authorized-operations.ts';
 import { ensureTopics } from '../topics.ts';
-import { liveBrokers } from '../cluster/cluster-view.ts';
+import { listenerView } from '../cluster/cluster-view.ts';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const NOT_REQUESTED = OPERATIONS_NOT_REQUESTED;
@@ -33,13 +35,15 @@ export function metadataHandler(ctx: BrokerContext) {
       const all = req.topics === null || (version === 0 && req.topics.length === 0);
       const responses: Input<MetadataResponseTopic>[] = [];
       // Read once per request: every partition is judged against the same broker list.
-      let live = liveBrokers(catalog.metadata);
+      let view = listenerView(catalog.metadata, rctx.listenerName);
+      // Kafka answers LISTENER_NOT_FOUND from v6; older clients know only LEADER_NOT_AVAILABLE.
+      const listenerNotFound = version >= 6 ? ErrorCode.LISTENER_NOT_FOUND : ErrorCode.LEADER_NOT_AVAILABLE;
       const topicResponse = (t: TopicInfo): Input<MetadataResponseTopic> => ({
         errorCode: ErrorCode.NONE,
         name: t.name,
         topicId: t.topicId,
         isInternal: t.internal,
-        partitions: t.partitions.map((p) => partitionView(t.topicId, p, live)),
+        partitions: t.partitions.map((p) => partitionView(t.topicId, p, view, listenerNotFound)),
         topicAuthorizedOperations: topicOps(t.name),
       });
       const topicOps = (name: string): number => authorizedOperations(ctx.authorizer, rctx, 'topic', name, req.includeTopicAuthorizedOperations);
@@ -58,7 +62,7 @@ export function metadataHandler(ctx: BrokerContext) {
         if (allowCreate && missing.length > 0) {
           failed = await ensureTopics(ctx, missing);
           catalog = ctx.catalog();
-          live = liveBrokers(catalog.metadata);
+          view = listenerView(catalog.metadata, rctx.listenerName);
         }
         for (const t of req.topics!) {
           if (t.name === null) {
@@ -74,7 +78,7 @@ export function metadataHandler(ctx: BrokerContext) {
       const md = catalog.metadata;
       return {
         throttleTimeMs: 0,
-        brokers: liveBrokers(md).map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        brokers: view.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
         clusterId: md.clusterId,
         controllerId: md.controllerId,
         topics: responses,

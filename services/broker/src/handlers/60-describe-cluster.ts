@@ -2,7 +2,8 @@
 // AdminClient's describeCluster() (Kafka 2.8+), not by kafkajs.
 //
 // Implemented: cluster id, controller id and the live (registered, not fenced) brokers, from the
-// controller's metadata; EndpointType (v1) 1 = brokers. Asking a broker for controller
+// controller's metadata, each at its address for the request's listener and only those
+// that have it (KIP-103, cluster/cluster-view.ts); EndpointType (v1) 1 = brokers. Asking a broker for controller
 // endpoints (2) is MISMATCHED_ENDPOINT_TYPE, any other type UNSUPPORTED_ENDPOINT_TYPE
 // (both INVALID_REQUEST in v0), with Kafka's messages.
 //
@@ -12,7 +13,7 @@
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
-import { liveBrokers } from '../cluster/cluster-view.ts';
+import { listenerView } from '../cluster/cluster-view.ts';
 import { authorizedOperations, CLUSTER_RESOURCE_NAME } from '../auth/authorized-operations.ts';
 
 const ENDPOINT_BROKERS = 1;
@@ -42,7 +43,7 @@ export function describeClusterHandler(ctx: BrokerContext) {
         endpointType: ENDPOINT_BROKERS,
         clusterId: metadata.clusterId,
         controllerId: metadata.controllerId,
-        brokers: liveBrokers(metadata).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+        brokers: listenerView(metadata, rctx.listenerName).brokers.map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
         clusterAuthorizedOperations: authorizedOperations(ctx.authorizer, rctx, 'cluster', CLUSTER_RESOURCE_NAME, req.includeClusterAuthorizedOperations),
       };
     },

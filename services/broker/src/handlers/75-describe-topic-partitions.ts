@@ -18,7 +18,7 @@ import type { BrokerContext } from '../broker-context.ts';
 import { authorizedOperations } from '../auth/authorized-operations.ts';
 import { defineHandler } from '../handler.ts';
 import { partitionView } from '../partition-view.ts';
-import { liveBrokers } from '../cluster/cluster-view.ts';
+import { listenerView } from '../cluster/cluster-view.ts';
 
 /** Kafka's max.request.partition.size.limit: the most partitions one answer carries. */
 export const DESCRIBE_TOPIC_PARTITIONS_MAX_PARTITIONS = 2000;
@@ -42,7 +42,7 @@ export function describeTopicPartitionsHandler(ctx: BrokerContext) {
       }
       const limit = Math.max(1, Math.min(req.responsePartitionLimit, DESCRIBE_TOPIC_PARTITIONS_MAX_PARTITIONS));
       const topics: TopicAnswer[] = [];
-      const live = liveBrokers(catalog.metadata);
+      const view = listenerView(catalog.metadata, rctx.listenerName);
       let budget = limit;
       let nextCursor: { topicName: string; partitionIndex: number } | null = null;
       for (const name of names) {
@@ -65,7 +65,7 @@ export function describeTopicPartitionsHandler(ctx: BrokerContext) {
           name,
           topicId: topic.topicId,
           isInternal: topic.internal,
-          partitions: taken.map((p) => ({ ...partitionView(topic.topicId, p, live), eligibleLeaderReplicas: [], lastKnownElr: [] })),
+          partitions: taken.map((p) => ({ ...partitionView(topic.topicId, p, view), eligibleLeaderReplicas: [], lastKnownElr: [] })),
           topicAuthorizedOperations: authorizedOperations(ctx.authorizer, rctx, 'topic', name, true),
         });
         if (taken.length < partitions.length) {

@@ -61,7 +61,7 @@ describe('admin handler registration', () => {
       timeoutMs: 5000,
       validateOnly: false,
     });
-    const result = await dispatcher.dispatch(frame.subarray(4), { connectionId: 1, remoteAddress: '127.0.0.1:1', signal: new AbortController().signal });
+    const result = await dispatcher.dispatch(frame.subarray(4), { connectionId: 1, listenerName: 'PLAINTEXT', remoteAddress: '127.0.0.1:1', signal: new AbortController().signal });
     expect(result.kind).toBe('response');
     if (result.kind !== 'response') return;
     const decoded = decodeResponse(ApiKey.CreateTopics, 2, Buffer.concat(result.chunks).subarray(4));

@@ -167,7 +167,7 @@ describe('the dispatcher', () => {
       handle: () => Promise.reject(new TypeError('bug')),
     });
     const dispatcher = new Dispatcher([leaky, buggy], { onProblem: (problem) => problems.push(problem) });
-    const conn = { connectionId: 1, remoteAddress: '127.0.0.1:1', signal: new AbortController().signal };
+    const conn = { connectionId: 1, listenerName: 'PLAINTEXT', remoteAddress: '127.0.0.1:1', signal: new AbortController().signal };
     // Frames without their size prefix, as the network layer hands them over.
     const leaked = await dispatcher.dispatch(encodeRequest(ApiKey.ListGroups, 4, 1, 't', { statesFilter: [] }).subarray(4), conn);
     const bug = await dispatcher.dispatch(encodeRequest(ApiKey.DescribeGroups, 4, 2, 't', { groups: ['g'], includeAuthorizedOperations: false }).subarray(4), conn);

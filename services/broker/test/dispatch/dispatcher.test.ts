@@ -4,7 +4,7 @@ import { Dispatcher } from '../../src/dispatcher.ts';
 import { CloseConnection, NO_RESPONSE, defineHandler } from '../../src/handler.ts';
 import { apiVersionsHandler } from '../../src/handlers/18-api-versions.ts';
 
-const conn = { connectionId: 1, remoteAddress: '127.0.0.1', signal: new AbortController().signal };
+const conn = { connectionId: 1, listenerName: 'PLAINTEXT', remoteAddress: '127.0.0.1', signal: new AbortController().signal };
 
 function frame(buf: Buffer): Buffer {
   return buf.subarray(4);

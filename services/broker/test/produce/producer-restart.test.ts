@@ -128,7 +128,7 @@ class Cluster {
     if (node === undefined) throw new Error('not running');
     const correlationId = ++this.correlationId;
     const frame = encodeRequest(apiKey, version, correlationId, 'producer-restart-test', body);
-    const result = await node.broker.dispatcher.dispatch(frame.subarray(4), { connectionId: 1, remoteAddress: '127.0.0.1:40000', signal: new AbortController().signal });
+    const result = await node.broker.dispatcher.dispatch(frame.subarray(4), { connectionId: 1, listenerName: 'PLAINTEXT', remoteAddress: '127.0.0.1:40000', signal: new AbortController().signal });
     if (result.kind !== 'response') throw new Error(`API ${apiKey} was not answered: ${result.kind}`);
     const decoded = decodeResponse(apiKey, version, Buffer.concat(result.chunks).subarray(4));
     if (!decoded.ok) throw decoded.error;

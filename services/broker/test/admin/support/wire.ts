@@ -62,6 +62,7 @@ export async function call<K extends ApiKeyNumber>(handler: ApiHandler<K>, versi
   const rctx: RequestContext = {
     header: { apiKey: handler.apiKey, apiVersion: version, correlationId: CORRELATION_ID, clientId: 'admin-test' },
     connectionId: 1,
+    listenerName: 'PLAINTEXT',
     remoteAddress: '127.0.0.1:50000',
     signal: new AbortController().signal,
   };

@@ -233,7 +233,7 @@ export class ClusterWorld {
   async call<K extends ApiKeyNumber>(nodeId: number, apiKey: K, version: number, body: Input<RequestTypes[K]>): Promise<ResponseTypes[K]> {
     const correlationId = ++this.correlationId;
     const frame = encodeRequest(apiKey, version, correlationId, 'cluster-test', body);
-    const result = await this.broker(nodeId).broker.dispatcher.dispatch(frame.subarray(4), { connectionId: correlationId, remoteAddress: '127.0.0.1:40000', signal: new AbortController().signal });
+    const result = await this.broker(nodeId).broker.dispatcher.dispatch(frame.subarray(4), { connectionId: correlationId, listenerName: 'PLAINTEXT', remoteAddress: '127.0.0.1:40000', signal: new AbortController().signal });
     const outcome = decodeOutcome(apiKey, version, result, correlationId);
     if (outcome.kind !== 'response') throw new Error(`API ${apiKey} v${version} to broker ${nodeId} was not answered (${outcome.kind})`);
     return outcome.body;

@@ -196,7 +196,7 @@ export class DataPathWorld {
   }
 
   connection(signal: AbortSignal = new AbortController().signal): ConnectionInfo {
-    return { connectionId: ++this.connectionId, remoteAddress: '127.0.0.1:40000', signal };
+    return { connectionId: ++this.connectionId, listenerName: 'PLAINTEXT', remoteAddress: '127.0.0.1:40000', signal };
   }
 
   /** Encodes a request frame (size prefix included, as a client writes it). */

@@ -73,7 +73,7 @@ export function groupsWorld(
     if (!head.ok) throw head.error;
     const body = decodeRequestBody(apiKey, version, frame, head.value.bodyOffset);
     if (!body.ok) throw body.error;
-    const rctx: RequestContext = { header: head.value.header, connectionId: 1, remoteAddress: '::ffff:127.0.0.1:50123', signal: new AbortController().signal };
+    const rctx: RequestContext = { header: head.value.header, connectionId: 1, listenerName: 'PLAINTEXT', remoteAddress: '::ffff:127.0.0.1:50123', signal: new AbortController().signal };
     const result = await handler.handle(body.value, rctx);
     if (result === NO_RESPONSE || result instanceof CloseConnection) throw new Error(`API ${apiKey} v${version} did not answer`);
     const out = Buffer.concat(encodeResponse(apiKey, version, head.value.header.correlationId, result));
