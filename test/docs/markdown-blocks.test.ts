@@ -94,6 +94,9 @@ describe('parseMarkdown', () => {
         '```sh',
         'e',
         '```',
+        'Text may name `<!-- doc-test: skip (reason) -->` in code.', // 22: not a directive
+        '<!-- doc-test: skip (split', // 23: not one line
+        'over two lines) -->',
       ].join('\n'),
     );
     expect(bad.problems).toEqual([
@@ -102,6 +105,7 @@ describe('parseMarkdown', () => {
       'bad.md:10: a doc-test directive before a ```text block, which is never run (only sh, bash, shell blocks are)',
       'bad.md:14: unknown directive "run later" (known: skip (reason); background, ready when URL; expect-exit N)',
       'bad.md:18: not a URL to wait for: localhost:9092',
+      'bad.md:23: a doc-test directive must be one whole line: <!-- doc-test: ... -->',
     ]);
     // A block whose directive is malformed is not run; the blank-line one runs (its directive did not apply).
     expect(bad.blocks.map((b) => `${b.line} ${b.mode.kind}`)).toEqual(['2 skip', '7 run', '15 skip', '19 skip']);

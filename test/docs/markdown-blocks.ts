@@ -94,7 +94,8 @@ export function parseMarkdown(file: string, text: string): ParsedDoc {
     }
     const directive = DIRECTIVE.exec(line);
     if (directive) pending = { line: i + 1, text: directive[1]! };
-    else if (/<!--\s*doc-test/.test(line)) problems.push(`${file}:${i + 1}: a doc-test directive must be one whole line: <!-- doc-test: ... -->`);
+    // A comment that starts like a directive but is not one whole line (text may mention directives in `code`).
+    else if (/^\s*<!--\s*doc-test/.test(line)) problems.push(`${file}:${i + 1}: a doc-test directive must be one whole line: <!-- doc-test: ... -->`);
     const heading = HEADING.exec(line);
     if (heading) headings.push({ line: i + 1, level: heading[1]!.length });
   }
