@@ -2,7 +2,10 @@
 // and something to paste into a terminal.
 
 export interface BannerInfo {
+  /** The first listener's advertised address. */
   readonly bootstrap: string;
+  /** With more than one listener: each one's name and advertised address. */
+  readonly listeners?: readonly { readonly name: string; readonly bootstrap: string }[];
   readonly httpUrl: string;
   readonly dataDir: string;
   readonly objectStoreUrl: string;
@@ -10,10 +13,11 @@ export interface BannerInfo {
 }
 
 export function banner(i: BannerInfo): string {
+  const kafka = i.listeners === undefined ? i.bootstrap : i.listeners.map((l, n) => `${n === 0 ? '' : '                      '}${l.bootstrap}  (listener ${l.name})`).join('\n');
   return `
   Stratus is running — an embedded single-node cluster
 
-    Kafka bootstrap   ${i.bootstrap}
+    Kafka bootstrap   ${kafka}
     Health, metrics   ${i.httpUrl}/readyz   ${i.httpUrl}/metrics
     Data              ${i.dataDir}  (WAL, metadata, cache; ${i.topics} topic${i.topics === 1 ? '' : 's'} so far)
     Objects           ${i.objectStoreUrl}

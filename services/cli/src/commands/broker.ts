@@ -32,6 +32,7 @@ import { brokerSettings } from '../parts/broker-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
 import { openConfiguredStorage } from '../parts/storage.ts';
 import { openConfiguredWal } from '../parts/wal.ts';
+import { listenerInUse, listenerSummaries, listenersLine } from '../parts/kafka-listeners.ts';
 import { catchStopSignals, exitSoonAfterStop } from './signals.ts';
 
 /** groups.initialRebalanceDelay when unset: Kafka's broker default (members of a group starting together join one rebalance). */
@@ -115,7 +116,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EADDRINUSE') throw e;
-    log.error(`Kafka port ${config.kafka.host}:${config.kafka.port} is already in use: stop the other process or change kafka.port`);
+    log.error(listenerInUse(config.kafka.listeners, e as NodeJS.ErrnoException, 'change kafka.port'));
     await storage.close({ flush: true });
     await client.close();
     return 1;
@@ -162,8 +163,11 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
     await client.close();
     return 1;
   }
-  const advertised = `${config.kafka.advertisedHost ?? config.kafka.host}:${broker.port}`;
-  log.info({ nodeId, kafka: advertised, rack: config.kafka.rack, http: http.port, dataDir, brokerEpoch: broker.brokerEpoch }, `stratus broker ${nodeId} is serving`);
+  const listeners = listenerSummaries(config.kafka.listeners, broker.listeners);
+  log.info(
+    { nodeId, kafka: listeners[0]!.advertised, listeners, rack: config.kafka.rack, http: http.port, dataDir, brokerEpoch: broker.brokerEpoch },
+    `stratus broker ${nodeId} is serving; Kafka listeners ${listenersLine(listeners)}`,
+  );
 
   return new Promise<number>((resolveExit) => {
     stop = (signal: string): void => {

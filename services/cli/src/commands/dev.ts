@@ -20,6 +20,7 @@ import { controllerSettings } from '../parts/controller-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
 import { openConfiguredStorage } from '../parts/storage.ts';
 import { openConfiguredWal } from '../parts/wal.ts';
+import { listenerInUse, listenerSummaries, listenersLine } from '../parts/kafka-listeners.ts';
 import { banner } from './banner.ts';
 
 /** groups.initialRebalanceDelay when unset: a single-node dev cluster has no reason to wait (see the schema). */
@@ -71,7 +72,6 @@ export async function runDev(config: StratusConfig): Promise<number> {
 
   const { cache, storage } = await openConfiguredStorage({ config, dataDir, walDir, wal, store, index: controller, clock, random, log, onFatal });
 
-  const advertisedHost = config.kafka.advertisedHost ?? config.kafka.host;
   let broker: Broker;
   try {
     broker = await Broker.start({
@@ -91,7 +91,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      log.error(`Kafka port ${config.kafka.host}:${config.kafka.port} is already in use: stop the other process or pass --kafka-port`);
+      log.error(listenerInUse(config.kafka.listeners, e as NodeJS.ErrnoException, 'pass --kafka-port'));
       await storage.close({ flush: true });
       await controller.close();
       return 1;
@@ -126,10 +126,18 @@ export async function runDev(config: StratusConfig): Promise<number> {
     await controller.close();
     return 1;
   }
+  const listeners = listenerSummaries(config.kafka.listeners, broker.listeners);
   process.stdout.write(
-    banner({ bootstrap: `${advertisedHost}:${broker.port}`, httpUrl: `http://${config.http.host}:${http.port}`, dataDir, objectStoreUrl, topics: controller.metadata().topics.length }),
+    banner({
+      bootstrap: listeners[0]!.advertised,
+      ...(listeners.length > 1 ? { listeners: listeners.map((l) => ({ name: l.name, bootstrap: l.advertised })) } : {}),
+      httpUrl: `http://${config.http.host}:${http.port}`,
+      dataDir,
+      objectStoreUrl,
+      topics: controller.metadata().topics.length,
+    }),
   );
-  log.info({ kafka: broker.port, http: http.port, dataDir, objectStore: objectStoreUrl }, 'stratus dev is ready');
+  log.info({ kafka: broker.port, listeners, http: http.port, dataDir, objectStore: objectStoreUrl }, `stratus dev is ready; Kafka listeners ${listenersLine(listeners)}`);
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;

@@ -9,6 +9,8 @@
 import { z } from 'zod';
 import { parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from '@stratus/broker';
 import { parseDurationMs } from './duration.ts';
+import { DEFAULT_KAFKA_HOST, DEFAULT_KAFKA_PORT, resolveListeners } from './listeners.ts';
+import type { KafkaListener } from './listeners.ts';
 
 export const bytes = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 export const port = z.number().int().min(0).max(65535);
@@ -32,10 +34,20 @@ export const clusterNameSection = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowe
 
 export const kafkaSection = z
   .object({
-    host: z.string().min(1).default('127.0.0.1'),
-    port: port.default(9092),
+    /**
+     * The one listener's interface and port when `listeners` is unset (default
+     * 127.0.0.1:9092, the listener PLAINTEXT); with `listeners`, host is where a listener
+     * written without a host (NAME://:9092) binds, and port cannot be given (listeners.ts).
+     */
+    host: z.string().min(1).optional().describe('The one listener\'s interface (default 127.0.0.1); with listeners, where NAME://:port binds'),
+    port: port.optional().describe('The one listener\'s port (default 9092); not with listeners'),
+    /** What clients of the one listener are told (default: host/port); not with the lists below. */
     advertisedHost: z.string().min(1).optional(),
     advertisedPort: port.optional(),
+    /** Kafka's listeners: NAME://host:port,... — a socket each; names [A-Z][A-Z0-9_]*, ports unique. */
+    listeners: z.string().min(1).optional().describe('NAME://host:port,... (Kafka\'s listeners); unset: PLAINTEXT at host:port'),
+    /** Kafka's advertised.listeners: what clients connecting through each listener are told; needed for one bound to 0.0.0.0 or ::. */
+    advertisedListeners: z.string().min(1).optional().describe('NAME://host:port,... told to the clients of each listener (Kafka\'s advertised.listeners)'),
     rack: z.string().min(1).nullable().default(null),
     maxConnections: z.number().int().min(1).default(10_000),
     socketRequestMaxBytes: bytes(1024).default(100 * MiB),
@@ -71,7 +83,16 @@ export const kafkaSection = z
     if (k.smallResponseReserveBytes !== undefined && k.smallResponseReserveBytes > k.maxResponseBytes) {
       ctx.addIssue({ code: 'custom', path: ['smallResponseReserveBytes'], message: `must not exceed kafka.maxResponseBytes (${k.maxResponseBytes})` });
     }
+    for (const p of resolveListeners(k).problems) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
   })
+  // Out: host and port with their defaults, and `listeners` resolved — every listener with
+  // its bound and advertised address, in order (the lists as written are not kept).
+  .transform(({ listeners: _listeners, advertisedListeners: _advertised, ...k }) => ({
+    ...k,
+    host: k.host ?? DEFAULT_KAFKA_HOST,
+    port: k.port ?? DEFAULT_KAFKA_PORT,
+    listeners: resolveListeners({ ...k, listeners: _listeners, advertisedListeners: _advertised }).listeners as readonly KafkaListener[],
+  }))
   .prefault({});
 
 /** The HTTP port (/livez, /readyz, /metrics), defaulting to `defaultPort`. */

@@ -1,5 +1,6 @@
 // The Broker's settings from a config's sections (dev and broker): its Kafka-side
-// config and its listener's limits. One mapping, so a key means the same in both.
+// config, its listeners (bound and advertised, config/listeners.ts) and their limits. One
+// mapping, so a key means the same in both.
 
 import type { BrokerOptions } from '@stratus/broker';
 import type { StratusConfig } from '../config/schema.ts';
@@ -10,11 +11,13 @@ type Sections = Pick<StratusConfig, 'node' | 'kafka' | 'topics' | 'fetch' | 'gro
 
 export function brokerSettings(config: Sections, o: { readonly initialRebalanceDelayMs: number; readonly groupCleanupIntervalMs: number }): Pick<BrokerOptions, 'config' | 'network'> {
   const k = config.kafka;
+  const first = k.listeners[0]!;
   return {
     config: {
       nodeId: config.node.id,
-      advertisedHost: k.advertisedHost ?? k.host,
-      advertisedPort: k.advertisedPort ?? k.port,
+      advertisedHost: first.advertisedHost,
+      advertisedPort: first.advertisedPort,
+      endpoints: k.listeners.map((l) => ({ listener: l.name, host: l.advertisedHost, port: l.advertisedPort })),
       rack: k.rack,
       autoCreateTopics: config.topics.autoCreate,
       defaultPartitions: config.topics.defaultPartitions,
@@ -33,8 +36,7 @@ export function brokerSettings(config: Sections, o: { readonly initialRebalanceD
       maxDecompressedBatchBytes: config.topics.maxDecompressedBatchBytes,
     },
     network: {
-      host: k.host,
-      port: k.port,
+      listeners: k.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port })),
       socketRequestMaxBytes: k.socketRequestMaxBytes,
       maxConnections: k.maxConnections,
       maxInFlightRequestsPerConnection: k.connectionMaxInflightRequests,
