@@ -5,10 +5,10 @@
 // could be either a broker's or a controller's needs --for.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
 const MAIN = join(REPO, 'services', 'cli', 'src', 'main.ts');
@@ -30,8 +30,11 @@ function stratus(args: readonly string[], env: Readonly<Record<string, string>> 
   });
 }
 
+const TEMP = mkdtempSync(join(tmpdir(), 'stratus-config-check-'));
+afterAll(() => rmSync(TEMP, { recursive: true, force: true }));
+
 function tempFile(name: string, text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'stratus-config-check-')), name);
+  const file = join(mkdtempSync(join(TEMP, 'case-')), name);
   writeFileSync(file, text);
   return file;
 }
