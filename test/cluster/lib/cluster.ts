@@ -49,6 +49,20 @@ export interface ClusterOptions {
    * partition). Brokers do not talk to Redis. Closed by stop().
    */
   readonly redisProxyPerController?: boolean;
+  /**
+   * A second Kafka listener on every broker (kafka.listeners): the first, PLAINTEXT, stays
+   * at 127.0.0.1:kafkaPort; this one is bound at 127.0.0.1 on a port of its own and
+   * advertised at `advertisedHost` (e.g. localhost), so a test can tell which listener's
+   * addresses a client was given. Ports: free ones, or 19492 + i with fixed ports.
+   */
+  readonly secondListener?: { readonly name: string; readonly advertisedHost: string };
+}
+
+/** One Kafka listener of a broker: its name, bound port and advertised host:port. */
+export interface BrokerListener {
+  readonly name: string;
+  readonly port: number;
+  readonly advertised: string;
 }
 
 export interface ObjectStoreFront {
@@ -56,12 +70,15 @@ export interface ObjectStoreFront {
   close(): Promise<void>;
 }
 
-export const FIXED_PORTS = { broker: 19092, controllerGrpc: 19190, controllerHttp: 19290, brokerHttp: 19390, redis: 19379, objectStore: 19900 } as const;
+export const FIXED_PORTS = { broker: 19092, controllerGrpc: 19190, controllerHttp: 19290, brokerHttp: 19390, redis: 19379, objectStore: 19900, brokerSecondListener: 19492 } as const;
 
 export interface BrokerNode extends StratusNode {
   readonly nodeId: number;
+  /** The first listener's (PLAINTEXT, 127.0.0.1). */
   readonly kafkaPort: number;
   readonly rack: string;
+  /** Every listener, PLAINTEXT first (two with options.secondListener). */
+  readonly listeners: readonly BrokerListener[];
 }
 
 export class Cluster {
@@ -95,6 +112,15 @@ export class Cluster {
 
   get bootstrapList(): string[] {
     return this.brokers.map((b) => `127.0.0.1:${b.kafkaPort}`);
+  }
+
+  /** Every broker's advertised address on `listener` (options.secondListener's name, or PLAINTEXT). */
+  bootstrapOn(listener: string): string[] {
+    return this.brokers.map((b) => {
+      const l = b.listeners.find((x) => x.name === listener);
+      if (l === undefined) throw new Error(`broker ${b.nodeId} has no listener ${listener}`);
+      return l.advertised;
+    });
   }
 
   get logDir(): string {
@@ -200,6 +226,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const nodeId = i + 1;
       const rack = String.fromCharCode('a'.charCodeAt(0) + (i % 26));
       const name = `broker-${nodeId}`;
+      const listeners: BrokerListener[] = [{ name: 'PLAINTEXT', port: kafkaPort, advertised: `127.0.0.1:${kafkaPort}` }];
+      let kafkaEnv: Record<string, string> = { STRATUS_KAFKA_PORT: String(kafkaPort) };
+      if (options.secondListener !== undefined) {
+        const { name: second, advertisedHost } = options.secondListener;
+        const port = fixed ? FIXED_PORTS.brokerSecondListener + i : await freePort();
+        listeners.push({ name: second, port, advertised: `${advertisedHost}:${port}` });
+        kafkaEnv = {
+          STRATUS_KAFKA_LISTENERS: listeners.map((l) => `${l.name}://127.0.0.1:${l.port}`).join(','),
+          STRATUS_KAFKA_ADVERTISED_LISTENERS: listeners.map((l) => `${l.name}://${l.advertised}`).join(','),
+        };
+      }
       const node = StratusNode.start({
         name,
         command: 'broker',
@@ -209,14 +246,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           ...common,
           STRATUS_NODE_ID: String(nodeId),
           STRATUS_DATA_DIR: join(dataDir, name),
-          STRATUS_KAFKA_PORT: String(kafkaPort),
+          ...kafkaEnv,
           STRATUS_KAFKA_RACK: rack,
           STRATUS_HTTP_PORT: String(httpPort),
           STRATUS_CONTROLLER_ENDPOINTS: endpoints,
           ...options.brokerEnv,
         },
       });
-      brokers.push(Object.assign(node, { nodeId, kafkaPort, rack }));
+      brokers.push(Object.assign(node, { nodeId, kafkaPort, rack, listeners }));
     }
     started.push(...brokers);
     const cluster = new Cluster({ dataDir, keep: options.keep === true, redis, objectStore, ...(front !== undefined ? { objectStoreFront: front } : {}), redisProxies, controllers, brokers });

@@ -10,6 +10,7 @@ const TIMEOUT_MS = 5000;
 export interface Coordinator {
   readonly errorCode: number;
   readonly nodeId: number;
+  readonly host: string;
   readonly port: number;
 }
 
@@ -37,7 +38,7 @@ export async function findCoordinator(address: string, group: string): Promise<C
     const decoded = decodeResponse(ApiKey.FindCoordinator, 1, frame);
     if (!decoded.ok) throw decoded.error;
     const b = decoded.value.body;
-    return { errorCode: b.errorCode, nodeId: b.nodeId, port: b.port };
+    return { errorCode: b.errorCode, nodeId: b.nodeId, host: b.host, port: b.port };
   } finally {
     socket.destroy();
   }
