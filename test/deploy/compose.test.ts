@@ -1,8 +1,10 @@
 // docker-compose.yml, checked without a Docker engine (issue 11 §2): Debian's
 // docker-compose validates it (`config -q`) and renders it (`config`, every anchor,
 // merge and variable resolved), and the rendered services are asserted — MinIO and its
-// bucket job, Redis with AOF and an fsync per write, 2 controllers, 3 brokers published at
-// 19092-19094, named volumes, health checks, start order, stop grace — then compared with
+// bucket job, Redis with AOF and an fsync per write, 2 controllers, 3 brokers with an
+// INTERNAL listener on the compose network and an EXTERNAL one published at 19092-19094
+// (each a valid broker configuration with the image's own ENV, by `stratus config check`),
+// named volumes, health checks, start order, stop grace — then compared with
 // what `npm run cluster` runs: a real cluster of processes (test/cluster/lib/cluster.ts)
 // is started and each compose service's environment must be its process's, up to the
 // addresses a container network changes. The monitoring profile's Prometheus config is
@@ -11,7 +13,8 @@
 // dashboard cannot drift from services/cli/src/*metrics.ts).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +23,8 @@ import type { Cluster } from '../cluster/lib/cluster.ts';
 import { kafkaClient } from '../cluster/lib/kafka-clients.ts';
 import { samplesOf, selectorsOf, served } from './lib/dashboard-selectors.ts';
 import type { Sample } from './lib/dashboard-selectors.ts';
+import { parseDockerfile, stageKeyValues } from './dockerfile.ts';
+import { STRATUS_NODE_FLAGS } from '../support/stratus-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CONTROLLERS = ['controller-1', 'controller-2'];
@@ -33,12 +38,20 @@ const PROMETHEUS_OWN_SERIES = ['up'];
 /**
  * The settings a process in a container needs besides those cluster.ts gives the same
  * process on loopback: it listens on every interface (cluster.ts's processes keep the
- * 127.0.0.1 defaults) and says where it is reached.
+ * 127.0.0.1 defaults) and says where it is reached — a broker on two Kafka listeners,
+ * INTERNAL for the compose network and EXTERNAL for the host, where a process of
+ * `npm run cluster` has one (STRATUS_KAFKA_PORT, PROCESS_ONLY).
  */
 const CONTAINER_ONLY = {
   controller: ['STRATUS_HTTP_HOST', 'STRATUS_GRPC_HOST', 'STRATUS_GRPC_ADVERTISED_HOST'],
-  broker: ['STRATUS_HTTP_HOST', 'STRATUS_KAFKA_HOST', 'STRATUS_KAFKA_ADVERTISED_HOST'],
+  broker: ['STRATUS_HTTP_HOST', 'STRATUS_KAFKA_HOST', 'STRATUS_KAFKA_LISTENERS', 'STRATUS_KAFKA_ADVERTISED_LISTENERS'],
 } as const;
+const PROCESS_ONLY = { controller: [], broker: ['STRATUS_KAFKA_PORT'] } as const;
+/** The port of the INTERNAL listener in every broker container (the Kafka default; not published). */
+const INTERNAL_PORT = 9092;
+const ROOT_MAIN = join(ROOT, 'services', 'cli', 'src', 'main.ts');
+/** The image's own ENV (deploy/Dockerfile's last stage): what every container starts with. */
+const IMAGE_ENV = stageKeyValues(parseDockerfile(readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8')).at(-1)!, 'ENV');
 /** Settings whose values must be exactly those of cluster.ts (the others are addresses, compared by shape). */
 const SAME_VALUE = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'STRATUS_LOG_LEVEL', 'STRATUS_LOG_PRETTY', 'STRATUS_NAME', 'STRATUS_NODE_ID', 'STRATUS_KAFKA_RACK'];
 
@@ -62,7 +75,7 @@ interface Rendered {
 }
 
 function dockerCompose(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  // Only PATH and HOME from the environment: a COMPOSE_* or STRATUS_ADVERTISED_HOST of the caller's must not change what is rendered.
+  // Only PATH and HOME from the environment: a COMPOSE_* or STRATUS_EXTERNAL_HOST of the caller's must not change what is rendered.
   const r = spawnSync('docker-compose', ['--project-directory', ROOT, '-f', join(ROOT, 'docker-compose.yml'), ...args], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
@@ -150,16 +163,18 @@ describe('docker-compose.yml, as docker-compose renders it', () => {
     expect(existsSync(join(ROOT, 'deploy/Dockerfile'))).toBe(true);
   });
 
-  it('publishes each broker at 19092-19094, the port it listens on and advertises; everything on loopback only by default', () => {
+  it('gives each broker an INTERNAL listener for the compose network (broker-N:9092) and an EXTERNAL one published at 19092-19094, each advertised where its clients reach it; everything on loopback only by default', () => {
     BROKERS.forEach((b, i) => {
       const port = FIXED_PORTS.broker + i;
-      expect(env(b)['STRATUS_KAFKA_PORT']).toBe(String(port));
-      expect(env(b)['STRATUS_KAFKA_ADVERTISED_PORT'], 'advertised port = the listening port = the published port').toBeUndefined();
-      expect(env(b)['STRATUS_KAFKA_ADVERTISED_HOST']).toBe('127.0.0.1');
-      const kafka = portsOf(svc(b)).filter((p) => p.target === port);
-      expect(kafka).toEqual([{ hostIp: '127.0.0.1', published: port, target: port }]);
+      expect(env(b)['STRATUS_KAFKA_LISTENERS']).toBe(`INTERNAL://:${INTERNAL_PORT},EXTERNAL://:${port}`);
+      expect(env(b)['STRATUS_KAFKA_ADVERTISED_LISTENERS']).toBe(`INTERNAL://${b}:${INTERNAL_PORT},EXTERNAL://127.0.0.1:${port}`);
+      // A listener written without a host binds kafka.host: every interface of the container.
+      expect(env(b)['STRATUS_KAFKA_HOST']).toBe('0.0.0.0');
+      for (const key of ['STRATUS_KAFKA_PORT', 'STRATUS_KAFKA_ADVERTISED_HOST', 'STRATUS_KAFKA_ADVERTISED_PORT']) expect(env(b)[key], `${b} ${key}: not with listeners`).toBeUndefined();
+      // EXTERNAL is published at the port it listens on and advertises; INTERNAL is not published.
+      expect(portsOf(svc(b)).filter((p) => p.target === port)).toEqual([{ hostIp: '127.0.0.1', published: port, target: port }]);
+      expect(portsOf(svc(b)).filter((p) => p.target === INTERNAL_PORT)).toEqual([]);
     });
-    expect(BROKERS.map((b) => Number(env(b)['STRATUS_KAFKA_PORT']))).toEqual([19092, 19093, 19094]);
     for (const s of STRATUS) {
       const http = Number(env(s)['STRATUS_HTTP_PORT']);
       expect(portsOf(svc(s)).filter((p) => p.target === http)).toEqual([{ hostIp: '127.0.0.1', published: http, target: http }]);
@@ -226,14 +241,38 @@ describe('docker-compose.yml, as docker-compose renders it', () => {
     for (const c of CONTROLLERS) expect(seconds(svc(c).stop_grace_period ?? '10s'), c).toBeGreaterThan(controllerStop);
   });
 
-  it('publishes and advertises the brokers at STRATUS_ADVERTISED_HOST when it is set (clients in containers or on other machines)', () => {
+  it('publishes and advertises the EXTERNAL listeners at STRATUS_EXTERNAL_HOST when it is set (clients on other machines); INTERNAL stays', () => {
     const hostIp = '192.0.2.10'; // a documentation address: only rendered, never reached
-    const other = render({ STRATUS_ADVERTISED_HOST: hostIp });
+    const other = render({ STRATUS_EXTERNAL_HOST: hostIp });
     BROKERS.forEach((b, i) => {
       const port = FIXED_PORTS.broker + i;
-      expect(other.services[b]?.environment?.['STRATUS_KAFKA_ADVERTISED_HOST']).toBe(hostIp);
+      expect(other.services[b]?.environment?.['STRATUS_KAFKA_ADVERTISED_LISTENERS']).toBe(`INTERNAL://${b}:${INTERNAL_PORT},EXTERNAL://${hostIp}:${port}`);
       expect(portsOf(other.services[b]!).filter((p) => p.target === port)).toEqual([{ hostIp, published: port, target: port }]);
     });
+  });
+
+  it("each broker's environment over the image's ENV is a valid broker configuration (stratus config check --env, the process's own check)", () => {
+    expect(IMAGE_ENV['STRATUS_KAFKA_HOST'], 'the image binds every interface too').toBe('0.0.0.0');
+    const dir = mkdtempSync(join(tmpdir(), 'compose-config-'));
+    try {
+      const empty = join(dir, 'broker.yaml');
+      writeFileSync(empty, '');
+      for (const b of BROKERS) {
+        const r = spawnSync(process.execPath, [...STRATUS_NODE_FLAGS, ROOT_MAIN, 'config', 'check', empty, '--for', 'broker', '--env'], {
+          env: { PATH: process.env['PATH'] ?? '', ...IMAGE_ENV, ...env(b) },
+          encoding: 'utf8',
+        });
+        expect(r.stdout + r.stderr, b).toContain('OK, a valid stratus broker configuration');
+        expect(r.status, b).toBe(0);
+      }
+      // The check can fail: the image's kafka.host beside listeners that all name their host.
+      const named = { ...env('broker-1'), STRATUS_KAFKA_LISTENERS: `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${FIXED_PORTS.broker}` };
+      const r = spawnSync(process.execPath, [...STRATUS_NODE_FLAGS, ROOT_MAIN, 'config', 'check', empty, '--for', 'broker', '--env'], { env: { PATH: process.env['PATH'] ?? '', ...IMAGE_ENV, ...named }, encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stdout + r.stderr).toContain('kafka.host (from STRATUS_KAFKA_HOST): cannot be set together with kafka.listeners');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -333,9 +372,10 @@ describe('the same topology as `npm run cluster`, against its processes', () => 
     for (const { n, kind } of nodes) {
       const processEnv = n.spec.env;
       const composeEnv = env(n.name);
-      expect(Object.keys(composeEnv).sort(), n.name).toEqual([...Object.keys(processEnv), ...CONTAINER_ONLY[kind]].sort());
+      const processOnly: readonly string[] = PROCESS_ONLY[kind];
+      expect(Object.keys(composeEnv).sort(), n.name).toEqual([...Object.keys(processEnv).filter((k) => !processOnly.includes(k)), ...CONTAINER_ONLY[kind]].sort());
       for (const key of SAME_VALUE.filter((k) => k in processEnv)) expect(composeEnv[key], `${n.name} ${key}`).toBe(processEnv[key]);
-      for (const key of CONTAINER_ONLY[kind].filter((k) => !k.includes('ADVERTISED'))) expect(composeEnv[key], `${n.name} ${key}`).toBe('0.0.0.0');
+      for (const key of CONTAINER_ONLY[kind].filter((k) => k.endsWith('_HOST') && !k.includes('ADVERTISED'))) expect(composeEnv[key], `${n.name} ${key}`).toBe('0.0.0.0');
 
       // The object store: the same bucket, prefix and region, at MinIO's address in each network.
       const store = (url: string) => {
@@ -357,14 +397,15 @@ describe('the same topology as `npm run cluster`, against its processes', () => 
       expect(env(c)['STRATUS_GRPC_ADVERTISED_HOST']).toBe(c);
       expect(cluster.controllers[i]!.spec.env['STRATUS_METADATA_URL']).toBe(cluster.redis.url);
     });
-    // Brokers: every controller's gRPC address in the same order, and the ports of `npm run cluster`.
+    // Brokers: every controller's gRPC address in the same order, and the ports of `npm run cluster` (Kafka's on EXTERNAL, the host's listener).
     const clusterEndpoints = cluster.controllers.map((c) => `127.0.0.1:${c.spec.env['STRATUS_GRPC_PORT']}`).join(',');
     const composeEndpoints = CONTROLLERS.map((c) => `${env(c)['STRATUS_GRPC_ADVERTISED_HOST']}:${env(c)['STRATUS_GRPC_PORT']}`).join(',');
     BROKERS.forEach((b, i) => {
       expect(cluster.brokers[i]!.spec.env['STRATUS_CONTROLLER_ENDPOINTS']).toBe(clusterEndpoints);
       expect(env(b)['STRATUS_CONTROLLER_ENDPOINTS']).toBe(composeEndpoints);
       expect(env(b)['STRATUS_HTTP_PORT']).toBe(String(FIXED_PORTS.brokerHttp + i));
-      expect(env(b)['STRATUS_KAFKA_PORT']).toBe(String(FIXED_PORTS.broker + i));
+      expect(env(b)['STRATUS_KAFKA_LISTENERS']).toContain(`EXTERNAL://:${FIXED_PORTS.broker + i}`);
+      expect(cluster.brokers[i]!.spec.env['STRATUS_KAFKA_PORT']).toBe(String(cluster.brokers[i]!.kafkaPort));
     });
   });
 
