@@ -8,6 +8,7 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -105,6 +106,25 @@ describe('stratus dev with two listeners', () => {
     // Clients of EXTERNAL reach the broker only through the forwarder it advertises; those of INTERNAL never use it.
     if (name === 'EXTERNAL') expect(forwarder.accepted).toBeGreaterThan(acceptedBefore);
     else expect(forwarder.accepted).toBe(acceptedBefore);
+  });
+
+  it('counts open connections per listener in /metrics', async () => {
+    const metric = async (listener: string): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${ports.httpPort}/metrics`)).text();
+      const m = new RegExp(`^stratus_kafka_listener_connections\\{listener="${listener}"\\} (\\d+)$`, 'm').exec(text);
+      if (m === null) throw new Error(`no stratus_kafka_listener_connections for ${listener}`);
+      return Number(m[1]);
+    };
+    const [internal, external] = [await metric('INTERNAL'), await metric('EXTERNAL')];
+    const socket = connect({ host: '127.0.0.1', port: ports.external });
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    try {
+      const deadline = Date.now() + 5_000;
+      while ((await metric('EXTERNAL')) !== external + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect([await metric('INTERNAL'), await metric('EXTERNAL')]).toEqual([internal, external + 1]);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('refuses kafka.listeners with --kafka-port, naming both', async () => {

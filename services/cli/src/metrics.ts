@@ -23,6 +23,7 @@ import type { WalFlush, WalStats } from '@stratus/wal';
 /** What the metrics read from the Kafka listener (KafkaServerStats has these and more). */
 export interface ServerStats {
   readonly connectionsOpen: number;
+  readonly connectionsOpenByListener: Readonly<Record<string, number>>;
   readonly connectionsRefused: number;
   readonly connectionsRefusedPerIp: number;
   readonly connectionsIdleClosed: number;
@@ -185,6 +186,7 @@ function kafkaMetrics(registry: Registry, serverStats: () => ServerStats | undef
     const stats = serverStats();
     return stats === undefined ? undefined : pick(stats);
   };
+  labelledGauge(registry, 'stratus_kafka_listener_connections', 'Open Kafka client connections by the listener they came through (kafka.listeners)', 'listener', server((s) => ({ ...s.connectionsOpenByListener })));
   labelledGauge(
     registry,
     'stratus_kafka_connections_closed',

@@ -66,6 +66,7 @@ describe('listener metrics', () => {
   it('export closed connections by reason and the shared budgets', async () => {
     const stats: ServerStats = {
       connectionsOpen: 3,
+      connectionsOpenByListener: { INTERNAL: 1, EXTERNAL: 2 },
       connectionsRefused: 1,
       connectionsRefusedPerIp: 2,
       connectionsIdleClosed: 3,
@@ -83,5 +84,7 @@ describe('listener metrics', () => {
     expect(text).toContain('stratus_kafka_budget_used_bytes{budget="request"} 600');
     expect(text).toContain('stratus_kafka_budget_used_bytes{budget="response"} 800');
     expect(text).toContain('stratus_kafka_budget_waiting{budget="request"} 7');
+    expect(text).toContain('stratus_kafka_listener_connections{listener="INTERNAL"} 1');
+    expect(text).toContain('stratus_kafka_listener_connections{listener="EXTERNAL"} 2');
   });
 });

@@ -123,10 +123,15 @@ export class KafkaServer {
 
   stats(): KafkaServerStats {
     let bufferedBytes = 0;
-    for (const conn of this.connections) bufferedBytes += conn.bufferedBytes;
+    const byListener: Record<string, number> = Object.fromEntries(this.listeners.map((l) => [l.spec.name, 0]));
+    for (const conn of this.connections) {
+      bufferedBytes += conn.bufferedBytes;
+      byListener[conn.info.listenerName]!++;
+    }
     return Object.freeze({
       ...this.counters,
       connectionsOpen: this.connections.size,
+      connectionsOpenByListener: Object.freeze(byListener),
       inFlightBytes: this.budget.usedBytes,
       inFlightSmallBytes: this.budget.smallUsedBytes,
       inFlightWaiting: this.budget.waitingCount,

@@ -5,6 +5,8 @@
 export interface KafkaServerStats {
   /** Gauge: connections accepted and not yet closed. */
   readonly connectionsOpen: number;
+  /** Gauge: connectionsOpen by the listener that accepted them (every listener, 0 included). */
+  readonly connectionsOpenByListener: Readonly<Record<string, number>>;
   readonly connectionsAccepted: number;
   /** Closed on accept: over maxConnections, or the server is shutting down. */
   readonly connectionsRefused: number;

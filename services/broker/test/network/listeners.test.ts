@@ -46,7 +46,10 @@ describe('KafkaServer with several listeners', () => {
     b.send(request(2));
     await b.waitForResponses(1);
     expect(seen).toEqual(['1@INTERNAL', '2@EXTERNAL']);
-    expect(server.stats()).toMatchObject({ connectionsOpen: 2, connectionsAccepted: 2, responsesOut: 2 });
+    expect(server.stats()).toMatchObject({ connectionsOpen: 2, connectionsAccepted: 2, responsesOut: 2, connectionsOpenByListener: { INTERNAL: 1, EXTERNAL: 1 } });
+    await RawClient.connect(external);
+    await until(() => server.stats().connectionsOpenByListener['EXTERNAL'] === 2, 'a second EXTERNAL connection counted');
+    expect(server.stats().connectionsOpenByListener).toEqual({ INTERNAL: 1, EXTERNAL: 2 });
   });
 
   it('counts every listener against one maxConnections', async () => {
