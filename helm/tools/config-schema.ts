@@ -41,6 +41,8 @@ export const CHART_OWNED: Readonly<Record<'broker' | 'controller', readonly stri
     'kafka.port',
     'kafka.advertisedHost',
     'kafka.advertisedPort',
+    'kafka.listeners',
+    'kafka.advertisedListeners',
     'kafka.rack',
     'kafka.shutdownDrain',
     'http',
