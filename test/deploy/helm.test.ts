@@ -6,9 +6,9 @@
 //    schema there: the prometheus-operator module served here carries no CRD, so it is
 //    skipped by kubeconform and its shape asserted here);
 //  - the rendered objects are asserted: controller Deployment and PDB, broker StatefulSet
-//    with its claim template, headless Service and advertised names, per-broker external
-//    Services, probes, preStop and grace period against the drain timeouts the brokers are
-//    given, zone spread, rack wiring, securityContexts, Workload Identity, S3 Secrets,
+//    with its claim template, headless Service, Kafka listeners (INTERNAL; EXTERNAL with
+//    external access) and their advertised names, per-broker external Services, probes,
+//    preStop and grace period against the drain timeouts the brokers are given, zone spread, rack wiring, securityContexts, Workload Identity, S3 Secrets,
 //    checksum annotations, values.schema.json (rejects bad values, covers every value,
 //    generated parts current);
 //  - the environment each process would get (ConfigMap, fieldRefs, Secrets) is handed to
@@ -250,9 +250,14 @@ describe('brokers', () => {
     expect(headless.spec.publishNotReadyAddresses).toBe(true);
     expect(selects(headless.spec.selector, sts.spec.template.metadata.labels)).toBe(true);
     const env = containerEnv(objects, brokerContainer(objects), brokerFacts(objects, 2));
-    expect(env.STRATUS_KAFKA_ADVERTISED_HOST).toBe(`${BROKER}-2.${HEADLESS}.${NAMESPACE}.svc.cluster.local`);
+    const kafkaPort = headless.spec.ports.find((p: { name: string }) => p.name === 'kafka').port;
+    // One listener, INTERNAL, bound at kafka.host (0.0.0.0) on the headless Service's port.
+    expect(env.STRATUS_KAFKA_HOST).toBe('0.0.0.0');
+    expect(env.STRATUS_KAFKA_LISTENERS).toBe(`INTERNAL://:${kafkaPort}`);
+    expect(env.STRATUS_KAFKA_ADVERTISED_LISTENERS).toBe(`INTERNAL://${BROKER}-2.${HEADLESS}.${NAMESPACE}.svc.cluster.local:${kafkaPort}`);
+    // The one-listener keys are errors next to the lists.
+    expect(Object.keys(env).filter((k) => /^STRATUS_KAFKA_(PORT|ADVERTISED_HOST|ADVERTISED_PORT)$/.test(k))).toEqual([]);
     expect(env.STRATUS_NODE_ID).toBe('2');
-    expect(env.STRATUS_KAFKA_PORT).toBe(String(headless.spec.ports.find((p: { name: string }) => p.name === 'kafka').port));
     // The bootstrap Service: ready brokers only.
     const bootstrap = find(objects, 'Service', BROKER);
     expect(bootstrap.spec.publishNotReadyAddresses).toBeUndefined();
@@ -362,8 +367,19 @@ describe('brokers', () => {
     const init = brokerPod(lb).spec.initContainers[0];
     expect(valueOf(envEntry(init, 'EXTERNAL_HOSTS'))).toBe(hosts.join(','));
     expect(valueOf(envEntry(init, 'EXTERNAL_PORT'))).toBe(String(services[0]!.spec.ports[0].port));
-    // The file, not the environment, carries the advertised address (the environment would win).
-    expect(hasEnv(brokerContainer(lb), 'STRATUS_KAFKA_ADVERTISED_HOST')).toBe(false);
+    // Two listeners: INTERNAL on the kafka port (the headless and bootstrap Services), EXTERNAL
+    // on its own container port, which every per-broker Service targets.
+    const broker = brokerContainer(lb);
+    const env = containerEnv(lb, broker, brokerFacts(lb, 2));
+    const containerPort = (name: string) => broker.ports.find((p: { name: string }) => p.name === name)?.containerPort;
+    expect(env.STRATUS_KAFKA_LISTENERS).toBe(`INTERNAL://:${containerPort('kafka')},EXTERNAL://:${containerPort('kafka-external')}`);
+    expect(containerPort('kafka-external')).toBe(9094);
+    for (const s of services) expect(s.spec.ports.map((p: { targetPort: string }) => p.targetPort)).toEqual(['kafka-external']);
+    for (const name of [HEADLESS, BROKER]) expect(find(lb, 'Service', name).spec.ports.find((p: { name: string }) => p.name === 'kafka').targetPort).toBe('kafka');
+    // The file, not the environment, carries the advertised listeners (the environment would win).
+    expect(broker.env.map((e: EnvEntry) => e.name).filter((n: string) => n.startsWith('STRATUS_KAFKA_ADVERTISED'))).toEqual([]);
+    expect(containerEnv(lb, init, brokerFacts(lb, 2)).INTERNAL_ADVERTISED_LISTENER).toBe(`INTERNAL://${BROKER}-2.${HEADLESS}.${NAMESPACE}.svc.cluster.local:${containerPort('kafka')}`);
+    expect(helmTemplate(helm, { set: ['broker.externalAccess.enabled=true', 'broker.externalAccess.hostTemplate=b-{index}.example.com', 'broker.externalAccess.containerPort=9092'] }).stderr).toContain('must differ from broker.ports.kafka');
 
     const np = render(EVERYTHING);
     const nodePorts = ofKind(np, 'Service').filter((s) => s.metadata.name.endsWith('-external'));
@@ -460,17 +476,26 @@ describe('the brokers\' identity script (run against a fake Kubernetes API)', ()
     const r = await runIdentity(lb, 2, 'node-b');
     expect(r.code, r.stderr).toBe(0);
     const service = find(lb, 'Service', `${BROKER}-2-external`);
-    expect(parseYaml(r.text)).toEqual({ kafka: { rack: 'europe-west1-b', advertisedHost: service.spec.loadBalancerIP, advertisedPort: service.spec.ports[0].port } });
+    const internal = (ordinal: number) => `INTERNAL://${BROKER}-${ordinal}.${HEADLESS}.${NAMESPACE}.svc.cluster.local:9092`;
+    // INTERNAL: the headless name (clients in the cluster); EXTERNAL: this ordinal's Service.
+    expect(parseYaml(r.text)).toEqual({ kafka: { rack: 'europe-west1-b', advertisedListeners: `${internal(2)},EXTERNAL://${service.spec.loadBalancerIP}:${service.spec.ports[0].port}` } });
 
     const np = render(EVERYTHING);
     const n = await runIdentity(np, 3, 'node-b');
     expect(n.code, n.stderr).toBe(0);
     const nodePort = find(np, 'Service', `${BROKER}-3-external`).spec.ports[0].nodePort;
-    expect(parseYaml(n.text)).toEqual({ kafka: { rack: 'europe-west1-b', advertisedHost: brokerFacts(np, 3).hostIP, advertisedPort: nodePort } });
+    expect(parseYaml(n.text)).toEqual({ kafka: { rack: 'europe-west1-b', advertisedListeners: `${internal(3)},EXTERNAL://${brokerFacts(np, 3).hostIP}:${nodePort}` } });
+
+    // An IPv6 address goes in brackets, as Kafka's syntax wants.
+    const v6 = await runIdentity(render({ set: ['broker.externalAccess.enabled=true', 'broker.externalAccess.hosts={2001:db8::10,2001:db8::11,2001:db8::12}'] }), 1, 'node-b');
+    expect(v6.code, v6.stderr).toBe(0);
+    expect(parseYaml(v6.text).kafka.advertisedListeners).toBe(`${internal(1)},EXTERNAL://[2001:db8::10]:9092`);
   });
 
   it('the broker configuration the chart gives (environment + identity file) passes `stratus config check`', async () => {
-    for (const objects of [render(), gke(), render(EVERYTHING)]) {
+    const lb = render({ files: [GKE_VALUES], set: ['broker.externalAccess.enabled=true', 'broker.externalAccess.hosts={203.0.113.10,203.0.113.11,203.0.113.12}'] });
+    const v6 = render({ set: ['broker.externalAccess.enabled=true', 'broker.externalAccess.hosts={2001:db8::10,2001:db8::11,2001:db8::12}'] });
+    for (const objects of [render(), gke(), render(EVERYTHING), lb, v6]) {
       const facts = brokerFacts(objects, 2);
       const env = containerEnv(objects, brokerContainer(objects), facts);
       const args = brokerContainer(objects).args as string[];
@@ -484,10 +509,13 @@ describe('the brokers\' identity script (run against a fake Kubernetes API)', ()
       const check = configCheck('broker', env, file);
       expect(check.status, check.output).toBe(0);
     }
-    // The check is real: the same environment with a node id that is not a number fails.
+    // The check is real: the same environment with a node id that is not a number fails,
+    // and so does a one-listener key next to the lists.
     const objects = render();
     const env = containerEnv(objects, brokerContainer(objects), { ...brokerFacts(objects, 2), labels: {} });
     expect(configCheck('broker', env, join(work, 'empty.yaml')).output).toContain('node.id (from STRATUS_NODE_ID)');
+    const withPort = { ...containerEnv(objects, brokerContainer(objects), brokerFacts(objects, 2)), STRATUS_KAFKA_PORT: '9092' };
+    expect(configCheck('broker', withPort, join(work, 'empty.yaml')).output).toContain('cannot be set together with kafka.listeners');
   });
 });
 
@@ -593,6 +621,16 @@ describe('security', () => {
 
   it('NetworkPolicies: controllers\' gRPC from the brokers and controllers only, Redis from the controllers only', () => {
     const objects = render(EVERYTHING);
+    // The brokers': Kafka, http, and with external access the EXTERNAL listener's port (a port the container declares).
+    const brokers = find(objects, 'NetworkPolicy', BROKER);
+    expect(selects(brokers.spec.podSelector.matchLabels, brokerPod(objects).metadata.labels)).toBe(true);
+    const admitted = brokers.spec.ingress.map((r: { ports: { port: string }[] }) => r.ports[0]!.port);
+    expect(admitted).toEqual(['kafka', 'kafka-external', 'http']);
+    expect(brokerContainer(objects).ports.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(admitted));
+    const cidr = [{ ipBlock: { cidr: '10.20.0.0/16' } }];
+    const narrowed = find(render({ ...EVERYTHING, set: ['networkPolicy.externalFrom[0].ipBlock.cidr=10.20.0.0/16'] }), 'NetworkPolicy', BROKER);
+    expect(narrowed.spec.ingress[1]).toEqual({ ports: [{ port: 'kafka-external' }], from: cidr });
+    expect(find(render({ set: ['networkPolicy.enabled=true'] }), 'NetworkPolicy', BROKER).spec.ingress.map((r: { ports: { port: string }[] }) => r.ports[0]!.port)).toEqual(['kafka', 'http']);
     const policy = find(objects, 'NetworkPolicy', CONTROLLER);
     expect(selects(policy.spec.podSelector.matchLabels, controllerPod(objects).metadata.labels)).toBe(true);
     const grpc = policy.spec.ingress.find((r: { ports: { port: string }[] }) => r.ports[0]!.port === 'grpc');

@@ -5,9 +5,11 @@
 //  - kafka.rack: the zone of the node the pod runs on (KIP-392 zone-local reads). A pod is
 //    not given its node's labels, so this reads the node through the Kubernetes API with
 //    the pod's service account token (a ClusterRole allows `get` on nodes).
-//  - kafka.advertisedHost / advertisedPort: the address of the pod's own external Service
-//    (per-broker LoadBalancer or NodePort), which differs per pod — a StatefulSet's pods
-//    share one template, so the chart cannot write it into their environment.
+//  - kafka.advertisedListeners, with external access: INTERNAL as the chart gives it (the
+//    pod's name under the headless Service) and EXTERNAL as the address of the pod's own
+//    external Service (per-broker LoadBalancer or NodePort), which differs per pod — a
+//    StatefulSet's pods share one template, so the chart cannot write it into their
+//    environment (and the whole list lives here: the environment would win over the file).
 // Everything comes from environment variables the chart sets (see the StatefulSet):
 //   IDENTITY_FILE           where to write (an emptyDir the broker container mounts)
 //   POD_INDEX               the pod's ordinal (label apps.kubernetes.io/pod-index)
@@ -15,6 +17,8 @@
 //   RACK_REQUIRED           true: fail when the node has no zone label
 //   NODE_NAME, HOST_IP      the pod's node (spec.nodeName, status.hostIP)
 //   EXTERNAL_TYPE           LoadBalancer, NodePort, or empty
+//   INTERNAL_ADVERTISED_LISTENER  INTERNAL://<pod>.<headless service>...:port, as is
+//   EXTERNAL_LISTENER       the external listener's name (EXTERNAL)
 //   EXTERNAL_HOSTS          comma-separated, one per broker in ordinal order, or
 //   EXTERNAL_HOST_TEMPLATE  with {index} (the ordinal) and {hostIP}
 //   EXTERNAL_PORT           LoadBalancer: the port; NodePort: the first broker's node port
@@ -115,8 +119,11 @@ if (env.RACK_SOURCE === 'nodeApi') {
 }
 if (env.EXTERNAL_TYPE) {
   const { host, port } = externalAddress(index);
-  kafka.advertisedHost = host;
-  kafka.advertisedPort = port;
+  if (!env.INTERNAL_ADVERTISED_LISTENER) fail('INTERNAL_ADVERTISED_LISTENER is not set');
+  if (!env.EXTERNAL_LISTENER) fail('EXTERNAL_LISTENER is not set');
+  // Kafka's syntax puts an IPv6 address in brackets.
+  const external = `${env.EXTERNAL_LISTENER}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  kafka.advertisedListeners = `${env.INTERNAL_ADVERTISED_LISTENER},${external}`;
 }
 
 // JSON strings are YAML strings: no quoting rules to get wrong.

@@ -125,6 +125,28 @@ Call with (dict "prefix" "STRATUS" "config" .Values.broker.config).
 {{- if or (eq .Values.broker.rack.source "nodeApi") .Values.broker.externalAccess.enabled -}}true{{- end -}}
 {{- end -}}
 
+{{/*
+The brokers' Kafka listeners (kafka.listeners): INTERNAL for clients in the cluster, and
+with broker.externalAccess EXTERNAL, the port the per-broker Services send to. Written
+without a host (NAME://:port), so they bind at kafka.host (0.0.0.0, the image's): naming
+0.0.0.0 in the list as well would be a config error. The names are used here only.
+*/}}
+{{- define "stratus.broker.internalListener" -}}INTERNAL{{- end -}}
+{{- define "stratus.broker.externalListener" -}}EXTERNAL{{- end -}}
+
+{{- define "stratus.broker.listeners" -}}
+{{- $b := .Values.broker -}}
+{{- printf "%s://:%d" (include "stratus.broker.internalListener" .) (int $b.ports.kafka) -}}
+{{- if $b.externalAccess.enabled -}}
+{{- printf ",%s://:%d" (include "stratus.broker.externalListener" .) (int $b.externalAccess.containerPort) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* INTERNAL's advertised address: the pod's stable name under the headless Service ($(POD_NAME) is expanded by Kubernetes, so POD_NAME comes first in the env). */}}
+{{- define "stratus.broker.internalAdvertisedListener" -}}
+{{- printf "%s://$(POD_NAME).%s.%s.svc.%s:%d" (include "stratus.broker.internalListener" .) (include "stratus.broker.headless" .) .Release.Namespace .Values.clusterDomain (int .Values.broker.ports.kafka) -}}
+{{- end -}}
+
 {{/* How many per-broker external Services: one per broker the StatefulSet can have. */}}
 {{- define "stratus.broker.maxReplicas" -}}
 {{- if .Values.broker.autoscaling.enabled -}}
