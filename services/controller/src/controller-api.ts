@@ -63,7 +63,7 @@ export interface TopicInfo {
 export interface RegisteredBroker extends BrokerInfo {
   /** Its lease lapsed: not live (no new leadership, not a group coordinator, its partitions shown without leader). */
   readonly fenced: boolean;
-  /** An operator drains it (drainBroker): it gets no new leadership. */
+  /** Being drained (drainBroker, by an operator or by its own shutdown): it gets no new leadership. */
   readonly draining: boolean;
 }
 
@@ -167,12 +167,30 @@ export interface HeartbeatResult {
   readonly fenced: boolean;
 }
 
+/**
+ * Who asked for a drain. 'operator': someone decommissioning the broker (say, before
+ * scaling a StatefulSet in); it stays through restarts of the broker until an operator
+ * undoes it. 'shutdown': the broker's own drain on SIGTERM, which its next start undoes.
+ */
+export type DrainReason = 'operator' | 'shutdown';
+
+/** drainBroker's answer: how many partitions still have to move, and the broker's drain after the request. */
+export interface DrainResult extends ItemResult {
+  /** Partitions it still leads that are to move away (0 when it is not draining). */
+  readonly partitionsToMove: number;
+  readonly draining: boolean;
+  /** null when not draining. An undrain with reason 'shutdown' leaves an operator's drain: 'operator' here. */
+  readonly drainReason: DrainReason | null;
+}
+
 export interface BrokerState {
   readonly nodeId: number;
   readonly brokerEpoch: number;
   readonly leaseExpiresAtMs: number;
   readonly fenced: boolean;
   readonly draining: boolean;
+  /** Who drains it; null while it is not draining. */
+  readonly drainReason: DrainReason | null;
   /** Live but suspected of being gone (connection closed or silent): its `object` partitions moved away. */
   readonly suspected: boolean;
   /** Partitions it leads (incl. ones moving away). */
@@ -211,8 +229,15 @@ export interface ControllerApi extends ExtentCommitter, ExtentSource {
    * (an error code) when `leaderEpoch`/`brokerEpoch` are not current or no move is under way.
    */
   releasePartition(tp: TopicPartition, leaderEpoch: number, brokerEpoch: number): Promise<ItemResult>;
-  /** Moves every partition away from the broker (gracefully) and gives it no new ones; `false` undoes it. */
-  drainBroker(nodeId: number, drain: boolean): Promise<ItemResult & { readonly partitionsToMove: number }>;
+  /**
+   * Moves every partition away from the broker (gracefully) and gives it no new ones;
+   * `false` undoes it. `reason` (default 'operator'): an operator's drain outranks a
+   * shutdown drain, so draining with 'shutdown' a broker an operator drained keeps the
+   * reason 'operator', and undraining with 'shutdown' (what a starting broker asks)
+   * clears only a shutdown drain: an operator's stays, answered OK with the drain shown in
+   * the result. Undraining with 'operator' clears either.
+   */
+  drainBroker(nodeId: number, drain: boolean, reason?: DrainReason): Promise<DrainResult>;
   /** Graceful moves to the given leaders. */
   reassignPartitions(assignments: readonly (TopicPartition & { readonly leader: number })[]): Promise<(TopicPartition & ItemResult)[]>;
   describeCluster(): Promise<ClusterDescription>;

@@ -35,6 +35,8 @@ import type {
   DescribeConfigsResult,
   GroupMembershipReport,
   HeartbeatResult,
+  DrainReason,
+  DrainResult,
   ItemResult,
   OffsetCommitItem,
   ProducerIdBlock,
@@ -381,12 +383,13 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     });
   }
 
-  drainBroker(nodeId: number, drain: boolean): Promise<ItemResult & { readonly partitionsToMove: number }> {
+  drainBroker(nodeId: number, drain: boolean, reason: DrainReason = 'operator'): Promise<DrainResult> {
     return this.mutate((tx) => {
       validInt('drainBroker: nodeId', nodeId);
       if (typeof drain !== 'boolean') throw new RangeError(`drainBroker: drain must be true or false, got ${String(drain)}`);
+      if (reason !== 'operator' && reason !== 'shutdown') throw new RangeError(`drainBroker: reason must be 'operator' or 'shutdown', got ${String(reason)}`);
       this.rebalancePending = true;
-      return decideDrainBroker(tx, nodeId, drain);
+      return decideDrainBroker(tx, nodeId, drain, reason);
     });
   }
 
@@ -458,7 +461,7 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
     let draining = 0;
     for (const b of this.durable.brokerStatus.values()) {
       if (b.fencedAtMs !== null) fenced++;
-      if (b.draining) draining++;
+      if (b.drain !== null) draining++;
     }
     return { ...this.counters, brokers: this.durable.brokers.size, brokersFencedNow: fenced, brokersSuspectedNow: this.suspects.size, brokersDraining: draining, movesUnderWay: this.durable.moves.size };
   }

@@ -46,6 +46,8 @@ import type {
   CreateTopicRequest,
   CreateTopicResult,
   DescribeConfigsResult,
+  DrainReason,
+  DrainResult,
   GroupMembershipReport,
   HeartbeatResult,
   ItemResult,
@@ -59,6 +61,7 @@ import {
   fromCommittedOffset,
   fromCreateTopicResult,
   fromDescribeConfigsResult,
+  fromDrainBrokerResponse,
   fromExtent,
   fromItemError,
   fromProducerBatch,
@@ -68,6 +71,7 @@ import {
   toCommitRequest,
   toReassignment,
   toCreateTopicRequest,
+  toDrainReason,
   toNullableConfigs,
   toTopicPartition,
 } from './convert.ts';
@@ -567,9 +571,9 @@ export class GrpcControllerClient implements ControllerApi {
     return this.afterVersion(r.metadataVersion, fromItemError(r.error));
   }
 
-  async drainBroker(nodeId: number, drain: boolean): Promise<ItemResult & { readonly partitionsToMove: number }> {
-    const r = await this.call<pb.DrainBrokerRequest, pb.DrainBrokerResponse>('drainBroker', this.unary('drainBroker'), { nodeId, drain });
-    return this.afterVersion(r.metadataVersion, { ...fromItemError(r.error), partitionsToMove: r.partitionsToMove });
+  async drainBroker(nodeId: number, drain: boolean, reason: DrainReason = 'operator'): Promise<DrainResult> {
+    const r = await this.call<pb.DrainBrokerRequest, pb.DrainBrokerResponse>('drainBroker', this.unary('drainBroker'), { nodeId, drain, reason: toDrainReason(reason) });
+    return this.afterVersion(r.metadataVersion, fromDrainBrokerResponse(r, fromItemError(r.error)));
   }
 
   async reassignPartitions(assignments: readonly (TopicPartition & { readonly leader: number })[]): Promise<(TopicPartition & ItemResult)[]> {

@@ -20,12 +20,15 @@ import type {
   CreateTopicRequest,
   CreateTopicResult,
   DescribeConfigsResult,
+  DrainReason,
+  DrainResult,
   ItemResult,
   PartitionInfo,
   RegisteredBroker,
   TopicInfo,
 } from '../controller-api.ts';
 import { WireFormatError } from './errors.ts';
+import { DrainReason as PbDrainReason } from './generated/stratus/controller/v1/controller.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
 
 // --- nullable values --------------------------------------------------------------------
@@ -197,12 +200,43 @@ export function fromClusterMetadata(m: pb.ClusterMetadata | undefined): ClusterM
 
 // --- cluster: brokers, leases, moves ----------------------------------------------------------------
 
+export function toDrainReason(r: DrainReason | null): pb.DrainReason {
+  if (r === null) return PbDrainReason.DRAIN_REASON_UNSPECIFIED;
+  return r === 'shutdown' ? PbDrainReason.DRAIN_REASON_SHUTDOWN : PbDrainReason.DRAIN_REASON_OPERATOR;
+}
+
+/** A request's reason: UNSPECIFIED is what a client from before reasons sends, an operator's drain (as ControllerApi's default). */
+export function fromRequestDrainReason(r: pb.DrainReason): DrainReason {
+  if (r === PbDrainReason.DRAIN_REASON_UNSPECIFIED || r === PbDrainReason.DRAIN_REASON_OPERATOR) return 'operator';
+  if (r === PbDrainReason.DRAIN_REASON_SHUTDOWN) return 'shutdown';
+  throw new WireFormatError(`unknown drain reason ${String(r)}`);
+}
+
+/** A state's reason: UNSPECIFIED while not draining; a draining broker without one (a controller from before reasons) was drained by an operator. */
+export function fromStateDrainReason(draining: boolean, r: pb.DrainReason): DrainReason | null {
+  if (!draining) return null;
+  return r === PbDrainReason.DRAIN_REASON_SHUTDOWN ? 'shutdown' : 'operator';
+}
+
 export function toBrokerState(b: BrokerState): pb.BrokerState {
-  return { nodeId: b.nodeId, brokerEpoch: b.brokerEpoch, leaseExpiresAtMs: b.leaseExpiresAtMs, fenced: b.fenced, draining: b.draining, suspected: b.suspected, leaderOf: b.leaderOf };
+  return { nodeId: b.nodeId, brokerEpoch: b.brokerEpoch, leaseExpiresAtMs: b.leaseExpiresAtMs, fenced: b.fenced, draining: b.draining, drainReason: toDrainReason(b.drainReason), suspected: b.suspected, leaderOf: b.leaderOf };
 }
 
 export function fromBrokerState(b: pb.BrokerState): BrokerState {
-  return { nodeId: b.nodeId, brokerEpoch: b.brokerEpoch, leaseExpiresAtMs: b.leaseExpiresAtMs, fenced: b.fenced, draining: b.draining, suspected: b.suspected, leaderOf: b.leaderOf };
+  return {
+    nodeId: b.nodeId,
+    brokerEpoch: b.brokerEpoch,
+    leaseExpiresAtMs: b.leaseExpiresAtMs,
+    fenced: b.fenced,
+    draining: b.draining,
+    drainReason: fromStateDrainReason(b.draining, b.drainReason),
+    suspected: b.suspected,
+    leaderOf: b.leaderOf,
+  };
+}
+
+export function fromDrainBrokerResponse(r: pb.DrainBrokerResponse, item: ItemResult): DrainResult {
+  return { ...item, partitionsToMove: r.partitionsToMove, draining: r.draining, drainReason: fromStateDrainReason(r.draining, r.drainReason) };
 }
 
 export function toClusterDescription(d: ClusterDescription): pb.DescribeClusterResponse {

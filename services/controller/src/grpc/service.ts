@@ -15,6 +15,7 @@ import {
   fromReassignment,
   fromCommitRequest,
   fromCreateTopicRequest,
+  fromRequestDrainReason,
   fromNullableConfigs,
   fromResource,
   fromTopicPartition,
@@ -25,6 +26,7 @@ import {
   toCommittedOffset,
   toCreateTopicResult,
   toDescribeConfigsResult,
+  toDrainReason,
   toExtent,
   toItemError,
   toProducerBatch,
@@ -66,8 +68,8 @@ export function controllerService(api: ControllerApi) {
     },
 
     async drainBroker(req: pb.DrainBrokerRequest): Promise<pb.DrainBrokerResponse> {
-      const r = await api.drainBroker(req.nodeId, req.drain);
-      return { error: toItemError(r), partitionsToMove: r.partitionsToMove, metadataVersion: version() };
+      const r = await api.drainBroker(req.nodeId, req.drain, fromRequestDrainReason(req.reason));
+      return { error: toItemError(r), partitionsToMove: r.partitionsToMove, metadataVersion: version(), draining: r.draining, drainReason: toDrainReason(r.drainReason) };
     },
 
     async reassignPartitions(req: pb.ReassignPartitionsRequest): Promise<pb.ReassignPartitionsResponse> {

@@ -12,7 +12,9 @@
 //                               took effect lands here): it is gone, which is what was asked
 //   UNKNOWN_LEADER_EPOCH        an epoch newer than the controller's (a bug upstream)
 //   NO_REASSIGNMENT_IN_PROGRESS no move is under way (it was cancelled): keep leading it
-// drainBroker: BROKER_NOT_AVAILABLE for a broker that is not registered.
+// drainBroker: BROKER_NOT_AVAILABLE for a broker that is not registered. An undrain with
+//   reason 'shutdown' of a broker an operator drained is NONE, unchanged: the result
+//   shows the drain still in force (draining, drainReason 'operator').
 // reassignPartitions, per item: UNKNOWN_TOPIC_OR_PARTITION; INVALID_REPLICA_ASSIGNMENT
 //   (target not live, or draining); REASSIGNMENT_IN_PROGRESS (a move elsewhere is under
 //   way); LEADER_NOT_AVAILABLE (a `local` partition whose leader is fenced cannot be handed
@@ -22,7 +24,7 @@
 import { ErrorCode } from '@stratus/protocol';
 import { partitionKey } from '@stratus/partition-index';
 import type { TopicPartition } from '@stratus/partition-index';
-import type { BrokerState, ClusterDescription, ItemResult } from '../controller-api.ts';
+import type { BrokerState, ClusterDescription, DrainReason, DrainResult, ItemResult } from '../controller-api.ts';
 import type { ClusterDecideContext } from '../cluster/cluster-context.ts';
 import type { ClusterTimers } from '../cluster/cluster-timers.ts';
 import { failoverPolicy } from '../cluster/failover-policy.ts';
@@ -79,15 +81,28 @@ export function leaderOf(s: ControllerState, nodeId: number): number {
 }
 
 /**
- * Marks the broker draining (or not). Its partitions move away on the check loop's
- * rebalance, gracefully; the answer says how many it still leads, so an operator polls
- * until 0. Calling it again changes nothing.
+ * Marks the broker draining (or not), for `reason`. Its partitions move away on the check
+ * loop's rebalance, gracefully; the answer says how many it still leads, so an operator
+ * polls until 0. Calling it again changes nothing.
+ *
+ * An operator's drain outranks a shutdown drain: draining for 'operator' a broker that
+ * drains for 'shutdown' makes it an operator's (so its restart keeps it drained); draining
+ * for 'shutdown' a broker an operator drained leaves it an operator's; undraining for
+ * 'shutdown' (a broker starting) clears only a shutdown drain.
  */
-export function decideDrainBroker(tx: Tx, nodeId: number, drain: boolean): ItemResult & { partitionsToMove: number } {
+export function decideDrainBroker(tx: Tx, nodeId: number, drain: boolean, reason: DrainReason): DrainResult {
   const status = tx.state.brokerStatus.get(nodeId);
-  if (status === undefined) return { ...fail(ErrorCode.BROKER_NOT_AVAILABLE, `Broker ${nodeId} is not registered.`), partitionsToMove: 0 };
-  if (status.draining !== drain) tx.emit({ type: 'BrokerDrainingChanged', nodeId, draining: drain });
-  return { ...OK, partitionsToMove: drain ? leaderOf(tx.state, nodeId) : 0 };
+  if (status === undefined) return { ...fail(ErrorCode.BROKER_NOT_AVAILABLE, `Broker ${nodeId} is not registered.`), partitionsToMove: 0, draining: false, drainReason: null };
+  const after = drainAfter(status.drain, drain, reason);
+  if (after !== status.drain) tx.emit(after === null ? { type: 'BrokerDrainingChanged', nodeId, draining: false } : { type: 'BrokerDrainingChanged', nodeId, draining: true, reason: after });
+  return { ...OK, partitionsToMove: after === null ? 0 : leaderOf(tx.state, nodeId), draining: after !== null, drainReason: after };
+}
+
+/** The drain a broker has after a drain request, given the one it has (null: none). */
+function drainAfter(current: DrainReason | null, drain: boolean, reason: DrainReason): DrainReason | null {
+  if (drain) return current === 'operator' ? 'operator' : reason;
+  if (reason === 'shutdown' && current === 'operator') return current;
+  return null;
 }
 
 export function decideReassignPartitions(
@@ -144,7 +159,8 @@ export function describeCluster(s: ControllerState, controllerId: number | undef
       brokerEpoch: b.epoch,
       leaseExpiresAtMs: b.fencedAtMs === null ? timers.leaseExpiresAtMs(nodeId) : b.fencedAtMs,
       fenced: b.fencedAtMs !== null,
-      draining: b.draining,
+      draining: b.drain !== null,
+      drainReason: b.drain,
       suspected: suspects.has(nodeId),
       leaderOf: leaders.get(nodeId) ?? 0,
     }));

@@ -28,7 +28,7 @@ export function clusterMetadata(s: ControllerState, controllerId: number | undef
   const brokerIds = sortedBrokerIds(s);
   const brokers = brokerIds.map((id): RegisteredBroker => {
     const status = s.brokerStatus.get(id);
-    return { ...s.brokers.get(id)!, fenced: status !== undefined && status.fencedAtMs !== null, draining: status?.draining ?? false };
+    return { ...s.brokers.get(id)!, fenced: status !== undefined && status.fencedAtMs !== null, draining: status !== undefined && status.drain !== null };
   });
   return {
     clusterId: s.clusterId ?? '',

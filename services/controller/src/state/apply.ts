@@ -14,7 +14,7 @@ import { mergeProducerBatches, partitionKey } from '@stratus/partition-index';
 import type { Extent } from '@stratus/partition-index';
 import { collisionKey } from '../topics/topic-names.ts';
 import type { CompactedMerge, MetadataRecord, PartitionLeader } from './records.ts';
-import { MAX_PRODUCERS_PER_PARTITION, firstExtentAtOrAfter } from './state.ts';
+import { MAX_PRODUCERS_PER_PARTITION, drainReasonOrOperator, firstExtentAtOrAfter } from './state.ts';
 import type { BrokerStatus, ControllerState, PartitionState, TopicState } from './state.ts';
 
 export class StateError extends Error {
@@ -34,7 +34,7 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
     case 'BrokerRegistered':
       s.brokers.set(r.broker.nodeId, r.broker);
       s.metadataVersion++;
-      s.brokerStatus.set(r.broker.nodeId, { epoch: s.metadataVersion, fencedAtMs: null, draining: s.brokerStatus.get(r.broker.nodeId)?.draining ?? false });
+      s.brokerStatus.set(r.broker.nodeId, { epoch: s.metadataVersion, fencedAtMs: null, drain: s.brokerStatus.get(r.broker.nodeId)?.drain ?? null });
       return s;
     case 'BrokerUnregistered':
       s.brokers.delete(r.nodeId);
@@ -49,7 +49,7 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
     }
     case 'BrokerDrainingChanged': {
       const status = brokerStatus(s, r.nodeId);
-      s.brokerStatus.set(r.nodeId, { ...status, draining: r.draining });
+      s.brokerStatus.set(r.nodeId, { ...status, drain: r.draining ? drainReasonOrOperator(r.reason) : null });
       s.metadataVersion++;
       return s;
     }

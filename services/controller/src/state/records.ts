@@ -10,7 +10,7 @@
 
 import type { Extent, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
 import type { CommitRejection } from '@stratus/partition-index';
-import type { BrokerInfo } from '../controller-api.ts';
+import type { BrokerInfo, DrainReason } from '../controller-api.ts';
 
 export interface PartitionLeader {
   readonly leader: number;
@@ -43,11 +43,18 @@ export interface BrokerFenced {
   readonly atMs: number;
 }
 
-/** An operator drains a broker (it gets no new leadership, its partitions move away) or undoes that. */
+/** A broker is drained (it gets no new leadership, its partitions move away), or no longer. */
 export interface BrokerDrainingChanged {
   readonly type: 'BrokerDrainingChanged';
   readonly nodeId: number;
   readonly draining: boolean;
+  /**
+   * Who drains it, when `draining` (added later). A record without it is read as
+   * 'operator' (drainReasonOrOperator): a drain of unknown origin is kept until an
+   * operator undoes it, since the other reading would let a restarting broker take
+   * partitions back from a decommission.
+   */
+  readonly reason?: DrainReason;
 }
 
 /** One graceful move: the partition goes from its leader `from` (at `leaderEpoch`) to `to` once `from` released it. */

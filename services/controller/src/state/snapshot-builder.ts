@@ -15,7 +15,7 @@ import { collisionKey } from '../topics/topic-names.ts';
 import { StateError } from './apply.ts';
 import { SNAPSHOT_SECTIONS_VERSION } from './snapshot-sections.ts';
 import type { ExtentTuple, SnapshotCounts, SnapshotSection, SnapshotSectionKind } from './snapshot-sections.ts';
-import { MAX_PRODUCERS_PER_PARTITION, emptyState, partitionOf } from './state.ts';
+import { MAX_PRODUCERS_PER_PARTITION, drainReasonOrOperator, emptyState, partitionOf } from './state.ts';
 import type { ControllerState, PartitionState, TopicState } from './state.ts';
 
 const KINDS: ReadonlySet<SnapshotSectionKind> = new Set<SnapshotSectionKind>(['head', 'brokers', 'brokerStates', 'objects', 'topic', 'partitions', 'extents', 'offsets', 'groups', 'producers', 'moves', 'end']);
@@ -49,9 +49,9 @@ export class SnapshotBuilder {
         for (const b of section.brokers) this.s.brokers.set(b.nodeId, b);
         return;
       case 'brokerStates':
-        for (const [nodeId, epoch, fencedAtMs, draining] of section.brokerStates) {
+        for (const [nodeId, epoch, fencedAtMs, draining, drainReason] of section.brokerStates) {
           if (!this.s.brokers.has(nodeId)) throw new StateError(`snapshot broker state of ${nodeId} names an unknown broker`);
-          this.s.brokerStatus.set(nodeId, { epoch, fencedAtMs, draining });
+          this.s.brokerStatus.set(nodeId, { epoch, fencedAtMs, drain: draining ? drainReasonOrOperator(drainReason) : null });
           this.brokerStates++;
         }
         return;
@@ -120,7 +120,7 @@ export class SnapshotBuilder {
       case 'end':
         this.checkCounts(section.counts);
         // Snapshots from before broker states: every broker live, epoch 0 (its next registration gets a real one).
-        for (const nodeId of this.s.brokers.keys()) if (!this.s.brokerStatus.has(nodeId)) this.s.brokerStatus.set(nodeId, { epoch: 0, fencedAtMs: null, draining: false });
+        for (const nodeId of this.s.brokers.keys()) if (!this.s.brokerStatus.has(nodeId)) this.s.brokerStatus.set(nodeId, { epoch: 0, fencedAtMs: null, drain: null });
         this.phase = 'ended';
         return;
     }

@@ -94,7 +94,7 @@ export function captureState(s: ControllerState): StateCapture {
     offsets += m.size;
   }
   const memberships = [...s.groups].map(([group, g]): GroupTuple => [group, g.emptySinceMs, [...g.holders]]);
-  const brokerStates = [...s.brokerStatus].map(([nodeId, b]): BrokerStateTuple => [nodeId, b.epoch, b.fencedAtMs, b.draining]);
+  const brokerStates = [...s.brokerStatus].map(([nodeId, b]): BrokerStateTuple => [nodeId, b.epoch, b.fencedAtMs, b.drain !== null, b.drain]);
   const moves = [...s.moves.values()].map((m): MoveTuple => [m.topicId, m.partition, m.from, m.to, m.leaderEpoch, m.startedAtMs]);
   const counts: SnapshotCounts = {
     brokers: s.brokers.size,

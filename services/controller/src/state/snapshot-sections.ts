@@ -16,7 +16,7 @@
 // of a kind added later are new kinds. Entries are positional tuples, the same as
 // SnapshotData version 1 (snapshot-data.ts), so both forms share their tuple types.
 
-import type { BrokerInfo } from '../controller-api.ts';
+import type { BrokerInfo, DrainReason } from '../controller-api.ts';
 import type { CommitRejected } from './records.ts';
 
 export const SNAPSHOT_SECTIONS_VERSION = 1;
@@ -40,11 +40,12 @@ export type ProducerTuple = [string, number, number, number, number, number, num
 /** [group, emptySinceMs, [coordinator nodeId, subscribed topics (null: not known)][]]: offset expiry's view of a group. */
 export type GroupTuple = [string, number | null, [number, readonly string[] | null][]];
 /**
- * [nodeId, brokerEpoch, fencedAtMs (null: live), draining]: the cluster protocol's view of
- * a registered broker (added later: a snapshot without them gives every broker epoch 0,
- * live, not draining).
+ * [nodeId, brokerEpoch, fencedAtMs (null: live), draining, drainReason]: the cluster
+ * protocol's view of a registered broker (added later: a snapshot without them gives every
+ * broker epoch 0, live, not draining). drainReason was added later still: absent (or null)
+ * on a draining broker means 'operator' (drainReasonOrOperator in state.ts says why).
  */
-export type BrokerStateTuple = [number, number, number | null, boolean];
+export type BrokerStateTuple = [number, number, number | null, boolean, (DrainReason | null)?];
 /** [topicId, partition, from, to, leaderEpoch, startedAtMs]: a graceful move under way (added later). */
 export type MoveTuple = [string, number, number, number, number, number];
 

@@ -8,7 +8,7 @@
 
 import { cloneProducerTable, partitionKey } from '@stratus/partition-index';
 import type { Extent, ProducerTable, TopicPartition } from '@stratus/partition-index';
-import type { BrokerInfo, CommittedOffset } from '../controller-api.ts';
+import type { BrokerInfo, CommittedOffset, DrainReason } from '../controller-api.ts';
 import type { CommitRejected } from './records.ts';
 
 export interface PartitionState {
@@ -68,7 +68,8 @@ export interface BrokerStatus {
   readonly epoch: number;
   /** When the controller fenced it (lease lapsed); null while it is live. */
   readonly fencedAtMs: number | null;
-  readonly draining: boolean;
+  /** Who drains it (it gets no new leadership); null while it is not draining. */
+  readonly drain: DrainReason | null;
 }
 
 /** A graceful move under way (immutable). */
@@ -171,10 +172,22 @@ export function isLive(s: ControllerState, nodeId: number): boolean {
   return status !== undefined && status.fencedAtMs === null;
 }
 
+/**
+ * The reason of a drain read from a journal record or a snapshot. Those written before
+ * drains had reasons carry none: such a drain may have been an operator's decommission or
+ * a broker's own shutdown, and it is read as an operator's. Reading it as a shutdown would
+ * let the broker's next start undo a decommission and take partitions back, silently;
+ * reading it as an operator's at worst keeps a broker drained until an operator undoes it
+ * (describeCluster shows it, with the reason). Anything but 'shutdown' is an operator's.
+ */
+export function drainReasonOrOperator(reason: unknown): DrainReason {
+  return reason === 'shutdown' ? 'shutdown' : 'operator';
+}
+
 /** Live and not draining: may be given leadership. */
 export function isEligible(s: ControllerState, nodeId: number): boolean {
   const status = s.brokerStatus.get(nodeId);
-  return status !== undefined && status.fencedAtMs === null && !status.draining;
+  return status !== undefined && status.fencedAtMs === null && status.drain === null;
 }
 
 export function topicByName(s: ControllerState, name: string): TopicState | undefined {

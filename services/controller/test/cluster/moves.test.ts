@@ -93,7 +93,7 @@ describe('drain', () => {
     expect(loads(controller)).toEqual(new Map([[1, 2], [2, 2], [3, 2]]));
     const before = { leaders: leaders(controller, 't'), epochs: epochs(controller, 't') };
 
-    expect(await controller.drainBroker(3, true)).toEqual({ errorCode: 0, errorMessage: null, partitionsToMove: 2 });
+    expect(await controller.drainBroker(3, true)).toEqual({ errorCode: 0, errorMessage: null, partitionsToMove: 2, draining: true, drainReason: 'operator' });
     expect(controller.metadata().brokers.find((b) => b.nodeId === 3)).toMatchObject({ draining: true, fenced: false });
     await controller.runClusterCheck();
     expect(moving(controller).map((m) => m.from)).toEqual([3, 3]);

@@ -439,7 +439,7 @@ export function controllerApiContract(name: string, openSubject: OpenSubject): v
         await api.registerBroker(BROKER_2);
         const topicId = await createTopic(api, 'a', 4);
         const drained = await api.drainBroker(2, true);
-        expect(drained).toEqual({ errorCode: 0, errorMessage: null, partitionsToMove: 2 });
+        expect(drained).toEqual({ errorCode: 0, errorMessage: null, partitionsToMove: 2, draining: true, drainReason: 'operator' });
         expect(api.metadata().brokers.find((b) => b.nodeId === 2)).toMatchObject({ draining: true });
         expect((await api.drainBroker(2, true)).partitionsToMove).toBe(2);
         expect((await api.drainBroker(9, true)).errorCode).toBe(ErrorCode.BROKER_NOT_AVAILABLE);
@@ -465,6 +465,44 @@ export function controllerApiContract(name: string, openSubject: OpenSubject): v
         expect(api.metadata().brokers.find((b) => b.nodeId === 2)).toMatchObject({ draining: false });
         expect((await api.reassignPartitions([{ topicId, partition: on1, leader: 2 }]))[0]!.errorCode).toBe(0);
         expect(api.metadata().topics[0]!.partitions[on1]!.movingTo).toBe(2);
+      });
+
+      it("keeps an operator's drain through a broker's shutdown drain and restart; a shutdown drain is undone by the start", async () => {
+        const subject = await open();
+        const { api } = subject;
+        await api.registerBroker(BROKER_1);
+        await api.registerBroker(BROKER_2);
+        await createTopic(api, 'a', 4);
+        const reasons = async () => (await api.describeCluster()).brokers.map((b) => [b.nodeId, b.draining, b.drainReason]);
+
+        // The broker's own: SIGTERM drains with 'shutdown', the next start undoes it.
+        expect(await api.drainBroker(2, true, 'shutdown')).toEqual({ errorCode: 0, errorMessage: null, partitionsToMove: 2, draining: true, drainReason: 'shutdown' });
+        expect(await reasons()).toEqual([[1, false, null], [2, true, 'shutdown']]);
+        expect(await api.drainBroker(2, false, 'shutdown')).toEqual({ errorCode: 0, errorMessage: null, partitionsToMove: 0, draining: false, drainReason: null });
+        expect(api.metadata().brokers.find((b) => b.nodeId === 2)).toMatchObject({ draining: false });
+
+        // An operator's (no reason given: 'operator'): a shutdown drain on top leaves it the
+        // operator's, and the start's undrain answers OK with the drain still in force.
+        expect(await api.drainBroker(2, true)).toMatchObject({ errorCode: 0, draining: true, drainReason: 'operator' });
+        expect(await api.drainBroker(2, true, 'shutdown')).toEqual({ errorCode: 0, errorMessage: null, partitionsToMove: 2, draining: true, drainReason: 'operator' });
+        expect(await api.drainBroker(2, false, 'shutdown')).toEqual({ errorCode: 0, errorMessage: null, partitionsToMove: 2, draining: true, drainReason: 'operator' });
+        await api.registerBroker(BROKER_2);
+        expect(await reasons()).toEqual([[1, false, null], [2, true, 'operator']]);
+        expect(api.metadata().brokers.find((b) => b.nodeId === 2)).toMatchObject({ draining: true });
+
+        // An operator draining a broker that drains for shutdown takes it over: its restart keeps it.
+        expect(await api.drainBroker(1, true, 'shutdown')).toMatchObject({ drainReason: 'shutdown' });
+        expect(await api.drainBroker(1, true, 'operator')).toMatchObject({ draining: true, drainReason: 'operator' });
+        expect(await api.drainBroker(1, false, 'shutdown')).toMatchObject({ errorCode: 0, draining: true, drainReason: 'operator' });
+
+        // An operator's undrain clears either.
+        expect(await api.drainBroker(2, false)).toEqual({ errorCode: 0, errorMessage: null, partitionsToMove: 0, draining: false, drainReason: null });
+        expect(await api.drainBroker(1, true, 'shutdown')).toMatchObject({ drainReason: 'operator' });
+        expect(await api.drainBroker(1, false, 'operator')).toMatchObject({ draining: false, drainReason: null });
+        expect(await api.drainBroker(1, true, 'shutdown')).toMatchObject({ drainReason: 'shutdown' });
+        expect(await api.drainBroker(1, false)).toMatchObject({ draining: false, drainReason: null });
+        expect(await reasons()).toEqual([[1, false, null], [2, false, null]]);
+        expect((await api.drainBroker(9, false, 'shutdown')).errorCode).toBe(ErrorCode.BROKER_NOT_AVAILABLE);
       });
     });
 

@@ -23,7 +23,7 @@ import {
   openMetadataStore,
 } from '../../src/index.ts';
 import type { ClusterMetadata, ControllerApi } from '../../src/index.ts';
-import { ControllerServiceClient } from '../../src/grpc/generated/stratus/controller/v1/controller.ts';
+import { ControllerServiceClient, DrainReason } from '../../src/grpc/generated/stratus/controller/v1/controller.ts';
 import { BROKER_1, commitOf, createTopic, extent, openHarness } from '../support/helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -351,10 +351,16 @@ describe('the server', () => {
       new Promise<T>((resolve, reject) => invoke((err, res) => (err !== null ? reject(err) : resolve(res))));
     const released = await answer<{ error?: { errorCode: number } | undefined }>((cb) => raw.releasePartition({ partition: { topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partition: 0 }, leaderEpoch: 0, brokerEpoch: 0 }, cb));
     expect(released.error?.errorCode).toBe(3); // UNKNOWN_TOPIC_OR_PARTITION
-    const drained = await answer<{ error?: { errorCode: number } | undefined }>((cb) => raw.drainBroker({ nodeId: 77, drain: true }, cb));
+    const drained = await answer<{ error?: { errorCode: number } | undefined }>((cb) => raw.drainBroker({ nodeId: 77, drain: true, reason: DrainReason.DRAIN_REASON_OPERATOR }, cb));
     expect(drained.error?.errorCode).toBe(8); // BROKER_NOT_AVAILABLE
     expect((await answer<{ results: unknown[] }>((cb) => raw.reassignPartitions({ assignments: [] }, cb))).results).toEqual([]);
     expect((await answer<{ brokers: unknown[] }>((cb) => raw.describeCluster({}, cb))).brokers).toEqual([]);
+    // A client from before drain reasons sends none (DRAIN_REASON_UNSPECIFIED): an operator's drain.
+    await h.controller.registerBroker(BROKER_1);
+    const unspecified = await answer<{ draining: boolean; drainReason: number }>((cb) => raw.drainBroker({ nodeId: 1, drain: true, reason: DrainReason.DRAIN_REASON_UNSPECIFIED }, cb));
+    expect(unspecified).toMatchObject({ draining: true, drainReason: DrainReason.DRAIN_REASON_OPERATOR });
+    await expect(answer((cb) => raw.drainBroker({ nodeId: 1, drain: false, reason: 7 as DrainReason }, cb))).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    expect((await h.controller.describeCluster()).brokers[0]).toMatchObject({ draining: true, drainReason: 'operator' });
     expect(new ControllerUnimplementedError('x', status.UNIMPLEMENTED).retriable).toBe(false);
   });
 

@@ -26,6 +26,30 @@ export const protobufPackage = "stratus.controller.v1";
 
 export const protobufFileName = "stratus/controller/v1/controller.proto";
 
+/**
+ * Who drains a broker. An operator's drain (a decommission) outlasts restarts of the
+ * broker; a shutdown drain (the broker's own, on SIGTERM) is undone by its next start.
+ */
+export const DrainReason = {
+  /**
+   * DRAIN_REASON_UNSPECIFIED - Not draining (in BrokerState); in a request, what a client that predates reasons
+   * sends: read as OPERATOR, so such a drain is never cleared by a broker's start.
+   */
+  DRAIN_REASON_UNSPECIFIED: 0,
+  DRAIN_REASON_OPERATOR: 1,
+  DRAIN_REASON_SHUTDOWN: 2,
+  UNRECOGNIZED: -1,
+} as const;
+
+export type DrainReason = typeof DrainReason[keyof typeof DrainReason];
+
+export namespace DrainReason {
+  export type DRAIN_REASON_UNSPECIFIED = typeof DrainReason.DRAIN_REASON_UNSPECIFIED;
+  export type DRAIN_REASON_OPERATOR = typeof DrainReason.DRAIN_REASON_OPERATOR;
+  export type DRAIN_REASON_SHUTDOWN = typeof DrainReason.DRAIN_REASON_SHUTDOWN;
+  export type UNRECOGNIZED = typeof DrainReason.UNRECOGNIZED;
+}
+
 export interface Broker {
   nodeId: number;
   /** The first advertised listener's address. */
@@ -203,6 +227,8 @@ export interface BrokerState {
   leaderOf: number;
   /** Live but suspected of being gone: its object-durable partitions moved away. */
   suspected: boolean;
+  /** Who asked for the drain; UNSPECIFIED while not draining. */
+  drainReason: DrainReason;
 }
 
 export interface PartitionMove {
@@ -214,8 +240,12 @@ export interface PartitionMove {
 
 export interface DrainBrokerRequest {
   nodeId: number;
-  /** false undoes a drain. */
+  /**
+   * false undoes a drain: an OPERATOR request any drain, a SHUTDOWN request only a
+   * SHUTDOWN drain (an operator's stays, and the response shows it).
+   */
   drain: boolean;
+  reason: DrainReason;
 }
 
 export interface DrainBrokerResponse {
@@ -225,6 +255,10 @@ export interface DrainBrokerResponse {
   /** Partitions it still leads that are to move away. */
   partitionsToMove: number;
   metadataVersion: number;
+  /** The broker's drain after the request (an undrain may leave an operator's in force). */
+  draining: boolean;
+  /** UNSPECIFIED while not draining. */
+  drainReason: DrainReason;
 }
 
 export interface ReassignPartitionsRequest {
@@ -2223,6 +2257,7 @@ function createBaseBrokerState(): BrokerState {
     draining: false,
     leaderOf: 0,
     suspected: false,
+    drainReason: 0,
   };
 }
 
@@ -2248,6 +2283,9 @@ export const BrokerState: MessageFns<BrokerState> = {
     }
     if (message.suspected !== false) {
       writer.uint32(56).bool(message.suspected);
+    }
+    if (message.drainReason !== 0) {
+      writer.uint32(64).int32(message.drainReason);
     }
     return writer;
   },
@@ -2321,6 +2359,14 @@ export const BrokerState: MessageFns<BrokerState> = {
             message.suspected = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.drainReason = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2345,6 +2391,7 @@ export const BrokerState: MessageFns<BrokerState> = {
     message.draining = object.draining ?? false;
     message.leaderOf = object.leaderOf ?? 0;
     message.suspected = object.suspected ?? false;
+    message.drainReason = object.drainReason ?? 0;
     return message;
   },
 };
@@ -2443,7 +2490,7 @@ export const PartitionMove: MessageFns<PartitionMove> = {
 };
 
 function createBaseDrainBrokerRequest(): DrainBrokerRequest {
-  return { nodeId: 0, drain: false };
+  return { nodeId: 0, drain: false, reason: 0 };
 }
 
 export const DrainBrokerRequest: MessageFns<DrainBrokerRequest> = {
@@ -2453,6 +2500,9 @@ export const DrainBrokerRequest: MessageFns<DrainBrokerRequest> = {
     }
     if (message.drain !== false) {
       writer.uint32(16).bool(message.drain);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(24).int32(message.reason);
     }
     return writer;
   },
@@ -2486,6 +2536,14 @@ export const DrainBrokerRequest: MessageFns<DrainBrokerRequest> = {
             message.drain = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2505,12 +2563,13 @@ export const DrainBrokerRequest: MessageFns<DrainBrokerRequest> = {
     const message = createBaseDrainBrokerRequest();
     message.nodeId = object.nodeId ?? 0;
     message.drain = object.drain ?? false;
+    message.reason = object.reason ?? 0;
     return message;
   },
 };
 
 function createBaseDrainBrokerResponse(): DrainBrokerResponse {
-  return { error: undefined, partitionsToMove: 0, metadataVersion: 0 };
+  return { error: undefined, partitionsToMove: 0, metadataVersion: 0, draining: false, drainReason: 0 };
 }
 
 export const DrainBrokerResponse: MessageFns<DrainBrokerResponse> = {
@@ -2523,6 +2582,12 @@ export const DrainBrokerResponse: MessageFns<DrainBrokerResponse> = {
     }
     if (message.metadataVersion !== 0) {
       writer.uint32(24).int64(message.metadataVersion);
+    }
+    if (message.draining !== false) {
+      writer.uint32(32).bool(message.draining);
+    }
+    if (message.drainReason !== 0) {
+      writer.uint32(40).int32(message.drainReason);
     }
     return writer;
   },
@@ -2564,6 +2629,22 @@ export const DrainBrokerResponse: MessageFns<DrainBrokerResponse> = {
             message.metadataVersion = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.draining = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.drainReason = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2586,6 +2667,8 @@ export const DrainBrokerResponse: MessageFns<DrainBrokerResponse> = {
       : undefined;
     message.partitionsToMove = object.partitionsToMove ?? 0;
     message.metadataVersion = object.metadataVersion ?? 0;
+    message.draining = object.draining ?? false;
+    message.drainReason = object.drainReason ?? 0;
     return message;
   },
 };
