@@ -5,8 +5,13 @@
 // retriable errors, no send fails, and every acknowledged record is read back once at
 // its offset. Started again, the broker undoes its drain and gets partitions back.
 // Prints the move time from the broker's log.
+//
+// An operator's drain (a decommission, through the controller's gRPC API) is another
+// matter: the broker, stopped and started again meanwhile, stays drained and leads
+// nothing until the operator undoes the drain.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrpcControllerClient } from '@stratus/controller';
 import { startCluster } from './lib/cluster.ts';
 import type { Cluster } from './lib/cluster.ts';
 import { compareRecords, consumeUntil, kafkaClient, produceLoop } from './lib/kafka-clients.ts';
@@ -89,5 +94,56 @@ describe('broker SIGTERM', () => {
     }
     await admin.disconnect();
     expect(led).toBe(4);
+  });
+
+  it("keeps an operator's drain through the broker's restart; the operator's undrain gives it partitions back", async () => {
+    const { kafka } = kafkaClient(cluster.bootstrapList, 'cluster-operator-drain');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'decommission', numPartitions: 6 }], waitForLeaders: true });
+    const ledBy = async (nodeId: number): Promise<number> => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: ['decommission'] });
+      return topics.flatMap((t) => t.partitions).filter((p) => p.leader === nodeId).length;
+    };
+    const waitLed = async (nodeId: number, want: (n: number) => boolean, ms: number): Promise<number> => {
+      const deadline = Date.now() + ms;
+      let n = await ledBy(nodeId);
+      while (!want(n) && Date.now() < deadline) {
+        await sleep(200);
+        n = await ledBy(nodeId);
+      }
+      return n;
+    };
+    const broker2 = cluster.brokers[1]!;
+    expect(await waitLed(broker2.nodeId, (n) => n > 0, 15_000)).toBeGreaterThan(0);
+
+    const endpoints = cluster.controllers.map((c) => `127.0.0.1:${c.spec.env['STRATUS_GRPC_PORT']}`);
+    const operator = await GrpcControllerClient.connect({ target: endpoints });
+    try {
+      const state = async () => (await operator.describeCluster()).brokers.find((b) => b.nodeId === broker2.nodeId)!;
+      // The operator decommissions broker 2 (no reason given: an operator's drain).
+      expect(await operator.drainBroker(broker2.nodeId, true)).toMatchObject({ errorCode: 0, draining: true, drainReason: 'operator' });
+      expect(await waitLed(broker2.nodeId, (n) => n === 0, 20_000)).toBe(0);
+
+      // Its pod restarts meanwhile: SIGTERM (its own drain finds nothing to move) and a new start.
+      expect(await broker2.signal('SIGTERM')).toEqual({ code: 0, signal: null });
+      broker2.restart();
+      await broker2.waitReady(); // drained, it still serves: /readyz does not fail for a drain
+      const stays = broker2.logLines(/stays drained: an operator drained it/);
+      expect(stays.length).toBe(1);
+      expect(await state()).toMatchObject({ fenced: false, draining: true, drainReason: 'operator', leaderOf: 0 });
+      // Rebalances run with broker 2 live and registered: still nothing for it.
+      await sleep(3000);
+      expect(await ledBy(broker2.nodeId)).toBe(0);
+      expect(await state()).toMatchObject({ draining: true, drainReason: 'operator', leaderOf: 0 });
+
+      // The operator undoes it: the rebalance gives broker 2 partitions again.
+      expect(await operator.drainBroker(broker2.nodeId, false)).toMatchObject({ errorCode: 0, draining: false, drainReason: null });
+      expect(await waitLed(broker2.nodeId, (n) => n > 0, 20_000)).toBeGreaterThan(0);
+      expect(await state()).toMatchObject({ draining: false, drainReason: null });
+    } finally {
+      await operator.close();
+      await admin.disconnect();
+    }
   });
 });

@@ -8,14 +8,17 @@
 //
 // HTTP: /readyz is 200 once the broker is registered, the metadata it follows shows it
 // live, and it has not fenced itself (a lapsed lease), and while its WAL takes writes.
-// /livez fails after a fatal error.
+// Draining does not make it unready: a drained broker still answers metadata, serves
+// reads of its rack and redirects clients, and an operator's drain may last (a
+// decommission), which must not look like a failing pod. /livez fails after a fatal error.
 //
-// SIGTERM: not ready; the broker drains itself through the controller (drainBroker), so
-// that every partition it leads moves to another broker gracefully (it stops accepting,
-// uploads and commits its tail, releases; clients see NOT_LEADER_OR_FOLLOWER and
-// retry) — waiting at most cluster.shutdownDrainTimeout — then stops as dev does: finish
-// requests, upload the WAL, leave. On start it undoes a drain (drainBroker false): a
-// broker that starts again is meant to take partitions.
+// SIGTERM: not ready; the broker drains itself through the controller (drainBroker,
+// reason 'shutdown'), so that every partition it leads moves to another broker gracefully
+// (it stops accepting, uploads and commits its tail, releases; clients see
+// NOT_LEADER_OR_FOLLOWER and retry) — waiting at most cluster.shutdownDrainTimeout — then
+// stops as dev does: finish requests, upload the WAL, leave. On start it undoes its own
+// shutdown drain (drainBroker false, 'shutdown'): a broker that starts again is meant to
+// take partitions. An operator's drain (a decommission) is not its to undo and stays.
 
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -121,9 +124,13 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
     await client.close();
     return 1;
   }
-  // A broker that starts is meant to lead: undo the drain its last graceful stop asked for.
-  const undrained = await client.drainBroker(nodeId, false).catch((e: unknown) => e as Error);
+  // A broker that starts is meant to lead: undo the drain its last graceful stop asked for
+  // (reason 'shutdown': the controller keeps an operator's drain, and says so).
+  const undrained = await client.drainBroker(nodeId, false, 'shutdown').catch((e: unknown) => e as Error);
   if (undrained instanceof Error) log.warn({ err: undrained }, 'could not clear a drain left by an earlier stop (the controller keeps this broker draining)');
+  else if (undrained.draining && undrained.drainReason === 'operator') {
+    log.info({ drainReason: undrained.drainReason, partitionsToMove: undrained.partitionsToMove }, `broker ${nodeId} stays drained: an operator drained it; undo with stratus admin brokers undrain ${nodeId}`);
+  }
 
   let stopping = false;
   const metrics = createMetrics({
@@ -210,7 +217,7 @@ async function drainAway(client: GrpcControllerClient, nodeId: number, timeoutMs
   let first = -1;
   while (systemClock.monotonicMs() - started < timeoutMs) {
     try {
-      const r = await client.drainBroker(nodeId, true);
+      const r = await client.drainBroker(nodeId, true, 'shutdown');
       if (r.errorCode !== 0) {
         log.warn(`drain refused by the controller (error ${r.errorCode}${r.errorMessage ? `: ${r.errorMessage}` : ''}): stopping without moving partitions`);
         return;
