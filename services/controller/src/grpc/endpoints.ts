@@ -38,7 +38,8 @@ export class ControllerEndpoints {
   private readonly avoidUntil = new Map<string, number>();
 
   constructor(addresses: string | readonly string[]) {
-    const list = (typeof addresses === 'string' ? [addresses] : [...addresses]).map((a) => a.trim());
+    // A string may list several, comma-separated, as STRATUS_CONTROLLER_ENDPOINTS does.
+    const list = (typeof addresses === 'string' ? addresses.split(',') : [...addresses]).map((a) => a.trim()).filter((a) => a.length > 0);
     if (list.length === 0) throw new RangeError('GrpcControllerClient: at least one controller address (target) is needed');
     for (const a of list) if (!/^[^\s/]+:\d{1,5}$/.test(a) && !/^[a-z][a-z0-9+.-]*:/.test(a)) throw new RangeError(`GrpcControllerClient: controller address must be host:port, got ${JSON.stringify(a)}`);
     this.configured = [...new Set(list)];

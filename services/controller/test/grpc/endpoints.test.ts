@@ -50,6 +50,16 @@ describe('ControllerEndpoints', () => {
     expect(e.current).toBe('only:1');
     expect(() => new ControllerEndpoints([])).toThrow(/at least one/);
     expect(() => new ControllerEndpoints(['no port'])).toThrow(/host:port/);
+    expect(() => new ControllerEndpoints(' , ')).toThrow(/at least one/);
+  });
+
+  it('takes a comma-separated string as several addresses (the STRATUS_CONTROLLER_ENDPOINTS form)', () => {
+    const e = new ControllerEndpoints('a:1, b:2,c:3');
+    expect(e.current).toBe('a:1');
+    e.failed('a:1');
+    expect(e.current).toBe('b:2');
+    e.failed('b:2');
+    expect(e.current).toBe('c:3');
   });
 
   it('after a timed-out call, avoids that address: rotation skips it and a redirect to it is not followed until the time is up', () => {
