@@ -13,6 +13,12 @@
 // this process starts a supervisor (this file with --supervised) in its own process
 // group, which starts and owns the cluster; Ctrl-C reaches only this one, which passes
 // one SIGTERM on. The supervisor also stops the cluster if this process disappears.
+//
+// "nothing left running" is printed by this process, and only once it is true: after the
+// supervisor has exited (which it does once every process it started has exited — a
+// Ctrl-C during the start included: the start is given up and what it had started is
+// stopped) and its process group, where every cluster process lives, is empty. Anything
+// still in that group then is killed and reported, and the exit code is 1.
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -82,13 +88,30 @@ function describe(c: Cluster): string {
 
 async function supervise(o: ReturnType<typeof options>): Promise<number> {
   const parent = process.ppid;
-  let cluster: Cluster | undefined;
+  process.stdout.write('starting Redis, the object store, controllers and brokers...\n');
+  const started = Date.now();
+  const giveUp = new AbortController();
+  // The signal handlers below are installed in the same tick: no signal is handled before them.
+  const starting = startCluster({
+    brokers: o.brokers,
+    controllers: o.controllers,
+    ...(o.data !== undefined ? { dataDir: o.data } : {}),
+    keep: o.keep || o.data !== undefined,
+    objectStore: o.objectStore,
+    ports: o.freePorts ? 'free' : 'fixed',
+    logLevel: o.logLevel,
+    signal: giveUp.signal,
+  });
   let stopping: Promise<void> | undefined;
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       process.stdout.write(`\n${why}: stopping the cluster (brokers one by one, then controllers, Redis and the object store)...\n`);
+      // Still starting: startCluster gives up, stops what it had started and rejects.
+      giveUp.abort(new Error(`${why} while starting`));
+      const cluster = await starting.catch(() => undefined);
       await cluster?.stop();
-      process.stdout.write(o.keep || o.data !== undefined ? `stopped; data and logs kept in ${cluster?.dataDir}\n` : 'stopped; nothing left running\n');
+      const kept = o.keep || o.data !== undefined ? (cluster?.dataDir ?? o.data) : undefined;
+      if (kept !== undefined) process.stdout.write(`data and logs kept in ${kept}\n`);
     })();
     return stopping;
   };
@@ -98,29 +121,57 @@ async function supervise(o: ReturnType<typeof options>): Promise<number> {
   setInterval(() => {
     if (process.ppid !== parent) void stop('the launcher is gone').then(() => process.exit(0));
   }, 1000).unref();
-  process.stdout.write('starting Redis, the object store, controllers and brokers...\n');
-  const started = Date.now();
+  let cluster: Cluster;
   try {
-    cluster = await startCluster({
-      brokers: o.brokers,
-      controllers: o.controllers,
-      ...(o.data !== undefined ? { dataDir: o.data } : {}),
-      keep: o.keep || o.data !== undefined,
-      objectStore: o.objectStore,
-      ports: o.freePorts ? 'free' : 'fixed',
-      logLevel: o.logLevel,
-    });
+    cluster = await starting;
   } catch (e) {
+    if (stopping !== undefined) {
+      await stopping;
+      return 0;
+    }
     process.stderr.write(`the cluster did not start: ${(e as Error).message}\n`);
     return 1;
   }
   if (stopping !== undefined) {
-    await cluster.stop();
+    await stopping; // a signal came as the start ended: stop() stops it
     return 0;
   }
   process.stdout.write(describe(cluster) + `  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)\n\n`);
   await new Promise(() => undefined); // until a signal
   return 0;
+}
+
+/** Whether any process is left in process group `pgid` (the supervisor's: it and everything it started). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How long what outlived the supervisor gets to die after SIGKILL before this gives up saying so. */
+const STRAGGLER_KILL_MS = 10_000;
+
+/**
+ * After the supervisor exited: kills whatever is still in its group and waits until the
+ * group is empty. Resolves with whether something had to be killed, or throws when the
+ * group did not empty.
+ */
+async function killStragglers(pgid: number): Promise<boolean> {
+  if (!groupAlive(pgid)) return false;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    return false; // gone in between
+  }
+  const deadline = Date.now() + STRAGGLER_KILL_MS;
+  while (groupAlive(pgid)) {
+    if (Date.now() > deadline) throw new Error(`processes of group ${pgid} are still there ${STRAGGLER_KILL_MS / 1000} s after SIGKILL`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
 }
 
 function launch(argv: string[]): void {
@@ -141,7 +192,24 @@ function launch(argv: string[]): void {
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
-  child.on('exit', (code, signal) => process.exit(code ?? (signal !== null ? 1 : 0)));
+  child.on('exit', (code, signal) => {
+    const exitCode = code ?? (signal !== null ? 1 : 0);
+    if (child.pid === undefined) process.exit(exitCode);
+    killStragglers(child.pid).then(
+      (killed) => {
+        if (killed) {
+          process.stderr.write('processes of the cluster outlived its supervisor: killed them; nothing left running now\n');
+          process.exit(1);
+        }
+        if (signals > 0) process.stdout.write('stopped; nothing left running\n');
+        process.exit(exitCode);
+      },
+      (e: unknown) => {
+        process.stderr.write(`${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  });
 }
 
 const argv = process.argv.slice(2);

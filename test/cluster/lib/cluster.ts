@@ -56,6 +56,11 @@ export interface ClusterOptions {
    * addresses a client was given. Ports: free ones, or 19492 + i with fixed ports.
    */
   readonly secondListener?: { readonly name: string; readonly advertisedHost: string };
+  /**
+   * Gives up a start under way (`npm run cluster` on Ctrl-C while it starts): startCluster
+   * stops every process it has started, then rejects with the signal's reason.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** One Kafka listener of a broker: its name, bound port and advertised host:port. */
@@ -162,6 +167,29 @@ export class Cluster {
   }
 }
 
+/**
+ * `wait` (a readiness wait, which starts nothing), or a rejection as soon as `signal`
+ * aborts: giving up such a wait leaves no process behind that startCluster's cleanup misses.
+ */
+function unlessAborted<T>(wait: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return wait;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    wait.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const brokerCount = options.brokers ?? 3;
   const controllerCount = options.controllers ?? 2;
@@ -174,9 +202,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const redisDir = join(dataDir, 'redis');
   mkdirSync(redisDir, { recursive: true });
   const started: { stop(): Promise<unknown> }[] = [];
+  const signal = options.signal;
   try {
-    const [redis, objectStore] = await Promise.all([RedisServer.start({ dataDir: redisDir, ...(fixed ? { port: FIXED_PORTS.redis } : {}) }), startObjectStore(options.objectStore ?? 'minio', dataDir, logDir, fixed ? FIXED_PORTS.objectStore : undefined)]);
-    started.push({ stop: () => redis.cleanup() }, objectStore);
+    // Both settled before going on: when one fails, the other, started, is stopped below.
+    const [redisStart, storeStart] = await Promise.allSettled([RedisServer.start({ dataDir: redisDir, ...(fixed ? { port: FIXED_PORTS.redis } : {}) }), startObjectStore(options.objectStore ?? 'minio', dataDir, logDir, fixed ? FIXED_PORTS.objectStore : undefined)]);
+    if (redisStart.status === 'fulfilled') started.push({ stop: () => redisStart.value.cleanup() });
+    if (storeStart.status === 'fulfilled') started.push(storeStart.value);
+    if (redisStart.status === 'rejected') throw redisStart.reason;
+    if (storeStart.status === 'rejected') throw storeStart.reason;
+    const redis = redisStart.value;
+    const objectStore = storeStart.value;
+    signal?.throwIfAborted();
     let front: ObjectStoreFront | undefined;
     let storeUrl = objectStore.url;
     if (options.objectStoreFront !== undefined) {
@@ -185,6 +221,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const f = await options.objectStoreFront(Number(target.port));
       front = f;
       started.push({ stop: () => f.close() });
+      signal?.throwIfAborted();
       storeUrl = storeUrl.replace(objectStore.endpoint, `${target.protocol}//127.0.0.1:${f.port}`);
     }
     const common = { ...objectStore.env, STRATUS_OBJECT_STORE_URL: storeUrl, STRATUS_LOG_LEVEL: logLevel, STRATUS_LOG_PRETTY: 'false' };
@@ -217,7 +254,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     started.push(...controllers);
     const endpoints = grpcPorts.map((p) => `127.0.0.1:${p}`).join(',');
     // Controllers first: brokers wait for one (controller.connectTimeout), but start sooner once one serves.
-    await Promise.all(controllers.map((c) => c.waitReady(options.readyTimeoutMs)));
+    await unlessAborted(Promise.all(controllers.map((c) => c.waitReady(options.readyTimeoutMs))), signal);
 
     const brokers: BrokerNode[] = [];
     for (let i = 0; i < brokerCount; i++) {
@@ -257,7 +294,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     }
     started.push(...brokers);
     const cluster = new Cluster({ dataDir, keep: options.keep === true, redis, objectStore, ...(front !== undefined ? { objectStoreFront: front } : {}), redisProxies, controllers, brokers });
-    await cluster.waitReady(options.readyTimeoutMs);
+    await unlessAborted(cluster.waitReady(options.readyTimeoutMs), signal);
     return cluster;
   } catch (err) {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
