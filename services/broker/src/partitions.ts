@@ -15,7 +15,7 @@
 import type { ClusterMetadata, ControllerApi, TopicInfo } from '@stratus/controller';
 import { readBatchHeader } from '@stratus/protocol';
 import type { ExtentSource, PartitionLog, StorageEngine } from '@stratus/storage';
-import { partitionKey } from '@stratus/storage';
+import { DEFAULT_MAX_PRODUCERS_PER_PARTITION, partitionKey } from '@stratus/storage';
 import type { OpenPartition, PartitionAccess, TopicCatalog } from './broker-context.ts';
 import { ProducerStateTable } from './produce/producer-state.ts';
 import { LogStartRecorder } from './delete-records/log-start-recorder.ts';
@@ -117,7 +117,10 @@ export class PartitionManager implements PartitionAccess {
     const tp = { topicId: log.topicId, partition: log.partition };
     const committedEnd = await this.index.committedEndOffset(tp);
     const committed = await this.index.producerBatches(tp);
-    const producers = new ProducerStateTable(this.maxProducersPerPartition);
+    // A committed table at the index's bound may have forgotten producers: then an unknown
+    // producer may be a forgotten one, not a new one (ProducerStateTable).
+    const committedProducers = new Set(committed.map((b) => b.producerId)).size;
+    const producers = new ProducerStateTable(this.maxProducersPerPartition, committedProducers < DEFAULT_MAX_PRODUCERS_PER_PARTITION);
     const lastCommitted = new Map<number, number>();
     for (const b of committed) {
       producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.lastOffsetDelta, Promise.resolve(b.baseOffset));

@@ -8,12 +8,22 @@
 // - same epoch: a batch equal to one of the last five is a duplicate (answered with its
 //   original offsets, not written again); otherwise it must start right after the last
 //   sequence (wrapping at 2^31 - 1), else OUT_OF_ORDER_SEQUENCE_NUMBER;
-// - unknown producer (state lost or expired): accepted, and its state starts there.
+// - a producer that has written nothing here: its first batch must start at sequence 0,
+//   else OUT_OF_ORDER_SEQUENCE_NUMBER. Every client starts a partition at 0 under each
+//   (producer id, epoch), so a later first batch means an earlier one is still in flight
+//   — typically to the old leader after a failover, while the client sent the next batch
+//   to the new one. Kafka accepts it (its transactions v2 producers aside) and then
+//   refuses the earlier batch forever: the Java producer retries it until
+//   delivery.timeout.ms and drops its records (found by the zombie-broker test). Refused
+//   here, the client holds the later batch until the earlier one is answered, which then
+//   starts the producer's state here at 0.
 // Entries are bounded: `maxProducers` per partition, the least recently written
-// forgotten first. A forgotten producer's next batch is accepted as an unknown
-// producer's, exactly as in Kafka once producer.id.expiration.ms has passed; refusing a
-// producer instead would fail writes over a bookkeeping limit. Only a retry of a batch
-// written before it was forgotten could then be written twice.
+// forgotten first. Once the table has forgotten one — or was loaded from a committed
+// table that may have (`knowsEveryProducer` false) — an unknown producer may be a
+// forgotten one, and its batch is accepted at any sequence, exactly as in Kafka once
+// producer.id.expiration.ms has passed; refusing it would fail writes over a bookkeeping
+// limit. Only a retry of a batch written before it was forgotten could then be written
+// twice.
 
 import { ErrorCode } from '@stratus/protocol';
 
@@ -55,10 +65,17 @@ function nextSequence(seq: number): number {
 export class ProducerStateTable {
   private readonly producers = new Map<number, ProducerEntry>();
   private readonly maxProducers: number;
+  private knowsEveryProducer: boolean;
 
-  constructor(maxProducers = DEFAULT_MAX_PRODUCERS) {
+  /**
+   * `knowsEveryProducer`: false when the state is loaded from a source that may have
+   * forgotten producers (a committed table at its bound); then, as after this table's own
+   * first eviction, an unknown producer is accepted at any sequence.
+   */
+  constructor(maxProducers = DEFAULT_MAX_PRODUCERS, knowsEveryProducer = true) {
     if (!Number.isSafeInteger(maxProducers) || maxProducers < 1) throw new RangeError(`maxProducers must be a positive integer, got ${maxProducers}`);
     this.maxProducers = maxProducers;
+    this.knowsEveryProducer = knowsEveryProducer;
   }
 
   get size(): number {
@@ -67,7 +84,14 @@ export class ProducerStateTable {
 
   check(producerId: number, epoch: number, firstSeq: number, lastOffsetDelta: number): SequenceCheck {
     const entry = this.producers.get(producerId);
-    if (entry === undefined) return { kind: 'append' };
+    if (entry === undefined) {
+      if (firstSeq === 0 || !this.knowsEveryProducer) return { kind: 'append' };
+      return {
+        kind: 'error',
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        message: `producer ${producerId} has written nothing to this partition: its first batch must start at sequence 0, got ${firstSeq}`,
+      };
+    }
     if (epoch < entry.epoch) {
       return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `producer ${producerId} epoch ${epoch} is older than ${entry.epoch}` };
     }
@@ -113,6 +137,7 @@ export class ProducerStateTable {
     if (this.producers.size > this.maxProducers) {
       const oldest = this.producers.keys().next().value;
       if (oldest !== undefined) this.producers.delete(oldest);
+      this.knowsEveryProducer = false;
     }
   }
 }

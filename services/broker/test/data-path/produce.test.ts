@@ -262,8 +262,22 @@ describe('Produce: idempotent producers', () => {
     expect(errorName(gap.errorCode)).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
     expect(gap.baseOffset).toBe(-1);
     expect((await produce(world, topic, 0, idempotentBatch(2000, 0, 3, 1))).baseOffset).toBe(3);
-    // Sequences are per producer id: another producer starts where it likes.
+    // Sequences are per producer id: another producer starts at 0 on its own.
     expect(errorName((await produce(world, topic, 0, idempotentBatch(2001, 0, 0, 1))).errorCode)).toBe('NONE');
+  });
+
+  it("a producer's first batch on a partition must start at sequence 0: a later one waits for it (its predecessor still in flight to an old leader)", async () => {
+    const topic = fresh('idem');
+    await world.createTopic(topic);
+    // The failover race: batch 0-9 went to the old leader and is unanswered; 10-19 reaches us first.
+    const early = await produce(world, topic, 0, idempotentBatch(2500, 0, 10, 10));
+    expect(errorName(early.errorCode)).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
+    expect(early.baseOffset).toBe(-1);
+    // The client resends the first batch here, then the second: both written, in order.
+    expect((await produce(world, topic, 0, idempotentBatch(2500, 0, 0, 10))).baseOffset).toBe(0);
+    expect((await produce(world, topic, 0, idempotentBatch(2500, 0, 10, 10))).baseOffset).toBe(10);
+    const fetched = await fetchOne(world, { topic, partition: 0, offset: 0 });
+    expect(fetched.fetched.records.map((r) => r.value)).toEqual(Array.from({ length: 20 }, (_, i) => `p2500-e0-s${i}`));
   });
 
   it('an older producer epoch: INVALID_PRODUCER_EPOCH; a newer epoch must restart at sequence 0', async () => {

@@ -11,6 +11,19 @@ describe('ProducerStateTable (idempotent producers)', () => {
     expect(t.check(7, 0, 7, 1)).toMatchObject({ kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
   });
 
+  it("refuses an unknown producer's first batch unless it starts at sequence 0, until the table may have forgotten producers", () => {
+    const t = new ProducerStateTable(2);
+    expect(t.check(5, 0, 8, 1)).toMatchObject({ kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+    expect(t.check(5, 0, 0, 1).kind).toBe('append');
+    t.record(1, 0, 0, 0, Promise.resolve(0));
+    t.record(2, 0, 0, 0, Promise.resolve(1));
+    expect(t.check(5, 0, 8, 1)).toMatchObject({ kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER }); // nobody forgotten yet
+    t.record(3, 0, 0, 0, Promise.resolve(2)); // producer 1 forgotten
+    expect(t.check(5, 0, 8, 1).kind).toBe('append'); // may be a forgotten producer: accepted as Kafka does
+    // Loaded from a committed table that may have forgotten producers: the same from the start.
+    expect(new ProducerStateTable(2, false).check(5, 0, 8, 1).kind).toBe('append');
+  });
+
   it('answers a retried batch with its original offsets (duplicates of the last five)', async () => {
     const t = new ProducerStateTable();
     for (let i = 0; i < 6; i++) t.record(1, 0, i * 10, 9, Promise.resolve(i * 10));

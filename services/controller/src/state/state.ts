@@ -6,7 +6,7 @@
 // Not here: how the state changes (apply.ts), how it is persisted (snapshot-data.ts),
 // and policy (the ops/ decide functions).
 
-import { cloneProducerTable, partitionKey } from '@stratus/partition-index';
+import { DEFAULT_MAX_PRODUCERS_PER_PARTITION, cloneProducerTable, partitionKey } from '@stratus/partition-index';
 import type { Extent, ProducerTable, TopicPartition } from '@stratus/partition-index';
 import type { BrokerInfo, CommittedOffset, DrainReason } from '../controller-api.ts';
 import type { CommitRejected } from './records.ts';
@@ -28,8 +28,12 @@ export interface PartitionState {
   producers: ProducerTable;
 }
 
-/** Producers remembered per partition (a constant: applying records must not depend on options). */
-export const MAX_PRODUCERS_PER_PARTITION = 1000;
+/**
+ * Producers remembered per partition (a constant: applying records must not depend on
+ * options). The partition index's bound, which a broker also reads: a committed table that
+ * size may have forgotten producers (produce/producer-state.ts).
+ */
+export const MAX_PRODUCERS_PER_PARTITION = DEFAULT_MAX_PRODUCERS_PER_PARTITION;
 
 export interface TopicState {
   readonly topicId: string;
