@@ -10,7 +10,10 @@
 //    what the documented commands do) and without the test runner's own variables.
 // Each block runs in its own process group with a time limit; a background block runs on
 // until stopped with SIGINT to its group — what Ctrl-C in its terminal does — and must
-// then stop within a limit, leaving no process of its group behind.
+// then stop within a limit, leaving no process behind: neither in its group nor among the
+// processes it started in sessions of their own (process-tree.ts), and its URLs silent.
+// Whatever is left then is killed — the test fails, naming it — so the next block starts
+// on free ports instead of failing after it.
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -18,6 +21,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DocBlock } from './markdown-blocks.ts';
+import { SessionTracker } from './process-tree.ts';
 
 export const LIMITS = {
   /** A block that is not a background block must exit within this. */
@@ -28,7 +32,13 @@ export const LIMITS = {
   stopMs: 60_000,
   /** Output kept per block for failure messages. */
   outputChars: 64_000,
+  /** How often a background block's process tree is looked at while it runs. */
+  sampleMs: 1_000,
+  /** After the stop failed and what was left got SIGKILL: time for it to be gone and its ports free. */
+  cleanupMs: 10_000,
 } as const;
+
+export type Limits = { readonly [K in keyof typeof LIMITS]: number };
 
 /** Entries of the repository the sandbox does not link: what the docs' commands create. */
 const NOT_LINKED = new Set(['data']);
@@ -50,6 +60,9 @@ interface Background {
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly output: () => string;
+  /** The sessions its processes spread over (npm run cluster's supervisor has one of its own). */
+  readonly tree: SessionTracker;
+  readonly sampler: NodeJS.Timeout;
 }
 
 export class DocShell {
@@ -59,8 +72,11 @@ export class DocShell {
   private readonly state: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly backgrounds = new Map<DocBlock, Background>();
+  private readonly limits: Limits;
 
-  constructor(repo: string, extraPath: readonly string[]) {
+  /** `limits`: shorter ones for the doc shell's own tests. */
+  constructor(repo: string, extraPath: readonly string[], limits: Partial<Limits> = {}) {
+    this.limits = { ...LIMITS, ...limits };
     this.root = mkdtempSync(join(tmpdir(), 'stratus-doc-test-'));
     this.sandbox = join(this.root, 'checkout');
     this.state = join(this.root, 'state');
@@ -98,11 +114,11 @@ export class DocShell {
     let out = '';
     const add = (d: Buffer) => {
       out += d.toString();
-      if (out.length > 2 * LIMITS.outputChars) out = out.slice(-LIMITS.outputChars);
+      if (out.length > 2 * this.limits.outputChars) out = out.slice(-this.limits.outputChars);
     };
     child.stdout!.on('data', add);
     child.stderr!.on('data', add);
-    return { child, output: () => out.slice(-LIMITS.outputChars) };
+    return { child, output: () => out.slice(-this.limits.outputChars) };
   }
 
   /** Runs a block to its end (or its time limit, then kills its process group). */
@@ -113,7 +129,7 @@ export class DocShell {
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(child, 'SIGKILL');
-    }, LIMITS.blockMs);
+    }, this.limits.blockMs);
     const { code, signal } = await exitOf(child);
     clearTimeout(timer);
     // Whatever the block left running in its group (a `cmd &` it did not wait for) goes with it.
@@ -131,51 +147,91 @@ export class DocShell {
     const started = Date.now();
     const { child, output } = this.spawnBlock(block, false);
     const exited = exitOf(child);
-    this.backgrounds.set(block, { block, readyUrls, child, exited, output });
+    const tree = new SessionTracker(child.pid!);
+    const sampler = setInterval(() => tree.sample(), this.limits.sampleMs);
+    sampler.unref();
+    this.backgrounds.set(block, { block, readyUrls, child, exited, output, tree, sampler });
     let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     void exited.then((e) => (gone = e));
-    while (Date.now() - started < LIMITS.readyMs) {
+    while (Date.now() - started < this.limits.readyMs) {
       if (gone !== undefined) throw new Error(`exited (${gone.code ?? gone.signal}) before it was ready:\n${output()}`);
       const answers = await Promise.all(readyUrls.map(status));
-      if (answers.every((s) => s === 200)) return Date.now() - started;
+      if (answers.every((s) => s === 200)) {
+        tree.sample();
+        return Date.now() - started;
+      }
       await sleep(200);
     }
-    throw new Error(`not ready within ${LIMITS.readyMs / 1000} s (${readyUrls.join(', ')}):\n${output()}`);
+    throw new Error(`not ready within ${this.limits.readyMs / 1000} s (${readyUrls.join(', ')}):\n${output()}`);
   }
 
-  /** Ctrl-C to a background block; resolves with how long its processes took to be gone. */
+  /**
+   * Ctrl-C to a background block; resolves with how long its processes took to be gone and
+   * its URLs to fall silent. Throws when that took longer than the stop limit, after killing
+   * what was left and waiting for its ports, so that the blocks after it find them free.
+   */
   async stop(block: DocBlock): Promise<{ ms: number; code: number | null; signal: NodeJS.Signals | null; output: string }> {
     const bg = this.backgrounds.get(block);
     if (bg === undefined) throw new Error(`${block.file}:${block.line} was not started`);
     this.backgrounds.delete(block);
     const early = await Promise.race([bg.exited, sleep(0).then(() => undefined)]);
-    if (early !== undefined) throw new Error(`had exited (${early.code ?? early.signal}) before the end of its section:\n${bg.output()}`);
-    const started = Date.now();
-    killGroup(bg.child, 'SIGINT');
-    const exit = await Promise.race([bg.exited, sleep(LIMITS.stopMs).then(() => undefined)]);
-    while (exit !== undefined && groupAlive(bg.child) && Date.now() - started < LIMITS.stopMs) await sleep(100);
-    if (exit === undefined || groupAlive(bg.child)) {
-      killGroup(bg.child, 'SIGKILL');
-      throw new Error(`still running ${LIMITS.stopMs / 1000} s after Ctrl-C (killed):\n${bg.output()}`);
+    if (early !== undefined) {
+      this.kill(bg);
+      throw new Error(`had exited (${early.code ?? early.signal}) before the end of its section:\n${bg.output()}`);
     }
-    // Processes it started in groups of their own (npm run cluster's supervisor) are not in
-    // its group: that they are gone shows in its URLs no longer answering.
-    const answering = async () => (await Promise.all(bg.readyUrls.map(async (u) => ((await status(u)) !== undefined ? u : undefined)))).filter((u) => u !== undefined);
+    bg.tree.sample(); // the tree as Ctrl-C finds it
+    clearInterval(bg.sampler);
+    const started = Date.now();
+    const late = () => Date.now() - started >= this.limits.stopMs;
+    killGroup(bg.child, 'SIGINT');
+    // Gone: its group (the shell and what runs in the terminal's foreground) and every
+    // process in the sessions its tree spread over (npm run cluster's supervisor and the
+    // cluster's processes, in a session of their own).
+    while ((groupAlive(bg.child) || bg.tree.alive().length > 0) && !late()) await sleep(100);
+    const left = bg.tree.alive();
+    if (groupAlive(bg.child) || left.length > 0) {
+      const killed = this.kill(bg);
+      await this.silence(bg.readyUrls, this.limits.cleanupMs);
+      throw new Error(`still running ${this.limits.stopMs / 1000} s after Ctrl-C (killed):\n${describe(killed.length > 0 ? killed : left)}\n--- output ---\n${bg.output()}`);
+    }
+    const exit = await bg.exited; // its group is gone: the shell has exited
+    const answering = await this.silence(bg.readyUrls, Math.max(0, this.limits.stopMs - (Date.now() - started)));
+    if (answering.length > 0) {
+      throw new Error(`its processes are gone, but ${answering.join(', ')} still answer ${this.limits.stopMs / 1000} s after Ctrl-C: a process that is not the block's holds those ports\n--- output ---\n${bg.output()}`);
+    }
+    return { ms: Date.now() - started, ...exit, output: bg.output() };
+  }
+
+  /** SIGKILL to a background block's group and every process of its sessions; returns those. */
+  private kill(bg: Background): ReturnType<SessionTracker['killAll']> {
+    clearInterval(bg.sampler);
+    killGroup(bg.child, 'SIGKILL');
+    return bg.tree.killAll();
+  }
+
+  /** Waits up to `ms` for none of `urls` to answer; returns those that still do. */
+  private async silence(urls: readonly string[], ms: number): Promise<string[]> {
+    const deadline = Date.now() + ms;
+    const answering = async () => (await Promise.all(urls.map(async (u) => ((await status(u)) !== undefined ? u : undefined)))).filter((u) => u !== undefined);
     let left = await answering();
-    while (left.length > 0 && Date.now() - started < LIMITS.stopMs) {
+    while (left.length > 0 && Date.now() < deadline) {
       await sleep(200);
       left = await answering();
     }
-    if (left.length > 0) throw new Error(`its processes exited, but ${left.join(', ')} still answer ${LIMITS.stopMs / 1000} s after Ctrl-C:\n${bg.output()}`);
-    return { ms: Date.now() - started, ...exit, output: bg.output() };
+    return left;
   }
 
   /** Kills whatever still runs and removes the sandbox. */
   close(): void {
-    for (const bg of this.backgrounds.values()) killGroup(bg.child, 'SIGKILL');
+    for (const bg of this.backgrounds.values()) this.kill(bg);
     this.backgrounds.clear();
     rmSync(this.root, { recursive: true, force: true }); // removes the symlinks, not what they point to
   }
+}
+
+function describe(processes: readonly { pid: number; command: string }[]): string {
+  // Long command lines keep both ends: the program, and its arguments (main.ts broker).
+  return processes.map((p) => `  ${p.pid} ${p.command.length > 200 ? `${p.command.slice(0, 100)} ... ${p.command.slice(-95)}` : p.command}`).join('\n');
 }
 
 function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
