@@ -48,7 +48,8 @@ import type { ObjectMaintenanceStats } from './background/object-maintenance.ts'
 import type { CompactionRunSummary } from './background/compaction-runner.ts';
 import type { OrphanSweepSummary } from './background/orphan-sweep.ts';
 import { describeConfigs, decideAlterConfigs, decideIncrementalAlterConfigs } from './ops/configs.ts';
-import { decideCoordinatorReset, decideGroupMembership } from './ops/group-membership.ts';
+import { decideCoordinatorReset, decideGroupMembership, groupOverviews } from './ops/group-membership.ts';
+import type { GroupOverview } from './ops/group-membership.ts';
 import { ClusterTimers } from './cluster/cluster-timers.ts';
 import { newClusterCounters } from './cluster/cluster-context.ts';
 import type { ClusterCounters, ClusterDecideContext, SuspicionChange } from './cluster/cluster-context.ts';
@@ -608,6 +609,15 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
 
   groupsWithOffsets(): Promise<string[]> {
     return this.read(() => [...this.durable.offsets.keys()].sort());
+  }
+
+  /**
+   * Every group with committed offsets or members reported by a coordinator, with what the
+   * controller knows of its membership (the admin API's group list; members themselves
+   * live in the brokers' coordinators).
+   */
+  groupOverviews(): Promise<GroupOverview[]> {
+    return this.read(() => groupOverviews(this.durable));
   }
 
   recordGroupMembership(group: string, report: GroupMembershipReport): Promise<void> {

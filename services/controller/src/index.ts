@@ -6,6 +6,7 @@ export { Controller } from './controller.ts';
 export { brokerEndpointFor, LISTENER_NAME_PATTERN, MAX_BROKER_ENDPOINTS } from './broker-endpoints.ts';
 export type { ClusterCheckSummary, ClusterStats, ControllerStats, RetentionSummary } from './controller.ts';
 export type { ControllerOptions } from './options.ts';
+export type { GroupOverview } from './ops/group-membership.ts';
 export type { ClusterOptions } from './cluster/cluster-options.ts';
 export type { ClusterCounters, SuspicionChange, UncleanFailover } from './cluster/cluster-context.ts';
 export type { CompactionOptions, OrphanSweepOptions } from './config/gc-options.ts';

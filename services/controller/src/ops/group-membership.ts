@@ -8,6 +8,7 @@
 import type { GroupMembershipReport } from '../controller-api.ts';
 import { MAX_ITEMS_PER_RECORD } from './tx.ts';
 import type { DecideContext, Tx } from './tx.ts';
+import type { ControllerState } from '../state/state.ts';
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -51,4 +52,29 @@ export function decideCoordinatorReset(tx: Tx, ctx: DecideContext, nodeId: numbe
 function sameTopics(a: readonly string[] | null, b: readonly string[] | null): boolean {
   if (a === null || b === null) return a === b;
   return a.length === b.length && a.every((t, i) => t === b[i]);
+}
+
+/** A group as the controller knows it: committed offsets, and which coordinators reported members. */
+export interface GroupOverview {
+  readonly group: string;
+  /** Partitions with a committed offset. */
+  readonly committedOffsets: number;
+  /** Brokers whose coordinator reported members of the group (empty: the group has none, as far as reports go). */
+  readonly coordinatorsWithMembers: readonly number[];
+  /** When the last coordinator holding members reported it empty; null while one holds members or none ever reported. */
+  readonly emptySinceMs: number | null;
+}
+
+/** Every group with committed offsets or reported members, sorted by name. */
+export function groupOverviews(s: ControllerState): GroupOverview[] {
+  const names = new Set([...s.offsets.keys(), ...s.groups.keys()]);
+  return [...names].sort().map((group) => {
+    const membership = s.groups.get(group);
+    return {
+      group,
+      committedOffsets: s.offsets.get(group)?.size ?? 0,
+      coordinatorsWithMembers: membership === undefined ? [] : [...membership.holders.keys()].sort((a, b) => a - b),
+      emptySinceMs: membership?.emptySinceMs ?? null,
+    };
+  });
 }
