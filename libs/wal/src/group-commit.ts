@@ -35,7 +35,7 @@ export interface PendingAppend {
   readonly frameHeader: Buffer;
   readonly chunks: readonly Buffer[];
   readonly frameBytes: number;
-  /** Monotonic ms when queued; only read when flushMaxDelayMs > 0. */
+  /** Monotonic ms when queued; only read when flushMaxDelayMs > 0 or onFlush is set. */
   readonly queuedAtMs: number;
   readonly resolve: (seq: number) => void;
   readonly reject: (err: unknown) => void;
@@ -102,6 +102,11 @@ export class GroupCommitWriter {
     this.queuedBytes += entry.frameBytes;
     if (this.wake !== undefined) this.wake();
     else if (this.gatherAbort !== undefined && this.queuedBytes >= this.ctx.flushMaxBytes) this.gatherAbort.abort(CANCELLED);
+  }
+
+  /** Appends queued for a group commit and their bytes (a backlog grows while the disk cannot keep up). */
+  get backlog(): { readonly appends: number; readonly bytes: number } {
+    return { appends: this.queue.length - this.head, bytes: this.queuedBytes };
   }
 
   /** Takes appends again after a full disk paused the writer. */
@@ -221,7 +226,7 @@ export class GroupCommitWriter {
     if (this.ctx.syncWrites) await this.file.datasync();
     if (this.ctx.onFlush !== undefined) {
       const synced = clock.monotonicMs();
-      this.ctx.onFlush({ appends: batch.length, bytes, writeMs: wrote - started, syncMs: this.ctx.syncWrites ? synced - wrote : 0 });
+      this.ctx.onFlush({ appends: batch.length, bytes, writeMs: wrote - started, syncMs: this.ctx.syncWrites ? synced - wrote : 0, oldestAppendMs: synced - batch[0]!.queuedAtMs });
     }
     this.ctx.segments.grow(bytes);
     this.ctx.onDurable(bytes, batch[batch.length - 1]!.seq + 1);

@@ -62,6 +62,12 @@ export interface WalFlush {
   readonly writeMs: number;
   /** 0 when syncWrites is off. */
   readonly syncMs: number;
+  /**
+   * From the oldest append of this group commit being queued to the group being durable
+   * (queueing, gathering, writev, fdatasync): the longest any of its appends waited, so an
+   * upper bound for each of them. One clock read per append pays for it, only with onFlush.
+   */
+  readonly oldestAppendMs: number;
 }
 
 export interface ResolvedWalOptions {

@@ -174,6 +174,9 @@ class SegmentedWal implements WriteAheadLog {
       nextSeq: this.nextSeq,
       untrimmedBytes: this.segments.untrimmedBytes,
       segments: this.segments.count,
+      queuedAppends: this.writer.backlog.appends,
+      queuedBytes: this.writer.backlog.bytes,
+      waitingAppends: this.waiters.length,
     };
   }
 
@@ -208,7 +211,7 @@ class SegmentedWal implements WriteAheadLog {
     const seq = this.nextSeq++;
     this.pendingBytes += frameBytes;
     const frameHeader = encodeFrameHeader(seq, payloadBytes, chunks);
-    const queuedAtMs = this.opts.flushMaxDelayMs > 0 ? this.clock.monotonicMs() : 0;
+    const queuedAtMs = this.opts.flushMaxDelayMs > 0 || this.opts.onFlush !== undefined ? this.clock.monotonicMs() : 0;
     return new Promise<number>((resolve, reject) => {
       this.writer.enqueue({ seq, frameHeader, chunks, frameBytes, queuedAtMs, resolve, reject });
     });

@@ -31,6 +31,11 @@ export interface WalStats {
   /** Bytes on disk not yet trimmed (whole segments count). */
   readonly untrimmedBytes: number;
   readonly segments: number;
+  /** Appends queued for the next group commit, and their framed bytes (the write backlog). */
+  readonly queuedAppends?: number;
+  readonly queuedBytes?: number;
+  /** Appends waiting for room in capacityBytes (the WAL is full until uploads let it trim). */
+  readonly waitingAppends?: number;
 }
 
 export interface WriteAheadLog {

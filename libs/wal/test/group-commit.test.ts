@@ -173,6 +173,26 @@ describe('syncWrites: false', () => {
     }
   });
 
+  it('onFlush says how long the oldest append of each group waited until durable, and stats() shows the queued backlog', async () => {
+    const clock = new ManualClock();
+    const flushes: WalFlush[] = [];
+    const { wal } = await openMemoryWal(undefined, { clock, flushMaxDelayMs: 5, flushMaxBytes: 1_000_000, onFlush: (f) => flushes.push(f) });
+    const first = wal.append(payload(0, 100));
+    await clock.advance(3);
+    const second = wal.append(payload(1, 100));
+    await turns(5);
+    // Both wait for the gather delay: queued, not yet written.
+    expect(wal.stats()).toMatchObject({ queuedAppends: 2, waitingAppends: 0 });
+    expect(wal.stats().queuedBytes).toBeGreaterThan(200);
+    await clock.advance(2);
+    await Promise.all([first, second]);
+    expect(flushes.length).toBe(1);
+    // The memory file system takes no time: the oldest append waited exactly the 5 ms gather.
+    expect(flushes[0]!.oldestAppendMs).toBe(5);
+    expect(wal.stats()).toMatchObject({ queuedAppends: 0, queuedBytes: 0 });
+    await wal.close();
+  });
+
   it('a rolled segment is synced in the background: appends do not wait for it, and if it fails the log stops', async () => {
     const { wal, fs } = await openMemoryWal(undefined, { segmentBytes: 4096, syncWrites: false });
     for (let i = 0; i < 3; i++) await wal.append(payload(i, 1000));
