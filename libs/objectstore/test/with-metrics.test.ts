@@ -54,6 +54,23 @@ describe('withMetrics', () => {
     expect(latency.list.count).toBe(0);
   });
 
+  it('keeps the latencies of failed calls apart from served ones, by outcome', async () => {
+    const clock = new ManualClock();
+    const metrics = new ObjectStoreMetrics();
+    const slow = withFaults(new MemoryObjectStore(), { random: new SeededRandom(1), latency: { clock, minMs: 30, maxMs: 30 } });
+    const store = withMetrics(slow, metrics, { clock });
+    await settle(clock, store.put('a', Buffer.from('x')));
+    await settle(clock, store.get('a'));
+    await settle(clock, store.get('missing').catch(() => undefined));
+    const { latencyByOutcome } = metrics.snapshot();
+    expect(Object.keys(latencyByOutcome.get).sort()).toEqual(['not_found', 'ok']);
+    expect(latencyByOutcome.get.ok!.count).toBe(1);
+    expect(latencyByOutcome.get.not_found!.count).toBe(1);
+    expect(latencyByOutcome.get.not_found!.sumMs).toBe(30);
+    expect(latencyByOutcome.put).toEqual({ ok: { counts: expect.any(Array), count: 1, sumMs: 30 } });
+    expect(latencyByOutcome.list).toEqual({});
+  });
+
   it('counts attempts inside withRetry and calls outside it', async () => {
     const clock = new ManualClock();
     const attempts = new ObjectStoreMetrics();

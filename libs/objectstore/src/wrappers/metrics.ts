@@ -1,5 +1,6 @@
 // Plain in-library counters for object-store calls: requests by operation and outcome,
-// bytes, and a latency histogram per operation. `snapshot()` returns plain numbers for
+// bytes, and a latency histogram per operation and per operation and outcome (a failed
+// call's latency says something else than a served one's: a timeout, a refusal). `snapshot()` returns plain numbers for
 // benchmarks and test assertions; exporting them (Prometheus) is the caller's business.
 // Not for measuring anything itself: withMetrics feeds it.
 
@@ -28,18 +29,27 @@ export interface ObjectStoreMetricsSnapshot {
   /** Bytes returned by successful gets. */
   readonly bytesRead: number;
   readonly latency: Readonly<Record<ObjectStoreOperation, LatencyHistogram>>;
+  /** The same latencies by operation, then outcome; outcomes never seen are absent. */
+  readonly latencyByOutcome: Readonly<Record<ObjectStoreOperation, Readonly<Partial<Record<ObjectStoreOutcome, LatencyHistogram>>>>>;
 }
 
-interface OperationStats {
-  readonly outcomes: Map<ObjectStoreOutcome, number>;
+interface Buckets {
   readonly buckets: number[];
   count: number;
   sumMs: number;
 }
 
+interface OperationStats extends Buckets {
+  readonly outcomes: Map<ObjectStoreOutcome, number>;
+  readonly byOutcome: Map<ObjectStoreOutcome, Buckets>;
+}
+
+const emptyBuckets = (): Buckets => ({ buckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0), count: 0, sumMs: 0 });
+const histogramOf = (b: Buckets): LatencyHistogram => ({ counts: [...b.buckets], count: b.count, sumMs: b.sumMs });
+
 export class ObjectStoreMetrics {
   private readonly stats = new Map<ObjectStoreOperation, OperationStats>(
-    OBJECT_STORE_OPERATIONS.map((op) => [op, { outcomes: new Map(), buckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0), count: 0, sumMs: 0 }]),
+    OBJECT_STORE_OPERATIONS.map((op) => [op, { outcomes: new Map(), byOutcome: new Map(), ...emptyBuckets() }]),
   );
   private bytesWritten = 0;
   private bytesRead = 0;
@@ -52,6 +62,11 @@ export class ObjectStoreMetrics {
     s.buckets[i] = (s.buckets[i] ?? 0) + 1;
     s.count++;
     s.sumMs += latencyMs;
+    let o = s.byOutcome.get(outcome);
+    if (o === undefined) s.byOutcome.set(outcome, (o = emptyBuckets()));
+    o.buckets[i] = (o.buckets[i] ?? 0) + 1;
+    o.count++;
+    o.sumMs += latencyMs;
     this.bytesWritten += bytes.written ?? 0;
     this.bytesRead += bytes.read ?? 0;
   }
@@ -66,10 +81,12 @@ export class ObjectStoreMetrics {
   snapshot(): ObjectStoreMetricsSnapshot {
     const requests = {} as Record<ObjectStoreOperation, Partial<Record<ObjectStoreOutcome, number>>>;
     const latency = {} as Record<ObjectStoreOperation, LatencyHistogram>;
+    const latencyByOutcome = {} as Record<ObjectStoreOperation, Partial<Record<ObjectStoreOutcome, LatencyHistogram>>>;
     for (const [op, s] of this.stats) {
       requests[op] = Object.fromEntries(s.outcomes);
-      latency[op] = { counts: [...s.buckets], count: s.count, sumMs: s.sumMs };
+      latency[op] = histogramOf(s);
+      latencyByOutcome[op] = Object.fromEntries([...s.byOutcome].map(([outcome, b]) => [outcome, histogramOf(b)]));
     }
-    return { requests, bytesWritten: this.bytesWritten, bytesRead: this.bytesRead, latency };
+    return { requests, bytesWritten: this.bytesWritten, bytesRead: this.bytesRead, latency, latencyByOutcome };
   }
 }
