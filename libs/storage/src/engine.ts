@@ -40,7 +40,7 @@ export interface StorageEngineOptions {
   readonly appendWaitMs?: number;
   /** Committed bytes loaded ahead of each sequential reader of a partition (default 4 MiB; 0 turns read-ahead off). */
   readonly readAheadBytes?: number;
-  readonly upload?: Pick<UploaderOptions, 'maxObjectBytes' | 'maxObjectExtents' | 'maxObjectProducerBatches' | 'maxDelayMs' | 'urgentDelayMs' | 'maxConcurrentUploads' | 'retryBaseDelayMs' | 'retryMaxDelayMs'>;
+  readonly upload?: Pick<UploaderOptions, 'maxObjectBytes' | 'maxObjectExtents' | 'maxObjectProducerBatches' | 'maxDelayMs' | 'urgentDelayMs' | 'maxConcurrentUploads' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'onUploaded'>;
   readonly onError?: (error: unknown, context: string) => void;
   /**
    * WAL records the WAL's recovery set aside (quarantine after damage; @stratus/wal

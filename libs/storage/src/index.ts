@@ -53,7 +53,7 @@ export { STREAM_SET_MAGIC, STREAM_SET_VERSION, HEADER_BYTES, INDEX_ENTRY_BYTES, 
 export { ByteBudget, BudgetExceededError } from './log/byte-budget.ts';
 export { TailCache } from './log/tail-cache.ts';
 export { Uploader, CommitRejectedError, UploaderStoppedError } from './log/uploader.ts';
-export type { UploadEntry, UploaderOptions, UploaderStats } from './log/uploader.ts';
+export type { UploadEntry, UploaderOptions, UploaderStats, UploadTimings } from './log/uploader.ts';
 export { PartitionLog, PartitionFailedError, AppendsStoppedError } from './log/partition-log.ts';
 export type { TimestampAndOffset } from './log/batch-scan.ts';
 export type { AppendInfo, AppendResult, ExtentReader, PartitionLogConfig, ReadResult } from './log/partition-log.ts';

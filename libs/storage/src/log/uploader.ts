@@ -94,6 +94,8 @@ export interface UploaderOptions {
   readonly retryMaxDelayMs?: number;
   /** Called after a commit with the committed entries and their extents. */
   readonly onCommitted?: (entries: readonly UploadEntry[], extents: readonly Extent[]) => void;
+  /** Called once per object committed, with its size and timings (for metrics; must be cheap and must not throw). */
+  readonly onUploaded?: (upload: UploadTimings) => void;
   /** Called for failures that are retried or worked around (for logs and metrics). */
   readonly onError?: (error: unknown, context: string) => void;
   /**
@@ -122,6 +124,18 @@ interface Queued {
   readonly reject: (e: Error) => void;
 }
 
+/** One object uploaded and committed: what the uploader's metrics observe. */
+export interface UploadTimings {
+  readonly bytes: number;
+  readonly entries: number;
+  /** The PUT, retries included. */
+  readonly putMs: number;
+  /** From the PUT's start to the commit's end (waiting for earlier objects' commits included). */
+  readonly uploadMs: number;
+  /** From the oldest entry's arrival in the queue to the commit's end: how long data waited to be object-durable. */
+  readonly oldestEntryMs: number;
+}
+
 export interface UploaderStats {
   objects: number;
   bytes: number;
@@ -133,7 +147,7 @@ export interface UploaderStats {
 }
 
 export class Uploader {
-  private readonly o: Required<Omit<UploaderOptions, 'onCommitted' | 'onError' | 'keepRejected'>> & Pick<UploaderOptions, 'onCommitted' | 'onError' | 'keepRejected'>;
+  private readonly o: Required<Omit<UploaderOptions, 'onCommitted' | 'onUploaded' | 'onError' | 'keepRejected'>> & Pick<UploaderOptions, 'onCommitted' | 'onUploaded' | 'onError' | 'keepRejected'>;
   /** Rejected local entries not yet kept (keepRejected failed): the WAL is not trimmed past the first. */
   private unkept: { entries: UploadEntry[]; reason: string }[] = [];
   private queue: Queued[] = [];
@@ -352,7 +366,9 @@ export class Uploader {
         bytes: e.batch,
       })),
     );
+    const putStartedMs = this.o.clock.monotonicMs();
     const key = await this.put(built.body);
+    const putMs = this.o.clock.monotonicMs() - putStartedMs;
     await after;
     if (this.stopSignal.signal.aborted) throw new UploaderStoppedError();
     const extents: Extent[] = built.extents.map((e) => ({ ...e, objectKey: key, objectSize: built.size }));
@@ -371,6 +387,10 @@ export class Uploader {
     }
     this.stats.objects++;
     this.stats.bytes += built.size;
+    if (this.o.onUploaded !== undefined) {
+      const now = this.o.clock.monotonicMs();
+      this.o.onUploaded({ bytes: built.size, entries: taken.length, putMs, uploadMs: now - putStartedMs, oldestEntryMs: now - taken[0]!.addedAtMs });
+    }
 
     const rejected = new Map(result.rejected.map((r) => [partitionKey(r.topicId, r.partition), r]));
     const committed: UploadEntry[] = [];
