@@ -85,6 +85,8 @@ export interface BrokerOptions {
   readonly onGroupEvent?: (groupId: string, message: string) => void;
   /** A client sent bytes after a request body (ignored, as Kafka does); once per connection. */
   readonly onTrailingBytes?: DispatcherEvents['onTrailingBytes'];
+  /** Every request served, with its answer and duration (metrics; see DispatcherEvents). */
+  readonly onRequest?: DispatcherEvents['onRequest'];
   /** Lease, hand-over and follower-fetch settings (issue 10 §3). */
   readonly cluster?: BrokerClusterOptions;
 }
@@ -174,7 +176,11 @@ export class Broker {
       describeTopicPartitionsHandler(ctx),
       ...groupHandlers(ctx, this.coordinator),
     ];
-    this.dispatcher = new Dispatcher(handlers, { ...(o.onProblem ? { onProblem: o.onProblem } : {}), ...(o.onTrailingBytes ? { onTrailingBytes: o.onTrailingBytes } : {}) });
+    this.dispatcher = new Dispatcher(handlers, {
+      ...(o.onProblem ? { onProblem: o.onProblem } : {}),
+      ...(o.onTrailingBytes ? { onTrailingBytes: o.onTrailingBytes } : {}),
+      ...(o.onRequest ? { onRequest: o.onRequest } : {}),
+    });
     this.server = new KafkaServer((frame, conn, responseBudget) => this.dispatcher.dispatch(frame, conn, responseBudget), { ...o.network, clock: o.clock });
   }
 

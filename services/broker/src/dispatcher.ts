@@ -33,6 +33,13 @@ export interface DispatcherEvents {
   readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown) => void;
   /** A connection's first request with bytes after its body (later ones are not reported); for a debug log. */
   readonly onTrailingBytes?: (header: ParsedRequestHeader, trailingBytes: number, conn: ConnectionInfo) => void;
+  /**
+   * Every request a handler served, for metrics: its decoded body, the handler's answer
+   * (undefined when the handler failed or its answer could not be encoded; NO_RESPONSE or a
+   * CloseConnection as returned) and the time from the decoded request to the encoded
+   * answer, long polls included. Called once per request; must be cheap and must not throw.
+   */
+  readonly onRequest?: (header: ParsedRequestHeader, request: unknown, response: unknown, durationMs: number) => void;
 }
 
 export class Dispatcher {
@@ -62,25 +69,35 @@ export class Dispatcher {
       this.events.onTrailingBytes?.(header, body.value.trailingBytes, conn);
     }
     const ctx: RequestContext = { header, connectionId: conn.connectionId, listenerName: conn.listenerName, remoteAddress: conn.remoteAddress, signal: conn.signal, responseBudget };
+    const onRequest = this.events.onRequest;
+    const started = onRequest !== undefined ? performance.now() : 0;
+    const result = await this.handle(handler, body.value.body, ctx);
+    if (onRequest !== undefined) onRequest(header, body.value.body, result.kind === 'close' ? undefined : result.answer, performance.now() - started);
+    return result.kind === 'close' ? result.closed : result.encoded;
+  }
+
+  /** Calls the handler and encodes its answer; a failure closes the connection. */
+  private async handle(handler: AnyApiHandler, request: unknown, ctx: RequestContext): Promise<{ kind: 'answered'; answer: unknown; encoded: DispatchResult } | { kind: 'close'; closed: DispatchResult }> {
+    const header = ctx.header;
     let result: unknown;
     try {
-      result = await handler.handle(body.value.body, ctx);
+      result = await handler.handle(request, ctx);
     } catch (e) {
       // A handler bug: the client cannot be told what failed in a schema-correct way for
       // every API, so the connection is closed and the client retries elsewhere. A
       // controller failure should have been answered per item by the handler.
       const failure = controllerFailure(e);
       if (failure !== undefined) {
-        return this.close(`handler for API ${header.apiKey} let a controller failure through (${failure.code}) instead of answering it per item`, header, e);
+        return { kind: 'close', closed: this.close(`handler for API ${header.apiKey} let a controller failure through (${failure.code}) instead of answering it per item`, header, e) };
       }
-      return this.close(`handler for API ${header.apiKey} failed`, header, e);
+      return { kind: 'close', closed: this.close(`handler for API ${header.apiKey} failed`, header, e) };
     }
-    if (result === NO_RESPONSE) return { kind: 'none' };
-    if (result instanceof CloseConnection) return this.close(result.reason, header);
+    if (result === NO_RESPONSE) return { kind: 'answered', answer: result, encoded: { kind: 'none' } };
+    if (result instanceof CloseConnection) return { kind: 'answered', answer: result, encoded: this.close(result.reason, header) };
     try {
-      return { kind: 'response', chunks: encodeResponse(header.apiKey as ApiKeyNumber, header.apiVersion, header.correlationId, result as never) };
+      return { kind: 'answered', answer: result, encoded: { kind: 'response', chunks: encodeResponse(header.apiKey as ApiKeyNumber, header.apiVersion, header.correlationId, result as never) } };
     } catch (e) {
-      return this.close(`encoding the API ${header.apiKey} v${header.apiVersion} response failed`, header, e);
+      return { kind: 'close', closed: this.close(`encoding the API ${header.apiKey} v${header.apiVersion} response failed`, header, e) };
     }
   }
 

@@ -835,6 +835,11 @@ export class GroupCoordinator {
     return this.groups.size;
   }
 
+  /** The ids of the groups held, oldest first (the consumer-lag metric reads them at scrape time). */
+  groupIds(): IterableIterator<string> {
+    return this.groups.keys();
+  }
+
   // ---------------------------------------------------------------- group lifecycle
 
   private createGroup(groupId: string): ClassicGroup | undefined {

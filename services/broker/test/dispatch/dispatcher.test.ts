@@ -78,4 +78,28 @@ describe('Dispatcher', () => {
     expect((await d.dispatch(frame(encodeRequest(ApiKey.LeaveGroup, 0, 1, 'c', { groupId: 'quiet', memberId: 'm' })), conn)).kind).toBe('none');
     expect(await d.dispatch(frame(encodeRequest(ApiKey.LeaveGroup, 0, 1, 'c', { groupId: 'x', memberId: 'm' })), conn)).toEqual({ kind: 'close', reason: 'asked to' });
   });
+
+  it('tells onRequest about every served request once: its body, the answer (undefined when the handler failed) and a duration', async () => {
+    const seen: { apiKey: number; request: unknown; response: unknown; ms: number }[] = [];
+    const heartbeat = defineHandler({
+      apiKey: ApiKey.Heartbeat,
+      accept: [0, 4],
+      handle: async (req) => {
+        if (req.groupId === 'boom') throw new Error('bug');
+        await new Promise((r) => setTimeout(r, 20));
+        return { errorCode: ErrorCode.REBALANCE_IN_PROGRESS };
+      },
+    });
+    const leave = defineHandler({ apiKey: ApiKey.LeaveGroup, accept: [0, 5], handle: () => NO_RESPONSE });
+    const d = new Dispatcher([heartbeat, leave], { onRequest: (header, request, response, ms) => seen.push({ apiKey: header.apiKey, request, response, ms }) });
+    await d.dispatch(frame(encodeRequest(ApiKey.Heartbeat, 4, 1, 'c', { groupId: 'g', generationId: 1, memberId: 'm' })), conn);
+    await d.dispatch(frame(encodeRequest(ApiKey.Heartbeat, 4, 2, 'c', { groupId: 'boom', generationId: 1, memberId: 'm' })), conn);
+    await d.dispatch(frame(encodeRequest(ApiKey.LeaveGroup, 0, 3, 'c', { groupId: 'g', memberId: 'm' })), conn);
+    await d.dispatch(Buffer.from([0, 12]), conn); // malformed: no handler ran, not reported
+    expect(seen.map((s) => s.apiKey)).toEqual([ApiKey.Heartbeat, ApiKey.Heartbeat, ApiKey.LeaveGroup]);
+    expect(seen[0]).toMatchObject({ request: { groupId: 'g' }, response: { errorCode: ErrorCode.REBALANCE_IN_PROGRESS } });
+    expect(seen[0]!.ms).toBeGreaterThanOrEqual(15);
+    expect(seen[1]!.response).toBeUndefined();
+    expect(seen[2]!.response).toBe(NO_RESPONSE);
+  });
 });
