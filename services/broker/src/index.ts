@@ -4,6 +4,7 @@ export { Broker } from './broker.ts';
 export type { BrokerOptions } from './broker.ts';
 export type { BrokerConfig, BrokerContext } from './broker-context.ts';
 export { Dispatcher } from './dispatcher.ts';
+export { CloseConnection, NO_RESPONSE } from './handler.ts';
 export type { DispatchResult } from './dispatcher.ts';
 export { AclOperation } from './auth/authorized-operations.ts';
 export type { AclOperationCode, AclResourceType, Authorizer } from './auth/authorized-operations.ts';
