@@ -11,7 +11,7 @@
 // producing, a commit made while uploading — becomes a child of that span, and the gRPC
 // client's `inject` sends it on as a W3C traceparent header.
 
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 
 export type { Attributes, Span };
@@ -23,6 +23,8 @@ export interface SpanOptions {
   readonly kind?: SpanKind;
   /** The parent: a span, or a context extracted from a request. Absent: the active span (if any). */
   readonly parent?: Span | TraceContext;
+  /** A trace of its own, whatever is active (background work that a request only happened to start). */
+  readonly root?: boolean;
   readonly attributes?: Attributes;
 }
 
@@ -31,6 +33,8 @@ export interface Tracing {
   start(name: string, options?: SpanOptions): Span;
   /** Runs `fn` with `span` as the active span (its calls' spans become children). */
   run<T>(span: Span, fn: () => T): T;
+  /** Runs `fn` in a new span, active while it runs, ended when its promise settles (failed if it rejects). */
+  inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T>;
   /** Ends `span`, marking it failed (with the exception recorded) when `error` is given. */
   end(span: Span, error?: unknown): void;
   /** Writes the active trace context (traceparent, tracestate) into an outgoing carrier. */
@@ -64,11 +68,24 @@ function isSpan(parent: Span | Context): parent is Span {
 function tracingOver(tracer: Tracer): Tracing {
   return {
     start(name, options = {}) {
-      const parent = options.parent === undefined ? context.active() : isSpan(options.parent) ? trace.setSpan(context.active(), options.parent) : options.parent;
+      const parent = options.root === true ? ROOT_CONTEXT : options.parent === undefined ? context.active() : isSpan(options.parent) ? trace.setSpan(context.active(), options.parent) : options.parent;
       return tracer.startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes !== undefined ? { attributes: options.attributes } : {}) }, parent);
     },
     run(span, fn) {
       return context.with(trace.setSpan(context.active(), span), fn);
+    },
+    inSpan(name, options, fn) {
+      const span = this.start(name, options);
+      return this.run(span, () => fn(span)).then(
+        (result) => {
+          this.end(span);
+          return result;
+        },
+        (e: unknown) => {
+          this.end(span, e);
+          throw e;
+        },
+      );
     },
     end(span, error) {
       if (error !== undefined) {

@@ -23,8 +23,8 @@
 
 import type { ObjectStore } from '@stratus/objectstore';
 import { ObjectStoreError } from '@stratus/objectstore';
-import { CANCELLED } from '@stratus/runtime';
-import type { Clock, Random } from '@stratus/runtime';
+import { CANCELLED, currentTracing } from '@stratus/runtime';
+import type { Clock, Random, Tracing } from '@stratus/runtime';
 import { CommitRefusedError, CommitTooLateError, partitionKey, producerBatchesOf, streamSetObjectKey } from '@stratus/partition-index';
 import type { CommitRejection, Extent, ExtentCommitter, ObjectCommit } from '@stratus/partition-index';
 import { PRODUCER_ID_OFFSET, readInt64 } from '@stratus/protocol';
@@ -168,6 +168,8 @@ export class Uploader {
   private stopping = false;
   private flushOnStop = false;
   private readonly stopSignal = new AbortController();
+  /** Read once: undefined (tracing off) costs a comparison per object. */
+  private readonly tracing: Tracing | undefined = currentTracing();
   readonly stats: UploaderStats = { objects: 0, bytes: 0, putAttempts: 0, commitAttempts: 0, rejectedEntries: 0, refusedCommits: 0 };
 
   constructor(options: UploaderOptions) {
@@ -297,7 +299,12 @@ export class Uploader {
     this.inFlight += taken.length;
     this.inFlightObjects++;
     const previous = this.commitChain;
-    const done: Promise<void> = this.upload(taken, 0, previous)
+    const upload =
+      this.tracing === undefined
+        ? this.upload(taken, 0, previous)
+        : // A trace of its own per object (PUT, then commit), whatever produce request woke the uploader.
+          this.tracing.inSpan('upload', { root: true, attributes: { 'stratus.upload.entries': taken.length, 'stratus.upload.bytes': bytes } }, () => this.upload(taken, 0, previous));
+    const done: Promise<void> = upload
       .catch((e: unknown) => {
         // Only a stop without flush (or a bug) gets here: the entries stay in the WAL for recovery.
         for (const q of taken) q.reject(e instanceof Error ? e : new Error(String(e)));
@@ -376,10 +383,12 @@ export class Uploader {
     const commit: ObjectCommit = producers.length > 0 ? { objectKey: key, objectSize: built.size, extents, producers } : { objectKey: key, objectSize: built.size, extents };
     let result;
     try {
-      result = await this.retry('commit', () => {
-        this.stats.commitAttempts++;
-        return this.o.committer.commit(commit);
-      });
+      result = await this.step('index.commit', { 'stratus.object.key': key }, () =>
+        this.retry('commit', () => {
+          this.stats.commitAttempts++;
+          return this.o.committer.commit(commit);
+        }),
+      );
     } catch (e) {
       if (!(e instanceof CommitRefusedError)) throw e;
       await this.refused(taken, e, lateRewrites);
@@ -478,6 +487,11 @@ export class Uploader {
     q.reject(new CommitRejectedError('refused', e.message));
     if (!q.entry.urgent) await this.keep([q.entry], `commit refused: ${e.message}`);
     await this.trimTo(q.entry.seq + 1);
+  }
+
+  /** `fn` as a child span of the upload's when tracing is on (the commit's controller call becomes its child in turn). */
+  private step<T>(name: string, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
+    return this.tracing === undefined ? fn() : this.tracing.inSpan(name, { attributes }, fn);
   }
 
   /** PUTs under a fresh key, create-only. Returns the key the object landed under. */
