@@ -98,6 +98,8 @@ export interface ControllerStats extends SnapshotStats {
   readonly liveObjects: number;
   /** Objects no extent points at: scheduled for deletion or about to be. */
   readonly unreferencedObjects: number;
+  /** Bytes of every object the index knows (live and unreferenced): what the object store holds and bills, orphans aside. */
+  readonly objectBytes: number;
   readonly committedOffsets: number;
   /** Groups the controller knows: with committed offsets, or with members reported by a coordinator. */
   readonly groups: number;
@@ -735,13 +737,18 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
 
   stats(): ControllerStats {
     let liveObjects = 0;
-    for (const o of this.durable.objects.values()) if (o.liveExtents > 0) liveObjects++;
+    let objectBytes = 0;
+    for (const o of this.durable.objects.values()) {
+      if (o.liveExtents > 0) liveObjects++;
+      objectBytes += o.objectSize;
+    }
     return {
       metadataVersion: this.durable.metadataVersion,
       topics: this.durable.topics.size,
       partitions: this.durable.partitionCount,
       liveObjects,
       unreferencedObjects: this.durable.objects.size - liveObjects,
+      objectBytes,
       committedOffsets: this.durable.offsetCount,
       groups: countGroups(this.durable),
       durableSeq: this.durableSeq,

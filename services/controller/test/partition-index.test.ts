@@ -66,7 +66,7 @@ describe('Controller as ExtentCommitter (the committer contract)', () => {
     expect((await idx.deleteRecords(tp, 10)).logStartOffset).toBe(10);
     expect(await idx.logStartOffset(tp)).toBe(10);
     expect((await idx.extentsFrom(tp, 0, 10)).map((e) => e.objectKey)).toEqual(['o2']);
-    expect(idx.stats()).toMatchObject({ liveObjects: 1, unreferencedObjects: 1 });
+    expect(idx.stats()).toMatchObject({ liveObjects: 1, unreferencedObjects: 1, objectBytes: 2000 });
   });
 
   it('is atomic per partition: one bad extent rejects the partition, other partitions commit', async () => {
