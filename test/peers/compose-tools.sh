@@ -6,7 +6,7 @@
 #    deploy/prometheus/prometheus.yml.
 # Idempotent: returns at once when both are on PATH. The prometheus package would start
 # its server as a system service, and recommends node-exporter (another service): the
-# install skips recommends and policy-rc.d keeps services from starting, as redis.sh does.
+# install skips recommends and keeps the service off (apt-install.sh --services-off).
 set -euo pipefail
 if command -v docker-compose >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
   echo "compose-tools: ready (docker-compose $(docker-compose version --short 2>/dev/null), $(promtool --version 2>&1 | head -1))" >&2
@@ -16,17 +16,5 @@ need=()
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 
-policy=/usr/sbin/policy-rc.d
-made_policy=
-if [ ! -e "$policy" ] && [ "$(id -u)" -eq 0 ]; then
-  printf '#!/bin/sh\nexit 101\n' >"$policy"
-  chmod +x "$policy"
-  made_policy=1
-fi
-trap '[ -n "$made_policy" ] && rm -f "$policy"' EXIT
-bash "$(dirname "$0")/apt-install.sh" compose-tools --no-install-recommends "${need[@]}"
-# Keep the packaged Prometheus off where a service manager exists.
-if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  systemctl disable --now prometheus >/dev/null 2>&1 || true
-fi
+bash "$(dirname "$0")/apt-install.sh" compose-tools --services-off prometheus --no-install-recommends "${need[@]}"
 echo "compose-tools: ready (docker-compose $(docker-compose version --short 2>/dev/null), $(promtool --version 2>&1 | head -1))" >&2
