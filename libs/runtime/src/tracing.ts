@@ -37,6 +37,10 @@ export interface Tracing {
   inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T>;
   /** Ends `span`, marking it failed (with the exception recorded) when `error` is given. */
   end(span: Span, error?: unknown): void;
+  /** Whether a span is active (the caller runs inside a trace). */
+  hasActiveSpan(): boolean;
+  /** Whether a context (extracted from a request) carries a span to continue. */
+  hasSpanIn(ctx: TraceContext): boolean;
   /** Writes the active trace context (traceparent, tracestate) into an outgoing carrier. */
   inject<C>(carrier: C, set: (carrier: C, key: string, value: string) => void): void;
   /** Reads a trace context from an incoming carrier (the root context when it has none). */
@@ -93,6 +97,12 @@ function tracingOver(tracer: Tracer): Tracing {
         span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       }
       span.end();
+    },
+    hasActiveSpan() {
+      return trace.getSpan(context.active()) !== undefined;
+    },
+    hasSpanIn(ctx) {
+      return trace.getSpan(ctx) !== undefined;
     },
     inject(carrier, set) {
       propagation.inject(context.active(), carrier, { set });

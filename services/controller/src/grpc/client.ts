@@ -29,9 +29,10 @@
 
 import { readFileSync } from 'node:fs';
 import { ChannelCredentials, Metadata, status } from '@grpc/grpc-js';
+import { injectTraceContext, traceClientCall } from './tracing.ts';
 import type { CallOptions, ClientReadableStream, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
-import { systemClock, systemRandom } from '@stratus/runtime';
-import type { Clock, Random } from '@stratus/runtime';
+import { currentTracing, systemClock, systemRandom } from '@stratus/runtime';
+import type { Clock, Random, Tracing } from '@stratus/runtime';
 import { CommitRefusedError, CommitTooLateError, partitionKey } from '@stratus/partition-index';
 import type { CommitResult, Extent, ObjectCommit, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
 import type {
@@ -257,6 +258,8 @@ export class GrpcControllerClient implements ControllerApi {
   private readonly onError: (error: unknown, context: string) => void;
   private readonly extents: ExtentCache;
   /** Aborts backoff sleeps and waits on close(). */
+  /** Read once: with tracing off a call costs one comparison more. */
+  private readonly tracing: Tracing | undefined = currentTracing();
   private readonly closeSignal = new AbortController();
   private closed = false;
   private current: ClusterMetadata | undefined;
@@ -493,15 +496,21 @@ export class GrpcControllerClient implements ControllerApi {
   }
 
   private invokeOnce<Req, Res>(address: string, method: UnaryMethod<Req, Res>, request: Req, deadlineMs: number, waitForReady: boolean): Promise<Res> {
+    const metadata = new Metadata({ waitForReady });
+    if (this.tracing !== undefined) injectTraceContext(this.tracing, metadata);
     return new Promise<Res>((resolve, reject) => {
-      method.call(this.clientFor(address), request, new Metadata({ waitForReady }), { deadline: this.clock.nowMs() + deadlineMs }, (error, response) => {
+      method.call(this.clientFor(address), request, metadata, { deadline: this.clock.nowMs() + deadlineMs }, (error, response) => {
         if (error !== null) reject(error);
         else resolve(response);
       });
     });
   }
 
-  private async call<Req, Res>(rpc: Rpc, method: UnaryMethod<Req, Res>, request: Req, retry: 'retry' | 'once' = RETRY[rpc]): Promise<Res> {
+  private call<Req, Res>(rpc: Rpc, method: UnaryMethod<Req, Res>, request: Req, retry: 'retry' | 'once' = RETRY[rpc]): Promise<Res> {
+    return this.tracing === undefined ? this.callWithRetries(rpc, method, request, retry) : traceClientCall(this.tracing, rpc, () => this.callWithRetries(rpc, method, request, retry));
+  }
+
+  private async callWithRetries<Req, Res>(rpc: Rpc, method: UnaryMethod<Req, Res>, request: Req, retry: 'retry' | 'once'): Promise<Res> {
     if (this.closed) throw new ControllerClientClosedError();
     const started = this.clock.monotonicMs();
     // Redirects followed at once in this call: bounded, so two controllers naming each other cannot loop.

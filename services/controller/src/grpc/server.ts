@@ -16,6 +16,8 @@ import { Metadata, Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, StatusObject } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { CommitRefusedError, CommitTooLateError } from '@stratus/partition-index';
+import { currentTracing } from '@stratus/runtime';
+import type { Tracing } from '@stratus/runtime';
 import type { ClusterMetadata, ControllerApi } from '../controller-api.ts';
 import { ControllerClosedError, ControllerFailedError } from '../errors.ts';
 import { MetadataStoreError } from '../store/metadata-store.ts';
@@ -25,6 +27,7 @@ import { ACTIVE_CONTROLLER_TRAILER, NOT_ACTIVE_KIND, NotActiveControllerError } 
 import { ControllerServiceService } from './generated/stratus/controller/v1/controller.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
 import { controllerService } from './service.ts';
+import { startServerSpan } from './tracing.ts';
 import type { UnaryService } from './service.ts';
 
 /** The gRPC service name health checks ask about (besides "" for the whole server). */
@@ -138,7 +141,7 @@ export class ControllerGrpcServer {
     const ref: { instance?: ControllerGrpcServer } = {};
     const unary = controllerService(o.api);
     server.addService(ControllerServiceService, {
-      ...adaptUnary(unary, (err, rpc) => ref.instance?.onError(err, rpc)),
+      ...adaptUnary(unary, (err, rpc) => ref.instance?.onError(err, rpc), currentTracing()),
       watch: (call: ServerWritableStream<pb.WatchRequest, pb.WatchResponse>) => {
         if (ref.instance !== undefined) ref.instance.watch(call);
         else call.emit('error', { code: status.UNAVAILABLE, details: 'the controller server is starting' });
@@ -284,20 +287,31 @@ async function serverCredentials(tls: ServerTlsOptions | undefined): Promise<Ser
 }
 
 /** grpc-js unary handlers from service.ts's async functions: results to the callback, errors to statuses. */
-function adaptUnary(service: UnaryService, onInternal: (err: unknown, rpc: string) => void) {
+function adaptUnary(service: UnaryService, onInternal: (err: unknown, rpc: string) => void, tracing: Tracing | undefined) {
   const handlers: Record<string, (call: ServerUnaryCall<never, unknown>, callback: sendUnaryData<unknown>) => void> = {};
   for (const [rpc, fn] of Object.entries(service) as [string, (req: unknown) => Promise<unknown>][]) {
     handlers[rpc] = (call, callback) => {
-      let result: Promise<unknown>;
-      try {
-        result = fn(call.request);
-      } catch (err) {
-        result = Promise.reject(err);
-      }
+      // With tracing on: a span continuing the caller's trace (its metadata's traceparent), active while the API works.
+      const span = tracing === undefined ? undefined : startServerSpan(tracing, rpc, call.metadata);
+      const invoke = (): Promise<unknown> => {
+        try {
+          return fn(call.request);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
+      const result = span === undefined || tracing === undefined ? invoke() : tracing.run(span, invoke);
       result.then(
-        (response) => callback(null, response),
+        (response) => {
+          if (span !== undefined) tracing?.end(span);
+          callback(null, response);
+        },
         (err: unknown) => {
           const s = statusOf(err);
+          if (span !== undefined) {
+            span.setAttribute('rpc.grpc.status_code', s.code);
+            tracing?.end(span, err);
+          }
           if (s.code === status.INTERNAL) onInternal(err, rpc);
           const error: Partial<StatusObject> = { code: s.code, details: s.details, ...(s.kind !== null ? { metadata: trailer(s.kind, s.activeAddress ?? null) } : {}) };
           callback(error, null);
