@@ -374,7 +374,7 @@ export class Uploader {
       })),
     );
     const putStartedMs = this.o.clock.monotonicMs();
-    const key = await this.put(built.body);
+    const key = await this.step('objectstore.put', { 'stratus.object.bytes': built.size, 'stratus.object.extents': built.extents.length }, () => this.put(built.body));
     const putMs = this.o.clock.monotonicMs() - putStartedMs;
     await after;
     if (this.stopSignal.signal.aborted) throw new UploaderStoppedError();
