@@ -1,8 +1,9 @@
 // The HTTP port: /livez (the process runs and has met no fatal error), /readyz (it serves Kafka traffic) and
-// /metrics (Prometheus text). Anything else is 404. Bound to the configured host only.
+// /metrics (Prometheus text); on a process that runs the controller, the admin REST API under its prefix
+// (/api/v1/, any method: rest/admin-api.ts). Anything else is 404. Bound to the configured host only.
 
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface HttpProbes {
@@ -12,12 +13,17 @@ export interface HttpProbes {
   live?(): string | undefined;
   /** Prometheus text exposition and its content type. */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Serves every request whose path is `prefix` or below it (the admin REST API); absent: those are 404 too. */
+  api?: { readonly prefix: string; handle(req: IncomingMessage, res: ServerResponse): void };
 }
 
 export async function startHttp(host: string, port: number, probes: HttpProbes): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const api = probes.api;
+    if (api !== undefined && (path === api.prefix || path.startsWith(`${api.prefix}/`))) {
+      api.handle(req, res);
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (path === '/livez') {
       const problem = probes.live?.();

@@ -25,6 +25,7 @@ import { mkdirSync } from 'node:fs';
 import { Broker } from '@stratus/broker';
 import { GrpcControllerClient } from '@stratus/controller';
 import { systemClock, systemRandom } from '@stratus/runtime';
+import { startTracing } from '../tracing/start.ts';
 import type { BrokerProcessConfig } from '../config/broker-schema.ts';
 import { startHttp } from '../http.ts';
 import { createLogger } from '../logger.ts';
@@ -46,6 +47,8 @@ const DRAIN_POLL_MS = 100;
 export async function runBroker(config: BrokerProcessConfig): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus-broker' });
   const signals = catchStopSignals(log);
+  // Before anything is built: components read whether tracing is on once.
+  await startTracing(config.tracing, log);
   const nodeId = config.node.id;
   const dataDir = resolve(config.dataDir);
   for (const dir of ['wal', 'cache']) mkdirSync(join(dataDir, dir), { recursive: true });

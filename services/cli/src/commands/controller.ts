@@ -22,6 +22,7 @@ import { hostname } from 'node:os';
 import { Controller, ControllerNode, openMetadataStore, RedisControllerLease } from '@stratus/controller';
 import type { ControllerNodeEvent } from '@stratus/controller';
 import { Registry } from 'prom-client';
+import { startTracing } from '../tracing/start.ts';
 import { systemClock, systemRandom } from '@stratus/runtime';
 import type { ControllerProcessConfig } from '../config/controller-schema.ts';
 import { controllerProcessMetrics } from '../controller-metrics.ts';
@@ -31,6 +32,7 @@ import type { Logger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
 import { controllerSettings } from '../parts/controller-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
+import { createAdminApi } from '../rest/admin-api.ts';
 import { catchStopSignals, exitSoonAfterStop } from './signals.ts';
 
 const isRedisUrl = (url: string): boolean => /^rediss?(\+sentinel)?:\/\//.test(url);
@@ -38,6 +40,8 @@ const isRedisUrl = (url: string): boolean => /^rediss?(\+sentinel)?:\/\//.test(u
 export async function runController(config: ControllerProcessConfig): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus-controller' });
   const signals = catchStopSignals(log);
+  // Before anything is built: components read whether tracing is on once.
+  await startTracing(config.tracing, log);
   const clock = systemClock;
   const random = systemRandom;
   const { store: objectStore, metrics: objectStoreMetrics } = await openConfiguredObjectStore(config.objectStore.url, config.objectStore, log);
@@ -144,6 +148,18 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
     controller: () => started.activeController?.stats(),
   });
   const merged = Registry.merge([metrics, registry]);
+  // The admin REST API: the active controller serves it all; a standby only health and the OpenAPI document.
+  const adminApi = createAdminApi({
+    controller: () => started.activeController,
+    role: () => {
+      const s = started.status();
+      return { role: s.role, activeController: s.activeAddress };
+    },
+    apiToken: config.admin.apiToken,
+    maxBodyBytes: config.admin.maxBodyBytes,
+    requestTimeoutMs: config.admin.requestTimeout,
+    onError: (error, context) => log.warn({ err: error, context }, `admin API: ${context} failed`),
+  });
   let stopping = false;
   let http;
   try {
@@ -151,6 +167,7 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
       notReady: () => notReady(started, fatal, stopping, config.election.leaseTime),
       live: () => fatal,
       metrics: async () => ({ contentType: merged.contentType, body: await merged.metrics() }),
+      api: adminApi,
     });
   } catch (e) {
     log.error(`HTTP port ${config.http.host}:${config.http.port} is not available (${(e as Error).message})`);
@@ -160,7 +177,7 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
     return 1;
   }
   log.info(
-    { grpc: started.server.address, advertised: started.advertisedAddress, http: http.port, metadata: safeMetadataUrl, election: lease !== undefined },
+    { grpc: started.server.address, advertised: started.advertisedAddress, http: http.port, metadata: safeMetadataUrl, election: lease !== undefined, adminApi: config.admin.apiToken !== undefined ? 'read-write' : 'read-only' },
     lease !== undefined ? 'stratus controller is serving (standby until it wins the election)' : 'stratus controller is serving (single controller, file:// metadata)',
   );
 
@@ -171,6 +188,7 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
       log.info(signal === 'fatal error' ? 'stopping after a fatal error' : `${signal}: stopping (draining calls, closing the controller, releasing the lease)`);
       void (async () => {
         try {
+          adminApi.close();
           await started.stop();
           await lease?.close();
           await objectStore.close();

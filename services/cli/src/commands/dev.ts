@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { Broker } from '@stratus/broker';
 import { Controller, FileJournalStore } from '@stratus/controller';
 import { systemClock, systemRandom } from '@stratus/runtime';
+import { startTracing } from '../tracing/start.ts';
 import type { StratusConfig } from '../config/schema.ts';
 import { startHttp } from '../http.ts';
 import { createLogger } from '../logger.ts';
@@ -20,6 +21,7 @@ import { controllerSettings } from '../parts/controller-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
 import { openConfiguredStorage } from '../parts/storage.ts';
 import { openConfiguredWal } from '../parts/wal.ts';
+import { createAdminApi } from '../rest/admin-api.ts';
 import { listenerInUse, listenerSummaries, listenersLine } from '../parts/kafka-listeners.ts';
 import { banner } from './banner.ts';
 
@@ -28,6 +30,8 @@ const DEV_INITIAL_REBALANCE_DELAY_MS = 0;
 
 export async function runDev(config: StratusConfig): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus' });
+  // Before anything is built: components read whether tracing is on once.
+  await startTracing(config.tracing, log);
   const dataDir = resolve(config.dataDir);
   for (const dir of ['wal', 'metadata', 'cache', 'objects']) mkdirSync(join(dataDir, dir), { recursive: true });
   const clock = systemClock;
@@ -112,6 +116,15 @@ export async function runDev(config: StratusConfig): Promise<number> {
     journal: () => journal.journalStats(),
     broker: () => ({ groups: broker.coordinator.groupCount, openPartitions: broker.partitions.openCount, storageLogs: storage.openPartitions }),
   });
+  // The admin REST API on the same port as /metrics; the embedded controller is always the active one.
+  const adminApi = createAdminApi({
+    controller: () => controller,
+    role: () => ({ role: 'active', activeController: null }),
+    apiToken: config.admin.apiToken,
+    maxBodyBytes: config.admin.maxBodyBytes,
+    requestTimeoutMs: config.admin.requestTimeout,
+    onError: (error, context) => log.warn({ err: error, context }, `admin API: ${context} failed`),
+  });
   let http;
   try {
     http = await startHttp(config.http.host, config.http.port, {
@@ -119,6 +132,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       notReady: () => (fatal !== undefined ? `fatal error: ${fatal.message}` : !ready ? 'shutting down' : storage.writeProblem()),
       live: () => (fatal === undefined ? undefined : `fatal error: ${fatal.message}`),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
+      api: adminApi,
     });
   } catch (e) {
     log.error(`HTTP port ${config.http.host}:${config.http.port} is not available (${(e as Error).message}): pass --http-port`);
@@ -152,6 +166,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       log.info(fatal === undefined ? `${signal}: shutting down (finishing requests, uploading the WAL)` : 'shutting down after a fatal error (the WAL keeps what was acknowledged)');
       void (async () => {
         try {
+          adminApi.close();
           await broker.close({ drainTimeoutMs: config.kafka.shutdownDrain, flushTimeoutMs: config.storage.shutdownFlushTimeout });
           await cache.close();
           await controller.close();

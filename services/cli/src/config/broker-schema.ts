@@ -19,6 +19,7 @@ import {
   sharedObjectStoreSection,
   storageSection,
   topicsSection,
+  tracingSectionFor,
   uploadSection,
   walSection,
 } from './schema.ts';
@@ -56,6 +57,7 @@ export const brokerConfigSchema = z
       .prefault({} as { endpoints: string[] }),
     kafka: kafkaSection,
     http: httpSectionOn(9644),
+    tracing: tracingSectionFor('stratus-broker'),
     objectStore: sharedObjectStoreSection,
     topics: topicsSection,
     wal: walSection,

@@ -7,6 +7,7 @@
 
 import { z } from 'zod';
 import {
+  adminSection,
   bytes,
   clusterNameSection,
   compactionSection,
@@ -21,6 +22,7 @@ import {
   port,
   retentionSection,
   sharedObjectStoreSection,
+  tracingSectionFor,
 } from './schema.ts';
 
 const required = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${what}` : undefined) });
@@ -72,6 +74,7 @@ export const controllerConfigSchema = z
       })
       .prefault({}),
     http: httpSectionOn(9645),
+    tracing: tracingSectionFor('stratus-controller'),
     objectStore: sharedObjectStoreSection,
     topics: controllerTopicsSection,
     groups: controllerGroupsSection,
@@ -107,6 +110,7 @@ export const controllerConfigSchema = z
       })
       .prefault({}),
     log: logSection,
+    admin: adminSection,
   })
   .strict();
 

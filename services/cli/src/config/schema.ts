@@ -332,10 +332,43 @@ export const limitsSection = z.object({ ...controllerLimitsShape, ...brokerLimit
 export const controllerLimitsSection = z.object(controllerLimitsShape).strict().prefault({});
 export const brokerLimitsSection = z.object(brokerLimitsShape).strict().prefault({});
 
+/**
+ * OpenTelemetry traces (services/cli/src/tracing/): off unless otlpEndpoint is set, and
+ * then spans of produce, uploads, cache-miss GETs and controller RPCs go to an OTLP/HTTP
+ * collector. `serviceName` defaults to the process's kind (stratus-dev, -broker, -controller).
+ */
+export const tracingSectionFor = (defaultServiceName: string) =>
+  z
+    .object({
+      /** OTLP/HTTP (protobuf) base URL, e.g. http://otel-collector:4318; spans go to <url>/v1/traces. Unset: tracing off, at no cost. */
+      otlpEndpoint: z.string().regex(/^https?:\/\/[^\s/]+/, 'an http:// or https:// URL').optional().describe('OTLP/HTTP collector base URL (spans to <url>/v1/traces); unset: tracing off'),
+      /** Share of traces kept (decided at the root, followed across processes): 1 keeps all; lower it under heavy load. */
+      samplingRatio: z.number().min(0).max(1).default(1),
+      serviceName: z.string().min(1).default(defaultServiceName),
+    })
+    .strict()
+    .prefault({});
+
 export const logSection = z
   .object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
     pretty: z.boolean().default(false),
+  })
+  .strict()
+  .prefault({});
+
+/**
+ * The admin REST API under /api/v1/ on the HTTP port of a process that runs the controller
+ * (services/cli/src/rest/). Without apiToken it is read-only: every write answers 403.
+ */
+export const adminSection = z
+  .object({
+    /** Bearer token every write must carry (Authorization: Bearer <token>); unset: the API is read-only. Secret: prefer STRATUS_ADMIN_API_TOKEN. */
+    apiToken: z.string().min(16, 'at least 16 characters (e.g. openssl rand -hex 32)').optional().describe('Bearer token for the admin REST API\'s writes; unset: read-only'),
+    /** Largest request body accepted (413 beyond). */
+    maxBodyBytes: bytes(1024, 64 * MiB).default(MiB),
+    /** A request not answered within this gets 504 (an operation already started may still complete). */
+    requestTimeout: duration.pipe(z.number().min(1)).prefault('30s'),
   })
   .strict()
   .prefault({});
@@ -348,6 +381,7 @@ export const configSchema = z
     clusterName: clusterNameSection,
     kafka: kafkaSection,
     http: httpSection,
+    tracing: tracingSectionFor('stratus-dev'),
     objectStore: objectStoreSection,
     topics: topicsSection,
     wal: walSection,
@@ -360,6 +394,7 @@ export const configSchema = z
     compaction: compactionSection,
     limits: limitsSection,
     log: logSection,
+    admin: adminSection,
   })
   .strict();
 
