@@ -17,8 +17,17 @@ import type { Metric } from 'prom-client';
 import type { ObjectStoreMetrics } from '@stratus/objectstore';
 import { OBJECT_STORE_OPERATIONS } from '@stratus/objectstore';
 import type { BlockCacheStats, StorageEngine } from '@stratus/storage';
-import type { ControllerStats, ObjectMaintenanceStats } from '@stratus/controller';
+import type { ClusterStats, ControllerStats, ObjectMaintenanceStats } from '@stratus/controller';
 import type { WalFlush, WalStats } from '@stratus/wal';
+import { clusterMetrics } from './metrics/cluster-metrics.ts';
+import { costMetrics } from './metrics/cost-metrics.ts';
+import { labelledGauge, readGauge } from './metrics/gauges.ts';
+import { groupLagMetrics } from './metrics/group-lag.ts';
+import type { GroupLagSources } from './metrics/group-lag.ts';
+import { DEFAULT_METRICS_LIMITS, S3_STANDARD_PRICES } from './metrics/limits.ts';
+import type { MetricsLimits, ObjectStorePrices } from './metrics/limits.ts';
+import { objectStoreLatencyMetric } from './metrics/object-store-latency.ts';
+import type { TrafficTotals } from './metrics/request-metrics.ts';
 
 /** What the metrics read from the Kafka listener (KafkaServerStats has these and more). */
 export interface ServerStats {
@@ -54,6 +63,20 @@ export interface MetricSources {
   readonly journal?: () => WalStats | undefined;
   /** What the broker holds in memory. */
   readonly broker?: () => BrokerStateStats | undefined;
+  /** Partitions this broker leads (by the metadata it follows). */
+  readonly partitionsLed?: () => number | undefined;
+  /** Upload entries not yet committed (queued, and in the objects being uploaded). */
+  readonly uploadQueue?: () => { readonly entries: number; readonly bytes: number } | undefined;
+  /** The active controller's view of the brokers and moves (Controller.clusterStats()). */
+  readonly cluster?: () => ClusterStats | undefined;
+  /** Bytes produced and fetched (requestMetrics' totals): with them, the cost gauges are registered. */
+  readonly traffic?: TrafficTotals;
+  /** What consumer-group lag is computed from: the broker's coordinator and partitions. */
+  readonly lag?: () => GroupLagSources | undefined;
+  /** Label limits (metrics config section; defaults DEFAULT_METRICS_LIMITS). */
+  readonly limits?: MetricsLimits;
+  /** Prices for the cost gauges (default: S3 Standard list prices). */
+  readonly prices?: ObjectStorePrices;
 }
 
 /** What the broker holds in memory, besides connections (which ServerStats has). */
@@ -97,6 +120,7 @@ export function createMetrics(sources: MetricSources): Registry {
       this.set({ direction: 'read' }, snap.bytesRead);
     },
   });
+  registry.registerMetric(objectStoreLatencyMetric(sources.objectStore));
   const storage = sources.storage;
   if (storage !== undefined) {
     new Gauge({
@@ -108,6 +132,15 @@ export function createMetrics(sources: MetricSources): Registry {
       },
     });
   }
+  const uploadQueue = sources.uploadQueue;
+  if (uploadQueue !== undefined) {
+    labelledGauge(registry, 'stratus_upload_queue', 'Batches waiting for upload and commit (entries: queued and in objects being uploaded; bytes: queued only)', 'what', () => {
+      const q = uploadQueue();
+      return q === undefined ? undefined : { entries: q.entries, bytes: q.bytes };
+    });
+  }
+  const partitionsLed = sources.partitionsLed;
+  if (partitionsLed !== undefined) readGauge(registry, 'stratus_partitions_led', 'Partitions this broker leads, by the metadata it follows', partitionsLed);
   const cache = (pick: (s: BlockCacheStats) => Record<string, number>) => () => {
     const stats = sources.blockCache?.();
     return stats === undefined ? undefined : pick(stats);
@@ -127,6 +160,16 @@ export function createMetrics(sources: MetricSources): Registry {
     cache((s) => ({ gets: s.prefetchGets, blocks: s.prefetchedBlocks, dropped: s.prefetchesDropped, failed: s.prefetchFailures })),
   );
   labelledGauge(registry, 'stratus_block_cache_used_bytes', 'Bytes held by the block cache, by tier', 'tier', cache((s) => ({ memory: s.memoryUsedBytes, disk: s.diskUsedBytes })));
+  labelledGauge(
+    registry,
+    'stratus_block_cache_hit_ratio',
+    'Share of block lookups since start served by each tier: memory, disk, or object_store (a GET, or joining one in flight); absent before the first lookup',
+    'tier',
+    cache((s) => {
+      const total = s.memoryHits + s.diskHits + s.joinedLoads + s.misses;
+      return total === 0 ? {} : { memory: s.memoryHits / total, disk: s.diskHits / total, object_store: (s.joinedLoads + s.misses) / total };
+    }),
+  );
   const maintenance = <T extends Record<string, number>>(pick: (s: ObjectMaintenanceStats) => T) => () => {
     const stats = sources.maintenance?.();
     return stats === undefined ? undefined : pick(stats);
@@ -168,7 +211,19 @@ export function createMetrics(sources: MetricSources): Registry {
   if (serverStats !== undefined) kafkaMetrics(registry, serverStats);
   walMetrics(registry, sources.wal);
   controllerMetrics(registry, sources.controller, sources.journal);
+  if (sources.cluster !== undefined) clusterMetrics(registry, sources.cluster, sources.controller);
   brokerStateMetrics(registry, sources.broker);
+  const limits = sources.limits ?? DEFAULT_METRICS_LIMITS;
+  const prices = sources.prices ?? S3_STANDARD_PRICES;
+  if (sources.lag !== undefined) groupLagMetrics(registry, sources.lag, limits);
+  if (sources.traffic !== undefined) costMetrics(registry, sources.objectStore, sources.traffic, prices);
+  if (sources.controller !== undefined) {
+    const controller = sources.controller;
+    readGauge(registry, 'stratus_cost_storage_dollars_per_month', 'What the objects the index knows would cost stored for a month at metrics.prices.storagePerGbMonth (GB = 2^30 bytes, as S3 bills)', () => {
+      const s = controller();
+      return s === undefined ? undefined : (s.objectBytes / 1024 ** 3) * prices.storagePerGbMonth;
+    });
+  }
   return registry;
 }
 
@@ -240,24 +295,21 @@ function heapAfterGcMetrics(registry: Registry): void {
   readGauge(registry, 'stratus_major_gcs', 'Major (mark-compact) GCs since start', () => majorGc.count);
 }
 
-/** A gauge set at scrape time from `read` (nothing when there is no source or it gives undefined). */
-function readGauge(registry: Registry, name: string, help: string, read: () => number | undefined): void {
-  new Gauge({
-    name,
-    help,
-    registers: [registry],
-    collect() {
-      const value = read();
-      if (value !== undefined) this.set(value);
-    },
-  });
-}
-
 /** The data WAL: what is held until uploads are committed and the WAL trimmed; grows only while uploads fall behind. */
 function walMetrics(registry: Registry, wal: (() => WalStats | undefined) | undefined): void {
   if (wal === undefined) return;
   readGauge(registry, 'stratus_wal_untrimmed_bytes', 'Bytes of WAL segments not yet trimmed (whole segments: the active one counts in full once written)', () => wal()?.untrimmedBytes);
   readGauge(registry, 'stratus_wal_segments', 'WAL segment files not yet trimmed', () => wal()?.segments);
+  labelledGauge(
+    registry,
+    'stratus_wal_backlog',
+    'Appends not yet durable: queued for the next group commit (appends, bytes), and waiting for room in wal.capacityBytes (waiting: the WAL is full until uploads let it trim)',
+    'what',
+    () => {
+      const s = wal();
+      return s === undefined ? undefined : { appends: s.queuedAppends ?? 0, bytes: s.queuedBytes ?? 0, waiting: s.waitingAppends ?? 0 };
+    },
+  );
 }
 
 /** The controller's state (what its snapshots and memory grow with) and its metadata journal. */
@@ -266,13 +318,21 @@ function controllerMetrics(registry: Registry, controller: (() => ControllerStat
     labelledGauge(
       registry,
       'stratus_controller_state',
-      'What the controller holds: topics, partitions, objects extents point at (live) and objects none does (scheduled for deletion), committed offsets, groups (with offsets or members)',
+      'What the controller holds: topics, partitions, objects extents point at (live) and objects none does (scheduled for deletion), the bytes of both, committed offsets, groups (with offsets or members)',
       'what',
       () => {
         const s = controller();
         return s === undefined
           ? undefined
-          : { topics: s.topics, partitions: s.partitions, objects_live: s.liveObjects, objects_unreferenced: s.unreferencedObjects, committed_offsets: s.committedOffsets, groups: s.groups };
+          : {
+              topics: s.topics,
+              partitions: s.partitions,
+              objects_live: s.liveObjects,
+              objects_unreferenced: s.unreferencedObjects,
+              object_bytes: s.objectBytes,
+              committed_offsets: s.committedOffsets,
+              groups: s.groups,
+            };
       },
     );
     labelledGauge(registry, 'stratus_controller_snapshots', 'Controller snapshots since start: written, and attempts that failed', 'outcome', () => {
@@ -303,25 +363,11 @@ function brokerStateMetrics(registry: Registry, broker: (() => BrokerStateStats 
   );
 }
 
-/** A gauge with one label whose values are read, all together, at scrape time (nothing when `read` gives undefined). */
-function labelledGauge(registry: Registry, name: string, help: string, label: string, read: () => Record<string, number> | undefined): void {
-  new Gauge({
-    name,
-    help,
-    labelNames: [label],
-    registers: [registry],
-    collect() {
-      const values = read();
-      if (values === undefined) return;
-      for (const [value, n] of Object.entries(values)) this.set({ [label]: value }, n);
-    },
-  });
-}
-
 /**
  * The WAL's group commits: how long each writev and fdatasync took (the floor under every
- * local-durability acknowledgement) and how many appends each carried. Observed per
- * flush, not per append, so the cost is one histogram update per fdatasync.
+ * local-durability acknowledgement), how many appends each carried, and how long its
+ * oldest append waited until durable. Observed per flush, not per append, so the cost is
+ * three histogram updates per group commit.
  */
 export function walFlushMetrics(): { readonly observe: (flush: WalFlush) => void; readonly metrics: readonly Metric[] } {
   const seconds = new Histogram({
@@ -329,6 +375,12 @@ export function walFlushMetrics(): { readonly observe: (flush: WalFlush) => void
     help: 'Duration of each WAL group commit, by phase: the writev, and the fdatasync (absent when wal.syncWrites=false)',
     labelNames: ['phase'],
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [],
+  });
+  const appendSeconds = new Histogram({
+    name: 'stratus_wal_append_seconds',
+    help: 'WAL append latency, one sample per group commit: from its oldest append being queued to the group being durable (queueing, gathering, writev, fdatasync), the upper bound of its appends',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5],
     registers: [],
   });
   const appends = new Histogram({
@@ -344,7 +396,8 @@ export function walFlushMetrics(): { readonly observe: (flush: WalFlush) => void
       write.observe(flush.writeMs / 1000);
       if (flush.syncMs > 0) sync.observe(flush.syncMs / 1000);
       appends.observe(flush.appends);
+      appendSeconds.observe(flush.oldestAppendMs / 1000);
     },
-    metrics: [seconds, appends],
+    metrics: [seconds, appends, appendSeconds],
   };
 }

@@ -25,14 +25,17 @@ describe('metrics', () => {
   it('exports WAL group commits as histograms: write and fdatasync seconds, appends per flush', async () => {
     const wal = walFlushMetrics();
     const registry = createMetrics({ objectStore: new ObjectStoreMetrics(), early: wal.metrics, storage: () => undefined, server: () => undefined });
-    wal.observe({ appends: 3, bytes: 3000, writeMs: 0.05, syncMs: 1.5 });
-    wal.observe({ appends: 1, bytes: 1000, writeMs: 0.05, syncMs: 0 }); // syncWrites=false: no sync sample
+    wal.observe({ appends: 3, bytes: 3000, writeMs: 0.05, syncMs: 1.5, oldestAppendMs: 3 });
+    wal.observe({ appends: 1, bytes: 1000, writeMs: 0.05, syncMs: 0, oldestAppendMs: 0.3 }); // syncWrites=false: no sync sample
     const text = await registry.metrics();
     expect(text).toContain('stratus_wal_flush_seconds_count{phase="write"} 2');
     expect(text).toContain('stratus_wal_flush_seconds_count{phase="sync"} 1');
     expect(text).toContain('stratus_wal_flush_seconds_bucket{le="0.002",phase="sync"} 1');
     expect(text).toContain('stratus_wal_flush_seconds_bucket{le="0.001",phase="sync"} 0');
     expect(text).toContain('stratus_wal_flush_appends_sum 4');
+    expect(text).toContain('stratus_wal_append_seconds_count 2');
+    expect(text).toContain('stratus_wal_append_seconds_bucket{le="0.0005"} 1');
+    expect(text).toContain('stratus_wal_append_seconds_bucket{le="0.005"} 2');
     expect(text).toContain('stratus_object_store_requests');
   });
 
@@ -49,6 +52,11 @@ describe('metrics', () => {
     expect(text).toContain('stratus_block_cache_blocks{outcome="miss"} 3');
     expect(text).toContain('stratus_block_cache_read_ahead{what="blocks"} 9');
     expect(text).toContain('stratus_block_cache_used_bytes{tier="memory"} 1024');
+    // 11 lookups: 5 from memory, 1 from disk, 5 from the object store (3 GETs, 2 joined one).
+    const v = values(text);
+    expect(v.get('stratus_block_cache_hit_ratio{tier="memory"}')).toBeCloseTo(5 / 11, 10);
+    expect(v.get('stratus_block_cache_hit_ratio{tier="disk"}')).toBeCloseTo(1 / 11, 10);
+    expect(v.get('stratus_block_cache_hit_ratio{tier="object_store"}')).toBeCloseTo(5 / 11, 10);
     const none = await createMetrics({ objectStore: new ObjectStoreMetrics(), storage: () => undefined, server: () => undefined }).metrics();
     expect(none).not.toContain('stratus_block_cache_blocks{');
   });
@@ -88,6 +96,12 @@ describe('metrics', () => {
     v = values(await registry.metrics());
     expect(v.get('stratus_wal_untrimmed_bytes')).toBe(28);
     expect(v.get('stratus_wal_segments')).toBe(1);
+    expect(v.get('stratus_wal_backlog{what="appends"}')).toBe(0);
+    stats = { firstSeq: 10, nextSeq: 15, untrimmedBytes: 28, segments: 1, queuedAppends: 4, queuedBytes: 4000, waitingAppends: 1 } as typeof stats;
+    v = values(await registry.metrics());
+    expect(v.get('stratus_wal_backlog{what="appends"}')).toBe(4);
+    expect(v.get('stratus_wal_backlog{what="bytes"}')).toBe(4000);
+    expect(v.get('stratus_wal_backlog{what="waiting"}')).toBe(1);
     expect(await createMetrics(bare()).metrics()).not.toContain('stratus_wal_untrimmed_bytes');
   });
 
@@ -98,6 +112,7 @@ describe('metrics', () => {
       partitions: 12,
       liveObjects: 40,
       unreferencedObjects: 5,
+      objectBytes: 3 * 1024 ** 3,
       committedOffsets: 30,
       groups: 4,
       durableSeq: 100,
@@ -121,6 +136,9 @@ describe('metrics', () => {
     expect(v.get('stratus_controller_journal_bytes')).toBe(12_345);
     expect(v.get('stratus_controller_journal_untrimmed_bytes')).toBe(20_000);
     expect(v.get('stratus_controller_journal_segments')).toBe(2);
+    expect(v.get('stratus_controller_state{what="object_bytes"}')).toBe(3 * 1024 ** 3);
+    // 3 GiB at the default S3 Standard price, $0.023 per GB-month.
+    expect(v.get('stratus_cost_storage_dollars_per_month')).toBeCloseTo(0.069, 10);
     const none = await createMetrics(bare()).metrics();
     expect(none).not.toContain('stratus_controller_state{');
     expect(none).not.toContain('stratus_controller_journal');
