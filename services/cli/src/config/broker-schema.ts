@@ -16,6 +16,7 @@ import {
   httpSectionOn,
   kafkaSection,
   logSection,
+  metricsSection,
   sharedObjectStoreSection,
   storageSection,
   topicsSection,
@@ -67,6 +68,7 @@ export const brokerConfigSchema = z
     fetch: fetchSection,
     groups: brokerGroupsSection,
     limits: brokerLimitsSection,
+    metrics: metricsSection,
     /** The broker's half of the cluster protocol (services/broker/src/cluster). */
     cluster: z
       .object({

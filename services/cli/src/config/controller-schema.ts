@@ -18,6 +18,7 @@ import {
   duration,
   httpSectionOn,
   logSection,
+  metricsSection,
   MiB,
   port,
   retentionSection,
@@ -81,6 +82,7 @@ export const controllerConfigSchema = z
     retention: retentionSection,
     compaction: compactionSection,
     limits: controllerLimitsSection,
+    metrics: metricsSection,
     /** The controller's half of the cluster protocol (services/controller/src/cluster/cluster-options.ts). */
     cluster: z
       .object({

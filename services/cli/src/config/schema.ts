@@ -349,6 +349,35 @@ export const tracingSectionFor = (defaultServiceName: string) =>
     .strict()
     .prefault({});
 
+/**
+ * What the Prometheus metrics at /metrics may grow to, and the prices their cost gauges use
+ * (services/cli/src/metrics/limits.ts). Every label whose values come from clients or data
+ * is bounded here; beyond a limit values share one series or are counted as left out.
+ * Prices default to Amazon S3 Standard list prices (us-east-1, https://aws.amazon.com/s3/pricing/).
+ */
+export const metricsSection = z
+  .object({
+    /** Topics with their own series in the per-topic byte and record counters; the rest share topic="_other". */
+    maxTopics: z.number().int().min(0).max(100_000).default(200),
+    /** (API, error code) pairs with their own series in stratus_kafka_request_errors_total; the rest share code="_other". */
+    maxErrorSeries: z.number().int().min(0).max(100_000).default(200),
+    /** Consumer groups whose lag a broker computes at each scrape (of those its coordinator holds). */
+    maxLagGroups: z.number().int().min(0).max(100_000).default(100),
+    /** Partition lag series at a scrape, all groups together (the rest counted in stratus_consumer_group_lag_dropped). */
+    maxLagPartitions: z.number().int().min(0).max(1_000_000).default(2000),
+    /** Object-store prices in dollars for the cost gauges (default: S3 Standard, $0.005 per 1,000 PUTs, $0.0004 per 1,000 GETs, $0.023 per GB-month). */
+    prices: z
+      .object({
+        putPer1000: z.number().min(0).default(0.005),
+        getPer1000: z.number().min(0).default(0.0004),
+        storagePerGbMonth: z.number().min(0).default(0.023),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
 export const logSection = z
   .object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -393,6 +422,7 @@ export const configSchema = z
     retention: retentionSection,
     compaction: compactionSection,
     limits: limitsSection,
+    metrics: metricsSection,
     log: logSection,
     admin: adminSection,
   })
