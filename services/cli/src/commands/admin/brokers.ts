@@ -42,7 +42,14 @@ export async function brokersDrainCommand(conn: ControllerConnection, out: Outpu
     return ADMIN_EXIT.ok;
   }
   const moving = (v: ClusterView): number => v.moves.filter((m) => m.from === id).length;
-  const w = await waitFor(conn, wait.timeoutMs, (v) => ledBy(v, id) === 0, (v) => `broker ${id} leads ${count(ledBy(v, id), 'partition')} (${count(moving(v), 'move')} from it under way)`, out.progress);
+  const total = Math.max(r.partitionsToMove, 0);
+  const w = await waitFor(
+    conn,
+    wait.timeoutMs,
+    (v) => ledBy(v, id) === 0,
+    (v) => ({ line: `broker ${id} leads ${count(ledBy(v, id), 'partition')} (${count(moving(v), 'move')} from it under way)`, done: Math.max(0, total - ledBy(v, id)), total }),
+    out,
+  );
   const partitionsLed = ledBy(w.last, id);
   out.document({ broker: id, draining: true, partitionsToMove: r.partitionsToMove, error: null, wait: { done: w.done, elapsedMs: Math.round(w.elapsedMs), partitionsLed } });
   if (!w.done) {

@@ -5,8 +5,9 @@ import { errorName } from '@stratus/protocol';
 
 /**
  * Exit codes of `stratus admin` (documented in its usage text and the README):
- * 0 done; 1 the controller refused an item or an operation did not finish in time
- * (e.g. a drain that timed out); 2 the command line was wrong or no controller answered.
+ * 0 done; 1 the controller or a broker refused an item, or an operation did not finish
+ * (a drain that timed out, a reset refused while the group has members); 2 the command
+ * line was wrong, or no controller or broker answered.
  */
 export const ADMIN_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -33,21 +34,55 @@ export interface Output {
   text(line: string): void;
   /** Progress of a long operation: stdout for people, stderr with --json so stdout stays one document. */
   progress(line: string): void;
+  /**
+   * A step of a long operation, `done` of `total`: a progress bar redrawn in place when
+   * stdout is a terminal (and not --json), otherwise a progress line — logs and scripts
+   * get lines, never carriage returns.
+   */
+  step(line: string, done: number, total: number): void;
+  /** Ends the bar's line, if one was drawn (call before printing anything else). */
+  endSteps(): void;
   /** The JSON document (only with --json). */
   document(value: unknown): void;
 }
 
-export function createOutput(json: boolean): Output {
+export function createOutput(json: boolean, stdoutIsTTY = process.stdout.isTTY === true): Output {
+  const bars = stdoutIsTTY && !json;
+  let barDrawn = false;
+  const progress = (line: string): void => {
+    (json ? process.stderr : process.stdout).write(`${line}\n`);
+  };
+  const endSteps = (): void => {
+    if (barDrawn) process.stdout.write('\n');
+    barDrawn = false;
+  };
   return {
     json,
     text: (line) => {
+      endSteps();
       if (!json) process.stdout.write(`${line}\n`);
     },
-    progress: (line) => (json ? process.stderr : process.stdout).write(`${line}\n`),
+    progress,
+    step: (line, done, total) => {
+      if (!bars) return progress(line);
+      process.stdout.write(`\r\x1b[K${progressBar(done, total)} ${line}`);
+      barDrawn = true;
+    },
+    endSteps,
     document: (value) => {
       if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     },
   };
+}
+
+/** Cells of a progress bar. */
+const BAR_WIDTH = 24;
+
+/** `[#########...............] 3/8` (total 0 counts as done). */
+export function progressBar(done: number, total: number): string {
+  const fraction = total <= 0 ? 1 : Math.min(1, Math.max(0, done / total));
+  const filled = Math.round(fraction * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${done}/${total}`;
 }
 
 /** Columns padded to their widest cell; the last column is not padded. */
@@ -64,9 +99,9 @@ export interface ItemError {
   readonly message: string | null;
 }
 
-export function itemError(result: { readonly errorCode: number; readonly errorMessage: string | null }): ItemError | null {
+export function itemError(result: { readonly errorCode: number; readonly errorMessage?: string | null | undefined }): ItemError | null {
   if (result.errorCode === 0) return null;
-  return { code: result.errorCode, name: errorName(result.errorCode), message: result.errorMessage };
+  return { code: result.errorCode, name: errorName(result.errorCode), message: result.errorMessage ?? null };
 }
 
 export function describeItemError(e: ItemError): string {

@@ -58,7 +58,13 @@ export async function partitionsReassignCommand(conn: ControllerConnection, out:
       const now = leaders();
       return started.filter((o) => now.get(o.partition) !== to || v.moves.some((m) => m.topicId === info.topicId && m.partition === o.partition)).length;
     };
-    const w = await waitFor(conn, wait.timeoutMs, (v) => pending(v) === 0, (v) => `${pending(v)} of ${count(started.length, 'partition')} still moving to broker ${to}`, out.progress);
+    const w = await waitFor(
+      conn,
+      wait.timeoutMs,
+      (v) => pending(v) === 0,
+      (v) => ({ line: `${pending(v)} of ${count(started.length, 'partition')} still moving to broker ${to}`, done: started.length - pending(v), total: started.length }),
+      out,
+    );
     waited = { done: w.done, elapsedMs: Math.round(w.elapsedMs) };
     if (w.done) out.text(`broker ${to} leads them (${formatMs(w.elapsedMs)})`);
   }

@@ -4,6 +4,7 @@
 import type { ControllerConnection } from './connect.ts';
 import { describeCluster } from './cluster-view.ts';
 import type { ClusterView } from './cluster-view.ts';
+import type { Output } from './output.ts';
 
 /** How often a wait asks the controller: a graceful hand-over takes well under a second. */
 export const WAIT_POLL_MS = 250;
@@ -16,27 +17,41 @@ export interface WaitResult {
   readonly last: ClusterView;
 }
 
+/** Where a wait stands: a line for people, and how much of the work is done (for the progress bar). */
+export interface WaitStep {
+  readonly line: string;
+  readonly done: number;
+  readonly total: number;
+}
+
 /**
- * Polls until `done(view)` holds or `timeoutMs` passed. `progress` gets every view whose
- * `describe` text differs from the one before (so a person sees each step, once).
+ * Polls until `done(view)` holds or `timeoutMs` passed. Every view whose step differs
+ * from the one before goes to `out.step` (a bar on a terminal, else a line: a person sees
+ * each step once).
  */
 export async function waitFor(
   conn: ControllerConnection,
   timeoutMs: number,
   done: (view: ClusterView) => boolean,
-  describe: (view: ClusterView) => string,
-  progress: (line: string) => void,
+  describe: (view: ClusterView) => WaitStep,
+  out: Output,
 ): Promise<WaitResult> {
   const started = performance.now();
   let said: string | undefined;
   for (;;) {
     const view = await describeCluster(conn.client, conn.endpoints);
     const elapsedMs = performance.now() - started;
-    const text = describe(view);
-    if (text !== said) progress(text);
-    said = text;
-    if (done(view)) return { done: true, elapsedMs, last: view };
-    if (elapsedMs >= timeoutMs) return { done: false, elapsedMs, last: view };
+    const step = describe(view);
+    if (step.line !== said) out.step(step.line, step.done, step.total);
+    said = step.line;
+    if (done(view)) {
+      out.endSteps();
+      return { done: true, elapsedMs, last: view };
+    }
+    if (elapsedMs >= timeoutMs) {
+      out.endSteps();
+      return { done: false, elapsedMs, last: view };
+    }
     await new Promise((r) => setTimeout(r, Math.min(WAIT_POLL_MS, Math.max(1, timeoutMs - elapsedMs))));
   }
 }
