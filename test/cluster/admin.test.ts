@@ -6,17 +6,14 @@
 // undrain, a reassignment that moves a leader, per-item errors (exit 1) and an
 // unreachable controller (exit 2).
 
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, STRATUS_NODE_FLAGS } from '../support/stratus-process.ts';
+import { freePort } from '../support/stratus-process.ts';
 import { startCluster } from './lib/cluster.ts';
 import type { Cluster } from './lib/cluster.ts';
 import { kafkaClient } from './lib/kafka-clients.ts';
+import { adminJson as json, stratusAdmin } from './lib/admin-cli.ts';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'services', 'cli', 'src', 'main.ts');
 const TOPIC = 'admin-moves';
 
 let cluster: Cluster;
@@ -24,30 +21,6 @@ let admin: Admin;
 /** The controllers' gRPC addresses, standby first once the active one is known. */
 let endpoints: string[];
 let activeAddress: string;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `stratus admin ARGS` as a process; STRATUS_* of the test's environment left out, `env` added. */
-function stratusAdmin(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STRATUS_')));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'admin', ...args], { env: { ...base, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
-  });
-}
-
-function json<T>(run: Run): T {
-  try {
-    return JSON.parse(run.stdout) as T;
-  } catch {
-    throw new Error(`not JSON (exit ${run.code}): ${run.stdout}\nstderr: ${run.stderr}`);
-  }
-}
 
 const leaders = async (): Promise<Map<number, number>> =>
   new Map((await admin.fetchTopicMetadata({ topics: [TOPIC] })).topics[0]!.partitions.map((p) => [p.partitionId, p.leader]));

@@ -4,7 +4,8 @@
 //   broker      a broker of a cluster: Kafka listener + storage, controller over gRPC
 //   controller  the controller service of a cluster (active or standby through Redis)
 //   config      check a configuration file, print a JSON Schema (commands/config.ts)
-//   admin       operate a running cluster through its controller (commands/admin/)
+//   admin       operate a running cluster (its controller's gRPC API) or any broker,
+//               stratus dev's too (the Kafka protocol): commands/admin/
 // Flags: --config FILE, --http-port N, --object-store URL; dev and broker: --data-dir DIR,
 // --kafka-port N, --recover=truncate; broker: --node-id N; controller: --grpc-port N.
 // Every setting can also come from a STRATUS_* variable. Each command validates its
@@ -31,15 +32,16 @@ import { runAdmin } from './commands/admin/run.ts';
 const USAGE = `usage: stratus <dev|broker|controller> [options]
        stratus config check FILE [--for dev|broker|controller] [--env]
        stratus config schema dev|broker|controller
-       stratus admin cluster|brokers|partitions ... [--controller HOST:PORT] [--json]
+       stratus admin cluster|brokers|partitions|objects|topics|groups|completion ... [--json]
 
   dev          run an embedded single-node cluster (controller + broker)
   broker       run a broker of a cluster (config/broker.yaml)
   controller   run a controller of a cluster (config/controller.yaml)
   config       check a configuration file: every problem with its key path, exit 1 if
                any (2: could not check); or print its JSON Schema (stratus config --help)
-  admin        operate a running cluster through its controller: its state, draining
-               brokers, moving partitions (stratus admin --help)
+  admin        operate a running cluster or stratus dev: its state, draining brokers,
+               moving partitions, topics, consumer groups and their offsets, objects
+               (stratus admin --help)
 
 options:
   --config FILE         YAML configuration file
@@ -58,7 +60,7 @@ Every setting can be given as STRATUS_<PATH>, e.g. STRATUS_KAFKA_PORT=9093.`;
 async function main(argv: string[]): Promise<number> {
   // `config` has its own options (--for, --env) and starts nothing.
   if (argv[0] === 'config') return runConfig(argv.slice(1));
-  // `admin` has its own options too, and opens only a controller client.
+  // `admin` has its own options too, and opens only clients (a controller's, brokers').
   if (argv[0] === 'admin') return runAdmin(argv.slice(1));
   let parsed;
   try {

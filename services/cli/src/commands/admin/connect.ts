@@ -24,11 +24,17 @@ const adminConfigSchema = z.object({ controller: brokerConfigSchema.shape.contro
  */
 const ADMIN_CONNECT_TIMEOUT = '5s';
 
-const CONTROLLER_ENV = envName(['controller', 'endpoints']);
+export const CONTROLLER_ENV = envName(['controller', 'endpoints']);
+
+/** Whether admin was told where the controllers are (the flag or the variable). */
+export function controllerConfigured(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  return (flag ?? '').trim() !== '' || (env[CONTROLLER_ENV] ?? '').trim() !== '';
+}
 
 export const NO_CONTROLLER_MESSAGE =
-  `stratus admin talks to a cluster's controller: give --controller HOST:PORT[,HOST:PORT] (the controllers' gRPC addresses, port 9190 by default) or set ${CONTROLLER_ENV}.\n` +
-  `\`stratus dev\` runs its controller inside the process and serves no controller API, so admin cannot manage it; use Kafka's tools against dev.`;
+  `this command talks to a cluster's controller: give --controller HOST:PORT[,HOST:PORT] (the controllers' gRPC addresses, port 9190 by default) or set ${CONTROLLER_ENV}.\n` +
+  `\`stratus dev\` runs its controller inside the process and serves no controller API, so this command needs a cluster; ` +
+  `against dev, the Kafka-protocol commands work (stratus admin topics ..., groups ...).`;
 
 export interface ControllerConnection {
   readonly client: GrpcControllerClient;
@@ -38,7 +44,7 @@ export interface ControllerConnection {
 
 /** Connects to the active controller (following standbys' redirects); AdminExit(2) when none answers. */
 export async function connectController(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ControllerConnection> {
-  if ((flag === undefined || flag.trim() === '') && (env[CONTROLLER_ENV] ?? '').trim() === '') throw new AdminExit(ADMIN_EXIT.usage, NO_CONTROLLER_MESSAGE);
+  if (!controllerConfigured(flag, env)) throw new AdminExit(ADMIN_EXIT.usage, NO_CONTROLLER_MESSAGE);
   const flags: Record<string, string> = {};
   if (flag !== undefined) flags['controller.endpoints'] = flag;
   if (env[envName(['controller', 'connectTimeout'])] === undefined) flags['controller.connectTimeout'] = ADMIN_CONNECT_TIMEOUT;
