@@ -32,6 +32,7 @@ import { createLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
 import { brokerClusterMetrics } from '../broker-metrics.ts';
 import { createMetrics } from '../metrics.ts';
+import { brokerLagSources, brokerProcessMetrics, partitionsLed } from '../metrics/broker-process.ts';
 import { brokerSettings } from '../parts/broker-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
 import { openConfiguredStorage } from '../parts/storage.ts';
@@ -91,7 +92,8 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
     log.fatal({ err: error }, `fatal: the write-ahead log failed, stopping (a restart recovers the WAL): ${error.message}`);
     stop?.('fatal error');
   };
-  const { cache, storage } = await openConfiguredStorage({ config, dataDir, walDir, wal, store, index: client, clock, random, log, onFatal });
+  const processMetrics = brokerProcessMetrics(config.metrics);
+  const { cache, storage } = await openConfiguredStorage({ config, dataDir, walDir, wal, store, index: client, clock, random, log, onFatal, onUploaded: processMetrics.uploads.onUploaded });
 
   const c = config.cluster;
   let broker: Broker;
@@ -116,6 +118,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
       },
       onProblem: (problem, header, error) => log.warn({ err: error, clientId: header?.clientId, apiKey: header?.apiKey, apiVersion: header?.apiVersion }, problem),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
+      onRequest: processMetrics.requests.onRequest,
       onTrailingBytes: (header, trailingBytes, conn) =>
         log.debug({ clientId: header.clientId, apiKey: header.apiKey, apiVersion: header.apiVersion, trailingBytes, remote: conn.remoteAddress }, 'ignoring bytes after a request body (as Kafka does)'),
     });
@@ -138,12 +141,18 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
   let stopping = false;
   const metrics = createMetrics({
     objectStore: objectStoreMetrics,
-    early: flushMetrics.metrics,
+    early: [...flushMetrics.metrics, ...processMetrics.early],
     storage: () => storage,
     blockCache: () => cache.stats(),
     server: () => broker.stats(),
     wal: () => wal.stats(),
     broker: () => ({ groups: broker.coordinator.groupCount, openPartitions: broker.partitions.openCount, storageLogs: storage.openPartitions, replicaPartitions: broker.replicaReads.openCount }),
+    partitionsLed: () => partitionsLed(client.metadata(), nodeId),
+    uploadQueue: () => ({ entries: storage.uploader.pendingEntries, bytes: storage.uploader.pendingBytes }),
+    traffic: processMetrics.requests.traffic,
+    lag: () => brokerLagSources(broker, client),
+    limits: config.metrics,
+    prices: config.metrics.prices,
   });
   brokerClusterMetrics(metrics, {
     brokerEpoch: () => broker.brokerEpoch,

@@ -146,6 +146,8 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
     objectStore: objectStoreMetrics,
     maintenance: () => started.activeController?.maintenanceStats(),
     controller: () => started.activeController?.stats(),
+    cluster: () => started.activeController?.clusterStats(),
+    prices: config.metrics.prices,
   });
   const merged = Registry.merge([metrics, registry]);
   // The admin REST API: the active controller serves it all; a standby only health and the OpenAPI document.

@@ -16,6 +16,7 @@ import type { StratusConfig } from '../config/schema.ts';
 import { startHttp } from '../http.ts';
 import { createLogger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
+import { brokerLagSources, brokerProcessMetrics, partitionsLed } from '../metrics/broker-process.ts';
 import { brokerSettings } from '../parts/broker-settings.ts';
 import { controllerSettings } from '../parts/controller-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
@@ -74,7 +75,8 @@ export async function runDev(config: StratusConfig): Promise<number> {
 
   controller.start(); // retention, offset expiry, deletion of unreferenced objects and orphans, object compaction
 
-  const { cache, storage } = await openConfiguredStorage({ config, dataDir, walDir, wal, store, index: controller, clock, random, log, onFatal });
+  const processMetrics = brokerProcessMetrics(config.metrics);
+  const { cache, storage } = await openConfiguredStorage({ config, dataDir, walDir, wal, store, index: controller, clock, random, log, onFatal, onUploaded: processMetrics.uploads.onUploaded });
 
   let broker: Broker;
   try {
@@ -89,6 +91,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       clock,
       onProblem: (problem, header, error) => log.warn({ err: error, clientId: header?.clientId, apiKey: header?.apiKey, apiVersion: header?.apiVersion }, problem),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
+      onRequest: processMetrics.requests.onRequest,
       onTrailingBytes: (header, trailingBytes, conn) =>
         log.debug({ clientId: header.clientId, apiKey: header.apiKey, apiVersion: header.apiVersion, trailingBytes, remote: conn.remoteAddress }, 'ignoring bytes after a request body (as Kafka does)'),
     });
@@ -106,7 +109,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
   let ready = true;
   const metrics = createMetrics({
     objectStore: objectStoreMetrics,
-    early: walFlush.metrics,
+    early: [...walFlush.metrics, ...processMetrics.early],
     storage: () => storage,
     blockCache: () => cache.stats(),
     server: () => broker.stats(),
@@ -115,6 +118,13 @@ export async function runDev(config: StratusConfig): Promise<number> {
     controller: () => controller.stats(),
     journal: () => journal.journalStats(),
     broker: () => ({ groups: broker.coordinator.groupCount, openPartitions: broker.partitions.openCount, storageLogs: storage.openPartitions }),
+    partitionsLed: () => partitionsLed(controller.metadata(), config.node.id),
+    uploadQueue: () => ({ entries: storage.uploader.pendingEntries, bytes: storage.uploader.pendingBytes }),
+    cluster: () => controller.clusterStats(),
+    traffic: processMetrics.requests.traffic,
+    lag: () => brokerLagSources(broker, controller),
+    limits: config.metrics,
+    prices: config.metrics.prices,
   });
   // The admin REST API on the same port as /metrics; the embedded controller is always the active one.
   const adminApi = createAdminApi({

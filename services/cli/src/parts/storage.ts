@@ -6,11 +6,13 @@ import { join } from 'node:path';
 import type { ObjectStore } from '@stratus/objectstore';
 import type { Clock, Random } from '@stratus/runtime';
 import { BlockCache, rejectedBatchFiles, StorageEngine } from '@stratus/storage';
-import type { StorageEngineOptions } from '@stratus/storage';
+import type { StorageEngineOptions, UploadTimings } from '@stratus/storage';
 import { nodeFileSystem, readQuarantine } from '@stratus/wal';
 import type { WriteAheadLog } from '@stratus/wal';
 import type { StratusConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
+
+type UploadTimingsObserver = (upload: UploadTimings) => void;
 
 export interface StorageParts {
   readonly cache: BlockCache;
@@ -28,6 +30,8 @@ export async function openConfiguredStorage(o: {
   readonly random: Random;
   readonly log: Logger;
   readonly onFatal: (error: Error) => void;
+  /** Told about every object uploaded and committed (the uploader's metrics). */
+  readonly onUploaded?: UploadTimingsObserver;
 }): Promise<StorageParts> {
   const { config, dataDir, log } = o;
   const cache = new BlockCache({
@@ -51,7 +55,13 @@ export async function openConfiguredStorage(o: {
     tailBytes: config.storage.tailBytes,
     appendWaitMs: config.storage.appendWait,
     readAheadBytes: config.storage.readAheadBytes,
-    upload: { maxObjectBytes: config.upload.maxBytes, maxDelayMs: config.upload.maxDelay, urgentDelayMs: config.upload.urgentDelay, maxConcurrentUploads: config.upload.maxConcurrent },
+    upload: {
+      maxObjectBytes: config.upload.maxBytes,
+      maxDelayMs: config.upload.maxDelay,
+      urgentDelayMs: config.upload.urgentDelay,
+      maxConcurrentUploads: config.upload.maxConcurrent,
+      ...(o.onUploaded !== undefined ? { onUploaded: o.onUploaded } : {}),
+    },
     onError: (error: unknown, context: string): void => log.warn({ err: error, context }, `storage: ${context}`),
     onFatal: o.onFatal,
     // Acknowledged batches no object will hold (their commit was rejected) are kept here before the WAL lets them go.
