@@ -16,7 +16,7 @@ import type { StorageEngine } from '@stratus/storage';
 import { TopicCatalog } from './broker-context.ts';
 import type { BrokerConfig, BrokerContext } from './broker-context.ts';
 import { Dispatcher } from './dispatcher.ts';
-import type { DispatcherEvents } from './dispatcher.ts';
+import type { DispatcherEvents, ProblemConnection } from './dispatcher.ts';
 import type { AnyApiHandler } from './handler.ts';
 import type { Authorizer } from './auth/authorized-operations.ts';
 import { DEFAULT_LISTENER_NAME, KafkaServer } from './network/index.ts';
@@ -78,7 +78,7 @@ export interface BrokerOptions {
    */
   readonly network: Omit<KafkaServerOptions, 'clock'>;
   /** Told about refused or failed requests (logs, metrics). */
-  readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown) => void;
+  readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown, conn?: ProblemConnection) => void;
   /** Decides authorized operations (and, later, every request); absent: Kafka without an authorizer. */
   readonly authorizer?: Authorizer;
   /** Group coordinator events: rebalances, removed members, refusals at a limit (for logs). */

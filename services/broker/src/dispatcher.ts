@@ -28,9 +28,16 @@ export interface ConnectionInfo {
   readonly signal: AbortSignal;
 }
 
+/** The connection of a request with a problem (for log lines: its id and peer, with the request's correlation id in the header). */
+export interface ProblemConnection {
+  readonly connectionId: number;
+  readonly remoteAddress: string;
+}
+
 export interface DispatcherEvents {
   /** A request was refused or failed; for logs and metrics. */
-  readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown) => void;
+  /** A request the broker could not serve as asked (the connection closes, or the answer is an error); `conn` names the connection it came on, for the log. */
+  readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown, conn?: ProblemConnection) => void;
   /** A connection's first request with bytes after its body (later ones are not reported); for a debug log. */
   readonly onTrailingBytes?: (header: ParsedRequestHeader, trailingBytes: number, conn: ConnectionInfo) => void;
   /**
@@ -58,12 +65,12 @@ export class Dispatcher {
   /** `responseBudget` is this request's share of the response budget (see ResponseAllowance), when a network layer offers one. */
   async dispatch(frame: Buffer, conn: ConnectionInfo, responseBudget?: ResponseAllowance): Promise<DispatchResult> {
     const decodedHeader = decodeRequestHeader(frame);
-    if (!decodedHeader.ok) return this.close(`malformed request header: ${decodedHeader.error.message}`, undefined);
+    if (!decodedHeader.ok) return this.close(`malformed request header: ${decodedHeader.error.message}`, undefined, undefined, conn);
     const { header, bodyOffset } = decodedHeader.value;
     const handler = this.registry.lookup(header.apiKey, header.apiVersion);
-    if (handler === undefined) return this.unsupported(header);
+    if (handler === undefined) return this.unsupported(header, conn);
     const body = decodeRequestBodyPrefix(header.apiKey as ApiKeyNumber, header.apiVersion, frame, bodyOffset);
-    if (!body.ok) return this.close(`malformed ${apiSpec(header.apiKey)?.name ?? header.apiKey} v${header.apiVersion} request: ${body.error.message}`, header);
+    if (!body.ok) return this.close(`malformed ${apiSpec(header.apiKey)?.name ?? header.apiKey} v${header.apiVersion} request: ${body.error.message}`, header, undefined, conn);
     if (body.value.trailingBytes > 0 && !this.trailingReported.has(conn)) {
       this.trailingReported.add(conn);
       this.events.onTrailingBytes?.(header, body.value.trailingBytes, conn);
@@ -88,16 +95,16 @@ export class Dispatcher {
       // controller failure should have been answered per item by the handler.
       const failure = controllerFailure(e);
       if (failure !== undefined) {
-        return { kind: 'close', closed: this.close(`handler for API ${header.apiKey} let a controller failure through (${failure.code}) instead of answering it per item`, header, e) };
+        return { kind: 'close', closed: this.close(`handler for API ${header.apiKey} let a controller failure through (${failure.code}) instead of answering it per item`, header, e, ctx) };
       }
-      return { kind: 'close', closed: this.close(`handler for API ${header.apiKey} failed`, header, e) };
+      return { kind: 'close', closed: this.close(`handler for API ${header.apiKey} failed`, header, e, ctx) };
     }
     if (result === NO_RESPONSE) return { kind: 'answered', answer: result, encoded: { kind: 'none' } };
-    if (result instanceof CloseConnection) return { kind: 'answered', answer: result, encoded: this.close(result.reason, header) };
+    if (result instanceof CloseConnection) return { kind: 'answered', answer: result, encoded: this.close(result.reason, header, undefined, ctx) };
     try {
       return { kind: 'answered', answer: result, encoded: { kind: 'response', chunks: encodeResponse(header.apiKey as ApiKeyNumber, header.apiVersion, header.correlationId, result as never) } };
     } catch (e) {
-      return { kind: 'close', closed: this.close(`encoding the API ${header.apiKey} v${header.apiVersion} response failed`, header, e) };
+      return { kind: 'close', closed: this.close(`encoding the API ${header.apiKey} v${header.apiVersion} response failed`, header, e, ctx) };
     }
   }
 
@@ -107,8 +114,8 @@ export class Dispatcher {
    * share). Other APIs whose response schema has a top-level error code get it set to
    * UNSUPPORTED_VERSION; the rest close the connection, as Kafka does.
    */
-  private unsupported(header: ParsedRequestHeader): DispatchResult {
-    this.events.onProblem?.(`unsupported API ${header.apiKey} v${header.apiVersion}`, header);
+  private unsupported(header: ParsedRequestHeader, conn: ProblemConnection): DispatchResult {
+    this.events.onProblem?.(`unsupported API ${header.apiKey} v${header.apiVersion}`, header, undefined, conn);
     if (header.apiKey === ApiKey.ApiVersions) {
       const apiKeys = this.registry.advertised().map((a) => ({ apiKey: a.apiKey, minVersion: a.minVersion, maxVersion: a.maxVersion }));
       return { kind: 'response', chunks: encodeResponse(ApiKey.ApiVersions, 0, header.correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys }) };
@@ -124,8 +131,8 @@ export class Dispatcher {
     return { kind: 'close', reason: `unsupported API ${header.apiKey} v${header.apiVersion}` };
   }
 
-  private close(reason: string, header: ParsedRequestHeader | undefined, error?: unknown): DispatchResult {
-    this.events.onProblem?.(reason, header, error);
+  private close(reason: string, header: ParsedRequestHeader | undefined, error: unknown, conn: ProblemConnection): DispatchResult {
+    this.events.onProblem?.(reason, header, error, conn);
     return { kind: 'close', reason };
   }
 }

@@ -5,7 +5,7 @@ export type { BrokerOptions } from './broker.ts';
 export type { BrokerConfig, BrokerContext } from './broker-context.ts';
 export { Dispatcher } from './dispatcher.ts';
 export { CloseConnection, NO_RESPONSE } from './handler.ts';
-export type { DispatchResult } from './dispatcher.ts';
+export type { DispatchResult, ProblemConnection } from './dispatcher.ts';
 export { AclOperation } from './auth/authorized-operations.ts';
 export type { AclOperationCode, AclResourceType, Authorizer } from './auth/authorized-operations.ts';
 export { DEFAULT_LISTENER_NAME, KAFKA_SERVER_DEFAULTS, parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './network/index.ts';
