@@ -49,7 +49,8 @@ export const rebalanceRoutes: readonly Route[] = [
     operationId: 'startRebalance',
     summary: 'Move partition leadership, a bounded number of moves at a time',
     description:
-      'Starts the moves (202, with the rebalance to poll at GET /api/v1/rebalance): at most maxConcurrentMoves are under way at once; the next starts when one finishes. ' +
+      'Starts the moves (202, with the rebalance to poll at GET /api/v1/rebalance) in waves of at most maxConcurrentMoves, in the order given; the next wave starts when the last has ended. ' +
+      'The controller keeps leadership even, so moves that keep it even only together (the halves of a swap) belong in the same wave. ' +
       'dryRun: only checks the moves and answers the plan (200). One rebalance at a time: 409 while one runs.',
     params: {},
     body: rebalanceBody,

@@ -75,7 +75,7 @@ export const rebalanceBody = z
       .min(1)
       .max(MAX_REBALANCE_CONCURRENCY)
       .default(DEFAULT_REBALANCE_CONCURRENCY)
-      .describe('At most this many of these moves are under way at once (the controller\'s cluster.maxConcurrentMoves bounds all moves as well)'),
+      .describe('At most this many of these moves are under way at once: they run in waves of this size, in the order given, the next once the last has ended (the controller\'s cluster.maxConcurrentMoves bounds all moves as well)'),
     timeoutMs: z.number().int().min(1).max(MAX_REBALANCE_TIMEOUT_MS).default(DEFAULT_REBALANCE_TIMEOUT_MS).describe('Moves not finished by then are given up (reported failed)'),
     dryRun: z.boolean().default(false).describe('Only check the moves (topics, partitions, brokers) and show the plan'),
   })
