@@ -91,7 +91,7 @@ export async function objectsCommand(conn: ControllerConnection | undefined, out
   }
   if (requests !== null) {
     out.text('');
-    out.text(`object-store requests since each process started (${count(metrics.length - requests.errors.length, 'process')}): ${requests.put} PUT, ${requests.get} GET`);
+    out.text(`object-store requests since each process started (${metrics.length - requests.errors.length} of ${metrics.length} answered): ${requests.put} PUT, ${requests.get} GET`);
     const ops = Object.keys(requests.byOperation).sort();
     if (ops.length > 0) for (const line of table(['OPERATION', 'OUTCOMES'], ops.map((op) => [op, Object.entries(requests!.byOperation[op]!).map(([k, v]) => `${k}=${v}`).join(' ')]))) out.text(line);
   } else out.text('object-store requests: give --metrics with the processes\' /metrics addresses (HOST:PORT or URLs) to add PUT/GET totals');
