@@ -37,6 +37,7 @@ import { brokerSettings } from '../parts/broker-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
 import { openConfiguredStorage } from '../parts/storage.ts';
 import { openConfiguredWal } from '../parts/wal.ts';
+import { requestProblemLogger } from '../parts/request-problems.ts';
 import { listenerInUse, listenerSummaries, listenersLine } from '../parts/kafka-listeners.ts';
 import { catchStopSignals, exitSoonAfterStop } from './signals.ts';
 
@@ -116,7 +117,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
         replicaReads: { maxPartitions: c.replicaReadMaxPartitions, pollIntervalMs: c.replicaReadPollInterval },
         onEvent: (event) => logClusterEvent(log, event),
       },
-      onProblem: (problem, header, error) => log.warn({ err: error, clientId: header?.clientId, apiKey: header?.apiKey, apiVersion: header?.apiVersion }, problem),
+      onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
       onRequest: processMetrics.requests.onRequest,
       onTrailingBytes: (header, trailingBytes, conn) =>

@@ -22,6 +22,7 @@ import { controllerSettings } from '../parts/controller-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
 import { openConfiguredStorage } from '../parts/storage.ts';
 import { openConfiguredWal } from '../parts/wal.ts';
+import { requestProblemLogger } from '../parts/request-problems.ts';
 import { createAdminApi } from '../rest/admin-api.ts';
 import { listenerInUse, listenerSummaries, listenersLine } from '../parts/kafka-listeners.ts';
 import { banner } from './banner.ts';
@@ -89,7 +90,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       controller,
       storage,
       clock,
-      onProblem: (problem, header, error) => log.warn({ err: error, clientId: header?.clientId, apiKey: header?.apiKey, apiVersion: header?.apiVersion }, problem),
+      onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
       onRequest: processMetrics.requests.onRequest,
       onTrailingBytes: (header, trailingBytes, conn) =>

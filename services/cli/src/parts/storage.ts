@@ -10,6 +10,7 @@ import type { StorageEngineOptions, UploadTimings } from '@stratus/storage';
 import { nodeFileSystem, readQuarantine } from '@stratus/wal';
 import type { WriteAheadLog } from '@stratus/wal';
 import type { StratusConfig } from '../config/schema.ts';
+import { rateLimitedWarn } from '../log-limiter.ts';
 import type { Logger } from '../logger.ts';
 
 type UploadTimingsObserver = (upload: UploadTimings) => void;
@@ -34,13 +35,15 @@ export async function openConfiguredStorage(o: {
   readonly onUploaded?: UploadTimingsObserver;
 }): Promise<StorageParts> {
   const { config, dataDir, log } = o;
+  // An object store that is down fails every retry and every cache miss: one line per kind of failure per interval.
+  const warn = rateLimitedWarn(log);
   const cache = new BlockCache({
     store: o.store,
     blockBytes: config.cache.blockBytes,
     memoryBytes: config.cache.memoryBytes,
     diskBytes: config.cache.diskBytes,
     ...(config.cache.diskBytes > 0 ? { diskDir: join(dataDir, 'cache') } : {}),
-    onError: (error, context) => log.warn({ err: error, context }, 'block cache'),
+    onError: (error, context) => warn({ err: error, context }, 'block cache', `block cache: ${context}`),
   });
   const storage = await StorageEngine.open({
     wal: o.wal,
@@ -62,7 +65,7 @@ export async function openConfiguredStorage(o: {
       maxConcurrentUploads: config.upload.maxConcurrent,
       ...(o.onUploaded !== undefined ? { onUploaded: o.onUploaded } : {}),
     },
-    onError: (error: unknown, context: string): void => log.warn({ err: error, context }, `storage: ${context}`),
+    onError: (error: unknown, context: string): void => warn({ err: error, context }, `storage: ${context}`),
     onFatal: o.onFatal,
     // Acknowledged batches no object will hold (their commit was rejected) are kept here before the WAL lets them go.
     keepRejected: rejectedBatchFiles(nodeFileSystem, join(dataDir, 'rejected')),
