@@ -9,6 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { StratusProcess } from '../support/stratus-process.ts';
+import { scrapeMetrics, seriesOf, sumSeries, until } from '../support/metrics-text.ts';
+import { consumeRecords, produceRecords } from '../support/kafka-load.ts';
 
 const TOPIC = 'metrics-load';
 const PARTITIONS = 2;
@@ -29,66 +31,9 @@ afterAll(async () => {
   dev?.removeData();
 });
 
-/** series (name{labels}) → value of one scrape. */
-async function scrape(): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${dev.httpPort}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}
-
+const scrape = (): Promise<Map<string, number>> => scrapeMetrics(`http://127.0.0.1:${dev.httpPort}/metrics`);
 const get = (m: Map<string, number>, series: string): number => m.get(series) ?? 0;
-/** Sum of the series of `name` whose labels contain every `labels` pair. */
-function sum(m: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const [series, v] of m) {
-    if (!series.startsWith(`${name}{`) && series !== name) continue;
-    if (Object.entries(labels).every(([k, val]) => series.includes(`${k}="${val}"`))) total += v;
-  }
-  return total;
-}
-
-async function produce(from: number, count: number): Promise<void> {
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
-  for (let i = from; i < from + count; i += 20) {
-    await producer.send({ topic: TOPIC, acks: -1, messages: Array.from({ length: Math.min(20, from + count - i) }, (_, j) => ({ key: `k${i + j}`, value: `value-${i + j}` })) });
-  }
-  await producer.disconnect();
-}
-
-/** Consumes with GROUP until `count` records arrived, commits, and leaves the group (its offsets stay). */
-async function consume(count: number): Promise<void> {
-  const consumer = kafka.consumer({ groupId: GROUP, sessionTimeout: 10_000, heartbeatInterval: 500 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
-  let seen = 0;
-  const done = new Promise<void>((resolve) => {
-    void consumer.run({
-      autoCommit: true,
-      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
-        for (const message of batch.messages) resolveOffset(message.offset);
-        seen += batch.messages.length;
-        await commitOffsetsIfNecessary();
-        if (seen >= count) resolve();
-      },
-    });
-  });
-  await done;
-  await consumer.disconnect();
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const sum = sumSeries;
 
 describe('metrics under a produce/consume load (stratus dev)', () => {
   it('move with the right labels, and a lagging group shows its lag until it catches up', async () => {
@@ -99,8 +44,8 @@ describe('metrics under a produce/consume load (stratus dev)', () => {
     // A second create answers TOPIC_ALREADY_EXISTS: an error code the metrics count.
     expect(await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] })).toBe(false);
 
-    await produce(0, FIRST);
-    await consume(FIRST);
+    await produceRecords(kafka, TOPIC, 0, FIRST);
+    await consumeRecords(kafka, TOPIC, GROUP, FIRST);
     // Uploads run behind the acknowledgements: wait for one (dev: file:// store, upload.maxDelay).
     await until('an upload', async () => get(await scrape(), 'stratus_upload_object_bytes_count') > get(before, 'stratus_upload_object_bytes_count'));
     const after = await scrape();
@@ -141,16 +86,16 @@ describe('metrics under a produce/consume load (stratus dev)', () => {
     // The group has consumed everything: its lag is 0 on every partition it committed.
     await until('lag 0 after the first consumption', async () => sum(await scrape(), 'stratus_consumer_group_lag', { group: GROUP }) === 0);
     expect(sum(await scrape(), 'stratus_consumer_group_lag', { group: GROUP, topic: TOPIC })).toBe(0);
-    expect([...(await scrape()).keys()].filter((k) => k.startsWith(`stratus_consumer_group_lag{group="${GROUP}"`)).length).toBe(PARTITIONS);
+    expect(seriesOf(await scrape(), 'stratus_consumer_group_lag', { group: GROUP })).toHaveLength(PARTITIONS);
 
     // Produced to while nobody consumes: the group is behind by exactly that much.
-    await produce(FIRST, BEHIND);
+    await produceRecords(kafka, TOPIC, FIRST, BEHIND);
     const behind = await scrape();
     expect(sum(behind, 'stratus_consumer_group_lag', { group: GROUP, topic: TOPIC })).toBe(BEHIND);
     expect(get(behind, `stratus_topic_records_in_total{topic="${TOPIC}"}`)).toBe(FIRST + BEHIND);
 
     // It catches up: back to 0.
-    await consume(BEHIND);
+    await consumeRecords(kafka, TOPIC, GROUP, BEHIND);
     await until('lag 0 after catching up', async () => sum(await scrape(), 'stratus_consumer_group_lag', { group: GROUP, topic: TOPIC }) === 0);
     await admin.disconnect();
   }, 120_000);
