@@ -66,3 +66,25 @@ describe('stratus admin against stratus dev', () => {
     expect(topics.stderr).toContain('--bootstrap-server HOST:PORT');
   });
 });
+
+describe('stratus admin usage errors', () => {
+  it('a wrong command line is exit 2 with what is wrong, before anything connects', async () => {
+    const cases: [string[], string][] = [
+      [['groups', 'reset-offsets', 'g', '--to-earliest'], 'needs --topic T[:P,P...] (repeatable) or --all-topics'],
+      [['groups', 'reset-offsets', 'g', '--all-topics', '--to-earliest', '--to-latest'], 'exactly one of --to-earliest, --to-latest, --to-datetime TIME, --to-offset N'],
+      [['groups', 'reset-offsets', 'g', '--all-topics', '--to-datetime', 'yesterday'], '--to-datetime yesterday: an ISO 8601 time'],
+      [['topics', 'alter', 't'], 'topics alter needs --partitions N, --set KEY=VALUE or --delete-config KEY'],
+      [['topics', 'create', 't', '--config', 'retention.ms'], '--config retention.ms: KEY=VALUE'],
+      [['topics', 'create', 't', '--partitions', '0'], '--partitions 0: a whole number of partitions, at least 1'],
+      [['topics', 'create', 't', '--execute'], "--execute does not apply to 'topics create'"],
+      [['topics'], 'topics: which one? list, create, describe, alter, delete'],
+    ];
+    // Unreachable addresses: a case that got as far as connecting would fail differently (no broker answered).
+    const runs = await Promise.all(cases.map(([args]) => stratusAdmin([...args, '--bootstrap-server', '127.0.0.1:1'])));
+    runs.forEach((run, i) => {
+      expect(run.code, `${cases[i]![0].join(' ')}: ${run.stderr}`).toBe(2);
+      expect(run.stderr).toContain(cases[i]![1]);
+      expect(run.stderr).not.toContain('no broker answered');
+    });
+  }, 90_000); // eight processes on a two-core machine
+});
