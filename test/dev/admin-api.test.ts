@@ -2,14 +2,16 @@
 // /metrics (which keep answering as before), read-only without a token — a write answers
 // 403 problem+json saying how to enable writes, and changes nothing Kafka clients see —
 // and, started with STRATUS_ADMIN_API_TOKEN, a write with the token creates a topic Kafka
-// clients then find. The full endpoint set runs against a cluster in
+// clients then find; a request whose body never arrives ends at admin.requestTimeout (504). The full endpoint set runs against a cluster in
 // test/cluster/admin-rest.test.ts.
 
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StratusProcess } from '../support/stratus-process.ts';
 import { kafkaClient } from '../cluster/lib/kafka-clients.ts';
 
 const TOKEN = 'dev-admin-token-5d1e0b7c';
+const TIMEOUT_MS = 1500;
 let readOnly: StratusProcess;
 let writable: StratusProcess;
 
@@ -28,7 +30,7 @@ async function topicsOf(p: StratusProcess): Promise<string[]> {
 beforeAll(async () => {
   // The read-only one must not inherit a token from the test's environment.
   delete process.env['STRATUS_ADMIN_API_TOKEN'];
-  [readOnly, writable] = await Promise.all([StratusProcess.start(), StratusProcess.start({ env: { STRATUS_ADMIN_API_TOKEN: TOKEN } })]);
+  [readOnly, writable] = await Promise.all([StratusProcess.start(), StratusProcess.start({ env: { STRATUS_ADMIN_API_TOKEN: TOKEN, STRATUS_ADMIN_REQUEST_TIMEOUT: `${TIMEOUT_MS}ms` } })]);
 }, 60_000);
 
 afterAll(async () => {
@@ -73,5 +75,26 @@ describe('admin REST API in stratus dev', () => {
     const wrong = await fetch(url(writable, '/api/v1/topics/dev-rw'), { method: 'DELETE', headers: { authorization: 'Bearer not-the-token-at-all' } });
     expect(wrong.status).toBe(401);
     expect(await topicsOf(writable)).toContain('dev-rw');
+  });
+
+  it('answers 504 problem+json at admin.requestTimeout to a request whose body never arrives', async () => {
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(writable.httpPort, '127.0.0.1', () => {
+        socket.write(`POST /api/v1/topics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":`);
+      });
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.once('close', () => resolve(text));
+      socket.once('error', reject);
+      setTimeout(() => socket.destroy(), 10_000).unref();
+    });
+    const waited = Date.now() - started;
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 504 Gateway Timeout');
+    expect(answer).toContain('content-type: application/problem+json');
+    expect(answer).toContain('"type":"urn:stratus:problem:timeout"');
+    expect(answer).toContain('admin.requestTimeout');
+    expect(waited).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(waited).toBeLessThan(TIMEOUT_MS + 5000);
   });
 });

@@ -127,7 +127,7 @@ export class RebalanceRunner {
       const c = this.controller();
       if (c === undefined) return this.finish('stopped', 'this controller is no longer the active one: ask the active controller again');
       this.observe(c, j);
-      if (Date.now() - j.startedAtMs >= j.timeoutMs) return this.finish('timed-out', `not finished within ${j.timeoutMs} ms`);
+      if (Date.now() - j.startedAtMs >= j.timeoutMs) return this.finish('timed-out', `not finished within ${j.timeoutMs} ms (a move already under way is the controller's and may still complete)`);
       await this.startMoves(c, j);
       if (j.moves.every((m) => m.state === 'done' || m.state === 'failed')) return this.finish('finished', null);
     } catch (e) {
