@@ -5,12 +5,15 @@
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { systemClock, systemRandom } from '@stratus/runtime';
+import type { Clock, Random } from '@stratus/runtime';
 import { ObjectStoreError } from './object-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { MemoryObjectStore } from './adapters/memory.ts';
 import { FileObjectStore } from './adapters/file.ts';
 import type { S3StoreConfig } from './adapters/s3.ts';
 import type { GcsStoreConfig } from './adapters/gcs.ts';
+import { backoffDelayMs } from './wrappers/with-retry.ts';
 
 export type ParsedObjectStoreUrl =
   | { readonly scheme: 'memory'; readonly name: string }
@@ -22,8 +25,16 @@ export type ParsedObjectStoreUrl =
 export interface OpenObjectStoreOptions {
   readonly s3?: Pick<S3StoreConfig, 'credentials' | 'multipartThresholdBytes' | 'partSizeBytes' | 'multipartConcurrency' | 'deleteBatchSize'>;
   readonly gcs?: Pick<GcsStoreConfig, 'projectId' | 'resumableThresholdBytes' | 'chunkSizeBytes' | 'deleteConcurrency'>;
-  /** s3:// and gs://: create the bucket when it does not exist (dev setups, tests). */
+  /**
+   * s3:// and gs://: create the bucket when it does not exist (dev setups, tests). A
+   * retriable answer (throttled, unavailable, timeout — e.g. MinIO's 503 "server not
+   * initialized yet" just after its readiness probe passed) is retried with backoff, at most
+   * CREATE_BUCKET_ATTEMPTS times (about 10 s in all).
+   */
   readonly createBucket?: boolean;
+  /** The backoff's clock and jitter while creating the bucket (tests). */
+  readonly clock?: Clock;
+  readonly random?: Random;
   /** Base of `file://./relative` URLs. Default: the process's working directory. */
   readonly cwd?: string;
 }
@@ -70,15 +81,31 @@ export async function openObjectStore(url: string, options: OpenObjectStoreOptio
       const { S3ObjectStore } = await import('./adapters/s3.ts');
       const { scheme: _scheme, ...location } = parsed;
       const store = new S3ObjectStore(url, { ...location, ...options.s3 });
-      if (options.createBucket === true) await store.ensureBucket();
+      if (options.createBucket === true) await ensureBucketRetrying(store, options);
       return store;
     }
     case 'gs': {
       const { GcsObjectStore } = await import('./adapters/gcs.ts');
       const { scheme: _scheme, ...location } = parsed;
       const store = new GcsObjectStore(url, { ...location, ...options.gcs });
-      if (options.createBucket === true) await store.ensureBucket();
+      if (options.createBucket === true) await ensureBucketRetrying(store, options);
       return store;
+    }
+  }
+}
+
+export const CREATE_BUCKET_ATTEMPTS = 8;
+
+async function ensureBucketRetrying(store: { ensureBucket(): Promise<void> }, options: OpenObjectStoreOptions): Promise<void> {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? systemRandom;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.ensureBucket();
+      return;
+    } catch (err) {
+      if (!(err instanceof ObjectStoreError) || !err.retriable || attempt >= CREATE_BUCKET_ATTEMPTS) throw err;
+      await clock.sleep(backoffDelayMs(attempt, 250, 2000, random));
     }
   }
 }

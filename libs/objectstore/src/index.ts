@@ -9,7 +9,7 @@ export { ObjectStoreError, isNotFound } from './object-store.ts';
 export type { ByteRange, ListOptions, ListPage, ObjectInfo, ObjectStore, ObjectStoreErrorCode, PutOptions, ReadOptions } from './object-store.ts';
 export { OBJECT_STORE_OPERATIONS } from './operations.ts';
 export type { ObjectStoreOperation } from './operations.ts';
-export { openObjectStore, parseObjectStoreUrl } from './factory.ts';
+export { CREATE_BUCKET_ATTEMPTS, openObjectStore, parseObjectStoreUrl } from './factory.ts';
 export type { OpenObjectStoreOptions, ParsedObjectStoreUrl } from './factory.ts';
 export { MemoryObjectStore } from './adapters/memory.ts';
 export type { MemoryObjectStoreOptions } from './adapters/memory.ts';

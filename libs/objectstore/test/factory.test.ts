@@ -2,10 +2,13 @@
 // name the URL and what is wrong with it.
 
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileObjectStore, MemoryObjectStore, ObjectStoreError, openObjectStore, parseObjectStoreUrl } from '../src/index.ts';
+import type { Clock } from '@stratus/runtime';
+import { CREATE_BUCKET_ATTEMPTS, FileObjectStore, MemoryObjectStore, ObjectStoreError, openObjectStore, parseObjectStoreUrl } from '../src/index.ts';
 
 describe('parseObjectStoreUrl', () => {
   it('parses each scheme', () => {
@@ -90,5 +93,34 @@ describe('openObjectStore', () => {
 
   it('refuses an S3 part size below S3’s minimum', async () => {
     await expect(openObjectStore('s3://b/p?endpoint=http://127.0.0.1:1', { s3: { partSizeBytes: 1024 } })).rejects.toThrow(/partSizeBytes/);
+  });
+
+  it("creates a bucket through a server's 503s (MinIO's 'not initialized yet'), within CREATE_BUCKET_ATTEMPTS, and names the error when they never end", async () => {
+    let refusals = 2;
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume();
+      if (refusals-- > 0) {
+        res.writeHead(503, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>XMinioServerNotInitialized</Code><Message>Server not initialized yet, please try again.</Message></Error>');
+      } else res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const slept: number[] = [];
+    const clock: Clock = { nowMs: () => 0, monotonicMs: () => 0, sleep: async (ms) => void slept.push(ms) };
+    const url = `s3://b/p?endpoint=http://127.0.0.1:${(server.address() as AddressInfo).port}&forcePathStyle=true`;
+    const s3 = { credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
+    try {
+      await (await openObjectStore(url, { createBucket: true, clock, s3 })).close();
+      expect(seen).toEqual(['PUT /b/', 'PUT /b/', 'PUT /b/']);
+      expect(slept).toHaveLength(2);
+      refusals = Number.POSITIVE_INFINITY;
+      seen.length = 0;
+      await expect(openObjectStore(url, { createBucket: true, clock, s3 })).rejects.toMatchObject({ code: 'throttled', operation: 'createBucket' });
+      expect(seen).toHaveLength(CREATE_BUCKET_ATTEMPTS);
+    } finally {
+      server.close();
+    }
   });
 });
