@@ -12,7 +12,7 @@
 
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metric } from 'prom-client';
 import type { ObjectStoreMetrics } from '@stratus/objectstore';
 import { OBJECT_STORE_OPERATIONS } from '@stratus/objectstore';
@@ -366,8 +366,8 @@ function brokerStateMetrics(registry: Registry, broker: (() => BrokerStateStats 
 /**
  * The WAL's group commits: how long each writev and fdatasync took (the floor under every
  * local-durability acknowledgement), how many appends each carried, and how long its
- * oldest append waited until durable. Observed per flush, not per append, so the cost is
- * three histogram updates per group commit.
+ * oldest append waited until durable, and the bytes written. Observed per flush, not per
+ * append, so the cost is three histogram updates and a counter addition per group commit.
  */
 export function walFlushMetrics(): { readonly observe: (flush: WalFlush) => void; readonly metrics: readonly Metric[] } {
   const seconds = new Histogram({
@@ -389,6 +389,7 @@ export function walFlushMetrics(): { readonly observe: (flush: WalFlush) => void
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
     registers: [],
   });
+  const written = new Counter({ name: 'stratus_wal_written_bytes_total', help: 'Bytes written to the WAL (framed appends), one addition per group commit', registers: [] });
   const write = seconds.labels('write');
   const sync = seconds.labels('sync');
   return {
@@ -397,7 +398,8 @@ export function walFlushMetrics(): { readonly observe: (flush: WalFlush) => void
       if (flush.syncMs > 0) sync.observe(flush.syncMs / 1000);
       appends.observe(flush.appends);
       appendSeconds.observe(flush.oldestAppendMs / 1000);
+      written.inc(flush.bytes);
     },
-    metrics: [seconds, appends, appendSeconds],
+    metrics: [seconds, appends, appendSeconds, written],
   };
 }

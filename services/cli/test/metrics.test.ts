@@ -34,6 +34,7 @@ describe('metrics', () => {
     expect(text).toContain('stratus_wal_flush_seconds_bucket{le="0.001",phase="sync"} 0');
     expect(text).toContain('stratus_wal_flush_appends_sum 4');
     expect(text).toContain('stratus_wal_append_seconds_count 2');
+    expect(text).toContain('stratus_wal_written_bytes_total 4000');
     expect(text).toContain('stratus_wal_append_seconds_bucket{le="0.0005"} 1');
     expect(text).toContain('stratus_wal_append_seconds_bucket{le="0.005"} 2');
     expect(text).toContain('stratus_object_store_requests');
