@@ -6,11 +6,13 @@
 // Also: writes without a token, with a wrong one, and on a controller without one; bad
 // bodies naming the field; the body limit; a standby's 503; and the OpenAPI document
 // listing every route, with every documented route called here (the coverage check at
-// the end). Compaction is off so that the extents the timestamp reset looks at stay the
+// the end), and every successful answer parsed with its route's response schema, the one
+// the document shows. Compaction is off so that the extents the timestamp reset looks at stay the
 // ones the test wrote.
 
 import type { Admin, Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminApi } from '@stratus/cli';
 import { startCluster } from './lib/cluster.ts';
 import type { Cluster } from './lib/cluster.ts';
 import type { StratusNode } from './lib/stratus-node.ts';
@@ -31,6 +33,8 @@ let standby: StratusNode;
 let midTimestamp: number;
 /** "METHOD /api/v1/template" of every call made, to check that every documented route was called. */
 const called = new Set<string>();
+/** The server's routes, for their response schemas: every successful answer must parse with its route's. */
+const routes = createAdminApi({ controller: () => undefined, role: () => ({ role: 'standby', activeController: null }), apiToken: undefined, maxBodyBytes: 1024, requestTimeoutMs: 1000 }).routes;
 
 interface Answer {
   readonly status: number;
@@ -66,6 +70,11 @@ async function call(method: string, template: string, o: CallOptions = {}): Prom
     json = JSON.parse(text);
   } catch {
     throw new Error(`${method} ${path}: ${res.status}, not JSON: ${text}`);
+  }
+  const route = routes.find((r) => r.method === method && r.path === `/api/v1${template}`);
+  if (res.status < 300 && route !== undefined) {
+    const checked = route.response.safeParse(json);
+    if (!checked.success) throw new Error(`${method} ${path}: the answer is not what the document says: ${JSON.stringify(checked.error.issues)}\n${text}`);
   }
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', headers: res.headers, json };
 }

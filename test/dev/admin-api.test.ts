@@ -58,7 +58,7 @@ describe('admin REST API in stratus dev', () => {
     const res = await fetch(url(readOnly, '/api/v1/topics'), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ name: 'dev-ro' }) });
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    const problem = await res.json();
+    const problem = (await res.json()) as { detail: string };
     expect(problem).toMatchObject({ type: 'urn:stratus:problem:read-only', status: 403, title: 'The admin API is read-only' });
     expect(problem.detail).toContain('admin.apiToken');
     expect(problem.detail).toContain('STRATUS_ADMIN_API_TOKEN');
@@ -70,7 +70,7 @@ describe('admin REST API in stratus dev', () => {
   it('with a token, a write creates a topic Kafka clients then see', async () => {
     const res = await fetch(url(writable, '/api/v1/topics'), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ name: 'dev-rw', partitions: 2 }) });
     expect(res.status).toBe(201);
-    expect((await res.json()).partitions).toHaveLength(2);
+    expect(((await res.json()) as { partitions: unknown[] }).partitions).toHaveLength(2);
     expect(await topicsOf(writable)).toContain('dev-rw');
     const wrong = await fetch(url(writable, '/api/v1/topics/dev-rw'), { method: 'DELETE', headers: { authorization: 'Bearer not-the-token-at-all' } });
     expect(wrong.status).toBe(401);

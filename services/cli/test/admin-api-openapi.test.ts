@@ -1,6 +1,7 @@
 // The admin API's OpenAPI document against the routes the server serves: every route is
 // an operation of the document with its path parameters, its request body schema is the
-// JSON Schema of the very zod schema the server validates with, writes (and only writes)
+// JSON Schema of the very zod schema the server validates with, each answer's schema is its
+// route's response schema (which the cluster test checks real answers with), writes (and only writes)
 // need the bearer token, and the document names no operation the router does not serve.
 // The live document is fetched from real processes in test/cluster/admin-rest.test.ts.
 
@@ -40,6 +41,17 @@ describe('admin API OpenAPI document', () => {
       const name = ref.replace('#/components/schemas/', '');
       const { $schema: _, ...expected } = z.toJSONSchema(r.body!, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
       expect(doc.components.schemas[name]).toEqual(expected);
+    }
+  });
+
+  it('documents each success answer with the JSON Schema of the route\'s response schema', () => {
+    for (const r of api.routes) {
+      const op = doc.paths[r.path]![r.method.toLowerCase()]! as Operation & { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> };
+      for (const status of Object.keys(r.responses)) {
+        const ref = op.responses[status]!.content!['application/json']!.schema.$ref;
+        const { $schema: _, ...expected } = z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+        expect(doc.components.schemas[ref.replace('#/components/schemas/', '')]).toEqual(expected);
+      }
     }
   });
 

@@ -18,6 +18,7 @@ import { groupRoutes } from './group-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { ApiProblem, sendProblem } from './problem.ts';
 import { rebalanceRoutes } from './rebalance-routes.ts';
+import { openApiResponse } from './responses.ts';
 import { RebalanceRunner } from './rebalance-runner.ts';
 import { isWrite, json, route } from './route.ts';
 import type { AdminContext, ControllerRoleView, Reply, Route } from './route.ts';
@@ -49,6 +50,7 @@ const openApiRoute = (document: () => unknown): Route =>
     method: 'GET',
     path: `${API_PREFIX}/openapi.json`,
     operationId: 'getOpenApi',
+    response: openApiResponse,
     summary: 'This OpenAPI 3.1 document',
     params: {},
     body: undefined,

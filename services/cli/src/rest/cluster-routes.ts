@@ -6,6 +6,7 @@
 import type { Controller } from '@stratus/controller';
 import { API_PREFIX } from './constants.ts';
 import { ApiProblem, kafkaProblem } from './problem.ts';
+import { brokersResponse, drainResponse, healthResponse, metricsSummaryResponse } from './responses.ts';
 import { json, route } from './route.ts';
 import type { Reply, Route } from './route.ts';
 import { brokerIdParam } from './schemas.ts';
@@ -82,6 +83,7 @@ export const clusterRoutes: readonly Route[] = [
     method: 'GET',
     path: `${API_PREFIX}/health`,
     operationId: 'getHealth',
+    response: healthResponse,
     summary: 'Cluster health',
     description:
       'On the active controller: status ok, or degraded with the problems (no live broker, partitions without a live leader), and counts of brokers, topics, partitions and moves. ' +
@@ -100,6 +102,7 @@ export const clusterRoutes: readonly Route[] = [
     method: 'GET',
     path: `${API_PREFIX}/brokers`,
     operationId: 'listBrokers',
+    response: brokersResponse,
     summary: 'Registered brokers',
     description: 'Every registered broker, fenced or not, with its listeners, drain, suspicion and the partitions it leads.',
     params: {},
@@ -111,6 +114,7 @@ export const clusterRoutes: readonly Route[] = [
     method: 'POST',
     path: `${API_PREFIX}/brokers/{nodeId}/drain`,
     operationId: 'drainBroker',
+    response: drainResponse,
     summary: 'Drain a broker',
     description: 'Moves every partition it leads to other brokers (gracefully) and gives it no new ones, until undrained; it survives the broker\'s restarts.',
     params: brokerParams,
@@ -122,6 +126,7 @@ export const clusterRoutes: readonly Route[] = [
     method: 'POST',
     path: `${API_PREFIX}/brokers/{nodeId}/undrain`,
     operationId: 'undrainBroker',
+    response: drainResponse,
     summary: 'Undo a drain',
     description: 'The broker may lead partitions again; the controller moves some back to even out leadership.',
     params: brokerParams,
@@ -133,6 +138,7 @@ export const clusterRoutes: readonly Route[] = [
     method: 'GET',
     path: `${API_PREFIX}/metrics/summary`,
     operationId: 'getMetricsSummary',
+    response: metricsSummaryResponse,
     summary: 'A summary of the controller\'s metrics',
     description:
       'What the controller counts, as JSON: metadata (topics, partitions, objects, committed offsets, groups, journal), the cluster protocol (brokers, moves, fencing, suspicion), object maintenance (compaction, orphan sweep, index size) and this process (uptime, memory). Prometheus text with everything is at /metrics.',

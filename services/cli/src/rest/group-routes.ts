@@ -9,6 +9,7 @@ import type { CommittedOffset, Controller, GroupOverview, TopicInfo } from '@str
 import { errorName } from '@stratus/protocol';
 import { API_PREFIX, TIMESTAMP_SCAN_PAGE } from './constants.ts';
 import { ApiProblem } from './problem.ts';
+import { groupResponse, groupsResponse, resetOffsetsResponse } from './responses.ts';
 import { json, route } from './route.ts';
 import type { Route } from './route.ts';
 import { groupParam, resetOffsetsBody } from './schemas.ts';
@@ -97,6 +98,7 @@ export const groupRoutes: readonly Route[] = [
     method: 'GET',
     path: `${API_PREFIX}/groups`,
     operationId: 'listGroups',
+    response: groupsResponse,
     summary: 'Consumer groups',
     description: 'Every group with committed offsets or with members a broker\'s coordinator reported; state has-members or empty.',
     params: {},
@@ -111,6 +113,7 @@ export const groupRoutes: readonly Route[] = [
     method: 'GET',
     path: `${API_PREFIX}/groups/{group}`,
     operationId: 'describeGroup',
+    response: groupResponse,
     summary: 'Describe a group with its lag',
     description: 'Each partition it committed an offset for: the offset, the committed end offset, the log start and the lag (end − committed, at least 0); and the total lag.',
     params: { group: groupParam },
@@ -149,6 +152,7 @@ export const groupRoutes: readonly Route[] = [
     method: 'POST',
     path: `${API_PREFIX}/groups/{group}/reset-offsets`,
     operationId: 'resetGroupOffsets',
+    response: resetOffsetsResponse,
     summary: 'Reset a group\'s committed offsets',
     description:
       'To the earliest offset, the latest (committed end), the first at or after a timestamp, or a given offset (clamped to what the partition holds). ' +

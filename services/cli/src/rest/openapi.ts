@@ -1,7 +1,8 @@
 // The OpenAPI 3.1 document of the admin API, built from the routes themselves: every route
 // is an operation, its path parameters and request body schemas are the zod schemas the
 // server validates with, turned into JSON Schema by zod (z.toJSONSchema, input side: what
-// a client may send, defaults optional). Errors share one Problem schema (RFC 9457).
+// a client may send, defaults optional); each answer's schema is its route's response schema
+// (responses.ts, output side). Errors share one Problem schema (RFC 9457).
 
 import { z } from 'zod';
 import { API_PREFIX } from './constants.ts';
@@ -15,7 +16,14 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
   return rest;
 }
 
-const schemaName = (r: Route): string => `${r.operationId.charAt(0).toUpperCase()}${r.operationId.slice(1)}Request`;
+function jsonSchemaOut(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+const capitalized = (r: Route): string => `${r.operationId.charAt(0).toUpperCase()}${r.operationId.slice(1)}`;
+const schemaName = (r: Route): string => `${capitalized(r)}Request`;
+const responseName = (r: Route): string => `${capitalized(r)}Response`;
 
 const problemRef = (kind: ProblemKind) => ({ $ref: `#/components/responses/${kind}` });
 
@@ -67,8 +75,9 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
       schemas[schemaName(r)] = jsonSchema(r.body);
       op['requestBody'] = { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${schemaName(r)}` } } } };
     }
+    schemas[responseName(r)] = jsonSchemaOut(r.response);
     const responses: Record<string, unknown> = {};
-    for (const [status, description] of Object.entries(r.responses)) responses[status] = { description, content: { 'application/json': { schema: { type: 'object' } } } };
+    for (const [status, description] of Object.entries(r.responses)) responses[status] = { description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${responseName(r)}` } } } };
     op['responses'] = { ...responses, ...problemResponses(r) };
     (paths[r.path] ??= {})[r.method.toLowerCase()] = op;
   }

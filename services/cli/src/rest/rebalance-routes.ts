@@ -7,6 +7,7 @@
 import type { Controller } from '@stratus/controller';
 import { API_PREFIX } from './constants.ts';
 import { ApiProblem } from './problem.ts';
+import { rebalanceResponse, startRebalanceResponse } from './responses.ts';
 import { json, route } from './route.ts';
 import type { Route } from './route.ts';
 import { rebalanceBody } from './schemas.ts';
@@ -47,6 +48,7 @@ export const rebalanceRoutes: readonly Route[] = [
     method: 'POST',
     path: `${API_PREFIX}/rebalance`,
     operationId: 'startRebalance',
+    response: startRebalanceResponse,
     summary: 'Move partition leadership, a bounded number of moves at a time',
     description:
       'Starts the moves (202, with the rebalance to poll at GET /api/v1/rebalance) in waves of at most maxConcurrentMoves, in the order given; the next wave starts when the last has ended. ' +
@@ -70,6 +72,7 @@ export const rebalanceRoutes: readonly Route[] = [
     method: 'GET',
     path: `${API_PREFIX}/rebalance`,
     operationId: 'getRebalance',
+    response: rebalanceResponse,
     summary: 'The running or last rebalance',
     description: 'State running, finished, timed-out or stopped; each move pending, moving, done or failed (with why).',
     params: {},

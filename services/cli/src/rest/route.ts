@@ -51,6 +51,8 @@ export interface Route<P extends Schemas = Schemas, B extends z.ZodType | undefi
   readonly body: B;
   /** Success statuses and what they mean. */
   readonly responses: Readonly<Record<number, string>>;
+  /** The success answer's body (responses.ts): documented, and checked against real answers by the cluster test. */
+  readonly response: z.ZodType;
   /** Served by a standby controller too (it has no metadata of its own). */
   readonly standby?: boolean;
   readonly handle: (req: RouteRequest<Parsed<P>, B extends z.ZodType ? z.output<B> : undefined>) => Promise<Reply>;

@@ -6,6 +6,7 @@
 import type { Controller, TopicInfo } from '@stratus/controller';
 import { API_PREFIX } from './constants.ts';
 import { ApiProblem, kafkaProblem } from './problem.ts';
+import { alterConfigsResponse, createTopicResponse, deleteTopicResponse, topicResponse, topicsResponse } from './responses.ts';
 import { json, route } from './route.ts';
 import type { Route } from './route.ts';
 import { alterTopicConfigsBody, createTopicBody, topicParam } from './schemas.ts';
@@ -38,6 +39,7 @@ export const topicRoutes: readonly Route[] = [
     method: 'GET',
     path: `${API_PREFIX}/topics`,
     operationId: 'listTopics',
+    response: topicsResponse,
     summary: 'Topics',
     description: 'Every topic with its id, partition count and the configs set on it (defaults left out; describe a topic for all).',
     params: {},
@@ -56,6 +58,7 @@ export const topicRoutes: readonly Route[] = [
     method: 'POST',
     path: `${API_PREFIX}/topics`,
     operationId: 'createTopic',
+    response: createTopicResponse,
     summary: 'Create a topic',
     params: {},
     body: createTopicBody,
@@ -73,6 +76,7 @@ export const topicRoutes: readonly Route[] = [
     method: 'GET',
     path: `${API_PREFIX}/topics/{topic}`,
     operationId: 'describeTopic',
+    response: topicResponse,
     summary: 'Describe a topic',
     description: 'Its partitions (leader, leader epoch, a move under way, log start and committed end offsets) and every config with its source (topic, broker or default).',
     params: { topic: topicParam },
@@ -87,6 +91,7 @@ export const topicRoutes: readonly Route[] = [
     method: 'PATCH',
     path: `${API_PREFIX}/topics/{topic}/configs`,
     operationId: 'alterTopicConfigs',
+    response: alterConfigsResponse,
     summary: 'Update a topic\'s configs',
     description: 'Sets the configs named (null removes the topic\'s value, so the default applies); others are left as they are. Answers the configs after the change.',
     params: { topic: topicParam },
@@ -106,6 +111,7 @@ export const topicRoutes: readonly Route[] = [
     method: 'DELETE',
     path: `${API_PREFIX}/topics/{topic}`,
     operationId: 'deleteTopic',
+    response: deleteTopicResponse,
     summary: 'Delete a topic',
     description: 'Its partitions go at once, with the group offsets committed for them; its objects are collected later.',
     params: { topic: topicParam },
