@@ -3,8 +3,14 @@
 // JSON Schema of the very zod schema the server validates with, each answer's schema is its
 // route's response schema (which the cluster test checks real answers with), writes (and only writes)
 // need the bearer token, and the document names no operation the router does not serve.
-// The live document is fetched from real processes in test/cluster/admin-rest.test.ts.
+// The document passes openapi-spec-validator (PyPI; test/peers/openapi-spec-validator.sh),
+// which checks it against the OpenAPI 3.1 specification's own schemas. The live document is
+// fetched from real processes in test/cluster/admin-rest.test.ts.
 
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAdminApi } from '../src/rest/admin-api.ts';
@@ -18,6 +24,21 @@ type Doc = { openapi: string; paths: Record<string, Record<string, Operation>>; 
 const doc = openApiDocument(api.routes) as unknown as Doc;
 
 describe('admin API OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document by openapi-spec-validator', () => {
+    const root = join(import.meta.dirname, '..', '..', '..');
+    const validator = execFileSync('bash', [join(root, 'test', 'peers', 'openapi-spec-validator.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    const dir = mkdtempSync(join(tmpdir(), 'stratus-openapi-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      writeFileSync(file, JSON.stringify(doc));
+      const run = spawnSync(validator, [file], { encoding: 'utf8' });
+      expect(run.stdout + run.stderr).toContain(`${file}: OK`);
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('is OpenAPI 3.1 and has one operation per route, with the route\'s path parameters', () => {
     expect(doc.openapi).toBe('3.1.0');
     const served = new Set(api.routes.map((r) => `${r.method.toLowerCase()} ${r.path}`));
