@@ -3,11 +3,12 @@
 // controller's view of the brokers, and the uploader's per-object histograms.
 
 import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
 import type { ClusterStats, CommittedOffset, TopicInfo } from '@stratus/controller';
 import { MemoryObjectStore, ObjectStoreMetrics, withMetrics } from '@stratus/objectstore';
 import { createMetrics } from '../src/metrics.ts';
 import type { MetricSources } from '../src/metrics.ts';
-import { computeGroupLag } from '../src/metrics/group-lag.ts';
+import { computeGroupLag, groupLagMetrics } from '../src/metrics/group-lag.ts';
 import type { GroupLagSources } from '../src/metrics/group-lag.ts';
 import { costPerGiB } from '../src/metrics/cost-metrics.ts';
 import { S3_STANDARD_PRICES } from '../src/metrics/limits.ts';
@@ -98,6 +99,18 @@ describe('scrape-time metrics', () => {
     expect(v.get('stratus_consumer_group_lag{group="g1",topic="orders",partition="0"}')).toBe(40);
     expect(v.has('stratus_consumer_group_lag{group="g2",topic="orders",partition="0"}')).toBe(false);
     expect(v.get('stratus_consumer_group_lag_dropped{what="groups"}')).toBe(1);
+  });
+
+  it('leaves lag out of a scrape when the controller does not answer in time, and counts it', async () => {
+    const s = lagSources({ groups: ['g1'], offsets: { g1: { 'T1:0': 10 } }, led: { 'T1:0': 50 }, committed: {} });
+    const stuck: GroupLagSources = { ...s, fetchOffsets: () => new Promise(() => undefined) };
+    const registry = new Registry();
+    groupLagMetrics(registry, () => stuck, { maxLagGroups: 10, maxLagPartitions: 10 }, 50);
+    const started = Date.now();
+    const v = values(await registry.metrics());
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect([...v.keys()].filter((k) => k.startsWith('stratus_consumer_group_lag{'))).toEqual([]);
+    expect(v.get('stratus_consumer_group_lag_dropped{what="timed_out"}')).toBe(1);
   });
 
   it('derives the object-store cost per GiB of traffic at the configured prices', async () => {

@@ -76,10 +76,33 @@ export async function computeGroupLag(s: GroupLagSources, limits: Pick<MetricsLi
   return { rows, dropped };
 }
 
-export function groupLagMetrics(registry: Registry, sources: () => GroupLagSources | undefined, limits: Pick<MetricsLimits, 'maxLagGroups' | 'maxLagPartitions'>): void {
+/**
+ * How long a scrape waits for the lag (the controller may be slow or away: its calls time
+ * out only after controller.callTimeout). Beyond, the scrape goes on without lag series and
+ * stratus_consumer_group_lag_dropped{what="timed_out"} counts it.
+ */
+export const LAG_SCRAPE_TIMEOUT_MS = 2000;
+
+export function groupLagMetrics(
+  registry: Registry,
+  sources: () => GroupLagSources | undefined,
+  limits: Pick<MetricsLimits, 'maxLagGroups' | 'maxLagPartitions'>,
+  timeoutMs = LAG_SCRAPE_TIMEOUT_MS,
+): void {
   // The lag gauge starts the computation when collected; the dropped gauge, registered (so
   // collected) after it, waits for the same one: both describe the same scrape.
   let latest: Promise<{ rows: LagRow[]; dropped: { groups: number; partitions: number } } | undefined> = Promise.resolve(undefined);
+  let timedOut = 0;
+  const within = <T>(work: Promise<T>): Promise<T | undefined> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut++;
+        resolve(undefined);
+      }, timeoutMs);
+    });
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  };
   new Gauge({
     name: 'stratus_consumer_group_lag',
     help: "Records a consumer group has yet to consume, by group, topic and partition: the partition's high watermark minus the group's committed offset, computed when scraped for the groups this broker coordinates (bounded by metrics.maxLagGroups and metrics.maxLagPartitions)",
@@ -88,20 +111,21 @@ export function groupLagMetrics(registry: Registry, sources: () => GroupLagSourc
     async collect() {
       this.reset();
       const s = sources();
-      latest = s === undefined ? Promise.resolve(undefined) : computeGroupLag(s, limits);
+      latest = s === undefined ? Promise.resolve(undefined) : within(computeGroupLag(s, limits));
       const result = await latest;
       for (const r of result?.rows ?? []) this.set({ group: r.group, topic: r.topic, partition: String(r.partition) }, r.lag);
     },
   });
   new Gauge({
     name: 'stratus_consumer_group_lag_dropped',
-    help: 'Lag series left out at a scrape: groups beyond metrics.maxLagGroups, and partitions beyond metrics.maxLagPartitions',
+    help: `Lag series left out at a scrape: groups beyond metrics.maxLagGroups, partitions beyond metrics.maxLagPartitions; and scrapes since start whose lag took longer than ${LAG_SCRAPE_TIMEOUT_MS} ms and was left out (timed_out)`,
     labelNames: ['what'],
     registers: [registry],
     async collect() {
       const result = await latest;
       this.set({ what: 'groups' }, result?.dropped.groups ?? 0);
       this.set({ what: 'partitions' }, result?.dropped.partitions ?? 0);
+      this.set({ what: 'timed_out' }, timedOut);
     },
   });
 }
