@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { configSchema } from './schema.ts';
+import { configSchema, SECRET_CONFIG_KEYS } from './schema.ts';
 import type { StratusConfig } from './schema.ts';
 
 /** One problem of a configuration: the key it is about (absent: the file as a whole) and where its value came from. */
@@ -164,7 +164,8 @@ export function loadConfigWith<S extends z.ZodObject>(schema: S, options: LoadOp
         const raw = rawValues.get(key);
         // A required key nobody set came from nowhere: say only that it is required.
         if (raw === undefined && i.message.startsWith('required:') && !origin.has(key)) return [{ key, path, message: i.message }];
-        return [{ key, path, source: sourceOf(key), message: `${i.message}${raw !== undefined ? ` (got "${raw}")` : ''}` }];
+        const shown = raw !== undefined && !SECRET_CONFIG_KEYS.has(key) ? ` (got "${raw}")` : '';
+        return [{ key, path, source: sourceOf(key), message: `${i.message}${shown}` }];
       }),
     );
   }

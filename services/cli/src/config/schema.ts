@@ -386,6 +386,9 @@ export const logSection = z
   .strict()
   .prefault({});
 
+/** Settings whose values are secrets: a problem with one is reported without echoing the value (load.ts). */
+export const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(['admin.apiToken']);
+
 /**
  * The admin REST API under /api/v1/ on the HTTP port of a process that runs the controller
  * (services/cli/src/rest/). Without apiToken it is read-only: every write answers 403.
