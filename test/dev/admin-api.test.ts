@@ -54,6 +54,11 @@ describe('admin REST API in stratus dev', () => {
     expect((await fetch(url(readOnly, '/api/v10/health'))).headers.get('content-type')).toBe('text/plain');
   });
 
+  it('is named in the banner, with whether it takes writes', () => {
+    expect(readOnly.output).toContain(`Admin REST API    http://127.0.0.1:${readOnly.httpPort}/api/v1/health  (read-only: set STRATUS_ADMIN_API_TOKEN for writes)`);
+    expect(writable.output).toContain(`Admin REST API    http://127.0.0.1:${writable.httpPort}/api/v1/health  (writes need the admin.apiToken bearer token)`);
+  });
+
   it('is read-only without a token: a write answers 403 saying how to enable writes, and changes nothing', async () => {
     const res = await fetch(url(readOnly, '/api/v1/topics'), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ name: 'dev-ro' }) });
     expect(res.status).toBe(403);

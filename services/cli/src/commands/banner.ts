@@ -7,6 +7,8 @@ export interface BannerInfo {
   /** With more than one listener: each one's name and advertised address. */
   readonly listeners?: readonly { readonly name: string; readonly bootstrap: string }[];
   readonly httpUrl: string;
+  /** Whether the admin REST API takes writes (admin.apiToken is set). */
+  readonly adminApiWritable: boolean;
   readonly dataDir: string;
   readonly objectStoreUrl: string;
   readonly topics: number;
@@ -19,6 +21,7 @@ export function banner(i: BannerInfo): string {
 
     Kafka bootstrap   ${kafka}
     Health, metrics   ${i.httpUrl}/readyz   ${i.httpUrl}/metrics
+    Admin REST API    ${i.httpUrl}/api/v1/health  (${i.adminApiWritable ? 'writes need the admin.apiToken bearer token' : 'read-only: set STRATUS_ADMIN_API_TOKEN for writes'})
     Data              ${i.dataDir}  (WAL, metadata, cache; ${i.topics} topic${i.topics === 1 ? '' : 's'} so far)
     Objects           ${i.objectStoreUrl}
 

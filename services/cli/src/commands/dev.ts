@@ -157,6 +157,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       bootstrap: listeners[0]!.advertised,
       ...(listeners.length > 1 ? { listeners: listeners.map((l) => ({ name: l.name, bootstrap: l.advertised })) } : {}),
       httpUrl: `http://${config.http.host}:${http.port}`,
+      adminApiWritable: config.admin.apiToken !== undefined,
       dataDir,
       objectStoreUrl,
       topics: controller.metadata().topics.length,
