@@ -1,16 +1,21 @@
-// The HTTP port: /livez (the process runs and has met no fatal error), /readyz (it serves Kafka traffic) and
-// /metrics (Prometheus text); on a process that runs the controller, the admin REST API under its prefix
-// (/api/v1/, any method: rest/admin-api.ts). Anything else is 404. Bound to the configured host only.
+// The HTTP port: /livez (the process can make progress: no fatal error, the event loop turns), /readyz (it
+// does its job: serves Kafka traffic, or is a controller that can), each a list of named checks
+// (health/checks.ts; `?verbose` lists every check and its state), and /metrics (Prometheus text); on a
+// process that runs the controller, the admin REST API under its prefix (/api/v1/, any method:
+// rest/admin-api.ts). Anything else is 404. Bound to the configured host only. What each process checks
+// is in health/*-health.ts and docs/operations.md (Health).
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { probeBody, runChecks } from './health/checks.ts';
+import type { HealthCheck } from './health/checks.ts';
 
 export interface HttpProbes {
-  /** Undefined when the process serves Kafka traffic; otherwise why not (/readyz answers 503 with it). */
-  notReady(): string | undefined;
-  /** Undefined while the process is healthy; after a fatal error, why it is not (then /livez fails). */
-  live?(): string | undefined;
+  /** /readyz: 200 when every one passes, else 503 with each failing one's reason. */
+  readonly readiness: readonly HealthCheck[];
+  /** /livez: only conditions a restart fixes (never a dependency being down: a restart would not bring it back). */
+  readonly liveness: readonly HealthCheck[];
   /** Prometheus text exposition and its content type. */
   metrics(): Promise<{ contentType: string; body: string }>;
   /** Serves every request whose path is `prefix` or below it (the admin REST API); absent: those are 404 too. */
@@ -19,20 +24,17 @@ export interface HttpProbes {
 
 export async function startHttp(host: string, port: number, probes: HttpProbes): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
     const api = probes.api;
     if (api !== undefined && (path === api.prefix || path.startsWith(`${api.prefix}/`))) {
       api.handle(req, res);
     } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
-    } else if (path === '/livez') {
-      const problem = probes.live?.();
-      if (problem === undefined) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-      else res.writeHead(503, { 'content-type': 'text/plain' }).end(`not live: ${problem}\n`);
-    } else if (path === '/readyz') {
-      const problem = probes.notReady();
-      if (problem === undefined) res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
-      else res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready: ${problem}\n`);
+    } else if (path === '/livez' || path === '/readyz') {
+      const probe = path === '/livez' ? 'livez' : 'readyz';
+      const verbose = new URLSearchParams(query).has('verbose');
+      const { ok, body } = probeBody(probe, runChecks(probe === 'livez' ? probes.liveness : probes.readiness), verbose);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(body);
     } else if (path === '/metrics') {
       probes.metrics().then(
         (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),

@@ -6,11 +6,8 @@
 // controller moves away, and serves committed data of partitions it does not lead to
 // consumers of its rack (KIP-392).
 //
-// HTTP: /readyz is 200 once the broker is registered, the metadata it follows shows it
-// live, and it has not fenced itself (a lapsed lease), and while its WAL takes writes.
-// Draining does not make it unready: a drained broker still answers metadata, serves
-// reads of its rack and redirects clients, and an operator's drain may last (a
-// decommission), which must not look like a failing pod. /livez fails after a fatal error.
+// HTTP: /readyz and /livez as health/broker-health.ts says (registered, lease held,
+// metadata flowing, WAL taking writes; live unless a fatal error or a stalled event loop).
 //
 // SIGTERM: not ready; the broker drains itself through the controller (drainBroker,
 // reason 'shutdown'), so that every partition it leads moves to another broker gracefully
@@ -28,6 +25,8 @@ import { systemClock, systemRandom } from '@stratus/runtime';
 import { startTracing } from '../tracing/start.ts';
 import type { BrokerProcessConfig } from '../config/broker-schema.ts';
 import { startHttp } from '../http.ts';
+import { brokerHealth } from '../health/broker-health.ts';
+import { EventLoopStallWatch } from '../health/event-loop-stall.ts';
 import { createLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
 import { brokerClusterMetrics } from '../broker-metrics.ts';
@@ -49,6 +48,7 @@ const DRAIN_POLL_MS = 100;
 export async function runBroker(config: BrokerProcessConfig): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus-broker' });
   const signals = catchStopSignals(log);
+  const loop = new EventLoopStallWatch();
   // Before anything is built: components read whether tracing is on once.
   await startTracing(config.tracing, log);
   const nodeId = config.node.id;
@@ -165,16 +165,20 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
   let http;
   try {
     http = await startHttp(config.http.host, config.http.port, {
-      notReady: () => {
-        if (fatal !== undefined) return `fatal error: ${fatal.message}`;
-        if (stopping) return 'shutting down (moving partitions away)';
-        if (broker.brokerEpoch === undefined) return 'not registered with the controller yet';
-        if (broker.lease?.fenced !== false) return 'fenced: the lease with the controller was not renewed in time';
-        const me = client.metadata().brokers.find((b) => b.nodeId === nodeId);
-        if (me === undefined || me.fenced) return 'the metadata does not show this broker live yet';
-        return storage.writeProblem();
-      },
-      live: () => (fatal === undefined ? undefined : `fatal error: ${fatal.message}`),
+      ...brokerHealth({
+        nodeId,
+        fatal: () => fatal?.message,
+        stopping: () => stopping,
+        loop,
+        lease: () => ({ brokerEpoch: broker.brokerEpoch, fenced: broker.lease?.fenced !== false }),
+        leaseMs: c.brokerLease,
+        watch: () => client.watchStats(),
+        liveInMetadata: () => {
+          const me = client.metadata().brokers.find((b) => b.nodeId === nodeId);
+          return me !== undefined && !me.fenced;
+        },
+        writeProblem: () => storage.writeProblem(),
+      }),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
     });
   } catch (e) {
@@ -202,6 +206,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
           await client.close();
           await store.close();
           http.server.close();
+          loop.close();
           log.info(fatal === undefined ? 'stopped cleanly' : 'stopped after a fatal error');
           exitSoonAfterStop(log);
           resolveExit(fatal === undefined ? 0 : 1);

@@ -5,12 +5,9 @@
 // standbys that redirect every call to it (@stratus/controller's ControllerNode). With a
 // file:// metadata store there is no election: one controller, active from the start.
 //
-// HTTP: /livez fails only after a fatal error; /readyz is 200 for the active controller
-// AND for a healthy standby — one whose lease calls reach Redis within the lease time, so
-// it can take over. A standby is useful (it redirects, and it is the failover), and
-// gating readiness on being active would keep standbys of a Deployment or StatefulSet
-// unready for good and stall rolling updates; what /readyz says is "this process does its
-// job". Which role it has is in the body and in stratus_controller_role.
+// HTTP: /readyz and /livez as health/controller-health.ts says: ready when active, or a
+// standby that reaches Redis (it can take over); live unless a fatal error or a stalled
+// event loop — never failed by Redis being away.
 //
 // SIGTERM: stop taking calls, let those in flight finish (grpc.shutdownGrace), close the
 // Controller (last snapshot under its epoch, store closed), release the lease so a
@@ -27,6 +24,8 @@ import { systemClock, systemRandom } from '@stratus/runtime';
 import type { ControllerProcessConfig } from '../config/controller-schema.ts';
 import { controllerProcessMetrics } from '../controller-metrics.ts';
 import { startHttp } from '../http.ts';
+import { controllerHealth } from '../health/controller-health.ts';
+import { EventLoopStallWatch } from '../health/event-loop-stall.ts';
 import { createLogger } from '../logger.ts';
 import type { Logger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
@@ -40,6 +39,7 @@ const isRedisUrl = (url: string): boolean => /^rediss?(\+sentinel)?:\/\//.test(u
 export async function runController(config: ControllerProcessConfig): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus-controller' });
   const signals = catchStopSignals(log);
+  const loop = new EventLoopStallWatch();
   // Before anything is built: components read whether tracing is on once.
   await startTracing(config.tracing, log);
   const clock = systemClock;
@@ -166,8 +166,22 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
   let http;
   try {
     http = await startHttp(config.http.host, config.http.port, {
-      notReady: () => notReady(started, fatal, stopping, config.election.leaseTime),
-      live: () => fatal,
+      ...controllerHealth({
+        fatal: () => fatal,
+        stopping: () => stopping,
+        loop,
+        role: () => started.status().role,
+        election:
+          lease === undefined
+            ? undefined
+            : {
+                leaseMs: config.election.leaseTime,
+                answeredAgoMs: () => {
+                  const at = started.leaseAnsweredMs;
+                  return at === undefined ? undefined : systemClock.monotonicMs() - at;
+                },
+              },
+      }),
       metrics: async () => ({ contentType: merged.contentType, body: await merged.metrics() }),
       api: adminApi,
     });
@@ -195,6 +209,7 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
           await lease?.close();
           await objectStore.close();
           http.server.close();
+          loop.close();
           log.info(fatal === undefined ? 'stopped cleanly' : 'stopped after a fatal error');
           exitSoonAfterStop(log);
           resolveExit(fatal === undefined ? 0 : 1);
@@ -207,19 +222,6 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
     signals.onStop((signal) => stop?.(signal));
     if (fatal !== undefined) stop('fatal error');
   });
-}
-
-/** /readyz: the active controller, or a standby that reaches Redis (it can take over); see the header. */
-function notReady(node: ControllerNode, fatal: string | undefined, stopping: boolean, leaseMs: number): string | undefined {
-  if (fatal !== undefined) return `fatal error: ${fatal}`;
-  if (stopping) return 'shutting down';
-  const s = node.status();
-  if (s.role === 'active') return undefined;
-  if (s.role === 'activating') return 'becoming the active controller (loading the metadata)';
-  const answered = node.leaseAnsweredMs;
-  if (answered === undefined) return 'standby: Redis has not answered the election lease yet';
-  const ago = systemClock.monotonicMs() - answered;
-  return ago <= leaseMs ? undefined : `standby: Redis has not answered the election lease for ${Math.round(ago)} ms`;
 }
 
 /** How often a failing election lease is logged as a warning. */

@@ -14,6 +14,8 @@ import { systemClock, systemRandom } from '@stratus/runtime';
 import { startTracing } from '../tracing/start.ts';
 import type { StratusConfig } from '../config/schema.ts';
 import { startHttp } from '../http.ts';
+import { devHealth } from '../health/dev-health.ts';
+import { EventLoopStallWatch } from '../health/event-loop-stall.ts';
 import { createLogger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
 import { brokerLagSources, brokerProcessMetrics, partitionsLed } from '../metrics/broker-process.ts';
@@ -34,6 +36,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus' });
   // Before anything is built: components read whether tracing is on once.
   await startTracing(config.tracing, log);
+  const loop = new EventLoopStallWatch();
   const dataDir = resolve(config.dataDir);
   for (const dir of ['wal', 'metadata', 'cache', 'objects']) mkdirSync(join(dataDir, dir), { recursive: true });
   const clock = systemClock;
@@ -139,9 +142,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
   let http;
   try {
     http = await startHttp(config.http.host, config.http.port, {
-      // Not ready while shutting down, after a fatal error, or while the WAL takes no writes.
-      notReady: () => (fatal !== undefined ? `fatal error: ${fatal.message}` : !ready ? 'shutting down' : storage.writeProblem()),
-      live: () => (fatal === undefined ? undefined : `fatal error: ${fatal.message}`),
+      ...devHealth({ fatal: () => fatal?.message, stopping: () => !ready, loop, writeProblem: () => storage.writeProblem() }),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
       api: adminApi,
     });
@@ -184,6 +185,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
           await controller.close();
           await store.close();
           http.server.close();
+          loop.close();
           log.info(fatal === undefined ? 'stopped cleanly' : 'stopped after a fatal error');
           // Whatever still holds the event loop now is a leak: name it and exit anyway.
           setTimeout(() => {

@@ -268,6 +268,8 @@ export class GrpcControllerClient implements ControllerApi {
   private watchCall: ClientReadableStream<pb.WatchResponse> | undefined;
   private watchFailures = 0;
   private watchResubscribes = 0;
+  /** Monotonic time the watch stream broke, until a stream delivers again (every new stream is answered at once). */
+  private watchBrokenAtMs: number | undefined;
 
   private constructor(o: GrpcControllerClientOptions) {
     this.clock = o.clock ?? systemClock;
@@ -356,9 +358,10 @@ export class GrpcControllerClient implements ControllerApi {
     };
   }
 
-  /** Watch health, for metrics and tests. */
-  watchStats(): { failures: number; resubscribes: number; version: number } {
-    return { failures: this.watchFailures, resubscribes: this.watchResubscribes, version: this.current?.version ?? -1 };
+  /** Watch health, for metrics, /readyz and tests: `brokenForMs` is how long no stream has delivered (0 while one does). */
+  watchStats(): { failures: number; resubscribes: number; version: number; brokenForMs: number } {
+    const brokenForMs = this.watchBrokenAtMs === undefined ? 0 : this.clock.monotonicMs() - this.watchBrokenAtMs;
+    return { failures: this.watchFailures, resubscribes: this.watchResubscribes, version: this.current?.version ?? -1, brokenForMs };
   }
 
   extentCacheStats(): ExtentCacheStats {
@@ -377,6 +380,7 @@ export class GrpcControllerClient implements ControllerApi {
       if (this.watchCall === call) this.watchCall = undefined;
       if (this.closed) return;
       this.watchFailures++;
+      this.watchBrokenAtMs ??= this.clock.monotonicMs();
       // A redirect to another controller is followed at once (the first time in a row); else the backoff applies.
       const followed = this.steer(address, err);
       if (!followed || this.watchFailures > 1) this.onError(err, 'watch stream');
@@ -384,6 +388,7 @@ export class GrpcControllerClient implements ControllerApi {
     };
     call.on('data', (event: pb.WatchResponse) => {
       this.watchFailures = 0;
+      this.watchBrokenAtMs = undefined;
       try {
         if (event.metadata !== undefined) this.apply(fromClusterMetadata(event.metadata));
       } catch (err) {
