@@ -8,14 +8,15 @@
 // what `npm run cluster` runs: a real cluster of processes (test/cluster/lib/cluster.ts)
 // is started and each compose service's environment must be its process's, up to the
 // addresses a container network changes. The monitoring profile's Prometheus config is
-// validated by promtool and must scrape every controller and broker, and every series
-// the Grafana dashboard queries must be one those real processes export (so the
-// dashboard cannot drift from services/cli/src/*metrics.ts).
+// validated by promtool (with the alerting rules of deploy/alerts.yaml it loads) and must
+// scrape every controller and broker, and every series the Grafana dashboard
+// (deploy/grafana/stratus.json) and the alerts query must be one those real processes
+// export (so neither can drift from services/cli/src/*metrics.ts).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXED_PORTS, startCluster } from '../cluster/lib/cluster.ts';
@@ -282,12 +283,16 @@ interface PrometheusConfig {
 
 const prometheusYml = join(ROOT, 'deploy/prometheus/prometheus.yml');
 const readYaml = <T>(path: string): T => parseYaml(readFileSync(join(ROOT, path), 'utf8')) as T;
-const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/dashboards/stratus.json'), 'utf8')) as {
+const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/stratus.json'), 'utf8')) as {
   panels: { title: string; type: string; datasource?: { uid: string }; targets?: { expr: string; datasource?: { uid: string } }[]; panels?: unknown[] }[];
 };
 /** Every panel, those inside rows too. */
 const panels = dashboard.panels.flatMap((p) => [p, ...((p.panels ?? []) as typeof dashboard.panels)]);
 const queries = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+/** The alerting rules' expressions (deploy/alerts.yaml), checked like the panels' queries. */
+const alertQueries = parseYaml(readFileSync(join(ROOT, 'deploy/alerts.yaml'), 'utf8')).groups.flatMap((g: { rules: { alert: string; expr: string }[] }) =>
+  g.rules.map((r) => ({ panel: `alert ${r.alert}`, expr: r.expr })),
+) as { panel: string; expr: string }[];
 
 /** job name → the compose services it scrapes (by the targets' host names). */
 function scrapeJobs(): Map<string, string[]> {
@@ -312,10 +317,23 @@ describe("the monitoring profile's Prometheus and Grafana", () => {
     expect(svc('prometheus').command).toContain(`--config.file=${mount?.target}`);
   });
 
+  it('evaluates deploy/alerts.yaml: the rule file prometheus.yml names is the one mounted beside it', () => {
+    const config = readYaml<{ rule_files?: string[] }>('deploy/prometheus/prometheus.yml');
+    const mounts = volumesOf(svc('prometheus'));
+    const configTarget = mounts.find((v) => v.source === prometheusYml)!.target;
+    const alertsTarget = mounts.find((v) => v.source === join(ROOT, 'deploy/alerts.yaml'))?.target;
+    expect(config.rule_files?.map((f) => resolve(dirname(configTarget), f))).toEqual([alertsTarget]);
+    // promtool resolves it the same way in the repository, and checks the rules too.
+    expect(config.rule_files?.map((f) => resolve(dirname(prometheusYml), f))).toEqual([join(ROOT, 'deploy/alerts.yaml')]);
+    const r = spawnSync('promtool', ['check', 'config', prometheusYml], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
   it('provisions the Prometheus data source every panel names, and the dashboards directory the compose file mounts', () => {
     const grafanaMounts = volumesOf(svc('grafana'));
     const provisioning = grafanaMounts.find((v) => v.source === join(ROOT, 'deploy/grafana/provisioning'));
-    const dashboards = grafanaMounts.find((v) => v.source === join(ROOT, 'deploy/grafana/dashboards'));
+    const dashboard = grafanaMounts.find((v) => v.source === join(ROOT, 'deploy/grafana/stratus.json'));
+    const dashboards = { target: dashboard === undefined ? undefined : dirname(dashboard.target) };
     expect(provisioning?.target).toBe('/etc/grafana/provisioning');
     const sources = readYaml<{ datasources: { uid: string; type: string; url: string }[] }>('deploy/grafana/provisioning/datasources/prometheus.yml').datasources;
     expect(sources.map((d) => [d.type, d.url])).toEqual([['prometheus', `http://prometheus:${portsOf(svc('prometheus'))[0]!.target}`]]);
@@ -333,7 +351,7 @@ describe("the monitoring profile's Prometheus and Grafana", () => {
       { name: 'up', equals: {} },
     ]);
     expect(queries.length).toBeGreaterThanOrEqual(30);
-    for (const q of queries) expect(selectorsOf(q.expr).length, `${q.panel}: ${q.expr}`).toBeGreaterThan(0);
+    for (const q of [...queries, ...alertQueries]) expect(selectorsOf(q.expr).length, `${q.panel}: ${q.expr}`).toBeGreaterThan(0);
   });
 });
 
@@ -349,6 +367,18 @@ describe('the same topology as `npm run cluster`, against its processes', () => 
     await producer.connect();
     await producer.send({ topic: 'dashboard', acks: -1, messages: [{ value: 'a' }, { value: 'b' }] });
     await producer.disconnect();
+    // A group with committed offsets, for the consumer-lag panels and alert.
+    const consumer = kafka.consumer({ groupId: 'compose-dashboard' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'dashboard', fromBeginning: true });
+    let consumed = 0;
+    await consumer.run({ autoCommitInterval: 100, eachMessage: async () => void consumed++ });
+    const consumedBy = Date.now() + 20_000;
+    while (consumed < 2) {
+      if (Date.now() > consumedBy) throw new Error('the consumer did not get the 2 records within 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await consumer.disconnect(); // commits what it consumed; the group stays (Empty) with its offsets
     const deadline = Date.now() + 20_000;
     const uploaded = async () => {
       for (const b of cluster.brokers) if (((await b.metric('stratus_object_store_requests', 'operation="put",outcome="ok"')) ?? 0) > 0) return true;
@@ -409,14 +439,14 @@ describe('the same topology as `npm run cluster`, against its processes', () => 
     });
   });
 
-  it('every series the Grafana dashboard queries is one the processes it scrapes export', () => {
+  it('every series the Grafana dashboard and the alerts query is one the processes it scrapes export', () => {
     const jobs = scrapeJobs();
     const samplesOfJob = (job: string | undefined): Sample[] => {
       const services = job === undefined ? STRATUS : (jobs.get(job) ?? []);
       return services.flatMap((s) => scraped.get(s) ?? []);
     };
     const missing: string[] = [];
-    for (const q of queries) {
+    for (const q of [...queries, ...alertQueries]) {
       for (const s of selectorsOf(q.expr)) {
         const job = s.equals['job'];
         if (job !== undefined && !jobs.has(job)) missing.push(`${q.panel}: job="${job}" is no job of deploy/prometheus/prometheus.yml`);
