@@ -20,6 +20,7 @@ import { Controller, ControllerNode, openMetadataStore, RedisControllerLease } f
 import type { ControllerNodeEvent } from '@stratus/controller';
 import { Registry } from 'prom-client';
 import { startTracing } from '../tracing/start.ts';
+import { rateLimitedWarn } from '../log-limiter.ts';
 import { systemClock, systemRandom } from '@stratus/runtime';
 import type { ControllerProcessConfig } from '../config/controller-schema.ts';
 import { controllerProcessMetrics } from '../controller-metrics.ts';
@@ -42,6 +43,7 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
   const loop = new EventLoopStallWatch();
   // Before anything is built: components read whether tracing is on once.
   await startTracing(config.tracing, log);
+  const warnRepeated = rateLimitedWarn(log);
   const clock = systemClock;
   const random = systemRandom;
   const { store: objectStore, metrics: objectStoreMetrics } = await openConfiguredObjectStore(config.objectStore.url, config.objectStore, log);
@@ -81,7 +83,8 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
         maxWatchers: g.maxWatchers,
         shutdownGraceMs: g.shutdownGrace,
         ...(g.tls !== undefined ? { tls: { certFile: g.tls.certFile, keyFile: g.tls.keyFile, ...(g.tls.caFile !== undefined ? { caFile: g.tls.caFile } : {}) } } : {}),
-        onError: (error, context) => log.warn({ err: error, context }, `gRPC: ${context}`),
+        // Every broker's watch stream can fail at once (a network cut): one line per kind per interval.
+        onError: (error, context) => warnRepeated({ err: error, context }, `gRPC: ${context}`),
       },
       ...(advertised !== undefined ? { advertisedAddress: advertised } : {}),
       ...(lease !== undefined
@@ -101,7 +104,8 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
           objectStore,
           clock,
           random,
-          onBackgroundError: (error, context) => log.warn({ err: error, context }, `controller: ${context} failed`),
+          // Retention, compaction and the sweep retry on their cadence: one line per kind per interval.
+          onBackgroundError: (error, context) => warnRepeated({ err: error, context }, `controller: ${context} failed`),
           onFatal: onStoreFailed,
           onUncleanFailover: (event) => log.error({ event }, 'unclean failover: a local partition moved away from a lost broker; what it had not uploaded is given up'),
           onSuspicion: (change) =>

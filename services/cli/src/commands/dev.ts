@@ -12,6 +12,7 @@ import { Broker } from '@stratus/broker';
 import { Controller, FileJournalStore } from '@stratus/controller';
 import { systemClock, systemRandom } from '@stratus/runtime';
 import { startTracing } from '../tracing/start.ts';
+import { rateLimitedWarn } from '../log-limiter.ts';
 import type { StratusConfig } from '../config/schema.ts';
 import { startHttp } from '../http.ts';
 import { devHealth } from '../health/dev-health.ts';
@@ -36,6 +37,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus' });
   // Before anything is built: components read whether tracing is on once.
   await startTracing(config.tracing, log);
+  const warnRepeated = rateLimitedWarn(log);
   const loop = new EventLoopStallWatch();
   const dataDir = resolve(config.dataDir);
   for (const dir of ['wal', 'metadata', 'cache', 'objects']) mkdirSync(join(dataDir, dir), { recursive: true });
@@ -71,7 +73,8 @@ export async function runDev(config: StratusConfig): Promise<number> {
     objectStore: store,
     clock,
     random,
-    onBackgroundError: (error, context) => log.warn({ err: error, context }, `controller: ${context} failed`),
+    // Retention, compaction and the sweep retry on their cadence: a failing store makes one line per kind per interval.
+    onBackgroundError: (error, context) => warnRepeated({ err: error, context }, `controller: ${context} failed`),
     onFatal: fatalIn('metadata journal', 'a restart reloads what is durable'),
     ...controllerSettings(config),
     maxBatchBytes: storageMaxBatchBytes,
