@@ -2,9 +2,10 @@
 //  - the real helm (test/peers/helm.sh) lints it --strict and renders it, with the default
 //    values, with values-gke.yaml and with every optional part on;
 //  - kubeconform -strict validates every rendered object offline against the Kubernetes
-//    1.35 object schemas test/peers/k8s-schemas.sh generates (ServiceMonitor has no
-//    schema there: the prometheus-operator module served here carries no CRD, so it is
-//    skipped by kubeconform and its shape asserted here);
+//    1.35 object schemas test/peers/k8s-schemas.sh generates (ServiceMonitor and
+//    PrometheusRule have no schema there: the prometheus-operator module served here
+//    carries no CRD, so they are skipped by kubeconform and their shape asserted here —
+//    the PrometheusRule's rules must be deploy/alerts.yaml's);
 //  - the rendered objects are asserted: controller Deployment and PDB, broker StatefulSet
 //    with its claim template, headless Service, Kafka listeners (INTERNAL; EXTERNAL with
 //    external access) and their advertised names, per-broker external Services, probes,
@@ -36,13 +37,16 @@ const BROKER = `${FULL}-broker`;
 const HEADLESS = `${FULL}-broker-headless`;
 const ZONE_KEY = 'topology.kubernetes.io/zone';
 const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
-/** Every optional part on (external NodePort access, HPA, ServiceMonitor, NetworkPolicy, S3 credentials from values). */
+/** Prometheus Operator kinds: no CRD schema offline, so kubeconform skips them and the tests below assert them. */
+const OPERATOR_KINDS = ['ServiceMonitor', 'PrometheusRule'];
+/** Every optional part on (external NodePort access, HPA, ServiceMonitor, PrometheusRule, NetworkPolicy, S3 credentials from values). */
 const EVERYTHING: RenderOptions = {
   values: [
     'broker:',
     '  externalAccess: {enabled: true, type: NodePort, hostTemplate: "{hostIP}"}',
     '  autoscaling: {enabled: true}',
     'serviceMonitor: {enabled: true}',
+    'prometheusRule: {enabled: true, labels: {release: prometheus}}',
     'networkPolicy: {enabled: true}',
     'objectStore:',
     '  url: s3://stratus/data?endpoint=https://storage.example.com&region=eu-west-1',
@@ -149,7 +153,7 @@ describe('helm lint and kubeconform', () => {
     writeFileSync(file, text);
     const r = spawnSync(
       kubeconform,
-      ['-strict', '-summary', '-output', 'json', '-kubernetes-version', K8S_SCHEMA_VERSION, '-skip', 'ServiceMonitor', '-schema-location', `${schemaRoot}/{{ .NormalizedKubernetesVersion }}-standalone-strict/{{ .ResourceKind }}{{ .KindSuffix }}.json`, file],
+      ['-strict', '-summary', '-output', 'json', '-kubernetes-version', K8S_SCHEMA_VERSION, '-skip', OPERATOR_KINDS.join(','), '-schema-location', `${schemaRoot}/{{ .NormalizedKubernetesVersion }}-standalone-strict/{{ .ResourceKind }}{{ .KindSuffix }}.json`, file],
       { encoding: 'utf8' },
     );
     const out = JSON.parse(r.stdout) as { summary: { valid: number; invalid: number; errors: number; skipped: number } };
@@ -164,8 +168,8 @@ describe('helm lint and kubeconform', () => {
     const objects = render(options);
     const r = kubeconformOn(renders.get(JSON.stringify(options))!.text);
     expect(r.status, r.output).toBe(0);
-    const monitors = ofKind(objects, 'ServiceMonitor').length;
-    expect(r.summary).toEqual({ valid: objects.length - monitors, invalid: 0, errors: 0, skipped: monitors });
+    const operatorObjects = objects.filter((o) => OPERATOR_KINDS.includes(o.kind)).length;
+    expect(r.summary).toEqual({ valid: objects.length - operatorObjects, invalid: 0, errors: 0, skipped: operatorObjects });
   });
 
   it('kubeconform with these schemas rejects a misspelled field and an unknown kind (the check can fail)', () => {
@@ -655,6 +659,20 @@ describe('security', () => {
       expect(selects(services[0]!.spec.selector, podLabels)).toBe(true);
       expect(monitor.spec.endpoints[0].path).toBe('/metrics');
     }
+    // The job names the dashboard and the alerts select by, whatever the release is called.
+    expect(monitors.map((m) => m.spec.endpoints[0].relabelings)).toEqual(['broker', 'controller'].map((c) => [{ action: 'replace', targetLabel: 'job', replacement: `stratus-${c}` }]));
+    const alertJobs = new Set([...readFileSync(join(ROOT, 'deploy', 'alerts.yaml'), 'utf8').matchAll(/job="([^"]+)"/g)].map((m) => m[1]));
+    expect([...alertJobs].sort()).toEqual(['stratus-broker', 'stratus-controller']);
+  });
+
+  it("PrometheusRule: off by default; on, the rules of deploy/alerts.yaml as they are, with the labels asked for", () => {
+    expect(ofKind(render({}), 'PrometheusRule')).toEqual([]);
+    const rules = ofKind(render(EVERYTHING), 'PrometheusRule');
+    expect(rules.map((r) => [r.apiVersion, r.metadata.name, r.metadata.namespace])).toEqual([['monitoring.coreos.com/v1', FULL, NAMESPACE]]);
+    expect(rules[0]!.metadata.labels?.['release']).toBe('prometheus');
+    const file = parseYaml(readFileSync(join(ROOT, 'deploy', 'alerts.yaml'), 'utf8')) as { groups: unknown[] };
+    expect(rules[0]!.spec).toEqual({ groups: file.groups });
+    expect(file.groups.length).toBeGreaterThan(0);
   });
 });
 
