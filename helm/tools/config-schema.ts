@@ -50,7 +50,8 @@ export const CHART_OWNED: Readonly<Record<'broker' | 'controller', readonly stri
     'storage.shutdownFlushTimeout',
     'cluster.shutdownDrainTimeout',
   ],
-  controller: ['name', 'clusterName', 'grpc.host', 'grpc.port', 'grpc.advertisedHost', 'grpc.advertisedPort', 'metadata', 'http', 'objectStore.url'],
+  // admin.apiToken: from a Secret (values admin.apiToken), never in the ConfigMap controller.config becomes.
+  controller: ['name', 'clusterName', 'grpc.host', 'grpc.port', 'grpc.advertisedHost', 'grpc.advertisedPort', 'metadata', 'http', 'objectStore.url', 'admin.apiToken'],
 };
 
 type Json = Record<string, unknown>;

@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedValuesSchemaText, K8S_SCHEMA_VERSION, VALUES_SCHEMA_FILE } from '../../helm/tools/config-schema.ts';
+import { EVENT_LOOP_STALL_MS } from '@stratus/cli';
 import { CHART, containerEnv, find, GKE_VALUES, helmTemplate, leafPaths, NAMESPACE, ofKind, RELEASE, ROOT, schemaAt, selects } from './lib/helm-chart.ts';
 import type { K8sObject, PodFacts, Rendered, RenderOptions } from './lib/helm-chart.ts';
 
@@ -39,9 +40,14 @@ const ZONE_KEY = 'topology.kubernetes.io/zone';
 const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 /** Prometheus Operator kinds: no CRD schema offline, so kubeconform skips them and the tests below assert them. */
 const OPERATOR_KINDS = ['ServiceMonitor', 'PrometheusRule'];
-/** Every optional part on (external NodePort access, HPA, ServiceMonitor, PrometheusRule, NetworkPolicy, S3 credentials from values). */
+/** An admin API token given as a value (the discouraged way; at least 16 characters). */
+const ADMIN_TOKEN = 'admin-token-from-values-7c2e91';
+/** The admin API token from a Secret made outside the chart (the recommended way). */
+const ADMIN_EXISTING: RenderOptions = { set: ['admin.apiToken.existingSecret=stratus-admin', 'admin.apiToken.existingSecretKey=token'] };
+/** Every optional part on (external NodePort access, HPA, ServiceMonitor, PrometheusRule, NetworkPolicy, S3 credentials and the admin API token from values). */
 const EVERYTHING: RenderOptions = {
   values: [
+    `admin: {apiToken: {value: ${ADMIN_TOKEN}}}`,
     'broker:',
     '  externalAccess: {enabled: true, type: NodePort, hostTemplate: "{hostIP}"}',
     '  autoscaling: {enabled: true}',
@@ -164,6 +170,7 @@ describe('helm lint and kubeconform', () => {
     ['default values', {}],
     ['values-gke.yaml', { files: [GKE_VALUES] }],
     ['every optional part on', EVERYTHING],
+    ['admin API token from an existing Secret', ADMIN_EXISTING],
   ])('every object rendered with the %s is valid Kubernetes 1.35 (kubeconform -strict, offline schemas)', (_name, options: RenderOptions) => {
     const objects = render(options);
     const r = kubeconformOn(renders.get(JSON.stringify(options))!.text);
@@ -229,6 +236,53 @@ describe('controllers', () => {
   });
 });
 
+describe('the admin REST API token', () => {
+  const controllerContainer = (objects: readonly K8sObject[]) => controllerPod(objects).spec.containers[0];
+  const adminSecret = `${CONTROLLER}-admin-token`;
+
+  it('none by default: no STRATUS_ADMIN_API_TOKEN, no Secret — the API is read-only', () => {
+    for (const objects of [render(), gke()]) {
+      expect(hasEnv(controllerContainer(objects), 'STRATUS_ADMIN_API_TOKEN')).toBe(false);
+      expect(ofKind(objects, 'Secret').map((s) => s.metadata.name)).not.toContain(adminSecret);
+    }
+  });
+
+  it('from an existing Secret, referenced as it is; the chart makes none', () => {
+    const objects = render(ADMIN_EXISTING);
+    expect(secretRef(envEntry(controllerContainer(objects), 'STRATUS_ADMIN_API_TOKEN'))).toEqual({ name: 'stratus-admin', key: 'token' });
+    expect(ofKind(objects, 'Secret').map((s) => s.metadata.name)).not.toContain(adminSecret);
+    expect(hasEnv(brokerContainer(objects), 'STRATUS_ADMIN_API_TOKEN')).toBe(false);
+  });
+
+  it('from a value: in a Secret the chart makes, never in a ConfigMap, given to the controllers only, and taken by `stratus config check`', () => {
+    const objects = render(EVERYTHING);
+    const ref = secretRef(envEntry(controllerContainer(objects), 'STRATUS_ADMIN_API_TOKEN'));
+    expect(ref.name).toBe(adminSecret);
+    expect(find(objects, 'Secret', adminSecret).stringData![ref.key]).toBe(ADMIN_TOKEN);
+    for (const cm of ofKind(objects, 'ConfigMap')) expect(JSON.stringify(cm.data ?? {})).not.toContain(ADMIN_TOKEN);
+    expect(hasEnv(brokerContainer(objects), 'STRATUS_ADMIN_API_TOKEN')).toBe(false);
+    const env = containerEnv(objects, controllerContainer(objects), controllerFacts(objects));
+    expect(env.STRATUS_ADMIN_API_TOKEN).toBe(ADMIN_TOKEN);
+    const file = join(work, 'admin-empty.yaml');
+    writeFileSync(file, '{}\n');
+    const check = configCheck('controller', env, file);
+    expect(check.status, check.output).toBe(0);
+    // A changed token rolls the controllers (their checksum/secrets annotation).
+    const other = render({ values: `admin: {apiToken: {value: ${ADMIN_TOKEN}-2}}` });
+    expect(find(other, 'Deployment', CONTROLLER).spec.template.metadata.annotations['checksum/secrets']).not.toBe(find(render({ values: `admin: {apiToken: {value: ${ADMIN_TOKEN}}}` }), 'Deployment', CONTROLLER).spec.template.metadata.annotations['checksum/secrets']);
+  });
+
+  it.each([
+    ['both an existing Secret and a value', ['admin.apiToken.existingSecret=x', `admin.apiToken.value=${ADMIN_TOKEN}`], 'are both set: keep one'],
+    ['a value too short for the controllers', ['admin.apiToken.value=short'], "at '/admin/apiToken/value'"],
+    ['the token in controller.config (it would land in a ConfigMap)', [`controller.config.admin.apiToken=${ADMIN_TOKEN}`], "at '/controller/config/admin'"],
+  ])('refuses %s (helm template fails)', (_name, set, message) => {
+    const r = helmTemplate(helm, { set });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
+  });
+});
+
 describe('brokers', () => {
   it('a StatefulSet whose pods keep the WAL on their own claim (pd-ssd on GKE), from ordinal 1', () => {
     for (const objects of [render(), gke()]) {
@@ -277,6 +331,13 @@ describe('brokers', () => {
       expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
       expect(container.livenessProbe.httpGet).toEqual({ path: '/livez', port: 'http' });
       expect(container.startupProbe.httpGet).toEqual({ path: '/livez', port: 'http' });
+      // A liveness probe does not time out before the process itself would call its event loop stalled,
+      // and restarts only after failures over 30 s (one stall, one pause, is forgiven).
+      expect(container.livenessProbe.timeoutSeconds * 1000).toBeGreaterThanOrEqual(EVENT_LOOP_STALL_MS);
+      expect(container.livenessProbe.periodSeconds * container.livenessProbe.failureThreshold).toBeGreaterThanOrEqual(30);
+      // Out of the Services within ~10 s of becoming unready; a probe answered within 2 s.
+      expect(container.readinessProbe.periodSeconds * container.readinessProbe.failureThreshold).toBeLessThanOrEqual(10);
+      expect(container.readinessProbe.timeoutSeconds).toBeGreaterThanOrEqual(2);
       expect(String(container.ports.find((p: { name: string }) => p.name === 'http').containerPort)).toBe(port);
     }
   });
