@@ -14,7 +14,9 @@
 //
 // Options: --quick            the ~3-minute version (W1 300k records instead of 2M, shorter fixed-rate runs,
 //                             W5 at 6 and 10,000 partitions only)
-//          --systems a,b      a subset of kafka, stratus, stratus-relaxed
+//          --systems a,b      a subset of kafka, stratus, stratus-relaxed, stratus-traced (the last only
+//                             when named: tracing on, spans exported over OTLP/HTTP to a sink in this
+//                             process, at BENCH_TRACING_RATIO, default 0.1 — issue 12 §2's figure)
 //          --workloads W1,W3  a subset (W3 needs W1; W2 takes its rate from Kafka's W1 unless --w2-rate)
 //          --w2-rate N        W2's rate in records/s (default: half of Kafka's W1 in this run)
 //          --out DIR          results directory (default test/bench/results)
@@ -37,6 +39,7 @@ import { killBrokers, startBroker } from './lib/brokers.ts';
 import type { Broker, SystemSpec } from './lib/brokers.ts';
 import { renderCharts } from './lib/charts.ts';
 import { killAll } from './lib/exec.ts';
+import { startOtlpSink } from './lib/otlp-sink.ts';
 import { KafkaTools, TOOL_HEAP_OPTS, TOOL_JVM_OPTS } from './lib/kafka-tools.ts';
 import { PRICE_SOURCE } from './lib/object-store.ts';
 import { ROOT, machine, sh, stratusVersion } from './lib/host.ts';
@@ -111,6 +114,11 @@ function parseEnv(text: string | undefined): Record<string, string> | undefined 
 // Stratus's relaxed variant: wal.syncWrites=false acknowledges once the WAL write reaches the
 // OS, without fdatasync (what Kafka does by default). BENCH_STRATUS_RELAXED_ENV replaces it.
 const relaxedEnv = parseEnv(process.env['BENCH_STRATUS_RELAXED_ENV']) ?? { STRATUS_WAL_SYNC_WRITES: 'false' };
+// Stratus with tracing on: spans of every sampled produce request exported to a sink here.
+const tracingRatio = process.env['BENCH_TRACING_RATIO'] ?? '0.1';
+const otlpSink = await startOtlpSink();
+/** Systems run only when --systems names them. */
+const OPT_IN = new Set(['stratus-traced']);
 const SYSTEMS: SystemSpec[] = [
   {
     id: 'kafka',
@@ -136,6 +144,13 @@ const SYSTEMS: SystemSpec[] = [
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}: acknowledges once the WAL write reaches the OS, without fdatasync, as Kafka does by default (a machine crash can lose what is not uploaded yet; a killed process loses nothing)`,
     env: { STRATUS_LOG_LEVEL: 'warn', ...relaxedEnv },
+  },
+  {
+    id: 'stratus-traced',
+    kind: 'stratus',
+    label: '`stratus dev` with tracing on',
+    settings: `as stratus, plus OpenTelemetry tracing exporting over OTLP/HTTP (protobuf) to a sink in the benchmark process, sampling ratio ${tracingRatio} (STRATUS_TRACING_SAMPLING_RATIO; BENCH_TRACING_RATIO sets it)`,
+    env: { STRATUS_LOG_LEVEL: 'warn', STRATUS_TRACING_OTLP_ENDPOINT: otlpSink.url, STRATUS_TRACING_SAMPLING_RATIO: tracingRatio },
   },
 ];
 const systemFilter = opts.systems?.split(',').map((s) => s.trim());
@@ -249,9 +264,9 @@ async function main(): Promise<number> {
   for (const spec of SYSTEMS) {
     const sys: SystemResult = { id: spec.id, label: spec.label, settings: spec.settings, env: spec.env, status: 'ran' };
     results.systems.push(sys);
-    if (systemFilter !== undefined && !systemFilter.includes(spec.id)) {
+    if (systemFilter !== undefined ? !systemFilter.includes(spec.id) : OPT_IN.has(spec.id)) {
       sys.status = 'skipped';
-      sys.note = 'not selected (--systems)';
+      sys.note = systemFilter !== undefined ? 'not selected (--systems)' : 'runs only when --systems names it';
       continue;
     }
     console.log(`\n## ${spec.id}: ${spec.label}`);
@@ -352,6 +367,13 @@ async function main(): Promise<number> {
     if (restarts.length > 0) sys.note = `${sys.note ? `${sys.note}; ` : ''}the broker died and was started afresh ${restarts.join(', ')}`;
     try {
       const stopped = await ctx.broker.stop();
+      if (spec.env['STRATUS_TRACING_OTLP_ENDPOINT'] !== undefined) {
+        // Counted once the broker has stopped (it exports what is still queued on its way out).
+        const exported = otlpSink.stats();
+        const what = `spans exported: ${exported.requests} OTLP requests, ${(exported.bytes / 1024 / 1024).toFixed(1)} MiB`;
+        sys.note = `${sys.note ? `${sys.note}; ` : ''}${what}`;
+        console.log(`  ${what}`);
+      }
       // Whatever the system left dirty in the page cache is written back now, not while
       // the next system is being measured.
       const t2 = performance.now();
