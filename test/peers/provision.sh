@@ -11,11 +11,14 @@
 #    deploy/Dockerfile and start the production file set through the image's entrypoint.
 #  - helm, kubeconform and Kubernetes object schemas: the chart is linted, rendered and
 #    validated offline.
+#  - lsof (Debian's): README's Operations section signals the process listening on a port.
 # kafkajs comes from npm (devDependencies).
 set -euo pipefail
 
 need_apt=()
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+# lsof: README's Operations section finds the process on a port to signal it (SIGUSR2).
+command -v lsof >/dev/null 2>&1 || need_apt+=(lsof)
 
 bash "$(dirname "$0")/apt-install.sh" provision ${need_apt[@]+"${need_apt[@]}"}
 echo "provision: kcat ready ($(kcat -V 2>/dev/null | grep -o "librdkafka [0-9.]*" || echo "version unknown"))" >&2
