@@ -12,6 +12,7 @@
 #  - helm, kubeconform and Kubernetes object schemas: the chart is linted, rendered and
 #    validated offline.
 #  - lsof (Debian's): README's Operations section signals the process listening on a port.
+#  - openapi-spec-validator (PyPI, in .tools/): the admin REST API's OpenAPI document is validated.
 # kafkajs comes from npm (devDependencies).
 set -euo pipefail
 
@@ -36,3 +37,5 @@ bash "$(dirname "$0")/tini.sh" >/dev/null
 bash "$(dirname "$0")/helm.sh" >/dev/null
 bash "$(dirname "$0")/kubeconform.sh" >/dev/null
 bash "$(dirname "$0")/k8s-schemas.sh" >/dev/null
+# The admin REST API's OpenAPI document is checked by openapi-spec-validator (PyPI, in .tools/).
+bash "$(dirname "$0")/openapi-spec-validator.sh" >/dev/null
