@@ -285,6 +285,7 @@ const prometheusYml = join(ROOT, 'deploy/prometheus/prometheus.yml');
 const readYaml = <T>(path: string): T => parseYaml(readFileSync(join(ROOT, path), 'utf8')) as T;
 const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/stratus.json'), 'utf8')) as {
   panels: { title: string; type: string; datasource?: { uid: string }; targets?: { expr: string; datasource?: { uid: string } }[]; panels?: unknown[] }[];
+  templating: { list: { name: string; type: string; query: string; current?: { value: string } }[] };
 };
 /** Every panel, those inside rows too. */
 const panels = dashboard.panels.flatMap((p) => [p, ...((p.panels ?? []) as typeof dashboard.panels)]);
@@ -329,19 +330,23 @@ describe("the monitoring profile's Prometheus and Grafana", () => {
     expect(r.stdout + r.stderr).toMatch(/SUCCESS: \d+ rules found/);
   });
 
-  it('provisions the Prometheus data source every panel names, and the dashboards directory the compose file mounts', () => {
+  it('provisions the Prometheus data source every panel uses by default, and the dashboards directory the compose file mounts', () => {
     const grafanaMounts = volumesOf(svc('grafana'));
     const provisioning = grafanaMounts.find((v) => v.source === join(ROOT, 'deploy/grafana/provisioning'));
-    const dashboard = grafanaMounts.find((v) => v.source === join(ROOT, 'deploy/grafana/stratus.json'));
-    const dashboards = { target: dashboard === undefined ? undefined : dirname(dashboard.target) };
+    const dashboardMount = grafanaMounts.find((v) => v.source === join(ROOT, 'deploy/grafana/stratus.json'));
+    const dashboards = { target: dashboardMount === undefined ? undefined : dirname(dashboardMount.target) };
     expect(provisioning?.target).toBe('/etc/grafana/provisioning');
     const sources = readYaml<{ datasources: { uid: string; type: string; url: string }[] }>('deploy/grafana/provisioning/datasources/prometheus.yml').datasources;
     expect(sources.map((d) => [d.type, d.url])).toEqual([['prometheus', `http://prometheus:${portsOf(svc('prometheus'))[0]!.target}`]]);
     const providers = readYaml<{ providers: { type: string; options: { path: string } }[] }>('deploy/grafana/provisioning/dashboards/stratus.yml').providers;
     expect(providers.map((p) => [p.type, p.options.path])).toEqual([['file', dashboards?.target]]);
     expect(env('grafana')['GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH']).toBe(`${dashboards?.target}/stratus.json`);
+    // Every panel takes the data source from the dashboard's variable (so the dashboard can be
+    // imported into a Grafana with another Prometheus), whose default is the provisioned one.
     const uids = new Set(panels.filter((p) => p.type !== 'row').flatMap((p) => [p.datasource?.uid, ...(p.targets ?? []).map((t) => t.datasource?.uid)]));
-    expect([...uids]).toEqual([sources[0]!.uid]);
+    expect([...uids]).toEqual(['${datasource}']);
+    const variable = dashboard.templating.list.find((v) => v.name === 'datasource');
+    expect([variable?.type, variable?.query, variable?.current?.value]).toEqual(['datasource', 'prometheus', sources[0]!.uid]);
   });
 
   it('reads the series selectors of a PromQL expression (what the drift check below relies on)', () => {
