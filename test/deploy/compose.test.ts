@@ -450,17 +450,24 @@ describe('the same topology as `npm run cluster`, against its processes', () => 
       const services = job === undefined ? STRATUS : (jobs.get(job) ?? []);
       return services.flatMap((s) => scraped.get(s) ?? []);
     };
-    const missing: string[] = [];
-    for (const q of [...queries, ...alertQueries]) {
-      for (const s of selectorsOf(q.expr)) {
-        const job = s.equals['job'];
-        if (job !== undefined && !jobs.has(job)) missing.push(`${q.panel}: job="${job}" is no job of deploy/prometheus/prometheus.yml`);
-        else if (PROMETHEUS_OWN_SERIES.includes(s.name)) continue;
-        else if (!served(s, samplesOfJob(job))) missing.push(`${q.panel}: ${s.name}${JSON.stringify(s.equals)} is exported by no ${job ?? 'stratus'} process`);
+    const missingOf = (checked: readonly { panel: string; expr: string }[]): string[] => {
+      const missing: string[] = [];
+      for (const q of checked) {
+        for (const s of selectorsOf(q.expr)) {
+          const job = s.equals['job'];
+          if (job !== undefined && !jobs.has(job)) missing.push(`${q.panel}: job="${job}" is no job of deploy/prometheus/prometheus.yml`);
+          else if (PROMETHEUS_OWN_SERIES.includes(s.name)) continue;
+          else if (!served(s, samplesOfJob(job))) missing.push(`${q.panel}: ${s.name}${JSON.stringify(s.equals)} is exported by no ${job ?? 'stratus'} process`);
+        }
       }
-    }
-    expect(missing).toEqual([]);
-    // The check can fail: a name no process exports is found missing.
+      return missing;
+    };
+    expect(missingOf([...queries, ...alertQueries])).toEqual([]);
+    // The check can fail: a panel with a misspelled name, or a label value no process has, is found missing.
+    expect(missingOf([...queries, { panel: 'bad', expr: 'sum(rate(stratus_topic_byte_in_total[1m])) / sum(stratus_wal_backlog{what="queued"})' }])).toEqual([
+      'bad: stratus_topic_byte_in_total{} is exported by no stratus process',
+      'bad: stratus_wal_backlog{"what":"queued"} is exported by no stratus process',
+    ]);
     expect(served({ name: 'stratus_no_such_metric', equals: {} }, samplesOfJob(undefined))).toBe(false);
     expect(served({ name: 'stratus_controller_role', equals: { role: 'active' } }, samplesOfJob('stratus-broker'))).toBe(false);
   });
