@@ -234,6 +234,19 @@ describe('controllers', () => {
     // Both an external URL and the in-chart Redis: refused rather than one silently ignored.
     expect(helmTemplate(helm, { set: ['controller.redisUrl=redis://10.0.0.3:6379'] }).stderr).toContain('set redis.enabled=false');
   });
+
+  it("deploy/gke.md's helm install renders as written: Memorystore's Secret and the admin token's Secret referenced, the bucket and service account set", () => {
+    const guide = readFileSync(join(ROOT, 'deploy', 'gke.md'), 'utf8');
+    const install = guide.slice(guide.indexOf('## 7. Install'), guide.indexOf('## 8.'));
+    const sample: Record<string, string> = { IMAGE: 'europe-docker.pkg.dev/p/r/stratus', TAG: '1.0.0', BUCKET: 'b', GSA: 'stratus', PROJECT: 'p' };
+    const set = [...install.matchAll(/--set (\S+)/g)].map((m) => m[1]!.replace(/\$([A-Z]+)/g, (_, v: string) => sample[v] ?? `unknown-${v}`));
+    expect(set.join(' ')).not.toContain('unknown-');
+    const objects = render({ files: [GKE_VALUES], set });
+    const controller = controllerPod(objects).spec.containers[0];
+    expect(secretRef(envEntry(controller, 'STRATUS_ADMIN_API_TOKEN'))).toEqual({ name: 'stratus-admin-api', key: 'token' });
+    expect(secretRef(envEntry(controller, 'STRATUS_METADATA_URL')).name).toBe('stratus-redis');
+    expect(install).toContain('create secret generic stratus-admin-api --from-literal=token=');
+  });
 });
 
 describe('the admin REST API token', () => {
