@@ -189,17 +189,30 @@ export class Broker {
    * retrying until then) and starts listening. Settings are checked before anything starts.
    */
   static async start(o: BrokerOptions): Promise<Broker> {
-    const endpoints = advertisedEndpoints(o.config);
-    const info = { nodeId: o.config.nodeId, host: endpoints[0]!.host, port: endpoints[0]!.port, rack: o.config.rack, endpoints };
+    // A listener advertised at port 0 (bound to any free port: tests, a second dev node)
+    // is advertised at the port it gets, so it listens before registering; otherwise the
+    // broker registers first, as before. Its config is a copy completed before any
+    // request can be read (no await between binding and completing it).
+    const config: Mutable<BrokerConfig> = { ...o.config };
+    let bound: readonly BoundListener[] | undefined;
+    const unbound = (): Broker => new Broker({ ...o, config });
+    let early: Broker | undefined;
+    if (advertisedEndpoints(o.config).some((e) => e.port === 0)) {
+      early = unbound();
+      bound = await early.server.listen();
+      Object.assign(config, withBoundPorts(o.config, bound));
+    }
+    const endpoints = advertisedEndpoints(config);
+    const info = { nodeId: config.nodeId, host: endpoints[0]!.host, port: endpoints[0]!.port, rack: config.rack, endpoints };
     const leaseSettings = o.cluster?.lease ?? {};
     if (leaseSettings === false) {
       const registration = await o.controller.registerBroker(info);
-      const broker = new Broker(o);
+      const broker = early ?? unbound();
       broker.registeredEpoch = registration.brokerEpoch;
-      broker.bound = await broker.server.listen();
+      broker.bound = bound ?? (await broker.server.listen());
       return broker;
     }
-    const broker = new Broker(o);
+    const broker = early ?? unbound();
     const onEvent = o.cluster?.onEvent;
     const lease = new LeaseKeeper({
       ...leaseSettings,
@@ -211,8 +224,9 @@ export class Broker {
     });
     broker.lease = lease;
     broker.partitions.setFenced(true); // until the first registration
+    if (bound !== undefined) broker.bound = bound;
     await lease.start();
-    broker.bound = await broker.server.listen();
+    broker.bound = bound ?? (await broker.server.listen());
     return broker;
   }
 
@@ -254,4 +268,13 @@ export class Broker {
     })();
     return this.closing;
   }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The advertised addresses with each port 0 replaced by the port its listener was bound to. */
+function withBoundPorts(config: BrokerConfig, bound: readonly BoundListener[]): Pick<BrokerConfig, 'advertisedPort' | 'endpoints'> {
+  const portOf = (listener: string, port: number): number => (port !== 0 ? port : (bound.find((b) => b.name === listener)?.address.port ?? port));
+  const endpoints = advertisedEndpoints(config).map((e) => ({ ...e, port: portOf(e.listener, e.port) }));
+  return { advertisedPort: endpoints[0]!.port, endpoints };
 }
