@@ -8,6 +8,7 @@
 // Bytes after a body the schema fully describes are ignored, as Kafka ignores them:
 // librdkafka 2.15+ sends some after Metadata v9+ requests.
 
+import type { ConnectionSession } from './auth/principal.ts';
 import { ApiKey, ApiRegistry, apiSpec, decodeRequestBodyPrefix, decodeRequestHeader, encodeResponse, ErrorCode } from '@stratus/protocol';
 import type { ApiKeyNumber, ParsedRequestHeader } from '@stratus/protocol';
 import { CloseConnection, NO_RESPONSE } from './handler.ts';
@@ -26,6 +27,8 @@ export interface ConnectionInfo {
   readonly listenerName: string;
   readonly remoteAddress: string;
   readonly signal: AbortSignal;
+  /** Its security session (principal); absent where nothing tracks one (tests): User:ANONYMOUS. */
+  readonly session?: ConnectionSession;
 }
 
 /** The connection of a request with a problem (for log lines: its id and peer, with the request's correlation id in the header). */
@@ -75,7 +78,7 @@ export class Dispatcher {
       this.trailingReported.add(conn);
       this.events.onTrailingBytes?.(header, body.value.trailingBytes, conn);
     }
-    const ctx: RequestContext = { header, connectionId: conn.connectionId, listenerName: conn.listenerName, remoteAddress: conn.remoteAddress, signal: conn.signal, responseBudget };
+    const ctx: RequestContext = { header, connectionId: conn.connectionId, listenerName: conn.listenerName, remoteAddress: conn.remoteAddress, signal: conn.signal, responseBudget, ...(conn.session !== undefined ? { session: conn.session } : {}) };
     const onRequest = this.events.onRequest;
     const started = onRequest !== undefined ? performance.now() : 0;
     const result = await this.handle(handler, body.value.body, ctx);

@@ -6,6 +6,7 @@
 // Handlers speak Kafka: they return error codes inside response bodies. They never see
 // bytes (the dispatcher decodes and encodes) and never write to sockets.
 
+import type { ConnectionSession } from './auth/principal.ts';
 import type { ApiKeyNumber, Input, ParsedRequestHeader, RequestTypes, ResponseTypes, VersionRange } from '@stratus/protocol';
 
 export interface RequestContext {
@@ -17,6 +18,8 @@ export interface RequestContext {
    */
   readonly listenerName: string;
   readonly remoteAddress: string;
+  /** The connection's security session (its principal); absent in tests that build contexts by hand: User:ANONYMOUS. */
+  readonly session?: ConnectionSession;
   /** Aborted when the connection closes or the broker shuts down: long polls end early. */
   readonly signal: AbortSignal;
   /** This request's share of the response-byte budget; absent when dispatch runs without a network layer. */

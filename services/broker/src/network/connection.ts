@@ -20,6 +20,7 @@
 
 import type { Socket } from 'node:net';
 import type { Clock } from '@stratus/runtime';
+import { ConnectionSession } from '../auth/principal.ts';
 import type { ConnectionInfo, DispatchResult } from '../dispatcher.ts';
 import type { ResponseAllowance } from '../handler.ts';
 import { fitsBudget } from './budgets.ts';
@@ -103,7 +104,7 @@ export class Connection {
     this.ip = deps.ip;
     this.responses = new ResponseLedger(deps.responseBudget, deps.options.socketWriteHighWaterBytes);
     const { remoteAddress, remotePort } = deps.socket;
-    this.info = { connectionId: deps.connectionId, listenerName: deps.listenerName, remoteAddress: `${remoteAddress ?? 'unknown'}:${remotePort ?? 0}`, signal: this.abort.signal };
+    this.info = { connectionId: deps.connectionId, listenerName: deps.listenerName, remoteAddress: `${remoteAddress ?? 'unknown'}:${remotePort ?? 0}`, signal: this.abort.signal, session: new ConnectionSession() };
     this.lastActivityMs = deps.clock.monotonicMs();
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('drain', () => this.pump());
