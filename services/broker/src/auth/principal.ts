@@ -25,8 +25,18 @@ export function parsePrincipal(text: string): KafkaPrincipal {
   return { type: text.slice(0, colon), name: text.slice(colon + 1) };
 }
 
+/** Kafka's security protocols: a listener's, and so each of its connections'. */
+export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+
 /** One connection's security state; mutable, owned by its connection. */
 export class ConnectionSession {
+  /**
+   * The security protocol of the listener the connection arrived on, set by the network
+   * layer when it creates the session (Kafka's listener.security.protocol.map). On
+   * SASL_PLAINTEXT and SASL_SSL, requests other than ApiVersions, SaslHandshake and
+   * SaslAuthenticate are refused until SASL authentication succeeds.
+   */
+  securityProtocol: SecurityProtocol = 'PLAINTEXT';
   principal: KafkaPrincipal = ANONYMOUS;
   /** The SASL mechanism the connection authenticated with, once it has (undefined before, and without SASL). */
   saslMechanism: string | undefined;
