@@ -21,6 +21,7 @@
 import type { Socket } from 'node:net';
 import type { Clock } from '@stratus/runtime';
 import { ConnectionSession } from '../auth/principal.ts';
+import type { SecurityProtocol } from '../auth/principal.ts';
 import type { ConnectionInfo, DispatchResult } from '../dispatcher.ts';
 import type { ResponseAllowance } from '../handler.ts';
 import { fitsBudget } from './budgets.ts';
@@ -40,6 +41,8 @@ export interface ConnectionDeps {
   readonly connectionId: number;
   /** The listener that accepted it (KafkaServerOptions.listeners). */
   readonly listenerName: string;
+  /** That listener's security protocol (the session's listenerProtocol). */
+  readonly securityProtocol: SecurityProtocol;
   /** The client's address as per-IP limits count it. */
   readonly ip: string;
   readonly options: ResolvedOptions;
@@ -104,7 +107,9 @@ export class Connection {
     this.ip = deps.ip;
     this.responses = new ResponseLedger(deps.responseBudget, deps.options.socketWriteHighWaterBytes);
     const { remoteAddress, remotePort } = deps.socket;
-    this.info = { connectionId: deps.connectionId, listenerName: deps.listenerName, remoteAddress: `${remoteAddress ?? 'unknown'}:${remotePort ?? 0}`, signal: this.abort.signal, session: new ConnectionSession() };
+    const session = new ConnectionSession();
+    session.securityProtocol = deps.securityProtocol;
+    this.info = { connectionId: deps.connectionId, listenerName: deps.listenerName, remoteAddress: `${remoteAddress ?? 'unknown'}:${remotePort ?? 0}`, signal: this.abort.signal, session };
     this.lastActivityMs = deps.clock.monotonicMs();
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('drain', () => this.pump());

@@ -4,6 +4,7 @@
 
 import type { Clock } from '@stratus/runtime';
 import { systemClock } from '@stratus/runtime';
+import type { SecurityProtocol } from '../auth/principal.ts';
 import type { ConnectionInfo } from '../dispatcher.ts';
 import { parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './ip-limits.ts';
 
@@ -15,6 +16,8 @@ export interface ListenerAddress {
   readonly host: string;
   /** 0 picks a free one (see listen()'s result). */
   readonly port: number;
+  /** Kafka's security protocol of this listener (listener.security.protocol.map). Default PLAINTEXT. */
+  readonly securityProtocol?: SecurityProtocol;
 }
 
 /** The name of the one listener of a server given only host and port (Kafka's default listener). */
@@ -219,7 +222,7 @@ function listenersOf(options: KafkaServerOptions): readonly ListenerAddress[] {
   return options.listeners.map((l) => {
     if (l.name.length === 0 || names.has(l.name)) throw new RangeError(`KafkaServer option listeners: listener names must be unique and not empty, got "${l.name}" twice or empty`);
     names.add(l.name);
-    return { name: l.name, host: l.host, port: integer(`listeners[${l.name}].port`, l.port, 0, 65_535) };
+    return { ...l, port: integer(`listeners[${l.name}].port`, l.port, 0, 65_535) };
   });
 }
 

@@ -62,7 +62,7 @@ export class KafkaServer {
     // Kafka sets TCP_NODELAY (responses are whole messages, Nagle only adds latency) and
     // keep-alive (finds dead peers behind idle NATs).
     this.listeners = o.listeners.map((spec) => {
-      const server = net.createServer({ allowHalfOpen: false, noDelay: true, keepAlive: true }, (socket) => this.accept(socket, spec.name));
+      const server = net.createServer({ allowHalfOpen: false, noDelay: true, keepAlive: true }, (socket) => this.accept(socket, spec));
       // After listen() succeeds, an 'error' on a listener (EMFILE on accept) must not kill
       // the process; it is counted and the listener keeps going.
       server.on('error', () => {
@@ -141,7 +141,7 @@ export class KafkaServer {
     });
   }
 
-  private accept(socket: Socket, listenerName: string): void {
+  private accept(socket: Socket, listener: ListenerAddress): void {
     if (this.closing !== undefined || this.connections.size >= this.options.maxConnections) {
       this.counters.connectionsRefused++;
       this.refuse(socket);
@@ -157,7 +157,8 @@ export class KafkaServer {
     const conn = new Connection({
       socket,
       connectionId: this.nextConnectionId++,
-      listenerName,
+      listenerName: listener.name,
+      securityProtocol: listener.securityProtocol ?? 'PLAINTEXT',
       ip,
       options: this.options,
       budget: this.budget,
