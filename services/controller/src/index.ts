@@ -68,3 +68,5 @@ export type { CallOutcome } from './process/active-slot.ts';
 export type { LeaseCounters } from './process/observed-lease.ts';
 export { NotActiveControllerError } from './grpc/redirect.ts';
 export type { EndpointStats } from './grpc/endpoints.ts';
+// Kafka's ACL model (acls/): bindings, codes, validation and filters, shared with the broker's authorizer.
+export * from './acls/acl-model.ts';
