@@ -7,6 +7,7 @@
 // those are the vocabulary the broker answers in. Failures of the controller itself
 // (journal I/O) reject the promise.
 
+import type { AclBinding, AclFilter } from './acls/acl-model.ts';
 import type { ExtentCommitter, ExtentSource, TopicPartition } from '@stratus/partition-index';
 
 /** One advertised listener of a broker: where clients that connect through `listener` reach it. */
@@ -73,8 +74,10 @@ export interface ClusterMetadata {
   /** Every registered broker, fenced or not; Kafka clients are shown the live ones. */
   readonly brokers: readonly RegisteredBroker[];
   readonly topics: readonly TopicInfo[];
-  /** Increases with every metadata change (topics, partitions, leadership, configs). */
+  /** Increases with every metadata change (topics, partitions, leadership, configs, ACLs). */
   readonly version: number;
+  /** Every stored Kafka ACL (absent from controllers and tests that predate ACLs: none). */
+  readonly acls?: readonly AclBinding[];
 }
 
 export interface ItemResult {
@@ -296,5 +299,11 @@ export interface ControllerApi extends ExtentCommitter, ExtentSource {
   /** A block of `size` consecutive ids never handed out before (also across restarts). */
   allocateProducerIds(size: number): Promise<ProducerIdBlock>;
 
+  /** CreateAcls: one result per binding, in order (INVALID_REQUEST for a binding Kafka refuses). */
+  createAcls(acls: readonly AclBinding[]): Promise<ItemResult[]>;
+  /** DescribeAcls: the stored bindings the filter matches. */
+  describeAcls(filter: AclFilter): Promise<ItemResult & { acls: AclBinding[] }>;
+  /** DeleteAcls: per filter, the bindings it matched, all removed. */
+  deleteAcls(filters: readonly AclFilter[]): Promise<(ItemResult & { acls: AclBinding[] })[]>;
   close(): Promise<void>;
 }

@@ -48,6 +48,8 @@ import type { ObjectMaintenanceStats } from './background/object-maintenance.ts'
 import type { CompactionRunSummary } from './background/compaction-runner.ts';
 import type { OrphanSweepSummary } from './background/orphan-sweep.ts';
 import { describeConfigs, decideAlterConfigs, decideIncrementalAlterConfigs } from './ops/configs.ts';
+import { decideCreateAcls, decideDeleteAcls, describeAcls } from './ops/acls.ts';
+import type { AclBinding, AclFilter } from './acls/acl-model.ts';
 import { decideCoordinatorReset, decideGroupMembership, groupOverviews } from './ops/group-membership.ts';
 import type { GroupOverview } from './ops/group-membership.ts';
 import { ClusterTimers } from './cluster/cluster-timers.ts';
@@ -531,6 +533,20 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
   createPartitions(requests: readonly { name: string; count: number }[], options: { validateOnly: boolean }): Promise<(ItemResult & { name: string })[]> {
     this.rebalancePending = true;
     return this.mutate((tx) => decideCreatePartitions(tx, this.ctx, requests, options.validateOnly, this.suspects));
+  }
+
+  // --- ACLs ------------------------------------------------------------------------------
+
+  createAcls(acls: readonly AclBinding[]): Promise<ItemResult[]> {
+    return this.mutate((tx) => decideCreateAcls(tx, this.ctx, acls));
+  }
+
+  describeAcls(filter: AclFilter): Promise<ItemResult & { acls: AclBinding[] }> {
+    return this.read(() => describeAcls(this.durable, filter));
+  }
+
+  deleteAcls(filters: readonly AclFilter[]): Promise<(ItemResult & { acls: AclBinding[] })[]> {
+    return this.mutate((tx) => decideDeleteAcls(tx, filters));
   }
 
   // --- configs ---------------------------------------------------------------------------

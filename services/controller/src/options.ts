@@ -2,6 +2,7 @@
 // default and a bound, and every error names the option, so a bad config fails at start
 // with a message that says what to fix.
 
+import { DEFAULT_MAX_ACLS } from './acls/acl-model.ts';
 import { systemClock, systemRandom } from '@stratus/runtime';
 import type { Clock, Random } from '@stratus/runtime';
 import type { ObjectStore } from '@stratus/objectstore';
@@ -51,6 +52,8 @@ export interface ControllerOptions {
   readonly maxPartitions?: number;
   /** Most registered brokers. Default 1,000. */
   readonly maxBrokers?: number;
+  /** Most Kafka ACLs stored (CreateAcls beyond: POLICY_VIOLATION per ACL). Bounds every broker's copy and each authorization check. Default 10,000. */
+  readonly maxAcls?: number;
   /** Most extents in one commit (one object). Default 10,000. */
   readonly maxExtentsPerCommit?: number;
   /** Most idempotent-producer batches in one commit (one object). Default 10,000. */
@@ -129,6 +132,7 @@ export interface ResolvedControllerOptions {
   readonly maxPartitionsPerTopic: number;
   readonly maxPartitions: number;
   readonly maxBrokers: number;
+  readonly maxAcls: number;
   readonly maxExtentsPerCommit: number;
   readonly maxProducerBatchesPerCommit: number;
   readonly maxCommittedOffsets: number;
@@ -199,6 +203,7 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     maxPartitionsPerTopic,
     maxPartitions: integer('maxPartitions', o.maxPartitions, 100_000, 1, 10_000_000),
     maxBrokers: integer('maxBrokers', o.maxBrokers, 1_000, 1, 100_000),
+    maxAcls: integer('maxAcls', o.maxAcls, DEFAULT_MAX_ACLS, 1, 1_000_000),
     maxExtentsPerCommit: integer('maxExtentsPerCommit', o.maxExtentsPerCommit, 10_000, 1, 100_000),
     maxProducerBatchesPerCommit: integer('maxProducerBatchesPerCommit', o.maxProducerBatchesPerCommit, 10_000, 1, 100_000),
     maxCommittedOffsets: integer('maxCommittedOffsets', o.maxCommittedOffsets, 1_000_000, 1, 100_000_000),

@@ -93,6 +93,8 @@ import { ACTIVE_CONTROLLER_TRAILER, NOT_ACTIVE_KIND } from './redirect.ts';
 import type { ExtentCacheOptions, ExtentCacheStats } from './extent-cache.ts';
 import { ControllerServiceClient } from './generated/stratus/controller/v1/controller.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
+import { fromPbAcl, toPbAcl, toPbAclFilter } from './acl-convert.ts';
+import type { AclBinding, AclFilter } from '../acls/acl-model.ts';
 
 export interface ClientTlsOptions {
   /** PEM CA bundle the server's certificate is checked against. Default: the system roots. */
@@ -214,6 +216,11 @@ const RETRY = {
   recordGroupMembership: 'retry',
   // Each call hands out a new block: a retry after a lost answer would burn one and hide the first from whoever asked.
   allocateProducerIds: 'once',
+  // Storing a stored ACL again changes nothing and succeeds.
+  createAcls: 'retry',
+  describeAcls: 'retry',
+  // A repeat after the deletion happened matches nothing and answers no bindings instead of those deleted.
+  deleteAcls: 'once',
 } as const satisfies Record<string, 'retry' | 'once'>;
 
 type Rpc = keyof typeof RETRY;
@@ -768,6 +775,23 @@ export class GrpcControllerClient implements ControllerApi {
   async allocateProducerIds(size: number): Promise<ProducerIdBlock> {
     const r = await this.call<pb.AllocateProducerIdsRequest, pb.AllocateProducerIdsResponse>('allocateProducerIds', this.unary('allocateProducerIds'), { size });
     return { firstProducerId: r.firstProducerId, size: r.size };
+  }
+
+  // --- Kafka ACLs ----------------------------------------------------------------------------------
+
+  async createAcls(acls: readonly AclBinding[]): Promise<ItemResult[]> {
+    const r = await this.call<pb.CreateAclsRequest, pb.CreateAclsResponse>('createAcls', this.unary('createAcls'), { acls: acls.map(toPbAcl) });
+    return this.afterVersion(r.metadataVersion, r.results.map(fromItemError));
+  }
+
+  async describeAcls(filter: AclFilter): Promise<ItemResult & { acls: AclBinding[] }> {
+    const r = await this.call<pb.DescribeAclsRequest, pb.DescribeAclsResponse>('describeAcls', this.unary('describeAcls'), { filter: toPbAclFilter(filter) });
+    return { ...fromItemError(r.error), acls: r.acls.map(fromPbAcl) };
+  }
+
+  async deleteAcls(filters: readonly AclFilter[]): Promise<(ItemResult & { acls: AclBinding[] })[]> {
+    const r = await this.call<pb.DeleteAclsRequest, pb.DeleteAclsResponse>('deleteAcls', this.unary('deleteAcls'), { filters: filters.map(toPbAclFilter) });
+    return this.afterVersion(r.metadataVersion, r.results.map((x) => ({ ...fromItemError(x.error), acls: x.acls.map(fromPbAcl) })));
   }
 
   /** Ends the watch, rejects pending waits, closes the channel. Idempotent. */

@@ -28,6 +28,7 @@ import type {
   TopicInfo,
 } from '../controller-api.ts';
 import { WireFormatError } from './errors.ts';
+import { fromPbAcl, toPbAcl } from './acl-convert.ts';
 import { DrainReason as PbDrainReason } from './generated/stratus/controller/v1/controller.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
 
@@ -184,7 +185,7 @@ export function fromTopicInfo(t: pb.TopicInfo): TopicInfo {
 }
 
 export function toClusterMetadata(m: ClusterMetadata): pb.ClusterMetadata {
-  return { clusterId: m.clusterId, controllerId: m.controllerId, brokers: m.brokers.map(toRegisteredBroker), topics: m.topics.map(toTopicInfo), version: m.version };
+  return { clusterId: m.clusterId, controllerId: m.controllerId, brokers: m.brokers.map(toRegisteredBroker), topics: m.topics.map(toTopicInfo), version: m.version, acls: (m.acls ?? []).map(toPbAcl) };
 }
 
 export function fromClusterMetadata(m: pb.ClusterMetadata | undefined): ClusterMetadata {
@@ -195,6 +196,7 @@ export function fromClusterMetadata(m: pb.ClusterMetadata | undefined): ClusterM
     brokers: md.brokers.map(fromRegisteredBroker),
     topics: md.topics.map(fromTopicInfo),
     version: md.version,
+    acls: md.acls.map(fromPbAcl),
   };
 }
 

@@ -32,6 +32,7 @@ import {
   toProducerBatch,
 } from './convert.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
+import { fromPbAcl, fromPbAclFilter, toPbAcl } from './acl-convert.ts';
 
 /** "<topicId>:<partition>" (partitionKey of @stratus/partition-index) back into its parts; topic ids hold no ':'. */
 function splitPartitionKey(key: string): { topicId: string; partition: number } {
@@ -184,6 +185,21 @@ export function controllerService(api: ControllerApi) {
     async allocateProducerIds(req: pb.AllocateProducerIdsRequest): Promise<pb.AllocateProducerIdsResponse> {
       const block = await api.allocateProducerIds(req.size);
       return { firstProducerId: block.firstProducerId, size: block.size, metadataVersion: version() };
+    },
+
+    async createAcls(req: pb.CreateAclsRequest): Promise<pb.CreateAclsResponse> {
+      const results = await api.createAcls(req.acls.map(fromPbAcl));
+      return { results: results.map(toItemError), metadataVersion: version() };
+    },
+
+    async describeAcls(req: pb.DescribeAclsRequest): Promise<pb.DescribeAclsResponse> {
+      const r = await api.describeAcls(fromPbAclFilter(req.filter));
+      return { error: toItemError(r), acls: r.acls.map(toPbAcl) };
+    },
+
+    async deleteAcls(req: pb.DeleteAclsRequest): Promise<pb.DeleteAclsResponse> {
+      const results = await api.deleteAcls(req.filters.map(fromPbAclFilter));
+      return { results: results.map((r) => ({ error: toItemError(r), acls: r.acls.map(toPbAcl) })), metadataVersion: version() };
     },
   };
 }

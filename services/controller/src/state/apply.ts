@@ -13,6 +13,7 @@
 import { mergeProducerBatches, partitionKey } from '@stratus/partition-index';
 import type { Extent } from '@stratus/partition-index';
 import { collisionKey } from '../topics/topic-names.ts';
+import { aclBindingKey, aclFromTuple } from '../acls/acl-model.ts';
 import type { CompactedMerge, MetadataRecord, PartitionLeader } from './records.ts';
 import { MAX_PRODUCERS_PER_PARTITION, drainReasonOrOperator, firstExtentAtOrAfter } from './state.ts';
 import type { BrokerStatus, ControllerState, PartitionState, TopicState } from './state.ts';
@@ -207,6 +208,17 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
       return applyCompaction(s, r.extent.objectKey, r.extent.objectSize, [r], r.committedAtMs);
     case 'ObjectCompacted':
       return applyCompaction(s, r.objectKey, r.objectSize, r.merges, r.committedAtMs);
+    case 'AclsCreated':
+      for (const t of r.acls) {
+        const acl = aclFromTuple(t);
+        s.acls.set(aclBindingKey(acl), acl);
+      }
+      s.metadataVersion++;
+      return s;
+    case 'AclsDeleted':
+      for (const t of r.acls) s.acls.delete(aclBindingKey(aclFromTuple(t)));
+      s.metadataVersion++;
+      return s;
   }
 }
 

@@ -11,6 +11,7 @@
 import type { Extent, ProducerBatchRecord, TopicPartition } from '@stratus/partition-index';
 import type { CommitRejection } from '@stratus/partition-index';
 import type { BrokerInfo, DrainReason } from '../controller-api.ts';
+import type { AclTuple } from '../acls/acl-model.ts';
 
 export interface PartitionLeader {
   readonly leader: number;
@@ -281,6 +282,22 @@ export interface ObjectCompacted {
   readonly committedAtMs?: number;
 }
 
+/**
+ * ACLs added (CreateAcls; added later). Each is a binding as a tuple (acl-model.ts); one
+ * already stored is stored once. Changes the metadata version: brokers get the new set
+ * through the metadata watch.
+ */
+export interface AclsCreated {
+  readonly type: 'AclsCreated';
+  readonly acls: readonly AclTuple[];
+}
+
+/** ACLs removed (DeleteAcls; added later): the bindings the filters matched when decided. */
+export interface AclsDeleted {
+  readonly type: 'AclsDeleted';
+  readonly acls: readonly AclTuple[];
+}
+
 export type MetadataRecord =
   | ClusterCreated
   | BrokerRegistered
@@ -305,6 +322,8 @@ export type MetadataRecord =
   | ObjectsScheduledForDeletion
   | ObjectsDeleted
   | ExtentsCompacted
-  | ObjectCompacted;
+  | ObjectCompacted
+  | AclsCreated
+  | AclsDeleted;
 
 export type MetadataRecordType = MetadataRecord['type'];

@@ -38,6 +38,8 @@ import type {
   SnapshotSource,
 } from './snapshot-sections.ts';
 import type { ControllerState, ObjectState } from './state.ts';
+import { aclToTuple } from '../acls/acl-model.ts';
+import type { AclTuple } from '../acls/acl-model.ts';
 
 /**
  * Offset metadata (up to maxOffsetMetadataBytes per entry) is the one free-text field of
@@ -96,6 +98,7 @@ export function captureState(s: ControllerState): StateCapture {
   const memberships = [...s.groups].map(([group, g]): GroupTuple => [group, g.emptySinceMs, [...g.holders]]);
   const brokerStates = [...s.brokerStatus].map(([nodeId, b]): BrokerStateTuple => [nodeId, b.epoch, b.fencedAtMs, b.drain !== null, b.drain]);
   const moves = [...s.moves.values()].map((m): MoveTuple => [m.topicId, m.partition, m.from, m.to, m.leaderEpoch, m.startedAtMs]);
+  const acls = [...s.acls.values()].map(aclToTuple);
   const counts: SnapshotCounts = {
     brokers: s.brokers.size,
     objects: objects.length,
@@ -107,9 +110,10 @@ export function captureState(s: ControllerState): StateCapture {
     groups: memberships.length,
     brokerStates: brokerStates.length,
     moves: moves.length,
+    acls: acls.length,
   };
   const head: SnapshotSection = { kind: 'head', version: SNAPSHOT_SECTIONS_VERSION, clusterId: s.clusterId, metadataVersion: s.metadataVersion, nextProducerId: s.nextProducerId };
-  return new StateCapture(head, [...s.brokers.values()], brokerStates, objectKeys, objects, deleteAtMs, topics, groups, memberships, moves, counts);
+  return new StateCapture(head, [...s.brokers.values()], brokerStates, objectKeys, objects, deleteAtMs, topics, groups, memberships, moves, acls, counts);
 }
 
 export class StateCapture implements SnapshotSource {
@@ -125,6 +129,7 @@ export class StateCapture implements SnapshotSource {
   private readonly groups: readonly CapturedGroup[];
   private readonly memberships: readonly GroupTuple[];
   private readonly moves: readonly MoveTuple[];
+  private readonly acls: readonly AclTuple[];
 
   constructor(
     head: SnapshotSection,
@@ -137,12 +142,14 @@ export class StateCapture implements SnapshotSource {
     groups: readonly CapturedGroup[],
     memberships: readonly GroupTuple[],
     moves: readonly MoveTuple[],
+    acls: readonly AclTuple[],
     counts: SnapshotCounts,
   ) {
     this.head = head;
     this.brokers = brokers;
     this.brokerStates = brokerStates;
     this.moves = moves;
+    this.acls = acls;
     this.objectKeys = objectKeys;
     this.objects = objects;
     this.deleteAtMs = deleteAtMs;
@@ -174,6 +181,7 @@ export class StateCapture implements SnapshotSource {
     for (let i = 0; i < this.memberships.length; i += maxEntries) yield { kind: 'groups', groups: this.memberships.slice(i, i + maxEntries) };
     yield* producerSections(this.topics, maxEntries);
     for (let i = 0; i < this.moves.length; i += maxEntries) yield { kind: 'moves', moves: this.moves.slice(i, i + maxEntries) };
+    for (let i = 0; i < this.acls.length; i += maxEntries) yield { kind: 'acls', acls: this.acls.slice(i, i + maxEntries) };
     yield { kind: 'end', counts: this.counts };
   }
 }

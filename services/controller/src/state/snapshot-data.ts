@@ -20,6 +20,7 @@ import { captureState } from './snapshot-capture.ts';
 import { SNAPSHOT_SECTIONS_VERSION } from './snapshot-sections.ts';
 import type { BrokerStateTuple, GroupTuple, MoveTuple, ObjectTuple, OffsetTuple, PartitionTuple, ProducerTuple, SnapshotSection } from './snapshot-sections.ts';
 import type { ControllerState } from './state.ts';
+import type { AclTuple } from '../acls/acl-model.ts';
 
 export const SNAPSHOT_DATA_VERSION = 1;
 
@@ -40,6 +41,8 @@ export interface SnapshotData {
   readonly brokerStates?: BrokerStateTuple[];
   /** Graceful moves under way (added later: missing means none). */
   readonly moves?: MoveTuple[];
+  /** Kafka ACLs (added later: missing means none). */
+  readonly acls?: AclTuple[];
 }
 
 export function toSnapshotData(s: ControllerState): SnapshotData {
@@ -52,6 +55,7 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
   const groups: GroupTuple[] = [];
   const brokerStates: BrokerStateTuple[] = [];
   const moves: MoveTuple[] = [];
+  const acls: AclTuple[] = [];
   for (const section of captureState(s).sections(Infinity)) {
     switch (section.kind) {
       case 'brokers':
@@ -84,12 +88,15 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
       case 'moves':
         append(moves, section.moves);
         break;
+      case 'acls':
+        append(acls, section.acls);
+        break;
       case 'head':
       case 'end':
         break;
     }
   }
-  return { ...data, brokers, topics, objects, offsets, producers, groups, brokerStates, moves };
+  return { ...data, brokers, topics, objects, offsets, producers, groups, brokerStates, moves, acls };
 }
 
 /** push(...items) without the argument-count limit (a section here can hold every object of the state). */
@@ -130,6 +137,8 @@ export function* sectionsOfSnapshotData(data: SnapshotData): Generator<SnapshotS
   yield { kind: 'producers', producers };
   const moves = data.moves ?? [];
   yield { kind: 'moves', moves };
+  const acls = data.acls ?? [];
+  yield { kind: 'acls', acls };
   yield {
     kind: 'end',
     // Version 1 states no counts of its own: these are what it holds, in the builder's terms.
@@ -144,6 +153,7 @@ export function* sectionsOfSnapshotData(data: SnapshotData): Generator<SnapshotS
       groups: groups.length,
       brokerStates: brokerStates.length,
       moves: moves.length,
+      acls: acls.length,
     },
   };
 }

@@ -8,7 +8,7 @@
 // broker); objects (extents need their object);
 // per topic: topic, then its partitions in index order, a partition's further extents
 // right after it; offsets by group; group memberships; producers (they need their
-// partition); moves (they need their partition); end, whose
+// partition); moves (they need their partition); ACLs; end, whose
 // counts must match what was built, so a stream cut short is an error, not a smaller
 // cluster.
 //
@@ -18,6 +18,7 @@
 
 import type { BrokerInfo, DrainReason } from '../controller-api.ts';
 import type { CommitRejected } from './records.ts';
+import type { AclTuple } from '../acls/acl-model.ts';
 
 export const SNAPSHOT_SECTIONS_VERSION = 1;
 
@@ -63,6 +64,8 @@ export interface SnapshotCounts {
   readonly brokerStates?: number;
   /** Added later: absent in older snapshots, where it is 0. */
   readonly moves?: number;
+  /** Added later: absent in older snapshots, where it is 0. */
+  readonly acls?: number;
 }
 
 export type SnapshotSection =
@@ -81,6 +84,8 @@ export type SnapshotSection =
   | { readonly kind: 'groups'; readonly groups: readonly GroupTuple[] }
   | { readonly kind: 'producers'; readonly producers: readonly ProducerTuple[] }
   | { readonly kind: 'moves'; readonly moves: readonly MoveTuple[] }
+  /** Kafka ACLs (added later: a snapshot without them has none). */
+  | { readonly kind: 'acls'; readonly acls: readonly AclTuple[] }
   | { readonly kind: 'end'; readonly counts: SnapshotCounts };
 
 export type SnapshotSectionKind = SnapshotSection['kind'];

@@ -10,6 +10,7 @@ import { DEFAULT_MAX_PRODUCERS_PER_PARTITION, cloneProducerTable, partitionKey }
 import type { Extent, ProducerTable, TopicPartition } from '@stratus/partition-index';
 import type { BrokerInfo, CommittedOffset, DrainReason } from '../controller-api.ts';
 import type { CommitRejected } from './records.ts';
+import type { AclBinding } from '../acls/acl-model.ts';
 
 export interface PartitionState {
   leader: number;
@@ -114,6 +115,8 @@ export interface ControllerState {
   nextProducerId: number;
   /** Over all topics (a limit applies). */
   partitionCount: number;
+  /** aclBindingKey → the ACL (immutable leaves): Kafka's ACLs, pushed to brokers with the metadata. */
+  readonly acls: Map<string, AclBinding>;
 }
 
 export function emptyState(): ControllerState {
@@ -132,6 +135,7 @@ export function emptyState(): ControllerState {
     groups: new Map(),
     nextProducerId: 0,
     partitionCount: 0,
+    acls: new Map(),
   };
 }
 
@@ -162,6 +166,7 @@ export function cloneState(s: ControllerState): ControllerState {
     groups,
     nextProducerId: s.nextProducerId,
     partitionCount: s.partitionCount,
+    acls: new Map(s.acls),
   };
 }
 

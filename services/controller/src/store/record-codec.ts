@@ -56,6 +56,8 @@ const RECORD_TYPE_KEYS: Readonly<Record<MetadataRecordType, true>> = {
   ObjectsDeleted: true,
   ExtentsCompacted: true,
   ObjectCompacted: true,
+  AclsCreated: true,
+  AclsDeleted: true,
 };
 const RECORD_TYPES: ReadonlySet<string> = new Set(Object.keys(RECORD_TYPE_KEYS));
 

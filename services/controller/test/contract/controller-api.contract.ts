@@ -10,7 +10,8 @@ import { ErrorCode } from '@stratus/protocol';
 import { CommitRefusedError, CommitTooLateError, partitionKey, streamSetObjectKey } from '@stratus/partition-index';
 import type { Extent, TopicPartition } from '@stratus/partition-index';
 import type { ManualClock } from '@stratus/runtime';
-import type { ClusterMetadata, Controller, ControllerApi, CreateTopicRequest } from '../../src/index.ts';
+import type { AclBinding, ClusterMetadata, Controller, ControllerApi, CreateTopicRequest } from '../../src/index.ts';
+import { AclOp, MATCH_ALL_FILTER, PatternType, Permission, ResourceType } from '../../src/index.ts';
 import { BROKER_1, BROKER_2, commitOf, extent } from '../support/helpers.ts';
 import type { HarnessOptions } from '../support/helpers.ts';
 
@@ -204,6 +205,48 @@ export function controllerApiContract(name: string, openSubject: OpenSubject): v
         const [dry] = await api.alterConfigs([{ type: 'topic', name: 'a', configs: {} }], { validateOnly: true });
         expect(dry!.errorCode).toBe(0);
         expect(api.metadata().topics[0]!.configs).toEqual({ 'retention.ms': '7000' });
+      });
+    });
+
+    describe('Kafka ACLs', () => {
+      const read: AclBinding = { resourceType: ResourceType.TOPIC, resourceName: 'orders', patternType: PatternType.LITERAL, principal: 'User:alice', host: '*', operation: AclOp.READ, permission: Permission.ALLOW };
+      const denyPrefixed: AclBinding = { ...read, resourceName: 'ord', patternType: PatternType.PREFIXED, principal: 'User:*', permission: Permission.DENY, operation: AclOp.WRITE };
+      const groupAcl: AclBinding = { ...read, resourceType: ResourceType.GROUP, resourceName: 'app' };
+
+      it('creates ACLs (visible in metadata() and to watchers when the call resolves), stores a repeat once, refuses invalid ones per item', async () => {
+        const { api } = await open();
+        const seen: ClusterMetadata[] = [];
+        const stop = api.watch((m) => seen.push(m));
+        const results = await api.createAcls([read, denyPrefixed, read, { ...read, patternType: PatternType.MATCH }, { ...read, resourceType: ResourceType.CLUSTER }]);
+        expect(results.map((r) => r.errorCode)).toEqual([0, 0, 0, ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_REQUEST]);
+        expect(api.metadata().acls).toEqual([read, denyPrefixed]);
+        expect(seen.at(-1)?.acls).toEqual([read, denyPrefixed]);
+        stop();
+      });
+
+      it('describes by filter (MATCH included) and deletes per filter, answering what each matched', async () => {
+        const { api } = await open();
+        await api.createAcls([read, denyPrefixed, groupAcl]);
+        const all = await api.describeAcls(MATCH_ALL_FILTER);
+        expect(all).toEqual({ errorCode: 0, errorMessage: null, acls: [read, denyPrefixed, groupAcl] });
+        const match = await api.describeAcls({ ...MATCH_ALL_FILTER, resourceType: ResourceType.TOPIC, patternType: PatternType.MATCH, resourceName: 'orders' });
+        expect(match.acls).toEqual([read, denyPrefixed]);
+        expect((await api.describeAcls({ ...MATCH_ALL_FILTER, operation: AclOp.UNKNOWN })).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+        const deleted = await api.deleteAcls([{ ...MATCH_ALL_FILTER, resourceType: ResourceType.GROUP }, { ...MATCH_ALL_FILTER, principal: 'User:nobody' }]);
+        expect(deleted).toEqual([
+          { errorCode: 0, errorMessage: null, acls: [groupAcl] },
+          { errorCode: 0, errorMessage: null, acls: [] },
+        ]);
+        expect(api.metadata().acls).toEqual([read, denyPrefixed]);
+        await api.deleteAcls([MATCH_ALL_FILTER]);
+        expect(api.metadata().acls).toEqual([]);
+      });
+
+      it('stores at most maxAcls', async () => {
+        const { api } = await open({ maxAcls: 2 });
+        const results = await api.createAcls([read, denyPrefixed, groupAcl]);
+        expect(results.map((r) => r.errorCode)).toEqual([0, 0, ErrorCode.POLICY_VIOLATION]);
+        expect(api.metadata().acls).toHaveLength(2);
       });
     });
 

@@ -118,6 +118,8 @@ export interface ClusterMetadata {
   brokers: RegisteredBroker[];
   topics: TopicInfo[];
   version: number;
+  /** Every stored Kafka ACL (the authorizer's input on every broker). */
+  acls: AclBinding[];
 }
 
 /** A Kafka error code (0: none) and its message. */
@@ -614,6 +616,63 @@ export interface AllocateProducerIdsRequest {
 export interface AllocateProducerIdsResponse {
   firstProducerId: number;
   size: number;
+  metadataVersion: number;
+}
+
+/**
+ * One ACL; every enum field carries Kafka's code (ResourceType, PatternType, AclOperation,
+ * AclPermissionType), so the wire form is Kafka's and needs no mapping.
+ */
+export interface AclBinding {
+  resourceType: number;
+  resourceName: string;
+  patternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permission: number;
+}
+
+/** A DescribeAcls/DeleteAcls filter: absent strings match anything, ANY codes match anything. */
+export interface AclFilter {
+  resourceType: number;
+  resourceName?: string | undefined;
+  patternType: number;
+  principal?: string | undefined;
+  host?: string | undefined;
+  operation: number;
+  permission: number;
+}
+
+export interface CreateAclsRequest {
+  acls: AclBinding[];
+}
+
+export interface CreateAclsResponse {
+  results: ItemError[];
+  metadataVersion: number;
+}
+
+export interface DescribeAclsRequest {
+  filter?: AclFilter | undefined;
+}
+
+export interface DescribeAclsResponse {
+  error?: ItemError | undefined;
+  acls: AclBinding[];
+}
+
+export interface DeleteAclsRequest {
+  filters: AclFilter[];
+}
+
+export interface DeleteAclsFilterResult {
+  error?: ItemError | undefined;
+  acls: AclBinding[];
+}
+
+export interface DeleteAclsResponse {
+  results: DeleteAclsFilterResult[];
   metadataVersion: number;
 }
 
@@ -1153,7 +1212,7 @@ export const TopicInfo_ConfigsEntry: MessageFns<TopicInfo_ConfigsEntry> = {
 };
 
 function createBaseClusterMetadata(): ClusterMetadata {
-  return { clusterId: "", controllerId: 0, brokers: [], topics: [], version: 0 };
+  return { clusterId: "", controllerId: 0, brokers: [], topics: [], version: 0, acls: [] };
 }
 
 export const ClusterMetadata: MessageFns<ClusterMetadata> = {
@@ -1172,6 +1231,9 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
     }
     if (message.version !== 0) {
       writer.uint32(40).int64(message.version);
+    }
+    for (const v of message.acls) {
+      AclBinding.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1229,6 +1291,14 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
             message.version = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.acls.push(AclBinding.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1251,6 +1321,7 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
     message.brokers = object.brokers?.map((e) => RegisteredBroker.fromPartial(e)) || [];
     message.topics = object.topics?.map((e) => TopicInfo.fromPartial(e)) || [];
     message.version = object.version ?? 0;
+    message.acls = object.acls?.map((e) => AclBinding.fromPartial(e)) || [];
     return message;
   },
 };
@@ -7239,6 +7310,707 @@ export const AllocateProducerIdsResponse: MessageFns<AllocateProducerIdsResponse
   },
 };
 
+function createBaseAclBinding(): AclBinding {
+  return { resourceType: 0, resourceName: "", patternType: 0, principal: "", host: "", operation: 0, permission: 0 };
+}
+
+export const AclBinding: MessageFns<AclBinding> = {
+  encode(message: AclBinding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.resourceType !== 0) {
+      writer.uint32(8).int32(message.resourceType);
+    }
+    if (message.resourceName !== "") {
+      writer.uint32(18).string(message.resourceName);
+    }
+    if (message.patternType !== 0) {
+      writer.uint32(24).int32(message.patternType);
+    }
+    if (message.principal !== "") {
+      writer.uint32(34).string(message.principal);
+    }
+    if (message.host !== "") {
+      writer.uint32(42).string(message.host);
+    }
+    if (message.operation !== 0) {
+      writer.uint32(48).int32(message.operation);
+    }
+    if (message.permission !== 0) {
+      writer.uint32(56).int32(message.permission);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AclBinding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAclBinding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.resourceType = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resourceName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.patternType = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.principal = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.operation = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.permission = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<AclBinding>): AclBinding {
+    return AclBinding.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AclBinding>): AclBinding {
+    const message = createBaseAclBinding();
+    message.resourceType = object.resourceType ?? 0;
+    message.resourceName = object.resourceName ?? "";
+    message.patternType = object.patternType ?? 0;
+    message.principal = object.principal ?? "";
+    message.host = object.host ?? "";
+    message.operation = object.operation ?? 0;
+    message.permission = object.permission ?? 0;
+    return message;
+  },
+};
+
+function createBaseAclFilter(): AclFilter {
+  return {
+    resourceType: 0,
+    resourceName: undefined,
+    patternType: 0,
+    principal: undefined,
+    host: undefined,
+    operation: 0,
+    permission: 0,
+  };
+}
+
+export const AclFilter: MessageFns<AclFilter> = {
+  encode(message: AclFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.resourceType !== 0) {
+      writer.uint32(8).int32(message.resourceType);
+    }
+    if (message.resourceName !== undefined) {
+      writer.uint32(18).string(message.resourceName);
+    }
+    if (message.patternType !== 0) {
+      writer.uint32(24).int32(message.patternType);
+    }
+    if (message.principal !== undefined) {
+      writer.uint32(34).string(message.principal);
+    }
+    if (message.host !== undefined) {
+      writer.uint32(42).string(message.host);
+    }
+    if (message.operation !== 0) {
+      writer.uint32(48).int32(message.operation);
+    }
+    if (message.permission !== 0) {
+      writer.uint32(56).int32(message.permission);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AclFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAclFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.resourceType = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resourceName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.patternType = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.principal = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.operation = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.permission = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<AclFilter>): AclFilter {
+    return AclFilter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AclFilter>): AclFilter {
+    const message = createBaseAclFilter();
+    message.resourceType = object.resourceType ?? 0;
+    message.resourceName = object.resourceName ?? undefined;
+    message.patternType = object.patternType ?? 0;
+    message.principal = object.principal ?? undefined;
+    message.host = object.host ?? undefined;
+    message.operation = object.operation ?? 0;
+    message.permission = object.permission ?? 0;
+    return message;
+  },
+};
+
+function createBaseCreateAclsRequest(): CreateAclsRequest {
+  return { acls: [] };
+}
+
+export const CreateAclsRequest: MessageFns<CreateAclsRequest> = {
+  encode(message: CreateAclsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.acls) {
+      AclBinding.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAclsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAclsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.acls.push(AclBinding.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<CreateAclsRequest>): CreateAclsRequest {
+    return CreateAclsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateAclsRequest>): CreateAclsRequest {
+    const message = createBaseCreateAclsRequest();
+    message.acls = object.acls?.map((e) => AclBinding.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCreateAclsResponse(): CreateAclsResponse {
+  return { results: [], metadataVersion: 0 };
+}
+
+export const CreateAclsResponse: MessageFns<CreateAclsResponse> = {
+  encode(message: CreateAclsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      ItemError.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.metadataVersion !== 0) {
+      writer.uint32(16).int64(message.metadataVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAclsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAclsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(ItemError.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.metadataVersion = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<CreateAclsResponse>): CreateAclsResponse {
+    return CreateAclsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateAclsResponse>): CreateAclsResponse {
+    const message = createBaseCreateAclsResponse();
+    message.results = object.results?.map((e) => ItemError.fromPartial(e)) || [];
+    message.metadataVersion = object.metadataVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseDescribeAclsRequest(): DescribeAclsRequest {
+  return { filter: undefined };
+}
+
+export const DescribeAclsRequest: MessageFns<DescribeAclsRequest> = {
+  encode(message: DescribeAclsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== undefined) {
+      AclFilter.encode(message.filter, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeAclsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeAclsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = AclFilter.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<DescribeAclsRequest>): DescribeAclsRequest {
+    return DescribeAclsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DescribeAclsRequest>): DescribeAclsRequest {
+    const message = createBaseDescribeAclsRequest();
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? AclFilter.fromPartial(object.filter)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDescribeAclsResponse(): DescribeAclsResponse {
+  return { error: undefined, acls: [] };
+}
+
+export const DescribeAclsResponse: MessageFns<DescribeAclsResponse> = {
+  encode(message: DescribeAclsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.error !== undefined) {
+      ItemError.encode(message.error, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.acls) {
+      AclBinding.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeAclsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeAclsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.error = ItemError.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.acls.push(AclBinding.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<DescribeAclsResponse>): DescribeAclsResponse {
+    return DescribeAclsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DescribeAclsResponse>): DescribeAclsResponse {
+    const message = createBaseDescribeAclsResponse();
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ItemError.fromPartial(object.error)
+      : undefined;
+    message.acls = object.acls?.map((e) => AclBinding.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteAclsRequest(): DeleteAclsRequest {
+  return { filters: [] };
+}
+
+export const DeleteAclsRequest: MessageFns<DeleteAclsRequest> = {
+  encode(message: DeleteAclsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.filters) {
+      AclFilter.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteAclsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteAclsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filters.push(AclFilter.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<DeleteAclsRequest>): DeleteAclsRequest {
+    return DeleteAclsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteAclsRequest>): DeleteAclsRequest {
+    const message = createBaseDeleteAclsRequest();
+    message.filters = object.filters?.map((e) => AclFilter.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteAclsFilterResult(): DeleteAclsFilterResult {
+  return { error: undefined, acls: [] };
+}
+
+export const DeleteAclsFilterResult: MessageFns<DeleteAclsFilterResult> = {
+  encode(message: DeleteAclsFilterResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.error !== undefined) {
+      ItemError.encode(message.error, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.acls) {
+      AclBinding.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteAclsFilterResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteAclsFilterResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.error = ItemError.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.acls.push(AclBinding.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<DeleteAclsFilterResult>): DeleteAclsFilterResult {
+    return DeleteAclsFilterResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteAclsFilterResult>): DeleteAclsFilterResult {
+    const message = createBaseDeleteAclsFilterResult();
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ItemError.fromPartial(object.error)
+      : undefined;
+    message.acls = object.acls?.map((e) => AclBinding.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteAclsResponse(): DeleteAclsResponse {
+  return { results: [], metadataVersion: 0 };
+}
+
+export const DeleteAclsResponse: MessageFns<DeleteAclsResponse> = {
+  encode(message: DeleteAclsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      DeleteAclsFilterResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.metadataVersion !== 0) {
+      writer.uint32(16).int64(message.metadataVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteAclsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteAclsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(DeleteAclsFilterResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.metadataVersion = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<DeleteAclsResponse>): DeleteAclsResponse {
+    return DeleteAclsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteAclsResponse>): DeleteAclsResponse {
+    const message = createBaseDeleteAclsResponse();
+    message.results = object.results?.map((e) => DeleteAclsFilterResult.fromPartial(e)) || [];
+    message.metadataVersion = object.metadataVersion ?? 0;
+    return message;
+  },
+};
+
 /** --- brokers and metadata --------------------------------------------------------- */
 export type ControllerServiceService = typeof ControllerServiceService;
 export const ControllerServiceService = {
@@ -7536,6 +8308,37 @@ export const ControllerServiceService = {
       Buffer.from(AllocateProducerIdsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AllocateProducerIdsResponse => AllocateProducerIdsResponse.decode(value),
   },
+  /** CreateAcls: one result per binding, in order. */
+  createAcls: {
+    path: "/stratus.controller.v1.ControllerService/CreateAcls" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateAclsRequest): Buffer => Buffer.from(CreateAclsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateAclsRequest => CreateAclsRequest.decode(value),
+    responseSerialize: (value: CreateAclsResponse): Buffer => Buffer.from(CreateAclsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateAclsResponse => CreateAclsResponse.decode(value),
+  },
+  /** DescribeAcls: the stored bindings a filter matches. */
+  describeAcls: {
+    path: "/stratus.controller.v1.ControllerService/DescribeAcls" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeAclsRequest): Buffer => Buffer.from(DescribeAclsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeAclsRequest => DescribeAclsRequest.decode(value),
+    responseSerialize: (value: DescribeAclsResponse): Buffer =>
+      Buffer.from(DescribeAclsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeAclsResponse => DescribeAclsResponse.decode(value),
+  },
+  /** DeleteAcls: per filter, the bindings it matched, all removed. */
+  deleteAcls: {
+    path: "/stratus.controller.v1.ControllerService/DeleteAcls" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteAclsRequest): Buffer => Buffer.from(DeleteAclsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteAclsRequest => DeleteAclsRequest.decode(value),
+    responseSerialize: (value: DeleteAclsResponse): Buffer => Buffer.from(DeleteAclsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteAclsResponse => DeleteAclsResponse.decode(value),
+  },
 } as const;
 
 export interface ControllerServiceServer extends UntypedServiceImplementation {
@@ -7590,6 +8393,12 @@ export interface ControllerServiceServer extends UntypedServiceImplementation {
   groupsWithOffsets: handleUnaryCall<GroupsWithOffsetsRequest, GroupsWithOffsetsResponse>;
   recordGroupMembership: handleUnaryCall<RecordGroupMembershipRequest, RecordGroupMembershipResponse>;
   allocateProducerIds: handleUnaryCall<AllocateProducerIdsRequest, AllocateProducerIdsResponse>;
+  /** CreateAcls: one result per binding, in order. */
+  createAcls: handleUnaryCall<CreateAclsRequest, CreateAclsResponse>;
+  /** DescribeAcls: the stored bindings a filter matches. */
+  describeAcls: handleUnaryCall<DescribeAclsRequest, DescribeAclsResponse>;
+  /** DeleteAcls: per filter, the bindings it matched, all removed. */
+  deleteAcls: handleUnaryCall<DeleteAclsRequest, DeleteAclsResponse>;
 }
 
 export interface ControllerServiceClient extends Client {
@@ -7998,6 +8807,54 @@ export interface ControllerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AllocateProducerIdsResponse) => void,
+  ): ClientUnaryCall;
+  /** CreateAcls: one result per binding, in order. */
+  createAcls(
+    request: CreateAclsRequest,
+    callback: (error: ServiceError | null, response: CreateAclsResponse) => void,
+  ): ClientUnaryCall;
+  createAcls(
+    request: CreateAclsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateAclsResponse) => void,
+  ): ClientUnaryCall;
+  createAcls(
+    request: CreateAclsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateAclsResponse) => void,
+  ): ClientUnaryCall;
+  /** DescribeAcls: the stored bindings a filter matches. */
+  describeAcls(
+    request: DescribeAclsRequest,
+    callback: (error: ServiceError | null, response: DescribeAclsResponse) => void,
+  ): ClientUnaryCall;
+  describeAcls(
+    request: DescribeAclsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeAclsResponse) => void,
+  ): ClientUnaryCall;
+  describeAcls(
+    request: DescribeAclsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeAclsResponse) => void,
+  ): ClientUnaryCall;
+  /** DeleteAcls: per filter, the bindings it matched, all removed. */
+  deleteAcls(
+    request: DeleteAclsRequest,
+    callback: (error: ServiceError | null, response: DeleteAclsResponse) => void,
+  ): ClientUnaryCall;
+  deleteAcls(
+    request: DeleteAclsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteAclsResponse) => void,
+  ): ClientUnaryCall;
+  deleteAcls(
+    request: DeleteAclsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteAclsResponse) => void,
   ): ClientUnaryCall;
 }
 
