@@ -19,6 +19,9 @@ import { Dispatcher } from './dispatcher.ts';
 import type { DispatcherEvents, ProblemConnection } from './dispatcher.ts';
 import type { AnyApiHandler } from './handler.ts';
 import type { Authorizer } from './auth/authorized-operations.ts';
+import type { SaslAuthenticator } from './auth/sasl/index.ts';
+import { saslHandshakeHandler } from './handlers/17-sasl-handshake.ts';
+import { saslAuthenticateHandler } from './handlers/36-sasl-authenticate.ts';
 import { DEFAULT_LISTENER_NAME, KafkaServer } from './network/index.ts';
 import type { BoundListener, KafkaServerOptions, KafkaServerStats } from './network/index.ts';
 import { advertisedEndpoints } from './advertised-listeners.ts';
@@ -81,6 +84,11 @@ export interface BrokerOptions {
   readonly onProblem?: (problem: string, header: ParsedRequestHeader | undefined, error?: unknown, conn?: ProblemConnection) => void;
   /** Decides authorized operations (and, later, every request); absent: Kafka without an authorizer. */
   readonly authorizer?: Authorizer;
+  /**
+   * SASL authentication (SaslHandshake, SaslAuthenticate, and the gating of requests on
+   * SASL listeners); absent: neither API is served, as before SASL existed.
+   */
+  readonly sasl?: SaslAuthenticator;
   /** Group coordinator events: rebalances, removed members, refusals at a limit (for logs). */
   readonly onGroupEvent?: (groupId: string, message: string) => void;
   /** A client sent bytes after a request body (ignored, as Kafka does); once per connection. */
@@ -175,12 +183,18 @@ export class Broker {
       describeClusterHandler(ctx),
       describeTopicPartitionsHandler(ctx),
       ...groupHandlers(ctx, this.coordinator),
+      ...(o.sasl ? [saslHandshakeHandler(o.sasl), saslAuthenticateHandler(o.sasl)] : []),
     ];
-    this.dispatcher = new Dispatcher(handlers, {
-      ...(o.onProblem ? { onProblem: o.onProblem } : {}),
-      ...(o.onTrailingBytes ? { onTrailingBytes: o.onTrailingBytes } : {}),
-      ...(o.onRequest ? { onRequest: o.onRequest } : {}),
-    });
+    const sasl = o.sasl;
+    this.dispatcher = new Dispatcher(
+      handlers,
+      {
+        ...(o.onProblem ? { onProblem: o.onProblem } : {}),
+        ...(o.onTrailingBytes ? { onTrailingBytes: o.onTrailingBytes } : {}),
+        ...(o.onRequest ? { onRequest: o.onRequest } : {}),
+      },
+      sasl ? (apiKey, conn) => sasl.gate(apiKey, conn) : undefined,
+    );
     this.server = new KafkaServer((frame, conn, responseBudget) => this.dispatcher.dispatch(frame, conn, responseBudget), { ...o.network, clock: o.clock });
   }
 

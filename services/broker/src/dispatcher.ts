@@ -52,14 +52,23 @@ export interface DispatcherEvents {
   readonly onRequest?: (header: ParsedRequestHeader, request: unknown, response: unknown, durationMs: number) => void;
 }
 
+/**
+ * Decides, from the API key alone, whether a connection may send a request now: undefined
+ * serves it, a string closes the connection with that reason. SASL listeners serve only
+ * the authentication APIs until the client has authenticated (auth/sasl/).
+ */
+export type RequestGate = (apiKey: number, conn: ConnectionInfo) => string | undefined;
+
 export class Dispatcher {
   readonly registry = new ApiRegistry<AnyApiHandler>();
   private readonly events: DispatcherEvents;
+  private readonly gate: RequestGate | undefined;
   /** Connections already reported for trailing bytes: one log line per client, not per request. */
   private readonly trailingReported = new WeakSet<ConnectionInfo>();
 
-  constructor(handlers: readonly AnyApiHandler[], events: DispatcherEvents = {}) {
+  constructor(handlers: readonly AnyApiHandler[], events: DispatcherEvents = {}, gate?: RequestGate) {
     this.events = events;
+    this.gate = gate;
     for (const h of handlers) {
       this.registry.register({ apiKey: h.apiKey, accept: h.accept, ...(h.advertise ? { advertise: h.advertise } : {}), handler: h });
     }
@@ -70,6 +79,8 @@ export class Dispatcher {
     const decodedHeader = decodeRequestHeader(frame);
     if (!decodedHeader.ok) return this.close(`malformed request header: ${decodedHeader.error.message}`, undefined, undefined, conn);
     const { header, bodyOffset } = decodedHeader.value;
+    const refused = this.gate?.(header.apiKey, conn);
+    if (refused !== undefined) return this.close(refused, header, undefined, conn);
     const handler = this.registry.lookup(header.apiKey, header.apiVersion);
     if (handler === undefined) return this.unsupported(header, conn);
     const body = decodeRequestBodyPrefix(header.apiKey as ApiKeyNumber, header.apiVersion, frame, bodyOffset);

@@ -10,3 +10,5 @@ export { AclOperation } from './auth/authorized-operations.ts';
 export type { AclOperationCode, AclResourceType, Authorizer } from './auth/authorized-operations.ts';
 export { DEFAULT_LISTENER_NAME, KAFKA_SERVER_DEFAULTS, parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './network/index.ts';
 export type { BoundListener, KafkaServerStats, ListenerAddress } from './network/index.ts';
+export { SaslAuthenticator, StaticCredentialStore, SASL_MECHANISMS } from './auth/sasl/index.ts';
+export type { CredentialStore, SaslAuthenticatorOptions, SaslEvent, SaslMechanism } from './auth/sasl/index.ts';
