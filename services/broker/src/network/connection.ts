@@ -37,7 +37,10 @@ import type { Counters } from './stats.ts';
 export type DispatchFn = (frame: Buffer, conn: ConnectionInfo, responseBudget: ResponseAllowance) => Promise<DispatchResult>;
 
 export interface ConnectionDeps {
+  /** What Kafka bytes are read from and written to: the TCP socket, or the TLS socket over it. */
   readonly socket: Socket;
+  /** Under a TLS socket, the TCP socket it encrypts into: where the kernel's send queue is read (send-stall.ts). Default `socket`. */
+  readonly transport?: Socket;
   readonly connectionId: number;
   /** The listener that accepted it (KafkaServerOptions.listeners). */
   readonly listenerName: string;
@@ -155,12 +158,12 @@ export class Connection {
    * kernel's unacknowledged bytes are needed, and `kernelInode` says which socket's.
    */
   sampleSend(): boolean {
-    return this.state !== 'closed' && this.sendStall.sample(this.socket);
+    return this.state !== 'closed' && this.sendStall.sample(this.socket, this.deps.transport);
   }
 
   /** The socket's inode in the kernel's tables (resolved once), or undefined. */
   get kernelInode(): number | undefined {
-    if (this.inode === undefined) this.inode = socketInode(this.socket) ?? null;
+    if (this.inode === undefined) this.inode = socketInode(this.deps.transport ?? this.socket) ?? null;
     return this.inode ?? undefined;
   }
 
@@ -225,6 +228,17 @@ export class Connection {
         if (size < 0 || size > options.socketRequestMaxBytes) {
           // Kafka closes at once (InvalidReceiveException); nothing of the body is read.
           counters.oversizedFrames++;
+          if (looksLikeTlsRecord(size)) {
+            counters.tlsOnPlaintext++;
+            const reason = 'a TLS handshake on a plaintext listener (a TLS client on the wrong port?)';
+            try {
+              options.onTlsProblem?.({ listenerName: this.info.listenerName, remoteAddress: this.info.remoteAddress, reason });
+            } catch {
+              // A logging hook must not break the connection's bookkeeping.
+            }
+            this.destroy(reason);
+            return;
+          }
           this.destroy(`request size ${size} outside 0..${options.socketRequestMaxBytes}`);
           return;
         }
@@ -485,4 +499,13 @@ function isDispatchResult(value: unknown): value is DispatchResult {
   if (kind === 'none') return true;
   if (kind === 'close') return typeof (value as { reason?: unknown }).reason === 'string';
   return kind === 'response' && Array.isArray((value as { chunks?: unknown }).chunks);
+}
+
+/**
+ * A TLS handshake record read as a Kafka size prefix: content type 22 (handshake) and
+ * major version 3 (SSL 3.0 to TLS 1.3 all write 3.x) — 0x1603xxxx, far above any
+ * request size, so the frame is refused anyway; this only names why.
+ */
+function looksLikeTlsRecord(size: number): boolean {
+  return size >>> 16 === 0x1603;
 }

@@ -6,6 +6,7 @@ import type { Clock } from '@stratus/runtime';
 import { systemClock } from '@stratus/runtime';
 import type { SecurityProtocol } from '../auth/principal.ts';
 import type { ConnectionInfo } from '../dispatcher.ts';
+import type { ListenerTls } from './tls/tls-handshake.ts';
 import { parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './ip-limits.ts';
 
 const MiB = 1024 * 1024;
@@ -18,6 +19,15 @@ export interface ListenerAddress {
   readonly port: number;
   /** Kafka's security protocol of this listener (listener.security.protocol.map). Default PLAINTEXT. */
   readonly securityProtocol?: SecurityProtocol;
+  /** Required for SSL and SASL_SSL, refused for the others: the TLS context, client authentication and principal mapping. */
+  readonly tls?: ListenerTls;
+}
+
+/** A connection that could not become a Kafka connection on a TLS listener, or a TLS client on a plaintext one. */
+export interface TlsProblem {
+  readonly listenerName: string;
+  readonly remoteAddress: string;
+  readonly reason: string;
 }
 
 /** The name of the one listener of a server given only host and port (Kafka's default listener). */
@@ -104,6 +114,14 @@ export interface KafkaServerOptions {
   readonly clock?: Clock;
   /** Told about every closed connection, for logs. */
   readonly onConnectionClosed?: (conn: ConnectionInfo, reason: string) => void;
+  /**
+   * A TLS listener's handshake must finish within this after accept, else the connection
+   * is closed (a client that connects and stays silent holds a connection slot only this
+   * long). Default 10 s (Kafka bounds it by connections.max.idle.ms).
+   */
+  readonly tlsHandshakeTimeoutMs?: number;
+  /** Told once per connection that failed its TLS handshake, or sent a TLS handshake to a plaintext listener; for debug logs. */
+  readonly onTlsProblem?: (problem: TlsProblem) => void;
 }
 
 export interface ResolvedOptions {
@@ -130,6 +148,8 @@ export interface ResolvedOptions {
   readonly closeLingerMs: number;
   readonly clock: Clock;
   readonly onConnectionClosed: ((conn: ConnectionInfo, reason: string) => void) | undefined;
+  readonly tlsHandshakeTimeoutMs: number;
+  readonly onTlsProblem: ((problem: TlsProblem) => void) | undefined;
 }
 
 export const KAFKA_SERVER_DEFAULTS = {
@@ -153,6 +173,7 @@ export const KAFKA_SERVER_DEFAULTS = {
   responseStallTimeoutMs: 30_000,
   idleCheckIntervalMs: 1_000,
   closeLingerMs: 5_000,
+  tlsHandshakeTimeoutMs: 10_000,
 } as const;
 
 /** The size prefix is a signed int32, so no frame can be larger. */
@@ -210,6 +231,8 @@ export function resolveOptions(options: KafkaServerOptions): ResolvedOptions {
     closeLingerMs: integer('closeLingerMs', options.closeLingerMs ?? d.closeLingerMs, 0),
     clock: options.clock ?? systemClock,
     onConnectionClosed: options.onConnectionClosed,
+    tlsHandshakeTimeoutMs: integer('tlsHandshakeTimeoutMs', options.tlsHandshakeTimeoutMs ?? d.tlsHandshakeTimeoutMs, 1),
+    onTlsProblem: options.onTlsProblem,
   };
 }
 
@@ -222,6 +245,9 @@ function listenersOf(options: KafkaServerOptions): readonly ListenerAddress[] {
   return options.listeners.map((l) => {
     if (l.name.length === 0 || names.has(l.name)) throw new RangeError(`KafkaServer option listeners: listener names must be unique and not empty, got "${l.name}" twice or empty`);
     names.add(l.name);
+    const tlsProtocol = l.securityProtocol === 'SSL' || l.securityProtocol === 'SASL_SSL';
+    if (tlsProtocol && l.tls === undefined) throw new RangeError(`KafkaServer option listeners: listener ${l.name} is ${l.securityProtocol} and needs tls`);
+    if (!tlsProtocol && l.tls !== undefined) throw new RangeError(`KafkaServer option listeners: listener ${l.name} is ${l.securityProtocol ?? 'PLAINTEXT'}, which does not speak TLS: tls is for SSL and SASL_SSL`);
     return { ...l, port: integer(`listeners[${l.name}].port`, l.port, 0, 65_535) };
   });
 }

@@ -55,13 +55,16 @@ export class SendStall {
   /**
    * User space's half of a sample. True when answers wait behind a full kernel send
    * buffer: the kernel's unacknowledged bytes are then needed to tell a slow reader from
-   * one that reads nothing (pass them to judge()).
+   * one that reads nothing (pass them to judge()). `transport`: the TCP socket under a
+   * TLS `socket`.
    */
-  sample(socket: Socket): boolean {
+  sample(socket: Socket, transport: Socket = socket): boolean {
+    // Under TLS, `socket` holds the unencrypted answers and `transport` (the TCP socket)
+    // the encrypted bytes libuv writes.
     const writable = socket.writableLength;
     this.waiting = writable > 0;
     if (!this.waiting) return false;
-    const queued = libuvQueuedBytes(socket);
+    const queued = libuvQueuedBytes(transport);
     this.moved = writable < this.lastWritable || queued < this.lastQueued;
     this.lastWritable = writable;
     this.lastQueued = queued;

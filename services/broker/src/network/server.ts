@@ -17,6 +17,9 @@ import type { KafkaServerOptions, ListenerAddress, ResolvedOptions } from './opt
 import { Counters } from './stats.ts';
 import type { KafkaServerStats } from './stats.ts';
 import { readSendQueues } from './tcp-send-queue.ts';
+import { startTlsHandshake } from './tls/tls-handshake.ts';
+import type { PendingHandshake } from './tls/tls-handshake.ts';
+import type { KafkaPrincipal } from '../auth/principal.ts';
 
 export interface CloseOptions {
   /** How long in-flight requests may take before their connections are cut. Default 30 s. */
@@ -45,6 +48,8 @@ export class KafkaServer {
   private readonly perIp: ConnectionsPerIp;
   private readonly counters = new Counters();
   private readonly connections = new Set<Connection>();
+  /** TLS listeners' connections still in their handshake: they count against maxConnections and the per-IP limit. */
+  private readonly handshakes = new Set<PendingHandshake>();
   private readonly sweepAbort = new AbortController();
   private nextConnectionId = 1;
   private listening = false;
@@ -142,7 +147,7 @@ export class KafkaServer {
   }
 
   private accept(socket: Socket, listener: ListenerAddress): void {
-    if (this.closing !== undefined || this.connections.size >= this.options.maxConnections) {
+    if (this.closing !== undefined || this.connections.size + this.handshakes.size >= this.options.maxConnections) {
       this.counters.connectionsRefused++;
       this.refuse(socket);
       return;
@@ -154,8 +159,49 @@ export class KafkaServer {
       return;
     }
     this.counters.connectionsAccepted++;
+    if (listener.tls !== undefined) {
+      this.handshake(socket, listener, ip);
+      return;
+    }
+    this.open(socket, listener, ip);
+  }
+
+  /** The TLS handshake of an SSL or SASL_SSL listener's connection, bounded by tlsHandshakeTimeoutMs; a Kafka connection once done. */
+  private handshake(raw: Socket, listener: ListenerAddress, ip: string): void {
+    const remoteAddress = `${raw.remoteAddress ?? 'unknown'}:${raw.remotePort ?? 0}`;
+    const pending = startTlsHandshake(raw, listener.tls!, this.options.tlsHandshakeTimeoutMs, (result) => {
+      this.handshakes.delete(pending);
+      if (!result.ok) {
+        this.perIp.closed(ip);
+        // Handshakes cut by the shutdown are not the client's failure.
+        if (this.closing === undefined) {
+          if (result.timedOut) this.counters.tlsHandshakeTimeouts++;
+          else this.counters.tlsHandshakeFailures++;
+          try {
+            this.options.onTlsProblem?.({ listenerName: listener.name, remoteAddress, reason: result.reason });
+          } catch {
+            // A logging hook must not break connection bookkeeping.
+          }
+        }
+        if (this.connections.size === 0 && this.handshakes.size === 0) this.onAllClosed?.();
+        return;
+      }
+      if (this.closing !== undefined) {
+        this.perIp.closed(ip);
+        result.socket.on('error', () => undefined);
+        result.socket.destroy();
+        if (this.connections.size === 0 && this.handshakes.size === 0) this.onAllClosed?.();
+        return;
+      }
+      this.open(result.socket, listener, ip, raw, result.principal);
+    });
+    this.handshakes.add(pending);
+  }
+
+  private open(socket: Socket, listener: ListenerAddress, ip: string, transport?: Socket, principal?: KafkaPrincipal): void {
     const conn = new Connection({
       socket,
+      ...(transport === undefined ? {} : { transport }),
       connectionId: this.nextConnectionId++,
       listenerName: listener.name,
       securityProtocol: listener.securityProtocol ?? 'PLAINTEXT',
@@ -168,6 +214,7 @@ export class KafkaServer {
       clock: this.options.clock,
       onClosed: (closed, reason) => this.closed(closed, reason),
     });
+    if (principal !== undefined) conn.info.session!.principal = principal;
     this.connections.add(conn);
   }
 
@@ -184,7 +231,7 @@ export class KafkaServer {
     } catch {
       // A logging hook must not break connection bookkeeping.
     }
-    if (this.connections.size === 0) this.onAllClosed?.();
+    if (this.connections.size === 0 && this.handshakes.size === 0) this.onAllClosed?.();
   }
 
   /**
@@ -233,8 +280,10 @@ export class KafkaServer {
     const listenerClosed = Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => (l.server.listening ? l.server.close(() => resolve()) : resolve()))));
     const allClosed = new Promise<void>((resolve) => {
       this.onAllClosed = resolve;
-      if (this.connections.size === 0) resolve();
+      if (this.connections.size === 0 && this.handshakes.size === 0) resolve();
     });
+    for (const pending of [...this.handshakes]) pending.abort('server shutting down');
+    for (const l of this.listeners) l.spec.tls?.context.close?.();
     for (const conn of [...this.connections]) conn.drain('server shutting down');
     const timeout = new AbortController();
     const timedOut = await Promise.race([

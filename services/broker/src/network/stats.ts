@@ -52,6 +52,12 @@ export interface KafkaServerStats {
   readonly socketErrors: number;
   /** Errors from the listening socket after listen() (EMFILE on accept, ...). */
   readonly acceptErrors: number;
+  /** TLS listeners: connections whose handshake failed (not TLS, certificate refused, no mapping rule, closed midway). */
+  readonly tlsHandshakeFailures: number;
+  /** TLS listeners: connections closed because the handshake did not finish within tlsHandshakeTimeoutMs. */
+  readonly tlsHandshakeTimeouts: number;
+  /** Plaintext listeners: connections whose first bytes were a TLS handshake (a TLS client on the wrong port). */
+  readonly tlsOnPlaintext: number;
 }
 
 /** The monotonic counters; gauges are filled in by the server. */
@@ -74,4 +80,7 @@ export class Counters {
   dispatchFailures = 0;
   socketErrors = 0;
   acceptErrors = 0;
+  tlsHandshakeFailures = 0;
+  tlsHandshakeTimeouts = 0;
+  tlsOnPlaintext = 0;
 }
