@@ -157,6 +157,13 @@ export class SaslAuthenticator {
     return { errorCode: ErrorCode.NONE, mechanisms: enabled };
   }
 
+  /** Ends the connection's exchange without answering it here (a request the handler refuses): it closes at its next request. */
+  refuse(conn: SaslConnection, reason: string): void {
+    if (conn.session === undefined || !this.requires(conn)) return;
+    const s = this.state(conn.session);
+    this.fail(s, conn, s.mechanism ?? '', reason);
+  }
+
   async authenticate(authBytes: Buffer, conn: SaslConnection, signal?: AbortSignal): Promise<AuthenticateAnswer> {
     if (conn.session === undefined || !this.requires(conn)) return illegal(MESSAGES.afterSuccess);
     const session = conn.session;

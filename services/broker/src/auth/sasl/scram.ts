@@ -123,7 +123,9 @@ export class ScramServerExchange {
     const attrs = attributes(withoutProof);
     if (attrs[0]?.[0] !== 'c' || attrs[1]?.[0] !== 'r') throw new ScramError('client-final message must start with c= and r=');
     if (attrs[0][1] !== Buffer.from(this.client.gs2Header).toString('base64')) throw new ScramError('channel binding data differs from the client-first message');
-    if (attrs[1][1] !== this.nonce) throw new ScramError('invalid nonce in the client-final message');
+    // Kafka's ScramSaslServer accepts a nonce that ends with the server-first's: librdkafka
+    // sends its client nonce once more in front of it. The proof still covers what was sent.
+    if (!attrs[1][1].endsWith(this.nonce)) throw new ScramError('invalid nonce in the client-final message');
     const proof = Buffer.from(clientFinal.slice(proofAt + 3), 'base64');
     const authMessage = `${this.client.bare},${this.serverFirst},${withoutProof}`;
     const clientSignature = hmac(this.hash, this.credential.storedKey, authMessage);

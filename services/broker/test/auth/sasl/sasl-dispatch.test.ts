@@ -145,9 +145,17 @@ describe('SASL on a SASL listener', () => {
     expect(await connect().handshake('GSSAPI')).toEqual({ errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: ['SCRAM-SHA-512'] });
   });
 
-  it('SaslHandshake v0 (raw tokens after it) is not served: UNSUPPORTED_VERSION', async () => {
+  it('SaslHandshake v0 is advertised (librdkafka looks for it) but not served: UNSUPPORTED_VERSION, then the connection closes', async () => {
     const { connect } = setup();
-    expect(await connect().send(ApiKey.SaslHandshake, 0, { mechanism: 'PLAIN' })).toMatchObject({ errorCode: ErrorCode.UNSUPPORTED_VERSION });
+    const c = connect();
+    const versions = await c.send(ApiKey.ApiVersions, 3, {});
+    if (versions === 'closed') throw new Error('closed');
+    expect(versions.apiKeys.filter((a) => a.apiKey === ApiKey.SaslHandshake || a.apiKey === ApiKey.SaslAuthenticate)).toEqual([
+      { apiKey: 17, minVersion: 0, maxVersion: 1 },
+      { apiKey: 36, minVersion: 0, maxVersion: 2 },
+    ]);
+    expect(await c.send(ApiKey.SaslHandshake, 0, { mechanism: 'PLAIN' })).toEqual({ errorCode: ErrorCode.UNSUPPORTED_VERSION, mechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] });
+    expect(await c.heartbeat()).toBe('closed');
   });
 
   it('SaslAuthenticate after success, or a second handshake without re-authentication: ILLEGAL_SASL_STATE', async () => {

@@ -25,13 +25,16 @@ export class ScramClient {
     return `n,,${this.bare}`;
   }
 
-  /** client-final for server-first (the proof computed from the password). */
-  final(serverFirst: string, passwordOverride?: string): string {
+  /**
+   * client-final for server-first (the proof computed from the password). `repeatNonce`
+   * sends the client nonce again in front of the server's, as librdkafka does.
+   */
+  final(serverFirst: string, passwordOverride?: string, repeatNonce = false): string {
     const attrs = Object.fromEntries(serverFirst.split(',').map((p) => [p[0], p.slice(2)]));
     if (!attrs.r!.startsWith(this.nonce)) throw new Error('server nonce does not extend ours');
     const size = createHash(this.hash).digest().length;
     this.saltedPassword = pbkdf2Sync(passwordOverride ?? this.password, Buffer.from(attrs.s!, 'base64'), Number(attrs.i), size, this.hash);
-    const withoutProof = `c=biws,r=${attrs.r}`;
+    const withoutProof = `c=biws,r=${repeatNonce ? this.nonce : ''}${attrs.r}`;
     this.authMessage = `${this.bare},${serverFirst},${withoutProof}`;
     const clientKey = createHmac(this.hash, this.saltedPassword).update('Client Key').digest();
     const storedKey = createHash(this.hash).update(clientKey).digest();

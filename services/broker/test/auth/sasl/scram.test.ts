@@ -33,17 +33,19 @@ describe('SCRAM server', () => {
 
   it('SCRAM-SHA-512 round trip with random salt and nonce; a wrong password, a changed nonce and another channel binding fail', () => {
     const credential = scramCredential('sha512', 's3cret-pass', Buffer.from('0123456789abcdef0123456789abcdef'), 4096);
-    const run = (password: string, tamper: (final: string) => string = (f) => f) => {
+    const run = (password: string, tamper: (final: string) => string = (f) => f, repeatNonce = false) => {
       const client = new ScramClient('sha512', 'alice,=x', 's3cret-pass', 'clientnonce123');
       const first = parseClientFirst(client.first());
       expect(first.user).toBe('alice,=x');
       const exchange = new ScramServerExchange(first, credential, { hash: 'sha512' });
-      const serverFinal = exchange.finish(tamper(client.final(exchange.serverFirst, password)));
+      const serverFinal = exchange.finish(tamper(client.final(exchange.serverFirst, password, repeatNonce)));
       expect(serverFinal).toBe(client.expectedServerFinal());
     };
     run('s3cret-pass');
+    run('s3cret-pass', undefined, true); // librdkafka's nonce (its own once more in front), which Kafka accepts
     expect(() => run('wrong-pass')).toThrow(ScramError);
     expect(() => run('s3cret-pass', (f) => f.replace(/r=([^,]*)/, 'r=$1x'))).toThrow(/nonce/);
+    expect(() => run('s3cret-pass', (f) => f.replace(/r=([^,]*)/, (_, n: string) => `r=${n.slice(0, -1)}`))).toThrow(/nonce/);
     expect(() => run('s3cret-pass', (f) => f.replace('c=biws', 'c=eSws'))).toThrow(/channel binding/);
   });
 
