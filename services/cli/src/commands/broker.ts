@@ -33,6 +33,7 @@ import { brokerClusterMetrics } from '../broker-metrics.ts';
 import { createMetrics } from '../metrics.ts';
 import { brokerLagSources, brokerProcessMetrics, partitionsLed } from '../metrics/broker-process.ts';
 import { brokerSettings } from '../parts/broker-settings.ts';
+import { saslSettings } from '../parts/sasl.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
 import { openConfiguredStorage } from '../parts/storage.ts';
 import { openConfiguredWal } from '../parts/wal.ts';
@@ -117,6 +118,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
         replicaReads: { maxPartitions: c.replicaReadMaxPartitions, pollIntervalMs: c.replicaReadPollInterval },
         onEvent: (event) => logClusterEvent(log, event),
       },
+      ...saslSettings(config, clock, log),
       onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
       onRequest: processMetrics.requests.onRequest,

@@ -17,6 +17,7 @@ import {
   kafkaSection,
   logSection,
   metricsSection,
+  saslSection,
   sharedObjectStoreSection,
   storageSection,
   topicsSection,
@@ -100,6 +101,7 @@ export const brokerConfigSchema = z
       })
       .prefault({}),
     log: logSection,
+    sasl: saslSection,
   })
   .strict();
 

@@ -387,7 +387,7 @@ export const logSection = z
   .prefault({});
 
 /** Settings whose values are secrets: a problem with one is reported without echoing the value (load.ts). */
-export const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(['admin.apiToken']);
+export const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(['admin.apiToken', 'sasl.adminPassword', 'sasl.users']);
 
 /**
  * The admin REST API under /api/v1/ on the HTTP port of a process that runs the controller
@@ -403,6 +403,43 @@ export const adminSection = z
     requestTimeout: duration.pipe(z.number().min(1)).prefault('30s'),
   })
   .strict()
+  .prefault({});
+
+/**
+ * SASL authentication on the broker (docs/security.md, SASL): PLAIN and SCRAM-SHA-256/512
+ * with Kafka's SaslHandshake/SaslAuthenticate, KIP-368 re-authentication. Users come from
+ * here (bootstrap) and are hashed at start into SCRAM credentials; no password is kept.
+ */
+export const saslSection = z
+  .object({
+    /**
+     * Listeners (by name, of kafka.listeners; the default one is PLAINTEXT) whose clients must
+     * authenticate with SASL — Kafka's SASL_PLAINTEXT. Empty: SASL is off, nothing changes.
+     */
+    listeners: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'a listener name (upper-case letters, digits and _)')).default([]).describe('Listeners whose clients must authenticate with SASL (SASL_PLAINTEXT)'),
+    /** Enabled mechanisms (Kafka's sasl.enabled.mechanisms). PLAIN sends the password as written: enable it over TLS only. */
+    mechanisms: z.array(z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'])).min(1).default(['SCRAM-SHA-256', 'SCRAM-SHA-512']),
+    /** A bootstrap user (STRATUS_SASL_ADMIN_USER), with adminPassword. */
+    adminUser: z.string().min(1).optional(),
+    /** Its password (STRATUS_SASL_ADMIN_PASSWORD; secret: prefer the env variable). */
+    adminPassword: z.string().min(8, 'at least 8 characters').optional(),
+    /** More bootstrap users (config file only; secrets). */
+    users: z.array(z.object({ name: z.string().min(1), password: z.string().min(8, 'at least 8 characters') }).strict()).default([]),
+    /** PBKDF2 iterations of the SCRAM credentials made at start (RFC 7677: at least 4096). */
+    scramIterations: z.number().int().min(4096).max(1_000_000).default(4096),
+    /** connections.max.reauth.ms: a session's longest life; clients re-authenticate before it ends or are disconnected. Unset: no limit. */
+    maxReauth: duration.pipe(z.number().min(1)).optional(),
+    /** connection.failed.authentication.delay.ms: how long a failed authentication's answer is held back. */
+    failedAuthenticationDelay: duration.prefault('100ms'),
+    /** Failed authentications one client address may have per failureWindow; beyond, its attempts fail unchecked until the window ends. */
+    maxFailuresPerAddress: z.number().int().min(1).default(10),
+    failureWindow: duration.pipe(z.number().min(1)).prefault('1m'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if ((c.adminUser === undefined) !== (c.adminPassword === undefined)) ctx.addIssue({ code: 'custom', path: [c.adminUser === undefined ? 'adminUser' : 'adminPassword'], message: 'sasl.adminUser and sasl.adminPassword go together' });
+    if (c.listeners.length > 0 && c.adminUser === undefined && c.users.length === 0) ctx.addIssue({ code: 'custom', path: ['listeners'], message: 'SASL listeners need a user: set sasl.adminUser and sasl.adminPassword, or sasl.users' });
+  })
   .prefault({});
 
 /** `stratus dev`: every section (one process is controller and broker). */
@@ -428,6 +465,7 @@ export const configSchema = z
     metrics: metricsSection,
     log: logSection,
     admin: adminSection,
+    sasl: saslSection,
   })
   .strict();
 

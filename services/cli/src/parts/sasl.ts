@@ -1,0 +1,41 @@
+// The broker's SASL authenticator from the sasl section (dev and broker): undefined when
+// no listener asks for SASL, so nothing changes then. Bootstrap users are hashed here,
+// once, into SCRAM credentials; their passwords go no further. Failed authentications are
+// logged rate-limited (one line per interval, with the count of the rest) and without
+// the user name — a mistyped password is sometimes typed into it.
+
+import { SaslAuthenticator, StaticCredentialStore } from '@stratus/broker';
+import type { BrokerOptions, SaslEvent } from '@stratus/broker';
+import type { Clock } from '@stratus/runtime';
+import type { StratusConfig } from '../config/schema.ts';
+import { rateLimitedWarn } from '../log-limiter.ts';
+import type { Logger } from '../logger.ts';
+
+type Sections = Pick<StratusConfig, 'sasl'> & { readonly kafka: { readonly listeners: readonly { readonly name: string }[] } };
+
+export function saslSettings(config: Sections, clock: Clock, log: Logger): Pick<BrokerOptions, 'sasl'> {
+  const s = config.sasl;
+  if (s.listeners.length === 0) return {};
+  const names = config.kafka.listeners.map((l) => l.name);
+  const unknown = s.listeners.filter((n) => !names.includes(n));
+  if (unknown.length > 0) throw new RangeError(`sasl.listeners names ${unknown.join(', ')}, not a listener of kafka.listeners (${names.join(', ')})`);
+  const users = [...(s.adminUser !== undefined && s.adminPassword !== undefined ? [{ name: s.adminUser, password: s.adminPassword }] : []), ...s.users];
+  const warn = rateLimitedWarn(log);
+  const onEvent = (e: SaslEvent): void => {
+    if (e.kind === 'failed') warn({ mechanism: e.mechanism, remote: e.remoteAddress, reason: e.reason, reauthentication: e.reauthentication }, 'SASL authentication failed', 'sasl-failed');
+    else log.debug({ mechanism: e.mechanism, principal: e.principal, remote: e.remoteAddress, reauthentication: e.reauthentication }, 'SASL authenticated');
+  };
+  const sasl = new SaslAuthenticator({
+    mechanisms: s.mechanisms,
+    credentials: new StaticCredentialStore(users, s.scramIterations),
+    listeners: s.listeners,
+    maxReauthMs: s.maxReauth ?? 0,
+    failedAuthenticationDelayMs: s.failedAuthenticationDelay,
+    failures: { maxFailures: s.maxFailuresPerAddress, windowMs: s.failureWindow },
+    iterations: s.scramIterations,
+    nowMs: () => clock.monotonicMs(),
+    onEvent,
+  });
+  log.info({ listeners: s.listeners, mechanisms: s.mechanisms, users: users.length }, `SASL required on ${s.listeners.join(', ')} (${s.mechanisms.join(', ')})`);
+  return { sasl };
+}
