@@ -44,6 +44,9 @@ import { createPartitionsHandler } from './handlers/37-create-partitions.ts';
 import { electLeadersHandler } from './handlers/43-elect-leaders.ts';
 import { incrementalAlterConfigsHandler } from './handlers/44-incremental-alter-configs.ts';
 import { describeClusterHandler } from './handlers/60-describe-cluster.ts';
+import { describeAclsHandler } from './handlers/29-describe-acls.ts';
+import { createAclsHandler } from './handlers/30-create-acls.ts';
+import { deleteAclsHandler } from './handlers/31-delete-acls.ts';
 import { describeTopicPartitionsHandler } from './handlers/75-describe-topic-partitions.ts';
 import { LeaseKeeper } from './cluster/lease-keeper.ts';
 import type { LeaseEvent, LeaseSettings } from './cluster/lease-keeper.ts';
@@ -182,6 +185,9 @@ export class Broker {
       incrementalAlterConfigsHandler(ctx),
       describeClusterHandler(ctx),
       describeTopicPartitionsHandler(ctx),
+      describeAclsHandler(ctx),
+      createAclsHandler(ctx),
+      deleteAclsHandler(ctx),
       ...groupHandlers(ctx, this.coordinator),
       ...(o.sasl ? [saslHandshakeHandler(o.sasl), saslAuthenticateHandler(o.sasl)] : []),
     ];

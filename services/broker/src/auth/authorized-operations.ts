@@ -36,6 +36,12 @@ export const OPERATIONS_NOT_REQUESTED = -2147483648;
 /** Decides which operations a request's principal may perform on one resource. */
 export interface Authorizer {
   allowedOperations(request: RequestContext, resourceType: AclResourceType, resourceName: string, operations: readonly AclOperationCode[]): readonly AclOperationCode[];
+  /**
+   * Whether the principal may perform `operation` on at least one resource of the type
+   * (Kafka's authorizeByResourceType: idempotent produce's "WRITE on any topic").
+   * Absent: never (only the resource checks allow).
+   */
+  allowedOnAnyOfType?(request: RequestContext, resourceType: AclResourceType, operation: AclOperationCode): boolean;
 }
 
 /**

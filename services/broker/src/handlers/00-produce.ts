@@ -18,6 +18,10 @@
 // producer's retry with the same sequence is judged as a first attempt; a topic that
 // cannot be auto-created answers LEADER_NOT_AVAILABLE. Open partitions go on as usual.
 //
+// With an authorizer: WRITE on each topic (else TOPIC_AUTHORIZATION_FAILED for its
+// partitions, whether it exists or not, as Kafka answers); auto-creation also needs
+// CREATE on the cluster or the topic (authorize.ts, the table in docs/security.md).
+//
 // Not implemented: transactions (a transactional id is refused with INVALID_TXN_STATE).
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
@@ -33,6 +37,8 @@ import { ensureTopics } from '../topics.ts';
 import { controllerFailureAnswer } from '../controller-failure.ts';
 import { withinTimeout } from '../within-timeout.ts';
 import { checkBatch } from '../produce/check-batch.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed, mayCreateTopic } from '../auth/authorize.ts';
 import type { CheckedBatch } from '../produce/check-batch.ts';
 
 type PartitionResult = Input<ProduceResponsePartitionProduceResponse>;
@@ -48,7 +54,7 @@ export function produceHandler(ctx: BrokerContext) {
     apiKey: ApiKey.Produce,
     accept: [3, 11],
     advertise: [0, 11],
-    handle: (req, rctx) => (tracing === undefined ? produce(ctx, req, rctx.header.apiVersion, undefined) : tracedProduce(ctx, req, rctx, tracing)),
+    handle: (req, rctx) => (tracing === undefined ? produce(ctx, req, rctx, undefined) : tracedProduce(ctx, req, rctx, tracing)),
   });
 }
 
@@ -65,7 +71,7 @@ async function tracedProduce(ctx: BrokerContext, req: ProduceRequest, rctx: Requ
     },
   });
   try {
-    const result = await tracing.run(span, () => produce(ctx, req, rctx.header.apiVersion, { tracing, span }));
+    const result = await tracing.run(span, () => produce(ctx, req, rctx, { tracing, span }));
     tracing.end(span);
     return result;
   } catch (e) {
@@ -80,11 +86,13 @@ interface ProduceTrace {
   readonly span: Span;
 }
 
-async function produce(ctx: BrokerContext, req: ProduceRequest, version: number, traced: ProduceTrace | undefined): Promise<HandlerResult<typeof ApiKey.Produce>> {
+async function produce(ctx: BrokerContext, req: ProduceRequest, rctx: RequestContext, traced: ProduceTrace | undefined): Promise<HandlerResult<typeof ApiKey.Produce>> {
+  const version = rctx.header.apiVersion;
   let catalog = ctx.catalog();
   let notCreated = new Map<string, number>();
+  const denied = ctx.authorizer === undefined ? undefined : new Set(req.topicData.map((t) => t.name).filter((n) => !isAllowed(ctx.authorizer, rctx, AclOperation.WRITE, 'topic', n)));
   if (ctx.config.autoCreateTopics) {
-    const missing = req.topicData.map((t) => t.name).filter((n) => catalog.topic(n) === undefined);
+    const missing = req.topicData.map((t) => t.name).filter((n) => catalog.topic(n) === undefined && !denied?.has(n) && mayCreateTopic(ctx.authorizer, rctx, n));
     if (missing.length > 0) {
       notCreated = await ensureTopics(ctx, missing);
       catalog = ctx.catalog();
@@ -93,6 +101,9 @@ async function produce(ctx: BrokerContext, req: ProduceRequest, version: number,
   // Start every partition's append before awaiting any, in request order: offsets are
   // assigned synchronously, so pipelined requests keep their order per partition.
   const topics = req.topicData.map((t) => {
+    if (denied?.has(t.name)) {
+      return { name: t.name, partitionResponses: t.partitionData.map((p) => Promise.resolve(failure(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null))) };
+    }
     const topic = catalog.topic(t.name);
     return {
       name: t.name,

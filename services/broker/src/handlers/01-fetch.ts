@@ -39,6 +39,8 @@ import { CANCELLED } from '@stratus/runtime';
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { FetchResponsePartitionData, Input } from '@stratus/protocol';
 import type { PartitionLog, ReadResult } from '@stratus/storage';
+import { AclOperation, CLUSTER_RESOURCE_NAME } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import type { RegisteredBroker, TopicInfo } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
@@ -81,10 +83,19 @@ export function fetchHandler(ctx: BrokerContext) {
       // picks among the replicas with an endpoint on it).
       const live = consumer ? listenerView(catalog.metadata, rctx.listenerName).brokers : [];
       const slots: Slot[] = [];
+      // Kafka: READ on the topic (by name up to v12: checked before existence); a follower's fetch needs CLUSTER_ACTION.
+      const follower = (version >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0;
+      const followerDenied = follower && !isAllowed(ctx.authorizer, rctx, AclOperation.CLUSTER_ACTION, 'cluster', CLUSTER_RESOURCE_NAME);
       for (const t of req.topics) {
         const topic = version >= 13 ? catalog.topicById(t.topicId) : catalog.topic(t.topic);
+        const name = version >= 13 ? topic?.name : t.topic;
+        const denied = followerDenied || (name !== undefined && !isAllowed(ctx.authorizer, rctx, AclOperation.READ, 'topic', name));
         for (const p of t.partitions) {
           const base = { topic: t.topic, topicId: t.topicId, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, preferredReadReplica: -1, replica: false, emptyPastEnd: false };
+          if (denied) {
+            slots.push({ ...base, log: undefined, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED });
+            continue;
+          }
           if (topic === undefined) {
             slots.push({ ...base, log: undefined, errorCode: version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
             continue;

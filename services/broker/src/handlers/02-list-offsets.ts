@@ -9,6 +9,8 @@
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { Input, ListOffsetsResponseListOffsetsPartitionResponse } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import { ledPartition } from '../led-partition.ts';
 import { controllerFailureAnswer } from '../controller-failure.ts';
@@ -21,14 +23,20 @@ export function listOffsetsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.ListOffsets,
     accept: [1, 7],
-    handle: async (req) => {
+    handle: async (req, rctx) => {
       const catalog = ctx.catalog();
       const topics = [];
       for (const t of req.topics) {
         const topic = catalog.topic(t.name);
         const partitions: Input<ListOffsetsResponseListOffsetsPartitionResponse>[] = [];
+        // Kafka: DESCRIBE on the topic, checked before it is looked up.
+        const denied = !isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'topic', t.name);
         for (const p of t.partitions) {
           const fail = (errorCode: number): Input<ListOffsetsResponseListOffsetsPartitionResponse> => ({ partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset: -1, leaderEpoch: -1 });
+          if (denied) {
+            partitions.push(fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+            continue;
+          }
           const led = await ledPartition(ctx, topic, p.partitionIndex, p.currentLeaderEpoch);
           if (!led.ok) {
             partitions.push(fail(led.errorCode));

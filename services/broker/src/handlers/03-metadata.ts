@@ -9,6 +9,11 @@
 // listener the request came through, and only those that have it (KIP-103); a partition
 // whose leader is not live is LEADER_NOT_AVAILABLE, one whose leader lacks the listener
 // LISTENER_NOT_FOUND from v6 (partition-view.ts).
+// With an authorizer (Kafka's handleTopicMetadataRequest): a listing of all topics shows
+// only those the principal may DESCRIBE; a topic named without DESCRIBE is
+// TOPIC_AUTHORIZATION_FAILED whether it exists or not (its existence is not disclosed);
+// an unknown one to be auto-created without CREATE (cluster or topic) is
+// TOPIC_AUTHORIZATION_FAILED too; a topic id the principal may not DESCRIBE is UNKNOWN_TOPIC_ID.
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import { topicNameProblem } from '@stratus/controller';
@@ -17,7 +22,8 @@ import type { Input, MetadataResponseTopic } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { defineHandler } from '../handler.ts';
 import { partitionView } from '../partition-view.ts';
-import { authorizedOperations, CLUSTER_RESOURCE_NAME, OPERATIONS_NOT_REQUESTED } from '../auth/authorized-operations.ts';
+import { AclOperation, authorizedOperations, CLUSTER_RESOURCE_NAME, OPERATIONS_NOT_REQUESTED } from '../auth/authorized-operations.ts';
+import { isAllowed, mayCreateTopic } from '../auth/authorize.ts';
 import { ensureTopics } from '../topics.ts';
 import { listenerView } from '../cluster/cluster-view.ts';
 
@@ -47,6 +53,15 @@ export function metadataHandler(ctx: BrokerContext) {
         topicAuthorizedOperations: topicOps(t.name),
       });
       const topicOps = (name: string): number => authorizedOperations(ctx.authorizer, rctx, 'topic', name, req.includeTopicAuthorizedOperations);
+      const describable = (name: string): boolean => isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'topic', name);
+      const deniedTopic = (name: string): Input<MetadataResponseTopic> => ({
+        errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        name,
+        topicId: ZERO_UUID,
+        isInternal: false,
+        partitions: [],
+        topicAuthorizedOperations: NOT_REQUESTED,
+      });
       // Topic ids in requests (and null names) need v12: response names are not nullable
       // before it. Kafka refuses such a request with INVALID_REQUEST for every topic named.
       if (!all && version < 12 && req.topics!.some((t) => t.name === null || t.topicId !== ZERO_UUID)) {
@@ -54,10 +69,12 @@ export function metadataHandler(ctx: BrokerContext) {
           responses.push({ errorCode: ErrorCode.INVALID_REQUEST, name: t.name ?? '', topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
         }
       } else if (all) {
-        for (const t of catalog.metadata.topics) responses.push(topicResponse(t));
+        for (const t of catalog.metadata.topics) if (describable(t.name)) responses.push(topicResponse(t));
       } else {
         const allowCreate = ctx.config.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation);
-        const missing = req.topics!.filter((t) => t.name !== null && catalog.topic(t.name) === undefined).map((t) => t.name!);
+        const unknown = req.topics!.filter((t) => t.name !== null && catalog.topic(t.name) === undefined && describable(t.name)).map((t) => t.name!);
+        const createDenied = new Set(allowCreate ? unknown.filter((n) => !mayCreateTopic(ctx.authorizer, rctx, n)) : []);
+        const missing = unknown.filter((n) => !createDenied.has(n));
         let failed = new Map<string, number>();
         if (allowCreate && missing.length > 0) {
           failed = await ensureTopics(ctx, missing);
@@ -67,7 +84,11 @@ export function metadataHandler(ctx: BrokerContext) {
         for (const t of req.topics!) {
           if (t.name === null) {
             const byId = catalog.topicById(t.topicId);
-            responses.push(byId ? topicResponse(byId) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
+            responses.push(byId && describable(byId.name) ? topicResponse(byId) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
+            continue;
+          }
+          if (!describable(t.name) || createDenied.has(t.name)) {
+            responses.push(deniedTopic(t.name));
             continue;
           }
           const topic = catalog.topic(t.name);

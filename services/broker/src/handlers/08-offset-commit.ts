@@ -18,6 +18,8 @@ import type { GroupCoordinator } from '../groups/coordinator.ts';
 import { askController } from '../controller-failure.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
 import { OFFSET_METADATA_MAX_CHARS, partitionKey, resolvePartition } from '../groups/offsets.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import type { ApiHandler } from '../handler.ts';
 
@@ -35,11 +37,19 @@ export function offsetCommitHandler(ctx: BrokerContext, coordinator: GroupCoordi
           partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: errors[ti]![pi]! })),
         })),
       });
+      // Cells already answered (a topic not authorized) keep their answer.
       const failAll = (code: number) => {
-        for (const row of errors) row.fill(code);
+        for (const row of errors) for (let i = 0; i < row.length; i++) if (row[i] === ErrorCode.NONE) row[i] = code;
         return respond();
       };
 
+      // Kafka: READ on the group (GROUP_AUTHORIZATION_FAILED everywhere), then READ on each topic.
+      if (ctx.authorizer !== undefined) {
+        if (!isAllowed(ctx.authorizer, rctx, AclOperation.READ, 'group', req.groupId)) return failAll(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+        req.topics.forEach((t, ti) => {
+          if (!isAllowed(ctx.authorizer, rctx, AclOperation.READ, 'topic', t.name)) errors[ti]!.fill(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+        });
+      }
       if (req.groupId === '') return failAll(ErrorCode.INVALID_GROUP_ID);
       if (!isLocalCoordinator(ctx, req.groupId)) return failAll(ErrorCode.NOT_COORDINATOR);
       let groupError = coordinator.validateOffsetCommit({
@@ -57,6 +67,7 @@ export function offsetCommitHandler(ctx: BrokerContext, coordinator: GroupCoordi
       const slots: { ti: number; pi: number; key: string }[] = [];
       req.topics.forEach((t, ti) => {
         t.partitions.forEach((p, pi) => {
+          if (errors[ti]![pi] !== ErrorCode.NONE) return;
           const topicId = resolvePartition(catalog, t.name, p.partitionIndex);
           if (topicId === undefined) return void (errors[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           const metadata = p.committedMetadata ?? '';

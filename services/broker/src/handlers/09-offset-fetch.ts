@@ -13,8 +13,10 @@ import type { BrokerContext } from '../broker-context.ts';
 import { controllerFailureAnswer } from '../controller-failure.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
 import { offsetsByTopicName, partitionKey, resolvePartition } from '../groups/offsets.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
-import type { ApiHandler } from '../handler.ts';
+import type { ApiHandler, RequestContext } from '../handler.ts';
 
 interface PartitionAnswer {
   partitionIndex: number;
@@ -41,7 +43,10 @@ function answer(partitionIndex: number, offset: CommittedOffset | undefined, err
   };
 }
 
-async function fetchGroup(ctx: BrokerContext, groupId: string, topics: RequestedTopics): Promise<GroupAnswer> {
+async function fetchGroup(ctx: BrokerContext, rctx: RequestContext, groupId: string, topics: RequestedTopics): Promise<GroupAnswer> {
+  // Kafka: DESCRIBE on the group; then DESCRIBE on each topic (named: TOPIC_AUTHORIZATION_FAILED; all: left out).
+  if (!isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'group', groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+  const describable = (topic: string): boolean => isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'topic', topic);
   if (!isLocalCoordinator(ctx, groupId)) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
   const catalog = ctx.catalog();
   try {
@@ -49,9 +54,12 @@ async function fetchGroup(ctx: BrokerContext, groupId: string, topics: Requested
       const all = offsetsByTopicName(catalog, await ctx.controller.fetchOffsets(groupId, null));
       return {
         errorCode: ErrorCode.NONE,
-        topics: [...all].map(([name, list]) => ({ name, partitions: list.map((o) => answer(o.partition, o.offset)) })),
+        topics: [...all].filter(([name]) => describable(name)).map(([name, list]) => ({ name, partitions: list.map((o) => answer(o.partition, o.offset)) })),
       };
     }
+    const requested = topics;
+    const denied = new Set(topics.filter((t) => !describable(t.name)).map((t) => t.name));
+    if (denied.size > 0) topics = topics.filter((t) => !denied.has(t.name));
     const wanted: TopicPartition[] = [];
     const ids = topics.map((t) => t.partitionIndexes.map((p) => resolvePartition(catalog, t.name, p)));
     topics.forEach((t, ti) => t.partitionIndexes.forEach((p, pi) => {
@@ -61,13 +69,13 @@ async function fetchGroup(ctx: BrokerContext, groupId: string, topics: Requested
     const offsets = wanted.length === 0 ? new Map<string, CommittedOffset>() : await ctx.controller.fetchOffsets(groupId, wanted);
     return {
       errorCode: ErrorCode.NONE,
-      topics: topics.map((t, ti) => ({
+      topics: [...topics.map((t, ti) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((p, pi) => {
           const topicId = ids[ti]![pi];
           return answer(p, topicId === undefined ? undefined : offsets.get(partitionKey(topicId, p)));
         }),
-      })),
+      })), ...requested.filter((t) => denied.has(t.name)).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => answer(p, undefined, ErrorCode.TOPIC_AUTHORIZATION_FAILED)) }))],
     };
   } catch (e) {
     const failed = controllerFailureAnswer(e, 'group');
@@ -83,10 +91,10 @@ export function offsetFetchHandler(ctx: BrokerContext): ApiHandler<typeof ApiKey
     async handle(req, rctx) {
       const version = rctx.header.apiVersion;
       if (version >= 8) {
-        const groups = await Promise.all(req.groups.map(async (g) => ({ groupId: g.groupId, ...(await fetchGroup(ctx, g.groupId, g.topics)) })));
+        const groups = await Promise.all(req.groups.map(async (g) => ({ groupId: g.groupId, ...(await fetchGroup(ctx, rctx, g.groupId, g.topics)) })));
         return { throttleTimeMs: 0, groups };
       }
-      const result = await fetchGroup(ctx, req.groupId, req.topics);
+      const result = await fetchGroup(ctx, rctx, req.groupId, req.topics);
       if (version < 2 && result.errorCode !== ErrorCode.NONE) {
         // v1 has no top-level error: every requested partition carries it.
         const topics = (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => answer(p, undefined, result.errorCode)) }));

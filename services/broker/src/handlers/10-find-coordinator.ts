@@ -10,8 +10,10 @@
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { coordinatorEndpoint } from '../groups/coordinator-locator.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
-import type { ApiHandler } from '../handler.ts';
+import type { ApiHandler, RequestContext } from '../handler.ts';
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
@@ -25,8 +27,10 @@ interface CoordinatorAnswer {
   errorMessage: string | null;
 }
 
-function locate(ctx: BrokerContext, key: string, keyType: number, listener: string): CoordinatorAnswer {
+function locate(ctx: BrokerContext, rctx: RequestContext, key: string, keyType: number, listener: string): CoordinatorAnswer {
   if (keyType === KEY_TYPE_GROUP) {
+    // Kafka: DESCRIBE on the group.
+    if (!isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'group', key)) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null };
     const node = coordinatorEndpoint(ctx, key, listener);
     if (node === undefined) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `The coordinator has no listener ${listener}` };
     return { key, nodeId: node.nodeId, host: node.host, port: node.port, errorCode: ErrorCode.NONE, errorMessage: null };
@@ -44,9 +48,9 @@ export function findCoordinatorHandler(ctx: BrokerContext): ApiHandler<typeof Ap
     accept: [0, 4],
     handle(req, rctx) {
       if (rctx.header.apiVersion >= 4) {
-        return { throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((key) => locate(ctx, key, req.keyType, rctx.listenerName)) };
+        return { throttleTimeMs: 0, coordinators: req.coordinatorKeys.map((key) => locate(ctx, rctx, key, req.keyType, rctx.listenerName)) };
       }
-      const a = locate(ctx, req.key, req.keyType, rctx.listenerName);
+      const a = locate(ctx, rctx, req.key, req.keyType, rctx.listenerName);
       return { throttleTimeMs: 0, errorCode: a.errorCode, errorMessage: a.errorMessage, nodeId: a.nodeId, host: a.host, port: a.port };
     },
   });

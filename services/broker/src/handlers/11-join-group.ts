@@ -9,6 +9,8 @@ import type { GroupCoordinator } from '../groups/coordinator.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
 import { joinError } from '../groups/group.ts';
 import type { JoinGroupResult } from '../groups/group.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import type { ApiHandler } from '../handler.ts';
 
@@ -27,7 +29,10 @@ export function joinGroupHandler(ctx: BrokerContext, coordinator: GroupCoordinat
     accept: [0, 9],
     async handle(req, rctx) {
       const version = rctx.header.apiVersion;
-      const result: JoinGroupResult = !isLocalCoordinator(ctx, req.groupId)
+      // Kafka: READ on the group.
+      const result: JoinGroupResult = !isAllowed(ctx.authorizer, rctx, AclOperation.READ, 'group', req.groupId)
+        ? joinError(ErrorCode.GROUP_AUTHORIZATION_FAILED, req.memberId)
+        : !isLocalCoordinator(ctx, req.groupId)
         ? joinError(ErrorCode.NOT_COORDINATOR, req.memberId)
         : await coordinator.joinGroup({
             groupId: req.groupId,

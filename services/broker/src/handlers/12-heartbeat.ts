@@ -6,6 +6,8 @@ import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import type { GroupCoordinator } from '../groups/coordinator.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import type { ApiHandler } from '../handler.ts';
 
@@ -14,7 +16,10 @@ export function heartbeatHandler(ctx: BrokerContext, coordinator: GroupCoordinat
     apiKey: ApiKey.Heartbeat,
     accept: [0, 4],
     handle(req, rctx) {
-      const errorCode = !isLocalCoordinator(ctx, req.groupId)
+      // Kafka: READ on the group.
+      const errorCode = !isAllowed(ctx.authorizer, rctx, AclOperation.READ, 'group', req.groupId)
+        ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+        : !isLocalCoordinator(ctx, req.groupId)
         ? ErrorCode.NOT_COORDINATOR
         : coordinator.heartbeat({
             groupId: req.groupId,

@@ -7,6 +7,8 @@ import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import type { GroupCoordinator, LeaveGroupResult } from '../groups/coordinator.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import type { ApiHandler } from '../handler.ts';
 
@@ -19,7 +21,10 @@ export function leaveGroupHandler(ctx: BrokerContext, coordinator: GroupCoordina
       const members = batched
         ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))
         : [{ memberId: req.memberId, groupInstanceId: null }];
-      const result: LeaveGroupResult = !isLocalCoordinator(ctx, req.groupId)
+      // Kafka: READ on the group.
+      const result: LeaveGroupResult = !isAllowed(ctx.authorizer, rctx, AclOperation.READ, 'group', req.groupId)
+        ? { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] }
+        : !isLocalCoordinator(ctx, req.groupId)
         ? { errorCode: ErrorCode.NOT_COORDINATOR, members: [] }
         : coordinator.leaveGroup(req.groupId, members);
       if (!batched) {

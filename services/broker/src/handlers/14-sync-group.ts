@@ -7,6 +7,8 @@ import type { BrokerContext } from '../broker-context.ts';
 import type { GroupCoordinator } from '../groups/coordinator.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
 import { syncError } from '../groups/group.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import type { ApiHandler } from '../handler.ts';
 
@@ -16,7 +18,10 @@ export function syncGroupHandler(ctx: BrokerContext, coordinator: GroupCoordinat
     accept: [0, 5],
     async handle(req, rctx) {
       const version = rctx.header.apiVersion;
-      const result = !isLocalCoordinator(ctx, req.groupId)
+      // Kafka: READ on the group.
+      const result = !isAllowed(ctx.authorizer, rctx, AclOperation.READ, 'group', req.groupId)
+        ? syncError(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+        : !isLocalCoordinator(ctx, req.groupId)
         ? syncError(ErrorCode.NOT_COORDINATOR)
         : await coordinator.syncGroup({
             groupId: req.groupId,

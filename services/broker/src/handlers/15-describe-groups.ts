@@ -8,9 +8,11 @@ import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import type { GroupCoordinator } from '../groups/coordinator.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import type { ApiHandler } from '../handler.ts';
-import { authorizedOperations } from '../auth/authorized-operations.ts';
+import { authorizedOperations, OPERATIONS_NOT_REQUESTED } from '../auth/authorized-operations.ts';
 
 
 export function describeGroupsHandler(ctx: BrokerContext, coordinator: GroupCoordinator): ApiHandler<typeof ApiKey.DescribeGroups> {
@@ -19,9 +21,14 @@ export function describeGroupsHandler(ctx: BrokerContext, coordinator: GroupCoor
     accept: [0, 5],
     async handle(req, rctx) {
       const operations = (groupId: string): number => authorizedOperations(ctx.authorizer, rctx, 'group', groupId, req.includeAuthorizedOperations);
-      const local = req.groups.filter((g) => isLocalCoordinator(ctx, g));
+      // Kafka: DESCRIBE on each group (GROUP_AUTHORIZATION_FAILED in its entry).
+      const describable = (g: string): boolean => isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'group', g);
+      const local = req.groups.filter((g) => describable(g) && isLocalCoordinator(ctx, g));
       const described = new Map((await coordinator.describeGroups(local)).map((d) => [d.groupId, d]));
       const groups = req.groups.map((groupId) => {
+        if (!describable(groupId)) {
+          return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
+        }
         const d = described.get(groupId);
         if (d === undefined) {
           return { errorCode: ErrorCode.NOT_COORDINATOR, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: operations(groupId) };

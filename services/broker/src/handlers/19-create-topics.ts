@@ -21,6 +21,8 @@ import type { CreateTopicsResponseCreatableTopicConfigs, CreateTopicsResponseCre
 import type { CreateTopicRequest, CreateTopicResult, DescribeConfigsResult } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
 import { askController } from '../controller-failure.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed, mayCreateTopic } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -70,6 +72,8 @@ export function createTopicsHandler(ctx: BrokerContext) {
       for (const t of req.topics) {
         if (plan.has(t.name)) continue;
         if (count.get(t.name)! > 1) plan.set(t.name, { done: failed(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.') });
+        // Kafka: CREATE on the cluster or on the topic.
+        else if (!mayCreateTopic(ctx.authorizer, rctx, t.name)) plan.set(t.name, { done: failed(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null) });
         else if (t.assignments.length > 0) plan.set(t.name, { done: failed(t.name, ErrorCode.INVALID_REQUEST, ASSIGNMENTS_UNSUPPORTED) });
         else {
           const configs = Object.fromEntries(t.configs.map((c) => [c.name, c.value]));
@@ -121,6 +125,8 @@ export function createTopicsHandler(ctx: BrokerContext) {
           replicationFactor: 1,
         };
         if (!withConfigs) return out;
+        // Kafka: the created topic's configs only for who may DESCRIBE_CONFIGS it.
+        if (!isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE_CONFIGS, 'topic', name)) return { ...out, topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, configs: [] };
         if (validateOnly) return { ...out, configs: requestedConfigs(topic?.configs ?? v.configs) };
         const described = describedByName.get(name);
         if (described === undefined || described.errorCode !== ErrorCode.NONE) {

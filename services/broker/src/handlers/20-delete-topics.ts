@@ -18,6 +18,8 @@ import type { DeleteTopicsResponseDeletableTopicResult, Input } from '@stratus/p
 import type { ItemResult } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
 import { askController } from '../controller-failure.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -77,6 +79,22 @@ export function deleteTopicsHandler(ctx: BrokerContext) {
         if (!('name' in s)) continue;
         const topicId = catalog.topic(s.name)?.topicId;
         if (topicId !== undefined && ids.has(topicId)) slots[i] = invalid(s.name, topicId, 'The provided topic name maps to an ID that was already supplied.');
+      }
+
+      // Kafka (ControllerApis.deleteTopics): a name needs DELETE on it (TOPIC_AUTHORIZATION_FAILED); an id
+      // names a topic only for who may DESCRIBE it (else UNKNOWN_TOPIC_ID, as for an unknown id) and needs DELETE.
+      if (ctx.authorizer !== undefined) {
+        const can = (op: typeof AclOperation.DELETE | typeof AclOperation.DESCRIBE, topic: string): boolean => isAllowed(ctx.authorizer, rctx, op, 'topic', topic);
+        for (let i = 0; i < slots.length; i++) {
+          const s = slots[i]!;
+          if ('name' in s) {
+            if (!can(AclOperation.DELETE, s.name)) slots[i] = { done: { name: s.name, topicId: ZERO_UUID, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null } };
+          } else if ('topicId' in s) {
+            const name = catalog.topicById(s.topicId)?.name;
+            if (name === undefined || !can(AclOperation.DESCRIBE, name)) slots[i] = { done: { name: null, topicId: s.topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: null } };
+            else if (!can(AclOperation.DELETE, name)) slots[i] = { done: { name, topicId: s.topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null } };
+          }
+        }
       }
 
       const ask = slots.flatMap((s): { name?: string; topicId?: string }[] => ('name' in s ? [{ name: s.name }] : 'topicId' in s ? [{ topicId: s.topicId }] : []));

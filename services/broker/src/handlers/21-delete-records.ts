@@ -11,6 +11,8 @@
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import { ledPartition } from '../led-partition.ts';
 import { withinTimeout } from '../within-timeout.ts';
@@ -19,12 +21,15 @@ export function deleteRecordsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.DeleteRecords,
     accept: [0, 2],
-    handle: async (req) => {
+    handle: async (req, rctx) => {
       const catalog = ctx.catalog();
       const topics = req.topics.map(async (t) => {
         const topic = catalog.topic(t.name);
+        // Kafka: DELETE on the topic, checked before it is looked up.
+        const denied = !isAllowed(ctx.authorizer, rctx, AclOperation.DELETE, 'topic', t.name);
         const partitions = t.partitions.map(async (p) => {
           const fail = (errorCode: number) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode });
+          if (denied) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
           const led = await ledPartition(ctx, topic, p.partitionIndex, -1, 'deleteRecords');
           if (!led.ok) return fail(led.errorCode);
           const log = led.open.log;

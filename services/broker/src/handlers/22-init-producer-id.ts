@@ -12,6 +12,8 @@
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { controllerFailureAnswer } from '../controller-failure.ts';
+import { AclOperation, CLUSTER_RESOURCE_NAME } from '../auth/authorized-operations.ts';
+import { isAllowed, isAllowedOnAny } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 
 const BLOCK_SIZE = 1000;
@@ -42,9 +44,13 @@ export function initProducerIdHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.InitProducerId,
     accept: [0, 4],
-    handle: async (req) => {
+    handle: async (req, rctx) => {
       if (req.transactionalId !== null) {
         return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
+      }
+      // Kafka (>= 2.8): IDEMPOTENT_WRITE on the cluster, or WRITE on at least one topic.
+      if (!isAllowed(ctx.authorizer, rctx, AclOperation.IDEMPOTENT_WRITE, 'cluster', CLUSTER_RESOURCE_NAME) && !isAllowedOnAny(ctx.authorizer, rctx, AclOperation.WRITE, 'topic')) {
+        return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
       }
       if (req.producerId >= 0 && req.producerEpoch >= 0 && req.producerEpoch < MAX_EPOCH - 1) {
         return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: req.producerId, producerEpoch: req.producerEpoch + 1 };

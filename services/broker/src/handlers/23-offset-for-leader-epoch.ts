@@ -8,6 +8,8 @@
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
+import { AclOperation, CLUSTER_RESOURCE_NAME } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import { ledPartition } from '../led-partition.ts';
 import { controllerFailureAnswer } from '../controller-failure.ts';
@@ -16,14 +18,21 @@ export function offsetForLeaderEpochHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.OffsetForLeaderEpoch,
     accept: [2, 4],
-    handle: async (req) => {
+    handle: async (req, rctx) => {
       const catalog = ctx.catalog();
       const topics = [];
+      // Kafka: a follower (replica id >= 0) needs CLUSTER_ACTION; a client DESCRIBE on each topic.
+      const followerDenied = req.replicaId >= 0 && !isAllowed(ctx.authorizer, rctx, AclOperation.CLUSTER_ACTION, 'cluster', CLUSTER_RESOURCE_NAME);
       for (const t of req.topics) {
         const topic = catalog.topic(t.topic);
         const partitions = [];
+        const denied = followerDenied || !isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'topic', t.topic);
         for (const p of t.partitions) {
           const fail = (errorCode: number) => ({ errorCode, partition: p.partition, leaderEpoch: -1, endOffset: -1 });
+          if (denied) {
+            partitions.push(fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+            continue;
+          }
           const led = await ledPartition(ctx, topic, p.partition, p.currentLeaderEpoch);
           if (!led.ok) {
             partitions.push(fail(led.errorCode));

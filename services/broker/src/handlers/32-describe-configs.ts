@@ -25,6 +25,8 @@ import type { ConfigEntry, ConfigResourceType, DescribeConfigsResult } from '@st
 import type { BrokerContext } from '../broker-context.ts';
 import { askController } from '../controller-failure.ts';
 import { defineHandler } from '../handler.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { configResourceDenied } from '../auth/authorize.ts';
 import { RESOURCE_BROKER, RESOURCE_TOPIC, SOURCE_DEFAULT, SOURCE_DYNAMIC_TOPIC, parseBrokerId, unsupportedResourceType } from '../admin/config-resources.ts';
 
 /** Kafka's ConfigResource.Type codes that Stratus serves. */
@@ -57,7 +59,7 @@ export function describeConfigsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.DescribeConfigs,
     accept: [0, 4],
-    handle: async (req) => {
+    handle: async (req, rctx) => {
       const nodeId = ctx.config.nodeId;
       // Kafka: a null or empty key list both mean every key.
       const keysOf = (keys: readonly string[] | null): readonly string[] | null => (keys === null || keys.length === 0 ? null : keys);
@@ -69,7 +71,11 @@ export function describeConfigsHandler(ctx: BrokerContext) {
       for (const r of req.resources) {
         const base = { resourceType: r.resourceType, resourceName: r.resourceName };
         const keys = keysOf(r.configurationKeys);
-        if (r.resourceType === RESOURCE_TOPIC) {
+        // Kafka: DESCRIBE_CONFIGS on the topic, or on the cluster for a broker resource.
+        const denied = configResourceDenied(ctx.authorizer, rctx, AclOperation.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+        if (denied !== null) {
+          slots.push({ ...base, ...denied, configs: [] });
+        } else if (r.resourceType === RESOURCE_TOPIC) {
           slots.push({ ask: asks.push({ type: 'topic', name: r.resourceName, keys }) - 1 });
         } else if (r.resourceType === RESOURCE_BROKER) {
           if (r.resourceName === '') {

@@ -22,14 +22,17 @@ import { ApiKey } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { askController } from '../controller-failure.ts';
 import { defineHandler } from '../handler.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { configResourceDenied } from '../auth/authorize.ts';
 import { alterResults, precheckAlter } from '../admin/config-resources.ts';
 
 export function alterConfigsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.AlterConfigs,
     accept: [0, 2],
-    handle: async (req) => {
-      const verdicts = precheckAlter(req.resources, ctx.config.nodeId, () => null);
+    handle: async (req, rctx) => {
+      // Kafka: ALTER_CONFIGS on the topic, or on the cluster for a broker resource.
+      const verdicts = precheckAlter(req.resources, ctx.config.nodeId, (r) => configResourceDenied(ctx.authorizer, rctx, AclOperation.ALTER_CONFIGS, r.resourceType, r.resourceName));
       const forward = req.resources
         .filter((_, i) => verdicts[i] === 'topic')
         .map((r) => ({ type: 'topic' as const, name: r.resourceName, configs: Object.fromEntries(r.configs.map((c) => [c.name, c.value])) }));

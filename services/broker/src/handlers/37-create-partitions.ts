@@ -16,6 +16,8 @@ import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { CreatePartitionsResponseCreatePartitionsTopicResult, Input } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import { askController } from '../controller-failure.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 
 type TopicResult = Input<CreatePartitionsResponseCreatePartitionsTopicResult>;
@@ -26,7 +28,7 @@ export function createPartitionsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.CreatePartitions,
     accept: [0, 3],
-    handle: async (req) => {
+    handle: async (req, rctx) => {
       const count = new Map<string, number>();
       for (const t of req.topics) count.set(t.name, (count.get(t.name) ?? 0) + 1);
 
@@ -35,6 +37,8 @@ export function createPartitionsHandler(ctx: BrokerContext) {
       for (const t of req.topics) {
         if (plan.has(t.name)) continue;
         if (count.get(t.name)! > 1) plan.set(t.name, { done: { name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' } });
+        // Kafka: ALTER on the topic.
+        else if (!isAllowed(ctx.authorizer, rctx, AclOperation.ALTER, 'topic', t.name)) plan.set(t.name, { done: { name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null } });
         // Clients without assignments send null; an empty list asks for nothing either.
         else if (t.assignments !== null && t.assignments.length > 0) {
           plan.set(t.name, { done: { name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: ASSIGNMENTS_UNSUPPORTED } });

@@ -7,6 +7,8 @@ import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
 import type { GroupCoordinator } from '../groups/coordinator.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import type { ApiHandler } from '../handler.ts';
 
@@ -14,10 +16,12 @@ export function deleteGroupsHandler(ctx: BrokerContext, coordinator: GroupCoordi
   return defineHandler({
     apiKey: ApiKey.DeleteGroups,
     accept: [0, 2],
-    async handle(req) {
-      const local = req.groupsNames.filter((g) => isLocalCoordinator(ctx, g));
+    async handle(req, rctx) {
+      // Kafka: DELETE on each group.
+      const deletable = (g: string): boolean => isAllowed(ctx.authorizer, rctx, AclOperation.DELETE, 'group', g);
+      const local = req.groupsNames.filter((g) => deletable(g) && isLocalCoordinator(ctx, g));
       const deleted = new Map((await coordinator.deleteGroups(local)).map((r) => [r.groupId, r.errorCode]));
-      const results = req.groupsNames.map((groupId) => ({ groupId, errorCode: deleted.get(groupId) ?? ErrorCode.NOT_COORDINATOR }));
+      const results = req.groupsNames.map((groupId) => ({ groupId, errorCode: !deletable(groupId) ? ErrorCode.GROUP_AUTHORIZATION_FAILED : (deleted.get(groupId) ?? ErrorCode.NOT_COORDINATOR) }));
       return { throttleTimeMs: 0, results };
     },
   });

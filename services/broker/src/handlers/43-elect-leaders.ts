@@ -15,6 +15,8 @@
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { ElectLeadersResponsePartitionResult, Input } from '@stratus/protocol';
 import type { BrokerContext } from '../broker-context.ts';
+import { AclOperation, CLUSTER_RESOURCE_NAME } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 
 const ELECTION_PREFERRED = 0;
@@ -26,8 +28,19 @@ export function electLeadersHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.ElectLeaders,
     accept: [0, 2],
-    handle: (req) => {
+    handle: (req, rctx) => {
       const requested = req.topicPartitions ?? [];
+      // Kafka: ALTER on the cluster.
+      if (!isAllowed(ctx.authorizer, rctx, AclOperation.ALTER, 'cluster', CLUSTER_RESOURCE_NAME)) {
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+          replicaElectionResults: requested.map((t) => ({
+            topic: t.topic,
+            partitionResult: t.partitions.map((partitionId) => ({ partitionId, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null })),
+          })),
+        };
+      }
       if (req.electionType !== ELECTION_PREFERRED && req.electionType !== ELECTION_UNCLEAN) {
         const errorMessage = `Unknown election type ${req.electionType}`;
         return {

@@ -23,6 +23,8 @@ import type { AlterConfigOp, ItemResult } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
 import { askController } from '../controller-failure.ts';
 import { defineHandler } from '../handler.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { configResourceDenied } from '../auth/authorize.ts';
 import { alterResults, precheckAlter } from '../admin/config-resources.ts';
 
 /** Kafka's AlterConfigOp.OpType ids. */
@@ -43,8 +45,9 @@ export function incrementalAlterConfigsHandler(ctx: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.IncrementalAlterConfigs,
     accept: [0, 1],
-    handle: async (req) => {
-      const verdicts = precheckAlter(req.resources, ctx.config.nodeId, checkOps);
+    handle: async (req, rctx) => {
+      // Kafka: ALTER_CONFIGS on the topic, or on the cluster for a broker resource.
+      const verdicts = precheckAlter(req.resources, ctx.config.nodeId, (r) => configResourceDenied(ctx.authorizer, rctx, AclOperation.ALTER_CONFIGS, r.resourceType, r.resourceName) ?? checkOps(r));
       const forward = req.resources
         .filter((_, i) => verdicts[i] === 'topic')
         .map((r) => ({

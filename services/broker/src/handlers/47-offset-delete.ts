@@ -11,6 +11,8 @@ import type { GroupCoordinator } from '../groups/coordinator.ts';
 import { controllerFailureAnswer } from '../controller-failure.ts';
 import { isLocalCoordinator } from '../groups/coordinator-locator.ts';
 import { resolvePartition } from '../groups/offsets.ts';
+import { AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import type { ApiHandler } from '../handler.ts';
 
@@ -18,8 +20,10 @@ export function offsetDeleteHandler(ctx: BrokerContext, coordinator: GroupCoordi
   return defineHandler({
     apiKey: ApiKey.OffsetDelete,
     accept: [0, 0],
-    async handle(req) {
+    async handle(req, rctx) {
       const refuse = (errorCode: number) => ({ errorCode, throttleTimeMs: 0, topics: [] });
+      // Kafka: DELETE on the group, then READ on each topic.
+      if (!isAllowed(ctx.authorizer, rctx, AclOperation.DELETE, 'group', req.groupId)) return refuse(ErrorCode.GROUP_AUTHORIZATION_FAILED);
       if (req.groupId === '') return refuse(ErrorCode.INVALID_GROUP_ID);
       if (!isLocalCoordinator(ctx, req.groupId)) return refuse(ErrorCode.NOT_COORDINATOR);
       const check = await coordinator.offsetDeleteCheck(req.groupId);
@@ -29,12 +33,14 @@ export function offsetDeleteHandler(ctx: BrokerContext, coordinator: GroupCoordi
         const doomed: TopicPartition[] = [];
         const topics = req.topics.map((t) => {
           const subscribed = check.isSubscribed(t.name);
+          const readable = isAllowed(ctx.authorizer, rctx, AclOperation.READ, 'topic', t.name);
           return {
             name: t.name,
             partitions: t.partitions.map((p) => {
               const topicId = resolvePartition(catalog, t.name, p.partitionIndex);
               let errorCode: number = ErrorCode.NONE;
-              if (topicId === undefined) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+              if (!readable) errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+              else if (topicId === undefined) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
               else if (subscribed) errorCode = ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
               else doomed.push({ topicId, partition: p.partitionIndex });
               return { partitionIndex: p.partitionIndex, errorCode };

@@ -15,7 +15,8 @@ import type { DescribeTopicPartitionsResponseTopic, Input } from '@stratus/proto
 import { topicNameProblem } from '@stratus/controller';
 import type { TopicInfo } from '@stratus/controller';
 import type { BrokerContext } from '../broker-context.ts';
-import { authorizedOperations } from '../auth/authorized-operations.ts';
+import { authorizedOperations, AclOperation } from '../auth/authorized-operations.ts';
+import { isAllowed } from '../auth/authorize.ts';
 import { defineHandler } from '../handler.ts';
 import { partitionView } from '../partition-view.ts';
 import { listenerView } from '../cluster/cluster-view.ts';
@@ -33,7 +34,9 @@ export function describeTopicPartitionsHandler(ctx: BrokerContext) {
     accept: [0, 0],
     handle: (req, rctx) => {
       const catalog = ctx.catalog();
-      const names = req.topics.length === 0 ? catalog.metadata.topics.map((t) => t.name) : [...new Set(req.topics.map((t) => t.name))];
+      // Kafka: DESCRIBE on each topic — a listing leaves the others out, a named one is TOPIC_AUTHORIZATION_FAILED.
+      const describable = (name: string): boolean => isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'topic', name);
+      const names = req.topics.length === 0 ? catalog.metadata.topics.map((t) => t.name).filter(describable) : [...new Set(req.topics.map((t) => t.name))];
       names.sort();
       const failed = (name: string, errorCode: number): TopicAnswer => ({ errorCode, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 });
       const cursor = req.cursor;
@@ -47,6 +50,10 @@ export function describeTopicPartitionsHandler(ctx: BrokerContext) {
       let nextCursor: { topicName: string; partitionIndex: number } | null = null;
       for (const name of names) {
         if (cursor !== null && name < cursor.topicName) continue;
+        if (!describable(name)) {
+          topics.push(failed(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          continue;
+        }
         const topic: TopicInfo | undefined = catalog.topic(name);
         if (topic === undefined) {
           topics.push(failed(name, topicNameProblem(name) === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION));

@@ -23,6 +23,8 @@ import type { StorageEngineOptions } from '@stratus/storage';
 import { openWal } from '@stratus/wal';
 import { Broker } from '../../../src/broker.ts';
 import type { BrokerConfig } from '../../../src/broker-context.ts';
+import { AclAuthorizer } from '../../../src/auth/acl-authorizer.ts';
+import { ConnectionSession, parsePrincipal } from '../../../src/auth/principal.ts';
 import type { ConnectionInfo, DispatchResult } from '../../../src/dispatcher.ts';
 import type { ResponseAllowance } from '../../../src/handler.ts';
 
@@ -38,6 +40,8 @@ export interface WorldOptions {
    * broker as leader with leader epoch 1 when it registers (new topics have epoch 0).
    */
   readonly topicsBeforeRegistration?: readonly { name: string; partitions?: number; configs?: Record<string, string> }[];
+  /** The broker's ACL authorizer over the controller's ACLs (absent: none, Kafka without an authorizer). */
+  readonly authorization?: { readonly superUsers?: readonly string[]; readonly allowEveryoneIfNoAclFound?: boolean };
 }
 
 /** What a dispatch ended in, with the answer decoded when there is one. */
@@ -49,6 +53,13 @@ export interface CallOptions {
   readonly clientId?: string;
   /** The request's share of the response budget, as the network layer offers it. */
   readonly responseBudget?: ResponseAllowance;
+  /**
+   * The connection's principal (`User:alice`), as TLS or SASL would have set it: a test-only
+   * path — the session is built here, not by any network code. Absent: no session (User:ANONYMOUS).
+   */
+  readonly principal?: string;
+  /** The client's address (default 127.0.0.1:40000). */
+  readonly remoteAddress?: string;
 }
 
 const DEFAULT_CONFIG: BrokerConfig = {
@@ -143,6 +154,15 @@ export class DataPathWorld {
       storage,
       clock: systemClock,
       network: { host: '127.0.0.1', port: 0, closeLingerMs: 100 },
+      ...(this.options.authorization !== undefined
+        ? {
+            authorizer: new AclAuthorizer({
+              superUsers: this.options.authorization.superUsers ?? [],
+              allowEveryoneIfNoAclFound: this.options.authorization.allowEveryoneIfNoAclFound ?? false,
+              acls: () => this.controller.metadata().acls,
+            }),
+          }
+        : {}),
       onProblem: (problem, _header, error) => this.problems.push(error === undefined ? { problem } : { problem, error }),
     });
     this.current = { storage, broker };
@@ -195,8 +215,12 @@ export class DataPathWorld {
     return this.controller.metadata().topics.find((t) => t.name === name);
   }
 
-  connection(signal: AbortSignal = new AbortController().signal): ConnectionInfo {
-    return { connectionId: ++this.connectionId, listenerName: 'PLAINTEXT', remoteAddress: '127.0.0.1:40000', signal };
+  connection(signal: AbortSignal = new AbortController().signal, principal?: string, remoteAddress = '127.0.0.1:40000'): ConnectionInfo {
+    const info = { connectionId: ++this.connectionId, listenerName: 'PLAINTEXT', remoteAddress, signal };
+    if (principal === undefined) return info;
+    const session = new ConnectionSession();
+    session.principal = parsePrincipal(principal);
+    return { ...info, session };
   }
 
   /** Encodes a request frame (size prefix included, as a client writes it). */
@@ -208,7 +232,7 @@ export class DataPathWorld {
   async send<K extends ApiKeyNumber>(apiKey: K, version: number, body: Input<RequestTypes[K]>, options: CallOptions = {}): Promise<Outcome<ResponseTypes[K]>> {
     const correlationId = ++this.correlationId;
     const frame = this.frame(apiKey, version, body, correlationId, options.clientId);
-    const result = await this.broker.dispatcher.dispatch(frame.subarray(4), this.connection(options.signal), options.responseBudget);
+    const result = await this.broker.dispatcher.dispatch(frame.subarray(4), this.connection(options.signal, options.principal, options.remoteAddress), options.responseBudget);
     return decodeOutcome(apiKey, version, result, correlationId);
   }
 
