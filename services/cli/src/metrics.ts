@@ -38,6 +38,9 @@ export interface ServerStats {
   readonly connectionsIdleClosed: number;
   readonly connectionsReceiveTimedOut: number;
   readonly connectionsResponseStalled: number;
+  readonly tlsHandshakeFailures: number;
+  readonly tlsHandshakeTimeouts: number;
+  readonly tlsOnPlaintext: number;
   readonly inFlightBytes: number;
   readonly inFlightWaiting: number;
   readonly responseBytes: number;
@@ -245,7 +248,7 @@ function kafkaMetrics(registry: Registry, serverStats: () => ServerStats | undef
   labelledGauge(
     registry,
     'stratus_kafka_connections_closed',
-    'Kafka connections the broker closed since start, by reason: refused (maxConnections, or shutting down), refused_per_ip (maxConnectionsPerIp), idle, receive_timeout (a request body too slow), response_stall (the client stopped reading)',
+    'Kafka connections the broker closed since start, by reason: refused (maxConnections, or shutting down), refused_per_ip (maxConnectionsPerIp), idle, receive_timeout (a request body too slow), response_stall (the client stopped reading), tls_handshake_failed (an SSL listener: not TLS, a refused client certificate, no principal mapping rule), tls_handshake_timeout (kafka.ssl.handshakeTimeout), tls_on_plaintext (a TLS client on a plaintext listener)',
     'reason',
     server((s) => ({
       refused: s.connectionsRefused,
@@ -253,6 +256,9 @@ function kafkaMetrics(registry: Registry, serverStats: () => ServerStats | undef
       idle: s.connectionsIdleClosed,
       receive_timeout: s.connectionsReceiveTimedOut,
       response_stall: s.connectionsResponseStalled,
+      tls_handshake_failed: s.tlsHandshakeFailures,
+      tls_handshake_timeout: s.tlsHandshakeTimeouts,
+      tls_on_plaintext: s.tlsOnPlaintext,
     })),
   );
   labelledGauge(

@@ -23,23 +23,23 @@ const TWO = { STRATUS_KAFKA_LISTENERS: 'INTERNAL://0.0.0.0:9092,EXTERNAL://0.0.0
 
 describe('kafka.listeners', () => {
   it('unset: one PLAINTEXT listener at kafka.host:port, advertised as advertisedHost:advertisedPort or itself (as before)', () => {
-    expect(loadConfig({ env: {} }).kafka.listeners).toEqual([{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9092, advertisedHost: '127.0.0.1', advertisedPort: 9092 }]);
+    expect(loadConfig({ env: {} }).kafka.listeners).toEqual([{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9092, advertisedHost: '127.0.0.1', advertisedPort: 9092, securityProtocol: 'PLAINTEXT' }]);
     const k = loadConfig({ env: { STRATUS_KAFKA_HOST: '0.0.0.0', STRATUS_KAFKA_PORT: '9093', STRATUS_KAFKA_ADVERTISED_HOST: 'kafka.example' } }).kafka;
-    expect(k.listeners).toEqual([{ name: 'PLAINTEXT', host: '0.0.0.0', port: 9093, advertisedHost: 'kafka.example', advertisedPort: 9093 }]);
+    expect(k.listeners).toEqual([{ name: 'PLAINTEXT', host: '0.0.0.0', port: 9093, advertisedHost: 'kafka.example', advertisedPort: 9093, securityProtocol: 'PLAINTEXT' }]);
     expect([k.host, k.port]).toEqual(['0.0.0.0', 9093]);
     // advertisedListeners alone advertises that one listener.
-    expect(loadConfig({ env: { STRATUS_KAFKA_ADVERTISED_LISTENERS: 'PLAINTEXT://localhost:29092' } }).kafka.listeners[0]).toMatchObject({ host: '127.0.0.1', port: 9092, advertisedHost: 'localhost', advertisedPort: 29092 });
+    expect(loadConfig({ env: { STRATUS_KAFKA_ADVERTISED_LISTENERS: 'PLAINTEXT://localhost:29092' } }).kafka.listeners[0]).toMatchObject({ host: '127.0.0.1', port: 9092, advertisedHost: 'localhost', advertisedPort: 29092, securityProtocol: 'PLAINTEXT' });
   });
 
   it('reads Kafka\'s syntax from STRATUS_KAFKA_LISTENERS and STRATUS_KAFKA_ADVERTISED_LISTENERS, in order, IPv6 in brackets', () => {
     expect(loadConfig({ env: TWO }).kafka.listeners).toEqual([
-      { name: 'INTERNAL', host: '0.0.0.0', port: 9092, advertisedHost: 'broker-1', advertisedPort: 9092 },
-      { name: 'EXTERNAL', host: '0.0.0.0', port: 19092, advertisedHost: '127.0.0.1', advertisedPort: 19092 },
+      { name: 'INTERNAL', host: '0.0.0.0', port: 9092, advertisedHost: 'broker-1', advertisedPort: 9092, securityProtocol: 'PLAINTEXT' },
+      { name: 'EXTERNAL', host: '0.0.0.0', port: 19092, advertisedHost: '127.0.0.1', advertisedPort: 19092, securityProtocol: 'PLAINTEXT' },
     ]);
     const v6 = loadConfig({ env: { STRATUS_KAFKA_LISTENERS: 'LOCAL6://[::1]:9092, ALL6://[::]:9093', STRATUS_KAFKA_ADVERTISED_LISTENERS: 'ALL6://[2001:db8::1]:9093' } }).kafka.listeners;
     expect(v6).toEqual([
-      { name: 'LOCAL6', host: '::1', port: 9092, advertisedHost: '::1', advertisedPort: 9092 },
-      { name: 'ALL6', host: '::', port: 9093, advertisedHost: '2001:db8::1', advertisedPort: 9093 },
+      { name: 'LOCAL6', host: '::1', port: 9092, advertisedHost: '::1', advertisedPort: 9092, securityProtocol: 'PLAINTEXT' },
+      { name: 'ALL6', host: '::', port: 9093, advertisedHost: '2001:db8::1', advertisedPort: 9093, securityProtocol: 'PLAINTEXT' },
     ]);
     // A listener without its own advertised entry is advertised at its address.
     expect(loadConfig({ env: { STRATUS_KAFKA_LISTENERS: 'A://127.0.0.1:9092,B://127.0.0.2:9093', STRATUS_KAFKA_ADVERTISED_LISTENERS: 'B://b.example:9093' } }).kafka.listeners.map((l) => `${l.advertisedHost}:${l.advertisedPort}`)).toEqual(['127.0.0.1:9092', 'b.example:9093']);
@@ -98,8 +98,8 @@ describe('kafka.listeners', () => {
     const config = loadConfigWith(brokerConfigSchema, { env: { ...required, ...TWO } });
     const { config: broker, network } = brokerSettings(config, { initialRebalanceDelayMs: 0, groupCleanupIntervalMs: 1000 });
     expect(network.listeners).toEqual([
-      { name: 'INTERNAL', host: '0.0.0.0', port: 9092 },
-      { name: 'EXTERNAL', host: '0.0.0.0', port: 19092 },
+      { name: 'INTERNAL', host: '0.0.0.0', port: 9092, securityProtocol: 'PLAINTEXT' },
+      { name: 'EXTERNAL', host: '0.0.0.0', port: 19092, securityProtocol: 'PLAINTEXT' },
     ]);
     expect(broker.endpoints).toEqual([
       { listener: 'INTERNAL', host: 'broker-1', port: 9092 },

@@ -72,6 +72,9 @@ describe('listener metrics', () => {
       connectionsIdleClosed: 3,
       connectionsReceiveTimedOut: 4,
       connectionsResponseStalled: 5,
+      tlsHandshakeFailures: 10,
+      tlsHandshakeTimeouts: 11,
+      tlsOnPlaintext: 12,
       inFlightBytes: 600,
       inFlightWaiting: 7,
       responseBytes: 800,
@@ -81,6 +84,9 @@ describe('listener metrics', () => {
     expect(text).toContain('stratus_kafka_connections_closed{reason="refused_per_ip"} 2');
     expect(text).toContain('stratus_kafka_connections_closed{reason="receive_timeout"} 4');
     expect(text).toContain('stratus_kafka_connections_closed{reason="response_stall"} 5');
+    expect(text).toContain('stratus_kafka_connections_closed{reason="tls_handshake_failed"} 10');
+    expect(text).toContain('stratus_kafka_connections_closed{reason="tls_handshake_timeout"} 11');
+    expect(text).toContain('stratus_kafka_connections_closed{reason="tls_on_plaintext"} 12');
     expect(text).toContain('stratus_kafka_budget_used_bytes{budget="request"} 600');
     expect(text).toContain('stratus_kafka_budget_used_bytes{budget="response"} 800');
     expect(text).toContain('stratus_kafka_budget_waiting{budget="request"} 7');

@@ -122,6 +122,8 @@ export interface KafkaServerOptions {
   readonly tlsHandshakeTimeoutMs?: number;
   /** Told once per connection that failed its TLS handshake, or sent a TLS handshake to a plaintext listener; for debug logs. */
   readonly onTlsProblem?: (problem: TlsProblem) => void;
+  /** Told of every TLS connection that became a Kafka connection, with the principal its certificate gave it; for debug logs. */
+  readonly onTlsEstablished?: (conn: ConnectionInfo, tlsVersion: string) => void;
 }
 
 export interface ResolvedOptions {
@@ -150,6 +152,7 @@ export interface ResolvedOptions {
   readonly onConnectionClosed: ((conn: ConnectionInfo, reason: string) => void) | undefined;
   readonly tlsHandshakeTimeoutMs: number;
   readonly onTlsProblem: ((problem: TlsProblem) => void) | undefined;
+  readonly onTlsEstablished: ((conn: ConnectionInfo, tlsVersion: string) => void) | undefined;
 }
 
 export const KAFKA_SERVER_DEFAULTS = {
@@ -233,6 +236,7 @@ export function resolveOptions(options: KafkaServerOptions): ResolvedOptions {
     onConnectionClosed: options.onConnectionClosed,
     tlsHandshakeTimeoutMs: integer('tlsHandshakeTimeoutMs', options.tlsHandshakeTimeoutMs ?? d.tlsHandshakeTimeoutMs, 1),
     onTlsProblem: options.onTlsProblem,
+    onTlsEstablished: options.onTlsEstablished,
   };
 }
 

@@ -214,8 +214,15 @@ export class KafkaServer {
       clock: this.options.clock,
       onClosed: (closed, reason) => this.closed(closed, reason),
     });
-    if (principal !== undefined) conn.info.session!.principal = principal;
     this.connections.add(conn);
+    if (principal !== undefined) {
+      conn.info.session!.principal = principal;
+      try {
+        this.options.onTlsEstablished?.(conn.info, (socket as { getProtocol?: () => string | null }).getProtocol?.() ?? 'unknown');
+      } catch {
+        // A logging hook must not break connection bookkeeping.
+      }
+    }
   }
 
   private refuse(socket: Socket): void {

@@ -179,6 +179,30 @@ describe('SSL listener', () => {
     expect(sessions).toHaveLength(2);
   });
 
+  it('resumes a TLS session with client authentication on (Java\'s second connection to a broker does), keeping the principal', async () => {
+    const { ssl, sessions } = await start(listenerTls('required'));
+    const session = await new Promise<Buffer>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: ssl, servername: 'localhost', ca: ca.certPem, cert: alice.certPem, key: alice.keyPem, maxVersion: 'TLSv1.2' });
+      s.once('session', (sess: Buffer) => {
+        s.destroy();
+        resolve(sess);
+      });
+      s.once('error', reject);
+    });
+    const resumed = await new Promise<boolean>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: ssl, servername: 'localhost', ca: ca.certPem, cert: alice.certPem, key: alice.keyPem, maxVersion: 'TLSv1.2', session });
+      s.once('secureConnect', () => s.write(request(5)));
+      s.once('data', () => {
+        const reused = s.isSessionReused();
+        s.destroy();
+        resolve(reused);
+      });
+      s.once('error', reject);
+    });
+    expect(resumed).toBe(true);
+    expect(sessions.at(-1)!.session!.principal).toEqual({ type: 'User', name: 'alice' });
+  });
+
   it('DEFAULT rules: the principal is the subject in RFC 2253 form; a subject no rule applies to is refused', async () => {
     const first = await start(listenerTls('required', 'DEFAULT'));
     expect(await tlsRequest(first.ssl, { cert: alice })).toMatchObject({ answered: 7 });

@@ -101,7 +101,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
   let broker: Broker;
   try {
     broker = await Broker.start({
-      ...brokerSettings(config, { initialRebalanceDelayMs: CLUSTER_INITIAL_REBALANCE_DELAY_MS, groupCleanupIntervalMs: config.groups.emptyGroupCleanupInterval }),
+      ...brokerSettings(config, { initialRebalanceDelayMs: CLUSTER_INITIAL_REBALANCE_DELAY_MS, groupCleanupIntervalMs: config.groups.emptyGroupCleanupInterval, log }),
       controller: client,
       storage,
       clock,

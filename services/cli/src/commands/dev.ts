@@ -93,6 +93,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
         initialRebalanceDelayMs: DEV_INITIAL_REBALANCE_DELAY_MS,
         // Empty groups whose offsets are gone are forgotten on the cadence offsets expire on.
         groupCleanupIntervalMs: config.retention.checkInterval,
+        log,
       }),
       controller,
       storage,

@@ -12,10 +12,15 @@
 //
 // No inter-broker listener (Kafka's inter.broker.listener.name): Stratus brokers never
 // speak Kafka to each other — they share data through the object store and the
-// controller. No security protocols yet: every listener is PLAINTEXT. A later
-// kafka.listenerSecurityProtocolMap (Kafka's listener.security.protocol.map,
-// `NAME:PROTOCOL,...`) is where SASL and TLS per listener will be chosen; resolveListeners
-// is the one place that would read it.
+// controller.
+//
+// Security protocols (docs/security.md, Listeners and TLS): kafka.listenerSecurityProtocolMap
+// is Kafka's listener.security.protocol.map, `NAME:PROTOCOL,...` with PLAINTEXT, SSL,
+// SASL_PLAINTEXT, SASL_SSL. Set, it must name every listener (Kafka refuses a listener
+// without a protocol). Unset, a listener named like a protocol has that protocol — Kafka's
+// default map — and any other name is PLAINTEXT, as every listener was before protocols
+// existed. An SSL or SASL_SSL listener takes its TLS settings from kafka.ssl, with
+// per-listener overrides in kafka.listenerSsl.<NAME> (Kafka's listener.name.<name>.ssl.*).
 
 /** One `NAME://host:port` entry as written (host '' when left empty; IPv6 without its brackets). */
 export interface ListenerEntry {
@@ -24,14 +29,43 @@ export interface ListenerEntry {
   readonly port: number;
 }
 
-/** A listener as the broker runs it: where it binds, and what its clients are told. */
+/** Kafka's security protocols (listener.security.protocol.map's values). */
+export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
+export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
+export const SSL_CLIENT_AUTH = ['none', 'requested', 'required'] as const;
+export type SslClientAuth = (typeof SSL_CLIENT_AUTH)[number];
+
+/** kafka.ssl, and each kafka.listenerSsl entry (every key optional there: unset ones come from kafka.ssl). */
+export interface SslKeys {
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
+  readonly caFile?: string | undefined;
+  readonly clientAuth?: SslClientAuth | undefined;
+  readonly principalMappingRules?: string | undefined;
+}
+
+/** The TLS settings of one SSL or SASL_SSL listener. */
+export interface ListenerSsl {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string | undefined;
+  readonly clientAuth: SslClientAuth;
+  readonly principalMappingRules: string;
+}
+
+/** A listener as the broker runs it: where it binds, what its clients are told, and how they connect. */
 export interface KafkaListener {
   readonly name: string;
   readonly host: string;
   readonly port: number;
   readonly advertisedHost: string;
   readonly advertisedPort: number;
+  readonly securityProtocol: SecurityProtocol;
+  /** SSL and SASL_SSL listeners only. */
+  readonly ssl?: ListenerSsl;
 }
+
+export const usesTls = (p: SecurityProtocol): boolean => p === 'SSL' || p === 'SASL_SSL';
 
 export const DEFAULT_KAFKA_HOST = '127.0.0.1';
 export const DEFAULT_KAFKA_PORT = 9092;
@@ -80,6 +114,32 @@ export interface ListenerKeys {
   readonly advertisedPort?: number | undefined;
   readonly listeners?: string | undefined;
   readonly advertisedListeners?: string | undefined;
+  readonly listenerSecurityProtocolMap?: string | undefined;
+  readonly ssl?: SslKeys | undefined;
+  readonly listenerSsl?: Readonly<Record<string, SslKeys>> | undefined;
+}
+
+/** Parses `NAME:PROTOCOL,...`; every malformed entry is one problem. */
+export function parseSecurityProtocolMap(text: string): { map: Map<string, SecurityProtocol>; problems: string[] } {
+  const map = new Map<string, SecurityProtocol>();
+  const problems: string[] = [];
+  for (const raw of text.split(',')) {
+    const item = raw.trim();
+    if (item === '') continue;
+    const m = /^([^:]+):(.+)$/.exec(item);
+    const name = m?.[1]?.trim() ?? '';
+    const protocol = m?.[2]?.trim() ?? '';
+    if (m === null || !NAME.test(name)) problems.push(`"${item}" is not NAME:PROTOCOL (a listener name, then one of ${SECURITY_PROTOCOLS.join(', ')})`);
+    else if (!(SECURITY_PROTOCOLS as readonly string[]).includes(protocol)) problems.push(`"${item}": ${protocol} is not a security protocol (${SECURITY_PROTOCOLS.join(', ')})`);
+    else if (map.has(name)) problems.push(`listener ${name} is given twice`);
+    else map.set(name, protocol as SecurityProtocol);
+  }
+  return { map, problems };
+}
+
+/** Kafka's default map: a listener named like a protocol has it; Stratus adds: any other name is PLAINTEXT. */
+function defaultProtocol(name: string): SecurityProtocol {
+  return (SECURITY_PROTOCOLS as readonly string[]).includes(name) ? (name as SecurityProtocol) : 'PLAINTEXT';
 }
 
 const hostPort = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -137,16 +197,52 @@ export function resolveListeners(k: ListenerKeys): { listeners: KafkaListener[];
     }
   }
 
+  const protocols = protocolsOf(k, bound, problems);
   const listeners = bound.map((b): KafkaListener => {
+    const securityProtocol = protocols.get(b.name) ?? 'PLAINTEXT';
+    const ssl = usesTls(securityProtocol) ? sslOf(k, b.name, problems) : undefined;
+    const security = { securityProtocol, ...(ssl === undefined ? {} : { ssl }) };
     const a = advertised.get(b.name);
-    if (a !== undefined) return { ...b, advertisedHost: a.host, advertisedPort: a.port };
-    if (k.listeners === undefined) return { ...b, advertisedHost: k.advertisedHost ?? b.host, advertisedPort: k.advertisedPort ?? b.port };
+    if (a !== undefined) return { ...b, advertisedHost: a.host, advertisedPort: a.port, ...security };
+    if (k.listeners === undefined) return { ...b, advertisedHost: k.advertisedHost ?? b.host, advertisedPort: k.advertisedPort ?? b.port, ...security };
     if (META_ADDRESSES.has(b.host)) {
       problems.push({ path: ['listeners'], message: `listener ${b.name} binds ${hostPort(b.host, b.port)}, which clients cannot connect to: give it an address in kafka.advertisedListeners (${b.name}://host:port)` });
     }
-    return { ...b, advertisedHost: b.host, advertisedPort: b.port };
+    return { ...b, advertisedHost: b.host, advertisedPort: b.port, ...security };
   });
+  for (const name of Object.keys(k.listenerSsl ?? {})) {
+    const l = listeners.find((x) => x.name === name);
+    if (l === undefined) problems.push({ path: ['listenerSsl', name], message: `${name} is not a listener (kafka.listeners: ${listeners.map((x) => x.name).join(', ')})` });
+    else if (!usesTls(l.securityProtocol)) problems.push({ path: ['listenerSsl', name], message: `listener ${name} is ${l.securityProtocol}, which does not use TLS: its protocol (kafka.listenerSecurityProtocolMap) must be SSL or SASL_SSL` });
+  }
   return { listeners, problems };
+}
+
+/** Each bound listener's security protocol, from the map or the default. */
+function protocolsOf(k: ListenerKeys, bound: readonly ListenerEntry[], problems: ListenerProblem[]): Map<string, SecurityProtocol> {
+  if (k.listenerSecurityProtocolMap === undefined) return new Map(bound.map((b) => [b.name, defaultProtocol(b.name)]));
+  const parsed = parseSecurityProtocolMap(k.listenerSecurityProtocolMap);
+  for (const message of parsed.problems) problems.push({ path: ['listenerSecurityProtocolMap'], message });
+  for (const b of bound) {
+    if (!parsed.map.has(b.name) && parsed.problems.length === 0) {
+      problems.push({ path: ['listenerSecurityProtocolMap'], message: `no security protocol for listener ${b.name}: add ${b.name}:PLAINTEXT (or SSL, SASL_PLAINTEXT, SASL_SSL)` });
+    }
+  }
+  return parsed.map;
+}
+
+/** A TLS listener's settings: kafka.listenerSsl.<NAME> over kafka.ssl; certificate and key are required. */
+function sslOf(k: ListenerKeys, name: string, problems: ListenerProblem[]): ListenerSsl | undefined {
+  const own = k.listenerSsl?.[name] ?? {};
+  const pick = <K extends keyof SslKeys>(key: K): SslKeys[K] => own[key] ?? k.ssl?.[key];
+  const certFile = pick('certFile');
+  const keyFile = pick('keyFile');
+  const missing = [certFile === undefined ? 'certFile' : undefined, keyFile === undefined ? 'keyFile' : undefined].filter((x) => x !== undefined);
+  if (missing.length > 0) {
+    for (const key of missing) problems.push({ path: ['ssl', key], message: `required: listener ${name} uses TLS (set kafka.ssl.${key}, or kafka.listenerSsl.${name}.${key})` });
+    return undefined;
+  }
+  return { certFile: certFile!, keyFile: keyFile!, caFile: pick('caFile'), clientAuth: pick('clientAuth') ?? 'none', principalMappingRules: pick('principalMappingRules') ?? 'DEFAULT' };
 }
 
 /** `NAME://host:port` of a listener's bound or advertised address, for logs. */

@@ -7,9 +7,9 @@
 // strings (see duration.ts) turned into milliseconds.
 
 import { z } from 'zod';
-import { parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from '@stratus/broker';
+import { parseConnectionsPerIpOverrides, SslPrincipalMapper, UNLIMITED_CONNECTIONS_PER_IP } from '@stratus/broker';
 import { parseDurationMs } from './duration.ts';
-import { DEFAULT_KAFKA_HOST, DEFAULT_KAFKA_PORT, resolveListeners } from './listeners.ts';
+import { DEFAULT_KAFKA_HOST, DEFAULT_KAFKA_PORT, resolveListeners, SSL_CLIENT_AUTH } from './listeners.ts';
 import type { KafkaListener } from './listeners.ts';
 
 export const bytes = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
@@ -32,6 +32,42 @@ export const dataDirSection = z.string().min(1).default('./data');
 
 export const clusterNameSection = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes').default('stratus');
 
+/** Kafka's ssl.principal.mapping.rules, checked by the broker's own parser. */
+const principalMappingRules = z.string().superRefine((rules, ctx) => {
+  try {
+    new SslPrincipalMapper(rules);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
+
+/** The TLS keys one listener may override (kafka.listenerSsl.<NAME>). */
+const listenerSslKeys = z
+  .object({
+    /** PEM: the broker's certificate, then its intermediates (Kafka's ssl.keystore.* with type PEM). */
+    certFile: z.string().min(1).optional(),
+    /** PEM: its private key, unencrypted. */
+    keyFile: z.string().min(1).optional(),
+    /** PEM: the CA client certificates must chain to (Kafka's ssl.truststore.*). Unset: Node's default roots. */
+    caFile: z.string().min(1).optional(),
+    /** Kafka's ssl.client.auth: none, requested (a certificate if the client has one), required (mTLS). */
+    clientAuth: z.enum(SSL_CLIENT_AUTH).optional(),
+    /** Kafka's ssl.principal.mapping.rules: RULE:pattern/replacement/[LU],...,DEFAULT. */
+    principalMappingRules: principalMappingRules.optional(),
+  })
+  .strict();
+
+/** kafka.ssl: the TLS of every SSL and SASL_SSL listener, unless kafka.listenerSsl overrides a key. */
+export const kafkaSslSection = listenerSslKeys
+  .extend({
+    /** How often the PEM files are checked for a change (cert-manager rotation); 0 never. */
+    reloadInterval: duration.prefault('30s'),
+    /** A TLS handshake must finish within this after the connection is accepted. */
+    handshakeTimeout: duration.pipe(z.number().min(1)).prefault('10s'),
+  })
+  .strict()
+  .prefault({});
+
 export const kafkaSection = z
   .object({
     /**
@@ -48,6 +84,12 @@ export const kafkaSection = z
     listeners: z.string().min(1).optional().describe('NAME://host:port,... (Kafka\'s listeners); unset: PLAINTEXT at host:port'),
     /** Kafka's advertised.listeners: what clients connecting through each listener are told; needed for one bound to 0.0.0.0 or ::. */
     advertisedListeners: z.string().min(1).optional().describe('NAME://host:port,... told to the clients of each listener (Kafka\'s advertised.listeners)'),
+    /** Kafka's listener.security.protocol.map: NAME:PROTOCOL,... Unset: a listener named like a protocol has it, others PLAINTEXT (listeners.ts). */
+    listenerSecurityProtocolMap: z.string().min(1).optional().describe('NAME:PROTOCOL,... (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL; Kafka\'s listener.security.protocol.map)'),
+    /** TLS of the SSL and SASL_SSL listeners (docs/security.md). */
+    ssl: kafkaSslSection,
+    /** Per-listener TLS overrides, by listener name (Kafka's listener.name.<name>.ssl.*); config file only. */
+    listenerSsl: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'a listener name'), listenerSslKeys).default({}),
     rack: z.string().min(1).nullable().default(null),
     maxConnections: z.number().int().min(1).default(10_000),
     socketRequestMaxBytes: bytes(1024).default(100 * MiB),
@@ -87,11 +129,11 @@ export const kafkaSection = z
   })
   // Out: host and port with their defaults, and `listeners` resolved — every listener with
   // its bound and advertised address, in order (the lists as written are not kept).
-  .transform(({ listeners: _listeners, advertisedListeners: _advertised, ...k }) => ({
+  .transform(({ listeners: _listeners, advertisedListeners: _advertised, listenerSecurityProtocolMap: _map, listenerSsl: _listenerSsl, ...k }) => ({
     ...k,
     host: k.host ?? DEFAULT_KAFKA_HOST,
     port: k.port ?? DEFAULT_KAFKA_PORT,
-    listeners: resolveListeners({ ...k, listeners: _listeners, advertisedListeners: _advertised }).listeners as readonly KafkaListener[],
+    listeners: resolveListeners({ ...k, listeners: _listeners, advertisedListeners: _advertised, listenerSecurityProtocolMap: _map, listenerSsl: _listenerSsl }).listeners as readonly KafkaListener[],
   }))
   .prefault({});
 

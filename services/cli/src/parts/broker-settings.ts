@@ -4,12 +4,14 @@
 
 import type { BrokerOptions } from '@stratus/broker';
 import type { StratusConfig } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
+import { listenerNetwork } from './listener-tls.ts';
 
 type Sections = Pick<StratusConfig, 'node' | 'kafka' | 'topics' | 'fetch' | 'groups'> & {
   readonly limits: Pick<StratusConfig['limits'], 'maxGroups' | 'maxGroupSize' | 'maxProducersPerPartition'>;
 };
 
-export function brokerSettings(config: Sections, o: { readonly initialRebalanceDelayMs: number; readonly groupCleanupIntervalMs: number }): Pick<BrokerOptions, 'config' | 'network'> {
+export function brokerSettings(config: Sections, o: { readonly initialRebalanceDelayMs: number; readonly groupCleanupIntervalMs: number; readonly log?: Logger }): Pick<BrokerOptions, 'config' | 'network'> {
   const k = config.kafka;
   const first = k.listeners[0]!;
   return {
@@ -36,7 +38,8 @@ export function brokerSettings(config: Sections, o: { readonly initialRebalanceD
       maxDecompressedBatchBytes: config.topics.maxDecompressedBatchBytes,
     },
     network: {
-      listeners: k.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port })),
+      // Each listener's security protocol and TLS (listener-tls.ts).
+      ...listenerNetwork(k, o.log),
       socketRequestMaxBytes: k.socketRequestMaxBytes,
       maxConnections: k.maxConnections,
       maxInFlightRequestsPerConnection: k.connectionMaxInflightRequests,

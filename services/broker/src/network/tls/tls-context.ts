@@ -17,6 +17,8 @@ import { X509Certificate } from 'node:crypto';
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
 export const DEFAULT_TLS_RELOAD_INTERVAL_MS = 30_000;
+/** OpenSSL's session id context of every listener's contexts (at most 32 bytes). */
+const SESSION_ID_CONTEXT = 'stratus-kafka-listener';
 
 export interface TlsFiles {
   /** PEM: the server certificate, then its intermediates. */
@@ -124,6 +126,11 @@ function loadContext(f: TlsFiles): { context: tls.SecureContext; served: ServedC
   const ca = f.caFile === undefined ? undefined : readFileSync(f.caFile, 'utf8');
   // createSecureContext checks that the key matches the certificate.
   const context = tls.createSecureContext({ cert, key, ...(ca === undefined ? {} : { ca }), minVersion: TLS_MIN_VERSION, maxVersion: 'TLSv1.3' });
+  // Clients resume sessions (the Java client does for its second connection to a broker).
+  // With client certificates requested, OpenSSL refuses to resume — an internal_error alert
+  // — unless the context has a session id context; tls.Server sets one on its own
+  // contexts, and so does this (the same call on the same native context).
+  (context as unknown as { context?: { setSessionIdContext?: (id: string) => void } }).context?.setSessionIdContext?.(SESSION_ID_CONTEXT);
   const x509 = new X509Certificate(cert);
   return { context, served: { subject: x509.subject.replaceAll('\n', ', '), serialNumber: x509.serialNumber, fingerprint256: x509.fingerprint256, validTo: x509.validTo } };
 }
