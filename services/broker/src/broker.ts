@@ -122,6 +122,10 @@ export class Broker {
     // A connection's listener names the addresses its client is told: one the broker
     // does not advertise would be answered with no brokers at all.
     const advertised = new Set(advertisedEndpoints(o.config).map((e) => e.listener));
+    // A SASL listener without an authenticator would serve everyone unauthenticated.
+    for (const l of (o.network.listeners ?? []) as readonly { name: string; securityProtocol?: string }[]) {
+      if ((l.securityProtocol === 'SASL_PLAINTEXT' || l.securityProtocol === 'SASL_SSL') && o.sasl === undefined) throw new RangeError(`listener ${l.name} is ${l.securityProtocol}, but SASL is not configured`);
+    }
     for (const name of o.network.listeners?.map((l) => l.name) ?? [DEFAULT_LISTENER_NAME]) {
       if (!advertised.has(name)) throw new RangeError(`listener ${name} has no advertised address (advertised: ${[...advertised].join(', ')})`);
     }

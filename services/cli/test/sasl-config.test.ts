@@ -62,3 +62,14 @@ describe('sasl config', () => {
     expect(() => saslSettings(config, clock, log)).toThrow('sasl.listeners names EXTERNAL, not a listener of kafka.listeners (PLAINTEXT, SASL)');
   });
 });
+
+describe('sasl with the listener map', () => {
+  it('a SASL_PLAINTEXT or SASL_SSL listener requires SASL without being named in sasl.listeners, and needs a user', () => {
+    const listeners = [{ name: 'PLAINTEXT' }, { name: 'CLIENTS', securityProtocol: 'SASL_PLAINTEXT' }];
+    const config = loadConfig({ env: { STRATUS_SASL_ADMIN_USER: 'admin', STRATUS_SASL_ADMIN_PASSWORD: 'admin-password' } });
+    const sasl = saslSettings({ ...config, kafka: { listeners } }, clock, log).sasl;
+    expect(sasl?.requires({ listenerName: 'CLIENTS', remoteAddress: '' })).toBe(true);
+    expect(sasl?.requires({ listenerName: 'PLAINTEXT', remoteAddress: '' })).toBe(false);
+    expect(() => saslSettings({ ...loadConfig({ env: {} }), kafka: { listeners } }, clock, log)).toThrow('listener CLIENTS requires SASL, which has no user');
+  });
+});

@@ -1,5 +1,7 @@
 // The broker's SASL authenticator from the sasl section (dev and broker): undefined when
-// no listener asks for SASL, so nothing changes then. Bootstrap users are hashed here,
+// no listener asks for SASL — none named in sasl.listeners and none whose security
+// protocol (kafka.listenerSecurityProtocolMap) is SASL_PLAINTEXT or SASL_SSL — so nothing
+// changes then. Bootstrap users are hashed here,
 // once, into SCRAM credentials; their passwords go no further. Failed authentications are
 // logged rate-limited (one line per interval, with the count of the rest) and without
 // the user name — a mistyped password is sometimes typed into it.
@@ -11,15 +13,23 @@ import type { StratusConfig } from '../config/schema.ts';
 import { rateLimitedWarn } from '../log-limiter.ts';
 import type { Logger } from '../logger.ts';
 
-type Sections = Pick<StratusConfig, 'sasl'> & { readonly kafka: { readonly listeners: readonly { readonly name: string }[] } };
+/** A listener: its security protocol once the listener map gives listeners one (absent: PLAINTEXT). */
+interface Listener {
+  readonly name: string;
+  readonly securityProtocol?: string;
+}
+type Sections = Pick<StratusConfig, 'sasl'> & { readonly kafka: { readonly listeners: readonly Listener[] } };
 
 export function saslSettings(config: Sections, clock: Clock, log: Logger): Pick<BrokerOptions, 'sasl'> {
   const s = config.sasl;
-  if (s.listeners.length === 0) return {};
   const names = config.kafka.listeners.map((l) => l.name);
   const unknown = s.listeners.filter((n) => !names.includes(n));
   if (unknown.length > 0) throw new RangeError(`sasl.listeners names ${unknown.join(', ')}, not a listener of kafka.listeners (${names.join(', ')})`);
+  const byProtocol = config.kafka.listeners.filter((l) => l.securityProtocol === 'SASL_PLAINTEXT' || l.securityProtocol === 'SASL_SSL').map((l) => l.name);
+  const saslListeners = [...new Set([...s.listeners, ...byProtocol])];
+  if (saslListeners.length === 0) return {};
   const users = [...(s.adminUser !== undefined && s.adminPassword !== undefined ? [{ name: s.adminUser, password: s.adminPassword }] : []), ...s.users];
+  if (users.length === 0) throw new RangeError(`listener ${saslListeners.join(', ')} requires SASL, which has no user: set sasl.adminUser and sasl.adminPassword (STRATUS_SASL_ADMIN_USER, STRATUS_SASL_ADMIN_PASSWORD), or sasl.users`);
   const warn = rateLimitedWarn(log);
   const onEvent = (e: SaslEvent): void => {
     if (e.kind === 'failed') warn({ mechanism: e.mechanism, remote: e.remoteAddress, reason: e.reason, reauthentication: e.reauthentication }, 'SASL authentication failed', 'sasl-failed');
@@ -28,7 +38,7 @@ export function saslSettings(config: Sections, clock: Clock, log: Logger): Pick<
   const sasl = new SaslAuthenticator({
     mechanisms: s.mechanisms,
     credentials: new StaticCredentialStore(users, s.scramIterations),
-    listeners: s.listeners,
+    listeners: saslListeners,
     maxReauthMs: s.maxReauth ?? 0,
     failedAuthenticationDelayMs: s.failedAuthenticationDelay,
     failures: { maxFailures: s.maxFailuresPerAddress, windowMs: s.failureWindow },
@@ -36,6 +46,6 @@ export function saslSettings(config: Sections, clock: Clock, log: Logger): Pick<
     nowMs: () => clock.monotonicMs(),
     onEvent,
   });
-  log.info({ listeners: s.listeners, mechanisms: s.mechanisms, users: users.length }, `SASL required on ${s.listeners.join(', ')} (${s.mechanisms.join(', ')})`);
+  log.info({ listeners: saslListeners, mechanisms: s.mechanisms, users: users.length }, `SASL required on ${saslListeners.join(', ')} (${s.mechanisms.join(', ')})`);
   return { sasl };
 }
