@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionInfo, DispatchResult } from '../../src/dispatcher.ts';
 import { SslPrincipalMapper } from '../../src/auth/tls/principal-mapping.ts';
 import { ReloadingTlsContext } from '../../src/network/index.ts';
-import type { ListenerTls, SslClientAuth, TlsProblem } from '../../src/network/index.ts';
+import type { KafkaServerOptions, ListenerTls, SslClientAuth, TlsProblem } from '../../src/network/index.ts';
 import { makeCertificate, makeTestCa } from '../support/tls-certs.ts';
 import type { TestCa, TestCertificate } from '../support/tls-certs.ts';
 import { idOf, quiet, request, respond, startServer, stopAllServers, until } from './support/harness.ts';
@@ -46,7 +46,7 @@ function listenerTls(clientAuth: SslClientAuth, rules = 'RULE:^CN=([^,]+),OU=Ser
 }
 
 /** A server with an SSL listener and a PLAINTEXT one; every connection's session is recorded by its dispatch. */
-async function start(t: ListenerTls, extra: { tlsHandshakeTimeoutMs?: number } = {}) {
+async function start(t: ListenerTls, extra: Pick<KafkaServerOptions, 'tlsHandshakeTimeoutMs' | 'maxConnections'> = {}) {
   const sessions: ConnectionInfo[] = [];
   const problems: TlsProblem[] = [];
   const started = await startServer(
@@ -245,6 +245,20 @@ describe('SSL listener', () => {
     await until(() => srv.stats().tlsHandshakeTimeouts === 1, 'the timeout counted');
     expect(problems[0]!.reason).toMatch(/not finished within 300 ms/);
     expect(srv.stats().tlsHandshakeFailures).toBe(0);
+  });
+
+  it('a connection in its handshake holds a slot of maxConnections until it finishes or times out', async () => {
+    const { ssl, server: srv } = await start(listenerTls('none'), { tlsHandshakeTimeoutMs: 400, maxConnections: 1 });
+    const silent = net.connect({ host: '127.0.0.1', port: ssl });
+    silent.on('error', () => undefined);
+    await new Promise((r) => silent.once('connect', r));
+    await quiet(50);
+    // The silent handshake holds the only slot: a second client is refused at accept.
+    expect((await tlsRequest(ssl)).answered).toBeUndefined();
+    expect(srv.stats().connectionsRefused).toBe(1);
+    await until(() => srv.stats().tlsHandshakeTimeouts === 1, 'the silent handshake timed out');
+    expect(await tlsRequest(ssl)).toMatchObject({ answered: 7 });
+    silent.destroy();
   });
 
   it('refuses TLS 1.1 and below; negotiates 1.3 by default and accepts 1.2', async () => {
