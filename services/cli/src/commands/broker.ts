@@ -33,6 +33,7 @@ import { brokerClusterMetrics } from '../broker-metrics.ts';
 import { createMetrics } from '../metrics.ts';
 import { brokerLagSources, brokerProcessMetrics, partitionsLed } from '../metrics/broker-process.ts';
 import { brokerSettings } from '../parts/broker-settings.ts';
+import { authorizationSettings } from '../parts/authorization.ts';
 import { saslSettings } from '../parts/sasl.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
 import { openConfiguredStorage } from '../parts/storage.ts';
@@ -105,6 +106,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
       controller: client,
       storage,
       clock,
+      ...authorizationSettings(config, client, log),
       cluster: {
         lease: {
           leaseMs: c.brokerLease,

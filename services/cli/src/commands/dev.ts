@@ -21,6 +21,7 @@ import { createLogger } from '../logger.ts';
 import { createMetrics } from '../metrics.ts';
 import { brokerLagSources, brokerProcessMetrics, partitionsLed } from '../metrics/broker-process.ts';
 import { brokerSettings } from '../parts/broker-settings.ts';
+import { authorizationSettings } from '../parts/authorization.ts';
 import { saslSettings } from '../parts/sasl.ts';
 import { controllerSettings } from '../parts/controller-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
@@ -98,6 +99,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       controller,
       storage,
       clock,
+      ...authorizationSettings(config, controller, log),
       ...saslSettings(config, clock, log),
       onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),

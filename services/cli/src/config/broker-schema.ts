@@ -24,6 +24,7 @@ import {
   tracingSectionFor,
   uploadSection,
   walSection,
+  authorizationSection,
 } from './schema.ts';
 
 const required = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${what}` : undefined) });
@@ -101,6 +102,7 @@ export const brokerConfigSchema = z
       })
       .prefault({}),
     log: logSection,
+    authorization: authorizationSection,
     sasl: saslSection,
   })
   .strict();

@@ -359,6 +359,8 @@ const controllerLimitsShape = {
   maxPartitionsPerTopic: z.number().int().min(1).max(1_000_000).default(10_000),
   /** Committed offsets of all groups together (OffsetCommit: INVALID_COMMIT_OFFSET_SIZE). */
   maxCommittedOffsets: z.number().int().min(1).max(100_000_000).default(1_000_000),
+  /** Kafka ACLs stored (CreateAcls beyond: POLICY_VIOLATION); bounds every broker's copy and each authorization check. */
+  maxAcls: z.number().int().min(1).max(1_000_000).default(10_000),
 };
 
 const brokerLimitsShape = {
@@ -484,6 +486,24 @@ export const saslSection = z
   })
   .prefault({});
 
+/**
+ * Kafka ACLs (docs/security.md, ACLs): the broker's authorizer. Off (the default), every
+ * request is served as before and CreateAcls/DescribeAcls/DeleteAcls answer
+ * SECURITY_DISABLED. On, every request is checked against the ACLs stored in the
+ * controller, as Kafka's StandardAuthorizer does.
+ */
+export const authorizationSection = z
+  .object({
+    /** Check every request against the ACLs (Kafka's authorizer.class.name set). */
+    enabled: z.boolean().default(false).describe('Authorize every request against the Kafka ACLs stored in the controller'),
+    /** super.users: principals allowed everything (User:admin). */
+    superUsers: z.array(z.string().regex(/^[^:]+:.+$/, 'a principal TYPE:NAME, e.g. User:admin')).default([]),
+    /** allow.everyone.if.no.acl.found: a resource no ACL applies to is open to all. Kafka's default, and ours: false (default deny). */
+    allowEveryoneIfNoAclFound: z.boolean().default(false),
+  })
+  .strict()
+  .prefault({});
+
 /** `stratus dev`: every section (one process is controller and broker). */
 export const configSchema = z
   .object({
@@ -507,6 +527,7 @@ export const configSchema = z
     metrics: metricsSection,
     log: logSection,
     admin: adminSection,
+    authorization: authorizationSection,
     sasl: saslSection,
   })
   .strict();
