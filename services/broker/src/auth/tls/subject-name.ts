@@ -4,7 +4,8 @@
 //
 // Node gives the subject one relative name per line in certificate order, values already
 // escaped by OpenSSL's RFC 2253 rules (ASN1_STRFLGS_ESC_2253), the attributes of a
-// multi-valued name joined by ` + `. The lines reversed and joined by `,` are RFC 2253.
+// multi-valued name joined by ` + `. The lines reversed and joined by `,` are RFC 2253;
+// Java escapes `#` and `=` inside values too, and so does this.
 // Java writes attributes outside RFC 2253's keywords as OID=#hex-of-DER; of those, the one
 // client certificates commonly carry, emailAddress (an IA5String), is written that way too,
 // so rules written for Kafka match. Other unusual attributes keep OpenSSL's short name.
@@ -29,9 +30,26 @@ function javaAttribute(ava: string): string {
   if (eq <= 0) return ava;
   const key = ava.slice(0, eq);
   const value = ava.slice(eq + 1);
-  if (RFC2253_KEYWORDS.has(key)) return ava;
+  if (RFC2253_KEYWORDS.has(key)) return `${key}=${escapeLikeJava(value)}`;
   if (key === 'emailAddress') return `${EMAIL_ADDRESS_OID}=#${derHex(IA5_STRING_TAG, unescape2253(value))}`;
   return ava;
+}
+
+/**
+ * OpenSSL escapes RFC 2253's specials (`,+"\<>;`, a leading `#` or space, a trailing
+ * space); Java also escapes `#` and `=` wherever they are. Escaped pairs are kept as they are.
+ */
+function escapeLikeJava(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\' && i + 1 < value.length) {
+      out += c + value[++i]!;
+    } else {
+      out += c === '#' || c === '=' ? `\\${c}` : c;
+    }
+  }
+  return out;
 }
 
 /** The DER encoding of a string value with its tag, in lower-case hex (Java's #hex form). */

@@ -2,7 +2,11 @@
 // plus the example of Kafka's documentation (ssl.principal.mapping.rules) and the subject
 // strings node:crypto gives for real openssl-made certificates.
 
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { NoMatchingRuleError, SslPrincipalMapper } from '../../../src/auth/tls/principal-mapping.ts';
 import { rfc2253Subject } from '../../../src/auth/tls/subject-name.ts';
@@ -115,4 +119,32 @@ describe('rfc2253Subject', () => {
     expect(rfc2253Subject('CN=a + UID=b')).toBe('CN=a+UID=b');
     await ca.dispose();
   });
+
+  it('is byte for byte what Java\'s X500Principal.getName() (what Kafka maps) gives for the same certificates', async () => {
+    const ca = await makeTestCa();
+    const subjects = [
+      '/C=US/O=Acme, Inc./OU=Ops/CN=Tkac, Adam/emailAddress=x@y.z',
+      '/C=US/ST=CA/L=SF/O=Example/OU=ServiceUsers/CN=Tkac "Adam" <x>;/DC=example/UID=u1',
+      '/CN= leading space and trailing #/O=#hash',
+      '/CN=a=b#c é',
+    ];
+    const files: string[] = [];
+    for (const [i, subject] of subjects.entries()) files.push((await makeCertificate(ca, { name: `dn-${i}`, subject })).certFile);
+    const source = join(ca.dir, 'SubjectName.java');
+    writeFileSync(
+      source,
+      [
+        'import java.io.FileInputStream;',
+        'import java.security.cert.CertificateFactory;',
+        'import java.security.cert.X509Certificate;',
+        'public class SubjectName { public static void main(String[] files) throws Exception {',
+        '  for (String f : files) { X509Certificate c = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new FileInputStream(f));',
+        '    System.out.println(c.getSubjectX500Principal().getName()); } } }',
+      ].join('\n'),
+    );
+    const { stdout } = await promisify(execFile)('java', [source, ...files]);
+    const ours = files.map((f) => rfc2253Subject(new X509Certificate(readFileSync(f)).subject));
+    expect(ours).toEqual(stdout.trimEnd().split('\n'));
+    await ca.dispose();
+  }, 60_000);
 });
