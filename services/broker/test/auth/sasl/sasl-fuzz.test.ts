@@ -57,7 +57,10 @@ describe(`SASL frames, fuzzed (seed ${SEED})`, () => {
       const out = Buffer.from(b);
       switch (int(6)) {
         case 0:
-          if (out.length > 0) out[int(out.length)] ^= 1 << int(8);
+          if (out.length > 0) {
+            const at = int(out.length);
+            out[at] = out[at]! ^ (1 << int(8));
+          }
           return out;
         case 1:
           return out.subarray(0, int(out.length + 1));
