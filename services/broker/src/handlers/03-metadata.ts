@@ -13,7 +13,8 @@
 // only those the principal may DESCRIBE; a topic named without DESCRIBE is
 // TOPIC_AUTHORIZATION_FAILED whether it exists or not (its existence is not disclosed);
 // an unknown one to be auto-created without CREATE (cluster or topic) is
-// TOPIC_AUTHORIZATION_FAILED too; a topic id the principal may not DESCRIBE is UNKNOWN_TOPIC_ID.
+// TOPIC_AUTHORIZATION_FAILED too; so is a topic id the principal may not DESCRIBE (without
+// its name: ids are not sensitive in Kafka's view, names are).
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import { topicNameProblem } from '@stratus/controller';
@@ -84,7 +85,12 @@ export function metadataHandler(ctx: BrokerContext) {
         for (const t of req.topics!) {
           if (t.name === null) {
             const byId = catalog.topicById(t.topicId);
-            responses.push(byId && describable(byId.name) ? topicResponse(byId) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
+            if (byId !== undefined && !describable(byId.name)) {
+              // Kafka: topic ids are not sensitive, so this one is answered by id, without its name.
+              responses.push({ ...deniedTopic(''), name: null, topicId: t.topicId });
+              continue;
+            }
+            responses.push(byId ? topicResponse(byId) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: t.topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NOT_REQUESTED });
             continue;
           }
           if (!describable(t.name) || createDenied.has(t.name)) {

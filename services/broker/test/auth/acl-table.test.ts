@@ -143,6 +143,15 @@ const ROWS: Row[] = [
     denied: [E.TOPIC_AUTHORIZATION_FAILED],
   }),
   row({
+    name: 'Metadata by topic id (v12): TOPIC_AUTHORIZATION_FAILED without the name',
+    apiKey: ApiKey.Metadata,
+    version: 12,
+    grants: [topic(AclOp.DESCRIBE)],
+    request: (w, n) => ({ topics: [{ name: null, topicId: w.topic(n.topic)!.topicId }], allowAutoTopicCreation: false }),
+    codes: (r) => r.topics.flatMap((t) => [t.errorCode, t.name === null ? 0 : 1]),
+    denied: [E.TOPIC_AUTHORIZATION_FAILED, 0],
+  }),
+  row({
     name: 'Metadata listing every topic: only DESCRIBE-able ones are shown',
     apiKey: ApiKey.Metadata,
     version: 12,
