@@ -197,7 +197,8 @@ export class SaslAuthenticator {
         throw e;
       }
       s.scram = { exchange, known };
-      return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes: Buffer.from(exchange.serverFirst), sessionLifetimeMs: 0 };
+      // Kafka writes an empty message, not null, when there is no error (test/security/sasl-vs-kafka.test.ts).
+      return { errorCode: ErrorCode.NONE, errorMessage: '', authBytes: Buffer.from(exchange.serverFirst), sessionLifetimeMs: 0 };
     }
     const { exchange, known } = s.scram;
     let serverFinal: string;
@@ -237,7 +238,7 @@ export class SaslAuthenticator {
     const lifetime = this.o.maxReauthMs > 0 ? this.o.maxReauthMs : 0;
     s.expiresAtMs = lifetime > 0 ? this.o.nowMs() + lifetime : undefined;
     this.o.onEvent?.({ kind: 'authenticated', mechanism, principal: principalString(principal), remoteAddress: conn.remoteAddress, reauthentication });
-    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes, sessionLifetimeMs: lifetime };
+    return { errorCode: ErrorCode.NONE, errorMessage: '', authBytes, sessionLifetimeMs: lifetime };
   }
 
   /** Records a failure: the connection closes at its next request. */

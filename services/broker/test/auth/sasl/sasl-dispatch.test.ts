@@ -97,7 +97,7 @@ describe('SASL on a SASL listener', () => {
     const { connect, events } = setup();
     const c = connect();
     const r = await c.plain('alice', 'alice-secret');
-    expect(r).toMatchObject({ errorCode: ErrorCode.NONE, errorMessage: null, sessionLifetimeMs: 0 });
+    expect(r).toMatchObject({ errorCode: ErrorCode.NONE, errorMessage: '', sessionLifetimeMs: 0 });
     expect(c.conn.session!.principal).toEqual({ type: 'User', name: 'alice' });
     expect(c.conn.session!.saslMechanism).toBe('PLAIN');
     expect(await c.heartbeat()).toMatchObject({ errorCode: 0 });
