@@ -1,6 +1,8 @@
 // Kafka ACLs end to end: `stratus dev` with authorization on, Kafka's own kafka-acls.sh
 // (AclCommand, test/peers/kafka-bin.sh) adding, listing and removing ACLs, and kafkajs
-// clients denied, then allowed, then denied again by what the tool changed.
+// clients denied, then allowed, then denied again by what the tool changed. The same steps
+// run against Apache Kafka with its StandardAuthorizer (test/peers/kafka-broker.sh), and
+// must give the same answers there.
 //
 // Principals: every client here is User:ANONYMOUS (a PLAINTEXT listener), so the ACLs tell
 // clients apart by host, which Kafka's model has for exactly that: the tool connects from
@@ -13,6 +15,8 @@
 // have ACLs, and what no ACL allows is denied.
 
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -20,7 +24,7 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type { ISocketFactory, logCreator as logCreatorType } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StratusProcess } from '../support/stratus-process.ts';
+import { freePort, StratusProcess } from '../support/stratus-process.ts';
 
 // kafkajs's table of Kafka error codes (type, code, message): not part of its typed API.
 const { errorCodes } = createRequire(import.meta.url)('kafkajs/src/protocol/error') as { errorCodes: unknown };
@@ -28,21 +32,50 @@ const { errorCodes } = createRequire(import.meta.url)('kafkajs/src/protocol/erro
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLIENT_HOST = '127.0.0.2';
+/**
+ * Retriable errors are retried (Kafka answers COORDINATOR_NOT_AVAILABLE while it creates
+ * __consumer_offsets for the first group); authorization errors are not retriable, so a
+ * denial still fails at once.
+ */
+const RETRY = { retries: 6, initialRetryTime: 200 };
 
-let dev: StratusProcess;
+/** A broker under test: where it listens, and how it stops. */
+interface Target {
+  readonly bootstrap: string;
+  stop(): Promise<void>;
+}
+
+/** stratus dev with authorization on; allowEveryoneIfNoAclFound only to bootstrap (above). */
+async function startStratus(): Promise<Target> {
+  const dev = await StratusProcess.start({ env: { STRATUS_AUTHORIZATION_ENABLED: 'true', STRATUS_AUTHORIZATION_ALLOW_EVERYONE_IF_NO_ACL_FOUND: 'true' } });
+  return { bootstrap: dev.bootstrap, stop: async () => void (await dev.stop()) };
+}
+
+/** Apache Kafka 4.x (KRaft, test/peers/kafka-broker.sh) with its StandardAuthorizer and the same setting. */
+async function startKafka(): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'stratus-acls-kafka-'));
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const props = ['authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'allow.everyone.if.no.acl.found=true'].join('\n');
+  const script = join(ROOT, 'test/peers/kafka-broker.sh');
+  await run('bash', [script, 'start', dir, String(port), String(controllerPort)], { env: { ...process.env, KAFKA_BROKER_PROPS: props }, maxBuffer: 1 << 24, timeout: 300_000 });
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    stop: async () => {
+      await run('bash', [script, 'stop', dir], { timeout: 120_000 });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let target: Target;
 let bin: string;
 
 beforeAll(async () => {
   bin = (await run('bash', [join(ROOT, 'test/peers/kafka-bin.sh')], { cwd: ROOT, timeout: 300_000 })).stdout.trim();
-  dev = await StratusProcess.start({ env: { STRATUS_AUTHORIZATION_ENABLED: 'true', STRATUS_AUTHORIZATION_ALLOW_EVERYONE_IF_NO_ACL_FOUND: 'true' } });
 }, 360_000);
 
-afterAll(async () => {
-  await dev?.stop();
-});
-
 async function acls(...args: string[]): Promise<string> {
-  const r = await run(join(bin, 'kafka-acls.sh'), ['--bootstrap-server', dev.bootstrap, ...args], { timeout: 120_000 });
+  const r = await run(join(bin, 'kafka-acls.sh'), ['--bootstrap-server', target.bootstrap, ...args], { timeout: 120_000 });
   return r.stdout;
 }
 
@@ -63,7 +96,7 @@ function clientFromOtherHost(clientId: string): Kafka {
     const type = ((entry.log as { error?: unknown }).error as { type?: unknown } | undefined)?.type;
     if (typeof type === 'string') logged.push(type);
   };
-  return new Kafka({ clientId, brokers: [dev.bootstrap], socketFactory, logLevel: logLevel.DEBUG, logCreator, retry: { retries: 0 } });
+  return new Kafka({ clientId, brokers: [target.bootstrap], socketFactory, logLevel: logLevel.DEBUG, logCreator, retry: RETRY });
 }
 
 async function errorType(work: () => Promise<unknown>): Promise<string> {
@@ -96,7 +129,7 @@ function kafkaErrorType(e: unknown): string {
 }
 
 async function produceFromOtherHost(value: string): Promise<string> {
-  const producer = clientFromOtherHost('acl-producer').producer({ retry: { retries: 0 } });
+  const producer = clientFromOtherHost('acl-producer').producer({ retry: RETRY });
   await producer.connect();
   try {
     return await errorType(() => producer.send({ topic: 'orders', messages: [{ value }] }));
@@ -105,7 +138,17 @@ async function produceFromOtherHost(value: string): Promise<string> {
   }
 }
 
-describe('kafka-acls.sh against stratus dev with authorization on', () => {
+describe.each([
+  ['stratus dev', startStratus],
+  ['Apache Kafka (the reference: the same steps, the same answers)', startKafka],
+])('kafka-acls.sh against %s with an authorizer', (_name, start) => {
+  beforeAll(async () => {
+    target = await start();
+  }, 360_000);
+  afterAll(async () => {
+    await target?.stop();
+  }, 180_000);
+
   it('adds, lists and removes ACLs, and clients are denied and allowed accordingly', async () => {
     // Bootstrap: the tool's host gets everything, and from now on the cluster, topics and groups have ACLs.
     await acls('--add', '--allow-principal', 'User:ANONYMOUS', '--allow-host', '127.0.0.1', '--operation', 'All', '--cluster');
@@ -117,7 +160,7 @@ describe('kafka-acls.sh against stratus dev with authorization on', () => {
     expect(listed).toContain('(principal=User:ANONYMOUS, host=127.0.0.1, operation=ALL, permissionType=ALLOW)');
 
     // The tool's host may create the topic; the other host may not even see it.
-    const admin = new Kafka({ clientId: 'acl-admin', brokers: [dev.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = new Kafka({ clientId: 'acl-admin', brokers: [target.bootstrap], logLevel: logLevel.NOTHING });
     const a = admin.admin();
     await a.connect();
     await a.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }] });
@@ -135,7 +178,7 @@ describe('kafka-acls.sh against stratus dev with authorization on', () => {
     // Reading needs READ on the topic and on the group: the group is refused first.
     const consume = async (groupId: string): Promise<string> => {
       logged.length = 0;
-      const consumer = clientFromOtherHost('acl-consumer').consumer({ groupId, retry: { retries: 0 } });
+      const consumer = clientFromOtherHost('acl-consumer').consumer({ groupId, retry: RETRY });
       await consumer.connect();
       try {
         const got = new Promise<string>((resolve, reject) => {
