@@ -4,6 +4,9 @@
 // iterations, a listener name kafka.listeners does not have) and a bad password reported
 // by its key without echoing it.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { brokerConfigSchema } from '../src/config/broker-schema.ts';
 import { ConfigError, loadConfig, loadConfigWith } from '../src/config/load.ts';
@@ -55,6 +58,24 @@ describe('sasl config', () => {
     expect(text).toContain('sasl.adminPassword (from STRATUS_SASL_ADMIN_PASSWORD)');
     expect(text).toContain('at least 8 characters');
     expect(text).not.toContain('hunter2');
+  });
+
+  it('reports a short password of sasl.users by its key without echoing it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stratus-sasl-config-'));
+    try {
+      const file = join(dir, 'stratus.yaml');
+      writeFileSync(file, 'sasl:\n  users:\n    - name: bob\n      password: hunter2\n');
+      let text = '';
+      try {
+        loadConfig({ file, env: {} });
+      } catch (e) {
+        text = (e as Error).message;
+      }
+      expect(text).toContain('sasl.users.0.password');
+      expect(text).not.toContain('hunter2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a SASL listener that kafka.listeners does not have', () => {
