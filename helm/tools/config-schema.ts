@@ -49,6 +49,9 @@ export const CHART_OWNED: Readonly<Record<'broker' | 'controller', readonly stri
     'objectStore.url',
     'storage.shutdownFlushTimeout',
     'cluster.shutdownDrainTimeout',
+    // Passwords: from a Secret as STRATUS_SASL_ADMIN_PASSWORD, never in the ConfigMap broker.config becomes.
+    'sasl.adminPassword',
+    'sasl.users',
   ],
   // admin.apiToken: from a Secret (values admin.apiToken), never in the ConfigMap controller.config becomes.
   controller: ['name', 'clusterName', 'grpc.host', 'grpc.port', 'grpc.advertisedHost', 'grpc.advertisedPort', 'metadata', 'http', 'objectStore.url', 'admin.apiToken'],
