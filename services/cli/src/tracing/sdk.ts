@@ -10,7 +10,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { parentBasedRatioSampler } from '@stratus/runtime';
-import type { TracingSettings } from './start.ts';
+import type { TracingSettings } from './settings.ts';
 
 /** The OTLP/HTTP traces URL of a base endpoint (as OTEL_EXPORTER_OTLP_ENDPOINT is read). */
 export function tracesUrl(endpoint: string): string {

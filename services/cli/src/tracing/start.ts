@@ -8,13 +8,7 @@
 
 import { installTracing } from '@stratus/runtime';
 import type { Logger } from '../logger.ts';
-
-export interface TracingSettings {
-  /** OTLP/HTTP base URL (http://collector:4318); spans go to <otlpEndpoint>/v1/traces. Unset: tracing off. */
-  readonly otlpEndpoint?: string | undefined;
-  readonly samplingRatio: number;
-  readonly serviceName: string;
-}
+import type { TracingSettings } from './settings.ts';
 
 export interface ProcessTracing {
   readonly enabled: boolean;
