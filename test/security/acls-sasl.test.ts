@@ -31,6 +31,7 @@ let dir: string;
 let child: ChildProcess;
 let output = '';
 let port = 0;
+let httpPort = 0;
 let bin: string;
 let adminProps: string;
 
@@ -38,7 +39,7 @@ beforeAll(async () => {
   bin = (await run('bash', [join(ROOT, 'test/peers/kafka-bin.sh')], { cwd: ROOT, timeout: 300_000 })).stdout.trim();
   dir = mkdtempSync(join(tmpdir(), 'stratus-acl-sasl-'));
   port = await freePort();
-  const httpPort = await freePort();
+  httpPort = await freePort();
   const config = join(dir, 'stratus.yaml');
   writeFileSync(config, ['sasl:', '  users:', `    - { name: alice, password: "${ALICE_PASSWORD}" }`, ''].join('\n'), { mode: 0o600 });
   adminProps = join(dir, 'admin.properties');
@@ -55,7 +56,8 @@ beforeAll(async () => {
   child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--config', config, '--data-dir', join(dir, 'data'), '--http-port', String(httpPort)], {
     env: {
       ...process.env,
-      STRATUS_LOG_LEVEL: 'warn',
+      // info: the authorizer's denial lines are checked below.
+      STRATUS_LOG_LEVEL: 'info',
       STRATUS_KAFKA_LISTENERS: `SASL://127.0.0.1:${port}`,
       STRATUS_SASL_LISTENERS: 'SASL',
       STRATUS_SASL_MECHANISMS: 'SCRAM-SHA-512',
@@ -185,4 +187,19 @@ describe('ACLs for SASL principals', () => {
     await aliceAdmin.disconnect();
     await admin.disconnect();
   }, 300_000);
+
+  it('denials are logged as Kafka logs them, and counted; so are authentications', async () => {
+    // The first test's CreateTopics of "alices": CREATE on the topic is the last word (logged);
+    // CREATE on the cluster was only the first of two chances (not logged, as in Kafka).
+    expect(output).toContain('Principal = User:alice is Denied operation = CREATE from host = 127.0.0.1 on resource = Topic:alices for request = CreateTopics');
+    expect(output).not.toContain('on resource = Cluster:kafka-cluster for request = CreateTopics');
+    const wrong = as('alice', 'not-her-password').admin();
+    await expect(wrong.connect()).rejects.toThrow();
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    expect(value('stratus_authorization_decisions_total{result="denied"}')).toBeGreaterThan(0);
+    expect(value('stratus_authorization_decisions_total{result="allowed"}')).toBeGreaterThan(0);
+    expect(value('stratus_sasl_authentications_total{mechanism="SCRAM-SHA-512",result="succeeded",reauthentication="false"}')).toBeGreaterThan(3);
+    expect(value('stratus_sasl_authentications_total{mechanism="SCRAM-SHA-512",result="failed",reauthentication="false"}')).toBeGreaterThanOrEqual(1);
+  }, 60_000);
 });

@@ -9,7 +9,7 @@ export type { DispatchResult, ProblemConnection } from './dispatcher.ts';
 export { AclOperation } from './auth/authorized-operations.ts';
 export type { AclOperationCode, AclResourceType, Authorizer } from './auth/authorized-operations.ts';
 export { AclAuthorizer } from './auth/acl-authorizer.ts';
-export type { AclAuthorizerOptions } from './auth/acl-authorizer.ts';
+export type { AclAuthorizerOptions, AuthorizationDecision } from './auth/acl-authorizer.ts';
 export { DEFAULT_LISTENER_NAME, KAFKA_SERVER_DEFAULTS, parseConnectionsPerIpOverrides, UNLIMITED_CONNECTIONS_PER_IP } from './network/index.ts';
 export type { BoundListener, KafkaServerStats, ListenerAddress } from './network/index.ts';
 export { DEFAULT_TLS_RELOAD_INTERVAL_MS, ReloadingTlsContext } from './network/index.ts';

@@ -43,10 +43,15 @@ export class RepeatLimiter {
  * many like it were held back since the previous one.
  */
 export function rateLimitedWarn(log: Logger, limiter: RepeatLimiter = new RepeatLimiter()): (fields: Record<string, unknown>, message: string, key?: string) => void {
+  return rateLimitedLine(log, 'warn', limiter);
+}
+
+/** The same at another level: info for what is expected but worth a line (an authorization denial). */
+export function rateLimitedLine(log: Logger, level: 'info' | 'warn', limiter: RepeatLimiter = new RepeatLimiter()): (fields: Record<string, unknown>, message: string, key?: string) => void {
   return (fields, message, key = message) => {
     const suppressed = limiter.admit(key);
     if (suppressed === undefined) return;
-    if (suppressed === 0) log.warn(fields, message);
-    else log.warn({ ...fields, suppressed }, `${message} (${suppressed} more like it were not logged)`);
+    if (suppressed === 0) log[level](fields, message);
+    else log[level]({ ...fields, suppressed }, `${message} (${suppressed} more like it were not logged)`);
   };
 }

@@ -23,17 +23,41 @@ export interface AclAuthorizerOptions {
   readonly allowEveryoneIfNoAclFound: boolean;
   /** The ACLs as of now (the latest metadata snapshot's). */
   readonly acls: () => readonly AclBinding[] | undefined;
+  /** Every decision of `authorize`, allowed or not (counted; a denial with logIfDenied is logged). */
+  readonly onDecision?: (decision: AuthorizationDecision) => void;
+}
+
+/** One audited decision: who asked for what, from where, through which API. */
+export interface AuthorizationDecision {
+  readonly allowed: boolean;
+  /** Kafka's logIfDenied: false where a denial only filters a listing. */
+  readonly logIfDenied: boolean;
+  readonly principal: string;
+  readonly host: string;
+  readonly operation: AclOperationCode;
+  readonly resourceType: AclResourceType;
+  readonly resourceName: string;
+  readonly apiKey: number;
 }
 
 export class AclAuthorizer implements Authorizer {
   private readonly settings: AuthorizerSettings;
   private readonly source: () => readonly AclBinding[] | undefined;
+  private readonly onDecision: ((decision: AuthorizationDecision) => void) | undefined;
   private indexedFrom: readonly AclBinding[] | undefined;
   private index = new AclIndex([]);
 
   constructor(o: AclAuthorizerOptions) {
     this.settings = { superUsers: new Set(o.superUsers), allowIfNoAcl: o.allowEveryoneIfNoAclFound };
     this.source = o.acls;
+    this.onDecision = o.onDecision;
+  }
+
+  authorize(request: RequestContext, operation: AclOperationCode, resourceType: AclResourceType, resourceName: string, logIfDenied: boolean): boolean {
+    const who = requester(request);
+    const allowed = authorize(this.current(), this.settings, who, operation as AclOpCode, RESOURCE_TYPE[resourceType], resourceName);
+    this.onDecision?.({ allowed, logIfDenied, principal: who.principal, host: who.host, operation, resourceType, resourceName, apiKey: request.header.apiKey });
+    return allowed;
   }
 
   allowedOperations(request: RequestContext, resourceType: AclResourceType, resourceName: string, operations: readonly AclOperationCode[]): readonly AclOperationCode[] {

@@ -8,8 +8,14 @@ import { RESOURCE_BROKER, RESOURCE_TOPIC } from '../admin/config-resources.ts';
 import { AclOperation, CLUSTER_RESOURCE_NAME } from './authorized-operations.ts';
 import type { AclOperationCode, AclResourceType, Authorizer } from './authorized-operations.ts';
 
-export function isAllowed(authorizer: Authorizer | undefined, request: RequestContext, operation: AclOperationCode, resourceType: AclResourceType, resourceName: string): boolean {
+/**
+ * `logIfDenied` false: a denial that only filters what is listed (Metadata of all topics,
+ * ListGroups) — Kafka neither logs nor counts those as refusals; every other check is
+ * audited (logged when denied, counted either way) when the authorizer audits.
+ */
+export function isAllowed(authorizer: Authorizer | undefined, request: RequestContext, operation: AclOperationCode, resourceType: AclResourceType, resourceName: string, logIfDenied = true): boolean {
   if (authorizer === undefined) return true;
+  if (authorizer.authorize !== undefined) return authorizer.authorize(request, operation, resourceType, resourceName, logIfDenied);
   return authorizer.allowedOperations(request, resourceType, resourceName, [operation]).includes(operation);
 }
 
@@ -21,7 +27,8 @@ export function isAllowedOnAny(authorizer: Authorizer | undefined, request: Requ
 
 /** Kafka's rule for creating a topic (CreateTopics, auto-creation): CREATE on the cluster, or on the topic. */
 export function mayCreateTopic(authorizer: Authorizer | undefined, request: RequestContext, topic: string): boolean {
-  return isAllowed(authorizer, request, AclOperation.CREATE, 'cluster', CLUSTER_RESOURCE_NAME) || isAllowed(authorizer, request, AclOperation.CREATE, 'topic', topic);
+  // The cluster-wide check is not the last word, so its denial is not logged (Kafka: logIfDenied = false).
+  return isAllowed(authorizer, request, AclOperation.CREATE, 'cluster', CLUSTER_RESOURCE_NAME, false) || isAllowed(authorizer, request, AclOperation.CREATE, 'topic', topic);
 }
 
 /**

@@ -42,6 +42,11 @@ export interface Authorizer {
    * Absent: never (only the resource checks allow).
    */
   allowedOnAnyOfType?(request: RequestContext, resourceType: AclResourceType, operation: AclOperationCode): boolean;
+  /**
+   * One check that decides whether an item is served (Kafka's authorize with its
+   * logIfDenied flag): audited where the others are not. Absent: allowedOperations decides.
+   */
+  authorize?(request: RequestContext, operation: AclOperationCode, resourceType: AclResourceType, resourceName: string, logIfDenied: boolean): boolean;
 }
 
 /**

@@ -20,8 +20,9 @@ export function listGroupsHandler(ctx: BrokerContext, coordinator: GroupCoordina
     accept: [0, 5],
     async handle(req, rctx) {
       // Kafka: every group for DESCRIBE on the cluster, else the groups the principal may DESCRIBE.
-      const all = isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'cluster', CLUSTER_RESOURCE_NAME);
-      const describable = (groupId: string): boolean => all || isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'group', groupId);
+      // Both only filter the listing: neither is audited as a refusal (Kafka's logIfDenied = false).
+      const all = isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'cluster', CLUSTER_RESOURCE_NAME, false);
+      const describable = (groupId: string): boolean => all || isAllowed(ctx.authorizer, rctx, AclOperation.DESCRIBE, 'group', groupId, false);
       const listed = await coordinator.listGroups((groupId) => isLocalCoordinator(ctx, groupId));
       const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
       const types = new Set(req.typesFilter.map((t) => t.toLowerCase()));

@@ -49,7 +49,7 @@ export function initProducerIdHandler(ctx: BrokerContext) {
         return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
       }
       // Kafka (>= 2.8): IDEMPOTENT_WRITE on the cluster, or WRITE on at least one topic.
-      if (!isAllowed(ctx.authorizer, rctx, AclOperation.IDEMPOTENT_WRITE, 'cluster', CLUSTER_RESOURCE_NAME) && !isAllowedOnAny(ctx.authorizer, rctx, AclOperation.WRITE, 'topic')) {
+      if (!isAllowed(ctx.authorizer, rctx, AclOperation.IDEMPOTENT_WRITE, 'cluster', CLUSTER_RESOURCE_NAME, false) && !isAllowedOnAny(ctx.authorizer, rctx, AclOperation.WRITE, 'topic')) {
         return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, producerId: -1, producerEpoch: -1 };
       }
       if (req.producerId >= 0 && req.producerEpoch >= 0 && req.producerEpoch < MAX_EPOCH - 1) {

@@ -95,7 +95,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
     log.fatal({ err: error }, `fatal: the write-ahead log failed, stopping (a restart recovers the WAL): ${error.message}`);
     stop?.('fatal error');
   };
-  const processMetrics = brokerProcessMetrics(config.metrics);
+  const processMetrics = brokerProcessMetrics(config.metrics, config.sasl.mechanisms);
   const { cache, storage } = await openConfiguredStorage({ config, dataDir, walDir, wal, store, index: client, clock, random, log, onFatal, onUploaded: processMetrics.uploads.onUploaded });
 
   const c = config.cluster;
@@ -106,7 +106,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
       controller: client,
       storage,
       clock,
-      ...authorizationSettings(config, client, log),
+      ...authorizationSettings(config, client, log, processMetrics.security),
       cluster: {
         lease: {
           leaseMs: c.brokerLease,
@@ -120,7 +120,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
         replicaReads: { maxPartitions: c.replicaReadMaxPartitions, pollIntervalMs: c.replicaReadPollInterval },
         onEvent: (event) => logClusterEvent(log, event),
       },
-      ...saslSettings(config, clock, log),
+      ...saslSettings(config, clock, log, processMetrics.security),
       onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
       onRequest: processMetrics.requests.onRequest,

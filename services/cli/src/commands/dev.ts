@@ -84,7 +84,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
 
   controller.start(); // retention, offset expiry, deletion of unreferenced objects and orphans, object compaction
 
-  const processMetrics = brokerProcessMetrics(config.metrics);
+  const processMetrics = brokerProcessMetrics(config.metrics, config.sasl.mechanisms);
   const { cache, storage } = await openConfiguredStorage({ config, dataDir, walDir, wal, store, index: controller, clock, random, log, onFatal, onUploaded: processMetrics.uploads.onUploaded });
 
   let broker: Broker;
@@ -99,8 +99,8 @@ export async function runDev(config: StratusConfig): Promise<number> {
       controller,
       storage,
       clock,
-      ...authorizationSettings(config, controller, log),
-      ...saslSettings(config, clock, log),
+      ...authorizationSettings(config, controller, log, processMetrics.security),
+      ...saslSettings(config, clock, log, processMetrics.security),
       onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
       onRequest: processMetrics.requests.onRequest,

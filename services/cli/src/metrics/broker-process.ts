@@ -11,6 +11,8 @@ import type { MetricsLimits, ObjectStorePrices } from './limits.ts';
 import { requestMetrics } from './request-metrics.ts';
 import type { RequestMetrics } from './request-metrics.ts';
 import { uploadMetrics } from './upload-metrics.ts';
+import { securityMetrics } from './security-metrics.ts';
+import type { SecurityMetrics } from './security-metrics.ts';
 
 export interface MetricsConfig extends MetricsLimits {
   readonly prices: ObjectStorePrices;
@@ -19,14 +21,18 @@ export interface MetricsConfig extends MetricsLimits {
 export interface BrokerProcessMetrics {
   readonly requests: RequestMetrics;
   readonly uploads: ReturnType<typeof uploadMetrics>;
+  /** Authentications and authorization decisions (parts/sasl.ts, parts/authorization.ts). */
+  readonly security: SecurityMetrics;
   /** Registered with the registry once it exists (createMetrics' `early`). */
   readonly early: readonly Metric[];
 }
 
-export function brokerProcessMetrics(config: MetricsConfig): BrokerProcessMetrics {
+/** `saslMechanisms`: the mechanisms the broker enables (sasl.mechanisms), the values of the authentication counters' mechanism label. */
+export function brokerProcessMetrics(config: MetricsConfig, saslMechanisms: readonly string[]): BrokerProcessMetrics {
   const requests = requestMetrics(config);
   const uploads = uploadMetrics();
-  return { requests, uploads, early: [...requests.metrics, ...uploads.metrics] };
+  const security = securityMetrics(saslMechanisms);
+  return { requests, uploads, security, early: [...requests.metrics, ...uploads.metrics, ...security.metrics] };
 }
 
 /** Partitions `nodeId` leads in `metadata` (one pass over the partitions, at scrape time). */

@@ -12,6 +12,7 @@ import type { Clock } from '@stratus/runtime';
 import type { StratusConfig } from '../config/schema.ts';
 import { rateLimitedWarn } from '../log-limiter.ts';
 import type { Logger } from '../logger.ts';
+import type { SecurityMetrics } from '../metrics/security-metrics.ts';
 
 /** A listener: its security protocol once the listener map gives listeners one (absent: PLAINTEXT). */
 interface Listener {
@@ -20,7 +21,7 @@ interface Listener {
 }
 type Sections = Pick<StratusConfig, 'sasl'> & { readonly kafka: { readonly listeners: readonly Listener[] } };
 
-export function saslSettings(config: Sections, clock: Clock, log: Logger): Pick<BrokerOptions, 'sasl'> {
+export function saslSettings(config: Sections, clock: Clock, log: Logger, metrics?: Pick<SecurityMetrics, 'authentication'>): Pick<BrokerOptions, 'sasl'> {
   const s = config.sasl;
   const names = config.kafka.listeners.map((l) => l.name);
   const unknown = s.listeners.filter((n) => !names.includes(n));
@@ -32,6 +33,7 @@ export function saslSettings(config: Sections, clock: Clock, log: Logger): Pick<
   if (users.length === 0) throw new RangeError(`listener ${saslListeners.join(', ')} requires SASL, which has no user: set sasl.adminUser and sasl.adminPassword (STRATUS_SASL_ADMIN_USER, STRATUS_SASL_ADMIN_PASSWORD), or sasl.users`);
   const warn = rateLimitedWarn(log);
   const onEvent = (e: SaslEvent): void => {
+    metrics?.authentication(e.mechanism, e.kind === 'authenticated', e.reauthentication);
     if (e.kind === 'failed') warn({ mechanism: e.mechanism, remote: e.remoteAddress, reason: e.reason, reauthentication: e.reauthentication }, 'SASL authentication failed', 'sasl-failed');
     else log.debug({ mechanism: e.mechanism, principal: e.principal, remote: e.remoteAddress, reauthentication: e.reauthentication }, 'SASL authenticated');
   };
