@@ -27,8 +27,7 @@
 //   too. The Watch stream re-subscribes wherever the client is pointed, and a unary call
 //   that succeeds cuts a Watch backoff short (a controller is reachable again).
 
-import { readFileSync } from 'node:fs';
-import { ChannelCredentials, Metadata, status } from '@grpc/grpc-js';
+import { ChannelCredentials, Metadata, experimental, status } from '@grpc/grpc-js';
 import { injectTraceContext, traceClientCall } from './tracing.ts';
 import type { CallOptions, ClientReadableStream, ClientUnaryCall, ServiceError } from '@grpc/grpc-js';
 import { currentTracing, systemClock, systemRandom } from '@stratus/runtime';
@@ -89,15 +88,21 @@ import {
 import { ControllerEndpoints } from './endpoints.ts';
 import type { EndpointStats } from './endpoints.ts';
 import { ExtentCache } from './extent-cache.ts';
+import { PemFileCertificateProvider } from './tls-files.ts';
+import type { PemFileWatchOptions } from './tls-files.ts';
 import { ACTIVE_CONTROLLER_TRAILER, NOT_ACTIVE_KIND } from './redirect.ts';
 import type { ExtentCacheOptions, ExtentCacheStats } from './extent-cache.ts';
 import { ControllerServiceClient } from './generated/stratus/controller/v1/controller.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
 import { fromPbAcl, toPbAcl, toPbAclFilter } from './acl-convert.ts';
+import { fromPbEntity, toPbAlteration } from './quota-convert.ts';
+import type { QuotaAlteration, QuotaEntityPart } from '../quotas/quota-model.ts';
+import { fromPbAlterResult, fromPbDescribeResult, fromPbStoredCredential, toPbUpsertion } from './scram-convert.ts';
+import type { ScramAlterResult, ScramCredentialRecord, ScramDeletion, ScramDescribeResult, ScramUpsertion } from '../scram/scram-model.ts';
 import type { AclBinding, AclFilter } from '../acls/acl-model.ts';
 
-export interface ClientTlsOptions {
-  /** PEM CA bundle the server's certificate is checked against. Default: the system roots. */
+export interface ClientTlsOptions extends PemFileWatchOptions {
+  /** PEM CA bundle the server's certificate is checked against. Default: the system roots. Reloaded with the certificate when they change (tls-files.ts). */
   readonly caFile?: string;
   /** PEM client certificate and key, for servers that require mTLS. */
   readonly certFile?: string;
@@ -221,6 +226,12 @@ const RETRY = {
   describeAcls: 'retry',
   // A repeat after the deletion happened matches nothing and answers no bindings instead of those deleted.
   deleteAcls: 'once',
+  // Setting a stored value again writes nothing, removing an absent key is a no-op: a repeat answers the same.
+  alterClientQuotas: 'retry',
+  describeUserScramCredentials: 'retry',
+  // A repeat after the change happened answers RESOURCE_NOT_FOUND for a deletion that succeeded.
+  alterUserScramCredentials: 'once',
+  getScramCredential: 'retry',
 } as const satisfies Record<string, 'retry' | 'once'>;
 
 type Rpc = keyof typeof RETRY;
@@ -247,6 +258,8 @@ export class GrpcControllerClient implements ControllerApi {
   /** One channel per controller address, made when first used. */
   private readonly endpointClients = new Map<string, ControllerServiceClient>();
   private readonly newEndpointClient: (address: string) => ControllerServiceClient;
+  /** The TLS files being followed (closed with the client). */
+  private readonly certificates: PemFileCertificateProvider | undefined;
   /** Aborted to cut the Watch stream's re-subscribe backoff short. */
   private watchWake: AbortController | undefined;
   private readonly clock: Clock;
@@ -299,7 +312,8 @@ export class GrpcControllerClient implements ControllerApi {
     const keepaliveMs = positive('keepaliveMs', o.keepaliveMs, 10_000);
     const maxReconnectBackoffMs = positive('maxReconnectBackoffMs', o.maxReconnectBackoffMs, 2000);
     this.endpoints = new ControllerEndpoints(o.target);
-    const credentials = channelCredentials(o.tls);
+    const { credentials, certificates } = channelCredentials(o.tls);
+    this.certificates = certificates;
     this.newEndpointClient = (address) => new ControllerServiceClient(address, credentials, {
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
@@ -794,6 +808,32 @@ export class GrpcControllerClient implements ControllerApi {
     return this.afterVersion(r.metadataVersion, r.results.map((x) => ({ ...fromItemError(x.error), acls: x.acls.map(fromPbAcl) })));
   }
 
+  // --- client quotas --------------------------------------------------------------------------------
+
+  async alterClientQuotas(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<(ItemResult & { entity: readonly QuotaEntityPart[] })[]> {
+    const r = await this.call<pb.AlterClientQuotasRequest, pb.AlterClientQuotasResponse>('alterClientQuotas', this.unary('alterClientQuotas'), { alterations: alterations.map(toPbAlteration), validateOnly });
+    return this.afterVersion(r.metadataVersion, r.results.map((x) => ({ ...fromItemError(x.error), entity: fromPbEntity(x.entity) })));
+  }
+
+  // --- SCRAM credentials ----------------------------------------------------------------------------
+
+  async describeScramCredentials(users: readonly string[] | null): Promise<ScramDescribeResult[]> {
+    const req: pb.DescribeUserScramCredentialsRequest = { named: users !== null && users.length > 0, users: [...(users ?? [])] };
+    const r = await this.call<pb.DescribeUserScramCredentialsRequest, pb.DescribeUserScramCredentialsResponse>('describeUserScramCredentials', this.unary('describeUserScramCredentials'), req);
+    return r.results.map(fromPbDescribeResult);
+  }
+
+  async alterScramCredentials(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramAlterResult[]> {
+    const req: pb.AlterUserScramCredentialsRequest = { deletions: deletions.map((d) => ({ user: d.user, mechanism: d.mechanism })), upsertions: upsertions.map(toPbUpsertion) };
+    const r = await this.call<pb.AlterUserScramCredentialsRequest, pb.AlterUserScramCredentialsResponse>('alterUserScramCredentials', this.unary('alterUserScramCredentials'), req);
+    return this.afterVersion(r.metadataVersion, r.results.map(fromPbAlterResult));
+  }
+
+  async scramCredential(user: string, mechanism: number): Promise<ScramCredentialRecord | undefined> {
+    const r = await this.call<pb.GetScramCredentialRequest, pb.GetScramCredentialResponse>('getScramCredential', this.unary('getScramCredential'), { user, mechanism });
+    return r.credential === undefined ? undefined : fromPbStoredCredential(r.credential);
+  }
+
   /** Ends the watch, rejects pending waits, closes the channel. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -805,15 +845,21 @@ export class GrpcControllerClient implements ControllerApi {
     this.extents.clear();
     for (const client of this.endpointClients.values()) client.close();
     this.endpointClients.clear();
+    this.certificates?.close();
   }
 }
 
-function channelCredentials(tls: ClientTlsOptions | undefined): ChannelCredentials {
-  if (tls === undefined) return ChannelCredentials.createInsecure();
+/**
+ * Plaintext, or TLS whose files are followed (tls-files.ts): a connection made after
+ * cert-manager rotates the client certificate or the CA uses the new ones. A missing or
+ * bad file fails here, naming itself.
+ */
+function channelCredentials(tls: ClientTlsOptions | undefined): { credentials: ChannelCredentials; certificates?: PemFileCertificateProvider } {
+  if (tls === undefined) return { credentials: ChannelCredentials.createInsecure() };
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) throw new RangeError('GrpcControllerClient: tls.certFile and tls.keyFile go together (mTLS)');
-  // Read once at construction: certificates are small, and a missing file fails here, naming itself.
-  const read = (file: string | undefined): Buffer | null => (file === undefined ? null : readFileSync(file));
-  return ChannelCredentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
+  const certificates = new PemFileCertificateProvider(tls, tls);
+  const credentials = experimental.createCertificateProviderChannelCredentials(certificates, certificates.hasIdentity ? certificates : null);
+  return { credentials, certificates };
 }
 
 function isServiceError(err: unknown): err is ServiceError {

@@ -11,8 +11,7 @@
 // else INTERNAL (and reported through onError: it is a bug). A failing call never
 // affects another: every handler catches its own errors.
 
-import { readFile } from 'node:fs/promises';
-import { Metadata, Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, experimental, status } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, StatusObject } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { CommitRefusedError, CommitTooLateError } from '@stratus/partition-index';
@@ -28,13 +27,16 @@ import { ControllerServiceService } from './generated/stratus/controller/v1/cont
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
 import { controllerService } from './service.ts';
 import { startServerSpan } from './tracing.ts';
+import { allowedPrincipalsInterceptor } from './tls-principals.ts';
+import { PemFileCertificateProvider } from './tls-files.ts';
+import type { PemFileWatchOptions } from './tls-files.ts';
 import type { UnaryService } from './service.ts';
 
 /** The gRPC service name health checks ask about (besides "" for the whole server). */
 export const CONTROLLER_SERVICE_NAME = 'stratus.controller.v1.ControllerService';
 
-export interface ServerTlsOptions {
-  /** PEM certificate chain of the server. */
+export interface ServerTlsOptions extends PemFileWatchOptions {
+  /** PEM certificate chain of the server (with keyFile and caFile, reloaded when they change: tls-files.ts). */
   readonly certFile: string;
   /** PEM private key of the server. */
   readonly keyFile: string;
@@ -42,6 +44,12 @@ export interface ServerTlsOptions {
   readonly caFile?: string;
   /** Refuse clients without a certificate signed by caFile. Default: true when caFile is given. */
   readonly requireClientCert?: boolean;
+  /**
+   * Only clients whose certificate's subject CN is one of these may call (others:
+   * PERMISSION_DENIED; without a certificate: UNAUTHENTICATED). Needs caFile. Absent: any
+   * certificate the CA signed.
+   */
+  readonly allowedPrincipals?: readonly string[];
 }
 
 export interface ControllerGrpcServerOptions {
@@ -107,12 +115,15 @@ export class ControllerGrpcServer {
   private readonly shutdownGraceMs: number;
   private readonly onError: (error: unknown, context: string) => void;
   private readonly watchers = new Set<ServerWritableStream<pb.WatchRequest, pb.WatchResponse>>();
+  /** The TLS files being followed (closed with the server). */
+  private readonly certificates: PemFileCertificateProvider | undefined;
   /** The proto form of the latest metadata, converted once per version for all watchers. */
   private converted: { version: number; metadata: pb.ClusterMetadata } | undefined;
   private closing: Promise<void> | undefined;
 
-  private constructor(server: Server, health: HealthImplementation, o: ControllerGrpcServerOptions, host: string, port: number) {
+  private constructor(server: Server, health: HealthImplementation, o: ControllerGrpcServerOptions, host: string, port: number, certificates: PemFileCertificateProvider | undefined) {
     this.server = server;
+    this.certificates = certificates;
     this.health = health;
     this.api = o.api;
     this.host = host;
@@ -136,7 +147,7 @@ export class ControllerGrpcServer {
     });
     const health = new HealthImplementation({ '': 'NOT_SERVING', [CONTROLLER_SERVICE_NAME]: 'NOT_SERVING' });
     health.addToServer(server);
-    const credentials = await serverCredentials(o.tls);
+    const { credentials, certificates } = serverCredentials(o.tls);
     // The instance needs the port, and the handlers need the instance: bind first.
     const ref: { instance?: ControllerGrpcServer } = {};
     const unary = controllerService(o.api);
@@ -149,8 +160,11 @@ export class ControllerGrpcServer {
     });
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${o.port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+    }).catch((e: unknown) => {
+      certificates?.close();
+      throw e;
     });
-    const instance = new ControllerGrpcServer(server, health, o, host, port);
+    const instance = new ControllerGrpcServer(server, health, o, host, port, certificates);
     ref.instance = instance;
     health.setStatus('', 'SERVING');
     health.setStatus(CONTROLLER_SERVICE_NAME, 'SERVING');
@@ -261,6 +275,7 @@ export class ControllerGrpcServer {
   }
 
   private async shutdown(): Promise<void> {
+    this.certificates?.close();
     this.health.setStatus('', 'NOT_SERVING');
     this.health.setStatus(CONTROLLER_SERVICE_NAME, 'NOT_SERVING');
     for (const call of this.watchers) call.end();
@@ -278,12 +293,21 @@ export class ControllerGrpcServer {
   }
 }
 
-async function serverCredentials(tls: ServerTlsOptions | undefined): Promise<ServerCredentials> {
-  if (tls === undefined) return ServerCredentials.createInsecure();
-  const [cert, key, ca] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile), tls.caFile !== undefined ? readFile(tls.caFile) : Promise.resolve(null)]);
-  const requireClientCert = tls.requireClientCert ?? ca !== null;
-  if (requireClientCert && ca === null) throw new RangeError('ControllerGrpcServer: tls.requireClientCert needs tls.caFile to check client certificates against');
-  return ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], requireClientCert);
+/**
+ * Plaintext, or TLS whose files are followed (tls-files.ts): a connection accepted after
+ * cert-manager rotates them gets the new certificate and CA. With allowedPrincipals, an
+ * interceptor checks every call's client certificate (tls-principals.ts).
+ */
+function serverCredentials(tls: ServerTlsOptions | undefined): { credentials: ServerCredentials; certificates?: PemFileCertificateProvider } {
+  if (tls === undefined) return { credentials: ServerCredentials.createInsecure() };
+  const requireClientCert = tls.requireClientCert ?? tls.caFile !== undefined;
+  if (requireClientCert && tls.caFile === undefined) throw new RangeError('ControllerGrpcServer: tls.requireClientCert needs tls.caFile to check client certificates against');
+  if (tls.allowedPrincipals !== undefined && tls.caFile === undefined) throw new RangeError('ControllerGrpcServer: tls.allowedPrincipals needs tls.caFile to check client certificates against');
+  const certificates = new PemFileCertificateProvider(tls, tls);
+  // (identity provider, CA provider or null, require a client certificate)
+  const tlsCredentials = experimental.createCertificateProviderServerCredentials(certificates, tls.caFile !== undefined ? certificates : null, requireClientCert);
+  const credentials = tls.allowedPrincipals === undefined ? tlsCredentials : experimental.createServerCredentialsWithInterceptors(tlsCredentials, [allowedPrincipalsInterceptor(tls.allowedPrincipals)]);
+  return { credentials, certificates };
 }
 
 /** grpc-js unary handlers from service.ts's async functions: results to the callback, errors to statuses. */

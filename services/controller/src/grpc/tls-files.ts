@@ -1,0 +1,170 @@
+// PEM files for the controller's gRPC TLS — the server's certificate, key and client CA,
+// or a client's CA and certificate — followed as they change, as cert-manager rotates
+// them on Kubernetes (it rewrites a mounted Secret's files through a symlink swap). The
+// files are polled (stat every reloadIntervalMs: inotify misses a symlink swap of a
+// mounted Secret's directory), read again on a change, and checked (the key must match
+// the certificate, every PEM must parse) before they are handed on; a set that does not
+// load (a half-written file, a key from another certificate) keeps the old one and is
+// reported once, until the files change again. The same rules as a Kafka listener's
+// ReloadingTlsContext (broker network/tls/tls-context.ts).
+//
+// It is a grpc-js CertificateProvider: the server's and the client's credentials take
+// their certificates from it (server.ts, client.ts), so connections made after a change
+// use the new files and open ones keep theirs.
+
+import { readFileSync, statSync } from 'node:fs';
+import { rootCertificates, createSecureContext } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import type { experimental } from '@grpc/grpc-js';
+
+type CertificateProvider = experimental.CertificateProvider;
+type CaCertificateUpdateListener = experimental.CaCertificateUpdateListener;
+type IdentityCertificateUpdateListener = experimental.IdentityCertificateUpdateListener;
+
+export const DEFAULT_GRPC_TLS_RELOAD_INTERVAL_MS = 30_000;
+
+export interface PemFiles {
+  /** PEM certificate chain (with keyFile: the identity this side presents). */
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
+  /** PEM CA bundle the other side's certificate is checked against. Absent: Node's default roots. */
+  readonly caFile?: string | undefined;
+}
+
+export interface PemFileWatchOptions {
+  /** How often the files' status is checked; 0 disables reloading. Default 30 s. */
+  readonly reloadIntervalMs?: number | undefined;
+  /** A new set loaded (for logs: the certificate now presented, when there is one). */
+  readonly onReload?: ((subject: string | null) => void) | undefined;
+  /** A change that did not load, once per change; the old set stays. */
+  readonly onReloadFailed?: ((error: Error) => void) | undefined;
+}
+
+interface Loaded {
+  readonly cert: Buffer | null;
+  readonly key: Buffer | null;
+  readonly ca: Buffer;
+}
+
+/** A CertificateProvider over PEM files that follows them (see the file's comment). */
+export class PemFileCertificateProvider implements CertificateProvider {
+  private loaded: Loaded;
+  private stamp: string;
+  private failedStamp: string | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly caListeners = new Set<CaCertificateUpdateListener>();
+  private readonly identityListeners = new Set<IdentityCertificateUpdateListener>();
+  private readonly files: PemFiles;
+  private readonly options: PemFileWatchOptions;
+
+  /** Loads the files now; throws when they do not load (the process should not start). */
+  constructor(files: PemFiles, options: PemFileWatchOptions = {}) {
+    this.files = files;
+    this.options = options;
+    if ((files.certFile === undefined) !== (files.keyFile === undefined)) throw new RangeError('tls: certFile and keyFile go together');
+    this.stamp = filesStamp(files);
+    this.loaded = load(files);
+    const interval = options.reloadIntervalMs ?? DEFAULT_GRPC_TLS_RELOAD_INTERVAL_MS;
+    if (interval > 0) {
+      this.timer = setInterval(() => this.check(), interval);
+      this.timer.unref();
+    }
+  }
+
+  /** Whether this side presents a certificate. */
+  get hasIdentity(): boolean {
+    return this.loaded.cert !== null;
+  }
+
+  /** Looks at the files now (the timer does this every reloadIntervalMs). True when a new set was loaded. */
+  check(): boolean {
+    let stamp: string;
+    try {
+      stamp = filesStamp(this.files);
+    } catch (e) {
+      this.failed(`missing:${(e as Error).message}`, e as Error);
+      return false;
+    }
+    if (stamp === this.stamp) return false;
+    try {
+      this.loaded = load(this.files);
+    } catch (e) {
+      this.failed(stamp, e as Error);
+      return false;
+    }
+    this.stamp = stamp;
+    this.failedStamp = undefined;
+    for (const l of this.caListeners) l({ caCertificate: this.loaded.ca });
+    const identity = this.identity();
+    if (identity !== null) for (const l of this.identityListeners) l(identity);
+    this.options.onReload?.(this.loaded.cert === null ? null : new X509Certificate(this.loaded.cert).subject.replaceAll('\n', ', '));
+    return true;
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.caListeners.clear();
+    this.identityListeners.clear();
+  }
+
+  // grpc-js registers its listeners when a server binds or a channel connects; like its
+  // own FileWatcherCertificateProvider, the current set is given on the next tick (the
+  // server's credentials add their watcher only after registering).
+  addCaCertificateListener(listener: CaCertificateUpdateListener): void {
+    this.caListeners.add(listener);
+    const ca = { caCertificate: this.loaded.ca };
+    process.nextTick(() => {
+      if (this.caListeners.has(listener)) listener(ca);
+    });
+  }
+
+  removeCaCertificateListener(listener: CaCertificateUpdateListener): void {
+    this.caListeners.delete(listener);
+  }
+
+  addIdentityCertificateListener(listener: IdentityCertificateUpdateListener): void {
+    this.identityListeners.add(listener);
+    const identity = this.identity();
+    process.nextTick(() => {
+      if (this.identityListeners.has(listener)) listener(identity);
+    });
+  }
+
+  removeIdentityCertificateListener(listener: IdentityCertificateUpdateListener): void {
+    this.identityListeners.delete(listener);
+  }
+
+  private identity(): experimental.IdentityCertificateUpdate | null {
+    const { cert, key } = this.loaded;
+    return cert === null || key === null ? null : { certificate: cert, privateKey: key };
+  }
+
+  private failed(stamp: string, error: Error): void {
+    if (stamp === this.failedStamp) return;
+    this.failedStamp = stamp;
+    this.options.onReloadFailed?.(error);
+  }
+}
+
+/** Size, mtime and inode of each file: any rewrite or symlink swap changes one of them. */
+function filesStamp(f: PemFiles): string {
+  return [f.certFile, f.keyFile, f.caFile]
+    .filter((p): p is string => p !== undefined)
+    .map((p) => {
+      const s = statSync(p);
+      return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    })
+    .join('|');
+}
+
+function load(f: PemFiles): Loaded {
+  const cert = f.certFile === undefined ? null : readFileSync(f.certFile);
+  const key = f.keyFile === undefined ? null : readFileSync(f.keyFile);
+  // Without a CA file, the other side is checked against Node's default roots, as ChannelCredentials.createSsl(null) does.
+  const ca = f.caFile === undefined ? Buffer.from(rootCertificates.join('\n')) : readFileSync(f.caFile);
+  // createSecureContext checks that the key matches the certificate and that each PEM parses.
+  createSecureContext({ ...(cert !== null && key !== null ? { cert, key } : {}), ca });
+  if (cert !== null) new X509Certificate(cert);
+  if (f.caFile !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`tls: ${f.caFile} holds no PEM certificate`);
+  return { cert, key, ca };
+}
