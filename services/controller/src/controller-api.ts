@@ -8,6 +8,7 @@
 // (journal I/O) reject the promise.
 
 import type { AclBinding, AclFilter } from './acls/acl-model.ts';
+import type { ClientQuotaEntry, QuotaAlteration, QuotaEntityPart } from './quotas/quota-model.ts';
 import type { ExtentCommitter, ExtentSource, TopicPartition } from '@stratus/partition-index';
 
 /** One advertised listener of a broker: where clients that connect through `listener` reach it. */
@@ -78,6 +79,8 @@ export interface ClusterMetadata {
   readonly version: number;
   /** Every stored Kafka ACL (absent from controllers and tests that predate ACLs: none). */
   readonly acls?: readonly AclBinding[];
+  /** Every stored client quota entity with its values (absent from controllers and tests that predate quotas: none). */
+  readonly quotas?: readonly ClientQuotaEntry[];
 }
 
 export interface ItemResult {
@@ -305,5 +308,7 @@ export interface ControllerApi extends ExtentCommitter, ExtentSource {
   describeAcls(filter: AclFilter): Promise<ItemResult & { acls: AclBinding[] }>;
   /** DeleteAcls: per filter, the bindings it matched, all removed. */
   deleteAcls(filters: readonly AclFilter[]): Promise<(ItemResult & { acls: AclBinding[] })[]>;
+  /** AlterClientQuotas: one result per distinct entity, in the order entities first appear (validateOnly: decided, not stored). */
+  alterClientQuotas(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<(ItemResult & { entity: readonly QuotaEntityPart[] })[]>;
   close(): Promise<void>;
 }

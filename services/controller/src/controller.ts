@@ -50,6 +50,8 @@ import type { OrphanSweepSummary } from './background/orphan-sweep.ts';
 import { describeConfigs, decideAlterConfigs, decideIncrementalAlterConfigs } from './ops/configs.ts';
 import { decideCreateAcls, decideDeleteAcls, describeAcls } from './ops/acls.ts';
 import type { AclBinding, AclFilter } from './acls/acl-model.ts';
+import { decideAlterClientQuotas } from './quotas/quota-ops.ts';
+import type { QuotaAlteration, QuotaEntityPart } from './quotas/quota-model.ts';
 import { decideCoordinatorReset, decideGroupMembership, groupOverviews } from './ops/group-membership.ts';
 import type { GroupOverview } from './ops/group-membership.ts';
 import { ClusterTimers } from './cluster/cluster-timers.ts';
@@ -547,6 +549,12 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
 
   deleteAcls(filters: readonly AclFilter[]): Promise<(ItemResult & { acls: AclBinding[] })[]> {
     return this.mutate((tx) => decideDeleteAcls(tx, filters));
+  }
+
+  // --- client quotas -----------------------------------------------------------------------
+
+  alterClientQuotas(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<(ItemResult & { entity: readonly QuotaEntityPart[] })[]> {
+    return this.mutate((tx) => decideAlterClientQuotas(tx, alterations, validateOnly));
   }
 
   // --- configs ---------------------------------------------------------------------------

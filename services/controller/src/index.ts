@@ -70,3 +70,5 @@ export { NotActiveControllerError } from './grpc/redirect.ts';
 export type { EndpointStats } from './grpc/endpoints.ts';
 // Kafka's ACL model (acls/): bindings, codes, validation and filters, shared with the broker's authorizer.
 export * from './acls/acl-model.ts';
+// Kafka's client quota model (quotas/): entities, keys, validation and DescribeClientQuotas filters, shared with the broker.
+export * from './quotas/quota-model.ts';

@@ -95,6 +95,8 @@ import type { ExtentCacheOptions, ExtentCacheStats } from './extent-cache.ts';
 import { ControllerServiceClient } from './generated/stratus/controller/v1/controller.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
 import { fromPbAcl, toPbAcl, toPbAclFilter } from './acl-convert.ts';
+import { fromPbEntity, toPbAlteration } from './quota-convert.ts';
+import type { QuotaAlteration, QuotaEntityPart } from '../quotas/quota-model.ts';
 import type { AclBinding, AclFilter } from '../acls/acl-model.ts';
 
 export interface ClientTlsOptions extends PemFileWatchOptions {
@@ -222,6 +224,8 @@ const RETRY = {
   describeAcls: 'retry',
   // A repeat after the deletion happened matches nothing and answers no bindings instead of those deleted.
   deleteAcls: 'once',
+  // Setting a stored value again writes nothing, removing an absent key is a no-op: a repeat answers the same.
+  alterClientQuotas: 'retry',
 } as const satisfies Record<string, 'retry' | 'once'>;
 
 type Rpc = keyof typeof RETRY;
@@ -796,6 +800,13 @@ export class GrpcControllerClient implements ControllerApi {
   async deleteAcls(filters: readonly AclFilter[]): Promise<(ItemResult & { acls: AclBinding[] })[]> {
     const r = await this.call<pb.DeleteAclsRequest, pb.DeleteAclsResponse>('deleteAcls', this.unary('deleteAcls'), { filters: filters.map(toPbAclFilter) });
     return this.afterVersion(r.metadataVersion, r.results.map((x) => ({ ...fromItemError(x.error), acls: x.acls.map(fromPbAcl) })));
+  }
+
+  // --- client quotas --------------------------------------------------------------------------------
+
+  async alterClientQuotas(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<(ItemResult & { entity: readonly QuotaEntityPart[] })[]> {
+    const r = await this.call<pb.AlterClientQuotasRequest, pb.AlterClientQuotasResponse>('alterClientQuotas', this.unary('alterClientQuotas'), { alterations: alterations.map(toPbAlteration), validateOnly });
+    return this.afterVersion(r.metadataVersion, r.results.map((x) => ({ ...fromItemError(x.error), entity: fromPbEntity(x.entity) })));
   }
 
   /** Ends the watch, rejects pending waits, closes the channel. Idempotent. */

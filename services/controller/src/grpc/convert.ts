@@ -29,6 +29,7 @@ import type {
 } from '../controller-api.ts';
 import { WireFormatError } from './errors.ts';
 import { fromPbAcl, toPbAcl } from './acl-convert.ts';
+import { fromPbQuotaEntry, toPbQuotaEntry } from './quota-convert.ts';
 import { DrainReason as PbDrainReason } from './generated/stratus/controller/v1/controller.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
 
@@ -185,7 +186,7 @@ export function fromTopicInfo(t: pb.TopicInfo): TopicInfo {
 }
 
 export function toClusterMetadata(m: ClusterMetadata): pb.ClusterMetadata {
-  return { clusterId: m.clusterId, controllerId: m.controllerId, brokers: m.brokers.map(toRegisteredBroker), topics: m.topics.map(toTopicInfo), version: m.version, acls: (m.acls ?? []).map(toPbAcl) };
+  return { clusterId: m.clusterId, controllerId: m.controllerId, brokers: m.brokers.map(toRegisteredBroker), topics: m.topics.map(toTopicInfo), version: m.version, acls: (m.acls ?? []).map(toPbAcl), quotas: (m.quotas ?? []).map(toPbQuotaEntry) };
 }
 
 export function fromClusterMetadata(m: pb.ClusterMetadata | undefined): ClusterMetadata {
@@ -197,6 +198,7 @@ export function fromClusterMetadata(m: pb.ClusterMetadata | undefined): ClusterM
     topics: md.topics.map(fromTopicInfo),
     version: md.version,
     acls: md.acls.map(fromPbAcl),
+    quotas: md.quotas.map(fromPbQuotaEntry),
   };
 }
 

@@ -33,6 +33,7 @@ import {
 } from './convert.ts';
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
 import { fromPbAcl, fromPbAclFilter, toPbAcl } from './acl-convert.ts';
+import { fromPbAlteration, toPbEntity } from './quota-convert.ts';
 
 /** "<topicId>:<partition>" (partitionKey of @stratus/partition-index) back into its parts; topic ids hold no ':'. */
 function splitPartitionKey(key: string): { topicId: string; partition: number } {
@@ -200,6 +201,11 @@ export function controllerService(api: ControllerApi) {
     async deleteAcls(req: pb.DeleteAclsRequest): Promise<pb.DeleteAclsResponse> {
       const results = await api.deleteAcls(req.filters.map(fromPbAclFilter));
       return { results: results.map((r) => ({ error: toItemError(r), acls: r.acls.map(toPbAcl) })), metadataVersion: version() };
+    },
+
+    async alterClientQuotas(req: pb.AlterClientQuotasRequest): Promise<pb.AlterClientQuotasResponse> {
+      const results = await api.alterClientQuotas(req.alterations.map(fromPbAlteration), req.validateOnly);
+      return { results: results.map((r) => ({ entity: toPbEntity(r.entity), error: toItemError(r) })), metadataVersion: version() };
     },
   };
 }

@@ -38,5 +38,6 @@ export function clusterMetadata(s: ControllerState, controllerId: number | undef
     topics: [...s.topics.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((t) => topicInfo(t, s)),
     version: s.metadataVersion,
     acls: [...s.acls.values()],
+    quotas: [...s.quotas.values()],
   };
 }

@@ -14,6 +14,7 @@ import { mergeProducerBatches, partitionKey } from '@stratus/partition-index';
 import type { Extent } from '@stratus/partition-index';
 import { collisionKey } from '../topics/topic-names.ts';
 import { aclBindingKey, aclFromTuple } from '../acls/acl-model.ts';
+import { applyQuotaChanges } from '../quotas/quota-state.ts';
 import type { CompactedMerge, MetadataRecord, PartitionLeader } from './records.ts';
 import { MAX_PRODUCERS_PER_PARTITION, drainReasonOrOperator, firstExtentAtOrAfter } from './state.ts';
 import type { BrokerStatus, ControllerState, PartitionState, TopicState } from './state.ts';
@@ -217,6 +218,10 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
       return s;
     case 'AclsDeleted':
       for (const t of r.acls) s.acls.delete(aclBindingKey(aclFromTuple(t)));
+      s.metadataVersion++;
+      return s;
+    case 'ClientQuotasAltered':
+      applyQuotaChanges(s.quotas, r.changes);
       s.metadataVersion++;
       return s;
   }

@@ -12,6 +12,7 @@ import type { Extent, ProducerBatchRecord, TopicPartition } from '@stratus/parti
 import type { CommitRejection } from '@stratus/partition-index';
 import type { BrokerInfo, DrainReason } from '../controller-api.ts';
 import type { AclTuple } from '../acls/acl-model.ts';
+import type { QuotaChangeTuple } from '../quotas/quota-model.ts';
 
 export interface PartitionLeader {
   readonly leader: number;
@@ -298,6 +299,16 @@ export interface AclsDeleted {
   readonly acls: readonly AclTuple[];
 }
 
+/**
+ * Client quotas set or removed (AlterClientQuotas; added later): each change names its
+ * entity, key and value (null: removed). An entity left without values is gone. Changes
+ * the metadata version: brokers get the new quotas through the metadata watch.
+ */
+export interface ClientQuotasAltered {
+  readonly type: 'ClientQuotasAltered';
+  readonly changes: readonly QuotaChangeTuple[];
+}
+
 export type MetadataRecord =
   | ClusterCreated
   | BrokerRegistered
@@ -324,6 +335,7 @@ export type MetadataRecord =
   | ExtentsCompacted
   | ObjectCompacted
   | AclsCreated
+  | ClientQuotasAltered
   | AclsDeleted;
 
 export type MetadataRecordType = MetadataRecord['type'];

@@ -13,13 +13,14 @@ import type { Extent } from '@stratus/partition-index';
 import type { CommittedOffset } from '../controller-api.ts';
 import { collisionKey } from '../topics/topic-names.ts';
 import { aclBindingKey, aclFromTuple } from '../acls/acl-model.ts';
+import { quotaEntityKey, quotaEntryFromTuple } from '../quotas/quota-model.ts';
 import { StateError } from './apply.ts';
 import { SNAPSHOT_SECTIONS_VERSION } from './snapshot-sections.ts';
 import type { ExtentTuple, SnapshotCounts, SnapshotSection, SnapshotSectionKind } from './snapshot-sections.ts';
 import { MAX_PRODUCERS_PER_PARTITION, drainReasonOrOperator, emptyState, partitionOf } from './state.ts';
 import type { ControllerState, PartitionState, TopicState } from './state.ts';
 
-const KINDS: ReadonlySet<SnapshotSectionKind> = new Set<SnapshotSectionKind>(['head', 'brokers', 'brokerStates', 'objects', 'topic', 'partitions', 'extents', 'offsets', 'groups', 'producers', 'moves', 'acls', 'end']);
+const KINDS: ReadonlySet<SnapshotSectionKind> = new Set<SnapshotSectionKind>(['head', 'brokers', 'brokerStates', 'objects', 'topic', 'partitions', 'extents', 'offsets', 'groups', 'producers', 'moves', 'acls', 'quotas', 'end']);
 
 export class SnapshotBuilder {
   private readonly s: ControllerState = emptyState();
@@ -124,6 +125,12 @@ export class SnapshotBuilder {
           this.s.acls.set(aclBindingKey(acl), acl);
         }
         return;
+      case 'quotas':
+        for (const t of section.quotas) {
+          const entry = quotaEntryFromTuple(t);
+          this.s.quotas.set(quotaEntityKey(entry.entity), entry);
+        }
+        return;
       case 'end':
         this.checkCounts(section.counts);
         // Snapshots from before broker states: every broker live, epoch 0 (its next registration gets a real one).
@@ -169,9 +176,10 @@ export class SnapshotBuilder {
       brokerStates: this.brokerStates,
       moves: this.s.moves.size,
       acls: this.s.acls.size,
+      quotas: this.s.quotas.size,
     };
     // Counts added later are absent in older snapshots, which hold none of them.
-    const optional: ReadonlySet<keyof SnapshotCounts> = new Set(['brokerStates', 'moves', 'acls']);
+    const optional: ReadonlySet<keyof SnapshotCounts> = new Set(['brokerStates', 'moves', 'acls', 'quotas']);
     for (const key of Object.keys(built) as (keyof SnapshotCounts)[]) {
       const statedValue = stated?.[key] ?? (optional.has(key) && stated !== undefined && stated !== null ? 0 : undefined);
       if (statedValue !== built[key]) throw new StateError(`snapshot states ${String(statedValue)} ${key} but holds ${built[key]}: sections are missing or repeated`);

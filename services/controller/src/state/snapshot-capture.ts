@@ -40,6 +40,8 @@ import type {
 import type { ControllerState, ObjectState } from './state.ts';
 import { aclToTuple } from '../acls/acl-model.ts';
 import type { AclTuple } from '../acls/acl-model.ts';
+import { quotaEntryToTuple } from '../quotas/quota-model.ts';
+import type { QuotaEntryTuple } from '../quotas/quota-model.ts';
 
 /**
  * Offset metadata (up to maxOffsetMetadataBytes per entry) is the one free-text field of
@@ -99,6 +101,7 @@ export function captureState(s: ControllerState): StateCapture {
   const brokerStates = [...s.brokerStatus].map(([nodeId, b]): BrokerStateTuple => [nodeId, b.epoch, b.fencedAtMs, b.drain !== null, b.drain]);
   const moves = [...s.moves.values()].map((m): MoveTuple => [m.topicId, m.partition, m.from, m.to, m.leaderEpoch, m.startedAtMs]);
   const acls = [...s.acls.values()].map(aclToTuple);
+  const quotas = [...s.quotas.values()].map(quotaEntryToTuple);
   const counts: SnapshotCounts = {
     brokers: s.brokers.size,
     objects: objects.length,
@@ -111,9 +114,10 @@ export function captureState(s: ControllerState): StateCapture {
     brokerStates: brokerStates.length,
     moves: moves.length,
     acls: acls.length,
+    quotas: quotas.length,
   };
   const head: SnapshotSection = { kind: 'head', version: SNAPSHOT_SECTIONS_VERSION, clusterId: s.clusterId, metadataVersion: s.metadataVersion, nextProducerId: s.nextProducerId };
-  return new StateCapture(head, [...s.brokers.values()], brokerStates, objectKeys, objects, deleteAtMs, topics, groups, memberships, moves, acls, counts);
+  return new StateCapture(head, [...s.brokers.values()], brokerStates, objectKeys, objects, deleteAtMs, topics, groups, memberships, moves, acls, quotas, counts);
 }
 
 export class StateCapture implements SnapshotSource {
@@ -130,6 +134,7 @@ export class StateCapture implements SnapshotSource {
   private readonly memberships: readonly GroupTuple[];
   private readonly moves: readonly MoveTuple[];
   private readonly acls: readonly AclTuple[];
+  private readonly quotas: readonly QuotaEntryTuple[];
 
   constructor(
     head: SnapshotSection,
@@ -143,6 +148,7 @@ export class StateCapture implements SnapshotSource {
     memberships: readonly GroupTuple[],
     moves: readonly MoveTuple[],
     acls: readonly AclTuple[],
+    quotas: readonly QuotaEntryTuple[],
     counts: SnapshotCounts,
   ) {
     this.head = head;
@@ -150,6 +156,7 @@ export class StateCapture implements SnapshotSource {
     this.brokerStates = brokerStates;
     this.moves = moves;
     this.acls = acls;
+    this.quotas = quotas;
     this.objectKeys = objectKeys;
     this.objects = objects;
     this.deleteAtMs = deleteAtMs;
@@ -182,6 +189,7 @@ export class StateCapture implements SnapshotSource {
     yield* producerSections(this.topics, maxEntries);
     for (let i = 0; i < this.moves.length; i += maxEntries) yield { kind: 'moves', moves: this.moves.slice(i, i + maxEntries) };
     for (let i = 0; i < this.acls.length; i += maxEntries) yield { kind: 'acls', acls: this.acls.slice(i, i + maxEntries) };
+    for (let i = 0; i < this.quotas.length; i += maxEntries) yield { kind: 'quotas', quotas: this.quotas.slice(i, i + maxEntries) };
     yield { kind: 'end', counts: this.counts };
   }
 }

@@ -21,6 +21,7 @@ import { SNAPSHOT_SECTIONS_VERSION } from './snapshot-sections.ts';
 import type { BrokerStateTuple, GroupTuple, MoveTuple, ObjectTuple, OffsetTuple, PartitionTuple, ProducerTuple, SnapshotSection } from './snapshot-sections.ts';
 import type { ControllerState } from './state.ts';
 import type { AclTuple } from '../acls/acl-model.ts';
+import type { QuotaEntryTuple } from '../quotas/quota-model.ts';
 
 export const SNAPSHOT_DATA_VERSION = 1;
 
@@ -43,6 +44,8 @@ export interface SnapshotData {
   readonly moves?: MoveTuple[];
   /** Kafka ACLs (added later: missing means none). */
   readonly acls?: AclTuple[];
+  /** Kafka client quotas (added later: missing means none). */
+  readonly quotas?: QuotaEntryTuple[];
 }
 
 export function toSnapshotData(s: ControllerState): SnapshotData {
@@ -56,6 +59,7 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
   const brokerStates: BrokerStateTuple[] = [];
   const moves: MoveTuple[] = [];
   const acls: AclTuple[] = [];
+  const quotas: QuotaEntryTuple[] = [];
   for (const section of captureState(s).sections(Infinity)) {
     switch (section.kind) {
       case 'brokers':
@@ -91,12 +95,15 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
       case 'acls':
         append(acls, section.acls);
         break;
+      case 'quotas':
+        append(quotas, section.quotas);
+        break;
       case 'head':
       case 'end':
         break;
     }
   }
-  return { ...data, brokers, topics, objects, offsets, producers, groups, brokerStates, moves, acls };
+  return { ...data, brokers, topics, objects, offsets, producers, groups, brokerStates, moves, acls, quotas };
 }
 
 /** push(...items) without the argument-count limit (a section here can hold every object of the state). */
@@ -139,6 +146,8 @@ export function* sectionsOfSnapshotData(data: SnapshotData): Generator<SnapshotS
   yield { kind: 'moves', moves };
   const acls = data.acls ?? [];
   yield { kind: 'acls', acls };
+  const quotas = data.quotas ?? [];
+  yield { kind: 'quotas', quotas };
   yield {
     kind: 'end',
     // Version 1 states no counts of its own: these are what it holds, in the builder's terms.
@@ -154,6 +163,7 @@ export function* sectionsOfSnapshotData(data: SnapshotData): Generator<SnapshotS
       brokerStates: brokerStates.length,
       moves: moves.length,
       acls: acls.length,
+      quotas: quotas.length,
     },
   };
 }

@@ -8,7 +8,7 @@
 // broker); objects (extents need their object);
 // per topic: topic, then its partitions in index order, a partition's further extents
 // right after it; offsets by group; group memberships; producers (they need their
-// partition); moves (they need their partition); ACLs; end, whose
+// partition); moves (they need their partition); ACLs; client quotas; end, whose
 // counts must match what was built, so a stream cut short is an error, not a smaller
 // cluster.
 //
@@ -19,6 +19,7 @@
 import type { BrokerInfo, DrainReason } from '../controller-api.ts';
 import type { CommitRejected } from './records.ts';
 import type { AclTuple } from '../acls/acl-model.ts';
+import type { QuotaEntryTuple } from '../quotas/quota-model.ts';
 
 export const SNAPSHOT_SECTIONS_VERSION = 1;
 
@@ -66,6 +67,8 @@ export interface SnapshotCounts {
   readonly moves?: number;
   /** Added later: absent in older snapshots, where it is 0. */
   readonly acls?: number;
+  /** Added later: absent in older snapshots, where it is 0. */
+  readonly quotas?: number;
 }
 
 export type SnapshotSection =
@@ -86,6 +89,8 @@ export type SnapshotSection =
   | { readonly kind: 'moves'; readonly moves: readonly MoveTuple[] }
   /** Kafka ACLs (added later: a snapshot without them has none). */
   | { readonly kind: 'acls'; readonly acls: readonly AclTuple[] }
+  /** Kafka client quotas by entity (added later: a snapshot without them has none). */
+  | { readonly kind: 'quotas'; readonly quotas: readonly QuotaEntryTuple[] }
   | { readonly kind: 'end'; readonly counts: SnapshotCounts };
 
 export type SnapshotSectionKind = SnapshotSection['kind'];

@@ -11,6 +11,7 @@ import type { Extent, ProducerTable, TopicPartition } from '@stratus/partition-i
 import type { BrokerInfo, CommittedOffset, DrainReason } from '../controller-api.ts';
 import type { CommitRejected } from './records.ts';
 import type { AclBinding } from '../acls/acl-model.ts';
+import type { ClientQuotaEntry } from '../quotas/quota-model.ts';
 
 export interface PartitionState {
   leader: number;
@@ -117,6 +118,8 @@ export interface ControllerState {
   partitionCount: number;
   /** aclBindingKey → the ACL (immutable leaves): Kafka's ACLs, pushed to brokers with the metadata. */
   readonly acls: Map<string, AclBinding>;
+  /** quotaEntityKey → the entity's quotas (immutable leaves): Kafka's client quotas, pushed to brokers with the metadata. */
+  readonly quotas: Map<string, ClientQuotaEntry>;
 }
 
 export function emptyState(): ControllerState {
@@ -136,6 +139,7 @@ export function emptyState(): ControllerState {
     nextProducerId: 0,
     partitionCount: 0,
     acls: new Map(),
+    quotas: new Map(),
   };
 }
 
@@ -167,6 +171,7 @@ export function cloneState(s: ControllerState): ControllerState {
     nextProducerId: s.nextProducerId,
     partitionCount: s.partitionCount,
     acls: new Map(s.acls),
+    quotas: new Map(s.quotas),
   };
 }
 

@@ -58,6 +58,7 @@ const RECORD_TYPE_KEYS: Readonly<Record<MetadataRecordType, true>> = {
   ObjectCompacted: true,
   AclsCreated: true,
   AclsDeleted: true,
+  ClientQuotasAltered: true,
 };
 const RECORD_TYPES: ReadonlySet<string> = new Set(Object.keys(RECORD_TYPE_KEYS));
 

@@ -208,6 +208,45 @@ export function controllerApiContract(name: string, openSubject: OpenSubject): v
       });
     });
 
+    describe('client quotas', () => {
+      const clientX = [{ entityType: 'client-id', entityName: 'x' }];
+      const userDefault = [{ entityType: 'user', entityName: null }];
+
+      it('sets, changes and removes quotas (visible in metadata() and to watchers when the call resolves), refusing what Kafka refuses per entity', async () => {
+        const { api } = await open();
+        const seen: ClusterMetadata[] = [];
+        const stop = api.watch((m) => seen.push(m));
+        const results = await api.alterClientQuotas(
+          [
+            { entity: clientX, ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }, { key: 'request_percentage', value: 12.5, remove: false }] },
+            { entity: userDefault, ops: [{ key: 'consumer_byte_rate', value: 2048, remove: false }] },
+            { entity: [{ entityType: 'user', entityName: 'u' }], ops: [{ key: 'no_such_key', value: 1, remove: false }] },
+            { entity: [{ entityType: 'ip', entityName: '10.0.0.1' }, { entityType: 'user', entityName: 'u' }], ops: [] },
+          ],
+          false,
+        );
+        expect(results).toEqual([
+          { entity: clientX, errorCode: 0, errorMessage: null },
+          { entity: userDefault, errorCode: 0, errorMessage: null },
+          { entity: [{ entityType: 'user', entityName: 'u' }], errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Invalid configuration key no_such_key' },
+          { entity: [{ entityType: 'ip', entityName: '10.0.0.1' }, { entityType: 'user', entityName: 'u' }], errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Invalid quota entity combination, IP entity shouldnot be combined with User or ClientId' },
+        ]);
+        const expected = [
+          { entity: clientX, values: { producer_byte_rate: 1024, request_percentage: 12.5 } },
+          { entity: userDefault, values: { consumer_byte_rate: 2048 } },
+        ];
+        expect(api.metadata().quotas).toEqual(expected);
+        expect(seen.at(-1)?.quotas).toEqual(expected);
+        // validateOnly decides without storing.
+        const [dry] = await api.alterClientQuotas([{ entity: clientX, ops: [{ key: 'producer_byte_rate', value: 1, remove: false }] }], true);
+        expect(dry!.errorCode).toBe(0);
+        expect(api.metadata().quotas).toEqual(expected);
+        await api.alterClientQuotas([{ entity: clientX, ops: [{ key: 'producer_byte_rate', value: 0, remove: true }, { key: 'request_percentage', value: 0, remove: true }] }], false);
+        expect(api.metadata().quotas).toEqual([expected[1]]);
+        stop();
+      });
+    });
+
     describe('Kafka ACLs', () => {
       const read: AclBinding = { resourceType: ResourceType.TOPIC, resourceName: 'orders', patternType: PatternType.LITERAL, principal: 'User:alice', host: '*', operation: AclOp.READ, permission: Permission.ALLOW };
       const denyPrefixed: AclBinding = { ...read, resourceName: 'ord', patternType: PatternType.PREFIXED, principal: 'User:*', permission: Permission.DENY, operation: AclOp.WRITE };

@@ -120,6 +120,8 @@ export interface ClusterMetadata {
   version: number;
   /** Every stored Kafka ACL (the authorizer's input on every broker). */
   acls: AclBinding[];
+  /** Every stored client quota entity with its values (enforced by every broker). */
+  quotas: ClientQuotaEntry[];
 }
 
 /** A Kafka error code (0: none) and its message. */
@@ -676,6 +678,48 @@ export interface DeleteAclsResponse {
   metadataVersion: number;
 }
 
+/** One part of a quota entity; an absent name is the default entity of its type. */
+export interface QuotaEntityPart {
+  entityType: string;
+  entityName?: string | undefined;
+}
+
+export interface QuotaValue {
+  key: string;
+  value: number;
+}
+
+export interface ClientQuotaEntry {
+  entity: QuotaEntityPart[];
+  values: QuotaValue[];
+}
+
+export interface QuotaOp {
+  key: string;
+  value: number;
+  remove: boolean;
+}
+
+export interface ClientQuotaAlteration {
+  entity: QuotaEntityPart[];
+  ops: QuotaOp[];
+}
+
+export interface AlterClientQuotasRequest {
+  alterations: ClientQuotaAlteration[];
+  validateOnly: boolean;
+}
+
+export interface ClientQuotaAlterResult {
+  entity: QuotaEntityPart[];
+  error?: ItemError | undefined;
+}
+
+export interface AlterClientQuotasResponse {
+  results: ClientQuotaAlterResult[];
+  metadataVersion: number;
+}
+
 function createBaseBroker(): Broker {
   return { nodeId: 0, host: "", port: 0, rack: undefined, endpoints: [] };
 }
@@ -1212,7 +1256,7 @@ export const TopicInfo_ConfigsEntry: MessageFns<TopicInfo_ConfigsEntry> = {
 };
 
 function createBaseClusterMetadata(): ClusterMetadata {
-  return { clusterId: "", controllerId: 0, brokers: [], topics: [], version: 0, acls: [] };
+  return { clusterId: "", controllerId: 0, brokers: [], topics: [], version: 0, acls: [], quotas: [] };
 }
 
 export const ClusterMetadata: MessageFns<ClusterMetadata> = {
@@ -1234,6 +1278,9 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
     }
     for (const v of message.acls) {
       AclBinding.encode(v!, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.quotas) {
+      ClientQuotaEntry.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1299,6 +1346,14 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
             message.acls.push(AclBinding.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.quotas.push(ClientQuotaEntry.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1322,6 +1377,7 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
     message.topics = object.topics?.map((e) => TopicInfo.fromPartial(e)) || [];
     message.version = object.version ?? 0;
     message.acls = object.acls?.map((e) => AclBinding.fromPartial(e)) || [];
+    message.quotas = object.quotas?.map((e) => ClientQuotaEntry.fromPartial(e)) || [];
     return message;
   },
 };
@@ -8011,6 +8067,556 @@ export const DeleteAclsResponse: MessageFns<DeleteAclsResponse> = {
   },
 };
 
+function createBaseQuotaEntityPart(): QuotaEntityPart {
+  return { entityType: "", entityName: undefined };
+}
+
+export const QuotaEntityPart: MessageFns<QuotaEntityPart> = {
+  encode(message: QuotaEntityPart, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entityType !== "") {
+      writer.uint32(10).string(message.entityType);
+    }
+    if (message.entityName !== undefined) {
+      writer.uint32(18).string(message.entityName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuotaEntityPart {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuotaEntityPart();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entityType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entityName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<QuotaEntityPart>): QuotaEntityPart {
+    return QuotaEntityPart.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QuotaEntityPart>): QuotaEntityPart {
+    const message = createBaseQuotaEntityPart();
+    message.entityType = object.entityType ?? "";
+    message.entityName = object.entityName ?? undefined;
+    return message;
+  },
+};
+
+function createBaseQuotaValue(): QuotaValue {
+  return { key: "", value: 0 };
+}
+
+export const QuotaValue: MessageFns<QuotaValue> = {
+  encode(message: QuotaValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuotaValue {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuotaValue();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<QuotaValue>): QuotaValue {
+    return QuotaValue.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QuotaValue>): QuotaValue {
+    const message = createBaseQuotaValue();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseClientQuotaEntry(): ClientQuotaEntry {
+  return { entity: [], values: [] };
+}
+
+export const ClientQuotaEntry: MessageFns<ClientQuotaEntry> = {
+  encode(message: ClientQuotaEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entity) {
+      QuotaEntityPart.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.values) {
+      QuotaValue.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClientQuotaEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClientQuotaEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entity.push(QuotaEntityPart.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.values.push(QuotaValue.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ClientQuotaEntry>): ClientQuotaEntry {
+    return ClientQuotaEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClientQuotaEntry>): ClientQuotaEntry {
+    const message = createBaseClientQuotaEntry();
+    message.entity = object.entity?.map((e) => QuotaEntityPart.fromPartial(e)) || [];
+    message.values = object.values?.map((e) => QuotaValue.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseQuotaOp(): QuotaOp {
+  return { key: "", value: 0, remove: false };
+}
+
+export const QuotaOp: MessageFns<QuotaOp> = {
+  encode(message: QuotaOp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    if (message.remove !== false) {
+      writer.uint32(24).bool(message.remove);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuotaOp {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuotaOp();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.remove = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<QuotaOp>): QuotaOp {
+    return QuotaOp.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QuotaOp>): QuotaOp {
+    const message = createBaseQuotaOp();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    message.remove = object.remove ?? false;
+    return message;
+  },
+};
+
+function createBaseClientQuotaAlteration(): ClientQuotaAlteration {
+  return { entity: [], ops: [] };
+}
+
+export const ClientQuotaAlteration: MessageFns<ClientQuotaAlteration> = {
+  encode(message: ClientQuotaAlteration, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entity) {
+      QuotaEntityPart.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.ops) {
+      QuotaOp.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClientQuotaAlteration {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClientQuotaAlteration();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entity.push(QuotaEntityPart.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ops.push(QuotaOp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ClientQuotaAlteration>): ClientQuotaAlteration {
+    return ClientQuotaAlteration.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClientQuotaAlteration>): ClientQuotaAlteration {
+    const message = createBaseClientQuotaAlteration();
+    message.entity = object.entity?.map((e) => QuotaEntityPart.fromPartial(e)) || [];
+    message.ops = object.ops?.map((e) => QuotaOp.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAlterClientQuotasRequest(): AlterClientQuotasRequest {
+  return { alterations: [], validateOnly: false };
+}
+
+export const AlterClientQuotasRequest: MessageFns<AlterClientQuotasRequest> = {
+  encode(message: AlterClientQuotasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.alterations) {
+      ClientQuotaAlteration.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.validateOnly !== false) {
+      writer.uint32(16).bool(message.validateOnly);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlterClientQuotasRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlterClientQuotasRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alterations.push(ClientQuotaAlteration.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.validateOnly = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<AlterClientQuotasRequest>): AlterClientQuotasRequest {
+    return AlterClientQuotasRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlterClientQuotasRequest>): AlterClientQuotasRequest {
+    const message = createBaseAlterClientQuotasRequest();
+    message.alterations = object.alterations?.map((e) => ClientQuotaAlteration.fromPartial(e)) || [];
+    message.validateOnly = object.validateOnly ?? false;
+    return message;
+  },
+};
+
+function createBaseClientQuotaAlterResult(): ClientQuotaAlterResult {
+  return { entity: [], error: undefined };
+}
+
+export const ClientQuotaAlterResult: MessageFns<ClientQuotaAlterResult> = {
+  encode(message: ClientQuotaAlterResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entity) {
+      QuotaEntityPart.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.error !== undefined) {
+      ItemError.encode(message.error, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClientQuotaAlterResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClientQuotaAlterResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entity.push(QuotaEntityPart.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = ItemError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ClientQuotaAlterResult>): ClientQuotaAlterResult {
+    return ClientQuotaAlterResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClientQuotaAlterResult>): ClientQuotaAlterResult {
+    const message = createBaseClientQuotaAlterResult();
+    message.entity = object.entity?.map((e) => QuotaEntityPart.fromPartial(e)) || [];
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ItemError.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAlterClientQuotasResponse(): AlterClientQuotasResponse {
+  return { results: [], metadataVersion: 0 };
+}
+
+export const AlterClientQuotasResponse: MessageFns<AlterClientQuotasResponse> = {
+  encode(message: AlterClientQuotasResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      ClientQuotaAlterResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.metadataVersion !== 0) {
+      writer.uint32(16).int64(message.metadataVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlterClientQuotasResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlterClientQuotasResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(ClientQuotaAlterResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.metadataVersion = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<AlterClientQuotasResponse>): AlterClientQuotasResponse {
+    return AlterClientQuotasResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlterClientQuotasResponse>): AlterClientQuotasResponse {
+    const message = createBaseAlterClientQuotasResponse();
+    message.results = object.results?.map((e) => ClientQuotaAlterResult.fromPartial(e)) || [];
+    message.metadataVersion = object.metadataVersion ?? 0;
+    return message;
+  },
+};
+
 /** --- brokers and metadata --------------------------------------------------------- */
 export type ControllerServiceService = typeof ControllerServiceService;
 export const ControllerServiceService = {
@@ -8339,6 +8945,18 @@ export const ControllerServiceService = {
     responseSerialize: (value: DeleteAclsResponse): Buffer => Buffer.from(DeleteAclsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteAclsResponse => DeleteAclsResponse.decode(value),
   },
+  /** AlterClientQuotas: Kafka's result per distinct entity (DescribeClientQuotas is answered by brokers from the metadata). */
+  alterClientQuotas: {
+    path: "/stratus.controller.v1.ControllerService/AlterClientQuotas" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AlterClientQuotasRequest): Buffer =>
+      Buffer.from(AlterClientQuotasRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AlterClientQuotasRequest => AlterClientQuotasRequest.decode(value),
+    responseSerialize: (value: AlterClientQuotasResponse): Buffer =>
+      Buffer.from(AlterClientQuotasResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AlterClientQuotasResponse => AlterClientQuotasResponse.decode(value),
+  },
 } as const;
 
 export interface ControllerServiceServer extends UntypedServiceImplementation {
@@ -8399,6 +9017,8 @@ export interface ControllerServiceServer extends UntypedServiceImplementation {
   describeAcls: handleUnaryCall<DescribeAclsRequest, DescribeAclsResponse>;
   /** DeleteAcls: per filter, the bindings it matched, all removed. */
   deleteAcls: handleUnaryCall<DeleteAclsRequest, DeleteAclsResponse>;
+  /** AlterClientQuotas: Kafka's result per distinct entity (DescribeClientQuotas is answered by brokers from the metadata). */
+  alterClientQuotas: handleUnaryCall<AlterClientQuotasRequest, AlterClientQuotasResponse>;
 }
 
 export interface ControllerServiceClient extends Client {
@@ -8855,6 +9475,22 @@ export interface ControllerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteAclsResponse) => void,
+  ): ClientUnaryCall;
+  /** AlterClientQuotas: Kafka's result per distinct entity (DescribeClientQuotas is answered by brokers from the metadata). */
+  alterClientQuotas(
+    request: AlterClientQuotasRequest,
+    callback: (error: ServiceError | null, response: AlterClientQuotasResponse) => void,
+  ): ClientUnaryCall;
+  alterClientQuotas(
+    request: AlterClientQuotasRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AlterClientQuotasResponse) => void,
+  ): ClientUnaryCall;
+  alterClientQuotas(
+    request: AlterClientQuotasRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AlterClientQuotasResponse) => void,
   ): ClientUnaryCall;
 }
 
