@@ -13,6 +13,8 @@
 //    told it in session_lifetime_ms, may re-authenticate (a new SaslHandshake on the
 //    authenticated connection, as the same principal and mechanism), and a connection
 //    whose session has expired is closed at its next request other than re-authentication.
+//    A bearer token's expiry bounds the session too (the smaller of the two; Kafka's
+//    SaslServerAuthenticator does the same with the credential's lifetime).
 
 import { createHmac, randomBytes } from 'node:crypto';
 import { ApiKey, apiSpec, ErrorCode } from '@stratus/protocol';
@@ -22,8 +24,10 @@ import { principalString } from '../principal.ts';
 import type { CredentialStore } from './credential-store.ts';
 import { addressOf, FailureLimiter } from './failure-limiter.ts';
 import type { FailureLimiterOptions } from './failure-limiter.ts';
-import { MESSAGES, PLAIN, SCRAM_HASH, SCRAM_MIN_ITERATIONS, SCRAM_SALT_BYTES, SCRAM_SHA_256, SCRAM_SHA_512 } from './mechanisms.ts';
+import { MESSAGES, OAUTHBEARER, PLAIN, SCRAM_HASH, SCRAM_MIN_ITERATIONS, SCRAM_SALT_BYTES, SCRAM_SHA_256, SCRAM_SHA_512 } from './mechanisms.ts';
 import type { SaslMechanism, ScramHash, ScramMechanism } from './mechanisms.ts';
+import { OAUTHBEARER_ERROR_ACK, OAUTHBEARER_INVALID_TOKEN, parseOAuthBearerResponse } from './oauthbearer.ts';
+import type { OAuthBearerValidator } from './oauthbearer.ts';
 import { parsePlain } from './plain.ts';
 import { parseClientFirst, passwordMatches, ScramError, ScramServerExchange } from './scram.ts';
 import type { ScramCredential } from './scram.ts';
@@ -35,6 +39,10 @@ export interface SaslAuthenticatorOptions {
   /** Enabled mechanisms, in the order clients are told them. */
   readonly mechanisms: readonly SaslMechanism[];
   readonly credentials: CredentialStore;
+  /** Verifies OAUTHBEARER tokens; required when OAUTHBEARER is enabled. */
+  readonly oauthbearer?: OAuthBearerValidator;
+  /** Wall-clock milliseconds, for a token's remaining lifetime (Date.now by default). */
+  readonly wallMs?: () => number;
   /**
    * Listeners whose connections must authenticate, by name — for as long as listeners have
    * no security protocol of their own; a session whose securityProtocol is SASL_PLAINTEXT
@@ -74,6 +82,8 @@ interface SaslState {
   /** The mechanism of the exchange under way. */
   mechanism: SaslMechanism | undefined;
   scram: { exchange: ScramServerExchange; known: boolean } | undefined;
+  /** OAUTHBEARER: the token was refused and the error challenge sent; the exchange fails at the client's next message. */
+  oauthRefused: { reason: string } | undefined;
   /** Set by the first success; a later exchange is a re-authentication. */
   authenticated: KafkaPrincipal | undefined;
   expiresAtMs: number | undefined;
@@ -95,6 +105,7 @@ export class SaslAuthenticator {
   constructor(o: SaslAuthenticatorOptions) {
     this.o = o;
     if (o.mechanisms.length === 0) throw new RangeError('SASL needs at least one enabled mechanism');
+    if (o.mechanisms.includes(OAUTHBEARER) && o.oauthbearer === undefined) throw new RangeError('OAUTHBEARER is enabled without a token validator (sasl.oauthbearer)');
     this.listeners = new Set(o.listeners ?? []);
     this.limiter = new FailureLimiter(o.failures);
   }
@@ -154,6 +165,7 @@ export class SaslAuthenticator {
     s.phase = 'authenticate';
     s.mechanism = mechanism as SaslMechanism;
     s.scram = undefined;
+    s.oauthRefused = undefined;
     return { errorCode: ErrorCode.NONE, mechanisms: enabled };
   }
 
@@ -180,6 +192,7 @@ export class SaslAuthenticator {
       if (!ok || found === undefined) return this.failed(s, conn, mechanism, MESSAGES.plainInvalid, found === undefined ? 'unknown user' : 'wrong password', signal);
       return this.succeeded(s, conn, mechanism, parsed.user, Buffer.alloc(0));
     }
+    if (mechanism === OAUTHBEARER) return this.oauthBearer(authBytes, s, conn, signal);
     const scramMechanism: ScramMechanism = mechanism;
     const invalid = MESSAGES.scramInvalid(mechanism);
     if (s.scram === undefined) {
@@ -212,6 +225,32 @@ export class SaslAuthenticator {
     return this.succeeded(s, conn, mechanism, exchange.client.user, Buffer.from(serverFinal));
   }
 
+  /**
+   * OAUTHBEARER, as Kafka's OAuthBearerSaslServer: a refused token is answered with the
+   * error challenge {"status":"invalid_token"} (no error code), the client acknowledges it
+   * with %x01 (RFC 7628 §3.2.3), and that is answered SASL_AUTHENTICATION_FAILED with the
+   * same JSON as the message. A malformed message fails at once with Kafka's generic message.
+   */
+  private async oauthBearer(authBytes: Buffer, s: SaslState, conn: SaslConnection, signal: AbortSignal | undefined): Promise<AuthenticateAnswer> {
+    if (s.oauthRefused !== undefined) {
+      // Kafka parses anything but %x01 as a new first message (another token on the same
+      // exchange); here the exchange ends either way, so a refused client cannot keep trying.
+      const ack = authBytes.toString('latin1') === OAUTHBEARER_ERROR_ACK;
+      return this.failed(s, conn, OAUTHBEARER, OAUTHBEARER_INVALID_TOKEN, ack ? s.oauthRefused.reason : `${s.oauthRefused.reason}; then no %x01 acknowledgement`, signal);
+    }
+    const parsed = parseOAuthBearerResponse(authBytes);
+    if ('error' in parsed) return this.failed(s, conn, OAUTHBEARER, MESSAGES.scramInvalid(OAUTHBEARER), parsed.error, signal);
+    const result = await this.o.oauthbearer!.validate(parsed.token);
+    if (!result.ok) {
+      s.oauthRefused = { reason: result.reason };
+      return { errorCode: ErrorCode.NONE, errorMessage: '', authBytes: Buffer.from(OAUTHBEARER_INVALID_TOKEN), sessionLifetimeMs: 0 };
+    }
+    if (parsed.authzid !== '' && parsed.authzid !== result.principal) {
+      return this.failed(s, conn, OAUTHBEARER, MESSAGES.oauthAuthzidMismatch(parsed.authzid, result.principal), 'the authorization id differs from the token\'s principal', signal);
+    }
+    return this.succeeded(s, conn, OAUTHBEARER, result.principal, Buffer.alloc(0), result.expiresAtMs - (this.o.wallMs ?? Date.now)());
+  }
+
   /** PLAIN is checked against the user's SCRAM-SHA-512 credential, or its SCRAM-SHA-256 one. */
   private async plainCredential(user: string): Promise<{ hash: ScramHash; credential: ScramCredential } | undefined> {
     for (const mechanism of [SCRAM_SHA_512, SCRAM_SHA_256] as const) {
@@ -221,7 +260,8 @@ export class SaslAuthenticator {
     return undefined;
   }
 
-  private succeeded(s: SaslState, conn: SaslConnection, mechanism: SaslMechanism, user: string, authBytes: Buffer): AuthenticateAnswer {
+  /** credentialLifetimeMs: what is left of a bearer token's life, which bounds the session as connections.max.reauth.ms does. */
+  private succeeded(s: SaslState, conn: SaslConnection, mechanism: SaslMechanism, user: string, authBytes: Buffer, credentialLifetimeMs?: number): AuthenticateAnswer {
     const principal: KafkaPrincipal = { type: 'User', name: user };
     const reauthentication = s.authenticated !== undefined;
     if (s.authenticated !== undefined && principalString(s.authenticated) !== principalString(principal)) {
@@ -235,10 +275,14 @@ export class SaslAuthenticator {
     s.authenticated = principal;
     s.phase = 'done';
     s.scram = undefined;
-    const lifetime = this.o.maxReauthMs > 0 ? this.o.maxReauthMs : 0;
-    s.expiresAtMs = lifetime > 0 ? this.o.nowMs() + lifetime : undefined;
+    // Kafka's ReauthInfo: the smaller of connections.max.reauth.ms and the credential's
+    // remaining life, never negative; a token already past exp (inside the clock skew) gives
+    // a session that ends at its next request.
+    const maxReauth = this.o.maxReauthMs > 0 ? this.o.maxReauthMs : undefined;
+    const lifetime = credentialLifetimeMs === undefined ? maxReauth : Math.max(0, Math.floor(maxReauth === undefined ? credentialLifetimeMs : Math.min(credentialLifetimeMs, maxReauth)));
+    s.expiresAtMs = lifetime !== undefined ? this.o.nowMs() + lifetime : undefined;
     this.o.onEvent?.({ kind: 'authenticated', mechanism, principal: principalString(principal), remoteAddress: conn.remoteAddress, reauthentication });
-    return { errorCode: ErrorCode.NONE, errorMessage: '', authBytes, sessionLifetimeMs: lifetime };
+    return { errorCode: ErrorCode.NONE, errorMessage: '', authBytes, sessionLifetimeMs: lifetime ?? 0 };
   }
 
   /** Records a failure: the connection closes at its next request. */
@@ -246,6 +290,7 @@ export class SaslAuthenticator {
     const reauthentication = s.authenticated !== undefined;
     s.phase = 'failed';
     s.scram = undefined;
+    s.oauthRefused = undefined;
     this.limiter.recordFailure(addressOf(conn.remoteAddress), this.o.nowMs());
     this.o.onEvent?.({ kind: 'failed', mechanism: mechanism.slice(0, 40), remoteAddress: conn.remoteAddress, reason, reauthentication });
   }
@@ -267,7 +312,7 @@ export class SaslAuthenticator {
   private state(session: ConnectionSession): SaslState {
     let s = this.states.get(session);
     if (s === undefined) {
-      s = { phase: 'handshake', mechanism: undefined, scram: undefined, authenticated: undefined, expiresAtMs: undefined, lastReauthStartMs: undefined };
+      s = { phase: 'handshake', mechanism: undefined, scram: undefined, oauthRefused: undefined, authenticated: undefined, expiresAtMs: undefined, lastReauthStartMs: undefined };
       this.states.set(session, s);
     }
     return s;

@@ -4,8 +4,10 @@
 export const PLAIN = 'PLAIN';
 export const SCRAM_SHA_256 = 'SCRAM-SHA-256';
 export const SCRAM_SHA_512 = 'SCRAM-SHA-512';
+/** RFC 7628 bearer tokens (JWTs), validated by oauthbearer.ts. */
+export const OAUTHBEARER = 'OAUTHBEARER';
 
-export const SASL_MECHANISMS = [PLAIN, SCRAM_SHA_256, SCRAM_SHA_512] as const;
+export const SASL_MECHANISMS = [PLAIN, SCRAM_SHA_256, SCRAM_SHA_512, OAUTHBEARER] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 export type ScramMechanism = typeof SCRAM_SHA_256 | typeof SCRAM_SHA_512;
 
@@ -36,4 +38,5 @@ export const MESSAGES = {
   tooManyFailures: 'Authentication failed: too many failed authentications from this address, try again later',
   afterSuccess: 'SaslAuthenticate request received after successful authentication',
   unexpectedAuthenticate: 'Unexpected SaslAuthenticate request: no SaslHandshake before it',
+  oauthAuthzidMismatch: (authzid: string, principal: string): string => `Authentication failed: Client requested an authorization id (${authzid}) that is different from the token's principal name (${principal})`,
 } as const;
