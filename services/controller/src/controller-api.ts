@@ -9,6 +9,7 @@
 
 import type { AclBinding, AclFilter } from './acls/acl-model.ts';
 import type { ClientQuotaEntry, QuotaAlteration, QuotaEntityPart } from './quotas/quota-model.ts';
+import type { ScramAlterResult, ScramCredentialRecord, ScramDeletion, ScramDescribeResult, ScramUpsertion } from './scram/scram-model.ts';
 import type { ExtentCommitter, ExtentSource, TopicPartition } from '@stratus/partition-index';
 
 /** One advertised listener of a broker: where clients that connect through `listener` reach it. */
@@ -81,6 +82,8 @@ export interface ClusterMetadata {
   readonly acls?: readonly AclBinding[];
   /** Every stored client quota entity with its values (absent from controllers and tests that predate quotas: none). */
   readonly quotas?: readonly ClientQuotaEntry[];
+  /** Changes with every SCRAM credential change (absent from controllers that predate them): brokers drop cached credentials when it does. */
+  readonly scramVersion?: number;
 }
 
 export interface ItemResult {
@@ -310,5 +313,12 @@ export interface ControllerApi extends ExtentCommitter, ExtentSource {
   deleteAcls(filters: readonly AclFilter[]): Promise<(ItemResult & { acls: AclBinding[] })[]>;
   /** AlterClientQuotas: one result per distinct entity, in the order entities first appear (validateOnly: decided, not stored). */
   alterClientQuotas(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<(ItemResult & { entity: readonly QuotaEntityPart[] })[]>;
+
+  /** DescribeUserScramCredentials: Kafka's answer per user; null or empty: every user holding a credential. */
+  describeScramCredentials(users: readonly string[] | null): Promise<ScramDescribeResult[]>;
+  /** AlterUserScramCredentials with the keys already derived from the salted password: Kafka's result per user. */
+  alterScramCredentials(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramAlterResult[]>;
+  /** The stored credential of a user for a mechanism code (a broker authenticating a client), or undefined. */
+  scramCredential(user: string, mechanism: number): Promise<ScramCredentialRecord | undefined>;
   close(): Promise<void>;
 }

@@ -52,6 +52,8 @@ import { decideCreateAcls, decideDeleteAcls, describeAcls } from './ops/acls.ts'
 import type { AclBinding, AclFilter } from './acls/acl-model.ts';
 import { decideAlterClientQuotas } from './quotas/quota-ops.ts';
 import type { QuotaAlteration, QuotaEntityPart } from './quotas/quota-model.ts';
+import { decideAlterScramCredentials, describeScramCredentials, lookupScramCredential } from './ops/scram.ts';
+import type { ScramAlterResult, ScramCredentialRecord, ScramDeletion, ScramDescribeResult, ScramUpsertion } from './scram/scram-model.ts';
 import { decideCoordinatorReset, decideGroupMembership, groupOverviews } from './ops/group-membership.ts';
 import type { GroupOverview } from './ops/group-membership.ts';
 import { ClusterTimers } from './cluster/cluster-timers.ts';
@@ -555,6 +557,20 @@ export class Controller implements ControllerApi, ExtentCommitter, ExtentSource 
 
   alterClientQuotas(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<(ItemResult & { entity: readonly QuotaEntityPart[] })[]> {
     return this.mutate((tx) => decideAlterClientQuotas(tx, alterations, validateOnly));
+  }
+
+  // --- SCRAM credentials -----------------------------------------------------------------
+
+  describeScramCredentials(users: readonly string[] | null): Promise<ScramDescribeResult[]> {
+    return this.read(() => describeScramCredentials(this.durable, users));
+  }
+
+  alterScramCredentials(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramAlterResult[]> {
+    return this.mutate((tx) => decideAlterScramCredentials(tx, this.ctx, deletions, upsertions));
+  }
+
+  scramCredential(user: string, mechanism: number): Promise<ScramCredentialRecord | undefined> {
+    return this.read(() => lookupScramCredential(this.durable, user, mechanism));
   }
 
   // --- configs ---------------------------------------------------------------------------

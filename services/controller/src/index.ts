@@ -72,3 +72,5 @@ export type { EndpointStats } from './grpc/endpoints.ts';
 export * from './acls/acl-model.ts';
 // Kafka's client quota model (quotas/): entities, keys, validation and DescribeClientQuotas filters, shared with the broker.
 export * from './quotas/quota-model.ts';
+// Kafka's SCRAM credentials (scram/): what the controller stores and how keys are derived, shared with the broker.
+export * from './scram/scram-model.ts';

@@ -3,6 +3,7 @@
 // with a message that says what to fix.
 
 import { DEFAULT_MAX_ACLS } from './acls/acl-model.ts';
+import { DEFAULT_MAX_SCRAM_CREDENTIALS } from './scram/scram-model.ts';
 import { systemClock, systemRandom } from '@stratus/runtime';
 import type { Clock, Random } from '@stratus/runtime';
 import type { ObjectStore } from '@stratus/objectstore';
@@ -54,6 +55,8 @@ export interface ControllerOptions {
   readonly maxBrokers?: number;
   /** Most Kafka ACLs stored (CreateAcls beyond: POLICY_VIOLATION per ACL). Bounds every broker's copy and each authorization check. Default 10,000. */
   readonly maxAcls?: number;
+  /** Most SCRAM credentials stored (user × mechanism; AlterUserScramCredentials beyond: POLICY_VIOLATION per user). Default 100,000. */
+  readonly maxScramCredentials?: number;
   /** Most extents in one commit (one object). Default 10,000. */
   readonly maxExtentsPerCommit?: number;
   /** Most idempotent-producer batches in one commit (one object). Default 10,000. */
@@ -133,6 +136,7 @@ export interface ResolvedControllerOptions {
   readonly maxPartitions: number;
   readonly maxBrokers: number;
   readonly maxAcls: number;
+  readonly maxScramCredentials: number;
   readonly maxExtentsPerCommit: number;
   readonly maxProducerBatchesPerCommit: number;
   readonly maxCommittedOffsets: number;
@@ -204,6 +208,7 @@ export function resolveControllerOptions(o: ControllerOptions): ResolvedControll
     maxPartitions: integer('maxPartitions', o.maxPartitions, 100_000, 1, 10_000_000),
     maxBrokers: integer('maxBrokers', o.maxBrokers, 1_000, 1, 100_000),
     maxAcls: integer('maxAcls', o.maxAcls, DEFAULT_MAX_ACLS, 1, 1_000_000),
+    maxScramCredentials: integer('maxScramCredentials', o.maxScramCredentials, DEFAULT_MAX_SCRAM_CREDENTIALS, 1, 10_000_000),
     maxExtentsPerCommit: integer('maxExtentsPerCommit', o.maxExtentsPerCommit, 10_000, 1, 100_000),
     maxProducerBatchesPerCommit: integer('maxProducerBatchesPerCommit', o.maxProducerBatchesPerCommit, 10_000, 1, 100_000),
     maxCommittedOffsets: integer('maxCommittedOffsets', o.maxCommittedOffsets, 1_000_000, 1, 100_000_000),

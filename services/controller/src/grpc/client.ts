@@ -97,6 +97,8 @@ import type * as pb from './generated/stratus/controller/v1/controller.ts';
 import { fromPbAcl, toPbAcl, toPbAclFilter } from './acl-convert.ts';
 import { fromPbEntity, toPbAlteration } from './quota-convert.ts';
 import type { QuotaAlteration, QuotaEntityPart } from '../quotas/quota-model.ts';
+import { fromPbAlterResult, fromPbDescribeResult, fromPbStoredCredential, toPbUpsertion } from './scram-convert.ts';
+import type { ScramAlterResult, ScramCredentialRecord, ScramDeletion, ScramDescribeResult, ScramUpsertion } from '../scram/scram-model.ts';
 import type { AclBinding, AclFilter } from '../acls/acl-model.ts';
 
 export interface ClientTlsOptions extends PemFileWatchOptions {
@@ -226,6 +228,10 @@ const RETRY = {
   deleteAcls: 'once',
   // Setting a stored value again writes nothing, removing an absent key is a no-op: a repeat answers the same.
   alterClientQuotas: 'retry',
+  describeUserScramCredentials: 'retry',
+  // A repeat after the change happened answers RESOURCE_NOT_FOUND for a deletion that succeeded.
+  alterUserScramCredentials: 'once',
+  getScramCredential: 'retry',
 } as const satisfies Record<string, 'retry' | 'once'>;
 
 type Rpc = keyof typeof RETRY;
@@ -807,6 +813,25 @@ export class GrpcControllerClient implements ControllerApi {
   async alterClientQuotas(alterations: readonly QuotaAlteration[], validateOnly: boolean): Promise<(ItemResult & { entity: readonly QuotaEntityPart[] })[]> {
     const r = await this.call<pb.AlterClientQuotasRequest, pb.AlterClientQuotasResponse>('alterClientQuotas', this.unary('alterClientQuotas'), { alterations: alterations.map(toPbAlteration), validateOnly });
     return this.afterVersion(r.metadataVersion, r.results.map((x) => ({ ...fromItemError(x.error), entity: fromPbEntity(x.entity) })));
+  }
+
+  // --- SCRAM credentials ----------------------------------------------------------------------------
+
+  async describeScramCredentials(users: readonly string[] | null): Promise<ScramDescribeResult[]> {
+    const req: pb.DescribeUserScramCredentialsRequest = { named: users !== null && users.length > 0, users: [...(users ?? [])] };
+    const r = await this.call<pb.DescribeUserScramCredentialsRequest, pb.DescribeUserScramCredentialsResponse>('describeUserScramCredentials', this.unary('describeUserScramCredentials'), req);
+    return r.results.map(fromPbDescribeResult);
+  }
+
+  async alterScramCredentials(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramAlterResult[]> {
+    const req: pb.AlterUserScramCredentialsRequest = { deletions: deletions.map((d) => ({ user: d.user, mechanism: d.mechanism })), upsertions: upsertions.map(toPbUpsertion) };
+    const r = await this.call<pb.AlterUserScramCredentialsRequest, pb.AlterUserScramCredentialsResponse>('alterUserScramCredentials', this.unary('alterUserScramCredentials'), req);
+    return this.afterVersion(r.metadataVersion, r.results.map(fromPbAlterResult));
+  }
+
+  async scramCredential(user: string, mechanism: number): Promise<ScramCredentialRecord | undefined> {
+    const r = await this.call<pb.GetScramCredentialRequest, pb.GetScramCredentialResponse>('getScramCredential', this.unary('getScramCredential'), { user, mechanism });
+    return r.credential === undefined ? undefined : fromPbStoredCredential(r.credential);
   }
 
   /** Ends the watch, rejects pending waits, closes the channel. Idempotent. */

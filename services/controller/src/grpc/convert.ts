@@ -186,7 +186,7 @@ export function fromTopicInfo(t: pb.TopicInfo): TopicInfo {
 }
 
 export function toClusterMetadata(m: ClusterMetadata): pb.ClusterMetadata {
-  return { clusterId: m.clusterId, controllerId: m.controllerId, brokers: m.brokers.map(toRegisteredBroker), topics: m.topics.map(toTopicInfo), version: m.version, acls: (m.acls ?? []).map(toPbAcl), quotas: (m.quotas ?? []).map(toPbQuotaEntry) };
+  return { clusterId: m.clusterId, controllerId: m.controllerId, brokers: m.brokers.map(toRegisteredBroker), topics: m.topics.map(toTopicInfo), version: m.version, acls: (m.acls ?? []).map(toPbAcl), quotas: (m.quotas ?? []).map(toPbQuotaEntry), scramVersion: m.scramVersion ?? 0 };
 }
 
 export function fromClusterMetadata(m: pb.ClusterMetadata | undefined): ClusterMetadata {
@@ -199,6 +199,7 @@ export function fromClusterMetadata(m: pb.ClusterMetadata | undefined): ClusterM
     version: md.version,
     acls: md.acls.map(fromPbAcl),
     quotas: md.quotas.map(fromPbQuotaEntry),
+    scramVersion: md.scramVersion,
   };
 }
 

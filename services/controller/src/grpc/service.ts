@@ -34,6 +34,7 @@ import {
 import type * as pb from './generated/stratus/controller/v1/controller.ts';
 import { fromPbAcl, fromPbAclFilter, toPbAcl } from './acl-convert.ts';
 import { fromPbAlteration, toPbEntity } from './quota-convert.ts';
+import { fromPbUpsertion, toPbAlterResult, toPbDescribeResult, toPbUpsertion } from './scram-convert.ts';
 
 /** "<topicId>:<partition>" (partitionKey of @stratus/partition-index) back into its parts; topic ids hold no ':'. */
 function splitPartitionKey(key: string): { topicId: string; partition: number } {
@@ -206,6 +207,21 @@ export function controllerService(api: ControllerApi) {
     async alterClientQuotas(req: pb.AlterClientQuotasRequest): Promise<pb.AlterClientQuotasResponse> {
       const results = await api.alterClientQuotas(req.alterations.map(fromPbAlteration), req.validateOnly);
       return { results: results.map((r) => ({ entity: toPbEntity(r.entity), error: toItemError(r) })), metadataVersion: version() };
+    },
+
+    async describeUserScramCredentials(req: pb.DescribeUserScramCredentialsRequest): Promise<pb.DescribeUserScramCredentialsResponse> {
+      const results = await api.describeScramCredentials(req.named ? req.users : null);
+      return { results: results.map(toPbDescribeResult) };
+    },
+
+    async alterUserScramCredentials(req: pb.AlterUserScramCredentialsRequest): Promise<pb.AlterUserScramCredentialsResponse> {
+      const results = await api.alterScramCredentials(req.deletions.map((d) => ({ user: d.user, mechanism: d.mechanism })), req.upsertions.map(fromPbUpsertion));
+      return { results: results.map(toPbAlterResult), metadataVersion: version() };
+    },
+
+    async getScramCredential(req: pb.GetScramCredentialRequest): Promise<pb.GetScramCredentialResponse> {
+      const c = await api.scramCredential(req.user, req.mechanism);
+      return c === undefined ? {} : { credential: toPbUpsertion(c) };
     },
   };
 }

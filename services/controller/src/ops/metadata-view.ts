@@ -39,5 +39,6 @@ export function clusterMetadata(s: ControllerState, controllerId: number | undef
     version: s.metadataVersion,
     acls: [...s.acls.values()],
     quotas: [...s.quotas.values()],
+    scramVersion: s.scramVersion,
   };
 }

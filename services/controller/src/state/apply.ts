@@ -15,6 +15,7 @@ import type { Extent } from '@stratus/partition-index';
 import { collisionKey } from '../topics/topic-names.ts';
 import { aclBindingKey, aclFromTuple } from '../acls/acl-model.ts';
 import { applyQuotaChanges } from '../quotas/quota-state.ts';
+import { scramFromTuple, scramKey } from '../scram/scram-model.ts';
 import type { CompactedMerge, MetadataRecord, PartitionLeader } from './records.ts';
 import { MAX_PRODUCERS_PER_PARTITION, drainReasonOrOperator, firstExtentAtOrAfter } from './state.ts';
 import type { BrokerStatus, ControllerState, PartitionState, TopicState } from './state.ts';
@@ -223,6 +224,17 @@ export function applyRecord(s: ControllerState, r: MetadataRecord): ControllerSt
     case 'ClientQuotasAltered':
       applyQuotaChanges(s.quotas, r.changes);
       s.metadataVersion++;
+      return s;
+    case 'ScramCredentialsUpserted':
+      for (const t of r.credentials) {
+        const c = scramFromTuple(t);
+        s.scram.set(scramKey(c.user, c.mechanism), c);
+      }
+      s.scramVersion = ++s.metadataVersion;
+      return s;
+    case 'ScramCredentialsDeleted':
+      for (const [user, mechanism] of r.credentials) s.scram.delete(scramKey(user, mechanism));
+      s.scramVersion = ++s.metadataVersion;
       return s;
   }
 }

@@ -13,6 +13,7 @@ import type { CommitRejection } from '@stratus/partition-index';
 import type { BrokerInfo, DrainReason } from '../controller-api.ts';
 import type { AclTuple } from '../acls/acl-model.ts';
 import type { QuotaChangeTuple } from '../quotas/quota-model.ts';
+import type { ScramCredentialTuple, ScramKeyTuple } from '../scram/scram-model.ts';
 
 export interface PartitionLeader {
   readonly leader: number;
@@ -300,6 +301,22 @@ export interface AclsDeleted {
 }
 
 /**
+ * SCRAM credentials stored or replaced (AlterUserScramCredentials upsertions; added later):
+ * salt, iterations, StoredKey and ServerKey per user and mechanism, never a password.
+ * Changes the metadata version and the SCRAM version brokers drop cached credentials by.
+ */
+export interface ScramCredentialsUpserted {
+  readonly type: 'ScramCredentialsUpserted';
+  readonly credentials: readonly ScramCredentialTuple[];
+}
+
+/** SCRAM credentials removed (AlterUserScramCredentials deletions; added later), each one stored when decided. */
+export interface ScramCredentialsDeleted {
+  readonly type: 'ScramCredentialsDeleted';
+  readonly credentials: readonly ScramKeyTuple[];
+}
+
+/**
  * Client quotas set or removed (AlterClientQuotas; added later): each change names its
  * entity, key and value (null: removed). An entity left without values is gone. Changes
  * the metadata version: brokers get the new quotas through the metadata watch.
@@ -336,6 +353,8 @@ export type MetadataRecord =
   | ObjectCompacted
   | AclsCreated
   | ClientQuotasAltered
-  | AclsDeleted;
+  | AclsDeleted
+  | ScramCredentialsUpserted
+  | ScramCredentialsDeleted;
 
 export type MetadataRecordType = MetadataRecord['type'];

@@ -14,13 +14,14 @@ import type { CommittedOffset } from '../controller-api.ts';
 import { collisionKey } from '../topics/topic-names.ts';
 import { aclBindingKey, aclFromTuple } from '../acls/acl-model.ts';
 import { quotaEntityKey, quotaEntryFromTuple } from '../quotas/quota-model.ts';
+import { scramFromTuple, scramKey } from '../scram/scram-model.ts';
 import { StateError } from './apply.ts';
 import { SNAPSHOT_SECTIONS_VERSION } from './snapshot-sections.ts';
 import type { ExtentTuple, SnapshotCounts, SnapshotSection, SnapshotSectionKind } from './snapshot-sections.ts';
 import { MAX_PRODUCERS_PER_PARTITION, drainReasonOrOperator, emptyState, partitionOf } from './state.ts';
 import type { ControllerState, PartitionState, TopicState } from './state.ts';
 
-const KINDS: ReadonlySet<SnapshotSectionKind> = new Set<SnapshotSectionKind>(['head', 'brokers', 'brokerStates', 'objects', 'topic', 'partitions', 'extents', 'offsets', 'groups', 'producers', 'moves', 'acls', 'quotas', 'end']);
+const KINDS: ReadonlySet<SnapshotSectionKind> = new Set<SnapshotSectionKind>(['head', 'brokers', 'brokerStates', 'objects', 'topic', 'partitions', 'extents', 'offsets', 'groups', 'producers', 'moves', 'acls', 'quotas', 'scram', 'end']);
 
 export class SnapshotBuilder {
   private readonly s: ControllerState = emptyState();
@@ -44,6 +45,7 @@ export class SnapshotBuilder {
         if (section.version !== SNAPSHOT_SECTIONS_VERSION) throw new StateError(`snapshot sections version ${String(section.version)} is not supported (this controller reads ${SNAPSHOT_SECTIONS_VERSION})`);
         this.s.clusterId = section.clusterId;
         this.s.metadataVersion = section.metadataVersion;
+        this.s.scramVersion = section.scramVersion ?? 0;
         this.s.nextProducerId = section.nextProducerId;
         this.phase = 'body';
         return;
@@ -131,6 +133,12 @@ export class SnapshotBuilder {
           this.s.quotas.set(quotaEntityKey(entry.entity), entry);
         }
         return;
+      case 'scram':
+        for (const t of section.credentials) {
+          const c = scramFromTuple(t);
+          this.s.scram.set(scramKey(c.user, c.mechanism), c);
+        }
+        return;
       case 'end':
         this.checkCounts(section.counts);
         // Snapshots from before broker states: every broker live, epoch 0 (its next registration gets a real one).
@@ -177,9 +185,10 @@ export class SnapshotBuilder {
       moves: this.s.moves.size,
       acls: this.s.acls.size,
       quotas: this.s.quotas.size,
+      scram: this.s.scram.size,
     };
     // Counts added later are absent in older snapshots, which hold none of them.
-    const optional: ReadonlySet<keyof SnapshotCounts> = new Set(['brokerStates', 'moves', 'acls', 'quotas']);
+    const optional: ReadonlySet<keyof SnapshotCounts> = new Set(['brokerStates', 'moves', 'acls', 'quotas', 'scram']);
     for (const key of Object.keys(built) as (keyof SnapshotCounts)[]) {
       const statedValue = stated?.[key] ?? (optional.has(key) && stated !== undefined && stated !== null ? 0 : undefined);
       if (statedValue !== built[key]) throw new StateError(`snapshot states ${String(statedValue)} ${key} but holds ${built[key]}: sections are missing or repeated`);

@@ -42,6 +42,8 @@ import { aclToTuple } from '../acls/acl-model.ts';
 import type { AclTuple } from '../acls/acl-model.ts';
 import { quotaEntryToTuple } from '../quotas/quota-model.ts';
 import type { QuotaEntryTuple } from '../quotas/quota-model.ts';
+import { scramToTuple } from '../scram/scram-model.ts';
+import type { ScramCredentialTuple } from '../scram/scram-model.ts';
 
 /**
  * Offset metadata (up to maxOffsetMetadataBytes per entry) is the one free-text field of
@@ -102,6 +104,7 @@ export function captureState(s: ControllerState): StateCapture {
   const moves = [...s.moves.values()].map((m): MoveTuple => [m.topicId, m.partition, m.from, m.to, m.leaderEpoch, m.startedAtMs]);
   const acls = [...s.acls.values()].map(aclToTuple);
   const quotas = [...s.quotas.values()].map(quotaEntryToTuple);
+  const scram = [...s.scram.values()].map(scramToTuple);
   const counts: SnapshotCounts = {
     brokers: s.brokers.size,
     objects: objects.length,
@@ -115,9 +118,10 @@ export function captureState(s: ControllerState): StateCapture {
     moves: moves.length,
     acls: acls.length,
     quotas: quotas.length,
+    scram: scram.length,
   };
-  const head: SnapshotSection = { kind: 'head', version: SNAPSHOT_SECTIONS_VERSION, clusterId: s.clusterId, metadataVersion: s.metadataVersion, nextProducerId: s.nextProducerId };
-  return new StateCapture(head, [...s.brokers.values()], brokerStates, objectKeys, objects, deleteAtMs, topics, groups, memberships, moves, acls, quotas, counts);
+  const head: SnapshotSection = { kind: 'head', version: SNAPSHOT_SECTIONS_VERSION, clusterId: s.clusterId, metadataVersion: s.metadataVersion, nextProducerId: s.nextProducerId, scramVersion: s.scramVersion };
+  return new StateCapture(head, [...s.brokers.values()], brokerStates, objectKeys, objects, deleteAtMs, topics, groups, memberships, moves, acls, quotas, scram, counts);
 }
 
 export class StateCapture implements SnapshotSource {
@@ -135,6 +139,7 @@ export class StateCapture implements SnapshotSource {
   private readonly moves: readonly MoveTuple[];
   private readonly acls: readonly AclTuple[];
   private readonly quotas: readonly QuotaEntryTuple[];
+  private readonly scram: readonly ScramCredentialTuple[];
 
   constructor(
     head: SnapshotSection,
@@ -149,6 +154,7 @@ export class StateCapture implements SnapshotSource {
     moves: readonly MoveTuple[],
     acls: readonly AclTuple[],
     quotas: readonly QuotaEntryTuple[],
+    scram: readonly ScramCredentialTuple[],
     counts: SnapshotCounts,
   ) {
     this.head = head;
@@ -157,6 +163,7 @@ export class StateCapture implements SnapshotSource {
     this.moves = moves;
     this.acls = acls;
     this.quotas = quotas;
+    this.scram = scram;
     this.objectKeys = objectKeys;
     this.objects = objects;
     this.deleteAtMs = deleteAtMs;
@@ -190,6 +197,7 @@ export class StateCapture implements SnapshotSource {
     for (let i = 0; i < this.moves.length; i += maxEntries) yield { kind: 'moves', moves: this.moves.slice(i, i + maxEntries) };
     for (let i = 0; i < this.acls.length; i += maxEntries) yield { kind: 'acls', acls: this.acls.slice(i, i + maxEntries) };
     for (let i = 0; i < this.quotas.length; i += maxEntries) yield { kind: 'quotas', quotas: this.quotas.slice(i, i + maxEntries) };
+    for (let i = 0; i < this.scram.length; i += maxEntries) yield { kind: 'scram', credentials: this.scram.slice(i, i + maxEntries) };
     yield { kind: 'end', counts: this.counts };
   }
 }

@@ -22,6 +22,7 @@ import type { BrokerStateTuple, GroupTuple, MoveTuple, ObjectTuple, OffsetTuple,
 import type { ControllerState } from './state.ts';
 import type { AclTuple } from '../acls/acl-model.ts';
 import type { QuotaEntryTuple } from '../quotas/quota-model.ts';
+import type { ScramCredentialTuple } from '../scram/scram-model.ts';
 
 export const SNAPSHOT_DATA_VERSION = 1;
 
@@ -30,6 +31,8 @@ export interface SnapshotData {
   readonly clusterId: string | null;
   readonly metadataVersion: number;
   readonly nextProducerId: number;
+  /** The metadata version of the last SCRAM change (added later: missing means 0). */
+  readonly scramVersion?: number;
   readonly brokers: BrokerInfo[];
   readonly topics: { topicId: string; name: string; configs: Record<string, string>; partitions: PartitionTuple[] }[];
   readonly objects: ObjectTuple[];
@@ -46,10 +49,12 @@ export interface SnapshotData {
   readonly acls?: AclTuple[];
   /** Kafka client quotas (added later: missing means none). */
   readonly quotas?: QuotaEntryTuple[];
+  /** SCRAM credentials (added later: missing means none). */
+  readonly scram?: ScramCredentialTuple[];
 }
 
 export function toSnapshotData(s: ControllerState): SnapshotData {
-  const data = { version: SNAPSHOT_DATA_VERSION, clusterId: s.clusterId, metadataVersion: s.metadataVersion, nextProducerId: s.nextProducerId } as const;
+  const data = { version: SNAPSHOT_DATA_VERSION, clusterId: s.clusterId, metadataVersion: s.metadataVersion, nextProducerId: s.nextProducerId, scramVersion: s.scramVersion } as const;
   const brokers: BrokerInfo[] = [];
   const topics: SnapshotData['topics'] = [];
   const objects: ObjectTuple[] = [];
@@ -60,6 +65,7 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
   const moves: MoveTuple[] = [];
   const acls: AclTuple[] = [];
   const quotas: QuotaEntryTuple[] = [];
+  const scram: ScramCredentialTuple[] = [];
   for (const section of captureState(s).sections(Infinity)) {
     switch (section.kind) {
       case 'brokers':
@@ -98,12 +104,15 @@ export function toSnapshotData(s: ControllerState): SnapshotData {
       case 'quotas':
         append(quotas, section.quotas);
         break;
+      case 'scram':
+        append(scram, section.credentials);
+        break;
       case 'head':
       case 'end':
         break;
     }
   }
-  return { ...data, brokers, topics, objects, offsets, producers, groups, brokerStates, moves, acls, quotas };
+  return { ...data, brokers, topics, objects, offsets, producers, groups, brokerStates, moves, acls, quotas, scram };
 }
 
 /** push(...items) without the argument-count limit (a section here can hold every object of the state). */
@@ -120,7 +129,7 @@ export function fromSnapshotData(data: SnapshotData): ControllerState {
 /** A version-1 SnapshotData as sections: how version-1 snapshot files are loaded. */
 export function* sectionsOfSnapshotData(data: SnapshotData): Generator<SnapshotSection> {
   if (data.version !== SNAPSHOT_DATA_VERSION) throw new StateError(`snapshot data version ${String(data.version)} is not supported (this controller reads ${SNAPSHOT_DATA_VERSION})`);
-  yield { kind: 'head', version: SNAPSHOT_SECTIONS_VERSION, clusterId: data.clusterId, metadataVersion: data.metadataVersion, nextProducerId: data.nextProducerId };
+  yield { kind: 'head', version: SNAPSHOT_SECTIONS_VERSION, clusterId: data.clusterId, metadataVersion: data.metadataVersion, nextProducerId: data.nextProducerId, scramVersion: data.scramVersion ?? 0 };
   yield { kind: 'brokers', brokers: data.brokers };
   const brokerStates = data.brokerStates ?? [];
   yield { kind: 'brokerStates', brokerStates };
@@ -148,6 +157,8 @@ export function* sectionsOfSnapshotData(data: SnapshotData): Generator<SnapshotS
   yield { kind: 'acls', acls };
   const quotas = data.quotas ?? [];
   yield { kind: 'quotas', quotas };
+  const scram = data.scram ?? [];
+  yield { kind: 'scram', credentials: scram };
   yield {
     kind: 'end',
     // Version 1 states no counts of its own: these are what it holds, in the builder's terms.
@@ -164,6 +175,7 @@ export function* sectionsOfSnapshotData(data: SnapshotData): Generator<SnapshotS
       moves: moves.length,
       acls: acls.length,
       quotas: quotas.length,
+      scram: scram.length,
     },
   };
 }

@@ -8,7 +8,7 @@
 // broker); objects (extents need their object);
 // per topic: topic, then its partitions in index order, a partition's further extents
 // right after it; offsets by group; group memberships; producers (they need their
-// partition); moves (they need their partition); ACLs; client quotas; end, whose
+// partition); moves (they need their partition); ACLs; client quotas; SCRAM credentials; end, whose
 // counts must match what was built, so a stream cut short is an error, not a smaller
 // cluster.
 //
@@ -20,6 +20,7 @@ import type { BrokerInfo, DrainReason } from '../controller-api.ts';
 import type { CommitRejected } from './records.ts';
 import type { AclTuple } from '../acls/acl-model.ts';
 import type { QuotaEntryTuple } from '../quotas/quota-model.ts';
+import type { ScramCredentialTuple } from '../scram/scram-model.ts';
 
 export const SNAPSHOT_SECTIONS_VERSION = 1;
 
@@ -69,10 +70,13 @@ export interface SnapshotCounts {
   readonly acls?: number;
   /** Added later: absent in older snapshots, where it is 0. */
   readonly quotas?: number;
+  /** Added later: absent in older snapshots, where it is 0. */
+  readonly scram?: number;
 }
 
 export type SnapshotSection =
-  | { readonly kind: 'head'; readonly version: number; readonly clusterId: string | null; readonly metadataVersion: number; readonly nextProducerId: number }
+  /** scramVersion added later: absent in older snapshots, which hold no SCRAM credentials (0). */
+  | { readonly kind: 'head'; readonly version: number; readonly clusterId: string | null; readonly metadataVersion: number; readonly nextProducerId: number; readonly scramVersion?: number }
   /** BrokerInfo.endpoints added later: a broker without them is reached at host:port on every listener. */
   | { readonly kind: 'brokers'; readonly brokers: readonly BrokerInfo[] }
   | { readonly kind: 'brokerStates'; readonly brokerStates: readonly BrokerStateTuple[] }
@@ -91,6 +95,8 @@ export type SnapshotSection =
   | { readonly kind: 'acls'; readonly acls: readonly AclTuple[] }
   /** Kafka client quotas by entity (added later: a snapshot without them has none). */
   | { readonly kind: 'quotas'; readonly quotas: readonly QuotaEntryTuple[] }
+  /** SCRAM credentials (added later: a snapshot without them has none). */
+  | { readonly kind: 'scram'; readonly credentials: readonly ScramCredentialTuple[] }
   | { readonly kind: 'end'; readonly counts: SnapshotCounts };
 
 export type SnapshotSectionKind = SnapshotSection['kind'];

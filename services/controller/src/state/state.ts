@@ -12,6 +12,7 @@ import type { BrokerInfo, CommittedOffset, DrainReason } from '../controller-api
 import type { CommitRejected } from './records.ts';
 import type { AclBinding } from '../acls/acl-model.ts';
 import type { ClientQuotaEntry } from '../quotas/quota-model.ts';
+import type { ScramCredentialRecord } from '../scram/scram-model.ts';
 
 export interface PartitionState {
   leader: number;
@@ -120,6 +121,10 @@ export interface ControllerState {
   readonly acls: Map<string, AclBinding>;
   /** quotaEntityKey → the entity's quotas (immutable leaves): Kafka's client quotas, pushed to brokers with the metadata. */
   readonly quotas: Map<string, ClientQuotaEntry>;
+  /** scramKey → the SCRAM credential (immutable leaves): not in ClusterMetadata, brokers ask for one when a client authenticates. */
+  readonly scram: Map<string, ScramCredentialRecord>;
+  /** The metadata version of the last SCRAM change (0: none): brokers drop cached credentials when it changes. */
+  scramVersion: number;
 }
 
 export function emptyState(): ControllerState {
@@ -140,6 +145,8 @@ export function emptyState(): ControllerState {
     partitionCount: 0,
     acls: new Map(),
     quotas: new Map(),
+    scram: new Map(),
+    scramVersion: 0,
   };
 }
 
@@ -172,6 +179,8 @@ export function cloneState(s: ControllerState): ControllerState {
     partitionCount: s.partitionCount,
     acls: new Map(s.acls),
     quotas: new Map(s.quotas),
+    scram: new Map(s.scram),
+    scramVersion: s.scramVersion,
   };
 }
 

@@ -59,6 +59,8 @@ const RECORD_TYPE_KEYS: Readonly<Record<MetadataRecordType, true>> = {
   AclsCreated: true,
   AclsDeleted: true,
   ClientQuotasAltered: true,
+  ScramCredentialsUpserted: true,
+  ScramCredentialsDeleted: true,
 };
 const RECORD_TYPES: ReadonlySet<string> = new Set(Object.keys(RECORD_TYPE_KEYS));
 

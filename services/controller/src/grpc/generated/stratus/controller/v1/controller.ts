@@ -122,6 +122,8 @@ export interface ClusterMetadata {
   acls: AclBinding[];
   /** Every stored client quota entity with its values (enforced by every broker). */
   quotas: ClientQuotaEntry[];
+  /** Changes whenever a SCRAM credential is added, changed or removed: brokers drop cached credentials then. */
+  scramVersion: number;
 }
 
 /** A Kafka error code (0: none) and its message. */
@@ -720,6 +722,66 @@ export interface AlterClientQuotasResponse {
   metadataVersion: number;
 }
 
+export interface ScramCredentialInfo {
+  mechanism: number;
+  iterations: number;
+}
+
+export interface DescribeUserScramCredentialsRequest {
+  /** False: describe every user holding a credential (Kafka's null or empty list). */
+  named: boolean;
+  users: string[];
+}
+
+export interface UserScramCredentialsResult {
+  user: string;
+  error?: ItemError | undefined;
+  credentials: ScramCredentialInfo[];
+}
+
+export interface DescribeUserScramCredentialsResponse {
+  results: UserScramCredentialsResult[];
+}
+
+export interface ScramCredentialDeletion {
+  user: string;
+  mechanism: number;
+}
+
+export interface ScramCredentialUpsertion {
+  user: string;
+  mechanism: number;
+  iterations: number;
+  salt: Buffer;
+  storedKey: Buffer;
+  serverKey: Buffer;
+}
+
+export interface AlterUserScramCredentialsRequest {
+  deletions: ScramCredentialDeletion[];
+  upsertions: ScramCredentialUpsertion[];
+}
+
+export interface UserScramAlterResult {
+  user: string;
+  error?: ItemError | undefined;
+}
+
+export interface AlterUserScramCredentialsResponse {
+  results: UserScramAlterResult[];
+  metadataVersion: number;
+}
+
+export interface GetScramCredentialRequest {
+  user: string;
+  mechanism: number;
+}
+
+export interface GetScramCredentialResponse {
+  /** Absent: the user has no credential for that mechanism. */
+  credential?: ScramCredentialUpsertion | undefined;
+}
+
 function createBaseBroker(): Broker {
   return { nodeId: 0, host: "", port: 0, rack: undefined, endpoints: [] };
 }
@@ -1256,7 +1318,7 @@ export const TopicInfo_ConfigsEntry: MessageFns<TopicInfo_ConfigsEntry> = {
 };
 
 function createBaseClusterMetadata(): ClusterMetadata {
-  return { clusterId: "", controllerId: 0, brokers: [], topics: [], version: 0, acls: [], quotas: [] };
+  return { clusterId: "", controllerId: 0, brokers: [], topics: [], version: 0, acls: [], quotas: [], scramVersion: 0 };
 }
 
 export const ClusterMetadata: MessageFns<ClusterMetadata> = {
@@ -1281,6 +1343,9 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
     }
     for (const v of message.quotas) {
       ClientQuotaEntry.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.scramVersion !== 0) {
+      writer.uint32(56).int64(message.scramVersion);
     }
     return writer;
   },
@@ -1354,6 +1419,14 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
             message.quotas.push(ClientQuotaEntry.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.scramVersion = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1378,6 +1451,7 @@ export const ClusterMetadata: MessageFns<ClusterMetadata> = {
     message.version = object.version ?? 0;
     message.acls = object.acls?.map((e) => AclBinding.fromPartial(e)) || [];
     message.quotas = object.quotas?.map((e) => ClientQuotaEntry.fromPartial(e)) || [];
+    message.scramVersion = object.scramVersion ?? 0;
     return message;
   },
 };
@@ -8617,6 +8691,792 @@ export const AlterClientQuotasResponse: MessageFns<AlterClientQuotasResponse> = 
   },
 };
 
+function createBaseScramCredentialInfo(): ScramCredentialInfo {
+  return { mechanism: 0, iterations: 0 };
+}
+
+export const ScramCredentialInfo: MessageFns<ScramCredentialInfo> = {
+  encode(message: ScramCredentialInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mechanism !== 0) {
+      writer.uint32(8).int32(message.mechanism);
+    }
+    if (message.iterations !== 0) {
+      writer.uint32(16).int32(message.iterations);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScramCredentialInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScramCredentialInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.mechanism = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.iterations = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ScramCredentialInfo>): ScramCredentialInfo {
+    return ScramCredentialInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScramCredentialInfo>): ScramCredentialInfo {
+    const message = createBaseScramCredentialInfo();
+    message.mechanism = object.mechanism ?? 0;
+    message.iterations = object.iterations ?? 0;
+    return message;
+  },
+};
+
+function createBaseDescribeUserScramCredentialsRequest(): DescribeUserScramCredentialsRequest {
+  return { named: false, users: [] };
+}
+
+export const DescribeUserScramCredentialsRequest: MessageFns<DescribeUserScramCredentialsRequest> = {
+  encode(message: DescribeUserScramCredentialsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.named !== false) {
+      writer.uint32(8).bool(message.named);
+    }
+    for (const v of message.users) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeUserScramCredentialsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeUserScramCredentialsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.named = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.users.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<DescribeUserScramCredentialsRequest>): DescribeUserScramCredentialsRequest {
+    return DescribeUserScramCredentialsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DescribeUserScramCredentialsRequest>): DescribeUserScramCredentialsRequest {
+    const message = createBaseDescribeUserScramCredentialsRequest();
+    message.named = object.named ?? false;
+    message.users = object.users?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUserScramCredentialsResult(): UserScramCredentialsResult {
+  return { user: "", error: undefined, credentials: [] };
+}
+
+export const UserScramCredentialsResult: MessageFns<UserScramCredentialsResult> = {
+  encode(message: UserScramCredentialsResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== "") {
+      writer.uint32(10).string(message.user);
+    }
+    if (message.error !== undefined) {
+      ItemError.encode(message.error, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.credentials) {
+      ScramCredentialInfo.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserScramCredentialsResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserScramCredentialsResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = ItemError.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.credentials.push(ScramCredentialInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UserScramCredentialsResult>): UserScramCredentialsResult {
+    return UserScramCredentialsResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserScramCredentialsResult>): UserScramCredentialsResult {
+    const message = createBaseUserScramCredentialsResult();
+    message.user = object.user ?? "";
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ItemError.fromPartial(object.error)
+      : undefined;
+    message.credentials = object.credentials?.map((e) => ScramCredentialInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDescribeUserScramCredentialsResponse(): DescribeUserScramCredentialsResponse {
+  return { results: [] };
+}
+
+export const DescribeUserScramCredentialsResponse: MessageFns<DescribeUserScramCredentialsResponse> = {
+  encode(message: DescribeUserScramCredentialsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      UserScramCredentialsResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DescribeUserScramCredentialsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDescribeUserScramCredentialsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(UserScramCredentialsResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<DescribeUserScramCredentialsResponse>): DescribeUserScramCredentialsResponse {
+    return DescribeUserScramCredentialsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DescribeUserScramCredentialsResponse>): DescribeUserScramCredentialsResponse {
+    const message = createBaseDescribeUserScramCredentialsResponse();
+    message.results = object.results?.map((e) => UserScramCredentialsResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseScramCredentialDeletion(): ScramCredentialDeletion {
+  return { user: "", mechanism: 0 };
+}
+
+export const ScramCredentialDeletion: MessageFns<ScramCredentialDeletion> = {
+  encode(message: ScramCredentialDeletion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== "") {
+      writer.uint32(10).string(message.user);
+    }
+    if (message.mechanism !== 0) {
+      writer.uint32(16).int32(message.mechanism);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScramCredentialDeletion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScramCredentialDeletion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mechanism = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ScramCredentialDeletion>): ScramCredentialDeletion {
+    return ScramCredentialDeletion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScramCredentialDeletion>): ScramCredentialDeletion {
+    const message = createBaseScramCredentialDeletion();
+    message.user = object.user ?? "";
+    message.mechanism = object.mechanism ?? 0;
+    return message;
+  },
+};
+
+function createBaseScramCredentialUpsertion(): ScramCredentialUpsertion {
+  return {
+    user: "",
+    mechanism: 0,
+    iterations: 0,
+    salt: Buffer.alloc(0),
+    storedKey: Buffer.alloc(0),
+    serverKey: Buffer.alloc(0),
+  };
+}
+
+export const ScramCredentialUpsertion: MessageFns<ScramCredentialUpsertion> = {
+  encode(message: ScramCredentialUpsertion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== "") {
+      writer.uint32(10).string(message.user);
+    }
+    if (message.mechanism !== 0) {
+      writer.uint32(16).int32(message.mechanism);
+    }
+    if (message.iterations !== 0) {
+      writer.uint32(24).int32(message.iterations);
+    }
+    if (message.salt.length !== 0) {
+      writer.uint32(34).bytes(message.salt);
+    }
+    if (message.storedKey.length !== 0) {
+      writer.uint32(42).bytes(message.storedKey);
+    }
+    if (message.serverKey.length !== 0) {
+      writer.uint32(50).bytes(message.serverKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScramCredentialUpsertion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScramCredentialUpsertion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mechanism = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.iterations = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.salt = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.storedKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.serverKey = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ScramCredentialUpsertion>): ScramCredentialUpsertion {
+    return ScramCredentialUpsertion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScramCredentialUpsertion>): ScramCredentialUpsertion {
+    const message = createBaseScramCredentialUpsertion();
+    message.user = object.user ?? "";
+    message.mechanism = object.mechanism ?? 0;
+    message.iterations = object.iterations ?? 0;
+    message.salt = object.salt ?? Buffer.alloc(0);
+    message.storedKey = object.storedKey ?? Buffer.alloc(0);
+    message.serverKey = object.serverKey ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseAlterUserScramCredentialsRequest(): AlterUserScramCredentialsRequest {
+  return { deletions: [], upsertions: [] };
+}
+
+export const AlterUserScramCredentialsRequest: MessageFns<AlterUserScramCredentialsRequest> = {
+  encode(message: AlterUserScramCredentialsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deletions) {
+      ScramCredentialDeletion.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.upsertions) {
+      ScramCredentialUpsertion.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlterUserScramCredentialsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlterUserScramCredentialsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deletions.push(ScramCredentialDeletion.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.upsertions.push(ScramCredentialUpsertion.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<AlterUserScramCredentialsRequest>): AlterUserScramCredentialsRequest {
+    return AlterUserScramCredentialsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlterUserScramCredentialsRequest>): AlterUserScramCredentialsRequest {
+    const message = createBaseAlterUserScramCredentialsRequest();
+    message.deletions = object.deletions?.map((e) => ScramCredentialDeletion.fromPartial(e)) || [];
+    message.upsertions = object.upsertions?.map((e) => ScramCredentialUpsertion.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUserScramAlterResult(): UserScramAlterResult {
+  return { user: "", error: undefined };
+}
+
+export const UserScramAlterResult: MessageFns<UserScramAlterResult> = {
+  encode(message: UserScramAlterResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== "") {
+      writer.uint32(10).string(message.user);
+    }
+    if (message.error !== undefined) {
+      ItemError.encode(message.error, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserScramAlterResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserScramAlterResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = ItemError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UserScramAlterResult>): UserScramAlterResult {
+    return UserScramAlterResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UserScramAlterResult>): UserScramAlterResult {
+    const message = createBaseUserScramAlterResult();
+    message.user = object.user ?? "";
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ItemError.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAlterUserScramCredentialsResponse(): AlterUserScramCredentialsResponse {
+  return { results: [], metadataVersion: 0 };
+}
+
+export const AlterUserScramCredentialsResponse: MessageFns<AlterUserScramCredentialsResponse> = {
+  encode(message: AlterUserScramCredentialsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      UserScramAlterResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.metadataVersion !== 0) {
+      writer.uint32(16).int64(message.metadataVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AlterUserScramCredentialsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlterUserScramCredentialsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(UserScramAlterResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.metadataVersion = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<AlterUserScramCredentialsResponse>): AlterUserScramCredentialsResponse {
+    return AlterUserScramCredentialsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AlterUserScramCredentialsResponse>): AlterUserScramCredentialsResponse {
+    const message = createBaseAlterUserScramCredentialsResponse();
+    message.results = object.results?.map((e) => UserScramAlterResult.fromPartial(e)) || [];
+    message.metadataVersion = object.metadataVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetScramCredentialRequest(): GetScramCredentialRequest {
+  return { user: "", mechanism: 0 };
+}
+
+export const GetScramCredentialRequest: MessageFns<GetScramCredentialRequest> = {
+  encode(message: GetScramCredentialRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== "") {
+      writer.uint32(10).string(message.user);
+    }
+    if (message.mechanism !== 0) {
+      writer.uint32(16).int32(message.mechanism);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetScramCredentialRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetScramCredentialRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.mechanism = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GetScramCredentialRequest>): GetScramCredentialRequest {
+    return GetScramCredentialRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetScramCredentialRequest>): GetScramCredentialRequest {
+    const message = createBaseGetScramCredentialRequest();
+    message.user = object.user ?? "";
+    message.mechanism = object.mechanism ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetScramCredentialResponse(): GetScramCredentialResponse {
+  return { credential: undefined };
+}
+
+export const GetScramCredentialResponse: MessageFns<GetScramCredentialResponse> = {
+  encode(message: GetScramCredentialResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.credential !== undefined) {
+      ScramCredentialUpsertion.encode(message.credential, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetScramCredentialResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetScramCredentialResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.credential = ScramCredentialUpsertion.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GetScramCredentialResponse>): GetScramCredentialResponse {
+    return GetScramCredentialResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetScramCredentialResponse>): GetScramCredentialResponse {
+    const message = createBaseGetScramCredentialResponse();
+    message.credential = (object.credential !== undefined && object.credential !== null)
+      ? ScramCredentialUpsertion.fromPartial(object.credential)
+      : undefined;
+    return message;
+  },
+};
+
 /** --- brokers and metadata --------------------------------------------------------- */
 export type ControllerServiceService = typeof ControllerServiceService;
 export const ControllerServiceService = {
@@ -8957,6 +9817,46 @@ export const ControllerServiceService = {
       Buffer.from(AlterClientQuotasResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AlterClientQuotasResponse => AlterClientQuotasResponse.decode(value),
   },
+  /** DescribeUserScramCredentials: Kafka's answer per user (mechanisms and iterations, never keys). */
+  describeUserScramCredentials: {
+    path: "/stratus.controller.v1.ControllerService/DescribeUserScramCredentials" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DescribeUserScramCredentialsRequest): Buffer =>
+      Buffer.from(DescribeUserScramCredentialsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DescribeUserScramCredentialsRequest =>
+      DescribeUserScramCredentialsRequest.decode(value),
+    responseSerialize: (value: DescribeUserScramCredentialsResponse): Buffer =>
+      Buffer.from(DescribeUserScramCredentialsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DescribeUserScramCredentialsResponse =>
+      DescribeUserScramCredentialsResponse.decode(value),
+  },
+  /** AlterUserScramCredentials: Kafka's result per user; credentials arrive salted (StoredKey, ServerKey). */
+  alterUserScramCredentials: {
+    path: "/stratus.controller.v1.ControllerService/AlterUserScramCredentials" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AlterUserScramCredentialsRequest): Buffer =>
+      Buffer.from(AlterUserScramCredentialsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AlterUserScramCredentialsRequest =>
+      AlterUserScramCredentialsRequest.decode(value),
+    responseSerialize: (value: AlterUserScramCredentialsResponse): Buffer =>
+      Buffer.from(AlterUserScramCredentialsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AlterUserScramCredentialsResponse =>
+      AlterUserScramCredentialsResponse.decode(value),
+  },
+  /** GetScramCredential: one user's stored credential for one mechanism (a broker authenticating a client). */
+  getScramCredential: {
+    path: "/stratus.controller.v1.ControllerService/GetScramCredential" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetScramCredentialRequest): Buffer =>
+      Buffer.from(GetScramCredentialRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetScramCredentialRequest => GetScramCredentialRequest.decode(value),
+    responseSerialize: (value: GetScramCredentialResponse): Buffer =>
+      Buffer.from(GetScramCredentialResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetScramCredentialResponse => GetScramCredentialResponse.decode(value),
+  },
 } as const;
 
 export interface ControllerServiceServer extends UntypedServiceImplementation {
@@ -9019,6 +9919,15 @@ export interface ControllerServiceServer extends UntypedServiceImplementation {
   deleteAcls: handleUnaryCall<DeleteAclsRequest, DeleteAclsResponse>;
   /** AlterClientQuotas: Kafka's result per distinct entity (DescribeClientQuotas is answered by brokers from the metadata). */
   alterClientQuotas: handleUnaryCall<AlterClientQuotasRequest, AlterClientQuotasResponse>;
+  /** DescribeUserScramCredentials: Kafka's answer per user (mechanisms and iterations, never keys). */
+  describeUserScramCredentials: handleUnaryCall<
+    DescribeUserScramCredentialsRequest,
+    DescribeUserScramCredentialsResponse
+  >;
+  /** AlterUserScramCredentials: Kafka's result per user; credentials arrive salted (StoredKey, ServerKey). */
+  alterUserScramCredentials: handleUnaryCall<AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse>;
+  /** GetScramCredential: one user's stored credential for one mechanism (a broker authenticating a client). */
+  getScramCredential: handleUnaryCall<GetScramCredentialRequest, GetScramCredentialResponse>;
 }
 
 export interface ControllerServiceClient extends Client {
@@ -9491,6 +10400,54 @@ export interface ControllerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AlterClientQuotasResponse) => void,
+  ): ClientUnaryCall;
+  /** DescribeUserScramCredentials: Kafka's answer per user (mechanisms and iterations, never keys). */
+  describeUserScramCredentials(
+    request: DescribeUserScramCredentialsRequest,
+    callback: (error: ServiceError | null, response: DescribeUserScramCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  describeUserScramCredentials(
+    request: DescribeUserScramCredentialsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DescribeUserScramCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  describeUserScramCredentials(
+    request: DescribeUserScramCredentialsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DescribeUserScramCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  /** AlterUserScramCredentials: Kafka's result per user; credentials arrive salted (StoredKey, ServerKey). */
+  alterUserScramCredentials(
+    request: AlterUserScramCredentialsRequest,
+    callback: (error: ServiceError | null, response: AlterUserScramCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  alterUserScramCredentials(
+    request: AlterUserScramCredentialsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AlterUserScramCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  alterUserScramCredentials(
+    request: AlterUserScramCredentialsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AlterUserScramCredentialsResponse) => void,
+  ): ClientUnaryCall;
+  /** GetScramCredential: one user's stored credential for one mechanism (a broker authenticating a client). */
+  getScramCredential(
+    request: GetScramCredentialRequest,
+    callback: (error: ServiceError | null, response: GetScramCredentialResponse) => void,
+  ): ClientUnaryCall;
+  getScramCredential(
+    request: GetScramCredentialRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetScramCredentialResponse) => void,
+  ): ClientUnaryCall;
+  getScramCredential(
+    request: GetScramCredentialRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetScramCredentialResponse) => void,
   ): ClientUnaryCall;
 }
 
