@@ -43,6 +43,7 @@ export const CHART_OWNED: Readonly<Record<'broker' | 'controller', readonly stri
     'kafka.advertisedPort',
     'kafka.listeners',
     'kafka.advertisedListeners',
+    'kafka.allowPlaintextExternal',
     'kafka.rack',
     'kafka.shutdownDrain',
     'http',

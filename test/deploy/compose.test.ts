@@ -41,11 +41,12 @@ const PROMETHEUS_OWN_SERIES = ['up'];
  * process on loopback: it listens on every interface (cluster.ts's processes keep the
  * 127.0.0.1 defaults) and says where it is reached — a broker on two Kafka listeners,
  * INTERNAL for the compose network and EXTERNAL for the host, where a process of
- * `npm run cluster` has one (STRATUS_KAFKA_PORT, PROCESS_ONLY).
+ * `npm run cluster` has one (STRATUS_KAFKA_PORT, PROCESS_ONLY) — and, plaintext beyond
+ * loopback being refused unless allowed, says that its plaintext listeners are intended.
  */
 const CONTAINER_ONLY = {
   controller: ['STRATUS_HTTP_HOST', 'STRATUS_GRPC_HOST', 'STRATUS_GRPC_ADVERTISED_HOST'],
-  broker: ['STRATUS_HTTP_HOST', 'STRATUS_KAFKA_HOST', 'STRATUS_KAFKA_LISTENERS', 'STRATUS_KAFKA_ADVERTISED_LISTENERS'],
+  broker: ['STRATUS_HTTP_HOST', 'STRATUS_KAFKA_HOST', 'STRATUS_KAFKA_LISTENERS', 'STRATUS_KAFKA_ADVERTISED_LISTENERS', 'STRATUS_KAFKA_ALLOW_PLAINTEXT_EXTERNAL'],
 } as const;
 const PROCESS_ONLY = { controller: [], broker: ['STRATUS_KAFKA_PORT'] } as const;
 /** The port of the INTERNAL listener in every broker container (the Kafka default; not published). */

@@ -19,12 +19,14 @@ function problems(env: Record<string, string>, flags: Record<string, string> = {
   throw new Error(`valid: ${JSON.stringify(env)}`);
 }
 
-const TWO = { STRATUS_KAFKA_LISTENERS: 'INTERNAL://0.0.0.0:9092,EXTERNAL://0.0.0.0:19092', STRATUS_KAFKA_ADVERTISED_LISTENERS: 'INTERNAL://broker-1:9092,EXTERNAL://127.0.0.1:19092' };
+/** Plaintext beyond loopback is refused unless allowed (config/plaintext-guard.ts; plaintext-guard.test.ts): these tests are about addresses. */
+const PLAINTEXT_OK = { STRATUS_KAFKA_ALLOW_PLAINTEXT_EXTERNAL: 'true' };
+const TWO = { STRATUS_KAFKA_LISTENERS: 'INTERNAL://0.0.0.0:9092,EXTERNAL://0.0.0.0:19092', STRATUS_KAFKA_ADVERTISED_LISTENERS: 'INTERNAL://broker-1:9092,EXTERNAL://127.0.0.1:19092', ...PLAINTEXT_OK };
 
 describe('kafka.listeners', () => {
   it('unset: one PLAINTEXT listener at kafka.host:port, advertised as advertisedHost:advertisedPort or itself (as before)', () => {
     expect(loadConfig({ env: {} }).kafka.listeners).toEqual([{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9092, advertisedHost: '127.0.0.1', advertisedPort: 9092, securityProtocol: 'PLAINTEXT' }]);
-    const k = loadConfig({ env: { STRATUS_KAFKA_HOST: '0.0.0.0', STRATUS_KAFKA_PORT: '9093', STRATUS_KAFKA_ADVERTISED_HOST: 'kafka.example' } }).kafka;
+    const k = loadConfig({ env: { STRATUS_KAFKA_HOST: '0.0.0.0', STRATUS_KAFKA_PORT: '9093', STRATUS_KAFKA_ADVERTISED_HOST: 'kafka.example', ...PLAINTEXT_OK } }).kafka;
     expect(k.listeners).toEqual([{ name: 'PLAINTEXT', host: '0.0.0.0', port: 9093, advertisedHost: 'kafka.example', advertisedPort: 9093, securityProtocol: 'PLAINTEXT' }]);
     expect([k.host, k.port]).toEqual(['0.0.0.0', 9093]);
     // advertisedListeners alone advertises that one listener.
@@ -36,17 +38,17 @@ describe('kafka.listeners', () => {
       { name: 'INTERNAL', host: '0.0.0.0', port: 9092, advertisedHost: 'broker-1', advertisedPort: 9092, securityProtocol: 'PLAINTEXT' },
       { name: 'EXTERNAL', host: '0.0.0.0', port: 19092, advertisedHost: '127.0.0.1', advertisedPort: 19092, securityProtocol: 'PLAINTEXT' },
     ]);
-    const v6 = loadConfig({ env: { STRATUS_KAFKA_LISTENERS: 'LOCAL6://[::1]:9092, ALL6://[::]:9093', STRATUS_KAFKA_ADVERTISED_LISTENERS: 'ALL6://[2001:db8::1]:9093' } }).kafka.listeners;
+    const v6 = loadConfig({ env: { STRATUS_KAFKA_LISTENERS: 'LOCAL6://[::1]:9092, ALL6://[::]:9093', STRATUS_KAFKA_ADVERTISED_LISTENERS: 'ALL6://[2001:db8::1]:9093', ...PLAINTEXT_OK } }).kafka.listeners;
     expect(v6).toEqual([
       { name: 'LOCAL6', host: '::1', port: 9092, advertisedHost: '::1', advertisedPort: 9092, securityProtocol: 'PLAINTEXT' },
       { name: 'ALL6', host: '::', port: 9093, advertisedHost: '2001:db8::1', advertisedPort: 9093, securityProtocol: 'PLAINTEXT' },
     ]);
     // A listener without its own advertised entry is advertised at its address.
-    expect(loadConfig({ env: { STRATUS_KAFKA_LISTENERS: 'A://127.0.0.1:9092,B://127.0.0.2:9093', STRATUS_KAFKA_ADVERTISED_LISTENERS: 'B://b.example:9093' } }).kafka.listeners.map((l) => `${l.advertisedHost}:${l.advertisedPort}`)).toEqual(['127.0.0.1:9092', 'b.example:9093']);
+    expect(loadConfig({ env: { STRATUS_KAFKA_LISTENERS: 'A://127.0.0.1:9092,B://127.0.0.2:9093', STRATUS_KAFKA_ADVERTISED_LISTENERS: 'B://b.example:9093', ...PLAINTEXT_OK } }).kafka.listeners.map((l) => `${l.advertisedHost}:${l.advertisedPort}`)).toEqual(['127.0.0.1:9092', 'b.example:9093']);
   });
 
   it('a listener written without a host binds kafka.host (Kafka\'s default interface)', () => {
-    const k = loadConfig({ env: { STRATUS_KAFKA_HOST: '0.0.0.0', STRATUS_KAFKA_LISTENERS: 'INTERNAL://:9092,EXTERNAL://127.0.0.1:19092', STRATUS_KAFKA_ADVERTISED_LISTENERS: 'INTERNAL://broker-1:9092' } }).kafka;
+    const k = loadConfig({ env: { STRATUS_KAFKA_HOST: '0.0.0.0', STRATUS_KAFKA_LISTENERS: 'INTERNAL://:9092,EXTERNAL://127.0.0.1:19092', STRATUS_KAFKA_ADVERTISED_LISTENERS: 'INTERNAL://broker-1:9092', ...PLAINTEXT_OK } }).kafka;
     expect(k.listeners.map((l) => `${l.name} ${l.host}:${l.port}`)).toEqual(['INTERNAL 0.0.0.0:9092', 'EXTERNAL 127.0.0.1:19092']);
     expect(loadConfig({ env: { STRATUS_KAFKA_LISTENERS: 'PLAINTEXT://:9094' } }).kafka.listeners[0]).toMatchObject({ host: '127.0.0.1', advertisedHost: '127.0.0.1' });
   });

@@ -26,6 +26,7 @@ import {
   walSection,
   authorizationSection,
 } from './schema.ts';
+import { refusePlaintextExternal } from './plaintext-guard.ts';
 
 const required = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${what}` : undefined) });
 
@@ -105,6 +106,7 @@ export const brokerConfigSchema = z
     authorization: authorizationSection,
     sasl: saslSection,
   })
-  .strict();
+  .strict()
+  .superRefine(refusePlaintextExternal);
 
 export type BrokerProcessConfig = z.output<typeof brokerConfigSchema>;

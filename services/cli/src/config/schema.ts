@@ -11,6 +11,7 @@ import { parseConnectionsPerIpOverrides, SslPrincipalMapper, UNLIMITED_CONNECTIO
 import { parseDurationMs } from './duration.ts';
 import { DEFAULT_KAFKA_HOST, DEFAULT_KAFKA_PORT, resolveListeners, SSL_CLIENT_AUTH } from './listeners.ts';
 import type { KafkaListener } from './listeners.ts';
+import { refusePlaintextExternal } from './plaintext-guard.ts';
 
 export const bytes = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 export const port = z.number().int().min(0).max(65535);
@@ -88,6 +89,8 @@ export const kafkaSection = z
     listenerSecurityProtocolMap: z.string().min(1).optional().describe('NAME:PROTOCOL,... (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL; Kafka\'s listener.security.protocol.map)'),
     /** TLS of the SSL and SASL_SSL listeners (docs/security.md). */
     ssl: kafkaSslSection,
+    /** Start even though a PLAINTEXT listener binds beyond loopback (config/plaintext-guard.ts): plaintext is intended, e.g. on a private network. */
+    allowPlaintextExternal: z.boolean().default(false).describe('Allow a PLAINTEXT listener on an address beyond loopback (refused otherwise: anyone who reaches it can do anything)'),
     /** Per-listener TLS overrides, by listener name (Kafka's listener.name.<name>.ssl.*); config file only. */
     listenerSsl: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'a listener name'), listenerSslKeys).default({}),
     rack: z.string().min(1).nullable().default(null),
@@ -530,7 +533,8 @@ export const configSchema = z
     authorization: authorizationSection,
     sasl: saslSection,
   })
-  .strict();
+  .strict()
+  .superRefine(refusePlaintextExternal);
 
 export type StratusConfig = z.output<typeof configSchema>;
 export type StratusConfigInput = z.input<typeof configSchema>;
