@@ -7,7 +7,7 @@
 // strings (see duration.ts) turned into milliseconds.
 
 import { z } from 'zod';
-import { parseConnectionsPerIpOverrides, SslPrincipalMapper, UNLIMITED_CONNECTIONS_PER_IP } from '@stratus/broker';
+import { OAUTHBEARER_ALGORITHMS, parseConnectionsPerIpOverrides, SslPrincipalMapper, UNLIMITED_CONNECTIONS_PER_IP } from '@stratus/broker';
 import { parseDurationMs } from './duration.ts';
 import { DEFAULT_KAFKA_HOST, DEFAULT_KAFKA_PORT, resolveListeners, SSL_CLIENT_AUTH } from './listeners.ts';
 import type { KafkaListener } from './listeners.ts';
@@ -453,6 +453,38 @@ export const adminSection = z
   .prefault({});
 
 /**
+ * OAUTHBEARER (docs/security.md, OAUTHBEARER): JWTs verified against a JWKS — a file or an
+ * https:// URL — with the issuer, audience, exp/iat/nbf and algorithm checked (Kafka's
+ * sasl.oauthbearer.* settings). Issuer and audience are required: without them a token
+ * any tenant of the same identity provider obtains would do.
+ */
+const oauthbearerSection = z
+  .object({
+    /** A JWKS file (re-read when it changes); or jwksUrl. */
+    jwksFile: z.string().min(1).optional(),
+    /** A JWKS URL (sasl.oauthbearer.jwks.endpoint.url): https://, or http:// to a loopback address. */
+    jwksUrl: z.string().regex(/^https?:\/\//, 'an https:// URL').optional(),
+    /** sasl.oauthbearer.expected.issuer: the token's iss. */
+    issuer: z.string().min(1),
+    /** sasl.oauthbearer.expected.audience: the token's aud must name one of these. */
+    audience: z.array(z.string().min(1)).min(1),
+    /** sasl.oauthbearer.sub.claim.name: the claim that is the principal's name (User:<value>). */
+    subClaim: z.string().min(1).default('sub'),
+    /** sasl.oauthbearer.scope.claim.name. */
+    scopeClaim: z.string().min(1).default('scope'),
+    /** sasl.oauthbearer.clock.skew.seconds: tolerance on exp, nbf and iat. */
+    clockSkew: duration.pipe(z.number().min(0).max(600_000)).prefault('30s'),
+    /** Signature algorithms a token may use (asymmetric only; never none). */
+    allowedAlgorithms: z.array(z.enum(OAUTHBEARER_ALGORITHMS)).min(1).default([...OAUTHBEARER_ALGORITHMS]),
+    /** A JWKS URL that has not answered within this fails the authentication. */
+    jwksTimeout: duration.pipe(z.number().min(100)).prefault('5s'),
+    /** sasl.oauthbearer.jwks.endpoint.refresh.ms: fetched keys are fetched again after this (and when a token names an unknown key). */
+    jwksRefresh: duration.pipe(z.number().min(1000)).prefault('1h'),
+  })
+  .strict()
+  .refine((c) => (c.jwksFile === undefined) !== (c.jwksUrl === undefined), { message: 'set one of sasl.oauthbearer.jwksFile and sasl.oauthbearer.jwksUrl', path: ['jwksFile'] });
+
+/**
  * SASL authentication on the broker (docs/security.md, SASL): PLAIN and SCRAM-SHA-256/512
  * with Kafka's SaslHandshake/SaslAuthenticate, KIP-368 re-authentication. Users come from
  * here (bootstrap) and are hashed at start into SCRAM credentials; no password is kept.
@@ -465,7 +497,9 @@ export const saslSection = z
      */
     listeners: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'a listener name (upper-case letters, digits and _)')).default([]).describe('Listeners whose clients must authenticate with SASL (SASL_PLAINTEXT)'),
     /** Enabled mechanisms (Kafka's sasl.enabled.mechanisms). PLAIN sends the password as written: enable it over TLS only. */
-    mechanisms: z.array(z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'])).min(1).default(['SCRAM-SHA-256', 'SCRAM-SHA-512']),
+    mechanisms: z.array(z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'])).min(1).default(['SCRAM-SHA-256', 'SCRAM-SHA-512']),
+    /** Bearer tokens (JWTs) for OAUTHBEARER; required when it is enabled. */
+    oauthbearer: oauthbearerSection.optional(),
     /** A bootstrap user (STRATUS_SASL_ADMIN_USER), with adminPassword. */
     adminUser: z.string().min(1).optional(),
     /** Its password (STRATUS_SASL_ADMIN_PASSWORD; secret: prefer the env variable). */
@@ -485,7 +519,9 @@ export const saslSection = z
   .strict()
   .superRefine((c, ctx) => {
     if ((c.adminUser === undefined) !== (c.adminPassword === undefined)) ctx.addIssue({ code: 'custom', path: [c.adminUser === undefined ? 'adminUser' : 'adminPassword'], message: 'sasl.adminUser and sasl.adminPassword go together' });
-    if (c.listeners.length > 0 && c.adminUser === undefined && c.users.length === 0) ctx.addIssue({ code: 'custom', path: ['listeners'], message: 'SASL listeners need a user: set sasl.adminUser and sasl.adminPassword, or sasl.users' });
+    if (c.mechanisms.includes('OAUTHBEARER') && c.oauthbearer === undefined) ctx.addIssue({ code: 'custom', path: ['oauthbearer'], message: 'OAUTHBEARER in sasl.mechanisms needs sasl.oauthbearer (jwksFile or jwksUrl, issuer, audience)' });
+    const needsUsers = c.mechanisms.some((m) => m !== 'OAUTHBEARER');
+    if (needsUsers && c.listeners.length > 0 && c.adminUser === undefined && c.users.length === 0) ctx.addIssue({ code: 'custom', path: ['listeners'], message: 'SASL listeners need a user: set sasl.adminUser and sasl.adminPassword, or sasl.users' });
   })
   .prefault({});
 

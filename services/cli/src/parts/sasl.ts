@@ -6,7 +6,7 @@
 // logged rate-limited (one line per interval, with the count of the rest) and without
 // the user name — a mistyped password is sometimes typed into it.
 
-import { SaslAuthenticator, StaticCredentialStore } from '@stratus/broker';
+import { OAuthBearerValidator, SaslAuthenticator, StaticCredentialStore } from '@stratus/broker';
 import type { BrokerOptions, SaslEvent } from '@stratus/broker';
 import type { Clock } from '@stratus/runtime';
 import type { StratusConfig } from '../config/schema.ts';
@@ -30,7 +30,7 @@ export function saslSettings(config: Sections, clock: Clock, log: Logger, metric
   const saslListeners = [...new Set([...s.listeners, ...byProtocol])];
   if (saslListeners.length === 0) return {};
   const users = [...(s.adminUser !== undefined && s.adminPassword !== undefined ? [{ name: s.adminUser, password: s.adminPassword }] : []), ...s.users];
-  if (users.length === 0) throw new RangeError(`listener ${saslListeners.join(', ')} requires SASL, which has no user: set sasl.adminUser and sasl.adminPassword (STRATUS_SASL_ADMIN_USER, STRATUS_SASL_ADMIN_PASSWORD), or sasl.users`);
+  if (users.length === 0 && s.mechanisms.some((m) => m !== 'OAUTHBEARER')) throw new RangeError(`listener ${saslListeners.join(', ')} requires SASL, which has no user: set sasl.adminUser and sasl.adminPassword (STRATUS_SASL_ADMIN_USER, STRATUS_SASL_ADMIN_PASSWORD), or sasl.users`);
   const warn = rateLimitedWarn(log);
   const onEvent = (e: SaslEvent): void => {
     metrics?.authentication(e.mechanism, e.kind === 'authenticated', e.reauthentication);
@@ -39,6 +39,8 @@ export function saslSettings(config: Sections, clock: Clock, log: Logger, metric
   };
   const sasl = new SaslAuthenticator({
     mechanisms: s.mechanisms,
+    ...(s.mechanisms.includes('OAUTHBEARER') && s.oauthbearer ? { oauthbearer: oauthBearerValidator(s.oauthbearer, clock) } : {}),
+    wallMs: () => clock.nowMs(),
     credentials: new StaticCredentialStore(users, s.scramIterations),
     listeners: saslListeners,
     maxReauthMs: s.maxReauth ?? 0,
@@ -50,4 +52,20 @@ export function saslSettings(config: Sections, clock: Clock, log: Logger, metric
   });
   log.info({ listeners: saslListeners, mechanisms: s.mechanisms, users: users.length }, `SASL required on ${saslListeners.join(', ')} (${s.mechanisms.join(', ')})`);
   return { sasl };
+}
+
+/** The OAUTHBEARER token validator from sasl.oauthbearer (a JWKS file is read now: a bad one stops the start). */
+function oauthBearerValidator(o: NonNullable<StratusConfig['sasl']['oauthbearer']>, clock: Clock): OAuthBearerValidator {
+  return new OAuthBearerValidator({
+    jwks: o.jwksFile !== undefined ? { file: o.jwksFile } : { url: o.jwksUrl! },
+    issuer: o.issuer,
+    audience: o.audience,
+    subClaim: o.subClaim,
+    scopeClaim: o.scopeClaim,
+    clockSkewMs: o.clockSkew,
+    algorithms: o.allowedAlgorithms,
+    jwksTimeoutMs: o.jwksTimeout,
+    jwksRefreshMs: o.jwksRefresh,
+    nowMs: () => clock.nowMs(),
+  });
 }
