@@ -5,22 +5,28 @@
 // tokens would come as raw frames without Kafka headers, which no client this project is
 // tested with sends (Java, librdkafka and kafkajs use v1 and SaslAuthenticate whenever the
 // broker offers them); a v0 request is answered UNSUPPORTED_VERSION and the connection is
-// closed at its next request. The authenticator (auth/sasl/) keeps the connection's state.
+// closed at its next request. The authenticator (auth/sasl/) keeps the connection's state;
+// one SASL request at a time per connection (auth/sasl/in-turn.ts).
 
 import { ApiKey, ErrorCode } from '@stratus/protocol';
 import type { SaslAuthenticator } from '../auth/sasl/index.ts';
-import { defineHandler } from '../handler.ts';
+import { inTurn } from '../auth/sasl/in-turn.ts';
+import { CloseConnection, defineHandler } from '../handler.ts';
 
 export function saslHandshakeHandler(sasl: SaslAuthenticator) {
   return defineHandler({
     apiKey: ApiKey.SaslHandshake,
     accept: [0, 1],
-    handle: (request, ctx) => {
-      if (ctx.header.apiVersion === 0) {
-        sasl.refuse(ctx, 'SaslHandshake v0 (raw SASL tokens) is not supported');
-        return { errorCode: ErrorCode.UNSUPPORTED_VERSION, mechanisms: [...sasl.mechanisms] };
-      }
-      return sasl.handshake(request.mechanism, ctx);
-    },
+    handle: (request, ctx) =>
+      inTurn(ctx.session, () => {
+        // Asked again once the connection's earlier SASL request is done (it may have failed).
+        const refused = sasl.gate(ApiKey.SaslHandshake, ctx);
+        if (refused !== undefined) return new CloseConnection(refused);
+        if (ctx.header.apiVersion === 0) {
+          sasl.refuse(ctx, 'SaslHandshake v0 (raw SASL tokens) is not supported');
+          return { errorCode: ErrorCode.UNSUPPORTED_VERSION, mechanisms: [...sasl.mechanisms] };
+        }
+        return sasl.handshake(request.mechanism, ctx);
+      }),
   });
 }
