@@ -7,6 +7,7 @@ import type { Clock } from '@stratus/runtime';
 import type { PartitionLog } from '@stratus/storage';
 import type { ProducerStateTable } from './produce/producer-state.ts';
 import type { Authorizer } from './auth/authorized-operations.ts';
+import type { ClientQuotas } from './quotas/client-quotas.ts';
 import type { LogStartRecorder } from './delete-records/log-start-recorder.ts';
 
 export interface BrokerConfig {
@@ -129,4 +130,6 @@ export interface BrokerContext {
   readonly authorizer?: Authorizer;
   /** Serves consumers' fetches of partitions led elsewhere (KIP-392); absent, only led partitions are served. */
   readonly replicas?: ReplicaAccess;
+  /** Client quotas; absent (tests that build contexts by hand): none apply. */
+  readonly quotas?: Pick<ClientQuotas, 'maxFetchBytes'>;
 }

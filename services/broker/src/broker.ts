@@ -48,6 +48,10 @@ import { describeAclsHandler } from './handlers/29-describe-acls.ts';
 import { createAclsHandler } from './handlers/30-create-acls.ts';
 import { deleteAclsHandler } from './handlers/31-delete-acls.ts';
 import { describeTopicPartitionsHandler } from './handlers/75-describe-topic-partitions.ts';
+import { describeClientQuotasHandler } from './handlers/48-describe-client-quotas.ts';
+import { alterClientQuotasHandler } from './handlers/49-alter-client-quotas.ts';
+import { ClientQuotas } from './quotas/client-quotas.ts';
+import type { QuotaSensorSettings } from './quotas/quota-sensors.ts';
 import { LeaseKeeper } from './cluster/lease-keeper.ts';
 import type { LeaseEvent, LeaseSettings } from './cluster/lease-keeper.ts';
 import { HandOverManager } from './cluster/hand-over.ts';
@@ -100,6 +104,8 @@ export interface BrokerOptions {
   readonly onRequest?: DispatcherEvents['onRequest'];
   /** Lease, hand-over and follower-fetch settings (issue 10 §3). */
   readonly cluster?: BrokerClusterOptions;
+  /** Client quota windows and sensor bounds (default Kafka's: 11 × 1 s windows; quotas themselves come from the controller). */
+  readonly quotas?: QuotaSensorSettings;
 }
 
 export class Broker {
@@ -108,6 +114,8 @@ export class Broker {
   readonly coordinator: GroupCoordinator;
   readonly handOvers: HandOverManager;
   readonly replicaReads: ReplicaReads;
+  /** Client quotas enforced on every request (inert while the controller stores none). */
+  readonly quotas: ClientQuotas;
   /** Present unless cluster.lease is false. */
   lease: LeaseKeeper | undefined;
   private registeredEpoch: number | undefined;
@@ -153,7 +161,9 @@ export class Broker {
       this.handOvers.onMetadata(md);
       this.replicaReads.onMetadata(md);
     });
+    this.quotas = new ClientQuotas(() => o.controller.metadata().quotas, () => o.clock.monotonicMs(), o.quotas);
     const ctx: BrokerContext = {
+      quotas: this.quotas,
       config: o.config,
       controller: o.controller,
       clock: o.clock,
@@ -192,6 +202,8 @@ export class Broker {
       describeAclsHandler(ctx),
       createAclsHandler(ctx),
       deleteAclsHandler(ctx),
+      describeClientQuotasHandler(ctx),
+      alterClientQuotasHandler(ctx),
       ...groupHandlers(ctx, this.coordinator),
       ...(o.sasl ? [saslHandshakeHandler(o.sasl), saslAuthenticateHandler(o.sasl)] : []),
     ];
@@ -204,6 +216,7 @@ export class Broker {
         ...(o.onRequest ? { onRequest: o.onRequest } : {}),
       },
       sasl ? (apiKey, conn) => sasl.gate(apiKey, conn) : undefined,
+      this.quotas,
     );
     this.server = new KafkaServer((frame, conn, responseBudget) => this.dispatcher.dispatch(frame, conn, responseBudget), { ...o.network, clock: o.clock });
   }

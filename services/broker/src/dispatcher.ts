@@ -7,6 +7,9 @@
 // handler let through when it is one, so the log says which call went unanswered.
 // Bytes after a body the schema fully describes are ignored, as Kafka ignores them:
 // librdkafka 2.15+ sends some after Metadata v9+ requests.
+// Client quotas (quotas/client-quotas.ts), when any is stored, are charged here per request
+// after the handler answered: the answer carries the throttle time, and the result tells
+// the connection how long to stop reading from the client.
 
 import type { ConnectionSession } from './auth/principal.ts';
 import { ApiKey, ApiRegistry, apiSpec, decodeRequestBodyPrefix, decodeRequestHeader, encodeResponse, ErrorCode } from '@stratus/protocol';
@@ -14,11 +17,13 @@ import type { ApiKeyNumber, ParsedRequestHeader } from '@stratus/protocol';
 import { CloseConnection, NO_RESPONSE } from './handler.ts';
 import type { AnyApiHandler, RequestContext, ResponseAllowance } from './handler.ts';
 import { controllerFailure } from './controller-failure.ts';
+import type { ClientQuotas } from './quotas/client-quotas.ts';
 
 /** What the network layer does with a frame's outcome. */
 export type DispatchResult =
-  | { readonly kind: 'response'; readonly chunks: readonly Buffer[] }
-  | { readonly kind: 'none' }
+  /** `throttleMs`: a client over its quota; the connection reads nothing more from it for that long once the answer is out. */
+  | { readonly kind: 'response'; readonly chunks: readonly Buffer[]; readonly throttleMs?: number }
+  | { readonly kind: 'none'; readonly throttleMs?: number }
   | { readonly kind: 'close'; readonly reason: string };
 
 export interface ConnectionInfo {
@@ -63,12 +68,14 @@ export class Dispatcher {
   readonly registry = new ApiRegistry<AnyApiHandler>();
   private readonly events: DispatcherEvents;
   private readonly gate: RequestGate | undefined;
+  private readonly quotas: ClientQuotas | undefined;
   /** Connections already reported for trailing bytes: one log line per client, not per request. */
   private readonly trailingReported = new WeakSet<ConnectionInfo>();
 
-  constructor(handlers: readonly AnyApiHandler[], events: DispatcherEvents = {}, gate?: RequestGate) {
+  constructor(handlers: readonly AnyApiHandler[], events: DispatcherEvents = {}, gate?: RequestGate, quotas?: ClientQuotas) {
     this.events = events;
     this.gate = gate;
+    this.quotas = quotas;
     for (const h of handlers) {
       this.registry.register({ apiKey: h.apiKey, accept: h.accept, ...(h.advertise ? { advertise: h.advertise } : {}), handler: h });
     }
@@ -76,6 +83,8 @@ export class Dispatcher {
 
   /** `responseBudget` is this request's share of the response budget (see ResponseAllowance), when a network layer offers one. */
   async dispatch(frame: Buffer, conn: ConnectionInfo, responseBudget?: ResponseAllowance): Promise<DispatchResult> {
+    // Only while a quota is stored is the broker's time on a request measured.
+    const metered = this.quotas?.active() === true ? performance.now() : undefined;
     const decodedHeader = decodeRequestHeader(frame);
     if (!decodedHeader.ok) return this.close(`malformed request header: ${decodedHeader.error.message}`, undefined, undefined, conn);
     const { header, bodyOffset } = decodedHeader.value;
@@ -92,17 +101,30 @@ export class Dispatcher {
     const ctx: RequestContext = { header, connectionId: conn.connectionId, listenerName: conn.listenerName, remoteAddress: conn.remoteAddress, signal: conn.signal, responseBudget, ...(conn.session !== undefined ? { session: conn.session } : {}) };
     const onRequest = this.events.onRequest;
     const started = onRequest !== undefined ? performance.now() : 0;
-    const result = await this.handle(handler, body.value.body, ctx);
+    const result = await this.handle(handler, body.value.body, ctx, metered === undefined ? undefined : { frameBytes: frame.length, decodeMs: performance.now() - metered });
     if (onRequest !== undefined) onRequest(header, body.value.body, result.kind === 'close' ? undefined : result.answer, performance.now() - started);
     return result.kind === 'close' ? result.closed : result.encoded;
   }
 
   /** Calls the handler and encodes its answer; a failure closes the connection. */
-  private async handle(handler: AnyApiHandler, request: unknown, ctx: RequestContext): Promise<{ kind: 'answered'; answer: unknown; encoded: DispatchResult } | { kind: 'close'; closed: DispatchResult }> {
+  private async handle(
+    handler: AnyApiHandler,
+    request: unknown,
+    ctx: RequestContext,
+    metered?: { frameBytes: number; decodeMs: number },
+  ): Promise<{ kind: 'answered'; answer: unknown; encoded: DispatchResult } | { kind: 'close'; closed: DispatchResult }> {
     const header = ctx.header;
     let result: unknown;
+    let threadMs = 0;
     try {
-      result = await handler.handle(request, ctx);
+      if (metered === undefined) result = await handler.handle(request, ctx);
+      else {
+        // The handler's synchronous part is the broker's work; its waits are not.
+        const started = performance.now();
+        const pending = handler.handle(request, ctx);
+        threadMs = metered.decodeMs + performance.now() - started;
+        result = await pending;
+      }
     } catch (e) {
       // A handler bug: the client cannot be told what failed in a schema-correct way for
       // every API, so the connection is closed and the client retries elsewhere. A
@@ -113,10 +135,38 @@ export class Dispatcher {
       }
       return { kind: 'close', closed: this.close(`handler for API ${header.apiKey} failed`, header, e, ctx) };
     }
-    if (result === NO_RESPONSE) return { kind: 'answered', answer: result, encoded: { kind: 'none' } };
     if (result instanceof CloseConnection) return { kind: 'answered', answer: result, encoded: this.close(result.reason, header, undefined, ctx) };
+    if (metered !== undefined && this.quotas !== undefined) return this.throttled(this.quotas, result, request, ctx, metered.frameBytes, threadMs);
+    if (result === NO_RESPONSE) return { kind: 'answered', answer: result, encoded: { kind: 'none' } };
     try {
       return { kind: 'answered', answer: result, encoded: { kind: 'response', chunks: encodeResponse(header.apiKey as ApiKeyNumber, header.apiVersion, header.correlationId, result as never) } };
+    } catch (e) {
+      return { kind: 'close', closed: this.close(`encoding the API ${header.apiKey} v${header.apiVersion} response failed`, header, e, ctx) };
+    }
+  }
+
+  /**
+   * Charges the request to the client quotas that apply and encodes the answer they leave:
+   * throttle_time_ms raised to the throttle, a throttled Fetch without data. A Fetch is
+   * charged by its encoded size, so it is encoded first (and again when throttled).
+   */
+  private throttled(quotas: ClientQuotas, result: unknown, request: unknown, ctx: RequestContext, requestBytes: number, threadMs: number): { kind: 'answered'; answer: unknown; encoded: DispatchResult } | { kind: 'close'; closed: DispatchResult } {
+    const header = ctx.header;
+    const encode = (answer: unknown): Buffer[] => encodeResponse(header.apiKey as ApiKeyNumber, header.apiVersion, header.correlationId, answer as never);
+    try {
+      let chunks: Buffer[] | undefined;
+      let responseBytes = 0;
+      if (header.apiKey === ApiKey.Fetch && result !== NO_RESPONSE) {
+        const started = performance.now();
+        chunks = encode(result);
+        for (const c of chunks) responseBytes += c.length;
+        threadMs += performance.now() - started;
+      }
+      const charged = quotas.charge({ header, session: ctx.session, request, answer: result, requestBytes, responseBytes, threadMs });
+      const throttle = charged.throttleMs > 0 ? { throttleMs: charged.throttleMs } : {};
+      if (charged.answer === NO_RESPONSE) return { kind: 'answered', answer: charged.answer, encoded: { kind: 'none', ...throttle } };
+      if (chunks === undefined || charged.answer !== result) chunks = encode(charged.answer);
+      return { kind: 'answered', answer: charged.answer, encoded: { kind: 'response', chunks, ...throttle } };
     } catch (e) {
       return { kind: 'close', closed: this.close(`encoding the API ${header.apiKey} v${header.apiVersion} response failed`, header, e, ctx) };
     }

@@ -118,7 +118,10 @@ export function fetchHandler(ctx: BrokerContext) {
       }
 
       const maxWaitMs = Math.max(0, Math.min(req.maxWaitMs, ctx.config.fetchMaxWaitMs));
-      const responseMaxBytes = Math.max(1, Math.min(req.maxBytes, ctx.config.fetchMaxBytes));
+      // A consumer under a fetch quota gets at most what the quota window admits at once (Kafka's
+      // maxValueInQuotaWindow): a larger answer would always be throttled and never delivered.
+      const quotaMaxBytes = !follower ? (ctx.quotas?.maxFetchBytes(rctx.session, rctx.header.clientId) ?? Infinity) : Infinity;
+      const responseMaxBytes = Math.max(1, Math.min(req.maxBytes, ctx.config.fetchMaxBytes, quotaMaxBytes));
       const started = ctx.clock.monotonicMs();
       const budget = rctx.responseBudget;
       for (;;) {

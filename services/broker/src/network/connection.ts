@@ -14,6 +14,10 @@
 // the body being late (its bytes wait in the kernel, unread by us). The server's sweep
 // asks isIdle / receiveTimedOut / sampleSend + responseStalled.
 //
+// Throttling (client quotas, KIP-219): an answer whose dispatch result carries throttleMs
+// is written at once, and the connection then reads nothing more for that long — requests
+// already read are still answered; the client's next ones wait in the kernel.
+//
 // Lifecycle: open → draining (no new requests: 'close' result, shutdown, idle) →
 // closing (our FIN sent, discarding input until the peer closes or the linger ends) →
 // closed. Errors and oversized frames jump straight to closed.
@@ -92,6 +96,8 @@ export class Connection {
   private pendingSize: number | undefined;
   private globalWaiter: BudgetWaiter | undefined;
   private readPaused = false;
+  /** Reading stops until then (monotonic ms; 0: not muted): a client over its quota. */
+  private mutedUntilMs = 0;
   /** Accepted, or the last answer written or taken by the kernel: what the idle timeout counts from. */
   private lastActivityMs: number;
   /**
@@ -214,6 +220,13 @@ export class Connection {
     const { options, budget, counters } = this.deps;
     let blocked = false;
     for (;;) {
+      if (this.mutedUntilMs !== 0) {
+        if (this.deps.clock.monotonicMs() < this.mutedUntilMs) {
+          blocked = true;
+          break;
+        }
+        this.mutedUntilMs = 0;
+      }
       if (this.writeBacklogged()) {
         blocked = true;
         break;
@@ -344,9 +357,11 @@ export class Connection {
         }
         this.write(head.ticket, result.chunks);
         counters.responsesOut++;
+        if (result.throttleMs !== undefined) this.mute(result.throttleMs);
       } else if (result.kind === 'none') {
         this.responses.written(head.ticket, 0);
         counters.responsesNone++;
+        if (result.throttleMs !== undefined) this.mute(result.throttleMs);
       } else {
         if (corked) this.socket.uncork();
         this.responses.abandon(head.ticket);
@@ -380,6 +395,28 @@ export class Connection {
       else this.socket.write(chunk);
     }
     this.deps.counters.bytesOut += bytes;
+  }
+
+  /** Stops reading for `ms` (the longest of overlapping throttles wins); pump() resumes once it has passed. */
+  private mute(ms: number): void {
+    if (!(ms > 0)) return;
+    const until = this.deps.clock.monotonicMs() + ms;
+    if (until <= this.mutedUntilMs) return;
+    this.mutedUntilMs = until;
+    this.unmuteAt(until);
+  }
+
+  private unmuteAt(until: number): void {
+    const left = until - this.deps.clock.monotonicMs();
+    this.deps.clock.sleep(Math.max(1, Math.ceil(left)), this.abort.signal).then(
+      () => {
+        // A later, longer throttle has its own timer.
+        if (this.mutedUntilMs !== until) return;
+        if (this.deps.clock.monotonicMs() < until) this.unmuteAt(until);
+        else this.pump();
+      },
+      () => undefined,
+    );
   }
 
   /** The kernel took an answer's last byte: its charge goes, and the idle timeout counts from now. */
