@@ -47,6 +47,8 @@ import { describeClusterHandler } from './handlers/60-describe-cluster.ts';
 import { describeAclsHandler } from './handlers/29-describe-acls.ts';
 import { createAclsHandler } from './handlers/30-create-acls.ts';
 import { deleteAclsHandler } from './handlers/31-delete-acls.ts';
+import { describeUserScramCredentialsHandler } from './handlers/50-describe-user-scram-credentials.ts';
+import { alterUserScramCredentialsHandler } from './handlers/51-alter-user-scram-credentials.ts';
 import { describeTopicPartitionsHandler } from './handlers/75-describe-topic-partitions.ts';
 import { describeClientQuotasHandler } from './handlers/48-describe-client-quotas.ts';
 import { alterClientQuotasHandler } from './handlers/49-alter-client-quotas.ts';
@@ -202,6 +204,8 @@ export class Broker {
       describeAclsHandler(ctx),
       createAclsHandler(ctx),
       deleteAclsHandler(ctx),
+      describeUserScramCredentialsHandler(ctx),
+      alterUserScramCredentialsHandler(ctx),
       describeClientQuotasHandler(ctx),
       alterClientQuotasHandler(ctx),
       ...groupHandlers(ctx, this.coordinator),

@@ -19,5 +19,5 @@ export { DEFAULT_TLS_RELOAD_INTERVAL_MS, ReloadingTlsContext } from './network/i
 export type { ListenerTls, ServedCertificate, SslClientAuth, TlsProblem } from './network/index.ts';
 export { DEFAULT_PRINCIPAL_MAPPING_RULES, SslPrincipalMapper } from './auth/tls/principal-mapping.ts';
 export { principalString } from './auth/principal.ts';
-export { OAUTHBEARER_ALGORITHMS, OAUTHBEARER_DEFAULTS, OAuthBearerValidator, SaslAuthenticator, StaticCredentialStore, SASL_MECHANISMS } from './auth/sasl/index.ts';
-export type { CredentialStore, OAuthBearerAlgorithm, SaslAuthenticatorOptions, SaslEvent, SaslMechanism } from './auth/sasl/index.ts';
+export { OAUTHBEARER_ALGORITHMS, OAUTHBEARER_DEFAULTS, OAuthBearerValidator, ControllerCredentialStore, SaslAuthenticator, StaticCredentialStore, SASL_MECHANISMS } from './auth/sasl/index.ts';
+export type { ControllerCredentialStoreOptions, CredentialStore, OAuthBearerAlgorithm, SaslAuthenticatorOptions, SaslEvent, SaslMechanism } from './auth/sasl/index.ts';

@@ -376,6 +376,29 @@ const ROWS: Row[] = [
     allowed: [E.NONE],
   }),
   row({
+    name: 'DescribeUserScramCredentials: DESCRIBE on the cluster',
+    apiKey: ApiKey.DescribeUserScramCredentials,
+    version: 0,
+    grants: [cluster(AclOp.DESCRIBE)],
+    noTopic: true,
+    setup: async (w, n) => {
+      await w.controller.alterScramCredentials([], [{ user: `${n.topic}-user`, mechanism: 2, iterations: 4096, salt: Buffer.alloc(16, 1), storedKey: Buffer.alloc(64, 2), serverKey: Buffer.alloc(64, 3) }]);
+    },
+    request: (_w, n) => ({ users: [{ name: `${n.topic}-user` }, { name: 'no-such-user' }] }),
+    codes: (r) => [r.errorCode, ...r.results.map((x) => x.errorCode)],
+    denied: [E.CLUSTER_AUTHORIZATION_FAILED, E.CLUSTER_AUTHORIZATION_FAILED, E.CLUSTER_AUTHORIZATION_FAILED],
+  }),
+  row({
+    name: 'AlterUserScramCredentials: ALTER on the cluster',
+    apiKey: ApiKey.AlterUserScramCredentials,
+    version: 0,
+    grants: [cluster(AclOp.ALTER)],
+    noTopic: true,
+    request: (_w, n) => ({ deletions: [{ name: 'no-such-user', mechanism: 2 }], upsertions: [{ name: `${n.topic}-user`, mechanism: 2, iterations: 4096, salt: Buffer.alloc(16, 1), saltedPassword: Buffer.alloc(64, 4) }] }),
+    codes: (r) => r.results.map((x) => x.errorCode),
+    denied: [E.CLUSTER_AUTHORIZATION_FAILED, E.CLUSTER_AUTHORIZATION_FAILED],
+  }),
+  row({
     name: 'DescribeClientQuotas: DESCRIBE_CONFIGS on the cluster',
     apiKey: ApiKey.DescribeClientQuotas,
     version: 1,

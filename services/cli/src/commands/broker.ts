@@ -120,7 +120,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
         replicaReads: { maxPartitions: c.replicaReadMaxPartitions, pollIntervalMs: c.replicaReadPollInterval },
         onEvent: (event) => logClusterEvent(log, event),
       },
-      ...saslSettings(config, clock, log, processMetrics.security),
+      ...saslSettings(config, clock, log, processMetrics.security, client),
       onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
       onRequest: processMetrics.requests.onRequest,

@@ -100,7 +100,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       storage,
       clock,
       ...authorizationSettings(config, controller, log, processMetrics.security),
-      ...saslSettings(config, clock, log, processMetrics.security),
+      ...saslSettings(config, clock, log, processMetrics.security, controller),
       onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
       onRequest: processMetrics.requests.onRequest,

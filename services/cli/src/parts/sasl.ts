@@ -1,13 +1,15 @@
 // The broker's SASL authenticator from the sasl section (dev and broker): undefined when
 // no listener asks for SASL — none named in sasl.listeners and none whose security
 // protocol (kafka.listenerSecurityProtocolMap) is SASL_PLAINTEXT or SASL_SSL — so nothing
-// changes then. Bootstrap users are hashed here,
+// changes then. SCRAM users created with kafka-configs.sh live in the controller and are
+// looked up through it (ControllerCredentialStore). Bootstrap users are hashed here,
 // once, into SCRAM credentials; their passwords go no further. Failed authentications are
 // logged rate-limited (one line per interval, with the count of the rest) and without
 // the user name — a mistyped password is sometimes typed into it.
 
 import { OAuthBearerValidator, SaslAuthenticator, StaticCredentialStore } from '@stratus/broker';
-import type { BrokerOptions, SaslEvent } from '@stratus/broker';
+import { ControllerCredentialStore } from '@stratus/broker';
+import type { BrokerOptions, ControllerCredentialStoreOptions, SaslEvent } from '@stratus/broker';
 import type { Clock } from '@stratus/runtime';
 import type { StratusConfig } from '../config/schema.ts';
 import { rateLimitedWarn } from '../log-limiter.ts';
@@ -21,7 +23,7 @@ interface Listener {
 }
 type Sections = Pick<StratusConfig, 'sasl'> & { readonly kafka: { readonly listeners: readonly Listener[] } };
 
-export function saslSettings(config: Sections, clock: Clock, log: Logger, metrics?: Pick<SecurityMetrics, 'authentication'>): Pick<BrokerOptions, 'sasl'> {
+export function saslSettings(config: Sections, clock: Clock, log: Logger, metrics?: Pick<SecurityMetrics, 'authentication'>, controller?: ControllerCredentialStoreOptions['controller']): Pick<BrokerOptions, 'sasl'> {
   const s = config.sasl;
   const names = config.kafka.listeners.map((l) => l.name);
   const unknown = s.listeners.filter((n) => !names.includes(n));
@@ -41,7 +43,8 @@ export function saslSettings(config: Sections, clock: Clock, log: Logger, metric
     mechanisms: s.mechanisms,
     ...(s.mechanisms.includes('OAUTHBEARER') && s.oauthbearer ? { oauthbearer: oauthBearerValidator(s.oauthbearer, clock) } : {}),
     wallMs: () => clock.nowMs(),
-    credentials: new StaticCredentialStore(users, s.scramIterations),
+    // SCRAM credentials stored in the controller (AlterUserScramCredentials) after the configured users, which win.
+    credentials: controller ? new ControllerCredentialStore({ controller, bootstrap: new StaticCredentialStore(users, s.scramIterations), nowMs: () => clock.monotonicMs() }) : new StaticCredentialStore(users, s.scramIterations),
     listeners: saslListeners,
     maxReauthMs: s.maxReauth ?? 0,
     failedAuthenticationDelayMs: s.failedAuthenticationDelay,

@@ -1,6 +1,8 @@
 export { SaslAuthenticator, MIN_REAUTH_INTERVAL_MS } from './authenticator.ts';
 export type { SaslAuthenticatorOptions, SaslConnection, SaslEvent } from './authenticator.ts';
 export { StaticCredentialStore } from './credential-store.ts';
+export { CONTROLLER_CREDENTIALS_DEFAULTS, ControllerCredentialStore } from './controller-credential-store.ts';
+export type { ControllerCredentialStoreOptions } from './controller-credential-store.ts';
 export type { BootstrapUser, CredentialStore } from './credential-store.ts';
 export { SASL_MECHANISMS, SCRAM_MIN_ITERATIONS, isSaslMechanism, OAUTHBEARER, PLAIN, SCRAM_SHA_256, SCRAM_SHA_512 } from './mechanisms.ts';
 export { OAUTHBEARER_ALGORITHMS, OAUTHBEARER_DEFAULTS, OAuthBearerValidator } from './oauthbearer.ts';
