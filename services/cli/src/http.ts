@@ -3,12 +3,15 @@
 // (health/checks.ts; `?verbose` lists every check and its state), and /metrics (Prometheus text); on a
 // process that runs the controller, the admin REST API under its prefix (/api/v1/, any method:
 // rest/admin-api.ts). Anything else is 404. Bound to the configured host only. What each process checks
-// is in health/*-health.ts and docs/operations.md (Health).
+// is in health/*-health.ts and docs/operations.md (Health). With http.tls it is https (http-tls.ts): probes
+// keep working without a client certificate, the rest may require one.
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { probeBody, runChecks } from './health/checks.ts';
+import { createHttpsServer } from './http-tls.ts';
+import type { HttpTlsEvents, HttpTlsOptions } from './http-tls.ts';
 import type { HealthCheck } from './health/checks.ts';
 
 export interface HttpProbes {
@@ -22,8 +25,8 @@ export interface HttpProbes {
   api?: { readonly prefix: string; handle(req: IncomingMessage, res: ServerResponse): void };
 }
 
-export async function startHttp(host: string, port: number, probes: HttpProbes): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
+export async function startHttp(host: string, port: number, probes: HttpProbes, tls?: HttpTlsOptions & HttpTlsEvents): Promise<{ server: Server; port: number }> {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
     const api = probes.api;
     if (api !== undefined && (path === api.prefix || path.startsWith(`${api.prefix}/`))) {
@@ -43,7 +46,8 @@ export async function startHttp(host: string, port: number, probes: HttpProbes):
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
-  });
+  };
+  const server = tls === undefined ? createServer(handler) : createHttpsServer(tls, handler, tls);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

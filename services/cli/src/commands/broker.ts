@@ -25,6 +25,7 @@ import { systemClock, systemRandom } from '@stratus/runtime';
 import { startTracing } from '../tracing/start.ts';
 import type { BrokerProcessConfig } from '../config/broker-schema.ts';
 import { startHttp } from '../http.ts';
+import { httpTlsOf } from '../http-tls.ts';
 import { brokerHealth } from '../health/broker-health.ts';
 import { EventLoopStallWatch } from '../health/event-loop-stall.ts';
 import { createLogger } from '../logger.ts';
@@ -184,7 +185,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
         writeProblem: () => storage.writeProblem(),
       }),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
-    });
+    }, httpTlsOf(config.http.tls, log));
   } catch (e) {
     log.error(`HTTP port ${config.http.host}:${config.http.port} is not available (${(e as Error).message})`);
     await broker.close({ drainTimeoutMs: 0 });

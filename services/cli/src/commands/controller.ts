@@ -25,6 +25,7 @@ import { systemClock, systemRandom } from '@stratus/runtime';
 import type { ControllerProcessConfig } from '../config/controller-schema.ts';
 import { controllerProcessMetrics } from '../controller-metrics.ts';
 import { startHttp } from '../http.ts';
+import { httpTlsOf } from '../http-tls.ts';
 import { controllerHealth } from '../health/controller-health.ts';
 import { EventLoopStallWatch } from '../health/event-loop-stall.ts';
 import { createLogger } from '../logger.ts';
@@ -82,7 +83,7 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
         maxConcurrentStreams: g.maxConcurrentStreams,
         maxWatchers: g.maxWatchers,
         shutdownGraceMs: g.shutdownGrace,
-        ...(g.tls !== undefined ? { tls: { certFile: g.tls.certFile, keyFile: g.tls.keyFile, ...(g.tls.caFile !== undefined ? { caFile: g.tls.caFile } : {}) } } : {}),
+        ...(g.tls !== undefined ? { tls: grpcTls(g.tls, log) } : {}),
         // Every broker's watch stream can fail at once (a network cut): one line per kind per interval.
         onError: (error, context) => warnRepeated({ err: error, context }, `gRPC: ${context}`),
       },
@@ -188,7 +189,7 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
       }),
       metrics: async () => ({ contentType: merged.contentType, body: await merged.metrics() }),
       api: adminApi,
-    });
+    }, httpTlsOf(config.http.tls, log));
   } catch (e) {
     log.error(`HTTP port ${config.http.host}:${config.http.port} is not available (${(e as Error).message})`);
     await started.stop();
@@ -264,4 +265,17 @@ function logEvent(log: Logger, event: ControllerNodeEvent, metadataUrl: string, 
       break;
     }
   }
+}
+
+/** grpc.tls as the gRPC server takes it, with its reloads logged (services/controller/src/grpc/tls-files.ts). */
+function grpcTls(t: NonNullable<ControllerProcessConfig['grpc']['tls']>, log: Logger) {
+  return {
+    certFile: t.certFile,
+    keyFile: t.keyFile,
+    ...(t.caFile !== undefined ? { caFile: t.caFile } : {}),
+    ...(t.allowedPrincipals !== undefined ? { allowedPrincipals: t.allowedPrincipals } : {}),
+    reloadIntervalMs: t.reloadInterval,
+    onReload: (subject: string | null) => log.info({ certificate: subject }, `gRPC: TLS files reloaded from ${t.certFile} (now ${subject ?? 'no certificate'})`),
+    onReloadFailed: (err: Error) => log.warn({ err: err.message }, `gRPC: the changed TLS files do not load (${err.message}); still serving the previous ones`),
+  };
 }

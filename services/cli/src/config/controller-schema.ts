@@ -45,8 +45,20 @@ export const controllerConfigSchema = z
         maxWatchers: z.number().int().min(1).max(1_000_000).default(1000),
         /** On shutdown, how long calls in flight may finish before they are cut. */
         shutdownGrace: duration.pipe(z.number().min(1)).prefault('5s'),
-        /** TLS: certFile and keyFile together; with caFile, clients must present certificates (mTLS). */
-        tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1).optional() }).strict().optional(),
+        /** TLS: certFile and keyFile together; with caFile, clients must present certificates (mTLS). The files are reloaded when they change. */
+        tls: z
+          .object({
+            certFile: z.string().min(1),
+            keyFile: z.string().min(1),
+            caFile: z.string().min(1).optional(),
+            /** Only client certificates whose subject CN is one of these may call (brokers, admins); unset: any the CA signed. */
+            allowedPrincipals: z.array(z.string().min(1)).min(1).optional(),
+            /** How often the PEM files are checked for a change (cert-manager rotation); 0 never. */
+            reloadInterval: duration.prefault('30s'),
+          })
+          .strict()
+          .refine((t) => t.allowedPrincipals === undefined || t.caFile !== undefined, { message: 'allowedPrincipals needs caFile (client certificates are checked against it)', path: ['allowedPrincipals'] })
+          .optional(),
       })
       .strict()
       .prefault({}),

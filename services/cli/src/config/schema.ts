@@ -140,12 +140,29 @@ export const kafkaSection = z
   }))
   .prefault({});
 
+/** http.tls: https on the HTTP port (docs/security.md, Controllers and the admin API; the server is http-tls.ts). */
+const httpTlsSection = z
+  .object({
+    certFile: z.string().min(1),
+    keyFile: z.string().min(1),
+    /** The CA client certificates must chain to (clientAuth requested or required). */
+    caFile: z.string().min(1).optional(),
+    /** none (default); requested; required: every path but /livez and /readyz needs a client certificate from caFile (probes present none). */
+    clientAuth: z.enum(SSL_CLIENT_AUTH).optional(),
+    /** How often the PEM files are checked for a change (cert-manager rotation); 0 never. Default 30s. */
+    reloadInterval: duration.optional(),
+  })
+  .strict()
+  .refine((t) => (t.clientAuth ?? 'none') === 'none' || t.caFile !== undefined, { message: 'clientAuth requested or required needs caFile', path: ['caFile'] });
+
 /** The HTTP port (/livez, /readyz, /metrics), defaulting to `defaultPort`. */
 export const httpSectionOn = (defaultPort: number) =>
   z
     .object({
       host: z.string().min(1).default('127.0.0.1'),
       port: port.default(defaultPort),
+      /** https instead of http; unset: plain http. */
+      tls: httpTlsSection.optional(),
     })
     .strict()
     .prefault({});
