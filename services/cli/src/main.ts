@@ -24,6 +24,8 @@ import { configSchema } from './config/schema.ts';
 import { brokerConfigSchema } from './config/broker-schema.ts';
 import { controllerConfigSchema } from './config/controller-schema.ts';
 import { runDev } from './commands/dev.ts';
+import { AdminPasswordError } from './dev/secure/admin-password.ts';
+import { secureDev } from './dev/secure/secure-dev.ts';
 import { runBroker } from './commands/broker.ts';
 import { runController } from './commands/controller.ts';
 import { runConfig } from './commands/config.ts';
@@ -53,6 +55,9 @@ options:
   --object-store URL    file://, s3://bucket/prefix?endpoint=..., gs://bucket/prefix
   --recover=truncate    after the WAL was found damaged: cut it there, set the rest aside
                         in <data-dir>/wal/quarantine/ and start (default: refuse to start)
+  --secure              dev: SASL_SSL (SCRAM-SHA-512) with a CA and certificate of its own
+                        under <data-dir>/tls/, ACLs on, super user admin (password from
+                        STRATUS_ADMIN_PASSWORD, or generated); prints the client settings
   -h, --help            this text
 
 Every setting can be given as STRATUS_<PATH>, e.g. STRATUS_KAFKA_PORT=9093.`;
@@ -76,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
         'node-id': { type: 'string' },
         'grpc-port': { type: 'string' },
         recover: { type: 'string' },
+        secure: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -101,11 +107,24 @@ async function main(argv: string[]): Promise<number> {
   if (values.recover !== undefined) flags['wal.recover'] = values.recover;
   if (values['node-id'] !== undefined) flags['node.id'] = values['node-id'];
   if (values['grpc-port'] !== undefined) flags['grpc.port'] = values['grpc-port'];
+  if (values.secure === true) {
+    if (command !== 'dev') {
+      console.error(`stratus ${command}: --secure does not apply to 'stratus ${command}' (its listeners take kafka.listenerSecurityProtocolMap, docs/security.md)\n\n${USAGE}`);
+      return 2;
+    }
+    // --secure turns every PLAINTEXT listener into SASL_SSL (dev/secure/secure-dev.ts), so
+    // the refusal of plaintext beyond loopback cannot apply to what will run.
+    flags['kafka.allowPlaintextExternal'] = 'true';
+  }
   const load = { ...(values.config !== undefined ? { file: values.config } : {}), flags };
   try {
     switch (command) {
-      case 'dev':
-        return await runDev(loadConfigWith(configSchema, load));
+      case 'dev': {
+        const config = loadConfigWith(configSchema, load);
+        if (values.secure !== true) return await runDev(config);
+        const secure = secureDev(config);
+        return await runDev(secure.config, { instructions: secure.instructions });
+      }
       case 'broker':
         return await runBroker(loadConfigWith(brokerConfigSchema, load));
       case 'controller':
@@ -115,6 +134,10 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (e) {
+    if (e instanceof AdminPasswordError) {
+      console.error(`stratus ${command} --secure: ${e.message}`);
+      return 2;
+    }
     if (e instanceof ConfigError) {
       // A flag whose setting this command does not have: say so by the flag's name.
       const flag = Object.keys(flags).find((key) => e.problems.length === 1 && e.problems[0] === `unknown setting ${key}`);

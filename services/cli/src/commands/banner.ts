@@ -12,6 +12,8 @@ export interface BannerInfo {
   readonly dataDir: string;
   readonly objectStoreUrl: string;
   readonly topics: number;
+  /** In place of the plaintext "Try it" lines: what clients of a secured start need (stratus dev --secure). */
+  readonly tryIt?: string;
 }
 
 export function banner(i: BannerInfo): string {
@@ -25,10 +27,10 @@ export function banner(i: BannerInfo): string {
     Data              ${i.dataDir}  (WAL, metadata, cache; ${i.topics} topic${i.topics === 1 ? '' : 's'} so far)
     Objects           ${i.objectStoreUrl}
 
-  Try it:
+${i.tryIt ?? `  Try it:
     echo "hello stratus" | kcat -b ${i.bootstrap} -t quickstart -P
     kcat -b ${i.bootstrap} -t quickstart -C -e
-
+`}
   Ctrl-C stops it; data is kept and the next start continues where this one left off.
 
 `;

@@ -15,7 +15,6 @@ import { startTracing } from '../tracing/start.ts';
 import { rateLimitedWarn } from '../log-limiter.ts';
 import type { StratusConfig } from '../config/schema.ts';
 import { startHttp } from '../http.ts';
-import { httpTlsOf } from '../http-tls.ts';
 import { devHealth } from '../health/dev-health.ts';
 import { EventLoopStallWatch } from '../health/event-loop-stall.ts';
 import { createLogger } from '../logger.ts';
@@ -36,7 +35,12 @@ import { banner } from './banner.ts';
 /** groups.initialRebalanceDelay when unset: a single-node dev cluster has no reason to wait (see the schema). */
 const DEV_INITIAL_REBALANCE_DELAY_MS = 0;
 
-export async function runDev(config: StratusConfig): Promise<number> {
+/** What `stratus dev --secure` (dev/secure/) adds to the start: the client settings printed instead of the plaintext "Try it" lines. */
+export interface DevOptions {
+  readonly instructions?: (bootstrap: string) => string;
+}
+
+export async function runDev(config: StratusConfig, options: DevOptions = {}): Promise<number> {
   const log = createLogger({ level: config.log.level, pretty: config.log.pretty || process.stdout.isTTY === true, name: 'stratus' });
   // Before anything is built: components read whether tracing is on once.
   await startTracing(config.tracing, log);
@@ -101,7 +105,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       storage,
       clock,
       ...authorizationSettings(config, controller, log, processMetrics.security),
-      ...saslSettings(config, clock, log, processMetrics.security, controller),
+      ...saslSettings(config, clock, log, processMetrics.security),
       onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
       onRequest: processMetrics.requests.onRequest,
@@ -154,7 +158,7 @@ export async function runDev(config: StratusConfig): Promise<number> {
       ...devHealth({ fatal: () => fatal?.message, stopping: () => !ready, loop, writeProblem: () => storage.writeProblem() }),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
       api: adminApi,
-    }, httpTlsOf(config.http.tls, log));
+    });
   } catch (e) {
     log.error(`HTTP port ${config.http.host}:${config.http.port} is not available (${(e as Error).message}): pass --http-port`);
     await broker.close({ drainTimeoutMs: 0 });
@@ -166,11 +170,12 @@ export async function runDev(config: StratusConfig): Promise<number> {
     banner({
       bootstrap: listeners[0]!.advertised,
       ...(listeners.length > 1 ? { listeners: listeners.map((l) => ({ name: l.name, bootstrap: l.advertised })) } : {}),
-      httpUrl: `${config.http.tls !== undefined ? 'https' : 'http'}://${config.http.host}:${http.port}`,
+      httpUrl: `http://${config.http.host}:${http.port}`,
       adminApiWritable: config.admin.apiToken !== undefined,
       dataDir,
       objectStoreUrl,
       topics: controller.metadata().topics.length,
+      ...(options.instructions === undefined ? {} : { tryIt: options.instructions(listeners[0]!.advertised) }),
     }),
   );
   log.info({ kafka: broker.port, listeners, http: http.port, dataDir, objectStore: objectStoreUrl }, `stratus dev is ready; Kafka listeners ${listenersLine(listeners)}`);
