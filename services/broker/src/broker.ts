@@ -20,6 +20,7 @@ import type { DispatcherEvents, ProblemConnection } from './dispatcher.ts';
 import type { AnyApiHandler } from './handler.ts';
 import type { Authorizer } from './auth/authorized-operations.ts';
 import type { SaslAuthenticator } from './auth/sasl/index.ts';
+import { saslReceiveLimit } from './auth/sasl/receive-limit.ts';
 import { saslHandshakeHandler } from './handlers/17-sasl-handshake.ts';
 import { saslAuthenticateHandler } from './handlers/36-sasl-authenticate.ts';
 import { DEFAULT_LISTENER_NAME, KafkaServer } from './network/index.ts';
@@ -222,7 +223,11 @@ export class Broker {
       sasl ? (apiKey, conn) => sasl.gate(apiKey, conn) : undefined,
       this.quotas,
     );
-    this.server = new KafkaServer((frame, conn, responseBudget) => this.dispatcher.dispatch(frame, conn, responseBudget), { ...o.network, clock: o.clock });
+    this.server = new KafkaServer((frame, conn, responseBudget) => this.dispatcher.dispatch(frame, conn, responseBudget), {
+      ...o.network,
+      clock: o.clock,
+      ...(sasl ? { requestMaxBytesFor: saslReceiveLimit(sasl) } : {}),
+    });
   }
 
   /**

@@ -14,7 +14,7 @@ export function saslAuthenticateHandler(sasl: SaslAuthenticator) {
     apiKey: ApiKey.SaslAuthenticate,
     accept: [0, 2],
     handle: (request, ctx) =>
-      inTurn(ctx.session, () => {
+      inTurn(ctx.session, async () => {
         // The gate let it in while an earlier step was under way; ask again now that it is done.
         const refused = sasl.gate(ApiKey.SaslAuthenticate, ctx);
         return refused === undefined ? sasl.authenticate(request.authBytes, ctx, ctx.signal) : new CloseConnection(refused);

@@ -238,6 +238,13 @@ export class Connection {
         }
         const size = this.reader.peekSize();
         if (size === undefined) break;
+        // Before SASL authentication a lower limit may apply (Kafka's sasl.server.max.receive.size).
+        const connectionMax = options.requestMaxBytesFor?.(this.info);
+        if (connectionMax !== undefined && size > connectionMax && size <= options.socketRequestMaxBytes) {
+          counters.oversizedFrames++;
+          this.destroy(`request size ${size} over ${connectionMax} before authentication`);
+          return;
+        }
         if (size < 0 || size > options.socketRequestMaxBytes) {
           // Kafka closes at once (InvalidReceiveException); nothing of the body is read.
           counters.oversizedFrames++;

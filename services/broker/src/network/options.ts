@@ -49,6 +49,12 @@ export interface KafkaServerOptions {
   readonly backlog?: number;
   /** Largest request frame accepted (Kafka `socket.request.max.bytes`). Default 100 MiB. */
   readonly socketRequestMaxBytes?: number;
+  /**
+   * A lower limit for one connection's next frame, asked as each size prefix is read:
+   * Kafka's sasl.server.max.receive.size before SASL authentication. Undefined (or no
+   * function): socketRequestMaxBytes alone. A frame over it closes the connection.
+   */
+  readonly requestMaxBytesFor?: (conn: ConnectionInfo) => number | undefined;
   /** Open connections beyond this are closed on accept. Default 10,000. */
   readonly maxConnections?: number;
   /**
@@ -131,6 +137,7 @@ export interface ResolvedOptions {
   readonly listeners: readonly ListenerAddress[];
   readonly backlog: number;
   readonly socketRequestMaxBytes: number;
+  readonly requestMaxBytesFor: ((conn: ConnectionInfo) => number | undefined) | undefined;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
   readonly maxConnectionsPerIpOverrides: ReadonlyMap<string, number>;
@@ -201,6 +208,7 @@ export function resolveOptions(options: KafkaServerOptions): ResolvedOptions {
     listeners: listenersOf(options),
     backlog: integer('backlog', options.backlog ?? d.backlog, 1),
     socketRequestMaxBytes: integer('socketRequestMaxBytes', options.socketRequestMaxBytes ?? d.socketRequestMaxBytes, 0, INT32_MAX),
+    requestMaxBytesFor: options.requestMaxBytesFor,
     maxConnections: integer('maxConnections', options.maxConnections ?? d.maxConnections, 1),
     maxConnectionsPerIp: integer('maxConnectionsPerIp', options.maxConnectionsPerIp ?? d.maxConnectionsPerIp, 0),
     maxConnectionsPerIpOverrides: perIpOverrides(options.maxConnectionsPerIpOverrides),
