@@ -6,6 +6,8 @@
 //
 //   npm run cluster -- [--brokers N] [--controllers N] [--data DIR] [--keep] [--gcs | --file]
 //                      [--free-ports] (free ports instead of 19092...: for tests beside a running cluster)
+//                      [--tls] (a CA and certificates in <data>/tls; controllers' gRPC with mTLS, brokers
+//                      with client certificates: lib/cluster-tls.ts)
 //
 // Why two processes: a terminal's Ctrl-C goes to its whole foreground process group, so
 // every broker, controller, Redis and MinIO would get it at once — Redis and MinIO gone
@@ -26,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { startCluster } from './lib/cluster.ts';
 import type { Cluster } from './lib/cluster.ts';
 
-const USAGE = 'usage: npm run cluster -- [--brokers N] [--controllers N] [--data DIR] [--keep] [--gcs | --file] [--log-level LEVEL] [--free-ports]';
+const USAGE = 'usage: npm run cluster -- [--brokers N] [--controllers N] [--data DIR] [--keep] [--gcs | --file] [--log-level LEVEL] [--free-ports] [--tls]';
 
 function options(argv: string[]) {
   const { values } = parseArgs({
@@ -40,6 +42,7 @@ function options(argv: string[]) {
       file: { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
       'free-ports': { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
       supervised: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -58,6 +61,7 @@ function options(argv: string[]) {
     objectStore: values.gcs ? ('gcs' as const) : values.file ? ('file' as const) : ('minio' as const),
     logLevel: values['log-level'],
     freePorts: values['free-ports'],
+    tls: values.tls,
     supervised: values.supervised,
     help: values.help,
   };
@@ -80,9 +84,21 @@ function describe(c: Cluster): string {
   Try it:
     kcat -b ${c.bootstrap} -L
     echo "hello cluster" | kcat -b ${c.bootstrap} -t quickstart -P
-
+${c.tls === undefined ? '' : tlsLines(c)}
   Ctrl-C stops everything.
 
+`;
+}
+
+/** With --tls: where the certificates are, and how `stratus admin` reaches the controllers with one. */
+function tlsLines(c: Cluster): string {
+  const t = c.tls!;
+  const env = Object.entries(t.adminEnv).map(([k, v]) => `${k}=${v}`).join(' \\\n      ');
+  const endpoints = c.controllers.map((n) => `127.0.0.1:${n.spec.env['STRATUS_GRPC_PORT']}`).join(',');
+  return `
+  Controllers' gRPC: mTLS, certificates CN=broker and CN=stratus-admin of the CA in ${t.dir}
+    ${env} \\
+      node services/cli/src/main.ts admin cluster --controller ${endpoints}
 `;
 }
 
@@ -100,6 +116,7 @@ async function supervise(o: ReturnType<typeof options>): Promise<number> {
     objectStore: o.objectStore,
     ports: o.freePorts ? 'free' : 'fixed',
     logLevel: o.logLevel,
+    tls: o.tls,
     signal: giveUp.signal,
   });
   let stopping: Promise<void> | undefined;

@@ -17,6 +17,8 @@ import { join, resolve } from 'node:path';
 import { RedisServer } from '../../support/redis-server.ts';
 import { freePort } from '../../support/stratus-process.ts';
 import { TcpProxy } from '../../support/tcp-proxy.ts';
+import { makeClusterTls } from './cluster-tls.ts';
+import type { ClusterTls } from './cluster-tls.ts';
 import { startObjectStore } from './object-store-peer.ts';
 import type { ObjectStoreKind, ObjectStorePeer } from './object-store-peer.ts';
 import { StratusNode } from './stratus-node.ts';
@@ -57,6 +59,12 @@ export interface ClusterOptions {
    */
   readonly secondListener?: { readonly name: string; readonly advertisedHost: string };
   /**
+   * A CA and certificates made with openssl into <dataDir>/tls (cluster-tls.ts): the
+   * controllers serve gRPC with mTLS for the certificates named broker and stratus-admin
+   * only, and the brokers present theirs. Default off: plaintext gRPC, as before.
+   */
+  readonly tls?: boolean;
+  /**
    * Gives up a start under way (`npm run cluster` on Ctrl-C while it starts): startCluster
    * stops every process it has started, then rejects with the signal's reason.
    */
@@ -96,11 +104,14 @@ export class Cluster {
   readonly objectStoreFront: ObjectStoreFront | undefined;
   /** With options.redisProxyPerController: controller i's way to Redis; empty otherwise. */
   readonly redisProxies: readonly TcpProxy[];
+  /** With options.tls: the CA, the certificates and the settings that use them. */
+  readonly tls: ClusterTls | undefined;
   private readonly keep: boolean;
   private stopped: Promise<void> | undefined;
 
-  constructor(o: { dataDir: string; keep: boolean; redis: RedisServer; objectStore: ObjectStorePeer; objectStoreFront?: ObjectStoreFront; redisProxies?: TcpProxy[]; controllers: StratusNode[]; brokers: BrokerNode[] }) {
+  constructor(o: { dataDir: string; keep: boolean; redis: RedisServer; objectStore: ObjectStorePeer; objectStoreFront?: ObjectStoreFront; redisProxies?: TcpProxy[]; tls?: ClusterTls | undefined; controllers: StratusNode[]; brokers: BrokerNode[] }) {
     this.dataDir = o.dataDir;
+    this.tls = o.tls;
     this.redisProxies = o.redisProxies ?? [];
     this.objectStoreFront = o.objectStoreFront;
     this.keep = o.keep;
@@ -225,6 +236,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       storeUrl = storeUrl.replace(objectStore.endpoint, `${target.protocol}//127.0.0.1:${f.port}`);
     }
     const common = { ...objectStore.env, STRATUS_OBJECT_STORE_URL: storeUrl, STRATUS_LOG_LEVEL: logLevel, STRATUS_LOG_PRETTY: 'false' };
+    const tls = options.tls === true ? makeClusterTls(dataDir) : undefined;
 
     const grpcPorts: number[] = [];
     const controllers: StratusNode[] = [];
@@ -247,7 +259,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           command: 'controller',
           httpPort,
           logFile: join(logDir, `${name}.log`),
-          env: { ...common, STRATUS_NAME: name, STRATUS_METADATA_URL: metadataUrl, STRATUS_GRPC_PORT: String(grpcPort), STRATUS_HTTP_PORT: String(httpPort), ...options.controllerEnv },
+          env: { ...common, STRATUS_NAME: name, STRATUS_METADATA_URL: metadataUrl, STRATUS_GRPC_PORT: String(grpcPort), STRATUS_HTTP_PORT: String(httpPort), ...tls?.controllerEnv, ...options.controllerEnv },
         }),
       );
     }
@@ -287,13 +299,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           STRATUS_KAFKA_RACK: rack,
           STRATUS_HTTP_PORT: String(httpPort),
           STRATUS_CONTROLLER_ENDPOINTS: endpoints,
+          ...tls?.brokerEnv,
           ...options.brokerEnv,
         },
       });
       brokers.push(Object.assign(node, { nodeId, kafkaPort, rack, listeners }));
     }
     started.push(...brokers);
-    const cluster = new Cluster({ dataDir, keep: options.keep === true, redis, objectStore, ...(front !== undefined ? { objectStoreFront: front } : {}), redisProxies, controllers, brokers });
+    const cluster = new Cluster({ dataDir, keep: options.keep === true, redis, objectStore, ...(front !== undefined ? { objectStoreFront: front } : {}), redisProxies, tls, controllers, brokers });
     await unlessAborted(cluster.waitReady(options.readyTimeoutMs), signal);
     return cluster;
   } catch (err) {
