@@ -16,7 +16,9 @@
 //                             W5 at 6 and 10,000 partitions only)
 //          --systems a,b      a subset of kafka, stratus, stratus-relaxed, stratus-traced (the last only
 //                             when named: tracing on, spans exported over OTLP/HTTP to a sink in this
-//                             process, at BENCH_TRACING_RATIO, default 0.1 — issue 12 §2's figure)
+//                             process, at BENCH_TRACING_RATIO, default 0.1 — issue 12 §2's figure),
+//                             kafka-ssl, stratus-ssl (only when named: W1 over an SSL listener, the
+//                             cost of TLS — issue 13; lib/tls.ts)
 //          --workloads W1,W3  a subset (W3 needs W1; W2 takes its rate from Kafka's W1 unless --w2-rate)
 //          --w2-rate N        W2's rate in records/s (default: half of Kafka's W1 in this run)
 //          --out DIR          results directory (default test/bench/results)
@@ -40,6 +42,7 @@ import type { Broker, SystemSpec } from './lib/brokers.ts';
 import { renderCharts } from './lib/charts.ts';
 import { killAll } from './lib/exec.ts';
 import { startOtlpSink } from './lib/otlp-sink.ts';
+import { makeBenchTls } from './lib/tls.ts';
 import { KafkaTools, TOOL_HEAP_OPTS, TOOL_JVM_OPTS } from './lib/kafka-tools.ts';
 import { PRICE_SOURCE } from './lib/object-store.ts';
 import { ROOT, machine, sh, stratusVersion } from './lib/host.ts';
@@ -118,7 +121,11 @@ const relaxedEnv = parseEnv(process.env['BENCH_STRATUS_RELAXED_ENV']) ?? { STRAT
 const tracingRatio = process.env['BENCH_TRACING_RATIO'] ?? '0.1';
 const otlpSink = await startOtlpSink();
 /** Systems run only when --systems names them. */
-const OPT_IN = new Set(['stratus-traced']);
+const OPT_IN = new Set(['stratus-traced', 'kafka-ssl', 'stratus-ssl']);
+const systemFilter = opts.systems?.split(',').map((s) => s.trim());
+// The SSL systems' CA and broker certificate (lib/tls.ts), made only when one of them runs.
+const tls = systemFilter?.some((s) => s.endsWith('-ssl')) === true ? makeBenchTls(mkdtempSync(join(tmpdir(), 'stratus-bench-tls-'))) : undefined;
+const SSL_SETTINGS = 'its listener over TLS (SSL: TLS 1.3, a 2048-bit RSA certificate made by openssl, PEM files), clients with security.protocol=SSL and a PEM truststore; no client certificates; W1 only';
 const SYSTEMS: SystemSpec[] = [
   {
     id: 'kafka',
@@ -152,8 +159,25 @@ const SYSTEMS: SystemSpec[] = [
     settings: `as stratus, plus OpenTelemetry tracing exporting over OTLP/HTTP (protobuf) to a sink in the benchmark process, sampling ratio ${tracingRatio} (STRATUS_TRACING_SAMPLING_RATIO; BENCH_TRACING_RATIO sets it)`,
     env: { STRATUS_LOG_LEVEL: 'warn', STRATUS_TRACING_OTLP_ENDPOINT: otlpSink.url, STRATUS_TRACING_SAMPLING_RATIO: tracingRatio },
   },
+  {
+    id: 'kafka-ssl',
+    kind: 'kafka',
+    label: 'Apache Kafka over SSL',
+    settings: `as kafka, plus ${SSL_SETTINGS}; ssl.keystore.type=PEM, ssl.truststore.type=PEM`,
+    env: tls !== undefined ? { KAFKA_BROKER_PROPS: tls.kafkaBrokerProps } : {},
+    ...(tls !== undefined ? { clientProps: tls.clientProps, kafkajsSsl: tls.kafkajsSsl } : {}),
+    workloads: ['W1'],
+  },
+  {
+    id: 'stratus-ssl',
+    kind: 'stratus',
+    label: '`stratus dev` over SSL',
+    settings: `as stratus, plus ${SSL_SETTINGS}; kafka.listenerSecurityProtocolMap PLAINTEXT:SSL, kafka.ssl.certFile/keyFile`,
+    env: { STRATUS_LOG_LEVEL: 'warn', ...tls?.stratusEnv },
+    ...(tls !== undefined ? { clientProps: tls.clientProps, kafkajsSsl: tls.kafkajsSsl } : {}),
+    workloads: ['W1'],
+  },
 ];
-const systemFilter = opts.systems?.split(',').map((s) => s.trim());
 
 // ---- machine and versions --------------------------------------------------------------
 
@@ -249,6 +273,7 @@ async function main(): Promise<number> {
     killBrokers();
     save();
     rmSync(baseDir, { recursive: true, force: true });
+    if (tls !== undefined) rmSync(tls.dir, { recursive: true, force: true });
     process.exit(130);
   };
   process.on('SIGINT', onSignal);
@@ -289,7 +314,8 @@ async function main(): Promise<number> {
       broker,
       tools,
       sizes,
-      createTopic: (bootstrap, topic, partitions) => createTopic(bootstrap, topic, partitions),
+      createTopic: (bootstrap, topic, partitions) => createTopic(bootstrap, topic, partitions, undefined, spec.kafkajsSsl),
+      ...(spec.clientProps !== undefined ? { clientProps: spec.clientProps } : {}),
       w2Rate: () => {
         if (fixedW2 !== undefined) return { rate: fixedW2, source: 'given with --w2-rate' };
         if (kafkaW1?.status === 'ok' && kafkaW1.recordsPerSec) return { rate: Math.round(kafkaW1.recordsPerSec / 2), source: "50% of Kafka's W1 in this run" };
@@ -323,14 +349,16 @@ async function main(): Promise<number> {
       }
     };
 
+    // A system may run fewer workloads than were asked for (the SSL systems: W1).
+    const runs = new Set([...wanted].filter((w) => spec.workloads === undefined || spec.workloads.includes(w)));
     try {
       let w1Generation = -1;
-      if (wanted.has('W1') || wanted.has('W3')) {
+      if (runs.has('W1') || runs.has('W3')) {
         ownW1 = await w1(ctx);
         w1Generation = generation;
         if (spec.id === 'kafka') kafkaW1 = ownW1;
       }
-      if (wanted.has('W3')) {
+      if (runs.has('W3')) {
         const lost = (): string | undefined => (generation !== w1Generation ? "the broker that held W1's data died and was replaced by a fresh one" : undefined);
         await ensureBroker('W3-hot');
         await w3(ctx, 'hot', ownW1, lost());
@@ -339,21 +367,21 @@ async function main(): Promise<number> {
           await w3(ctx, 'cold', ownW1, lost());
         }
       }
-      if (wanted.has('W2')) {
+      if (runs.has('W2')) {
         await ensureBroker('W2');
         await w2(ctx);
       }
-      if (wanted.has('W4')) {
+      if (runs.has('W4')) {
         await ensureBroker('W4');
         await w4(ctx);
       }
-      if (wanted.has('W6')) {
+      if (runs.has('W6')) {
         for (const codec of ['lz4', 'zstd'] as const) {
           await ensureBroker(`W6-${codec}`);
           await w6(ctx, codec);
         }
       }
-      if (wanted.has('W5')) {
+      if (runs.has('W5')) {
         for (const p of sizes.w5Partitions) {
           await ensureBroker(`W5-${p}p`);
           await w5(ctx, p);
@@ -390,6 +418,7 @@ async function main(): Promise<number> {
   }
 
   rmSync(baseDir, { recursive: true, force: true });
+  if (tls !== undefined) rmSync(tls.dir, { recursive: true, force: true });
   results.durationSeconds = round((performance.now() - started) / 1000, 1);
 
   const charts = await renderCharts(results, outDir, stamp);

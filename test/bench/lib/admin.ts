@@ -11,10 +11,11 @@ const { Kafka, logLevel } = kafkajs;
 
 export const CREATE_STEP = 5000;
 
-function client(bootstrap: string): InstanceType<typeof Kafka> {
+function client(bootstrap: string, ssl: { readonly ca: string[] } | undefined): InstanceType<typeof Kafka> {
   return new Kafka({
     clientId: 'stratus-bench-admin',
     brokers: [bootstrap],
+    ...(ssl !== undefined ? { ssl: { ca: [...ssl.ca] } } : {}),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 10_000,
     requestTimeout: 120_000,
@@ -22,8 +23,9 @@ function client(bootstrap: string): InstanceType<typeof Kafka> {
   });
 }
 
-export async function createTopic(bootstrap: string, topic: string, partitions: number, timeoutMs = 180_000): Promise<void> {
-  const admin = client(bootstrap).admin();
+/** `ssl`: the CA of a broker whose listener is SSL (lib/tls.ts). */
+export async function createTopic(bootstrap: string, topic: string, partitions: number, timeoutMs = 180_000, ssl?: { readonly ca: string[] }): Promise<void> {
+  const admin = client(bootstrap, ssl).admin();
   await admin.connect();
   const deadline = Date.now() + timeoutMs;
   try {

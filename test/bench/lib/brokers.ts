@@ -20,6 +20,12 @@ export interface SystemSpec {
   readonly settings: string;
   /** Extra environment (STRATUS_* for Stratus, KAFKA_BROKER_PROPS for Kafka). */
   readonly env: Readonly<Record<string, string>>;
+  /** Client settings every Kafka tool adds (the SSL systems' security.protocol and truststore: lib/tls.ts). */
+  readonly clientProps?: Readonly<Record<string, string>>;
+  /** kafkajs's ssl option for the topic set-up. */
+  readonly kafkajsSsl?: { readonly ca: string[] };
+  /** The only workloads this system runs (the SSL systems: W1). Absent: all that were asked for. */
+  readonly workloads?: readonly string[];
 }
 
 export interface Broker {

@@ -50,6 +50,8 @@ export interface WorkloadContext {
   readonly tools: KafkaTools;
   readonly sizes: Sizes;
   readonly createTopic: (bootstrap: string, topic: string, partitions: number) => Promise<void>;
+  /** Client settings added to the produce tools' own (the SSL systems': lib/tls.ts); the row records them too. */
+  readonly clientProps?: Readonly<Record<string, string>>;
   /** W2's rate in records/s and where it came from. */
   readonly w2Rate: () => { rate: number; source: string } | undefined;
   readonly onRow: (row: Row) => void;
@@ -235,7 +237,7 @@ async function produceThroughput(ctx: WorkloadContext, workload: string, title: 
     records,
     recordSize: RECORD_SIZE,
     throughput: -1,
-    producerProps: propsText(props),
+    producerProps: propsText({ ...props, ...ctx.clientProps }),
   });
   return measure(
     ctx,
@@ -247,7 +249,7 @@ async function produceThroughput(ctx: WorkloadContext, workload: string, title: 
       clientBytes: () => (row.records ?? 0) * RECORD_SIZE,
     },
     async (hooks) => {
-      const r = await ctx.tools.producerPerformance({ bootstrap: ctx.broker.bootstrap, topic, records, recordSize: RECORD_SIZE, throughput: -1, props }, hooks);
+      const r = await ctx.tools.producerPerformance({ bootstrap: ctx.broker.bootstrap, topic, records, recordSize: RECORD_SIZE, throughput: -1, props: { ...props, ...ctx.clientProps } }, hooks);
       fillProducer(row, r.total, r.elapsedMs);
     },
   );
