@@ -108,6 +108,22 @@ describe('http.tls', () => {
     }
   });
 
+  it("the image's HEALTHCHECK (deploy/healthcheck.mjs) asks /livez over https when http.tls is set", async () => {
+    const { server, base } = await serve({ certFile: file('server.crt'), keyFile: file('server.key'), caFile: file('ca.crt'), clientAuth: 'required', reloadInterval: 0 });
+    const port = new URL(base).port;
+    const healthcheck = (env: Record<string, string>): Promise<number> =>
+      new Promise((resolve) => {
+        execFile(process.execPath, [join(import.meta.dirname, '..', '..', '..', 'deploy', 'healthcheck.mjs')], { env: { PATH: process.env['PATH'] ?? '', STRATUS_HTTP_PORT: port, ...env } }, (err) => resolve(err === null ? 0 : Number(err.code ?? -1)));
+      });
+    try {
+      expect(await healthcheck({ STRATUS_HTTP_TLS_CERT_FILE: file('server.crt') })).toBe(0);
+      // Without the setting it asks over plain http, which an https port does not answer.
+      expect(await healthcheck({})).toBe(1);
+    } finally {
+      await close(server);
+    }
+  });
+
   it('refuses clientAuth without a CA', async () => {
     await expect(startHttp('127.0.0.1', 0, probes, { certFile: file('server.crt'), keyFile: file('server.key'), clientAuth: 'required', reloadInterval: 0 })).rejects.toThrow(/needs caFile/);
   });
