@@ -26,7 +26,7 @@ import { addressOf, FailureLimiter } from './failure-limiter.ts';
 import type { FailureLimiterOptions } from './failure-limiter.ts';
 import { MESSAGES, OAUTHBEARER, PLAIN, SCRAM_HASH, SCRAM_MIN_ITERATIONS, SCRAM_SALT_BYTES, SCRAM_SHA_256, SCRAM_SHA_512 } from './mechanisms.ts';
 import type { SaslMechanism, ScramHash, ScramMechanism } from './mechanisms.ts';
-import { OAUTHBEARER_ERROR_ACK, OAUTHBEARER_INVALID_TOKEN, parseOAuthBearerResponse } from './oauthbearer.ts';
+import { OAUTHBEARER_INVALID_TOKEN, parseOAuthBearerResponse } from './oauthbearer.ts';
 import type { OAuthBearerValidator } from './oauthbearer.ts';
 import { parsePlain } from './plain.ts';
 import { parseClientFirst, passwordMatches, ScramError, ScramServerExchange } from './scram.ts';
@@ -83,7 +83,7 @@ interface SaslState {
   mechanism: SaslMechanism | undefined;
   scram: { exchange: ScramServerExchange; known: boolean } | undefined;
   /** OAUTHBEARER: the token was refused and the error challenge sent; the exchange fails at the client's next message. */
-  oauthRefused: { reason: string } | undefined;
+  oauthRefused: true | undefined;
   /** Set by the first success; a later exchange is a re-authentication. */
   authenticated: KafkaPrincipal | undefined;
   expiresAtMs: number | undefined;
@@ -182,6 +182,8 @@ export class SaslAuthenticator {
     const s = this.state(session);
     if (s.phase !== 'authenticate' || s.mechanism === undefined) return illegal(s.authenticated !== undefined ? MESSAGES.afterSuccess : MESSAGES.unexpectedAuthenticate);
     const mechanism = s.mechanism;
+    // The answer to an OAUTHBEARER error challenge: its failure is counted already.
+    if (s.oauthRefused !== undefined) return this.failed(s, conn, mechanism, OAUTHBEARER_INVALID_TOKEN, undefined, signal);
     if (!this.limiter.allows(addressOf(conn.remoteAddress), this.o.nowMs())) return this.failed(s, conn, mechanism, MESSAGES.tooManyFailures, 'too many failures from this address', signal);
     if (mechanism === PLAIN) {
       const parsed = parsePlain(authBytes);
@@ -229,20 +231,19 @@ export class SaslAuthenticator {
    * OAUTHBEARER, as Kafka's OAuthBearerSaslServer: a refused token is answered with the
    * error challenge {"status":"invalid_token"} (no error code), the client acknowledges it
    * with %x01 (RFC 7628 §3.2.3), and that is answered SASL_AUTHENTICATION_FAILED with the
-   * same JSON as the message. A malformed message fails at once with Kafka's generic message.
+   * same JSON as the message (authenticate() above). Kafka parses anything but %x01 as a new
+   * first message, another token on the same exchange; here the exchange ends either way.
+   * The failure is counted and logged when the challenge goes out: a client that hangs up
+   * then, and tries the next token on a new connection, is limited all the same.
+   * A malformed message fails at once with Kafka's generic message.
    */
   private async oauthBearer(authBytes: Buffer, s: SaslState, conn: SaslConnection, signal: AbortSignal | undefined): Promise<AuthenticateAnswer> {
-    if (s.oauthRefused !== undefined) {
-      // Kafka parses anything but %x01 as a new first message (another token on the same
-      // exchange); here the exchange ends either way, so a refused client cannot keep trying.
-      const ack = authBytes.toString('latin1') === OAUTHBEARER_ERROR_ACK;
-      return this.failed(s, conn, OAUTHBEARER, OAUTHBEARER_INVALID_TOKEN, ack ? s.oauthRefused.reason : `${s.oauthRefused.reason}; then no %x01 acknowledgement`, signal);
-    }
     const parsed = parseOAuthBearerResponse(authBytes);
     if ('error' in parsed) return this.failed(s, conn, OAUTHBEARER, MESSAGES.scramInvalid(OAUTHBEARER), parsed.error, signal);
     const result = await this.o.oauthbearer!.validate(parsed.token);
     if (!result.ok) {
-      s.oauthRefused = { reason: result.reason };
+      this.record(s, conn, OAUTHBEARER, result.reason);
+      s.oauthRefused = true;
       return { errorCode: ErrorCode.NONE, errorMessage: '', authBytes: Buffer.from(OAUTHBEARER_INVALID_TOKEN), sessionLifetimeMs: 0 };
     }
     if (parsed.authzid !== '' && parsed.authzid !== result.principal) {
@@ -285,18 +286,22 @@ export class SaslAuthenticator {
     return { errorCode: ErrorCode.NONE, errorMessage: '', authBytes, sessionLifetimeMs: lifetime ?? 0 };
   }
 
-  /** Records a failure: the connection closes at its next request. */
-  private fail(s: SaslState, conn: SaslConnection, mechanism: string, reason: string): void {
-    const reauthentication = s.authenticated !== undefined;
+  /** Ends the exchange as failed: the connection closes at its next request. reason undefined: the failure was recorded already. */
+  private fail(s: SaslState, conn: SaslConnection, mechanism: string, reason: string | undefined): void {
+    if (reason !== undefined) this.record(s, conn, mechanism, reason);
     s.phase = 'failed';
     s.scram = undefined;
     s.oauthRefused = undefined;
+  }
+
+  /** Counts a failure against the client's address and reports it. */
+  private record(s: SaslState, conn: SaslConnection, mechanism: string, reason: string): void {
     this.limiter.recordFailure(addressOf(conn.remoteAddress), this.o.nowMs());
-    this.o.onEvent?.({ kind: 'failed', mechanism: mechanism.slice(0, 40), remoteAddress: conn.remoteAddress, reason, reauthentication });
+    this.o.onEvent?.({ kind: 'failed', mechanism: mechanism.slice(0, 40), remoteAddress: conn.remoteAddress, reason, reauthentication: s.authenticated !== undefined });
   }
 
   /** A failure's answer, held back by the failure delay (cut short when the connection closes). */
-  private async failed(s: SaslState, conn: SaslConnection, mechanism: string, message: string, reason: string, signal: AbortSignal | undefined): Promise<AuthenticateAnswer> {
+  private async failed(s: SaslState, conn: SaslConnection, mechanism: string, message: string, reason: string | undefined, signal: AbortSignal | undefined): Promise<AuthenticateAnswer> {
     this.fail(s, conn, mechanism, reason);
     if (this.o.failedAuthenticationDelayMs > 0) await delay(this.o.failedAuthenticationDelayMs, signal);
     return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: message, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 };

@@ -23,8 +23,6 @@ export type OAuthBearerAlgorithm = (typeof OAUTHBEARER_ALGORITHMS)[number];
 
 /** The challenge a client is sent when its token is refused (Kafka's OAuthBearerSaslServer with OAuthBearerValidatorCallbackHandler). */
 export const OAUTHBEARER_INVALID_TOKEN = '{"status":"invalid_token"}';
-/** RFC 7628 §3.2.3: the client's answer to an error challenge. */
-export const OAUTHBEARER_ERROR_ACK = '\u0001';
 
 /** Defaults, in one place: Kafka's where it has one. */
 export const OAUTHBEARER_DEFAULTS = {

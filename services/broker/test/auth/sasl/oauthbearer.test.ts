@@ -37,8 +37,10 @@ async function key(kid: string, alg: string): Promise<Key> {
   return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
-function sign(k: Key, claims: JWTPayload = {}, header: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE, iat: NOW_S - 10, exp: NOW_S + 600, ...claims })
+/** A token with good claims unless told otherwise; a claim given as undefined is left out. */
+function sign(k: Key, claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
+  const payload: JWTPayload = Object.fromEntries(Object.entries({ sub: 'alice', iss: ISSUER, aud: AUDIENCE, iat: NOW_S - 10, exp: NOW_S + 600, ...claims }).filter(([, v]) => v !== undefined));
+  return new SignJWT(payload)
     .setProtectedHeader({ alg: k.alg, kid: k.kid, ...header })
     .sign(k.privateKey);
 }
@@ -290,6 +292,20 @@ describe('the OAUTHBEARER exchange', () => {
     expect(t.events.at(-1)).toMatchObject({ kind: 'failed', mechanism: 'OAUTHBEARER', reason: expect.stringMatching(/ERR_JWT_EXPIRED/) });
     // No token in what is logged.
     expect(JSON.stringify(t.events)).not.toMatch(/eyJ/);
+  });
+
+  it('counts a refused token when the challenge goes out: hanging up before %x01 does not escape the failure limit', async () => {
+    const sasl = new SaslAuthenticator({ mechanisms: ['OAUTHBEARER'], credentials: new StaticCredentialStore([], 4096), oauthbearer: validator(), wallMs: () => NOW_S * 1000, listeners: ['SASL'], maxReauthMs: 0, failedAuthenticationDelayMs: 0, failures: { maxFailures: 2, windowMs: 60_000 }, iterations: 4096, nowMs: () => 0 });
+    const attempt = async (t: string) => {
+      const conn = { listenerName: 'SASL', remoteAddress: '10.0.0.9:1', session: new ConnectionSession() };
+      sasl.handshake('OAUTHBEARER', conn);
+      return sasl.authenticate(Buffer.from(`n,,\u0001auth=Bearer ${t}\u0001\u0001`), conn);
+    };
+    // Two refused tokens, each connection dropped right after the challenge.
+    expect(await attempt(await sign(other))).toMatchObject({ errorCode: ErrorCode.NONE, authBytes: Buffer.from(OAUTHBEARER_INVALID_TOKEN) });
+    expect(await attempt(await sign(rsa, { aud: 'x' }))).toMatchObject({ errorCode: ErrorCode.NONE, authBytes: Buffer.from(OAUTHBEARER_INVALID_TOKEN) });
+    // The address is now over its limit: even a good token is not looked at.
+    expect(await attempt(await sign(rsa))).toMatchObject({ errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: expect.stringContaining('too many failed authentications') });
   });
 
   it('ends the exchange when the client sends another token instead of %x01', async () => {
