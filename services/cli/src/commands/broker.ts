@@ -35,6 +35,7 @@ import { createMetrics } from '../metrics.ts';
 import { brokerLagSources, brokerProcessMetrics, partitionsLed } from '../metrics/broker-process.ts';
 import { brokerSettings } from '../parts/broker-settings.ts';
 import { authorizationSettings } from '../parts/authorization.ts';
+import { quotaMetrics, quotaSettings } from '../parts/quotas.ts';
 import { saslSettings } from '../parts/sasl.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
 import { openConfiguredStorage } from '../parts/storage.ts';
@@ -108,6 +109,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
       storage,
       clock,
       ...authorizationSettings(config, client, log, processMetrics.security),
+      ...quotaSettings(config),
       cluster: {
         lease: {
           leaseMs: c.brokerLease,
@@ -160,6 +162,7 @@ export async function runBroker(config: BrokerProcessConfig): Promise<number> {
     limits: config.metrics,
     prices: config.metrics.prices,
   });
+  quotaMetrics(metrics, () => broker, config);
   brokerClusterMetrics(metrics, {
     brokerEpoch: () => broker.brokerEpoch,
     fenced: () => broker.lease?.fenced !== false,

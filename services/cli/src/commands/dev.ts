@@ -22,6 +22,7 @@ import { createMetrics } from '../metrics.ts';
 import { brokerLagSources, brokerProcessMetrics, partitionsLed } from '../metrics/broker-process.ts';
 import { brokerSettings } from '../parts/broker-settings.ts';
 import { authorizationSettings } from '../parts/authorization.ts';
+import { quotaMetrics, quotaSettings } from '../parts/quotas.ts';
 import { saslSettings } from '../parts/sasl.ts';
 import { controllerSettings } from '../parts/controller-settings.ts';
 import { openConfiguredObjectStore } from '../parts/object-store.ts';
@@ -105,6 +106,7 @@ export async function runDev(config: StratusConfig, options: DevOptions = {}): P
       storage,
       clock,
       ...authorizationSettings(config, controller, log, processMetrics.security),
+      ...quotaSettings(config),
       ...saslSettings(config, clock, log, processMetrics.security),
       onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
@@ -143,6 +145,7 @@ export async function runDev(config: StratusConfig, options: DevOptions = {}): P
     limits: config.metrics,
     prices: config.metrics.prices,
   });
+  quotaMetrics(metrics, () => broker, config);
   // The admin REST API on the same port as /metrics; the embedded controller is always the active one.
   const adminApi = createAdminApi({
     controller: () => controller,

@@ -25,6 +25,7 @@ import {
   uploadSection,
   walSection,
   authorizationSection,
+  quotasSection,
 } from './schema.ts';
 import { refusePlaintextExternal } from './plaintext-guard.ts';
 
@@ -105,6 +106,7 @@ export const brokerConfigSchema = z
     log: logSection,
     authorization: authorizationSection,
     sasl: saslSection,
+    quotas: quotasSection,
   })
   .strict()
   .superRefine(refusePlaintextExternal);

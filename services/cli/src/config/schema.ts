@@ -560,6 +560,25 @@ export const authorizationSection = z
   .strict()
   .prefault({});
 
+/**
+ * Client quotas on the broker: how rates are measured (Kafka's quota.window.num and
+ * quota.window.size.seconds) and bounds. The quotas themselves are stored in the controller
+ * (kafka-configs.sh --alter --entity-type users/clients).
+ */
+export const quotasSection = z
+  .object({
+    /** quota.window.num: samples a rate is measured over (Kafka: 11). */
+    windowSamples: z.number().int().min(2).max(100).default(11),
+    /** quota.window.size.seconds: the length of each sample (Kafka: 1 s). */
+    windowSize: duration.pipe(z.number().int().min(10).max(3_600_000)).prefault('1s'),
+    /** Quota sensors kept per quota type at most (the least recently used dropped first). */
+    maxSensors: z.number().int().min(1).max(1_000_000).default(10_000),
+    /** Entities with per-entity quota metrics at most (the most throttled first). */
+    metricsEntities: z.number().int().min(0).max(100_000).default(1_000),
+  })
+  .strict()
+  .prefault({});
+
 /** `stratus dev`: every section (one process is controller and broker). */
 export const configSchema = z
   .object({
@@ -585,6 +604,7 @@ export const configSchema = z
     admin: adminSection,
     authorization: authorizationSection,
     sasl: saslSection,
+    quotas: quotasSection,
   })
   .strict()
   .superRefine(refusePlaintextExternal);
