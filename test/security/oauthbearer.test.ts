@@ -207,6 +207,47 @@ describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, t
     expect([...principals]).toEqual(['User:java-client']);
   }, 120_000);
 
+  it('a consumer outlives its 15 s tokens: the login refreshes the token from the file and the connections re-authenticate with it', async () => {
+    const tokenFile = join(dir, 'java-rotating.jwt');
+    const write = async () => writeFileSync(tokenFile, await token({ sub: 'java-client', lifetimeS: 15 }), { mode: 0o600 });
+    await write();
+    // The identity provider's side: a fresh token in the file every 2 s.
+    const rotating = setInterval(() => void write(), 2000);
+    try {
+      const tokenUrl = `file://${tokenFile}`;
+      const props = join(dir, 'oauth-rotating.properties');
+      writeFileSync(props, [
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=OAUTHBEARER',
+        'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
+        `sasl.oauthbearer.token.endpoint.url=${tokenUrl}`,
+        'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+        // Refresh at half the token's life (the defaults are tuned for hour-long tokens:
+        // a minute's minimum period and five minutes' buffer), so the new token is there
+        // before the re-authentication at 85-95% of the session.
+        'sasl.login.refresh.window.factor=0.5',
+        'sasl.login.refresh.window.jitter=0',
+        'sasl.login.refresh.min.period.seconds=0',
+        'sasl.login.refresh.buffer.seconds=0',
+        '',
+      ].join('\n'));
+      const env = { ...process.env, ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
+      const kafkaRun = join(ROOT, 'test', 'peers', 'kafka-run.sh');
+      const produced = await spawnCollect('bash', [kafkaRun, 'org.apache.kafka.tools.ConsoleProducer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java-reauth', '--command-config', props], { env, input: 'r1\n' });
+      expect(produced.code, produced.stderr).toBe(0);
+      const from = output.length;
+      // It reads the one record, then waits for more across two token lifetimes.
+      const consumed = await spawnCollect('bash', [kafkaRun, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java-reauth', '--from-beginning', '--timeout-ms', '32000', '--command-config', props], { env, timeoutMs: 90_000 });
+      expect(consumed.stdout.trim(), consumed.stderr).toBe('r1');
+      expect(consumed.stderr).not.toMatch(/invalid_token|AuthenticationException/);
+      expect(authenticated(from, true).length).toBeGreaterThan(0);
+      expect(new Set(authenticated(from, true).map((l) => l.principal))).toEqual(new Set(['User:java-client']));
+      expect(output.slice(from)).not.toMatch(/expired without re-authentication/);
+    } finally {
+      clearInterval(rotating);
+    }
+  }, 120_000);
+
   it('an expired token in the file is refused by the broker with invalid_token', async () => {
     const tokenFile = join(dir, 'java-expired.jwt');
     // Expired two minutes ago, beyond the 30 s clock skew; Kafka's client does not check exp itself.
