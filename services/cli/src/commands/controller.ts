@@ -198,7 +198,17 @@ export async function runController(config: ControllerProcessConfig): Promise<nu
     return 1;
   }
   log.info(
-    { grpc: started.server.address, advertised: started.advertisedAddress, http: http.port, metadata: safeMetadataUrl, election: lease !== undefined, adminApi: config.admin.apiToken !== undefined ? 'read-write' : 'read-only' },
+    {
+      grpc: started.server.address,
+      advertised: started.advertisedAddress,
+      // What protects the gRPC API: plaintext, TLS, or mTLS (and for whom) — docs/security.md.
+      grpcTls: g.tls === undefined ? 'off' : g.tls.caFile === undefined ? 'tls' : g.tls.allowedPrincipals === undefined ? 'mtls' : `mtls for ${g.tls.allowedPrincipals.join(', ')}`,
+      http: http.port,
+      httpTls: config.http.tls === undefined ? 'off' : (config.http.tls.clientAuth ?? 'none') === 'none' ? 'tls' : `tls, client certificates ${config.http.tls.clientAuth}`,
+      metadata: safeMetadataUrl,
+      election: lease !== undefined,
+      adminApi: config.admin.apiToken !== undefined ? 'read-write' : 'read-only',
+    },
     lease !== undefined ? 'stratus controller is serving (standby until it wins the election)' : 'stratus controller is serving (single controller, file:// metadata)',
   );
 
