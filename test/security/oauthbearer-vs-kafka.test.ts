@@ -202,6 +202,12 @@ const EXCHANGES: Record<string, Exchange> = {
   'another issuer': async (c) => withToken(c, await token({ iss: 'https://elsewhere.test' })),
   'another audience': async (c) => withToken(c, await token({ aud: 'someone-else' })),
   'no iat': async (c) => withToken(c, await token({ iatS: null })),
+  'iat ten minutes ahead': async (c) => withToken(c, await token({ iatS: now() + 600 })),
+  'no sub': async (c) => withToken(c, await new SignJWT({ iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 600 }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(key)),
+  'an empty sub': async (c) => withToken(c, await token({ sub: '' })),
+  'a list of audiences naming ours': async (c) => withToken(c, await new SignJWT({ sub: 'alice', iss: ISSUER, aud: ['other', AUDIENCE], iat: now(), exp: now() + 600 }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(key)),
+  'a scope that is a number': async (c) => withToken(c, await new SignJWT({ sub: 'alice', iss: ISSUER, aud: AUDIENCE, scope: 7, iat: now(), exp: now() + 600 }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(key)),
+  'SASL extensions beside auth': async (c) => [seen(await handshake(c)), seen(await authenticate(c, `n,,\u0001traceId=abc\u0001auth=Bearer ${await token()}\u0001\u0001`)), answered(await metadata(c))],
   'a key the JWKS does not hold': async (c) => withToken(c, await token({ kid: 'k2', signer: stranger })),
   'a signature by another key under the known kid': async (c) => withToken(c, await token({ signer: stranger })),
   'alg none': async (c) => {
