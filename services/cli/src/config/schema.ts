@@ -489,7 +489,7 @@ const oauthbearerSection = z
     subClaim: z.string().min(1).default('sub'),
     /** sasl.oauthbearer.scope.claim.name. */
     scopeClaim: z.string().min(1).default('scope'),
-    /** sasl.oauthbearer.clock.skew.seconds: tolerance on exp, nbf and iat. */
+    /** sasl.oauthbearer.clock.skew.seconds: tolerance on exp and nbf. */
     clockSkew: duration.pipe(z.number().min(0).max(600_000)).prefault('30s'),
     /** Signature algorithms a token may use (asymmetric only; never none). */
     allowedAlgorithms: z.array(z.enum(OAUTHBEARER_ALGORITHMS)).min(1).default([...OAUTHBEARER_ALGORITHMS]),
