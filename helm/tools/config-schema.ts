@@ -53,6 +53,15 @@ export const CHART_OWNED: Readonly<Record<'broker' | 'controller', readonly stri
     // Passwords: from a Secret as STRATUS_SASL_ADMIN_PASSWORD, never in the ConfigMap broker.config becomes.
     'sasl.adminPassword',
     'sasl.users',
+    // Kafka security: the chart's `security` values (templates/broker/kafka-security.yaml).
+    'kafka.listenerSecurityProtocolMap',
+    'kafka.ssl.certFile',
+    'kafka.ssl.keyFile',
+    'sasl.adminUser',
+    'sasl.mechanisms',
+    'authorization.enabled',
+    'authorization.superUsers',
+    'authorization.allowEveryoneIfNoAclFound',
   ],
   // admin.apiToken: from a Secret (values admin.apiToken), never in the ConfigMap controller.config becomes.
   controller: ['name', 'clusterName', 'grpc.host', 'grpc.port', 'grpc.advertisedHost', 'grpc.advertisedPort', 'metadata', 'http', 'objectStore.url', 'admin.apiToken'],

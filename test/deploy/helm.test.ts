@@ -230,7 +230,8 @@ describe('controllers', () => {
 
     const existing = render({ files: [GKE_VALUES], set: ['controller.existingRedisSecret=memorystore', 'controller.existingRedisSecretKey=url'] });
     expect(secretRef(envEntry(controllerPod(existing).spec.containers[0], 'STRATUS_METADATA_URL'))).toEqual({ name: 'memorystore', key: 'url' });
-    expect(ofKind(existing, 'Secret')).toEqual([]);
+    // No Secret for the URL: only the Kafka security's own (helm-kafka-security.test.ts).
+    expect(ofKind(existing, 'Secret').map((s) => s.metadata.name)).toEqual([`${FULL}-kafka-admin`, `${FULL}-kafka-ca`, `${FULL}-kafka-tls`]);
     // Both an external URL and the in-chart Redis: refused rather than one silently ignored.
     expect(helmTemplate(helm, { set: ['controller.redisUrl=redis://10.0.0.3:6379'] }).stderr).toContain('set redis.enabled=false');
   });
