@@ -37,7 +37,7 @@ function curl(url: string, ...args: string[]): Promise<number> {
 const probes: HttpProbes = {
   readiness: [{ name: 'ready', problem: () => undefined }],
   liveness: [{ name: 'alive', problem: () => undefined }],
-  metrics: async () => ({ contentType: 'text/plain', body: 'stratus_up 1\n' }),
+  metrics: async () => ({ contentType: 'text/plain', body: 'stratus_object_store_requests{operation="put",outcome="ok"} 3\n' }),
   api: { prefix: '/api/v1', handle: (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{}') },
 };
 
@@ -119,6 +119,29 @@ describe('http.tls', () => {
       expect(await healthcheck({ STRATUS_HTTP_TLS_CERT_FILE: file('server.crt') })).toBe(0);
       // Without the setting it asks over plain http, which an https port does not answer.
       expect(await healthcheck({})).toBe(1);
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('stratus admin objects --metrics reads an https /metrics when NODE_EXTRA_CA_CERTS trusts its CA', async () => {
+    const { server, base } = await serve({ certFile: file('server.crt'), keyFile: file('server.key'), clientAuth: 'none', reloadInterval: 0 });
+    const main = join(import.meta.dirname, '..', 'src', 'main.ts');
+    const admin = (env: Record<string, string>): Promise<{ put: number; errors: unknown[] }> =>
+      new Promise((resolve, reject) => {
+        execFile(process.execPath, [main, 'admin', 'objects', '--metrics', `${base}/metrics`, '--json'], { env: { PATH: process.env['PATH'] ?? '', ...env } }, (_err, stdout, stderr) => {
+          try {
+            resolve((JSON.parse(stdout) as { requests: { put: number; errors: unknown[] } }).requests);
+          } catch {
+            reject(new Error(`not JSON: ${stdout} ${stderr}`));
+          }
+        });
+      });
+    try {
+      expect(await admin({ NODE_EXTRA_CA_CERTS: file('ca.crt') })).toEqual({ put: 3, get: 0, sources: [`${base}/metrics`], byOperation: { put: { ok: 3 } }, errors: [] });
+      const untrusted = await admin({});
+      expect(untrusted.put).toBe(0);
+      expect(untrusted.errors).toHaveLength(1);
     } finally {
       await close(server);
     }
