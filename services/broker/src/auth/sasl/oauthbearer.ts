@@ -2,7 +2,8 @@
 // message carries a JWT (`n,[a=authzid],\x01auth=Bearer <jwt>\x01[key=value\x01...]\x01`);
 // the broker verifies the token's signature against a JWKS (a file, re-read when it
 // changes, or an HTTPS URL, fetched with a bounded timeout and cached, refetched when a
-// token names a key it does not hold — how a provider's key rotation reaches us), then
+// token names a key it does not hold — how a provider's key rotation reaches us — and its
+// last keys kept through an outage), then
 // its algorithm (an allow-list; never `none`), issuer, audience, exp and iat (required,
 // as Kafka's BrokerJwtValidator requires them) and nbf, with a clock skew. The principal
 // is a claim (Kafka's sasl.oauthbearer.sub.claim.name, `sub` by default). The token's
@@ -15,7 +16,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
-import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey, RemoteJWKSet } from 'jose';
 
 /** Algorithms a token may be signed with (asymmetric only: a JWKS holds public keys). */
 export const OAUTHBEARER_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
@@ -90,6 +91,8 @@ export interface OAuthBearerValidatorOptions {
   readonly jwksCooldownMs?: number;
   /** Wall-clock milliseconds (token times are wall-clock); Date.now by default. */
   readonly nowMs?: () => number;
+  /** A JWKS URL that did not answer a refresh (the keys it gave last stay in use): for the log. */
+  readonly onJwksError?: (reason: string) => void;
 }
 
 export type OAuthBearerValidation =
@@ -137,6 +140,48 @@ class JwksFile {
   }
 }
 
+/**
+ * A JWKS URL through jose's remote key set (cached for jwksRefresh, fetched again for an
+ * unknown kid at most once per cooldown), kept working through an outage of the provider:
+ * when a refresh fails, the keys it gave last go on verifying tokens, and the URL is asked
+ * again only after the cooldown — as Kafka's RefreshingHttpsJwks keeps its keys when a
+ * refresh fails — instead of every authentication waiting out jwksTimeout.
+ */
+class JwksUrl {
+  private readonly remote: RemoteJWKSet;
+  private readonly cooldownMs: number;
+  private readonly onError: ((reason: string) => void) | undefined;
+  private stale: { keys: JWTVerifyGetKey; untilMs: number } | undefined;
+
+  constructor(url: URL, o: OAuthBearerValidatorOptions) {
+    this.cooldownMs = o.jwksCooldownMs ?? OAUTHBEARER_DEFAULTS.jwksCooldownMs;
+    this.onError = o.onJwksError;
+    this.remote = createRemoteJWKSet(url, {
+      timeoutDuration: o.jwksTimeoutMs ?? OAUTHBEARER_DEFAULTS.jwksTimeoutMs,
+      cacheMaxAge: o.jwksRefreshMs ?? OAUTHBEARER_DEFAULTS.jwksRefreshMs,
+      cooldownDuration: this.cooldownMs,
+    });
+  }
+
+  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+    const stale = this.stale;
+    if (stale !== undefined && Date.now() < stale.untilMs) return stale.keys(header, token);
+    this.stale = undefined;
+    try {
+      return await this.remote(header, token);
+    } catch (e) {
+      const last = this.remote.jwks();
+      // A key-selection answer (no key with that kid, or several) is the keys' verdict, not the URL's failure.
+      const code = (e as { code?: unknown }).code;
+      if (last === undefined || code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') throw e;
+      this.onError?.(describe(e));
+      const keys = createLocalJWKSet(last);
+      this.stale = { keys, untilMs: Date.now() + this.cooldownMs };
+      return keys(header, token);
+    }
+  };
+}
+
 /** Verifies bearer tokens; one per broker. */
 export class OAuthBearerValidator {
   private readonly o: OAuthBearerValidatorOptions;
@@ -150,13 +195,8 @@ export class OAuthBearerValidator {
       const file = new JwksFile(o.jwks.file);
       this.keys = () => file.current();
     } else {
-      const url = checkJwksUrl(o.jwks.url);
-      const remote = createRemoteJWKSet(url, {
-        timeoutDuration: o.jwksTimeoutMs ?? OAUTHBEARER_DEFAULTS.jwksTimeoutMs,
-        cacheMaxAge: o.jwksRefreshMs ?? OAUTHBEARER_DEFAULTS.jwksRefreshMs,
-        cooldownDuration: o.jwksCooldownMs ?? OAUTHBEARER_DEFAULTS.jwksCooldownMs,
-      });
-      this.keys = () => remote;
+      const remote = new JwksUrl(checkJwksUrl(o.jwks.url), o);
+      this.keys = () => remote.getKey;
     }
   }
 

@@ -204,6 +204,31 @@ describe('the token validator (JWKS URL)', () => {
     expect(fetches).toBe(1);
   });
 
+  it('keeps verifying with the last keys when a refresh fails, and asks again only after the cooldown', async () => {
+    served = [rsa];
+    fetches = 0;
+    const errors: string[] = [];
+    const v = validator({ jwks: { url: `${base}/jwks-outage` }, jwksRefreshMs: 1, jwksCooldownMs: 60_000, jwksTimeoutMs: 300, onJwksError: (r) => errors.push(r) });
+    expect(await reasonOf(v, await sign(rsa))).toBe('accepted');
+    expect(fetches).toBe(1);
+    stall = true;
+    try {
+      await new Promise((r) => setTimeout(r, 5));
+      // The keys are stale (1 ms); the refresh times out; the last keys still verify.
+      expect(await reasonOf(v, await sign(rsa))).toBe('accepted');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/ERR_JWKS_TIMEOUT/);
+      // Within the cooldown the URL is not asked again: no wait, no new error.
+      const started = Date.now();
+      expect(await reasonOf(v, await sign(rsa))).toBe('accepted');
+      expect(await reasonOf(v, await sign(other))).toMatch(/NO_MATCHING_KEY/);
+      expect(Date.now() - started).toBeLessThan(250);
+      expect(errors).toHaveLength(1);
+    } finally {
+      stall = false;
+    }
+  });
+
   it('fails within the timeout when the URL does not answer', async () => {
     stall = true;
     try {
