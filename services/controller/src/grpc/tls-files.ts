@@ -13,7 +13,8 @@
 // use the new files and open ones keep theirs.
 
 import { readFileSync, statSync } from 'node:fs';
-import { rootCertificates, createSecureContext } from 'node:tls';
+import * as tls from 'node:tls';
+import { createSecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { experimental } from '@grpc/grpc-js';
 
@@ -160,11 +161,17 @@ function filesStamp(f: PemFiles): string {
 function load(f: PemFiles): Loaded {
   const cert = f.certFile === undefined ? null : readFileSync(f.certFile);
   const key = f.keyFile === undefined ? null : readFileSync(f.keyFile);
-  // Without a CA file, the other side is checked against Node's default roots, as ChannelCredentials.createSsl(null) does.
-  const ca = f.caFile === undefined ? Buffer.from(rootCertificates.join('\n')) : readFileSync(f.caFile);
+  // Without a CA file, the other side is checked against Node's default CAs, as ChannelCredentials.createSsl(null) does
+  // (getCACertificates('default'), Node 22.15+: the bundled roots plus NODE_EXTRA_CA_CERTS and the system's when enabled).
+  const ca = f.caFile === undefined ? Buffer.from(defaultCaCertificates().join('\n')) : readFileSync(f.caFile);
   // createSecureContext checks that the key matches the certificate and that each PEM parses.
   createSecureContext({ ...(cert !== null && key !== null ? { cert, key } : {}), ca });
   if (cert !== null) new X509Certificate(cert);
   if (f.caFile !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`tls: ${f.caFile} holds no PEM certificate`);
   return { cert, key, ca };
+}
+
+function defaultCaCertificates(): readonly string[] {
+  const get = (tls as { getCACertificates?: (type: 'default') => string[] }).getCACertificates;
+  return get !== undefined ? get('default') : tls.rootCertificates;
 }
