@@ -41,7 +41,7 @@ export function saslSettings(config: Sections, clock: Clock, log: Logger, metric
   };
   const sasl = new SaslAuthenticator({
     mechanisms: s.mechanisms,
-    ...(s.mechanisms.includes('OAUTHBEARER') && s.oauthbearer ? { oauthbearer: oauthBearerValidator(s.oauthbearer, clock) } : {}),
+    ...(s.mechanisms.includes('OAUTHBEARER') && s.oauthbearer ? { oauthbearer: oauthBearerValidator(s.oauthbearer, clock, warn) } : {}),
     wallMs: () => clock.nowMs(),
     // SCRAM credentials stored in the controller (AlterUserScramCredentials) after the configured users, which win.
     credentials: controller ? new ControllerCredentialStore({ controller, bootstrap: new StaticCredentialStore(users, s.scramIterations), nowMs: () => clock.monotonicMs() }) : new StaticCredentialStore(users, s.scramIterations),
@@ -58,7 +58,7 @@ export function saslSettings(config: Sections, clock: Clock, log: Logger, metric
 }
 
 /** The OAUTHBEARER token validator from sasl.oauthbearer (a JWKS file is read now: a bad one stops the start). */
-function oauthBearerValidator(o: NonNullable<StratusConfig['sasl']['oauthbearer']>, clock: Clock): OAuthBearerValidator {
+function oauthBearerValidator(o: NonNullable<StratusConfig['sasl']['oauthbearer']>, clock: Clock, warn: ReturnType<typeof rateLimitedWarn>): OAuthBearerValidator {
   return new OAuthBearerValidator({
     jwks: o.jwksFile !== undefined ? { file: o.jwksFile } : { url: o.jwksUrl! },
     issuer: o.issuer,
@@ -70,5 +70,6 @@ function oauthBearerValidator(o: NonNullable<StratusConfig['sasl']['oauthbearer'
     jwksTimeoutMs: o.jwksTimeout,
     jwksRefreshMs: o.jwksRefresh,
     nowMs: () => clock.nowMs(),
+    onJwksError: (reason) => warn({ reason }, 'OAUTHBEARER JWKS URL did not answer a refresh; the keys it gave last stay in use', 'oauthbearer-jwks'),
   });
 }
