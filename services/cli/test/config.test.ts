@@ -70,6 +70,7 @@ describe('configuration', () => {
       maxGroupSize: 1_000,
       maxCommittedOffsets: 1_000_000,
       maxAcls: 10_000,
+      maxScramCredentials: 100_000,
       maxProducersPerPartition: 10_000,
     });
     const set = loadConfig({ env: { STRATUS_GROUPS_OFFSETS_RETENTION: '1d', STRATUS_LIMITS_MAX_TOPICS: '5', STRATUS_LIMITS_MAX_GROUP_SIZE: '3' } });

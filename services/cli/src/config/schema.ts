@@ -381,6 +381,8 @@ const controllerLimitsShape = {
   maxCommittedOffsets: z.number().int().min(1).max(100_000_000).default(1_000_000),
   /** Kafka ACLs stored (CreateAcls beyond: POLICY_VIOLATION); bounds every broker's copy and each authorization check. */
   maxAcls: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** SCRAM credentials stored, users × mechanisms (AlterUserScramCredentials beyond: POLICY_VIOLATION). */
+  maxScramCredentials: z.number().int().min(1).max(10_000_000).default(100_000),
 };
 
 const brokerLimitsShape = {

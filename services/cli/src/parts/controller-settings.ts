@@ -8,7 +8,7 @@ import type { StratusConfig } from '../config/schema.ts';
 type Sections = Pick<StratusConfig, 'clusterName' | 'retention' | 'compaction'> & {
   readonly topics: Pick<StratusConfig['topics'], 'autoCreate' | 'defaultPartitions' | 'maxMessageBytes'>;
   readonly groups: Pick<StratusConfig['groups'], 'offsetsRetention'>;
-  readonly limits: Pick<StratusConfig['limits'], 'maxTopics' | 'maxPartitions' | 'maxPartitionsPerTopic' | 'maxCommittedOffsets' | 'maxAcls'>;
+  readonly limits: Pick<StratusConfig['limits'], 'maxTopics' | 'maxPartitions' | 'maxPartitionsPerTopic' | 'maxCommittedOffsets' | 'maxAcls' | 'maxScramCredentials'>;
 };
 
 export type ControllerSettings = Omit<ControllerOptions, 'store' | 'objectStore' | 'clock' | 'random' | 'onBackgroundError' | 'onFatal' | 'maxBatchBytes' | 'cluster'>;
@@ -43,6 +43,7 @@ export function controllerSettings(config: Sections): ControllerSettings {
     maxPartitionsPerTopic: config.limits.maxPartitionsPerTopic,
     maxCommittedOffsets: config.limits.maxCommittedOffsets,
     maxAcls: config.limits.maxAcls,
+    maxScramCredentials: config.limits.maxScramCredentials,
     brokerConfigs: {
       'num.partitions': String(config.topics.defaultPartitions),
       'auto.create.topics.enable': String(config.topics.autoCreate),
