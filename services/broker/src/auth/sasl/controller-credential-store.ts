@@ -5,7 +5,10 @@
 // cached here:
 //  - bounded: at most maxEntries users × mechanisms (least recently used dropped first),
 //    unknown users included, so a client probing names can neither grow the cache nor make
-//    each attempt a controller call for long;
+//    each attempt a controller call for long; names longer than maxCachedNameChars are
+//    looked up every time and never cached, so the entries' keys stay small too (the SASL
+//    fuzz test found unknown names of 100 KB and more, sent before authentication, each
+//    kept here: 10,000 of them would have been gigabytes);
 //  - invalidated on change: the metadata watch carries the controller's SCRAM version, which
 //    moves with every change; when it does the whole cache is dropped, so a new or changed
 //    password and a removed credential count for the next authentication (the broker that
@@ -23,7 +26,7 @@ import type { ScramMechanism } from './mechanisms.ts';
 import type { ScramCredential } from './scram.ts';
 
 /** Defaults: enough for every active user of a large cluster; short enough that a lagging watch heals soon. */
-export const CONTROLLER_CREDENTIALS_DEFAULTS = { maxEntries: 10_000, ttlMs: 60_000 } as const;
+export const CONTROLLER_CREDENTIALS_DEFAULTS = { maxEntries: 10_000, ttlMs: 60_000, maxCachedNameChars: 1_024 } as const;
 
 export interface ControllerCredentialStoreOptions {
   readonly controller: Pick<ControllerApi, 'scramCredential' | 'metadata' | 'watch'>;
@@ -31,6 +34,8 @@ export interface ControllerCredentialStoreOptions {
   readonly bootstrap?: CredentialStore;
   readonly maxEntries?: number;
   readonly ttlMs?: number;
+  /** Longer user names are not cached (each lookup asks the controller). */
+  readonly maxCachedNameChars?: number;
   /** Monotonic milliseconds. */
   readonly nowMs: () => number;
 }
@@ -46,6 +51,7 @@ export class ControllerCredentialStore implements CredentialStore {
   private readonly pending = new Map<string, Promise<ScramCredential | undefined>>();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
+  private readonly maxCachedNameChars: number;
   private scramVersion: number | undefined;
   /** Bumped with every invalidation: a lookup that started before one is not cached. */
   private generation = 0;
@@ -56,6 +62,7 @@ export class ControllerCredentialStore implements CredentialStore {
     this.o = o;
     this.maxEntries = o.maxEntries ?? CONTROLLER_CREDENTIALS_DEFAULTS.maxEntries;
     this.ttlMs = o.ttlMs ?? CONTROLLER_CREDENTIALS_DEFAULTS.ttlMs;
+    this.maxCachedNameChars = o.maxCachedNameChars ?? CONTROLLER_CREDENTIALS_DEFAULTS.maxCachedNameChars;
     if (!(this.maxEntries >= 1)) throw new RangeError(`maxEntries must be at least 1 (got ${this.maxEntries})`);
     this.scramVersion = o.controller.metadata().scramVersion;
     this.unwatch = o.controller.watch((md) => {
@@ -102,7 +109,7 @@ export class ControllerCredentialStore implements CredentialStore {
       .scramCredential(user, codeOf(mechanism))
       .then((stored) => {
         const credential = stored === undefined ? undefined : toCredential(stored);
-        if (generation === this.generation) this.remember(key, { credential, atMs: this.o.nowMs() });
+        if (generation === this.generation && user.length <= this.maxCachedNameChars) this.remember(key, { credential, atMs: this.o.nowMs() });
         return credential;
       })
       .finally(() => {
