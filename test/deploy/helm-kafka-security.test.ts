@@ -125,7 +125,7 @@ describe('Kafka security, on by default', () => {
     const cert = new X509Certificate(certPem!);
     expect(cert.checkPrivateKey(createPrivateKey(keyPem!))).toBe(true);
     // The names clients connect to, as Node's TLS client checks them.
-    const legacy = { ...cert.toLegacyObject(), subjectaltname: cert.subjectAltName };
+    const legacy = { ...cert.toLegacyObject(), subjectaltname: cert.subjectAltName ?? '' };
     const names = [
       BROKER,
       `${BROKER}.${NAMESPACE}.svc.cluster.local`,
