@@ -13,7 +13,9 @@
 //    moves with every change; when it does the whole cache is dropped, so a new or changed
 //    password and a removed credential count for the next authentication (the broker that
 //    served the change has its metadata at that version before it answers);
-//  - expiring: an entry is asked for again after ttlMs anyway (a watch that lags).
+//  - expiring: an entry is asked for again after ttlMs anyway (a watch that lags); while
+//    the controller cannot answer (a failover), an expired entry is used rather than
+//    failing the login — it was current as of the last SCRAM version this broker saw.
 // Users configured on the broker (sasl.adminUser, sasl.users) come first: the bootstrap
 // store's credential for a name wins over the controller's, so the configured admin cannot
 // be locked out or taken over through AlterUserScramCredentials.
@@ -107,11 +109,18 @@ export class ControllerCredentialStore implements CredentialStore {
     const generation = this.generation;
     const lookup = this.o.controller
       .scramCredential(user, codeOf(mechanism))
-      .then((stored) => {
-        const credential = stored === undefined ? undefined : toCredential(stored);
-        if (generation === this.generation && user.length <= this.maxCachedNameChars) this.remember(key, { credential, atMs: this.o.nowMs() });
-        return credential;
-      })
+      .then(
+        (stored) => {
+          const credential = stored === undefined ? undefined : toCredential(stored);
+          if (generation === this.generation && user.length <= this.maxCachedNameChars) this.remember(key, { credential, atMs: this.o.nowMs() });
+          return credential;
+        },
+        (e: unknown) => {
+          const stale = generation === this.generation ? this.cache.get(key) : undefined;
+          if (stale === undefined) throw e;
+          return stale.credential;
+        },
+      )
       .finally(() => {
         if (this.pending.get(key) === lookup) this.pending.delete(key);
       });

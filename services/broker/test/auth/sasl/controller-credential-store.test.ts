@@ -32,18 +32,19 @@ describe('ControllerCredentialStore', () => {
   async function setup(options: { maxEntries?: number; ttlMs?: number; bootstrap?: StaticCredentialStore } = {}) {
     const controller = await Controller.open({ store: new MemoryMetadataStore(), objectStore: new MemoryObjectStore(), clock: new ManualClock(), random: new SeededRandom(3), onBackgroundError: () => undefined });
     let lookups = 0;
+    let down = false;
     const counted = {
       metadata: () => controller.metadata(),
       watch: controller.watch.bind(controller),
       scramCredential: (user: string, mechanism: number) => {
         lookups++;
-        return controller.scramCredential(user, mechanism);
+        return down ? Promise.reject(new Error('controller unavailable')) : controller.scramCredential(user, mechanism);
       },
     };
     let now = 0;
     const store = new ControllerCredentialStore({ controller: counted, nowMs: () => now, ...options });
     open.push({ controller, store });
-    return { controller, store, lookups: () => lookups, advance: (ms: number) => (now += ms) };
+    return { controller, store, lookups: () => lookups, advance: (ms: number) => (now += ms), setDown: (d: boolean) => (down = d) };
   }
 
   it('finds stored credentials, caches them, and drops the cache when credentials change', async () => {
@@ -86,6 +87,19 @@ describe('ControllerCredentialStore', () => {
     await store.scramCredential('probe', 'SCRAM-SHA-512');
     expect(lookups()).toBe(before + 2);
     expect(store.size).toBe(3);
+  });
+
+  it('uses an expired entry while the controller cannot answer, and fails a lookup it has nothing for', async () => {
+    const { controller, store, advance, setDown } = await setup({ ttlMs: 1000 });
+    await controller.alterScramCredentials([], [upsertion('alice', 'the-password')]);
+    expect(await store.scramCredential('alice', 'SCRAM-SHA-512')).toBeDefined();
+    advance(5000);
+    setDown(true);
+    const stale = await store.scramCredential('alice', 'SCRAM-SHA-512');
+    expect(await passwordMatches('sha512', stale!, 'the-password')).toBe(true);
+    await expect(store.scramCredential('bob', 'SCRAM-SHA-512')).rejects.toThrow('controller unavailable');
+    setDown(false);
+    expect(await store.scramCredential('bob', 'SCRAM-SHA-512')).toBeUndefined();
   });
 
   it('lets a configured user win over the controller credential of the same name', async () => {
