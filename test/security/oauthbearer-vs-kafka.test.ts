@@ -8,7 +8,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,14 +34,18 @@ let stratus: ChildProcess;
 let stratusOut = '';
 let key: CryptoKey;
 let stranger: CryptoKey;
+let jwksFile: string;
+let strangerJwk: Record<string, unknown>;
 const ports = { stratus: 0, kafkaPlain: 0, kafkaSasl: 0, kafkaController: 0 };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'stratus-oauth-vs-kafka-'));
   const pair = await generateKeyPair('RS256', { extractable: true });
   key = pair.privateKey;
-  stranger = (await generateKeyPair('RS256')).privateKey;
-  const jwksFile = join(dir, 'jwks.json');
+  const strangerPair = await generateKeyPair('RS256', { extractable: true });
+  stranger = strangerPair.privateKey;
+  strangerJwk = { ...(await exportJWK(strangerPair.publicKey)), kid: 'k2', alg: 'RS256', use: 'sig' };
+  jwksFile = join(dir, 'jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] }));
   [ports.kafkaPlain, ports.kafkaSasl, ports.kafkaController, ports.stratus] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const props = [
@@ -275,5 +279,34 @@ describe('OAUTHBEARER answers: Stratus as Apache Kafka', () => {
     } finally {
       c.close();
     }
+  });
+});
+
+describe('JWKS file rotation, Stratus as Apache Kafka', () => {
+  // Last in this file: it replaces the JWKS both servers read.
+  it('after the file is replaced by one holding only a new key: its tokens are accepted, the old key\'s refused', async () => {
+    const next = join(dir, 'jwks.next.json');
+    writeFileSync(next, JSON.stringify({ keys: [strangerJwk] }));
+    await new Promise((r) => setTimeout(r, 50)); // a modification time of its own
+    renameSync(next, jwksFile); // whole, never half-written
+    const outcome = async (port: number) => {
+      const results: unknown[] = [];
+      for (const t of [await token({ kid: 'k2', signer: stranger }), await token()]) {
+        const c = await Raw.open(port);
+        try {
+          results.push(await withToken(c, t));
+        } finally {
+          c.close();
+        }
+      }
+      return results;
+    };
+    const kafka = await outcome(ports.kafkaSasl);
+    const ours = await outcome(ports.stratus);
+    expect(ours).toEqual(kafka);
+    expect(ours).toEqual([
+      [{ errorCode: 0, mechanisms: ['OAUTHBEARER'] }, { errorCode: 0, errorMessage: '', authBytes: '', sessionLifetimeS: REAUTH_MS / 1000 }, 'answered'],
+      [{ errorCode: 0, mechanisms: ['OAUTHBEARER'] }, { errorCode: 0, errorMessage: '', authBytes: '{"status":"invalid_token"}', sessionLifetimeS: 0 }, { errorCode: 58, errorMessage: '{"status":"invalid_token"}', authBytes: '', sessionLifetimeS: 0 }, 'closed'],
+    ]);
   });
 });
