@@ -1,13 +1,13 @@
 // SASL/OAUTHBEARER (RFC 7628) as Kafka serves it (KIP-255, KIP-768): the client's one
-// message carries a JWT (`n,[a=authzid],\x01auth=Bearer <jwt>\x01[key=value\x01...]\x01`);
-// the broker verifies the token's signature against a JWKS (a file, re-read when it
-// changes, or an HTTPS URL, fetched with a bounded timeout and cached, refetched when a
-// token names a key it does not hold — how a provider's key rotation reaches us — and its
-// last keys kept through an outage), then
-// its algorithm (an allow-list; never `none`), issuer, audience, exp and iat (required,
-// as Kafka's BrokerJwtValidator requires them) and nbf, with a clock skew. The principal
-// is a claim (Kafka's sasl.oauthbearer.sub.claim.name, `sub` by default). The token's
-// expiry bounds the session (KIP-368; authenticator.ts).
+// message carries a JWT (`n,[a=authzid],\x01auth=Bearer <jwt>\x01[key=value\x01...]\x01`).
+// The broker verifies the token's signature against a JWKS — a file, re-read when it
+// changes, or an HTTPS URL, fetched with a bounded timeout and cached, fetched again when
+// a token names a key it does not hold (how a provider's key rotation reaches us), its
+// last keys kept through an outage — then its algorithm (an allow-list; never `none`),
+// issuer, audience, exp and iat (required, as Kafka's BrokerJwtValidator requires them)
+// and nbf, with a clock skew. The principal is a claim (Kafka's
+// sasl.oauthbearer.sub.claim.name, `sub` by default). The token's expiry bounds the
+// session (KIP-368; authenticator.ts).
 //
 // There is no "unsecured" mode (Kafka's OAuthBearerUnsecuredValidatorCallbackHandler,
 // which takes `alg: none` tokens): anyone can write such a token, so it authenticates no
