@@ -8,10 +8,12 @@
 //  - Secrets of the user's are referenced as they are; a cert-manager issuer gives a
 //    Certificate for the same names instead of the chart's CA;
 //  - security.enabled=false is plaintext said explicitly (kafka.allowPlaintextExternal);
+//  - a real `stratus dev` given the chart's security settings, certificate and password
+//    serves kcat, which checks the certificate against the chart's ca.crt by name;
 //  - values.schema.json refuses PLAIN and a malformed super user; kubeconform validates
 //    every object (the Certificate has no schema offline: its shape is asserted here).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { checkServerIdentity } from 'node:tls';
@@ -20,6 +22,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { K8S_SCHEMA_VERSION } from '../../helm/tools/config-schema.ts';
 import { containerEnv, find, helmTemplate, NAMESPACE, ofKind, RELEASE, ROOT } from './lib/helm-chart.ts';
+import { freePort, STRATUS_NODE_FLAGS } from '../support/stratus-process.ts';
 import type { K8sObject, RenderOptions } from './lib/helm-chart.ts';
 
 const CLI = join(ROOT, 'services', 'cli', 'src', 'main.ts');
@@ -147,6 +150,64 @@ describe('Kafka security, on by default', () => {
     const check = configCheck(env);
     expect(check.status, check.output).toBe(0);
     expect(check.output).not.toContain(env.STRATUS_SASL_ADMIN_PASSWORD);
+  });
+});
+
+describe('Kafka security, served', () => {
+  it("a real broker with the chart's security settings, certificate and password: kcat trusting the chart's ca.crt produces and consumes as admin, and is refused without SASL", { timeout: 90_000 }, async () => {
+    // The chart's names are cluster DNS names; localhost is added so that a client here can check the certificate by name.
+    const objects = render({ set: ['security.tls.extraDnsNames={localhost}'] });
+    const env = brokerEnv(objects);
+    const tls = find(objects, 'Secret', `${FULL}-kafka-tls`).data!;
+    const dir = mkdtempSync(join(work, 'served-'));
+    for (const key of ['tls.crt', 'tls.key', 'ca.crt']) writeFileSync(join(dir, key), b64(tls[key]!), { mode: 0o600 });
+    const [port, httpPort] = [await freePort(), await freePort()];
+    // What the chart sets for Kafka security, as it sets it; where the pod's files would be, this test's.
+    const security = Object.fromEntries(Object.entries(env).filter(([k]) => /^STRATUS_(SASL|AUTHORIZATION|KAFKA_LISTENER_SECURITY)/.test(k)));
+    expect(Object.keys(security).sort()).toEqual([
+      'STRATUS_AUTHORIZATION_ALLOW_EVERYONE_IF_NO_ACL_FOUND',
+      'STRATUS_AUTHORIZATION_ENABLED',
+      'STRATUS_AUTHORIZATION_SUPER_USERS',
+      'STRATUS_KAFKA_LISTENER_SECURITY_PROTOCOL_MAP',
+      'STRATUS_SASL_ADMIN_PASSWORD',
+      'STRATUS_SASL_ADMIN_USER',
+      'STRATUS_SASL_MECHANISMS',
+    ]);
+    const child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, CLI, 'dev', '--data-dir', join(dir, 'data'), '--http-port', String(httpPort)], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        STRATUS_LOG_LEVEL: 'warn',
+        ...security,
+        STRATUS_KAFKA_LISTENERS: `INTERNAL://127.0.0.1:${port}`,
+        STRATUS_KAFKA_ADVERTISED_LISTENERS: `INTERNAL://localhost:${port}`,
+        STRATUS_KAFKA_SSL_CERT_FILE: join(dir, 'tls.crt'),
+        STRATUS_KAFKA_SSL_KEY_FILE: join(dir, 'tls.key'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false))) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`stratus dev did not start:\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The password in a kcat config file (-F), so that no command line or failure message shows it.
+      const clientConfig = join(dir, 'kcat.conf');
+      writeFileSync(clientConfig, ['security.protocol=SASL_SSL', 'sasl.mechanisms=SCRAM-SHA-512', 'sasl.username=admin', `sasl.password=${env.STRATUS_SASL_ADMIN_PASSWORD}`, `ssl.ca.location=${join(dir, 'ca.crt')}`, ''].join('\n'), { mode: 0o600 });
+      const flags = ['-b', `localhost:${port}`, '-F', clientConfig];
+      execFileSync('kcat', [...flags, '-t', 'chart-security', '-P'], { input: 'through the chart\n', timeout: 30_000 });
+      expect(execFileSync('kcat', [...flags, '-t', 'chart-security', '-C', '-e', '-q'], { encoding: 'utf8', timeout: 30_000 }).trim()).toBe('through the chart');
+      const plain = spawnSync('kcat', ['-b', `localhost:${port}`, '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${join(dir, 'ca.crt')}`, '-L', '-m', '3'], { encoding: 'utf8', timeout: 30_000 });
+      expect(plain.status).not.toBe(0);
+      expect(output).not.toContain(env.STRATUS_SASL_ADMIN_PASSWORD);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    }
   });
 });
 
