@@ -15,6 +15,10 @@
 //   STRATUS_FUZZ_VERBOSE      also print RSS samples and outcomes per case variant
 // Replay one case: node test/fuzz/replay.ts <seed> <index> [host:port]; reproductions of
 // what it found so far: node test/fuzz/findings.ts <name>.
+//
+// SASL is fuzzed by sasl-fuzz.test.ts, on its own broker with a SASL_PLAINTEXT and a
+// SASL_SSL listener (handshakes, PLAIN and SCRAM messages, requests out of turn,
+// re-authentication, TLS and plain text on the wrong port; sasl-replay.ts, sasl-findings.ts).
 
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

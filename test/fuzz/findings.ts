@@ -10,6 +10,7 @@
 // (The last two were found while building the slow senders; both run with the fuzz settings' 2 s timeouts.)
 //
 // Each prints what it sent and what came back, and exits 1 while the problem is there.
+// What the SASL fuzzer found is in sasl-findings.ts.
 
 import {
   ApiKey,

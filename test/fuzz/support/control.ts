@@ -5,7 +5,7 @@
 // acknowledged record must sit at the offset of its number and be read back in order.
 
 import kafkajs from 'kafkajs';
-import type { Consumer, Kafka, LogEntry, Producer } from 'kafkajs';
+import type { Consumer, Kafka, KafkaConfig, LogEntry, Producer } from 'kafkajs';
 
 const { Kafka: KafkaClient, Partitioners, logLevel } = kafkajs;
 /** No send may take longer than this, retries included. */
@@ -27,6 +27,9 @@ export interface ControlReport {
   readonly sendLatencyMsAvg: number;
 }
 
+/** How the control client authenticates: kafkajs's own settings. */
+export type ControlSecurity = Pick<KafkaConfig, 'sasl' | 'ssl'>;
+
 export class ControlClient {
   private readonly kafka: Kafka;
   private readonly topic: string;
@@ -44,9 +47,10 @@ export class ControlClient {
   private latencySum = 0;
   private sends = 0;
 
-  private constructor(bootstrap: string, topic: string, groupId: string) {
+  private constructor(bootstrap: string, topic: string, groupId: string, security: ControlSecurity) {
     this.topic = topic;
     this.kafka = new KafkaClient({
+      ...security,
       clientId: 'stratus-fuzz-control',
       brokers: [bootstrap],
       logLevel: logLevel.WARN,
@@ -67,9 +71,9 @@ export class ControlClient {
     this.consumer = this.kafka.consumer({ groupId, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 200 });
   }
 
-  /** Creates the topic and starts producing and consuming. */
-  static async start(bootstrap: string, topic: string, groupId: string): Promise<ControlClient> {
-    const c = new ControlClient(bootstrap, topic, groupId);
+  /** Creates the topic and starts producing and consuming (over TLS and SASL when `security` says so). */
+  static async start(bootstrap: string, topic: string, groupId: string, security: ControlSecurity = {}): Promise<ControlClient> {
+    const c = new ControlClient(bootstrap, topic, groupId, security);
     const admin = c.kafka.admin();
     await admin.connect();
     try {

@@ -5,8 +5,18 @@
 
 import net from 'node:net';
 import type { Socket } from 'node:net';
+import tls from 'node:tls';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { ApiKey, apiSpecs, decodeResponse, encodeRequest, ErrorCode } from '@stratus/protocol';
 import type { ApiKeyNumber } from '@stratus/protocol';
+
+/** How to connect: from which local address (a per-address limit sees each apart), and over TLS. */
+export interface ConnectOptions {
+  /** A loopback address of 127.0.0.0/8 other than 127.0.0.1, say: the broker sees another client address. */
+  readonly localAddress?: string;
+  /** Speak TLS (the handshake finishes before connect resolves); `transport` is then the TCP socket under it. */
+  readonly tls?: TlsOptions;
+}
 
 export type WireEvent = { readonly kind: 'frame'; readonly frame: Buffer } | { readonly kind: 'closed' } | { readonly kind: 'timeout' };
 
@@ -15,6 +25,8 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export class WireConnection {
   readonly socket: Socket;
+  /** The TCP socket: `socket` itself, or the one under it when it is TLS (bytes written here bypass TLS). */
+  readonly transport: Socket;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private readonly frames: Buffer[] = [];
@@ -30,8 +42,9 @@ export class WireConnection {
   /** performance.now() when it closed (either side), once it has. */
   closedAtMs: number | undefined;
 
-  private constructor(socket: Socket, connectStartedAtMs: number) {
+  private constructor(socket: Socket, connectStartedAtMs: number, transport: Socket = socket) {
     this.socket = socket;
+    this.transport = transport;
     this.connectStartedAtMs = connectStartedAtMs;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('close', () => this.onClosed());
@@ -39,21 +52,24 @@ export class WireConnection {
     socket.on('error', () => undefined);
   }
 
-  static connect(host: string, port: number, timeoutMs = 5_000): Promise<WireConnection> {
+  static connect(host: string, port: number, timeoutMs = 5_000, options: ConnectOptions = {}): Promise<WireConnection> {
     return new Promise((resolve, reject) => {
       const startedAtMs = performance.now();
-      const socket = net.connect({ host, port, noDelay: true });
+      const tcp = net.connect({ host, port, noDelay: true, ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}) });
+      const socket = options.tls === undefined ? tcp : tls.connect({ ...options.tls, socket: tcp });
       const timer = setTimeout(() => {
         socket.destroy();
+        tcp.destroy();
         reject(new Error(`connect to ${host}:${port} timed out`));
       }, timeoutMs);
-      socket.once('connect', () => {
+      socket.once(options.tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new WireConnection(socket, startedAtMs));
+        resolve(new WireConnection(socket, startedAtMs, tcp));
       });
       socket.once('error', (e) => {
         clearTimeout(timer);
+        tcp.destroy();
         reject(e);
       });
     });
@@ -127,7 +143,8 @@ export class WireConnection {
 
   /** Our RST. */
   reset(): void {
-    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+    if (!this.transport.destroyed) this.transport.resetAndDestroy();
+    if (!this.socket.destroyed) this.socket.destroy();
   }
 
   destroy(): void {
