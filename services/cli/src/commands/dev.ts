@@ -107,7 +107,7 @@ export async function runDev(config: StratusConfig, options: DevOptions = {}): P
       clock,
       ...authorizationSettings(config, controller, log, processMetrics.security),
       ...quotaSettings(config),
-      ...saslSettings(config, clock, log, processMetrics.security),
+      ...saslSettings(config, clock, log, processMetrics.security, controller),
       onProblem: requestProblemLogger(log),
       onGroupEvent: (group, message) => log.info({ group }, `group ${group}: ${message}`),
       onRequest: processMetrics.requests.onRequest,
