@@ -15,6 +15,7 @@ import { startTracing } from '../tracing/start.ts';
 import { rateLimitedWarn } from '../log-limiter.ts';
 import type { StratusConfig } from '../config/schema.ts';
 import { startHttp } from '../http.ts';
+import { httpTlsOf } from '../http-tls.ts';
 import { devHealth } from '../health/dev-health.ts';
 import { EventLoopStallWatch } from '../health/event-loop-stall.ts';
 import { createLogger } from '../logger.ts';
@@ -161,7 +162,7 @@ export async function runDev(config: StratusConfig, options: DevOptions = {}): P
       ...devHealth({ fatal: () => fatal?.message, stopping: () => !ready, loop, writeProblem: () => storage.writeProblem() }),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
       api: adminApi,
-    });
+    }, httpTlsOf(config.http.tls, log));
   } catch (e) {
     log.error(`HTTP port ${config.http.host}:${config.http.port} is not available (${(e as Error).message}): pass --http-port`);
     await broker.close({ drainTimeoutMs: 0 });
@@ -173,7 +174,7 @@ export async function runDev(config: StratusConfig, options: DevOptions = {}): P
     banner({
       bootstrap: listeners[0]!.advertised,
       ...(listeners.length > 1 ? { listeners: listeners.map((l) => ({ name: l.name, bootstrap: l.advertised })) } : {}),
-      httpUrl: `http://${config.http.host}:${http.port}`,
+      httpUrl: `${config.http.tls !== undefined ? 'https' : 'http'}://${config.http.host}:${http.port}`,
       adminApiWritable: config.admin.apiToken !== undefined,
       dataDir,
       objectStoreUrl,
