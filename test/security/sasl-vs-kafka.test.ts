@@ -2,7 +2,8 @@
 // for the same exchanges: a mechanism not enabled, PLAIN with a wrong password, an unknown
 // user or a malformed message, SCRAM-SHA-512 with a wrong password or an unknown user, a
 // success (session_lifetime_ms from connections.max.reauth.ms), SaslAuthenticate after it,
-// and requests out of turn before authentication. Each exchange is reduced to what a
+// requests out of turn before authentication, password guesses pipelined behind a failure,
+// and a frame over sasl.server.max.receive.size. Each exchange is reduced to what a
 // client sees — error codes, messages, mechanism lists, whether the connection closed —
 // and the two must be equal. Kafka: test/peers/kafka-broker.sh with a SASL_PLAINTEXT
 // listener (PLAIN users in its JAAS config, SCRAM credentials added with kafka-configs).
@@ -133,6 +134,34 @@ class Raw {
     }
   }
 
+  /** Writes every request at once (pipelined), then reads their answers in order: each one's body, or 'closed' from where the connection closed. */
+  async pipeline(requests: readonly (readonly [ApiKeyNumber, number, unknown])[]): Promise<(Record<string, unknown> | 'closed')[]> {
+    const first = this.correlation + 1;
+    this.socket.write(Buffer.concat(requests.map(([apiKey, version, body]) => encodeRequest(apiKey, version, ++this.correlation, 'sasl-compare', body as never))));
+    const answers: (Record<string, unknown> | 'closed')[] = [];
+    const deadline = Date.now() + 10_000;
+    while (answers.length < requests.length) {
+      if (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
+        const size = this.buffered.readInt32BE(0);
+        const frame = this.buffered.subarray(4, 4 + size);
+        this.buffered = this.buffered.subarray(4 + size);
+        const [apiKey, version] = requests[answers.length]!;
+        const decoded = decodeResponse(apiKey, version, frame);
+        if (!decoded.ok) throw new Error(decoded.error.message);
+        if (decoded.value.correlationId !== first + answers.length) throw new Error(`answer ${decoded.value.correlationId} out of order`);
+        answers.push(decoded.value.body as unknown as Record<string, unknown>);
+        continue;
+      }
+      if (this.closed) return [...answers, 'closed'];
+      if (Date.now() > deadline) throw new Error('no answer in 10 s');
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+    return answers;
+  }
+
   close(): void {
     this.socket.destroy();
   }
@@ -175,6 +204,13 @@ const EXCHANGES: Record<string, Exchange> = {
   'SCRAM-SHA-512 success': (c) => scram(c, 'admin', PASSWORD),
   'ApiVersions, then Metadata before a handshake': async (c) => [(await c.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'x', clientSoftwareVersion: '1' })) === 'closed' ? 'closed' : 'answered', seen(await c.send(ApiKey.Metadata, 1, { topics: null }))],
   'SaslAuthenticate before a handshake': async (c) => [seen(await authenticate(c, 'x'))],
+  // Found by test/fuzz/sasl-fuzz.test.ts: Stratus checked and answered every guess, and the right one authenticated.
+  'PLAIN guesses pipelined behind a wrong password': async (c) => [
+    seen(await handshake(c, 'PLAIN')),
+    ...(await c.pipeline(['wrong-password', PASSWORD, 'wrong-again'].map((p) => [ApiKey.SaslAuthenticate, 2, { authBytes: Buffer.from(`\u0000admin\u0000${p}`) }] as const))).map(seen),
+  ],
+  // sasl.server.max.receive.size (512 KiB): also found by the fuzz test, Stratus answered such frames.
+  'SaslAuthenticate over 512 KiB': async (c) => [seen(await handshake(c, 'PLAIN')), seen(await authenticate(c, `\u0000admin\u0000${'p'.repeat(600 * 1024)}`))],
   'Metadata between handshake and authenticate': async (c) => [seen(await handshake(c, 'PLAIN')), answered(await c.send(ApiKey.Metadata, 1, { topics: null })), answered(await c.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'x', clientSoftwareVersion: '1' }))],
 };
 
