@@ -7,9 +7,6 @@
 //
 // Each prints what it sent and what came back, and exits 1 while the problem is there.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApiKey, decodeResponse, encodeRequest, errorName } from '@stratus/protocol';
 import { SaslFuzzBroker } from './support/sasl-broker.ts';
 import { WireConnection } from './support/wire.ts';
@@ -67,30 +64,12 @@ const preAuthSize: Finding = async (broker) => {
   return seen[1] === 'closed';
 };
 
-/** The broker's heap written on SIGUSR2 (longNames starts it so), as a heap snapshot's strings. */
-async function heapStrings(broker: SaslFuzzBroker, dir: string): Promise<string[]> {
-  broker.child.kill('SIGUSR2');
-  for (;;) {
-    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot'));
-    if (file !== undefined) {
-      // Written when the size stops changing.
-      let size = -1;
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 500));
-        const text = readFileSync(join(dir, file), 'utf8');
-        if (text.length === size) return (JSON.parse(text) as { strings: string[] }).strings;
-        size = text.length;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /**
  * 200 PLAIN attempts, each with an unknown user name of 100 KB (under the 512 KiB limit),
- * then a heap snapshot of the broker. Before the fix the controller credential cache kept
- * each name (once per SCRAM mechanism) whatever its length: 10,000 entries of such names
- * are gigabytes. Now names over 1,024 characters are never cached.
+ * then a heap snapshot of the broker (SaslFuzzBroker.heapStrings). Before the fix the
+ * controller credential cache kept each name (once per SCRAM mechanism) whatever its
+ * length: 10,000 entries of such names are gigabytes. Now names over 1,024 characters
+ * are never cached.
  */
 const longNames: Finding = async (broker) => {
   const { admin } = broker.users;
@@ -100,13 +79,12 @@ const longNames: Finding = async (broker) => {
     await answers(conn, [ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
     conn.destroy();
   }
-  const kept = (await heapStrings(broker, HEAP_DIR)).filter((s) => /long-name-\d+-n{100}/.test(s)).length;
+  const kept = (await broker.heapStrings()).filter((s) => /long-name-\d+-n{100}/.test(s)).length;
   console.log(`200 failed PLAIN logins with unknown 100 KB names; strings holding such a name in the broker's heap afterwards: ${kept}`);
   return kept === 0;
 };
 
 const FINDINGS: Record<string, Finding> = { 'pipelined-guesses': pipelinedGuesses, 'pre-auth-size': preAuthSize, 'long-names': longNames };
-const HEAP_DIR = mkdtempSync(join(tmpdir(), 'stratus-sasl-heap-'));
 
 const name = process.argv[2] ?? '';
 const run = FINDINGS[name];
@@ -114,12 +92,11 @@ if (run === undefined) {
   console.error(`usage: node test/fuzz/sasl-findings.ts ${Object.keys(FINDINGS).join(' | ')}`);
   process.exit(2);
 }
-const broker = await SaslFuzzBroker.start(name === 'long-names' ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${HEAP_DIR}` } : {});
+const broker = await SaslFuzzBroker.start();
 try {
   const fine = await run(broker);
   console.log(fine ? 'OK: not reproduced' : 'REPRODUCED');
   process.exitCode = fine ? 0 : 1;
 } finally {
   await broker.stop();
-  rmSync(HEAP_DIR, { recursive: true, force: true });
 }

@@ -26,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@stratus/protocol';
 import { ControlClient } from './support/control.ts';
 import { captureClientHello, SASL_FUZZ_SETTINGS, SaslFuzzBroker } from './support/sasl-broker.ts';
-import { SASL_FAMILIES } from './support/sasl-cases.ts';
+import { SASL_FAMILIES, UNAUTHENTICATED_MARKER } from './support/sasl-cases.ts';
 import { TOO_MANY_FAILURES, watchLimiter } from './support/sasl-limiter.ts';
 import type { LimiterReport } from './support/sasl-limiter.ts';
 import { runSaslFuzz, SaslFuzzStats } from './support/sasl-runner.ts';
@@ -150,6 +150,8 @@ describe('stratus dev under fuzzed SASL exchanges', () => {
     expect(broker.alive, `the broker died:\n${broker.output.slice(-4000)}`).toBe(true);
     rss.samples.push(await broker.rssBytes());
 
+    // Nothing a client sent before authenticating is still held (the credential cache once kept such names).
+    const heldStrings = (await broker.heapStrings()).filter((t) => new RegExp(`${UNAUTHENTICATED_MARKER}[un]{100}`).test(t));
     const logLines = broker.output.split('\n');
     const bugLines = logLines.filter((l) => BUG_LOG.test(l) || l.includes('"level":50') || l.includes('"level":60'));
     const leakedLines = logLines.filter((l) => broker.passwords.some((p) => l.includes(p)));
@@ -161,6 +163,7 @@ describe('stratus dev under fuzzed SASL exchanges', () => {
         `liveness probe (ApiVersions every 100 ms on the SASL_PLAINTEXT port): ${trips.length} round trips, p50 ${Math.round(trips[Math.floor(trips.length / 2)] ?? 0)} ms, max ${probeMaxMs} ms, failures ${probe.failures}`,
         `control (kafkajs, SCRAM-SHA-512): ${controlReport.produced} produced, ${controlReport.consumed} consumed, ${controlReport.groupJoins} group joins, send latency max ${controlReport.sendLatencyMsMax} ms, errors ${controlReport.errors.length}, kafkajs warnings ${controlReport.logged.length}`,
         cpuLine,
+        `broker heap after the run: ${heldStrings.length} strings still holding what clients sent before authenticating`,
         `broker log: ${logLines.length} lines (debug), bug-like ${bugLines.length}, with a password ${leakedLines.length}`,
       ]),
     );
@@ -179,6 +182,7 @@ describe('stratus dev under fuzzed SASL exchanges', () => {
     expect(stats.leaks).toBe(0);
     expect(leakedLines.map((l) => l.slice(0, 300).replaceAll(admin.password, '<admin password>').replaceAll(bob.password, '<bob password>'))).toEqual([]);
     expect(bugLines).toEqual([]);
+    expect(heldStrings.map((t) => t.slice(0, 80))).toEqual([]);
 
     // The limiter locked out one address for its window only, and no other.
     expect(limiter.lockedOut).toEqual({ errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: TOO_MANY_FAILURES });

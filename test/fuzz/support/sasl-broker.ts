@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -107,9 +107,12 @@ export class SaslFuzzBroker {
         '',
       ].join('\n'),
     );
+    mkdirSync(join(ca.dir, 'heap'));
     const child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--config', config, '--data-dir', join(ca.dir, 'data'), '--http-port', String(httpPort)], {
       env: {
         ...process.env,
+        // SIGUSR2 writes a heap snapshot there (heapStrings).
+        NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${join(ca.dir, 'heap')}`,
         ...FUZZ_BROKER_ENV,
         STRATUS_LOG_LEVEL: 'debug',
         STRATUS_LOG_PRETTY: 'false',
@@ -154,6 +157,32 @@ export class SaslFuzzBroker {
     const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
     const kb = /VmRSS:\s+(\d+) kB/.exec(status);
     return kb ? Number(kb[1]) * 1024 : 0;
+  }
+
+  /**
+   * The strings in the broker's heap: a heap snapshot (V8 collects garbage first, so only
+   * what is still referenced) read back and removed. Seconds, and tens of MB on disk.
+   */
+  async heapStrings(): Promise<string[]> {
+    const dir = join(this.ca.dir, 'heap');
+    for (const f of readdirSync(dir)) rmSync(join(dir, f));
+    this.child.kill('SIGUSR2');
+    const deadline = Date.now() + 60_000;
+    let size = -1;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('no heap snapshot within 60 s');
+      await new Promise((r) => setTimeout(r, 500));
+      const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot'));
+      if (file === undefined) continue;
+      // Complete once its size stops changing (V8 writes it in one go, but in pieces).
+      const text = readFileSync(join(dir, file), 'utf8');
+      if (text.length !== size || !text.trimEnd().endsWith('}')) {
+        size = text.length;
+        continue;
+      }
+      rmSync(join(dir, file));
+      return (JSON.parse(text) as { strings: string[] }).strings;
+    }
   }
 
   /** SIGTERM, wait for the exit, remove the CA and the data. */

@@ -59,6 +59,13 @@ export interface SaslCase {
   readonly steps: readonly SaslStep[];
 }
 
+/**
+ * Starts the long names and fillers that clients send before authenticating (PLAIN users,
+ * authzids and passwords, SCRAM user names): once the run is over, none may be left in the
+ * broker's heap (sasl-fuzz.test.ts looks, in a heap snapshot).
+ */
+export const UNAUTHENTICATED_MARKER = 'sasl-fuzz-unauthenticated-';
+
 /** Fuzz cases come from this many loopback addresses (127.0.0.2 on). */
 export const FUZZ_ADDRESSES = 128;
 
@@ -120,7 +127,7 @@ function plainFamily(s: Script): string {
   const { admin, bob } = s.t.users;
   const user = r.pick([admin, bob]);
   s.handshakeOk('PLAIN');
-  const big = (): string => 'u'.repeat(r.int(1_000, 200_000));
+  const big = (): string => `${UNAUTHENTICATED_MARKER}${'u'.repeat(r.int(1_000, 200_000))}`;
   const variants: readonly (readonly [string, () => void])[] = [
     ['honest', () => s.authSucceeds('PLAIN honest', Buffer.from(`\u0000${user.name}\u0000${user.password}`), 'PLAIN')],
     ['honest with authzid', () => s.authSucceeds('PLAIN honest, authzid', Buffer.from(`${user.name}\u0000${user.name}\u0000${user.password}`), 'PLAIN')],
@@ -205,6 +212,7 @@ function scramFamily(s: Script): string {
     [{ name: `nobody-${r.int(0, 20)}`, password: admin.password }, 2],
     [{ name: r.pick(['a,b', 'x=y', 'ad\u0000min', 'é']), password: admin.password }, 1],
     [{ name: admin.password, password: admin.password }, 1],
+    [{ name: `${UNAUTHENTICATED_MARKER}${'n'.repeat(r.int(1_000, 100_000))}`, password: admin.password }, 1],
   ]);
   const known = who === admin || who === bob;
   const extension = r.bool(0.05) ? `,e=${r.int(0, 9)}` : '';
