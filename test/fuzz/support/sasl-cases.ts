@@ -12,7 +12,7 @@
 //              wrong proofs, nonces, channel bindings, a second client-first, a replayed final or
 //              server nonce from another connection
 //   order      every other API before authentication and between handshake and authenticate,
-//              SaslAuthenticate before a handshake, twice, and after success
+//              SaslAuthenticate before a handshake, twice, after success, and of unsupported versions
 //   pipeline   frames sent together: password guesses after a failure, an exchange with its request
 //   reauth     KIP-368 re-authentication: same and other mechanism and user, twice within a second,
 //              wrong password, a request in the middle, v0
@@ -369,7 +369,7 @@ function orderFamily(s: Script): string {
     // The gate decides from the header alone; the body is anything.
     return [`${spec?.name ?? `API ${key}`} v${version}`, rawRequest(key, version, s.nextCorr(), r.bytes(r.size(200)), r.bool())];
   };
-  switch (r.int(0, 5)) {
+  switch (r.int(0, 6)) {
     case 0: {
       const v = s.authVersion();
       const f = s.frame(ApiKey.SaslAuthenticate, v, { authBytes: Buffer.from(`\u0000${admin.name}\u0000${admin.password}`) });
@@ -392,6 +392,18 @@ function orderFamily(s: Script): string {
       s.handshakeOk(r.pick(s.t.mechanisms));
       s.handshake(r.pick(s.t.mechanisms), { kind: 'close' });
       return 'SaslHandshake twice';
+    }
+    case 6: {
+      // Kafka cannot answer a SaslAuthenticate version it does not know: it closes.
+      s.handshakeOk(r.pick(s.t.mechanisms));
+      const version = r.weighted<number>([
+        [r.int(3, 9), 3],
+        [r.int(10, 32_767), 1],
+        [r.int(-32_768, -1), 1],
+      ]);
+      const f = rawRequest(ApiKey.SaslAuthenticate, version, s.nextCorr(), r.bytes(r.size(100)), r.bool());
+      s.add({ label: `SaslAuthenticate v${version}`, bytes: () => f, expect: { kind: 'close' } });
+      return 'SaslAuthenticate of an unsupported version';
     }
     case 4: {
       s.login(admin);
