@@ -132,6 +132,33 @@ export function targets(rows: readonly Row[]): Target[] {
   ];
 }
 
+/**
+ * Each system that ran over SSL beside its PLAINTEXT self (kafka-ssl and kafka, stratus-ssl
+ * and stratus): W1's throughput, latency and broker CPU seconds per GiB, SSL ÷ PLAINTEXT.
+ * CPU per GiB is the figure a busy machine disturbs least (the work is the same).
+ */
+function tlsCost(rows: readonly Row[], ran: (id: string) => boolean): string[] {
+  const out: string[] = [];
+  const GiB = 1024 ** 3;
+  const cpuPerGiB = (r: Row | undefined): number | undefined =>
+    r?.brokerCpuSeconds !== undefined && r.records !== undefined && r.records > 0 ? r.brokerCpuSeconds / ((r.records * Number(r.params['recordSize'] ?? 1024)) / GiB) : undefined;
+  const r2 = (v: number | undefined): string => (v === undefined ? 'n/a' : `${v.toFixed(2)}×`);
+  for (const plain of ['kafka', 'stratus']) {
+    const ssl = `${plain}-ssl`;
+    if (!ran(plain) || !ran(ssl)) continue;
+    const a = find(rows, plain, 'W1');
+    const b = find(rows, ssl, 'W1');
+    if (a?.status !== 'ok' || b?.status !== 'ok') continue;
+    const ratio = (x: number | undefined, y: number | undefined): number | undefined => (x !== undefined && y !== undefined && y > 0 ? x / y : undefined);
+    if (out.length === 0) out.push('| System | MB/s | p99 ms | broker CPU s per GiB | MB/s SSL ÷ PLAINTEXT | p99 SSL ÷ PLAINTEXT | CPU per GiB SSL ÷ PLAINTEXT |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const c = (r: Row): string => (cpuPerGiB(r) === undefined ? 'n/a' : cpuPerGiB(r)!.toFixed(1));
+    out.push(
+      `| ${plain} / ${ssl} | ${a.mbPerSec?.toFixed(1) ?? 'n/a'} / ${b.mbPerSec?.toFixed(1) ?? 'n/a'} | ${a.latency?.p99Ms?.toFixed(0) ?? 'n/a'} / ${b.latency?.p99Ms?.toFixed(0) ?? 'n/a'} | ${c(a)} / ${c(b)} | ${r2(ratio(b.mbPerSec, a.mbPerSec))} | ${r2(ratio(b.latency?.p99Ms, a.latency?.p99Ms))} | ${r2(ratio(cpuPerGiB(b), cpuPerGiB(a)))} |`,
+    );
+  }
+  return out;
+}
+
 export function renderMarkdown(results: Results, charts: readonly string[]): string {
   const systems = results.systems.map((s) => s.id);
   const m = results.machine;
@@ -153,18 +180,22 @@ export function renderMarkdown(results: Results, charts: readonly string[]): str
   const w5 = w5Table(results, systems);
   if (w5.length > 0) out.push('', '### W5: partitions at 20 MB/s', '', ...w5);
   const stratusIds = results.systems.filter((s) => s.id.startsWith('stratus') && s.status === 'ran').map((s) => s.id);
-  const kafkaId = results.systems.find((s) => s.id === 'kafka')?.id ?? 'kafka';
+  const ran = (id: string): boolean => results.systems.some((s) => s.id === id && s.status === 'ran');
+  // An SSL system is held against Kafka over SSL when that ran: the same setting on both sides.
+  const kafkaFor = (id: string): string => (id.endsWith('-ssl') && ran('kafka-ssl') ? 'kafka-ssl' : 'kafka');
   if (stratusIds.length > 0) {
     out.push('', '## Targets of issue 5 §3 (this run)', '');
     out.push(`| Target | goal | ${stratusIds.join(' | ')} |`, `| --- | --- | ${stratusIds.map(() => '---:').join(' | ')} |`);
     for (const t of targets(results.rows)) {
       const cells = stratusIds.map((s) => {
-        const v = t.value(s, kafkaId);
+        const v = t.value(s, kafkaFor(s));
         return v === undefined ? 'n/a' : `${t.format(v)} ${t.ok(v) ? '✅' : '❌'}`;
       });
       out.push(`| ${t.name} | ${t.goal} | ${cells.join(' | ')} |`);
     }
   }
+  const tls = tlsCost(results.rows, ran);
+  if (tls.length > 0) out.push('', '## The cost of TLS: W1 over SSL ÷ W1 over PLAINTEXT (this run)', '', ...tls);
   out.push('', '## How to read this', '');
   out.push(
     '- MB/s is 2^20 bytes per second of record payload, as Kafka\'s tools print it. W3 reports ConsumerPerformance\'s fetch.MB.sec, which excludes the consumer group join (shown in the notes: kafka-broker.sh sets group.initial.rebalance.delay.ms=0, stratus dev defaults to 0 from commit 1e1f636 on and to Kafka\'s broker default of 3 s before it).',
