@@ -18,13 +18,22 @@ const CONFIG_DIR = join(REPO, 'config');
 
 interface JsonSchemaNode {
   readonly properties?: Readonly<Record<string, JsonSchemaNode>>;
+  readonly required?: readonly string[];
   readonly default?: unknown;
 }
 
-/** Every setting (a leaf of the schema) with whether it has a default. */
-function settings(node: JsonSchemaNode, path: string[] = []): { path: string[]; hasDefault: boolean }[] {
-  if (node.properties === undefined) return [{ path, hasDefault: 'default' in node }];
-  return Object.entries(node.properties).flatMap(([key, child]) => settings(child, [...path, key]));
+/**
+ * Every leaf setting and whether it has a default that applies by itself. The defaults
+ * inside a section that is optional and absent by default (sasl.oauthbearer: off until
+ * its required keys are given) apply only once the section is written, so an example
+ * file shows that section commented out and names its keys in the comment.
+ */
+function settings(node: JsonSchemaNode, path: string[] = [], inOptionalSection = false): { path: string[]; hasDefault: boolean }[] {
+  if (node.properties === undefined) return [{ path, hasDefault: 'default' in node && !inOptionalSection }];
+  const required = new Set(node.required ?? []);
+  return Object.entries(node.properties).flatMap(([key, child]) =>
+    settings(child, [...path, key], inOptionalSection || (child.properties !== undefined && !required.has(key) && !('default' in child))),
+  );
 }
 
 describe('config/schema', () => {
