@@ -10,11 +10,12 @@
 //
 // Every case must get the answer Apache Kafka gives (its error code and message) or the
 // close Kafka does; the broker must stay up and answer promptly, log no bug, keep its
-// memory bounded, and never put a password in its log or in any answer.
+// memory bounded, hold on to nothing a client sent before authenticating (a heap snapshot
+// at the end), and never put a password in its log or in any answer.
 //
 // Environment:
 //   STRATUS_SASL_FUZZ_SEED         the seed (default: random; printed either way)
-//   STRATUS_SASL_FUZZ_CASES        cases to run (default 20000, about 45 CPU seconds; a campaign: 500000)
+//   STRATUS_SASL_FUZZ_CASES        cases to run (default 20000, about 40 CPU seconds; a campaign: 500000)
 //   STRATUS_SASL_FUZZ_CONNECTIONS  concurrent cases (default 32)
 //   STRATUS_SASL_FUZZ_MAX_RSS_MB   bound on the broker's peak RSS (default 600, as broker-fuzz.test.ts)
 // Replay one case: node test/fuzz/sasl-replay.ts <seed> <index>; reproductions of what it
@@ -48,7 +49,7 @@ const MAX_RSS_BYTES = envInt('STRATUS_SASL_FUZZ_MAX_RSS_MB', 600) * 1024 * 1024;
 const STEP_TIMEOUT_MS = 5_000;
 /** Longest the broker may take to answer the probe at any point. */
 const MAX_FREEZE_MS = 5_000;
-/** The default run needs about 45 CPU seconds (broker and test alike); the deadline only ends a broken one. */
+/** The default run needs about 40 CPU seconds (broker and test together); the deadline only ends a broken one. */
 const DEADLINE_MS = Math.max(150_000, CASES * 6);
 
 const CONTROL_TOPIC = `stratus-sasl-fuzz-control-${SEED}`;

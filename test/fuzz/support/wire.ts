@@ -57,6 +57,8 @@ export class WireConnection {
       const startedAtMs = performance.now();
       const tcp = net.connect({ host, port, noDelay: true, ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}) });
       const socket = options.tls === undefined ? tcp : tls.connect({ ...options.tls, socket: tcp });
+      // Under TLS the TCP socket's own resets surface on the TLS socket; this one must not throw.
+      if (socket !== tcp) tcp.on('error', () => undefined);
       const timer = setTimeout(() => {
         socket.destroy();
         tcp.destroy();
