@@ -226,7 +226,7 @@ export class Broker {
     this.server = new KafkaServer((frame, conn, responseBudget) => this.dispatcher.dispatch(frame, conn, responseBudget), {
       ...o.network,
       clock: o.clock,
-      ...(sasl ? { requestMaxBytesFor: saslReceiveLimit(sasl) } : {}),
+      ...(sasl ? { requestMaxBytesFor: saslReceiveLimit(sasl, sasl.maxReceiveBytes) } : {}),
     });
   }
 

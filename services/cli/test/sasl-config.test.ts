@@ -42,6 +42,10 @@ describe('sasl config', () => {
     expect(settings.sasl?.mechanisms).toEqual(['PLAIN', 'SCRAM-SHA-512']);
     expect(settings.sasl?.requires({ listenerName: 'SASL', remoteAddress: '' })).toBe(true);
     expect(settings.sasl?.requires({ listenerName: 'PLAINTEXT', remoteAddress: '' })).toBe(false);
+    expect(settings.sasl?.maxReceiveBytes).toBe(512 * 1024);
+    const smaller = saslSettings(loadConfig({ env: { ...SASL_ENV, STRATUS_SASL_MAX_RECEIVE_SIZE: '65536' } }), clock, log);
+    expect(smaller.sasl?.maxReceiveBytes).toBe(65_536);
+    expect(() => loadConfig({ env: { ...SASL_ENV, STRATUS_SASL_MAX_RECEIVE_SIZE: '100' } })).toThrow('sasl.maxReceiveSize');
     const broker = loadConfigWith(brokerConfigSchema, { env: { ...BROKER_REQUIRED, ...SASL_ENV } });
     expect(broker.sasl).toMatchObject({ listeners: ['SASL'], adminUser: 'admin' });
   });

@@ -534,6 +534,8 @@ export const saslSection = z
     /** Failed authentications one client address may have per failureWindow; beyond, its attempts fail unchecked until the window ends. */
     maxFailuresPerAddress: z.number().int().min(1).default(10),
     failureWindow: duration.pipe(z.number().min(1)).prefault('1m'),
+    /** sasl.server.max.receive.size: the largest frame a connection that has not authenticated yet may send; larger closes it unread. */
+    maxReceiveSize: bytes(1024, 100 * MiB).default(512 * 1024),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -49,6 +49,7 @@ export function saslSettings(config: Sections, clock: Clock, log: Logger, metric
     maxReauthMs: s.maxReauth ?? 0,
     failedAuthenticationDelayMs: s.failedAuthenticationDelay,
     failures: { maxFailures: s.maxFailuresPerAddress, windowMs: s.failureWindow },
+    maxReceiveBytes: s.maxReceiveSize,
     iterations: s.scramIterations,
     nowMs: () => clock.monotonicMs(),
     onEvent,

@@ -24,7 +24,7 @@ import { principalString } from '../principal.ts';
 import type { CredentialStore } from './credential-store.ts';
 import { addressOf, FailureLimiter } from './failure-limiter.ts';
 import type { FailureLimiterOptions } from './failure-limiter.ts';
-import { MESSAGES, OAUTHBEARER, PLAIN, SCRAM_HASH, SCRAM_MIN_ITERATIONS, SCRAM_SALT_BYTES, SCRAM_SHA_256, SCRAM_SHA_512 } from './mechanisms.ts';
+import { MESSAGES, OAUTHBEARER, PLAIN, SASL_MAX_RECEIVE_BYTES, SCRAM_HASH, SCRAM_MIN_ITERATIONS, SCRAM_SALT_BYTES, SCRAM_SHA_256, SCRAM_SHA_512 } from './mechanisms.ts';
 import type { SaslMechanism, ScramHash, ScramMechanism } from './mechanisms.ts';
 import { OAUTHBEARER_INVALID_TOKEN, parseOAuthBearerResponse } from './oauthbearer.ts';
 import type { OAuthBearerValidator } from './oauthbearer.ts';
@@ -54,6 +54,8 @@ export interface SaslAuthenticatorOptions {
   /** connection.failed.authentication.delay.ms: how long a failure's answer is held back. */
   readonly failedAuthenticationDelayMs: number;
   readonly failures: FailureLimiterOptions;
+  /** sasl.server.max.receive.size: the largest frame before authentication (receive-limit.ts); absent: Kafka's 512 KiB. */
+  readonly maxReceiveBytes?: number;
   /** Iterations of the stand-in credential an unknown user is answered with (as many as real ones, so timing does not tell). */
   readonly iterations: number;
   /** Monotonic milliseconds. */
@@ -115,6 +117,11 @@ export class SaslAuthenticator {
   }
 
   /** Whether the connection's requests wait for SASL authentication. */
+  /** The largest frame a connection may send before it authenticates (sasl.server.max.receive.size). */
+  get maxReceiveBytes(): number {
+    return this.o.maxReceiveBytes ?? SASL_MAX_RECEIVE_BYTES;
+  }
+
   requires(conn: SaslConnection): boolean {
     const protocol = conn.session?.securityProtocol;
     return protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' || this.listeners.has(conn.listenerName);

@@ -19,6 +19,9 @@ export function isSaslMechanism(name: string): name is SaslMechanism {
 export type ScramHash = 'sha1' | 'sha256' | 'sha512';
 export const SCRAM_HASH: Readonly<Record<ScramMechanism, ScramHash>> = { [SCRAM_SHA_256]: 'sha256', [SCRAM_SHA_512]: 'sha512' };
 
+/** Kafka's sasl.server.max.receive.size default: the largest frame before authentication (receive-limit.ts). */
+export const SASL_MAX_RECEIVE_BYTES = 512 * 1024;
+
 /** RFC 7677 §4 and Kafka's ScramMechanism: fewer iterations than this are refused. */
 export const SCRAM_MIN_ITERATIONS = 4096;
 /** Bytes of random salt per credential (Kafka's ScramFormatter uses 32 random bytes too). */

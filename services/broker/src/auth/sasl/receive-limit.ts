@@ -7,13 +7,14 @@
 // PLAIN triple or a SCRAM message is a few hundred bytes.
 
 import type { SaslAuthenticator, SaslConnection } from './authenticator.ts';
+import { SASL_MAX_RECEIVE_BYTES } from './mechanisms.ts';
 
-/** Kafka's sasl.server.max.receive.size default. */
-export const SASL_MAX_RECEIVE_BYTES = 512 * 1024;
+export { SASL_MAX_RECEIVE_BYTES };
 
 /**
- * The network layer's per-connection limit: SASL_MAX_RECEIVE_BYTES on a connection that
- * must authenticate and has not yet (no mechanism on its session), none otherwise.
+ * The network layer's per-connection limit: `maxBytes` (sasl.maxReceiveSize, Kafka's
+ * 512 KiB by default) on a connection that must authenticate and has not yet (no
+ * mechanism on its session), none otherwise.
  */
 export function saslReceiveLimit(sasl: Pick<SaslAuthenticator, 'requires'>, maxBytes = SASL_MAX_RECEIVE_BYTES): (conn: SaslConnection) => number | undefined {
   return (conn) => (conn.session?.saslMechanism === undefined && sasl.requires(conn) ? maxBytes : undefined);
