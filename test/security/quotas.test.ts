@@ -20,7 +20,8 @@
 // getThrottledResponse), and the window pads missing samples as empty, so an answer as large
 // as a good part of what the window admits leaves the consumer waiting until that part of
 // the window expires — bursts, then silence. The consumers here fetch at most 64 KiB (the
-// records were written in small produce requests, so answers are that small), and the slow
+// records were written in small batches, linger.ms=0, and a batch over the limit is the only
+// thing a fetch may return beyond it, so every answer is that small), and the slow
 // one's rate is taken from its own progress lines once its first burst is behind it.
 
 import { execFile } from 'node:child_process';
@@ -168,7 +169,7 @@ describe('real clients over their quotas (stratus dev, 11 × 200 ms quota window
     await tool('kafka-topics.sh', ['--bootstrap-server', dev.bootstrap, '--create', '--topic', 'quota-slow', '--partitions', '3']);
     await tool('kafka-topics.sh', ['--bootstrap-server', dev.bootstrap, '--create', '--topic', 'quota-fast', '--partitions', '3']);
     expect(await configs('--alter', '--add-config', `producer_byte_rate=${PRODUCE_QUOTA}`, '--entity-type', 'clients', '--entity-name', 'slow-producer')).toContain('Completed updating config for client slow-producer.');
-    // What the consumers read: written in small produce requests (see the fetch test), unthrottled.
+    // What the consumers read: written in small batches (see the header), unthrottled.
     for (const topic of ['fetch-slow', 'fetch-fast']) {
       await tool('kafka-topics.sh', ['--bootstrap-server', dev.bootstrap, '--create', '--topic', topic, '--partitions', '3']);
       const out = await tool('kafka-producer-perf-test.sh', ['--topic', topic, '--num-records', String(FETCH_RECORDS), '--record-size', String(RECORD_BYTES), '--throughput', '5000', '--command-property', `bootstrap.servers=${dev.bootstrap}`, 'acks=all', 'linger.ms=0']);
