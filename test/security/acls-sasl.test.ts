@@ -4,8 +4,7 @@
 // User:alice; kafkajs, authenticated as alice, is denied, then allowed, then denied again.
 // Peers: Apache Kafka's tools (test/peers/kafka-bin.sh).
 
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,11 +14,10 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type { logCreator as LogCreator } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, STRATUS_NODE_FLAGS } from '../support/stratus-process.ts';
+import { DevProcess, freePort } from '../support/stratus-process.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'services', 'cli', 'src', 'main.ts');
 /** Fresh passwords per run: nothing secret is committed. */
 const ADMIN_PASSWORD = randomBytes(12).toString('base64url');
 const ALICE_PASSWORD = randomBytes(12).toString('base64url');
@@ -28,10 +26,8 @@ const ALICE_PASSWORD = randomBytes(12).toString('base64url');
 const { errorCodes } = createRequire(import.meta.url)('kafkajs/src/protocol/error') as { errorCodes: readonly { type: string; message: string }[] };
 
 let dir: string;
-let child: ChildProcess;
-let output = '';
+let dev: DevProcess;
 let port = 0;
-let httpPort = 0;
 let bin: string;
 let adminProps: string;
 
@@ -39,7 +35,6 @@ beforeAll(async () => {
   bin = (await run('bash', [join(ROOT, 'test/peers/kafka-bin.sh')], { cwd: ROOT, timeout: 300_000 })).stdout.trim();
   dir = mkdtempSync(join(tmpdir(), 'stratus-acl-sasl-'));
   port = await freePort();
-  httpPort = await freePort();
   const config = join(dir, 'stratus.yaml');
   writeFileSync(config, ['sasl:', '  users:', `    - { name: alice, password: "${ALICE_PASSWORD}" }`, ''].join('\n'), { mode: 0o600 });
   adminProps = join(dir, 'admin.properties');
@@ -53,9 +48,10 @@ beforeAll(async () => {
     ].join('\n'),
     { mode: 0o600 },
   );
-  child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--config', config, '--data-dir', join(dir, 'data'), '--http-port', String(httpPort)], {
+  dev = await DevProcess.start({
+    config,
+    dataDir: join(dir, 'data'),
     env: {
-      ...process.env,
       // info: the authorizer's denial lines are checked below.
       STRATUS_LOG_LEVEL: 'info',
       STRATUS_KAFKA_LISTENERS: `SASL://127.0.0.1:${port}`,
@@ -66,28 +62,14 @@ beforeAll(async () => {
       STRATUS_AUTHORIZATION_ENABLED: 'true',
       STRATUS_AUTHORIZATION_SUPER_USERS: 'User:admin',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`stratus dev exited:\n${output}`);
-    if (await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`stratus dev not ready in 30 s:\n${output.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }, 360_000);
 
 afterAll(async () => {
-  if (child?.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await dev?.stop();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  expect(output).not.toContain(ADMIN_PASSWORD);
-  expect(output).not.toContain(ALICE_PASSWORD);
+  expect(dev?.output ?? '').not.toContain(ADMIN_PASSWORD);
+  expect(dev?.output ?? '').not.toContain(ALICE_PASSWORD);
 }, 30_000);
 
 async function acls(...args: string[]): Promise<string> {
@@ -191,11 +173,11 @@ describe('ACLs for SASL principals', () => {
   it('denials are logged as Kafka logs them, and counted; so are authentications', async () => {
     // The first test's CreateTopics of "alices": CREATE on the topic is the last word (logged);
     // CREATE on the cluster was only the first of two chances (not logged, as in Kafka).
-    expect(output).toContain('Principal = User:alice is Denied operation = CREATE from host = 127.0.0.1 on resource = Topic:alices for request = CreateTopics');
-    expect(output).not.toContain('on resource = Cluster:kafka-cluster for request = CreateTopics');
+    expect(dev.output).toContain('Principal = User:alice is Denied operation = CREATE from host = 127.0.0.1 on resource = Topic:alices for request = CreateTopics');
+    expect(dev.output).not.toContain('on resource = Cluster:kafka-cluster for request = CreateTopics');
     const wrong = as('alice', 'not-her-password').admin();
     await expect(wrong.connect()).rejects.toThrow();
-    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${dev.httpPort}/metrics`)).text();
     const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
     expect(value('stratus_authorization_decisions_total{result="denied"}')).toBeGreaterThan(0);
     expect(value('stratus_authorization_decisions_total{result="allowed"}')).toBeGreaterThan(0);

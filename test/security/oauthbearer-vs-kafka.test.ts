@@ -6,37 +6,28 @@
 // messages, the server's challenge bytes, the session lifetime (to the second), whether
 // the connection closed — and the two must be equal, except where written down below.
 
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKey, decodeResponse, encodeRequest } from '@stratus/protocol';
-import type { ApiKeyNumber } from '@stratus/protocol';
-import { freePort, STRATUS_NODE_FLAGS } from '../support/stratus-process.ts';
+import { ApiKey } from '@stratus/protocol';
+import { StratusProcess } from '../support/stratus-process.ts';
+import { SaslKafkaReference } from './support/kafka-reference.ts';
+import { RawConnection } from './support/raw-connection.ts';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'services', 'cli', 'src', 'main.ts');
-const PEERS = join(ROOT, 'test', 'peers');
 const ISSUER = 'https://idp.stratus.test';
 const AUDIENCE = 'stratus-kafka';
 const REAUTH_MS = 300_000;
 
 let dir: string;
-let stratus: ChildProcess;
-let stratusOut = '';
+let stratus: StratusProcess;
+let reference: SaslKafkaReference;
 let key: CryptoKey;
 let stranger: CryptoKey;
 let jwksFile: string;
 let strangerJwk: Record<string, unknown>;
-const ports = { stratus: 0, kafkaPlain: 0, kafkaSasl: 0, kafkaController: 0 };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'stratus-oauth-vs-kafka-'));
@@ -47,29 +38,24 @@ beforeAll(async () => {
   strangerJwk = { ...(await exportJWK(strangerPair.publicKey)), kid: 'k2', alg: 'RS256', use: 'sig' };
   jwksFile = join(dir, 'jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] }));
-  [ports.kafkaPlain, ports.kafkaSasl, ports.kafkaController, ports.stratus] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const props = [
-    `listeners=PLAINTEXT://127.0.0.1:${ports.kafkaPlain},CONTROLLER://127.0.0.1:${ports.kafkaController},SASL_PLAINTEXT://127.0.0.1:${ports.kafkaSasl}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.kafkaPlain},SASL_PLAINTEXT://127.0.0.1:${ports.kafkaSasl}`,
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
-    'sasl.enabled.mechanisms=OAUTHBEARER',
-    'listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
-    'listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
-    `sasl.oauthbearer.jwks.endpoint.url=file://${jwksFile}`,
-    `sasl.oauthbearer.expected.issuer=${ISSUER}`,
-    `sasl.oauthbearer.expected.audience=${AUDIENCE}`,
-    `connections.max.reauth.ms=${REAUTH_MS}`,
-  ].join('\n');
+  reference = await SaslKafkaReference.at(join(dir, 'kafka'));
   // Kafka 4.x reads a JWKS URL only when a system property allows it (CVE-2025-27817);
   // kafka-broker.sh sets its own JVM flags, and the JVM takes JAVA_TOOL_OPTIONS besides.
-  const kafka = run('bash', [join(PEERS, 'kafka-broker.sh'), 'start', join(dir, 'kafka'), String(ports.kafkaPlain), String(ports.kafkaController)], {
-    env: { ...process.env, KAFKA_BROKER_PROPS: props, JAVA_TOOL_OPTIONS: `-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file://${jwksFile}` },
-    maxBuffer: 1 << 24,
-  });
-  const httpPort = await freePort();
-  stratus = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--data-dir', join(dir, 'stratus'), '--kafka-port', String(ports.stratus), '--http-port', String(httpPort)], {
+  const kafkaReady = reference.start(
+    [
+      'sasl.enabled.mechanisms=OAUTHBEARER',
+      'listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+      'listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
+      `sasl.oauthbearer.jwks.endpoint.url=file://${jwksFile}`,
+      `sasl.oauthbearer.expected.issuer=${ISSUER}`,
+      `sasl.oauthbearer.expected.audience=${AUDIENCE}`,
+      `connections.max.reauth.ms=${REAUTH_MS}`,
+    ],
+    { JAVA_TOOL_OPTIONS: `-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file://${jwksFile}` },
+  );
+  const stratusReady = StratusProcess.start({
+    dataDir: join(dir, 'stratus'),
     env: {
-      ...process.env,
       STRATUS_LOG_LEVEL: 'warn',
       STRATUS_SASL_LISTENERS: 'PLAINTEXT',
       STRATUS_SASL_MECHANISMS: 'OAUTHBEARER',
@@ -80,83 +66,17 @@ beforeAll(async () => {
       STRATUS_SASL_FAILED_AUTHENTICATION_DELAY: '100ms',
       STRATUS_SASL_MAX_FAILURES_PER_ADDRESS: '1000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  stratus.stdout!.on('data', (d: Buffer) => (stratusOut += d.toString()));
-  stratus.stderr!.on('data', (d: Buffer) => (stratusOut += d.toString()));
-  await kafka;
-  const deadline = Date.now() + 30_000;
-  while (!(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false))) {
-    if (stratus.exitCode !== null || Date.now() > deadline) throw new Error(`stratus dev not ready:\n${stratusOut}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  [stratus] = await Promise.all([stratusReady, kafkaReady]);
 }, 240_000);
 
 afterAll(async () => {
-  if (stratus?.exitCode === null) {
-    const exited = new Promise((resolve) => stratus.once('exit', resolve));
-    stratus.kill('SIGTERM');
-    await exited;
-  }
+  await stratus?.stop();
   if (dir !== undefined) {
-    await run('bash', [join(PEERS, 'kafka-broker.sh'), 'stop', join(dir, 'kafka')]).catch(() => undefined);
+    await reference?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
-
-/** One connection speaking raw frames (as in sasl-vs-kafka.test.ts): each call sends a request and reads its answer, or learns the connection closed. */
-class Raw {
-  private readonly socket: Socket;
-  private buffered = Buffer.alloc(0);
-  private closed = false;
-  private wake: (() => void) | undefined;
-  private correlation = 0;
-
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    socket.on('data', (d: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, d]);
-      this.wake?.();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.wake?.();
-    });
-    socket.on('error', () => undefined);
-  }
-
-  static async open(port: number): Promise<Raw> {
-    const socket = connect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    return new Raw(socket);
-  }
-
-  async send<K extends ApiKeyNumber>(apiKey: K, version: number, body: unknown): Promise<Record<string, unknown> | 'closed'> {
-    if (this.closed) return 'closed';
-    this.socket.write(encodeRequest(apiKey, version, ++this.correlation, 'oauth-compare', body as never));
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
-        const size = this.buffered.readInt32BE(0);
-        const frame = this.buffered.subarray(4, 4 + size);
-        this.buffered = this.buffered.subarray(4 + size);
-        const decoded = decodeResponse(apiKey, version, frame);
-        if (!decoded.ok) throw new Error(decoded.error.message);
-        return decoded.value.body as unknown as Record<string, unknown>;
-      }
-      if (this.closed) return 'closed';
-      if (Date.now() > deadline) throw new Error('no answer in 10 s');
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, 100);
-      });
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
 
 /** What a client sees of an answer: the challenge as text, the session lifetime to the second (the two servers answer a few ms apart). */
 function seen(answer: Record<string, unknown> | 'closed'): unknown {
@@ -177,16 +97,16 @@ function token(o: { sub?: string; iss?: string; aud?: string; expS?: number; iat
   return new SignJWT(claims).setProtectedHeader({ alg: o.alg ?? 'RS256', kid: o.kid ?? 'k1' }).sign(o.signer ?? key);
 }
 
-const handshake = (c: Raw) => c.send(ApiKey.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
-const authenticate = (c: Raw, bytes: string) => c.send(ApiKey.SaslAuthenticate, 2, { authBytes: Buffer.from(bytes, 'latin1') });
+const handshake = (c: RawConnection) => c.send(ApiKey.SaslHandshake, 1, { mechanism: 'OAUTHBEARER' });
+const authenticate = (c: RawConnection, bytes: string) => c.send(ApiKey.SaslAuthenticate, 2, { authBytes: Buffer.from(bytes, 'latin1') });
 const bearer = (t: string, authzid = '') => `n,${authzid === '' ? '' : `a=${authzid}`},\u0001auth=Bearer ${t}\u0001\u0001`;
-const metadata = (c: Raw) => c.send(ApiKey.Metadata, 1, { topics: [] });
+const metadata = (c: RawConnection) => c.send(ApiKey.Metadata, 1, { topics: [] });
 const answered = (a: Record<string, unknown> | 'closed') => (a === 'closed' ? 'closed' : 'answered');
 
-type Exchange = (c: Raw) => Promise<unknown[]>;
+type Exchange = (c: RawConnection) => Promise<unknown[]>;
 
 /** A token, the error challenge if any, the client's %x01 and a request after. */
-async function withToken(c: Raw, t: string, authzid = ''): Promise<unknown[]> {
+async function withToken(c: RawConnection, t: string, authzid = ''): Promise<unknown[]> {
   const steps: unknown[] = [seen(await handshake(c))];
   const first = await authenticate(c, bearer(t, authzid));
   steps.push(seen(first));
@@ -256,15 +176,15 @@ describe('OAUTHBEARER answers: Stratus as Apache Kafka', () => {
   for (const [name, exchange] of Object.entries(EXCHANGES)) {
     it(name, async () => {
       const outcome = async (port: number) => {
-        const c = await Raw.open(port);
+        const c = await RawConnection.open(port, 'oauth-compare');
         try {
           return await exchange(c);
         } finally {
           c.close();
         }
       };
-      const kafka = await outcome(ports.kafkaSasl);
-      const ours = await outcome(ports.stratus);
+      const kafka = await outcome(reference.saslPort);
+      const ours = await outcome(stratus.kafkaPort);
       const known = KNOWN_DIFFERENCES[name];
       if (known === undefined) expect(ours).toEqual(kafka);
       else expect({ kafka, ours }).toEqual({ kafka: known.kafka, ours: known.stratus });
@@ -272,7 +192,7 @@ describe('OAUTHBEARER answers: Stratus as Apache Kafka', () => {
   }
 
   it('the good tokens were accepted and the bad ones refused (the comparison is not of two equal failures)', async () => {
-    const c = await Raw.open(ports.stratus);
+    const c = await RawConnection.open(stratus.kafkaPort, 'oauth-compare');
     try {
       const steps = await withToken(c, await token());
       expect(steps).toEqual([{ errorCode: 0, mechanisms: ['OAUTHBEARER'] }, { errorCode: 0, errorMessage: '', authBytes: '', sessionLifetimeS: REAUTH_MS / 1000 }, 'answered']);
@@ -292,7 +212,7 @@ describe('JWKS file rotation, Stratus as Apache Kafka', () => {
     const outcome = async (port: number) => {
       const results: unknown[] = [];
       for (const t of [await token({ kid: 'k2', signer: stranger }), await token()]) {
-        const c = await Raw.open(port);
+        const c = await RawConnection.open(port, 'oauth-compare');
         try {
           results.push(await withToken(c, t));
         } finally {
@@ -301,8 +221,8 @@ describe('JWKS file rotation, Stratus as Apache Kafka', () => {
       }
       return results;
     };
-    const kafka = await outcome(ports.kafkaSasl);
-    const ours = await outcome(ports.stratus);
+    const kafka = await outcome(reference.saslPort);
+    const ours = await outcome(stratus.kafkaPort);
     expect(ours).toEqual(kafka);
     expect(ours).toEqual([
       [{ errorCode: 0, mechanisms: ['OAUTHBEARER'] }, { errorCode: 0, errorMessage: '', authBytes: '', sessionLifetimeS: REAUTH_MS / 1000 }, 'answered'],

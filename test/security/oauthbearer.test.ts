@@ -15,7 +15,6 @@
 // Peers: test/peers/compat-peers.sh (kcat, confluent-kafka-python, Apache Kafka's tools).
 
 import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -27,11 +26,10 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Kafka, logLevel } from 'kafkajs';
 import type { CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, STRATUS_NODE_FLAGS } from '../support/stratus-process.ts';
+import { DevProcess, freePort } from '../support/stratus-process.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'services', 'cli', 'src', 'main.ts');
 const ISSUER = 'https://idp.stratus.test';
 const AUDIENCE = 'stratus-kafka';
 const PYPI_PYTHON = join(process.env['STRATUS_CACHE'] ?? join(homedir(), '.cache', 'stratus'), 'confluent-kafka-2.16.2', 'bin', 'python');
@@ -39,8 +37,7 @@ const PYPI_PYTHON = join(process.env['STRATUS_CACHE'] ?? join(homedir(), '.cache
 const JAVA_OPTS = (tokenUrl: string) => `-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${tokenUrl}`;
 
 let dir: string;
-let child: ChildProcess;
-let output = '';
+let dev: DevProcess;
 let saslPort = 0;
 let kafkaEnv: NodeJS.ProcessEnv = {};
 let idp: Server;
@@ -108,10 +105,10 @@ beforeAll(async () => {
   idpBase = `http://127.0.0.1:${idpPort}`;
 
   saslPort = await freePort();
-  const [plainPort, httpPort] = [await freePort(), await freePort()];
-  child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--data-dir', join(dir, 'data'), '--http-port', String(httpPort)], {
+  const plainPort = await freePort();
+  dev = await DevProcess.start({
+    dataDir: join(dir, 'data'),
     env: {
-      ...process.env,
       STRATUS_LOG_LEVEL: 'debug', // successful authentications are debug lines: re-authentication is read from them
       STRATUS_LOG_PRETTY: 'false',
       STRATUS_KAFKA_LISTENERS: `PLAINTEXT://127.0.0.1:${plainPort},SASL://127.0.0.1:${saslPort}`,
@@ -123,30 +120,16 @@ beforeAll(async () => {
       // Every client here connects from 127.0.0.1: the refused cases must not lock the others out.
       STRATUS_SASL_MAX_FAILURES_PER_ADDRESS: '1000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`stratus dev exited:\n${output}`);
-    if (await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`stratus dev not ready in 30 s:\n${output.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }, 180_000);
 
 afterAll(async () => {
-  if (child?.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await dev?.stop();
   idp?.closeAllConnections();
   idp?.close();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   // No token reached the broker's log (a JWT starts eyJ: base64 of {").
-  expect(output).not.toMatch(/eyJ[\w-]+\.eyJ/);
+  expect(dev?.output ?? '').not.toMatch(/eyJ[\w-]+\.eyJ/);
 }, 30_000);
 
 interface LogLine {
@@ -157,7 +140,7 @@ interface LogLine {
 }
 
 function logSince(from: number): LogLine[] {
-  return output
+  return dev.output
     .slice(from)
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -198,7 +181,7 @@ describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, t
     ].join('\n'));
     const env = { ...process.env, ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
     const kafkaRun = join(ROOT, 'test', 'peers', 'kafka-run.sh');
-    const from = output.length;
+    const from = dev.output.length;
     const produced = await spawnCollect('bash', [kafkaRun, 'org.apache.kafka.tools.ConsoleProducer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java', '--command-config', props], { env, input: 'j1\nj2\nj3\n' });
     expect(produced.code, produced.stderr).toBe(0);
     const consumed = await spawnCollect('bash', [kafkaRun, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java', '--from-beginning', '--max-messages', '3', '--timeout-ms', '20000', '--command-config', props], { env });
@@ -235,14 +218,14 @@ describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, t
       const kafkaRun = join(ROOT, 'test', 'peers', 'kafka-run.sh');
       const produced = await spawnCollect('bash', [kafkaRun, 'org.apache.kafka.tools.ConsoleProducer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java-reauth', '--command-config', props], { env, input: 'r1\n' });
       expect(produced.code, produced.stderr).toBe(0);
-      const from = output.length;
+      const from = dev.output.length;
       // It reads the one record, then waits for more across two token lifetimes.
       const consumed = await spawnCollect('bash', [kafkaRun, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java-reauth', '--from-beginning', '--timeout-ms', '32000', '--command-config', props], { env, timeoutMs: 90_000 });
       expect(consumed.stdout.trim(), consumed.stderr).toBe('r1');
       expect(consumed.stderr).not.toMatch(/invalid_token|AuthenticationException/);
       expect(authenticated(from, true).length).toBeGreaterThan(0);
       expect(new Set(authenticated(from, true).map((l) => l.principal))).toEqual(new Set(['User:java-client']));
-      expect(output.slice(from)).not.toMatch(/expired without re-authentication/);
+      expect(dev.output.slice(from)).not.toMatch(/expired without re-authentication/);
     } finally {
       clearInterval(rotating);
     }
@@ -255,7 +238,7 @@ describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, t
     const tokenUrl = `file://${tokenFile}`;
     const props = join(dir, 'oauth-expired.properties');
     writeFileSync(props, ['security.protocol=SASL_PLAINTEXT', 'sasl.mechanism=OAUTHBEARER', 'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler', `sasl.oauthbearer.token.endpoint.url=${tokenUrl}`, 'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;', ''].join('\n'));
-    const from = output.length;
+    const from = dev.output.length;
     const env = { ...process.env, ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
     const r = await spawnCollect('bash', [join(ROOT, 'test', 'peers', 'kafka-run.sh'), 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java', '--from-beginning', '--timeout-ms', '5000', '--command-config', props], { env });
     expect(r.stdout).toBe('');
@@ -314,7 +297,7 @@ describe('confluent-kafka-python (PyPI, librdkafka 2.16) with oauth_cb against t
   // shorter ones it can lose the race, re-authenticate with the old token, get a session of
   // a few hundred ms and be refused the next re-authentication inside Kafka's 1 s minimum).
   it('produces and reads back; with 12 s tokens it re-authenticates before each expires and keeps going', async () => {
-    const from = output.length;
+    const from = dev.output.length;
     const mintedBefore = minted;
     const { stdout } = await run(PYPI_PYTHON, ['-c', PYTHON, `127.0.0.1:${saslPort}`, `${idpBase}/token?s=12`, '28'], { timeout: 90_000 });
     const r = JSON.parse(stdout) as { sent: number; got: string[]; calls: number; errors: string[] };
@@ -325,7 +308,7 @@ describe('confluent-kafka-python (PyPI, librdkafka 2.16) with oauth_cb against t
     expect(authenticated(from, true).length).toBeGreaterThan(0);
     expect(new Set(authenticated(from, true).map((l) => l.principal))).toEqual(new Set(['User:alice']));
     // No connection outlived its token without re-authenticating.
-    expect(output.slice(from)).not.toMatch(/expired without re-authentication/);
+    expect(dev.output.slice(from)).not.toMatch(/expired without re-authentication/);
   }, 120_000);
 
   it('an expired token, one signed by an unknown key, one signed by another key under the known kid and a forged payload are refused with {"status":"invalid_token"}', async () => {
@@ -333,7 +316,7 @@ describe('confluent-kafka-python (PyPI, librdkafka 2.16) with oauth_cb against t
     // services/broker); the log says it too, but rate-limited to one line per 10 s.
     const now = Math.floor(Date.now() / 1000);
     for (const bad of [await token({ expS: now - 120 }), await token({ key: strangerKey, kid: 'stranger' }), await token({ key: strangerKey }), await token({ sub: 'bob', lifetimeS: 3600 }).then((t) => t.replace(/\.[^.]+\./, `.${Buffer.from(JSON.stringify({ sub: 'admin', iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 3600 })).toString('base64url')}.`))]) {
-      const from = output.length;
+      const from = dev.output.length;
       const { stdout } = await run(PYPI_PYTHON, ['-c', PYTHON, `127.0.0.1:${saslPort}`, bad, 'refused'], { timeout: 60_000 });
       const r = JSON.parse(stdout) as { errors: string[] };
       expect(r.errors.join('\n')).toContain('SASL authentication error: {"status":"invalid_token"}');
@@ -364,7 +347,7 @@ while len(got) < 2 and time.time() < until:
 c.close()
 print(json.dumps(got))
 `;
-    const from = output.length;
+    const from = dev.output.length;
     const { stdout } = await run(PYPI_PYTHON, ['-c', script, `127.0.0.1:${saslPort}`, `${idpBase}/oidc`, OIDC_CLIENT.id, OIDC_CLIENT.secret], { timeout: 60_000 });
     expect(JSON.parse(stdout)).toEqual(['o1', 'o2']);
     expect(new Set(authenticated(from, false).map((l) => l.principal))).toEqual(new Set([`User:${OIDC_CLIENT.id}`]));
@@ -374,7 +357,7 @@ print(json.dumps(got))
 describe('kcat (Debian librdkafka)', () => {
 
   it("an unsecured token (librdkafka's built-in alg none JWT) is refused", async () => {
-    const from = output.length;
+    const from = dev.output.length;
     const r = await spawnCollect('kcat', ['-b', `127.0.0.1:${saslPort}`, '-X', 'security.protocol=sasl_plaintext', '-X', 'sasl.mechanisms=OAUTHBEARER', '-X', 'sasl.oauthbearer.config=principal=admin', '-X', 'enable.sasl.oauthbearer.unsecure.jwt=true', '-L', '-m', '3'], { timeoutMs: 30_000 });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('{"status":"invalid_token"}');
@@ -384,7 +367,7 @@ describe('kcat (Debian librdkafka)', () => {
 
 describe('kafkajs (oauthBearerProvider)', () => {
   it('produces and reads back as the token subject', async () => {
-    const from = output.length;
+    const from = dev.output.length;
     const kafka = new Kafka({
       clientId: 'oauth-kafkajs',
       brokers: [`127.0.0.1:${saslPort}`],

@@ -10,7 +10,6 @@
 // Apache Kafka's tools).
 
 import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -21,11 +20,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, encodeRequest } from '@stratus/protocol';
-import { freePort, STRATUS_NODE_FLAGS } from '../support/stratus-process.ts';
+import { DevProcess, freePort } from '../support/stratus-process.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'services', 'cli', 'src', 'main.ts');
 const USER = 'admin';
 /** A fresh password per run: nothing secret is committed, and none can leak into a fixture. */
 const PASSWORD = randomBytes(12).toString('base64url');
@@ -33,8 +31,7 @@ const MAX_REAUTH_MS = 4000;
 const PYPI_PYTHON = join(process.env['STRATUS_CACHE'] ?? join(homedir(), '.cache', 'stratus'), 'confluent-kafka-2.16.2', 'bin', 'python');
 
 let dir: string;
-let child: ChildProcess;
-let output = '';
+let dev: DevProcess;
 let plainPort = 0;
 let saslPort = 0;
 let kafkaEnv: NodeJS.ProcessEnv = {};
@@ -45,10 +42,9 @@ beforeAll(async () => {
   kafkaEnv = Object.fromEntries(peers.stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
   dir = mkdtempSync(join(tmpdir(), 'stratus-sasl-'));
   [plainPort, saslPort] = [await freePort(), await freePort()];
-  const httpPort = await freePort();
-  child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--data-dir', join(dir, 'data'), '--http-port', String(httpPort)], {
+  dev = await DevProcess.start({
+    dataDir: join(dir, 'data'),
     env: {
-      ...process.env,
       STRATUS_LOG_LEVEL: 'debug', // successful authentications are debug lines: re-authentication is read from them
       STRATUS_LOG_PRETTY: 'false',
       STRATUS_KAFKA_LISTENERS: `PLAINTEXT://127.0.0.1:${plainPort},SASL://127.0.0.1:${saslPort}`,
@@ -60,28 +56,14 @@ beforeAll(async () => {
       // Every client of this file connects from 127.0.0.1: the wrong-password cases must not lock the others out.
       STRATUS_SASL_MAX_FAILURES_PER_ADDRESS: '1000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`stratus dev exited:\n${output}`);
-    if (await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`stratus dev not ready in 30 s:\n${output.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }, 180_000);
 
 afterAll(async () => {
-  if (child?.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await dev?.stop();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   // Whatever happened, the password never reached the broker's log.
-  expect(output).not.toContain(PASSWORD);
+  expect(dev?.output ?? '').not.toContain(PASSWORD);
 }, 30_000);
 
 interface LogLine {
@@ -92,9 +74,9 @@ interface LogLine {
   reason?: string;
 }
 
-/** The broker's JSON log lines from `from` (a length of `output`) on. */
+/** The broker's JSON log lines from `from` (a length of its output) on. */
 function logSince(from: number): LogLine[] {
-  return output
+  return dev.output
     .slice(from)
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -171,7 +153,7 @@ describe('the protocol, raw', () => {
 
 describe('confluent-kafka-python (PyPI, librdkafka 2.16)', () => {
   it('SCRAM-SHA-512: produces, outlives the session by re-authenticating (KIP-368), reads back', async () => {
-    const from = output.length;
+    const from = dev.output.length;
     const script = `
 import sys, time
 from confluent_kafka import Producer, Consumer
@@ -218,7 +200,7 @@ describe('Java console producer and consumer (client.properties with sasl.jaas.c
       });
     const produced = await java('org.apache.kafka.tools.ConsoleProducer', ['--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'sasl-java', '--command-config', scram], 'j1\nj2\nj3\n');
     expect(produced.code, produced.stderr).toBe(0);
-    const from = output.length;
+    const from = dev.output.length;
     // No --max-messages: it reads the three, then waits for more past two session lifetimes.
     const consumed = await java('org.apache.kafka.tools.consumer.ConsoleConsumer', ['--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'sasl-java', '--from-beginning', '--timeout-ms', String(MAX_REAUTH_MS * 2 + 1000), '--command-config', plain]);
     expect(consumed.stdout.trim().split('\n')).toEqual(['j1', 'j2', 'j3']);
@@ -235,7 +217,7 @@ describe('kafkajs', () => {
   const client = (sasl: SASLOptions) => new Kafka({ clientId: 'sasl-kafkajs', brokers: [`127.0.0.1:${saslPort}`], sasl, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 }, reauthenticationThreshold: 1000 });
 
   it('PLAIN and SCRAM-SHA-512: produces, re-authenticates past the session lifetime, reads back', async () => {
-    const from = output.length;
+    const from = dev.output.length;
     const producer = client({ mechanism: 'scram-sha-512', username: USER, password: PASSWORD }).producer();
     await producer.connect();
     await producer.send({ topic: 'sasl-kafkajs', messages: [{ value: 'k1' }] });

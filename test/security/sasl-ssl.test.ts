@@ -6,31 +6,27 @@
 // principal each authenticated as.
 
 import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, STRATUS_NODE_FLAGS } from '../support/stratus-process.ts';
+import { DevProcess, freePort } from '../support/stratus-process.ts';
 import { makeCertificate, makeTestCa } from '../support/tls-certs.ts';
 import type { TestCa } from '../support/tls-certs.ts';
 
 const run = promisify(execFile);
-const MAIN = join(import.meta.dirname, '..', '..', 'services', 'cli', 'src', 'main.ts');
 const PASSWORD = randomBytes(12).toString('base64url');
 
 let ca: TestCa;
-let child: ChildProcess;
-let output = '';
+let dev: DevProcess;
 const ports = { plain: 0, secure: 0, clear: 0 };
 
 beforeAll(async () => {
   ca = await makeTestCa();
   const server = await makeCertificate(ca, { name: 'broker', altNames: 'DNS:localhost,IP:127.0.0.1' });
   [ports.plain, ports.secure, ports.clear] = [await freePort(), await freePort(), await freePort()];
-  const httpPort = await freePort();
   const config = join(ca.dir, 'stratus.yaml');
   writeFileSync(
     config,
@@ -46,29 +42,17 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--config', config, '--data-dir', join(ca.dir, 'data'), '--http-port', String(httpPort)], {
-    env: { ...process.env, STRATUS_LOG_LEVEL: 'debug', STRATUS_LOG_PRETTY: 'false', STRATUS_SASL_ADMIN_USER: 'alice', STRATUS_SASL_ADMIN_PASSWORD: PASSWORD },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  dev = await DevProcess.start({
+    config,
+    dataDir: join(ca.dir, 'data'),
+    env: { STRATUS_LOG_LEVEL: 'debug', STRATUS_LOG_PRETTY: 'false', STRATUS_SASL_ADMIN_USER: 'alice', STRATUS_SASL_ADMIN_PASSWORD: PASSWORD },
   });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`stratus dev exited:\n${output}`);
-    if (await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`stratus dev not ready in 30 s:\n${output.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }, 60_000);
 
 afterAll(async () => {
-  if (child?.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await dev?.stop();
   await ca?.dispose();
-  expect(output).not.toContain(PASSWORD);
+  expect(dev?.output ?? '').not.toContain(PASSWORD);
 }, 30_000);
 
 const tls = () => ['-X', 'security.protocol=sasl_ssl', '-X', `ssl.ca.location=${ca.certFile}`];
@@ -91,7 +75,7 @@ async function kcat(args: string[], input = ''): Promise<{ code: number; stdout:
 }
 
 const authenticated = () =>
-  output
+  dev.output
     .split('\n')
     .filter((l) => l.includes('"SASL authenticated"'))
     .map((l) => JSON.parse(l) as { principal: string; mechanism: string });

@@ -12,18 +12,17 @@
 // SCRAM-SHA-512; kafka-configs.sh reaches it on its PLAINTEXT listener (no authorizer).
 
 import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, STRATUS_NODE_FLAGS } from '../support/stratus-process.ts';
+import { DevProcess, freePort } from '../support/stratus-process.ts';
+import { SaslKafkaReference } from './support/kafka-reference.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'services', 'cli', 'src', 'main.ts');
 const PEERS = join(ROOT, 'test', 'peers');
 const PYPI_PYTHON = join(process.env['STRATUS_CACHE'] ?? join(homedir(), '.cache', 'stratus'), 'confluent-kafka-2.16.2', 'bin', 'python');
 /** Fresh passwords per run: nothing secret is committed or can leak into a fixture. */
@@ -41,36 +40,30 @@ interface Target {
 
 let dir: string;
 let bin: string;
-let stratus: ChildProcess;
-let stratusOut = '';
-const ports = { stratus: 0, stratusSasl: 0, kafkaPlain: 0, kafkaSasl: 0, kafkaController: 0 };
+let stratus: DevProcess;
+let kafka: SaslKafkaReference;
+const ports = { stratus: 0, stratusSasl: 0 };
 
 const STRATUS: Target = { name: 'stratus', admin: () => ['--bootstrap-server', `127.0.0.1:${ports.stratusSasl}`, '--command-config', join(dir, 'admin.properties')], sasl: () => `127.0.0.1:${ports.stratusSasl}` };
-const KAFKA: Target = { name: 'kafka', admin: () => ['--bootstrap-server', `127.0.0.1:${ports.kafkaPlain}`], sasl: () => `127.0.0.1:${ports.kafkaSasl}` };
+const KAFKA: Target = { name: 'kafka', admin: () => ['--bootstrap-server', kafka.plainBootstrap], sasl: () => kafka.saslBootstrap };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'stratus-scram-configs-'));
-  [ports.stratus, ports.stratusSasl, ports.kafkaPlain, ports.kafkaSasl, ports.kafkaController] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  [ports.stratus, ports.stratusSasl] = [await freePort(), await freePort()];
+  kafka = await SaslKafkaReference.at(join(dir, 'kafka'));
   // Kafka's tools and confluent-kafka-python (PyPI's); idempotent.
   const binning = run('bash', [join(PEERS, 'kafka-bin.sh')], { cwd: ROOT, timeout: 300_000 });
   const peers = run('bash', [join(PEERS, 'compat-peers.sh')], { cwd: ROOT, timeout: 600_000, maxBuffer: 1 << 24 });
-  const props = [
-    `listeners=PLAINTEXT://127.0.0.1:${ports.kafkaPlain},CONTROLLER://127.0.0.1:${ports.kafkaController},SASL_PLAINTEXT://127.0.0.1:${ports.kafkaSasl}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.kafkaPlain},SASL_PLAINTEXT://127.0.0.1:${ports.kafkaSasl}`,
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
-    'sasl.enabled.mechanisms=SCRAM-SHA-512',
-    'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
-  ].join('\n');
-  const kafka = run('bash', [join(PEERS, 'kafka-broker.sh'), 'start', join(dir, 'kafka'), String(ports.kafkaPlain), String(ports.kafkaController)], { env: { ...process.env, KAFKA_BROKER_PROPS: props }, maxBuffer: 1 << 24 });
+  const kafkaReady = kafka.start(['sasl.enabled.mechanisms=SCRAM-SHA-512', 'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;']);
   writeFileSync(
     join(dir, 'admin.properties'),
     ['security.protocol=SASL_PLAINTEXT', 'sasl.mechanism=SCRAM-SHA-512', `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${ADMIN_PASSWORD}";`, ''].join('\n'),
     { mode: 0o600 },
   );
-  const httpPort = await freePort();
-  stratus = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--data-dir', join(dir, 'stratus'), '--http-port', String(httpPort)], {
+  stratus = await DevProcess.start({
+    dataDir: join(dir, 'stratus'),
+    readyTimeoutMs: 60_000,
     env: {
-      ...process.env,
       STRATUS_LOG_LEVEL: 'warn',
       STRATUS_KAFKA_LISTENERS: `PLAINTEXT://127.0.0.1:${ports.stratus},SASL://127.0.0.1:${ports.stratusSasl}`,
       STRATUS_KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,SASL:SASL_PLAINTEXT',
@@ -81,33 +74,19 @@ beforeAll(async () => {
       // Every client here connects from 127.0.0.1: the refused passwords must not lock the rest out.
       STRATUS_SASL_MAX_FAILURES_PER_ADDRESS: '1000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  stratus.stdout!.on('data', (d: Buffer) => (stratusOut += d.toString()));
-  stratus.stderr!.on('data', (d: Buffer) => (stratusOut += d.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (stratus.exitCode !== null) throw new Error(`stratus dev exited:\n${stratusOut}`);
-    if (await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`stratus dev not ready in 60 s:\n${stratusOut.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
   bin = (await binning).stdout.trim();
   await peers;
-  await kafka;
+  await kafkaReady;
 }, 360_000);
 
 afterAll(async () => {
-  if (stratus?.exitCode === null) {
-    const exited = new Promise((resolve) => stratus.once('exit', resolve));
-    stratus.kill('SIGTERM');
-    await exited;
-  }
+  await stratus?.stop();
   if (dir !== undefined) {
-    await run('bash', [join(PEERS, 'kafka-broker.sh'), 'stop', join(dir, 'kafka')]).catch(() => undefined);
+    await kafka?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  for (const secret of [ADMIN_PASSWORD, FIRST, SECOND]) expect(stratusOut).not.toContain(secret);
+  for (const secret of [ADMIN_PASSWORD, FIRST, SECOND]) expect(stratus?.output ?? '').not.toContain(secret);
 }, 60_000);
 
 interface Outcome {

@@ -10,7 +10,6 @@
 // Apache Kafka's tools), test/peers/kafka-bin.sh.
 
 import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -18,21 +17,19 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, STRATUS_NODE_FLAGS } from '../support/stratus-process.ts';
+import { DevProcess, freePort } from '../support/stratus-process.ts';
 import { makeCertificate, makeTestCa } from '../support/tls-certs.ts';
 import type { TestCa } from '../support/tls-certs.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'services', 'cli', 'src', 'main.ts');
 const PYPI_PYTHON = join(process.env['STRATUS_CACHE'] ?? join(homedir(), '.cache', 'stratus'), 'confluent-kafka-2.16.2', 'bin', 'python');
 /** Fresh passwords per run: nothing secret is committed. */
 const ADMIN_PASSWORD = randomBytes(12).toString('base64url');
 const APP_PASSWORD = randomBytes(12).toString('base64url');
 
 let ca: TestCa;
-let child: ChildProcess;
-let output = '';
+let dev: DevProcess;
 let port = 0;
 let bin: string;
 let kafkaEnv: NodeJS.ProcessEnv = {};
@@ -77,7 +74,6 @@ beforeAll(async () => {
   ca = await makeTestCa();
   const server = await makeCertificate(ca, { name: 'broker', altNames: 'DNS:localhost,IP:127.0.0.1' });
   port = await freePort();
-  const httpPort = await freePort();
   const config = join(ca.dir, 'stratus.yaml');
   writeFileSync(
     config,
@@ -93,19 +89,12 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--config', config, '--data-dir', join(ca.dir, 'data'), '--http-port', String(httpPort)], {
-    env: { ...process.env, STRATUS_LOG_LEVEL: 'debug', STRATUS_LOG_PRETTY: 'false', STRATUS_SASL_ADMIN_USER: 'admin', STRATUS_SASL_ADMIN_PASSWORD: ADMIN_PASSWORD },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  dev = await DevProcess.start({
+    config,
+    dataDir: join(ca.dir, 'data'),
+    readyTimeoutMs: 60_000,
+    env: { STRATUS_LOG_LEVEL: 'debug', STRATUS_LOG_PRETTY: 'false', STRATUS_SASL_ADMIN_USER: 'admin', STRATUS_SASL_ADMIN_PASSWORD: ADMIN_PASSWORD },
   });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`stratus dev exited:\n${output}`);
-    if (await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`stratus dev not ready in 60 s:\n${output.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
   kafkaEnv = Object.fromEntries((await peers).stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
   bin = (await binning).stdout.trim();
   // The user exists only once kafka-configs.sh has created it, over SASL_SSL as the admin.
@@ -115,19 +104,15 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  if (child?.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await dev?.stop();
   await ca?.dispose();
-  expect(output).not.toContain(ADMIN_PASSWORD);
-  expect(output).not.toContain(APP_PASSWORD);
+  expect(dev?.output ?? '').not.toContain(ADMIN_PASSWORD);
+  expect(dev?.output ?? '').not.toContain(APP_PASSWORD);
 }, 30_000);
 
-/** Mechanisms User:app authenticated with, from the broker's debug log (from `from`, a length of `output`). */
+/** Mechanisms User:app authenticated with, from the broker's debug log (from `from`, a length of its output). */
 function appLogins(from: number): string[] {
-  return output
+  return dev.output
     .slice(from)
     .split('\n')
     .filter((l) => l.includes('"SASL authenticated"'))
@@ -138,7 +123,7 @@ function appLogins(from: number): string[] {
 
 describe('SASL_SSL clients as a user created by kafka-configs.sh (SCRAM credential in the controller)', () => {
   it('kcat (Debian librdkafka), SCRAM-SHA-512: produces and reads back', async () => {
-    const from = output.length;
+    const from = dev.output.length;
     const kcat = ['-b', `127.0.0.1:${port}`, '-X', 'security.protocol=sasl_ssl', '-X', `ssl.ca.location=${ca.certFile}`, '-X', 'sasl.mechanisms=SCRAM-SHA-512', '-X', 'sasl.username=app', '-X', `sasl.password=${APP_PASSWORD}`];
     const produced = await collect('kcat', [...kcat, '-P', '-t', 'scram-kcat'], 'a\nb\n');
     expect(produced.code, produced.stderr).toBe(0);
@@ -152,7 +137,7 @@ describe('SASL_SSL clients as a user created by kafka-configs.sh (SCRAM credenti
   }, 60_000);
 
   it('confluent-kafka-python (PyPI, librdkafka 2.16), SCRAM-SHA-512: produces and reads back', async () => {
-    const from = output.length;
+    const from = dev.output.length;
     const script = `
 import sys, time
 from confluent_kafka import Producer, Consumer
@@ -177,7 +162,7 @@ print(','.join(got))
   }, 90_000);
 
   it('Java console producer and consumer, SCRAM-SHA-512 with a PEM truststore: produce and read back', async () => {
-    const from = output.length;
+    const from = dev.output.length;
     const props = clientProperties('app', 'SCRAM-SHA-512', 'app', APP_PASSWORD);
     const java = (cls: string, args: string[], input = '') => collect('bash', [join(ROOT, 'test', 'peers', 'kafka-run.sh'), cls, ...args], input, { ...process.env, ...kafkaEnv });
     const produced = await java('org.apache.kafka.tools.ConsoleProducer', ['--bootstrap-server', `127.0.0.1:${port}`, '--topic', 'scram-java', '--command-config', props], 'j1\nj2\nj3\n');
@@ -188,7 +173,7 @@ print(','.join(got))
   }, 180_000);
 
   it('kafkajs, PLAIN over TLS (checked against the stored SCRAM credential): produces and reads back', async () => {
-    const from = output.length;
+    const from = dev.output.length;
     const kafka = new Kafka({ clientId: 'scram-kafkajs', brokers: [`127.0.0.1:${port}`], ssl: { ca: [readFileSync(ca.certFile, 'utf8')] }, sasl: { mechanism: 'plain', username: 'app', password: APP_PASSWORD }, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();

@@ -44,10 +44,11 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port in ${PICK_FIRST}-${PICK_FIRST + PICK_SPAN - 1}`);
 }
 
-export interface StratusProcessOptions {
+export interface DevProcessOptions {
   /** Reuse a data directory (a restart); a fresh temp dir when absent. */
   readonly dataDir?: string;
-  readonly kafkaPort?: number;
+  /** A YAML file for `--config`: settings STRATUS_* variables cannot say (lists of users, per-listener TLS). */
+  readonly config?: string;
   /** Extra STRATUS_* settings. */
   readonly env?: Readonly<Record<string, string>>;
   /**
@@ -55,21 +56,34 @@ export interface StratusProcessOptions {
    * port listens — for a start that may be legitimately unready (object store down, appends waiting).
    */
   readonly waitFor?: 'ready' | 'live';
+  /** How long start() waits for it (30 s when absent). */
+  readonly readyTimeoutMs?: number;
 }
 
-export class StratusProcess {
+export interface StratusProcessOptions extends DevProcessOptions {
+  readonly kafkaPort?: number;
+}
+
+/**
+ * `stratus dev` as a child process with its Kafka listeners as its settings give them
+ * (kafka.listeners in the config file or STRATUS_KAFKA_LISTENERS, on ports the test picked):
+ * output collected, ready when the probe answers 200, stopped with SIGTERM. StratusProcess is
+ * the common case, one PLAINTEXT listener on a free port.
+ */
+export class DevProcess {
   readonly dataDir: string;
-  readonly kafkaPort: number;
   readonly httpPort: number;
   readonly child: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
   output = '';
   /** The extra STRATUS_* settings it was started with (restart() keeps them). */
   env: Readonly<Record<string, string>> | undefined;
+  /** The config file it was started with (restart() keeps it). */
+  config: string | undefined;
   private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  private constructor(dataDir: string, kafkaPort: number, httpPort: number, child: ChildProcess) {
+  protected constructor(dataDir: string, httpPort: number, child: ChildProcess) {
     this.dataDir = dataDir;
-    this.kafkaPort = kafkaPort;
     this.httpPort = httpPort;
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -77,27 +91,34 @@ export class StratusProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  get bootstrap(): string {
-    return `127.0.0.1:${this.kafkaPort}`;
+  static async start(options: DevProcessOptions = {}): Promise<DevProcess> {
+    const { dataDir, httpPort, child } = await DevProcess.spawnDev(options, []);
+    return DevProcess.started(new DevProcess(dataDir, httpPort, child), options);
   }
 
-  static async start(options: StratusProcessOptions = {}): Promise<StratusProcess> {
+  /** Spawns `stratus dev` on its data directory and a free HTTP port, with `args` besides. */
+  protected static async spawnDev(options: DevProcessOptions, args: readonly string[]): Promise<{ dataDir: string; httpPort: number; child: ChildProcess }> {
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'stratus-dev-'));
-    const kafkaPort = options.kafkaPort ?? (await freePort());
     const httpPort = await freePort();
-    const child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', '--data-dir', dataDir, '--kafka-port', String(kafkaPort), '--http-port', String(httpPort)], {
+    const config = options.config === undefined ? [] : ['--config', options.config];
+    const child = spawn(process.execPath, [...STRATUS_NODE_FLAGS, MAIN, 'dev', ...config, '--data-dir', dataDir, ...args, '--http-port', String(httpPort)], {
       cwd: ROOT,
       env: { ...process.env, STRATUS_LOG_LEVEL: process.env['STRATUS_LOG_LEVEL'] ?? 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const p = new StratusProcess(dataDir, kafkaPort, httpPort, child);
+    return { dataDir, httpPort, child };
+  }
+
+  /** Records the settings `p` was started with and waits until it is ready (or live). */
+  protected static async started<P extends DevProcess>(p: P, options: DevProcessOptions): Promise<P> {
     if (options.env) p.env = options.env;
-    await p.waitReady(options.waitFor === 'live' ? '/livez' : '/readyz');
+    if (options.config !== undefined) p.config = options.config;
+    await p.waitReady(options.waitFor === 'live' ? '/livez' : '/readyz', options.readyTimeoutMs ?? READY_TIMEOUT_MS);
     return p;
   }
 
-  private async waitReady(probe: '/readyz' | '/livez'): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+  private async waitReady(probe: '/readyz' | '/livez', timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     let gone = false;
     void this.exited.then(() => (gone = true));
     while (Date.now() < deadline) {
@@ -111,7 +132,7 @@ export class StratusProcess {
       await new Promise((r) => setTimeout(r, 100));
     }
     this.child.kill('SIGKILL');
-    throw new Error(`stratus dev was not ready within ${READY_TIMEOUT_MS} ms:\n${this.output}`);
+    throw new Error(`stratus dev was not ready within ${timeoutMs} ms:\n${this.output}`);
   }
 
   /** Resident set size of the process in bytes (Linux /proc). */
@@ -138,12 +159,32 @@ export class StratusProcess {
     await this.exited;
   }
 
-  /** Starts a new process on the same data directory (and Kafka port, so clients reconnect), with the same settings. */
-  restart(): Promise<StratusProcess> {
-    return StratusProcess.start({ dataDir: this.dataDir, kafkaPort: this.kafkaPort, ...(this.env ? { env: this.env } : {}) });
-  }
-
   removeData(): void {
     rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** `stratus dev` with its one (PLAINTEXT) Kafka listener on a free port, or on `kafkaPort`. */
+export class StratusProcess extends DevProcess {
+  readonly kafkaPort: number;
+
+  private constructor(dataDir: string, kafkaPort: number, httpPort: number, child: ChildProcess) {
+    super(dataDir, httpPort, child);
+    this.kafkaPort = kafkaPort;
+  }
+
+  get bootstrap(): string {
+    return `127.0.0.1:${this.kafkaPort}`;
+  }
+
+  static override async start(options: StratusProcessOptions = {}): Promise<StratusProcess> {
+    const kafkaPort = options.kafkaPort ?? (await freePort());
+    const { dataDir, httpPort, child } = await DevProcess.spawnDev(options, ['--kafka-port', String(kafkaPort)]);
+    return DevProcess.started(new StratusProcess(dataDir, kafkaPort, httpPort, child), options);
+  }
+
+  /** Starts a new process on the same data directory (and Kafka port, so clients reconnect), with the same settings. */
+  restart(): Promise<StratusProcess> {
+    return StratusProcess.start({ dataDir: this.dataDir, kafkaPort: this.kafkaPort, ...(this.env ? { env: this.env } : {}), ...(this.config !== undefined ? { config: this.config } : {}) });
   }
 }
