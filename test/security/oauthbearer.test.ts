@@ -14,7 +14,7 @@
 //    kcat are refused with Kafka's answer, {"status":"invalid_token"}.
 // Peers: test/peers/compat-peers.sh (kcat, confluent-kafka-python, Apache Kafka's tools).
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +26,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Kafka, logLevel } from 'kafkajs';
 import type { CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as runTool } from '../compat/support/process.ts';
 import { DevProcess, freePort } from '../support/stratus-process.ts';
 
 const run = promisify(execFile);
@@ -39,7 +40,7 @@ const JAVA_OPTS = (tokenUrl: string) => `-XX:+UseSerialGC -XX:TieredStopAtLevel=
 let dir: string;
 let dev: DevProcess;
 let saslPort = 0;
-let kafkaEnv: NodeJS.ProcessEnv = {};
+let kafkaEnv: Record<string, string> = {};
 let idp: Server;
 let idpBase = '';
 let signingKey: CryptoKey;
@@ -149,22 +150,6 @@ function logSince(from: number): LogLine[] {
 
 const authenticated = (from: number, reauthentication: boolean) => logSince(from).filter((l) => l.msg === 'SASL authenticated' && l.mechanism === 'OAUTHBEARER' && l.reauthentication === reauthentication);
 
-function spawnCollect(cmd: string, args: string[], o: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { env: o.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 60_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    p.stdin.end(o.input ?? '');
-  });
-}
-
 describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, token from a file)', () => {
   it('produce and read back as the token subject', async () => {
     const tokenFile = join(dir, 'java-token.jwt');
@@ -179,12 +164,12 @@ describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, t
       'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
       '',
     ].join('\n'));
-    const env = { ...process.env, ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
+    const env = { ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
     const kafkaRun = join(ROOT, 'test', 'peers', 'kafka-run.sh');
     const from = dev.output.length;
-    const produced = await spawnCollect('bash', [kafkaRun, 'org.apache.kafka.tools.ConsoleProducer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java', '--command-config', props], { env, input: 'j1\nj2\nj3\n' });
+    const produced = await runTool('bash', [kafkaRun, 'org.apache.kafka.tools.ConsoleProducer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java', '--command-config', props], { env, input: 'j1\nj2\nj3\n', timeoutMs: 60_000 });
     expect(produced.code, produced.stderr).toBe(0);
-    const consumed = await spawnCollect('bash', [kafkaRun, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java', '--from-beginning', '--max-messages', '3', '--timeout-ms', '20000', '--command-config', props], { env });
+    const consumed = await runTool('bash', [kafkaRun, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java', '--from-beginning', '--max-messages', '3', '--timeout-ms', '20000', '--command-config', props], { env, timeoutMs: 60_000 });
     expect(consumed.stdout.trim().split('\n'), consumed.stderr).toEqual(['j1', 'j2', 'j3']);
     const principals = new Set(authenticated(from, false).map((l) => l.principal));
     expect([...principals]).toEqual(['User:java-client']);
@@ -214,13 +199,13 @@ describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, t
         'sasl.login.refresh.buffer.seconds=0',
         '',
       ].join('\n'));
-      const env = { ...process.env, ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
+      const env = { ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
       const kafkaRun = join(ROOT, 'test', 'peers', 'kafka-run.sh');
-      const produced = await spawnCollect('bash', [kafkaRun, 'org.apache.kafka.tools.ConsoleProducer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java-reauth', '--command-config', props], { env, input: 'r1\n' });
+      const produced = await runTool('bash', [kafkaRun, 'org.apache.kafka.tools.ConsoleProducer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java-reauth', '--command-config', props], { env, input: 'r1\n', timeoutMs: 60_000 });
       expect(produced.code, produced.stderr).toBe(0);
       const from = dev.output.length;
       // It reads the one record, then waits for more across two token lifetimes.
-      const consumed = await spawnCollect('bash', [kafkaRun, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java-reauth', '--from-beginning', '--timeout-ms', '32000', '--command-config', props], { env, timeoutMs: 90_000 });
+      const consumed = await runTool('bash', [kafkaRun, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java-reauth', '--from-beginning', '--timeout-ms', '32000', '--command-config', props], { env, timeoutMs: 90_000 });
       expect(consumed.stdout.trim(), consumed.stderr).toBe('r1');
       expect(consumed.stderr).not.toMatch(/invalid_token|AuthenticationException/);
       expect(authenticated(from, true).length).toBeGreaterThan(0);
@@ -239,8 +224,8 @@ describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, t
     const props = join(dir, 'oauth-expired.properties');
     writeFileSync(props, ['security.protocol=SASL_PLAINTEXT', 'sasl.mechanism=OAUTHBEARER', 'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler', `sasl.oauthbearer.token.endpoint.url=${tokenUrl}`, 'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;', ''].join('\n'));
     const from = dev.output.length;
-    const env = { ...process.env, ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
-    const r = await spawnCollect('bash', [join(ROOT, 'test', 'peers', 'kafka-run.sh'), 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java', '--from-beginning', '--timeout-ms', '5000', '--command-config', props], { env });
+    const env = { ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
+    const r = await runTool('bash', [join(ROOT, 'test', 'peers', 'kafka-run.sh'), 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java', '--from-beginning', '--timeout-ms', '5000', '--command-config', props], { env, timeoutMs: 60_000 });
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('{"status":"invalid_token"}');
     expect(authenticated(from, false)).toEqual([]);
@@ -358,7 +343,7 @@ describe('kcat (Debian librdkafka)', () => {
 
   it("an unsecured token (librdkafka's built-in alg none JWT) is refused", async () => {
     const from = dev.output.length;
-    const r = await spawnCollect('kcat', ['-b', `127.0.0.1:${saslPort}`, '-X', 'security.protocol=sasl_plaintext', '-X', 'sasl.mechanisms=OAUTHBEARER', '-X', 'sasl.oauthbearer.config=principal=admin', '-X', 'enable.sasl.oauthbearer.unsecure.jwt=true', '-L', '-m', '3'], { timeoutMs: 30_000 });
+    const r = await runTool('kcat', ['-b', `127.0.0.1:${saslPort}`, '-X', 'security.protocol=sasl_plaintext', '-X', 'sasl.mechanisms=OAUTHBEARER', '-X', 'sasl.oauthbearer.config=principal=admin', '-X', 'enable.sasl.oauthbearer.unsecure.jwt=true', '-L', '-m', '3'], { timeoutMs: 30_000 });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('{"status":"invalid_token"}');
     expect(authenticated(from, false)).toEqual([]);

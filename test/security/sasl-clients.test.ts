@@ -9,7 +9,7 @@
 // which the broker's log shows. Peers: test/peers/compat-peers.sh (kcat, both Pythons,
 // Apache Kafka's tools).
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -20,6 +20,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, encodeRequest } from '@stratus/protocol';
+import { run as runTool } from '../compat/support/process.ts';
 import { DevProcess, freePort } from '../support/stratus-process.ts';
 
 const run = promisify(execFile);
@@ -34,7 +35,7 @@ let dir: string;
 let dev: DevProcess;
 let plainPort = 0;
 let saslPort = 0;
-let kafkaEnv: NodeJS.ProcessEnv = {};
+let kafkaEnv: Record<string, string> = {};
 
 beforeAll(async () => {
   // kcat, confluent-kafka-python (Debian's and PyPI's) and Apache Kafka's tools; idempotent.
@@ -89,21 +90,7 @@ function kcatArgs(mechanism: string, password = PASSWORD): string[] {
   return ['-b', `127.0.0.1:${saslPort}`, '-X', 'security.protocol=sasl_plaintext', '-X', `sasl.mechanisms=${mechanism}`, '-X', `sasl.username=${USER}`, '-X', `sasl.password=${password}`];
 }
 
-async function kcat(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    p.stdin.end(input ?? '');
-  });
-}
+const kcat = (args: string[], input?: string) => runTool('kcat', args, { input: input ?? '', timeoutMs: 30_000 });
 
 describe('kcat (librdkafka) on the SASL listener', () => {
   it('SCRAM-SHA-512: produces and reads back; PLAIN: reads the same', async () => {
@@ -188,16 +175,8 @@ describe('Java console producer and consumer (client.properties with sasl.jaas.c
     };
     const scram = props('SCRAM-SHA-512', 'org.apache.kafka.common.security.scram.ScramLoginModule');
     const plain = props('PLAIN', 'org.apache.kafka.common.security.plain.PlainLoginModule');
-    const java = (cls: string, args: string[], input?: string) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const p = spawn('bash', [join(ROOT, 'test', 'peers', 'kafka-run.sh'), cls, ...args], { env: { ...process.env, ...kafkaEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-        p.stdin.end(input ?? '');
-      });
+    // The test's own 120 s bounds them anyway.
+    const java = (cls: string, args: string[], input?: string) => runTool('bash', [join(ROOT, 'test', 'peers', 'kafka-run.sh'), cls, ...args], { env: kafkaEnv, input: input ?? '', timeoutMs: 120_000 });
     const produced = await java('org.apache.kafka.tools.ConsoleProducer', ['--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'sasl-java', '--command-config', scram], 'j1\nj2\nj3\n');
     expect(produced.code, produced.stderr).toBe(0);
     const from = dev.output.length;

@@ -5,13 +5,14 @@
 // the SASL_SSL listener; kafkajs does the same with ssl + sasl; the broker logs the
 // principal each authenticated as.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as runTool } from '../compat/support/process.ts';
 import { DevProcess, freePort } from '../support/stratus-process.ts';
 import { makeCertificate, makeTestCa } from '../support/tls-certs.ts';
 import type { TestCa } from '../support/tls-certs.ts';
@@ -58,21 +59,7 @@ afterAll(async () => {
 const tls = () => ['-X', 'security.protocol=sasl_ssl', '-X', `ssl.ca.location=${ca.certFile}`];
 const creds = (mechanism: string) => ['-X', `sasl.mechanisms=${mechanism}`, '-X', 'sasl.username=alice', '-X', `sasl.password=${PASSWORD}`];
 
-async function kcat(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    p.stdin.end(input);
-  });
-}
+const kcat = (args: string[], input = '') => runTool('kcat', args, { input, timeoutMs: 30_000 });
 
 const authenticated = () =>
   dev.output

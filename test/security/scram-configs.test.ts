@@ -11,13 +11,14 @@
 // --command-config. Kafka: test/peers/kafka-broker.sh with a SASL_PLAINTEXT listener for
 // SCRAM-SHA-512; kafka-configs.sh reaches it on its PLAINTEXT listener (no authorizer).
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as runTool } from '../compat/support/process.ts';
 import { DevProcess, freePort } from '../support/stratus-process.ts';
 import { SaslKafkaReference } from './support/kafka-reference.ts';
 
@@ -96,29 +97,14 @@ interface Outcome {
   readonly error: string;
 }
 
-function spawnCollect(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
-
 async function configs(target: Target, ...args: string[]): Promise<Outcome> {
-  const r = await spawnCollect(join(bin, 'kafka-configs.sh'), [...target.admin(), ...args], 120_000);
+  const r = await runTool(join(bin, 'kafka-configs.sh'), [...target.admin(), ...args], { timeoutMs: 120_000 });
   const error = `${r.stdout}\n${r.stderr}`
     .split('\n')
     .filter((l) => l.trim() !== '' && !l.startsWith('\tat ') && !l.startsWith('Error while executing config command with args') && !/^\s*\.\.\. \d+ more/.test(l) && r.code !== 0)
     .map((l) => l.replace(/^(java\.util\.concurrent\.ExecutionException: )?(\w+\.)+(\w+(Exception|Error)): /, '$3: '))
     .join('\n');
-  return { code: r.code, stdout: r.code === 0 ? r.stdout.trim() : '', error };
+  return { code: r.code ?? -1, stdout: r.code === 0 ? r.stdout.trim() : '', error };
 }
 
 /** Both answers, after checking they are equal. */
@@ -145,7 +131,7 @@ try:
 except Exception as e:
     print(f'failed: {e}')
 `;
-  const r = await spawnCollect(PYPI_PYTHON, ['-c', script, target.sasl(), user, password], 60_000);
+  const r = await runTool(PYPI_PYTHON, ['-c', script, target.sasl(), user, password], { timeoutMs: 60_000 });
   // librdkafka logs the broker's refusal on stderr and fails the request as a transport failure.
   const answer = r.stdout.trim() === 'authenticated' ? 'authenticated' : /SASL authentication error: Authentication failed/.test(r.stderr) ? 'refused' : r.stdout.trim();
   if (answer !== 'authenticated' && answer !== 'refused') throw new Error(`confluent-kafka failed otherwise against ${target.name}: ${answer} ${r.stderr.slice(-500)}`);

@@ -9,7 +9,7 @@
 // broker's log shows each as User:app. Peers: test/peers/compat-peers.sh (kcat, Python,
 // Apache Kafka's tools), test/peers/kafka-bin.sh.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as runTool } from '../compat/support/process.ts';
 import { DevProcess, freePort } from '../support/stratus-process.ts';
 import { makeCertificate, makeTestCa } from '../support/tls-certs.ts';
 import type { TestCa } from '../support/tls-certs.ts';
@@ -32,7 +33,7 @@ let ca: TestCa;
 let dev: DevProcess;
 let port = 0;
 let bin: string;
-let kafkaEnv: NodeJS.ProcessEnv = {};
+let kafkaEnv: Record<string, string> = {};
 
 function clientProperties(name: string, mechanism: string, user: string, password: string): string {
   const module = mechanism === 'PLAIN' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule';
@@ -50,22 +51,6 @@ function clientProperties(name: string, mechanism: string, user: string, passwor
     { mode: 0o600 },
   );
   return file;
-}
-
-function collect(cmd: string, args: string[], input = '', env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    p.stdin.end(input);
-  });
 }
 
 beforeAll(async () => {
@@ -99,7 +84,7 @@ beforeAll(async () => {
   bin = (await binning).stdout.trim();
   // The user exists only once kafka-configs.sh has created it, over SASL_SSL as the admin.
   const admin = clientProperties('admin', 'SCRAM-SHA-512', 'admin', ADMIN_PASSWORD);
-  const created = await collect(join(bin, 'kafka-configs.sh'), ['--bootstrap-server', `127.0.0.1:${port}`, '--command-config', admin, '--alter', '--add-config', `SCRAM-SHA-512=[password=${APP_PASSWORD}]`, '--entity-type', 'users', '--entity-name', 'app']);
+  const created = await runTool(join(bin, 'kafka-configs.sh'), ['--bootstrap-server', `127.0.0.1:${port}`, '--command-config', admin, '--alter', '--add-config', `SCRAM-SHA-512=[password=${APP_PASSWORD}]`, '--entity-type', 'users', '--entity-name', 'app']);
   expect(created.stdout.trim(), created.stderr).toBe('Completed updating config for user app.');
 }, 600_000);
 
@@ -125,13 +110,13 @@ describe('SASL_SSL clients as a user created by kafka-configs.sh (SCRAM credenti
   it('kcat (Debian librdkafka), SCRAM-SHA-512: produces and reads back', async () => {
     const from = dev.output.length;
     const kcat = ['-b', `127.0.0.1:${port}`, '-X', 'security.protocol=sasl_ssl', '-X', `ssl.ca.location=${ca.certFile}`, '-X', 'sasl.mechanisms=SCRAM-SHA-512', '-X', 'sasl.username=app', '-X', `sasl.password=${APP_PASSWORD}`];
-    const produced = await collect('kcat', [...kcat, '-P', '-t', 'scram-kcat'], 'a\nb\n');
+    const produced = await runTool('kcat', [...kcat, '-P', '-t', 'scram-kcat'], { input: 'a\nb\n' });
     expect(produced.code, produced.stderr).toBe(0);
-    const consumed = await collect('kcat', [...kcat, '-C', '-t', 'scram-kcat', '-o', 'beginning', '-e', '-q']);
+    const consumed = await runTool('kcat', [...kcat, '-C', '-t', 'scram-kcat', '-o', 'beginning', '-e', '-q']);
     expect(consumed.code, consumed.stderr).toBe(0);
     expect(consumed.stdout.trim().split('\n')).toEqual(['a', 'b']);
     expect(appLogins(from)).toContain('SCRAM-SHA-512');
-    const wrong = await collect('kcat', [...kcat.slice(0, -2), '-X', 'sasl.password=not-the-password', '-L', '-m', '5']);
+    const wrong = await runTool('kcat', [...kcat.slice(0, -2), '-X', 'sasl.password=not-the-password', '-L', '-m', '5']);
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toMatch(/Authentication failed/);
   }, 60_000);
@@ -156,7 +141,7 @@ while len(got) < 3 and time.time() < deadline:
 c.close()
 print(','.join(got))
 `;
-    const r = await collect(PYPI_PYTHON, ['-c', script, `127.0.0.1:${port}`, ca.certFile, APP_PASSWORD]);
+    const r = await runTool(PYPI_PYTHON, ['-c', script, `127.0.0.1:${port}`, ca.certFile, APP_PASSWORD]);
     expect(r.stdout.trim(), r.stderr).toBe('p0,p1,p2');
     expect(appLogins(from)).toContain('SCRAM-SHA-512');
   }, 90_000);
@@ -164,7 +149,7 @@ print(','.join(got))
   it('Java console producer and consumer, SCRAM-SHA-512 with a PEM truststore: produce and read back', async () => {
     const from = dev.output.length;
     const props = clientProperties('app', 'SCRAM-SHA-512', 'app', APP_PASSWORD);
-    const java = (cls: string, args: string[], input = '') => collect('bash', [join(ROOT, 'test', 'peers', 'kafka-run.sh'), cls, ...args], input, { ...process.env, ...kafkaEnv });
+    const java = (cls: string, args: string[], input = '') => runTool('bash', [join(ROOT, 'test', 'peers', 'kafka-run.sh'), cls, ...args], { input, env: kafkaEnv });
     const produced = await java('org.apache.kafka.tools.ConsoleProducer', ['--bootstrap-server', `127.0.0.1:${port}`, '--topic', 'scram-java', '--command-config', props], 'j1\nj2\nj3\n');
     expect(produced.code, produced.stderr).toBe(0);
     const consumed = await java('org.apache.kafka.tools.consumer.ConsoleConsumer', ['--bootstrap-server', `127.0.0.1:${port}`, '--topic', 'scram-java', '--from-beginning', '--max-messages', '3', '--timeout-ms', '30000', '--command-config', props]);
