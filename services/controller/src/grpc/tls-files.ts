@@ -1,22 +1,22 @@
 // PEM files for the controller's gRPC TLS — the server's certificate, key and client CA,
 // or a client's CA and certificate — followed as they change, as cert-manager rotates
 // them on Kubernetes (it rewrites a mounted Secret's files through a symlink swap). The
-// files are polled (stat every reloadIntervalMs: inotify misses a symlink swap of a
-// mounted Secret's directory), read again on a change, and checked (the key must match
-// the certificate, every PEM must parse) before they are handed on; a set that does not
-// load (a half-written file, a key from another certificate) keeps the old one and is
-// reported once, until the files change again. The same rules as a Kafka listener's
-// ReloadingTlsContext (broker network/tls/tls-context.ts).
+// files are followed by @stratus/runtime's FollowedFiles (polled every reloadIntervalMs),
+// read again on a change, and checked (the key must match the certificate, every PEM must
+// parse) before they are handed on; a set that does not load (a half-written file, a key
+// from another certificate) keeps the old one and is reported once, until the files change
+// again — as a Kafka listener's ReloadingTlsContext (broker network/tls/tls-context.ts) does.
 //
 // It is a grpc-js CertificateProvider: the server's and the client's credentials take
 // their certificates from it (server.ts, client.ts), so connections made after a change
 // use the new files and open ones keep theirs.
 
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { createSecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { experimental } from '@grpc/grpc-js';
+import { FollowedFiles } from '@stratus/runtime';
 
 type CertificateProvider = experimental.CertificateProvider;
 type CaCertificateUpdateListener = experimental.CaCertificateUpdateListener;
@@ -49,27 +49,28 @@ interface Loaded {
 
 /** A CertificateProvider over PEM files that follows them (see the file's comment). */
 export class PemFileCertificateProvider implements CertificateProvider {
-  private loaded: Loaded;
-  private stamp: string;
-  private failedStamp: string | undefined;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly files: FollowedFiles<Loaded>;
   private readonly caListeners = new Set<CaCertificateUpdateListener>();
   private readonly identityListeners = new Set<IdentityCertificateUpdateListener>();
-  private readonly files: PemFiles;
-  private readonly options: PemFileWatchOptions;
 
   /** Loads the files now; throws when they do not load (the process should not start). */
   constructor(files: PemFiles, options: PemFileWatchOptions = {}) {
-    this.files = files;
-    this.options = options;
     if ((files.certFile === undefined) !== (files.keyFile === undefined)) throw new RangeError('tls: certFile and keyFile go together');
-    this.stamp = filesStamp(files);
-    this.loaded = load(files);
-    const interval = options.reloadIntervalMs ?? DEFAULT_GRPC_TLS_RELOAD_INTERVAL_MS;
-    if (interval > 0) {
-      this.timer = setInterval(() => this.check(), interval);
-      this.timer.unref();
-    }
+    const paths = [files.certFile, files.keyFile, files.caFile].filter((p): p is string => p !== undefined);
+    this.files = new FollowedFiles(paths, () => load(files), {
+      intervalMs: options.reloadIntervalMs ?? DEFAULT_GRPC_TLS_RELOAD_INTERVAL_MS,
+      onReload: (loaded) => {
+        for (const l of this.caListeners) l({ caCertificate: loaded.ca });
+        const identity = this.identity();
+        if (identity !== null) for (const l of this.identityListeners) l(identity);
+        options.onReload?.(loaded.cert === null ? null : new X509Certificate(loaded.cert).subject.replaceAll('\n', ', '));
+      },
+      onReloadFailed: options.onReloadFailed,
+    });
+  }
+
+  private get loaded(): Loaded {
+    return this.files.value;
   }
 
   /** Whether this side presents a certificate. */
@@ -77,33 +78,13 @@ export class PemFileCertificateProvider implements CertificateProvider {
     return this.loaded.cert !== null;
   }
 
-  /** Looks at the files now (the timer does this every reloadIntervalMs). True when a new set was loaded. */
+  /** Looks at the files now (a timer does this every reloadIntervalMs). True when a new set was loaded. */
   check(): boolean {
-    let stamp: string;
-    try {
-      stamp = filesStamp(this.files);
-    } catch (e) {
-      this.failed(`missing:${(e as Error).message}`, e as Error);
-      return false;
-    }
-    if (stamp === this.stamp) return false;
-    try {
-      this.loaded = load(this.files);
-    } catch (e) {
-      this.failed(stamp, e as Error);
-      return false;
-    }
-    this.stamp = stamp;
-    this.failedStamp = undefined;
-    for (const l of this.caListeners) l({ caCertificate: this.loaded.ca });
-    const identity = this.identity();
-    if (identity !== null) for (const l of this.identityListeners) l(identity);
-    this.options.onReload?.(this.loaded.cert === null ? null : new X509Certificate(this.loaded.cert).subject.replaceAll('\n', ', '));
-    return true;
+    return this.files.check();
   }
 
   close(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.files.close();
     this.caListeners.clear();
     this.identityListeners.clear();
   }
@@ -139,23 +120,6 @@ export class PemFileCertificateProvider implements CertificateProvider {
     const { cert, key } = this.loaded;
     return cert === null || key === null ? null : { certificate: cert, privateKey: key };
   }
-
-  private failed(stamp: string, error: Error): void {
-    if (stamp === this.failedStamp) return;
-    this.failedStamp = stamp;
-    this.options.onReloadFailed?.(error);
-  }
-}
-
-/** Size, mtime and inode of each file: any rewrite or symlink swap changes one of them. */
-function filesStamp(f: PemFiles): string {
-  return [f.certFile, f.keyFile, f.caFile]
-    .filter((p): p is string => p !== undefined)
-    .map((p) => {
-      const s = statSync(p);
-      return `${s.ino}:${s.size}:${s.mtimeMs}`;
-    })
-    .join('|');
 }
 
 function load(f: PemFiles): Loaded {

@@ -1,19 +1,19 @@
 // A listener's TLS context from PEM files — certificate chain, private key, and the CA that
 // client certificates must chain to — reloaded when the files change, as cert-manager
 // rotates them on Kubernetes (it rewrites the Secret's files in place, through a symlink
-// swap). The files are polled (stat every reloadIntervalMs: inotify misses a symlink swap
-// of a mounted Secret's directory, and a poll is bounded and simple); on a change they are
-// read again and a new context built. Connections accepted afterwards use the new context;
-// open ones keep theirs. A new set that does not load (a key that does not match its
-// certificate, a half-written file) keeps the old context and is reported once, until the
-// files change again.
+// swap). The files are followed by @stratus/runtime's FollowedFiles (polled every
+// reloadIntervalMs); on a change they are read again and a new context built. Connections
+// accepted afterwards use the new context; open ones keep theirs. A new set that does not
+// load (a key that does not match its certificate, a half-written file) keeps the old
+// context and is reported once, until the files change again.
 //
 // TLS 1.2 is the minimum and 1.3 the maximum: Node never offers SSLv3, and 1.0/1.1 are
 // refused here, as the issue asks (Kafka's default ssl.enabled.protocols is TLSv1.2,TLSv1.3).
 
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import { FollowedFiles } from '@stratus/runtime';
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
 export const DEFAULT_TLS_RELOAD_INTERVAL_MS = 30_000;
@@ -48,76 +48,35 @@ export interface ServedCertificate {
 
 /** A TLS server context that follows its files. */
 export class ReloadingTlsContext {
-  private context: tls.SecureContext;
-  private servedCert: ServedCertificate;
-  private stamp: string;
-  private failedStamp: string | undefined;
-  private readonly timer: NodeJS.Timeout | undefined;
-  private readonly options: TlsContextOptions;
+  private readonly loaded: FollowedFiles<{ context: tls.SecureContext; served: ServedCertificate }>;
 
   /** Loads the files now; throws when they do not make a context (the process should not start). */
   constructor(options: TlsContextOptions) {
-    this.options = options;
-    this.stamp = filesStamp(options);
-    ({ context: this.context, served: this.servedCert } = loadContext(options));
-    const interval = options.reloadIntervalMs ?? DEFAULT_TLS_RELOAD_INTERVAL_MS;
-    if (interval > 0) {
-      this.timer = setInterval(() => this.check(), interval);
-      this.timer.unref();
-    }
+    const paths = [options.certFile, options.keyFile, options.caFile].filter((p): p is string => p !== undefined);
+    this.loaded = new FollowedFiles(paths, () => loadContext(options), {
+      intervalMs: options.reloadIntervalMs ?? DEFAULT_TLS_RELOAD_INTERVAL_MS,
+      onReload: (l) => options.onReload?.(l.served),
+      onReloadFailed: options.onReloadFailed,
+    });
   }
 
   /** The context for a connection accepted now. */
   current(): tls.SecureContext {
-    return this.context;
+    return this.loaded.value.context;
   }
 
   get served(): ServedCertificate {
-    return this.servedCert;
+    return this.loaded.value.served;
   }
 
-  /** Looks at the files now (the timer does this every reloadIntervalMs). True when a new context was loaded. */
+  /** Looks at the files now (a timer does this every reloadIntervalMs). True when a new context was loaded. */
   check(): boolean {
-    let stamp: string;
-    try {
-      stamp = filesStamp(this.options);
-    } catch (e) {
-      this.failed(`missing:${(e as Error).message}`, e as Error);
-      return false;
-    }
-    if (stamp === this.stamp) return false;
-    try {
-      ({ context: this.context, served: this.servedCert } = loadContext(this.options));
-    } catch (e) {
-      this.failed(stamp, e as Error);
-      return false;
-    }
-    this.stamp = stamp;
-    this.failedStamp = undefined;
-    this.options.onReload?.(this.servedCert);
-    return true;
+    return this.loaded.check();
   }
 
   close(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.loaded.close();
   }
-
-  private failed(stamp: string, error: Error): void {
-    if (stamp === this.failedStamp) return;
-    this.failedStamp = stamp;
-    this.options.onReloadFailed?.(error);
-  }
-}
-
-/** Size, mtime and inode of each file: any rewrite or symlink swap changes one of them. */
-function filesStamp(f: TlsFiles): string {
-  return [f.certFile, f.keyFile, f.caFile]
-    .filter((p): p is string => p !== undefined)
-    .map((p) => {
-      const s = statSync(p);
-      return `${s.ino}:${s.size}:${s.mtimeMs}`;
-    })
-    .join('|');
 }
 
 function loadContext(f: TlsFiles): { context: tls.SecureContext; served: ServedCertificate } {
