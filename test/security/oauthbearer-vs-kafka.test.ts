@@ -175,14 +175,7 @@ const KNOWN_DIFFERENCES: Record<string, { kafka: unknown[]; stratus: unknown[] }
 describe('OAUTHBEARER answers: Stratus as Apache Kafka', () => {
   for (const [name, exchange] of Object.entries(EXCHANGES)) {
     it(name, async () => {
-      const outcome = async (port: number) => {
-        const c = await RawConnection.open(port, 'oauth-compare');
-        try {
-          return await exchange(c);
-        } finally {
-          c.close();
-        }
-      };
+      const outcome = (port: number) => RawConnection.using(port, 'oauth-compare', exchange);
       const kafka = await outcome(reference.saslPort);
       const ours = await outcome(stratus.kafkaPort);
       const known = KNOWN_DIFFERENCES[name];
@@ -212,12 +205,7 @@ describe('JWKS file rotation, Stratus as Apache Kafka', () => {
     const outcome = async (port: number) => {
       const results: unknown[] = [];
       for (const t of [await token({ kid: 'k2', signer: stranger }), await token()]) {
-        const c = await RawConnection.open(port, 'oauth-compare');
-        try {
-          results.push(await withToken(c, t));
-        } finally {
-          c.close();
-        }
+        results.push(await RawConnection.using(port, 'oauth-compare', (c) => withToken(c, t)));
       }
       return results;
     };

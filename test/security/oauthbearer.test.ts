@@ -140,13 +140,7 @@ interface LogLine {
   reauthentication?: boolean;
 }
 
-function logSince(from: number): LogLine[] {
-  return dev.output
-    .slice(from)
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine);
-}
+const logSince = (from: number) => dev.jsonLog(from) as LogLine[];
 
 const authenticated = (from: number, reauthentication: boolean) => logSince(from).filter((l) => l.msg === 'SASL authenticated' && l.mechanism === 'OAUTHBEARER' && l.reauthentication === reauthentication);
 

@@ -76,13 +76,7 @@ interface LogLine {
 }
 
 /** The broker's JSON log lines from `from` (a length of its output) on. */
-function logSince(from: number): LogLine[] {
-  return dev.output
-    .slice(from)
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine);
-}
+const logSince = (from: number) => dev.jsonLog(from) as LogLine[];
 
 const reauthentications = (from: number, mechanism: string) => logSince(from).filter((l) => l.msg === 'SASL authenticated' && l.reauthentication === true && l.mechanism === mechanism).length;
 

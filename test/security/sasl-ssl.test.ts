@@ -61,11 +61,7 @@ const creds = (mechanism: string) => ['-X', `sasl.mechanisms=${mechanism}`, '-X'
 
 const kcat = (args: string[], input = '') => runTool('kcat', args, { input, timeoutMs: 30_000 });
 
-const authenticated = () =>
-  dev.output
-    .split('\n')
-    .filter((l) => l.includes('"SASL authenticated"'))
-    .map((l) => JSON.parse(l) as { principal: string; mechanism: string });
+const authenticated = () => dev.jsonLog().filter((l) => l['msg'] === 'SASL authenticated') as { principal: string; mechanism: string }[];
 
 describe('SASL by the listener map', () => {
   it('SASL_SSL: kcat produces with SCRAM-SHA-256 and reads back with PLAIN over TLS, as User:alice', async () => {

@@ -136,14 +136,7 @@ const KNOWN_DIFFERENCES: Record<string, { kafka: unknown[]; stratus: unknown[] }
 describe('SASL answers: Stratus as Apache Kafka', () => {
   for (const [name, exchange] of Object.entries(EXCHANGES)) {
     it(name, async () => {
-      const outcome = async (port: number) => {
-        const c = await RawConnection.open(port, 'sasl-compare');
-        try {
-          return await exchange(c);
-        } finally {
-          c.close();
-        }
-      };
+      const outcome = (port: number) => RawConnection.using(port, 'sasl-compare', exchange);
       const kafka = await outcome(reference.saslPort);
       const ours = await outcome(stratus.kafkaPort);
       const known = KNOWN_DIFFERENCES[name];

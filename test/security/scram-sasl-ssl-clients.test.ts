@@ -97,12 +97,8 @@ afterAll(async () => {
 
 /** Mechanisms User:app authenticated with, from the broker's debug log (from `from`, a length of its output). */
 function appLogins(from: number): string[] {
-  return dev.output
-    .slice(from)
-    .split('\n')
-    .filter((l) => l.includes('"SASL authenticated"'))
-    .map((l) => JSON.parse(l) as { principal: string; mechanism: string })
-    .filter((l) => l.principal === 'User:app')
+  return (dev.jsonLog(from) as { msg?: string; principal?: string; mechanism: string }[])
+    .filter((l) => l.msg === 'SASL authenticated' && l.principal === 'User:app')
     .map((l) => l.mechanism);
 }
 

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsonLines } from '../compat/support/process.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'services', 'cli', 'src', 'main.ts');
@@ -133,6 +134,12 @@ export class DevProcess {
     }
     this.child.kill('SIGKILL');
     throw new Error(`stratus dev was not ready within ${timeoutMs} ms:\n${this.output}`);
+  }
+
+  /** Its whole JSON log lines (STRATUS_LOG_PRETTY=false) from `from`, a length of `output`, on; a line still being written is left out. */
+  jsonLog(from = 0): Record<string, unknown>[] {
+    const text = this.output.slice(from);
+    return jsonLines(text.slice(0, text.lastIndexOf('\n') + 1));
   }
 
   /** Resident set size of the process in bytes (Linux /proc). */

@@ -41,6 +41,16 @@ export class RawConnection {
     return new RawConnection(socket, clientId);
   }
 
+  /** Opens a connection, runs `exchange` on it and closes it, whatever happens. */
+  static async using<T>(port: number, clientId: string, exchange: (c: RawConnection) => Promise<T>): Promise<T> {
+    const c = await RawConnection.open(port, clientId);
+    try {
+      return await exchange(c);
+    } finally {
+      c.close();
+    }
+  }
+
   async send<K extends ApiKeyNumber>(apiKey: K, version: number, body: unknown): Promise<RawAnswer> {
     if (this.closed) return 'closed';
     this.socket.write(encodeRequest(apiKey, version, ++this.correlation, this.clientId, body as never));
