@@ -144,20 +144,27 @@ const logSince = (from: number) => dev.jsonLog(from) as LogLine[];
 
 const authenticated = (from: number, reauthentication: boolean) => logSince(from).filter((l) => l.msg === 'SASL authenticated' && l.mechanism === 'OAUTHBEARER' && l.reauthentication === reauthentication);
 
+/** client.properties of the Java tools: Kafka's OAuthBearerLoginCallbackHandler reading its token from `tokenUrl` (file://), with `extra` lines. */
+function javaClientProperties(name: string, tokenUrl: string, extra: readonly string[] = []): string {
+  const file = join(dir, `${name}.properties`);
+  writeFileSync(file, [
+    'security.protocol=SASL_PLAINTEXT',
+    'sasl.mechanism=OAUTHBEARER',
+    'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
+    `sasl.oauthbearer.token.endpoint.url=${tokenUrl}`,
+    'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+    ...extra,
+    '',
+  ].join('\n'));
+  return file;
+}
+
 describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, token from a file)', () => {
   it('produce and read back as the token subject', async () => {
     const tokenFile = join(dir, 'java-token.jwt');
     writeFileSync(tokenFile, await token({ sub: 'java-client' }), { mode: 0o600 });
     const tokenUrl = `file://${tokenFile}`;
-    const props = join(dir, 'oauth.properties');
-    writeFileSync(props, [
-      'security.protocol=SASL_PLAINTEXT',
-      'sasl.mechanism=OAUTHBEARER',
-      'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
-      `sasl.oauthbearer.token.endpoint.url=${tokenUrl}`,
-      'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
-      '',
-    ].join('\n'));
+    const props = javaClientProperties('oauth', tokenUrl);
     const env = { ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
     const kafkaRun = join(ROOT, 'test', 'peers', 'kafka-run.sh');
     const from = dev.output.length;
@@ -177,13 +184,7 @@ describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, t
     const rotating = setInterval(() => void write(), 2000);
     try {
       const tokenUrl = `file://${tokenFile}`;
-      const props = join(dir, 'oauth-rotating.properties');
-      writeFileSync(props, [
-        'security.protocol=SASL_PLAINTEXT',
-        'sasl.mechanism=OAUTHBEARER',
-        'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
-        `sasl.oauthbearer.token.endpoint.url=${tokenUrl}`,
-        'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+      const props = javaClientProperties('oauth-rotating', tokenUrl, [
         // Refresh at half the token's life (the defaults are tuned for hour-long tokens:
         // a minute's minimum period and five minutes' buffer), so the new token is there
         // before the re-authentication at 85-95% of the session.
@@ -191,8 +192,7 @@ describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, t
         'sasl.login.refresh.window.jitter=0',
         'sasl.login.refresh.min.period.seconds=0',
         'sasl.login.refresh.buffer.seconds=0',
-        '',
-      ].join('\n'));
+      ]);
       const env = { ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
       const kafkaRun = join(ROOT, 'test', 'peers', 'kafka-run.sh');
       const produced = await runTool('bash', [kafkaRun, 'org.apache.kafka.tools.ConsoleProducer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java-reauth', '--command-config', props], { env, input: 'r1\n', timeoutMs: 60_000 });
@@ -215,8 +215,7 @@ describe('Java console producer and consumer (OAuthBearerLoginCallbackHandler, t
     // Expired two minutes ago, beyond the 30 s clock skew; Kafka's client does not check exp itself.
     writeFileSync(tokenFile, await token({ expS: Math.floor(Date.now() / 1000) - 120 }), { mode: 0o600 });
     const tokenUrl = `file://${tokenFile}`;
-    const props = join(dir, 'oauth-expired.properties');
-    writeFileSync(props, ['security.protocol=SASL_PLAINTEXT', 'sasl.mechanism=OAUTHBEARER', 'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler', `sasl.oauthbearer.token.endpoint.url=${tokenUrl}`, 'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;', ''].join('\n'));
+    const props = javaClientProperties('oauth-expired', tokenUrl);
     const from = dev.output.length;
     const env = { ...kafkaEnv, KAFKA_JVM_OPTS: JAVA_OPTS(tokenUrl) };
     const r = await runTool('bash', [join(ROOT, 'test', 'peers', 'kafka-run.sh'), 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--topic', 'oauth-java', '--from-beginning', '--timeout-ms', '5000', '--command-config', props], { env, timeoutMs: 60_000 });
